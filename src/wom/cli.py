@@ -1,0 +1,133 @@
+"""The ``wom`` command: a thin layer over the public API (see :mod:`wom`)."""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+import wom
+from wom.errors import WomError
+
+EXIT_BAD_INPUT = 2
+
+
+def _fail(err: WomError) -> None:
+    click.echo(f"error: {err}" if "\n" not in str(err) else f"error:\n{err}", err=True)
+    sys.exit(EXIT_BAD_INPUT)
+
+
+def _load(path: Path) -> wom.Scenario:
+    try:
+        return wom.load_scenario(path)
+    except WomError as err:
+        _fail(err)
+        raise  # unreachable
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(wom.__version__, prog_name="wom")
+def main() -> None:
+    """wom — word-of-mouth network simulator for go-to-market what-ifs."""
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(path_type=Path))
+@click.option("--replicates", "-r", type=click.IntRange(min=1), help="Override `replicates`.")
+@click.option("--seed", "-s", type=click.IntRange(min=0), help="Override `seed`.")
+@click.option("--workers", "-w", type=click.IntRange(min=1),
+              help="Local worker processes [default: all cores].")
+@click.option("--out", "-o", type=click.Path(path_type=Path),
+              help="Run folder to create [default: results/<name>/<timestamp>/].")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table.")
+def run(scenario: Path, replicates: int | None, seed: int | None, workers: int | None,
+        out: Path | None, quiet: bool) -> None:
+    """Run every strategy of SCENARIO and write a run folder."""
+    sc = _load(scenario)
+    if out is not None and out.exists():
+        _fail(WomError(f"{out}: already exists; choose another --out (runs are never "
+                       "overwritten)"))
+    console = Console(stderr=True)
+    n = replicates or sc.replicates
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("replicates"), TimeRemainingColumn(), console=console,
+                  disable=quiet, transient=True) as bar:
+        task = bar.add_task(f"{sc.name}", total=n)
+        results = wom.run(sc, replicates=replicates, seed=seed, workers=workers,
+                          progress=lambda done, total: bar.update(task, completed=done))
+    results.meta["command"] = "wom " + " ".join(sys.argv[1:]) if sys.argv else "wom run"
+    try:
+        folder = wom.save(results, out)
+    except WomError as err:
+        _fail(err)
+    if not quiet:
+        print_summary(results, Console())
+    click.echo(f"results: {folder}")
+
+
+def _fmt(x: float, digits: int = 0) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    return f"{x:,.{digits}f}"
+
+
+def print_summary(results: wom.Results, console: Console) -> None:
+    """The summary as a table, and which strategy wins (paired, with its interval)."""
+    sc = results.scenario
+    summary = results.summary()
+    table = Table(title=f"{sc.name} — {sc.replicates} replicates, budget "
+                        f"{sc.budget.total:,.0f} each, horizon {sc.horizon} weeks")
+    for col, just in [("strategy", "left"), ("customers (95% CI)", "right"),
+                      ("segments ignited", "right"), ("weeks to ignite", "right"),
+                      ("cost / customer", "right"), ("word of mouth", "right")]:
+        table.add_column(col, justify=just)  # type: ignore[arg-type]
+    for row in summary.itertuples():
+        table.add_row(
+            row.strategy,
+            f"{_fmt(row.customers_mean)} [{_fmt(row.customers_lo)}–{_fmt(row.customers_hi)}]",
+            _fmt(row.segments_ignited_mean, 2),
+            _fmt(row.weeks_to_ignite_mean, 1),
+            _fmt(row.cost_per_customer_mean, 1),
+            f"{_fmt(100 * row.wom_share_mean)}%" if not math.isnan(row.wom_share_mean) else "–",
+        )
+    console.print(table)
+    if len(summary) < 2:
+        return
+    ranked = summary.sort_values("customers_mean", ascending=False, kind="stable")
+    best, second = ranked.iloc[0].strategy, ranked.iloc[1].strategy
+    comp = results.comparison()
+    row = comp[(comp.metric == "customers") & (((comp.a == best) & (comp.b == second))
+                                               | ((comp.a == second) & (comp.b == best)))].iloc[0]
+    sign = 1 if row.a == best else -1
+    lo, hi = sorted((sign * row.diff_lo, sign * row.diff_hi))
+    p = row.p_a_beats_b if sign == 1 else 1 - row.p_a_beats_b
+    verdict = "wins" if lo > 0 else "leads, but the interval includes zero"
+    console.print(
+        f"[bold]{best}[/bold] {verdict}: {sign * row.diff_mean:+,.0f} customers over {second} "
+        f"(95% CI {lo:+,.0f} to {hi:+,.0f}); it beat {second} in {100 * p:.0f}% of paired "
+        "replicates."
+    )
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(path_type=Path))
+def validate(scenario: Path) -> None:
+    """Check SCENARIO without running it."""
+    sc = _load(scenario)
+    click.echo(f"{scenario}: ok — {len(sc.segments)} segments, {sc.people:,} people, "
+               f"{len(sc.strategies)} strategies, {sc.replicates} replicates")
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of scenario files (for editor autocompletion)."""
+    click.echo(wom.json_schema())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,35 @@
+"""Errors a user can act on: each names the file, the key or line, and what is wrong."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class WomError(Exception):
+    """Base class of the errors wom reports to users without a traceback."""
+
+
+class ScenarioError(WomError):
+    """A scenario file that cannot be run.
+
+    Parameters
+    ----------
+    file
+        The scenario file (or ``None`` for a scenario built in Python).
+    problems
+        ``(key_path, line, message)`` triples; ``line`` is 1-based or ``None``.
+    """
+
+    def __init__(self, file: Path | str | None, problems: list[tuple[str, int | None, str]]):
+        self.file = None if file is None else Path(file)
+        self.problems = problems
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        """One line per problem: ``file:line: key.path: what is wrong``."""
+        where = str(self.file) if self.file is not None else "<scenario>"
+        lines = []
+        for key, line, message in self.problems:
+            loc = f"{where}:{line}" if line is not None else where
+            lines.append(f"{loc}: {key}: {message}" if key else f"{loc}: {message}")
+        return "\n".join(lines)

@@ -1,0 +1,327 @@
+"""The population: conversation graph (CSR arrays) and per-person traits.
+
+Everything here is sampled with numpy, vectorised, straight into compressed sparse rows, so a
+market of a million people builds in seconds. People are numbered segment by segment: segment
+``k`` is the contiguous id range ``seg_start[k]:seg_start[k+1]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from wom.scenario import Scenario
+
+#: Pair enumeration is used instead of rejection sampling below this many candidate pairs.
+_ENUMERATE_PAIRS = 4_000_000
+
+
+@dataclass(frozen=True)
+class Population:
+    """A market: graph plus traits, as flat arrays (one entry per person or per arc).
+
+    Attributes
+    ----------
+    segment_names
+        Segment names, in scenario order.
+    seg_start
+        ``int64[S+1]``; people of segment ``k`` are ``seg_start[k]:seg_start[k+1]``.
+    segment
+        ``int32[N]``, each person's segment index.
+    indptr, indices
+        The undirected conversation graph in CSR form (``int64[N+1]``, ``int32[2E]``).
+    eligible
+        ``bool[N]``, inside the segment's TAM (may ever buy).
+    competitor
+        ``bool[N]``, already held by an incumbent (inside the TAM; never adopts, never talks).
+    threshold
+        ``int32[N]``, same-segment adopting neighbours needed before adopting.
+    """
+
+    segment_names: tuple[str, ...]
+    seg_start: np.ndarray
+    segment: np.ndarray
+    indptr: np.ndarray
+    indices: np.ndarray
+    eligible: np.ndarray
+    competitor: np.ndarray
+    threshold: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return int(self.segment.shape[0])
+
+    @property
+    def n_segments(self) -> int:
+        return len(self.segment_names)
+
+    @property
+    def n_ties(self) -> int:
+        return int(self.indices.shape[0] // 2)
+
+    @property
+    def adoptable(self) -> np.ndarray:
+        """``bool[N]``: could adopt (inside the TAM and not a competitor's customer)."""
+        return self.eligible & ~self.competitor
+
+    @property
+    def tam_size(self) -> np.ndarray:
+        """``int64[S]``: people inside each segment's TAM."""
+        return np.bincount(self.segment[self.eligible], minlength=self.n_segments)
+
+    def degree(self) -> np.ndarray:
+        return np.diff(self.indptr)
+
+    def members(self, k: int) -> np.ndarray:
+        return np.arange(self.seg_start[k], self.seg_start[k + 1], dtype=np.int64)
+
+    def stats(self) -> dict[str, float | int]:
+        """Summary statistics of the graph, for manifests and reports."""
+        src = np.repeat(self.segment, np.diff(self.indptr))
+        inside = float(np.mean(src == self.segment[self.indices])) if self.indices.size else 0.0
+        return {
+            "people": self.n,
+            "ties": self.n_ties,
+            "mean_degree": 2 * self.n_ties / self.n if self.n else 0.0,
+            "share_of_ties_inside_segments": inside,
+            "isolated_people": int(np.sum(self.degree() == 0)),
+        }
+
+    def to_networkx(self):  # noqa: ANN201 — networkx is imported lazily
+        """The graph as a :class:`networkx.Graph` with a ``segment`` node attribute."""
+        import networkx as nx
+
+        g = nx.Graph()
+        names = self.segment_names
+        g.add_nodes_from((v, {"segment": names[s]}) for v, s in enumerate(self.segment.tolist()))
+        src = np.repeat(np.arange(self.n), np.diff(self.indptr))
+        keep = src < self.indices
+        g.add_edges_from(zip(src[keep].tolist(), self.indices[keep].tolist(), strict=True))
+        return g
+
+
+GraphBuilder = Callable[[Scenario, np.ndarray, np.random.Generator], tuple[np.ndarray, np.ndarray]]
+GRAPH_MODELS: dict[str, GraphBuilder] = {}
+
+
+def graph_model(name: str) -> Callable[[GraphBuilder], GraphBuilder]:
+    """Register a graph builder ``(scenario, seg_start, rng) -> (u, v)`` edge arrays."""
+
+    def register(fn: GraphBuilder) -> GraphBuilder:
+        GRAPH_MODELS[name] = fn
+        return fn
+
+    return register
+
+
+def _unique_pairs(u: np.ndarray, v: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Drop self-loops and repeated pairs, keeping first occurrences in draw order."""
+    a, b = np.minimum(u, v), np.maximum(u, v)
+    keep = a != b
+    a, b = a[keep], b[keep]
+    _, first = np.unique(a * np.int64(n) + b, return_index=True)
+    first.sort()
+    return a[first], b[first]
+
+
+def sample_within(start: int, size: int, m: int, rng: np.random.Generator):
+    """``m`` distinct ties chosen uniformly among the pairs of ``start:start+size``."""
+    pairs = size * (size - 1) // 2
+    m = min(m, pairs)
+    if m <= 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    if pairs <= _ENUMERATE_PAIRS:
+        pick = np.sort(rng.choice(pairs, size=m, replace=False))
+        # invert the triangular index: pick = a*size - a*(a+1)/2 + (b - a - 1)
+        a = (size - 0.5 - np.sqrt((size - 0.5) ** 2 - 2.0 * pick)).astype(np.int64)
+        a = np.clip(a, 0, size - 2)
+        row0 = a * size - a * (a + 1) // 2
+        fix = pick < row0
+        while fix.any():
+            a[fix] -= 1
+            row0 = a * size - a * (a + 1) // 2
+            fix = pick < row0
+        nxt = (a + 1) * size - (a + 1) * (a + 2) // 2
+        over = pick >= nxt
+        while over.any():
+            a[over] += 1
+            row0 = a * size - a * (a + 1) // 2
+            nxt = (a + 1) * size - (a + 1) * (a + 2) // 2
+            over = pick >= nxt
+        b = pick - row0 + a + 1
+        return a + start, b + start
+    u = np.empty(0, np.int64)
+    v = np.empty(0, np.int64)
+    while u.size < m:
+        need = m - u.size
+        extra = int(need * 1.05) + 16
+        du = rng.integers(0, size, extra) + start
+        dv = rng.integers(0, size, extra) + start
+        u, v = _unique_pairs(np.concatenate([u, du]), np.concatenate([v, dv]), start + size)
+    return u[:m], v[:m]
+
+
+def sample_between(sa: int, na: int, sb: int, nb: int, m: int, rng: np.random.Generator):
+    """``m`` distinct ties between the ranges ``sa:sa+na`` and ``sb:sb+nb`` (disjoint)."""
+    pairs = na * nb
+    m = min(m, pairs)
+    if m <= 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    if pairs <= _ENUMERATE_PAIRS:
+        pick = rng.choice(pairs, size=m, replace=False)
+        return pick // nb + sa, pick % nb + sb
+    u = np.empty(0, np.int64)
+    v = np.empty(0, np.int64)
+    n = max(sa + na, sb + nb)
+    while u.size < m:
+        extra = int((m - u.size) * 1.05) + 16
+        du = rng.integers(0, na, extra) + sa
+        dv = rng.integers(0, nb, extra) + sb
+        u, v = _unique_pairs(np.concatenate([u, du]), np.concatenate([v, dv]), n)
+    return u[:m], v[:m]
+
+
+def _tie_count(pairs: int, expected: float, rng: np.random.Generator) -> int:
+    """Number of ties of a G(n, p) block with `expected` ties among `pairs` possible pairs."""
+    if pairs <= 0 or expected <= 0:
+        return 0
+    p = min(1.0, expected / pairs)
+    return int(rng.binomial(pairs, p))
+
+
+def cross_shares(sc: Scenario) -> np.ndarray:
+    """``float[S, S]``: share of segment a's cross-segment ties that go to segment b."""
+    sizes = np.array([s.size for s in sc.segments], dtype=float)
+    names = sc.segment_names
+    idx = {n: i for i, n in enumerate(names)}
+    S = len(names)
+    share = np.zeros((S, S))
+    tw = sc.network.talks_with or {}
+    for a in range(S):
+        given = tw.get(names[a], {})
+        fixed = np.zeros(S, dtype=bool)
+        for b_name, x in given.items():
+            share[a, idx[b_name]] = x
+            fixed[idx[b_name]] = True
+        free = ~fixed
+        free[a] = False
+        rest = 1.0 - share[a].sum()
+        if free.any() and rest > 0:
+            share[a, free] = rest * sizes[free] / sizes[free].sum()
+    return share
+
+
+@graph_model("planted_partition")
+def planted_partition(sc: Scenario, seg_start: np.ndarray, rng: np.random.Generator):
+    """Segments as dense random blocks; a share ``mixing`` of each person's ties leave.
+
+    Inside segment ``k`` ties are G(n_k, p) with expected degree ``mean_degree·(1−mixing)``.
+    Between segments the expected number of ties of the pair (a, b) is the mean of what a
+    sends to b and b sends to a (``n·mean_degree·mixing·share``), see :func:`cross_shares`.
+    """
+    net = sc.network
+    sizes = np.diff(seg_start)
+    S = sizes.size
+    d_in = net.mean_degree * (1.0 - net.mixing) if S > 1 else net.mean_degree
+    d_out = net.mean_degree * net.mixing if S > 1 else 0.0
+    us, vs = [], []
+    for k in range(S):
+        n = int(sizes[k])
+        m = _tie_count(n * (n - 1) // 2, n * d_in / 2.0, rng)
+        u, v = sample_within(int(seg_start[k]), n, m, rng)
+        us.append(u)
+        vs.append(v)
+    if d_out > 0:
+        share = cross_shares(sc)
+        for a in range(S):
+            for b in range(a + 1, S):
+                expected = (sizes[a] * share[a, b] + sizes[b] * share[b, a]) * d_out / 2.0
+                m = _tie_count(int(sizes[a]) * int(sizes[b]), expected, rng)
+                u, v = sample_between(
+                    int(seg_start[a]), int(sizes[a]), int(seg_start[b]), int(sizes[b]), m, rng
+                )
+                us.append(u)
+                vs.append(v)
+    return np.concatenate(us), np.concatenate(vs)
+
+
+@graph_model("erdos_renyi")
+def erdos_renyi(sc: Scenario, seg_start: np.ndarray, rng: np.random.Generator):
+    """Ties at random with expected degree ``mean_degree``, ignoring segments."""
+    n = int(seg_start[-1])
+    m = _tie_count(n * (n - 1) // 2, n * sc.network.mean_degree / 2.0, rng)
+    return sample_within(0, n, m, rng)
+
+
+@graph_model("complete")
+def complete(sc: Scenario, seg_start: np.ndarray, rng: np.random.Generator):
+    """Everyone talks to everyone: the well-mixed market of the Bass model."""
+    n = int(seg_start[-1])
+    u, v = np.triu_indices(n, k=1)
+    return u.astype(np.int64), v.astype(np.int64)
+
+
+def to_csr(n: int, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Undirected ties ``(u, v)`` to CSR ``(indptr int64[n+1], indices int32[2E])``."""
+    src = np.concatenate([u, v])
+    dst = np.concatenate([v, u]).astype(np.int32)
+    order = np.argsort(src, kind="stable")
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
+    return indptr, dst[order]
+
+
+def draw_traits(sc: Scenario, seg_start: np.ndarray, rng: np.random.Generator):
+    """TAM membership, incumbents' customers and reference thresholds, per person.
+
+    Each segment gets exactly ``round(share·size)`` people of each kind, chosen at random:
+    the TAM, the competitor's customers (inside the TAM), and the early market (threshold 0);
+    everyone else needs ``references`` same-segment adopters.
+    """
+    n = int(seg_start[-1])
+    eligible = np.zeros(n, dtype=bool)
+    competitor = np.zeros(n, dtype=bool)
+    threshold = np.zeros(n, dtype=np.int32)
+    for k, seg in enumerate(sc.segments):
+        start, size = int(seg_start[k]), seg.size
+        order = rng.permutation(size) + start
+        n_tam = round(seg.tam * size)
+        n_comp = min(round(seg.incumbent * size), n_tam)
+        eligible[order[:n_tam]] = True
+        competitor[order[:n_comp]] = True
+        if seg.references > 0:
+            early = rng.permutation(size) + start
+            threshold[early[round(seg.early_market * size):]] = seg.references
+    return eligible, competitor, threshold
+
+
+def build_population(sc: Scenario, *, rng: np.random.Generator) -> Population:
+    """Build the conversation graph and draw every person's traits.
+
+    Parameters
+    ----------
+    sc
+        A validated scenario.
+    rng
+        The only source of randomness (one per replicate, from the scenario seed).
+    """
+    sizes = np.array([s.size for s in sc.segments], dtype=np.int64)
+    seg_start = np.zeros(sizes.size + 1, dtype=np.int64)
+    np.cumsum(sizes, out=seg_start[1:])
+    n = int(seg_start[-1])
+    segment = np.repeat(np.arange(sizes.size, dtype=np.int32), sizes)
+    u, v = GRAPH_MODELS[sc.network.model](sc, seg_start, rng)
+    indptr, indices = to_csr(n, u, v)
+    eligible, competitor, threshold = draw_traits(sc, seg_start, rng)
+    return Population(
+        segment_names=tuple(sc.segment_names),
+        seg_start=seg_start,
+        segment=segment,
+        indptr=indptr,
+        indices=indices,
+        eligible=eligible,
+        competitor=competitor,
+        threshold=threshold,
+    )

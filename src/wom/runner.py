@@ -1,0 +1,162 @@
+"""Replicates of every strategy, on local processes, reproducibly.
+
+Randomness: replicate ``i`` draws from ``SeedSequence(seed, spawn_key=(i, stage))``. Stage 0
+builds the population, stage 1 the strategies' plans, stage 2 the dynamics. Every strategy
+of replicate ``i`` starts from the same streams (common random numbers), so differences
+between strategies are paired. Nothing depends on the number of workers.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from importlib import metadata
+from multiprocessing import get_context
+
+import numpy as np
+
+from wom.engine import simulate
+from wom.network import Population, build_population
+from wom.results import Results
+from wom.scenario import Scenario
+from wom.strategies import make_plan
+
+POPULATION, PLAN, DYNAMICS = 0, 1, 2
+
+#: Called with the number of replicates finished so far and the total.
+Progress = Callable[[int, int], None]
+
+
+def stream(seed: int, replicate: int, stage: int) -> np.random.Generator:
+    """The random generator of one stage of one replicate."""
+    seq = np.random.SeedSequence(seed, spawn_key=(replicate, stage))
+    return np.random.Generator(np.random.PCG64(seq))
+
+
+def replicate_population(sc: Scenario, replicate: int) -> Population:
+    """The market of replicate `replicate` (the same for every strategy)."""
+    return build_population(sc, rng=stream(sc.seed, replicate, POPULATION))
+
+
+def run_replicate(sc: Scenario, replicate: int) -> tuple[np.ndarray, np.ndarray, Population]:
+    """Every strategy on replicate `replicate`'s market.
+
+    Returns
+    -------
+    new_by_cause, spend, population
+        ``int32[strategies, horizon, 3, S]``, ``float64[strategies, horizon, S]``.
+    """
+    pop = replicate_population(sc, replicate)
+    news, spends = [], []
+    for spec in sc.strategies:
+        plan = make_plan(spec, sc, pop, rng=stream(sc.seed, replicate, PLAN))
+        traj = simulate(pop, plan, sc.dynamics, sc.network.weak_tie,
+                        rng=stream(sc.seed, replicate, DYNAMICS))
+        news.append(traj.new_by_cause)
+        spends.append(traj.spend)
+    return np.stack(news), np.stack(spends), pop
+
+
+def _run_chunk(sc: Scenario, replicates: range):
+    out = []
+    for r in replicates:
+        new, spend, _ = run_replicate(sc, r)
+        out.append((r, new, spend))
+    return out
+
+
+def _chunks(n: int, workers: int) -> Iterator[range]:
+    size = max(1, min(50, n // (workers * 8) or 1))
+    for start in range(0, n, size):
+        yield range(start, min(n, start + size))
+
+
+def default_workers() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def run(
+    sc: Scenario,
+    *,
+    replicates: int | None = None,
+    seed: int | None = None,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> Results:
+    """Run every strategy of a scenario over its replicates.
+
+    Parameters
+    ----------
+    sc
+        A validated scenario.
+    replicates, seed
+        Override the scenario's values.
+    workers
+        Local worker processes (default: all cores; 1 runs in this process).
+    progress
+        Called as replicates finish.
+    """
+    updates = {k: v for k, v in {"replicates": replicates, "seed": seed}.items() if v is not None}
+    if updates:
+        sc = sc.model_copy(update=updates)
+    workers = max(1, workers or default_workers())
+    n = sc.replicates
+    started = time.time()
+    t0 = time.perf_counter()
+    pop0 = replicate_population(sc, 0)
+    n_st, S = len(sc.strategies), len(sc.segments)
+    new = np.zeros((n_st, n, sc.horizon, 3, S), dtype=np.int32)
+    spend = np.zeros((n_st, n, sc.horizon, S), dtype=np.float64)
+    done = 0
+
+    def keep(rows) -> None:
+        nonlocal done
+        for r, nw, sp in rows:
+            new[:, r] = nw
+            spend[:, r] = sp
+        done += len(rows)
+        if progress is not None:
+            progress(done, n)
+
+    if workers == 1 or n == 1:
+        for chunk in _chunks(n, 1):
+            keep(_run_chunk(sc, chunk))
+    else:
+        # "spawn": no fork of a process that may hold numba or BLAS threads; the JIT cache
+        # on disk keeps the workers from compiling again.
+        with ProcessPoolExecutor(min(workers, n), mp_context=get_context("spawn")) as pool:
+            futures = [pool.submit(_run_chunk, sc, chunk) for chunk in _chunks(n, workers)]
+            try:
+                for fut in as_completed(futures):
+                    keep(fut.result())
+            except BaseException:
+                for fut in futures:
+                    fut.cancel()
+                raise
+    wall = time.perf_counter() - t0
+    meta = {
+        "wom": _version("wom"),
+        "python": platform.python_version(),
+        "packages": {p: _version(p) for p in ("numpy", "numba", "networkx", "mesa", "pydantic")},
+        "seed": sc.seed,
+        "seed_entropy": str(np.random.SeedSequence(sc.seed).entropy),
+        "replicates": n,
+        "workers": workers,
+        "command": " ".join(sys.argv),
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
+        "wall_time_s": round(wall, 3),
+        "platform": platform.platform(),
+    }
+    return Results(scenario=sc, new_by_cause=new, spend=spend, tam=pop0.tam_size,
+                   graph={**pop0.stats(), "replicate": 0}, meta=meta)
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "unknown"
