@@ -52,6 +52,11 @@ def run(scenario: Path, replicates: int | None, seed: int | None, workers: int |
     if out is not None and out.exists():
         _fail(WomError(f"{out}: already exists; choose another --out (runs are never "
                        "overwritten)"))
+    if out is not None:
+        # Fail now rather than after the whole run: the folder could not be created.
+        above = next(p for p in out.absolute().parents if p.exists())
+        if not above.is_dir():
+            _fail(WomError(f"{out}: cannot create the run folder, {above} is not a folder"))
     console = Console(stderr=True)
     n = replicates or sc.replicates
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -65,6 +70,8 @@ def run(scenario: Path, replicates: int | None, seed: int | None, workers: int |
         folder = wom.save(results, out)
     except WomError as err:
         _fail(err)
+    except OSError as err:
+        _fail(WomError(f"{out or 'results'}: cannot write the run folder: {err}"))
     if not quiet:
         print_summary(results, Console())
     click.echo(f"results: {folder}")

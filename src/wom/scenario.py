@@ -14,12 +14,30 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from wom.errors import ScenarioError
 
-Share = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
-Positive = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
+
+def _not_bool(value: Any) -> Any:
+    # YAML reads yes/no/true/false as booleans, and pydantic would take them as 1 and 0.
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, got {str(value).lower()}")
+    return value
+
+
+_Number = BeforeValidator(_not_bool)
+Share = Annotated[float, _Number, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+Positive = Annotated[float, _Number, Field(gt=0.0, allow_inf_nan=False)]
+Count = Annotated[int, _Number]
 
 #: Biggest market the ``complete`` graph accepts: N·(N−1) arcs must fit in memory.
 COMPLETE_GRAPH_MAX_PEOPLE = 10_000
@@ -35,7 +53,7 @@ class Segment(_Strict):
     """One market segment: people who share a use case and talk to each other."""
 
     name: str = Field(min_length=1, description="Unique name, used by strategies and in results.")
-    size: int = Field(gt=0, le=50_000_000, description="Number of people in the segment.")
+    size: Count = Field(gt=0, le=50_000_000, description="Number of people in the segment.")
     tam: Share = Field(1.0, description="Share of the segment that could ever buy (TAM).")
     incumbent: Share = Field(
         0.0,
@@ -46,7 +64,7 @@ class Segment(_Strict):
         0.16,
         description="Share of the segment needing no references (innovators + early adopters).",
     )
-    references: int = Field(
+    references: Count = Field(
         0,
         ge=0,
         le=1000,
@@ -67,13 +85,13 @@ class Segment(_Strict):
 class SegmentShorthand(_Strict):
     """``{count: 8, size: 2000, ...}``: ``count`` identical segments."""
 
-    count: int = Field(gt=0, le=10_000)
-    size: int = Field(gt=0, le=50_000_000)
+    count: Count = Field(gt=0, le=10_000)
+    size: Count = Field(gt=0, le=50_000_000)
     names: list[str] | None = Field(None, description="Optional names, one per segment.")
     tam: Share = 1.0
     incumbent: Share = 0.0
     early_market: Share = 0.16
-    references: int = Field(0, ge=0, le=1000)
+    references: Count = Field(0, ge=0, le=1000)
 
     def expand(self) -> list[dict[str, Any]]:
         if self.names is not None and len(self.names) != self.count:
@@ -113,7 +131,7 @@ class Dynamics(_Strict):
     marketing: Share = Field(
         0.02, description="a: chance a reached person converts, at full resonance."
     )
-    talk_weeks: int = Field(
+    talk_weeks: Count = Field(
         4, ge=1, le=100_000, description="Steps an adopter keeps advocating after adopting."
     )
     generic_resonance: Share = Field(
@@ -127,7 +145,7 @@ class Dynamics(_Strict):
 class Budget(_Strict):
     """The money every strategy spends (all strategies get the same budget)."""
 
-    total: Annotated[float, Field(ge=0.0, allow_inf_nan=False)] = Field(
+    total: Annotated[float, _Number, Field(ge=0.0, allow_inf_nan=False)] = Field(
         100_000.0, description="Total budget."
     )
     cost_per_seed: Positive = Field(
@@ -135,7 +153,7 @@ class Budget(_Strict):
     )
     cost_per_contact: Positive = Field(2.0, description="Cost of reaching one person once.")
     seed_share: Share = Field(0.5, description="Share of the budget spent on seeds at step 0.")
-    campaign_weeks: int = Field(
+    campaign_weeks: Count = Field(
         12, ge=1, description="Contacts are spread evenly over these first steps."
     )
 
@@ -173,14 +191,22 @@ class Scenario(_Strict):
 
     name: str = Field("scenario", min_length=1, pattern=r"^[^/\\\x00]+$")
     description: str = ""
-    seed: int = Field(0, ge=0, description="One seed fixes everything.")
-    horizon: int = Field(52, ge=1, le=100_000, description="Steps (weeks) simulated.")
-    replicates: int = Field(100, ge=1, le=10_000_000, description="Independent replicates.")
+    seed: Count = Field(0, ge=0, description="One seed fixes everything.")
+    horizon: Count = Field(52, ge=1, le=100_000, description="Steps (weeks) simulated.")
+    replicates: Count = Field(100, ge=1, le=10_000_000, description="Independent replicates.")
     segments: list[Segment] = Field(min_length=1)
     network: Network = Network()
     dynamics: Dynamics = Dynamics()
     budget: Budget = Budget()
     strategies: list[Strategy] = Field(min_length=1)
+
+    @field_validator("name")
+    @classmethod
+    def _usable_as_folder(cls, name: str) -> str:
+        # The name is a folder of the run path (results/<name>/...): "." or ".." would escape it.
+        if name.strip(".") == "":
+            raise ValueError(f"{name!r} cannot name a results folder")
+        return name
 
     @model_validator(mode="before")
     @classmethod
@@ -267,9 +293,12 @@ def _line_of(root: yaml.Node | None, path: tuple[Any, ...]) -> int | None:
                 if k.value == str(key):
                     nxt, line = v, k.start_mark.line + 1
                     break
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int):
-            if 0 <= key < len(node.value):
-                nxt = node.value[key]
+        elif (
+            isinstance(node, yaml.SequenceNode)
+            and isinstance(key, int)
+            and 0 <= key < len(node.value)
+        ):
+            nxt = node.value[key]
         node = nxt
     if node is not None:
         line = node.start_mark.line + 1
@@ -286,23 +315,30 @@ def _key_path(loc: tuple[Any, ...]) -> str:
     return out
 
 
-def _duplicate_keys(node: yaml.Node | None, path: tuple[Any, ...] = ()) -> list[tuple]:
+def _duplicate_keys(
+    node: yaml.Node | None, path: tuple[Any, ...] = (), visited: set[int] | None = None
+) -> list[tuple]:
     """YAML silently keeps the last of two equal keys; a scenario must not."""
     found: list[tuple] = []
+    # An alias (*name) shares its anchor's node, possibly recursively: visit each node once.
+    visited = set() if visited is None else visited
+    if id(node) in visited:
+        return found
+    visited.add(id(node))
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for k, v in node.value:
             if k.value in seen:
-                found.append((path + (k.value,), k.start_mark.line + 1))
+                found.append(((*path, k.value), k.start_mark.line + 1))
             seen.add(k.value)
-            found += _duplicate_keys(v, path + (k.value,))
+            found += _duplicate_keys(v, (*path, k.value), visited)
     elif isinstance(node, yaml.SequenceNode):
         for i, v in enumerate(node.value):
-            found += _duplicate_keys(v, path + (i,))
+            found += _duplicate_keys(v, (*path, i), visited)
     return found
 
 
-class _Prefixed(Exception):
+class _PrefixedError(Exception):
     def __init__(self, error: ValidationError, prefix: tuple[Any, ...]):
         self.error, self.prefix = error, prefix
 
@@ -323,19 +359,21 @@ def scenario_from_dict(
     try:
         if isinstance(data.get("segments"), dict):
             try:
-                data = {**data, "segments": SegmentShorthand.model_validate(data["segments"]).expand()}
+                expanded = SegmentShorthand.model_validate(data["segments"]).expand()
+                data = {**data, "segments": expanded}
             except ValidationError as exc:
-                raise _Prefixed(exc, ("segments",)) from None
+                raise _PrefixedError(exc, ("segments",)) from None
             except ValueError as exc:
+                where = ("segments", "names")
                 raise ScenarioError(
-                    file, [("segments", _line_of(tree, ("segments",)), str(exc))]
+                    file, [(_key_path(where), _line_of(tree, where), str(exc))]
                 ) from None
         sc = Scenario.model_validate(data)
-    except (ValidationError, _Prefixed) as exc:
-        prefix = exc.prefix if isinstance(exc, _Prefixed) else ()
-        errors = exc.error.errors(include_url=False) if isinstance(exc, _Prefixed) else exc.errors(
-            include_url=False
-        )
+    except (ValidationError, _PrefixedError) as exc:
+        if isinstance(exc, _PrefixedError):
+            prefix, errors = exc.prefix, exc.error.errors(include_url=False)
+        else:
+            prefix, errors = (), exc.errors(include_url=False)
         problems = []
         for err in errors:
             loc = prefix + tuple(err["loc"])
@@ -384,6 +422,8 @@ def load_scenario(path: Path | str) -> Scenario:
         line = mark.line + 1 if mark is not None else None
         what = getattr(exc, "problem", None) or str(exc)
         raise ScenarioError(path, [("", line, f"YAML syntax error: {what}")]) from None
+    except RecursionError:
+        raise ScenarioError(path, [("", None, "YAML nested too deeply")]) from None
     dups = _duplicate_keys(tree)
     if dups:
         raise ScenarioError(
@@ -394,15 +434,22 @@ def load_scenario(path: Path | str) -> Scenario:
 
 
 def _reject_non_finite(data: Any, path: Path, tree: yaml.Node | None) -> None:
+    visited: set[int] = set()
+
     def walk(x: Any, loc: tuple[Any, ...]) -> None:
         if isinstance(x, float) and not math.isfinite(x):
-            raise ScenarioError(path, [(_key_path(loc), _line_of(tree, loc), f"{x} is not a number")])
+            problem = (_key_path(loc), _line_of(tree, loc), f"{x} is not a number")
+            raise ScenarioError(path, [problem])
+        if isinstance(x, dict | list):
+            if id(x) in visited:  # an alias: already checked (and maybe recursive)
+                return
+            visited.add(id(x))
         if isinstance(x, dict):
             for k, v in x.items():
-                walk(v, loc + (k,))
+                walk(v, (*loc, k))
         elif isinstance(x, list):
             for i, v in enumerate(x):
-                walk(v, loc + (i,))
+                walk(v, (*loc, i))
 
     walk(data, ())
 

@@ -1,0 +1,164 @@
+"""The Mesa view of one replicate of one strategy (DESIGN §5).
+
+:class:`WomModel` drives the same :class:`~wom.engine.Simulation` as the runner, one step
+at a time, seeded exactly as :func:`wom.runner.run_replicate` seeds replicate ``replicate``;
+stepping it to the horizon gives the runner's numbers. Its agents
+(:class:`~wom.agents.Person`) are views on the engine's arrays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import partial
+
+import mesa
+from mesa.discrete_space import Network
+from mesa.experimental.scenarios import Scenario as MesaScenario
+
+from wom.agents import Person
+from wom.engine import CAUSES, Simulation, StepCounts
+from wom.layout import segment_layout
+from wom.network import Population
+from wom.runner import DYNAMICS, PLAN, replicate_population, stream
+from wom.scenario import Scenario, Strategy
+from wom.strategies import Plan, make_plan
+
+#: Streams of a replicate beyond the runner's (population, plan, dynamics): the model's own
+#: Mesa generators and the drawing positions. Neither touches the dynamics.
+MESA, LAYOUT = 3, 4
+
+#: Columns of the model frame besides one per segment.
+COLUMNS = ("week", "adopters", *(f"new_by_{c}" for c in CAUSES))
+
+Layout = Mapping[int, tuple[float, float]]
+
+
+def _week(model: WomModel) -> int:
+    return model.simulation.t
+
+
+def _adopters(model: WomModel) -> int:
+    return model.simulation.adopters
+
+
+def _segment_adopters(model: WomModel, k: int) -> int:
+    return int(model.adopters_by_segment[k])
+
+
+def _new_by(model: WomModel, cause: int) -> int:
+    last = model.last_step
+    return 0 if last is None else int(last.new_by_cause[cause].sum())
+
+
+class WomModel(mesa.Model):
+    """One replicate of one strategy, as a Mesa model on the conversation graph.
+
+    Parameters
+    ----------
+    scenario
+        A validated scenario.
+    strategy
+        Name of one of the scenario's strategies (default: the first).
+    replicate
+        Which replicate's market, plan and dynamics to use (as in the runner).
+    layout
+        Positions ``{person: (x, y)}``; default :func:`wom.layout.segment_layout`, drawn
+        from the scenario seed (the same for every strategy of a replicate).
+    rng
+        Only ``None`` is accepted (Mesa's ``batch_run`` passes it): the randomness is fixed
+        by the scenario seed and ``replicate``; vary ``replicate`` for independent runs.
+
+    Attributes
+    ----------
+    simulation, population, plan
+        The engine's state, the market and the strategy's campaign plan.
+    scenario, strategy
+        The scenario and the strategy run (its specification).
+    grid
+        The network space; cell ``v`` holds person ``v``.
+    datacollector
+        One row per step from step 0: ``week``, ``adopters``, one column per segment
+        (adopters there) and ``new_by_seed``, ``new_by_marketing``, ``new_by_wom``.
+    last_step
+        What happened in the last step (``None`` before the first).
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        strategy: str | None = None,
+        replicate: int = 0,
+        *,
+        layout: Layout | None = None,
+        rng: None = None,
+    ) -> None:
+        if rng is not None:
+            raise ValueError(
+                "a WomModel is seeded by its scenario's seed and `replicate`; "
+                "vary `replicate` instead of passing `rng`"
+            )
+        sc = scenario
+        spec = _strategy(sc, strategy)
+        clash = sorted(set(sc.segment_names) & set(COLUMNS))
+        if clash:
+            raise ValueError(
+                f"segment name(s) {clash} clash with the model's data columns {list(COLUMNS)}"
+            )
+        super().__init__(rng=stream(sc.seed, replicate, MESA))
+        self._wom_scenario = sc
+        self.strategy: Strategy = spec
+        self.replicate = replicate
+        # The same calls, with the same streams, as runner.run_replicate.
+        self.population: Population = replicate_population(sc, replicate)
+        self.plan: Plan = make_plan(spec, sc, self.population,
+                                    rng=stream(sc.seed, replicate, PLAN))
+        self.simulation = Simulation(self.population, self.plan, sc.dynamics,
+                                     sc.network.weak_tie,
+                                     rng=stream(sc.seed, replicate, DYNAMICS))
+        self.last_step: StepCounts | None = None
+        self.adopters_by_segment = self.simulation.adopters_by_segment()
+
+        if layout is None:
+            layout = segment_layout(self.population, rng=stream(sc.seed, replicate, LAYOUT))
+        self.grid = Network(self.population.to_networkx(), layout=layout, random=self.random)
+        for cell in self.grid.all_cells:
+            Person(self, cell.coordinate, cell)
+
+        reporters = {"week": _week, "adopters": _adopters}
+        for k, name in enumerate(self.population.segment_names):
+            reporters[name] = partial(_segment_adopters, k=k)
+        for c, cause in enumerate(CAUSES):
+            reporters[f"new_by_{cause}"] = partial(_new_by, cause=c)
+        self.datacollector = mesa.DataCollector(model_reporters=reporters)
+        self.running = self.simulation.t < self.simulation.horizon
+        self.datacollector.collect(self)
+
+    # Mesa 3.5 keeps its own parameter object (mesa.experimental.scenarios.Scenario) in
+    # `Model.scenario`; in wom the name means the wom scenario, so reading gives that, while
+    # Mesa's own assignment still goes through Mesa's setter (kept in `_scenario`).
+    @property  # type: ignore[override]
+    def scenario(self) -> Scenario:
+        """The wom scenario this model runs."""
+        return self._wom_scenario
+
+    @scenario.setter
+    def scenario(self, value: MesaScenario) -> None:
+        mesa.Model.scenario.fset(self, value)  # type: ignore[attr-defined]
+
+    def step(self) -> None:
+        """Advance the simulation one step (week) and collect its data."""
+        self.last_step = self.simulation.step()
+        self.adopters_by_segment = self.simulation.adopters_by_segment()
+        self.running = self.simulation.t < self.simulation.horizon
+        self.datacollector.collect(self)
+
+
+def _strategy(sc: Scenario, name: str | None) -> Strategy:
+    """The scenario's strategy called `name` (the first if ``None``)."""
+    if name is None:
+        return sc.strategies[0]
+    for spec in sc.strategies:
+        if spec.name == name:
+            return spec
+    known = ", ".join(s.name for s in sc.strategies)
+    raise ValueError(f"unknown strategy {name!r}; the scenario has: {known}")

@@ -1,0 +1,129 @@
+"""The population builder: graph shape, traits, seeding from the scenario only."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import small_scenario
+
+from wom.network import build_population, cross_shares, sample_between, sample_within
+from wom.runner import replicate_population
+
+
+def _edges(pop):
+    src = np.repeat(np.arange(pop.n), np.diff(pop.indptr))
+    return src, pop.indices.astype(np.int64)
+
+
+def _sc(model="planted_partition", sizes=(3000, 2000, 1000), mean_degree=10.0, mixing=0.2,
+        **net):
+    segments = [{"name": "abcdef"[i], "size": n} for i, n in enumerate(sizes)]
+    return small_scenario(segments=segments, network={"model": model,
+                          "mean_degree": mean_degree, "mixing": mixing, **net})
+
+
+@pytest.mark.parametrize("model", ["planted_partition", "erdos_renyi", "complete"])
+def test_graph_is_simple_undirected_and_segments_are_contiguous(model):
+    sc = _sc(model, sizes=(300, 200, 100))
+    pop = replicate_population(sc, 0)
+    src, dst = _edges(pop)
+    assert pop.indices.dtype == np.int32 and pop.indptr.dtype == np.int64
+    assert (src != dst).all()  # no self-loops
+    key = src * pop.n + dst
+    assert np.unique(key).size == key.size  # no repeated ties
+    assert np.array_equal(np.sort(key), np.sort(dst * pop.n + src))  # symmetric
+    assert np.array_equal(pop.seg_start, [0, 300, 500, 600])
+    assert np.array_equal(pop.segment, np.repeat([0, 1, 2], [300, 200, 100]))
+    if model == "complete":
+        assert pop.n_ties == 600 * 599 // 2
+
+
+def test_planted_partition_mean_degree_and_mixing():
+    sc = _sc(mean_degree=10.0, mixing=0.2)
+    n_rep = 5
+    degs, inside = [], []
+    for r in range(n_rep):
+        pop = replicate_population(sc, r)
+        src, dst = _edges(pop)
+        degs.append(2 * pop.n_ties / pop.n)
+        inside.append(np.mean(pop.segment[src] == pop.segment[dst]))
+    # Ties are sums of Binomials: the mean degree's sd is about sqrt(2·d/N).
+    se = np.sqrt(2 * 10.0 / 6000) / np.sqrt(n_rep)
+    assert abs(np.mean(degs) - 10.0) < 4 * se
+    # Share of arc endpoints inside segments, sd ≈ sqrt(p(1-p)/E).
+    se_in = np.sqrt(0.8 * 0.2 / 30000) / np.sqrt(n_rep)
+    assert abs(np.mean(inside) - 0.8) < 4 * se_in
+
+
+def test_erdos_renyi_ignores_segments():
+    sc = _sc("erdos_renyi", sizes=(3000, 3000), mean_degree=6.0)
+    pop = replicate_population(sc, 0)
+    src, dst = _edges(pop)
+    inside = np.mean(pop.segment[src] == pop.segment[dst])
+    # Two equal segments: about half of random ties stay inside (sd ≈ sqrt(.25/E)·√2).
+    assert abs(inside - 0.5) < 4 * np.sqrt(0.25 / pop.n_ties) * np.sqrt(2)
+    assert abs(2 * pop.n_ties / pop.n - 6.0) < 4 * np.sqrt(2 * 6.0 / pop.n)
+
+
+def test_talks_with_directs_cross_segment_ties():
+    sc = _sc(sizes=(2000, 2000, 2000), mixing=0.3,
+             talks_with={"a": {"b": 0.9}, "b": {"a": 0.9}})
+    share = cross_shares(sc)
+    assert share[0, 1] == pytest.approx(0.9) and share[0, 2] == pytest.approx(0.1)
+    assert share[2, 0] == pytest.approx(0.5)  # unspecified: split by size
+    pop = replicate_population(sc, 0)
+    src, dst = _edges(pop)
+    s, d = pop.segment[src], pop.segment[dst]
+    n01, n02 = np.sum((s == 0) & (d == 1)), np.sum((s == 0) & (d == 2))
+    # expected ties 0–1: (2000·.9 + 2000·.9)·3/2 = 5400; 0–2: (200 + 1000)·1.5 = 1800
+    assert abs(n01 - 5400) < 4 * np.sqrt(5400)
+    assert abs(n02 - 1800) < 4 * np.sqrt(1800)
+
+
+def test_traits_have_exact_shares_inside_each_segment():
+    segments = [
+        {"name": "a", "size": 1000, "tam": 0.6, "incumbent": 0.1, "early_market": 0.16,
+         "references": 2},
+        {"name": "b", "size": 500, "tam": 1.0, "incumbent": 0.0, "references": 0},
+    ]
+    pop = replicate_population(small_scenario(segments=segments), 3)
+    a, b = slice(0, 1000), slice(1000, 1500)
+    assert pop.eligible[a].sum() == 600 and pop.competitor[a].sum() == 100
+    assert not (pop.competitor & ~pop.eligible).any()  # incumbents hold part of the TAM
+    assert (pop.threshold[a] == 0).sum() == 160 and (pop.threshold[a] == 2).sum() == 840
+    assert pop.eligible[b].all() and not pop.competitor[b].any() and (pop.threshold[b] == 0).all()
+    assert np.array_equal(pop.tam_size, [600, 500])
+
+
+def test_same_seed_same_market_and_replicates_differ():
+    sc = _sc(sizes=(500, 500))
+    p1, p2, q = replicate_population(sc, 2), replicate_population(sc, 2), replicate_population(sc, 3)
+    for field in ("indptr", "indices", "eligible", "competitor", "threshold"):
+        assert np.array_equal(getattr(p1, field), getattr(p2, field))
+    assert not np.array_equal(p1.indices, q.indices)
+    other = replicate_population(sc.model_copy(update={"seed": sc.seed + 1}), 2)
+    assert not np.array_equal(p1.indices, other.indices)
+
+
+def test_sampling_helpers_cover_every_pair_and_stay_in_range():
+    rng = np.random.default_rng(0)
+    for size in (2, 3, 7, 64):
+        pairs = size * (size - 1) // 2
+        u, v = sample_within(5, size, pairs + 10, rng)  # asks too many: capped at all pairs
+        assert u.size == pairs and (u < v).all() and u.min() >= 5 and v.max() < 5 + size
+        assert np.unique(u * 1000 + v).size == pairs
+    u, v = sample_between(0, 4, 10, 3, 12, rng)
+    assert np.unique(u * 100 + v).size == 12 and set(u) <= set(range(4))
+    assert set(v) <= set(range(10, 13))
+    # Large blocks use rejection sampling: still distinct pairs.
+    u, v = sample_within(0, 5000, 20000, rng)
+    assert np.unique(u * 5000 + v).size == 20000 and (u != v).all()
+
+
+def test_build_population_uses_only_the_given_generator():
+    sc = _sc(sizes=(400, 400))
+    np.random.seed(1)
+    a = build_population(sc, rng=np.random.default_rng(11))
+    np.random.seed(2)
+    b = build_population(sc, rng=np.random.default_rng(11))
+    assert np.array_equal(a.indices, b.indices) and np.array_equal(a.eligible, b.eligible)

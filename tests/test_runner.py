@@ -1,0 +1,117 @@
+"""Runner and results: reproducibility, common random numbers, tables, the run folder."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import small_scenario
+
+import wom
+from wom.errors import WomError
+from wom.results import COMPARISON_COLUMNS, SUMMARY_COLUMNS, TIMESERIES_COLUMNS, write_run
+
+CSV = ("scenario.yaml", "timeseries.csv", "summary.csv", "comparison.csv")
+
+
+def test_same_seed_same_bytes_whatever_the_workers(tmp_path):
+    sc = small_scenario(replicates=10)
+    one = write_run(wom.run(sc, workers=1), tmp_path / "one", plots=False)
+    two = write_run(wom.run(sc, workers=2), tmp_path / "two", plots=False)
+    again = write_run(wom.run(sc, workers=1), tmp_path / "again", plots=False)
+    for name in CSV:
+        assert (one / name).read_bytes() == (two / name).read_bytes(), name
+        assert (one / name).read_bytes() == (again / name).read_bytes(), name
+    other = write_run(wom.run(sc, seed=8, workers=1), tmp_path / "other", plots=False)
+    assert (one / "timeseries.csv").read_bytes() != (other / "timeseries.csv").read_bytes()
+
+
+def test_more_replicates_extend_without_changing_the_first_ones():
+    sc = small_scenario()
+    a = wom.run(sc, replicates=3, workers=1)
+    b = wom.run(sc, replicates=5, workers=1)
+    assert np.array_equal(a.new_by_cause, b.new_by_cause[:, :3])
+
+
+def test_strategies_share_the_market_of_each_replicate():
+    """Common random numbers: a strategy's results do not depend on the others listed."""
+    sc = small_scenario()
+    both = wom.run(sc, replicates=4, workers=1)
+    only_broad = wom.run(sc.model_copy(update={"strategies": sc.strategies[1:]}),
+                         replicates=4, workers=1)
+    assert np.array_equal(both.new_by_cause[1], only_broad.new_by_cause[0])
+
+
+def test_tables_follow_the_contract():
+    res = wom.run(small_scenario(), replicates=6, workers=1)
+    ts, summary, comp = res.timeseries(), res.summary(), res.comparison()
+    sc = res.scenario
+    assert list(ts.columns) == TIMESERIES_COLUMNS
+    assert len(ts) == 2 * 6 * sc.horizon * 3
+    assert list(summary.columns[:8]) == SUMMARY_COLUMNS[:8]
+    assert list(comp.columns) == COMPARISON_COLUMNS
+    causes = ts.new_by_seed + ts.new_by_marketing + ts.new_by_wom
+    assert (causes == ts.new_adopters).all()
+    cum = ts.groupby(["strategy", "replicate", "segment"], sort=False).new_adopters.cumsum()
+    assert (cum == ts.adopters).all()
+    assert (ts.groupby(["strategy", "replicate", "segment"]).adopters.diff().dropna() >= 0).all()
+    # Summary agrees with the time series it summarises.
+    last = ts[ts.step == sc.horizon - 1].groupby(["strategy", "replicate"]).adopters.sum()
+    for row in summary.itertuples():
+        c = last.loc[row.strategy].to_numpy(float)
+        assert row.customers_mean == pytest.approx(c.mean())
+        assert row.customers_lo < row.customers_mean < row.customers_hi
+        spend = ts[ts.strategy == row.strategy].groupby("replicate").spend.sum()
+        assert row.spend_mean == pytest.approx(spend.mean())
+        assert row.spend_mean <= sc.budget.total
+    # The paired difference is the difference of the means.
+    c = comp[comp.metric == "customers"].iloc[0]
+    s = summary.set_index("strategy")
+    assert c.diff_mean == pytest.approx(s.customers_mean[c.a] - s.customers_mean[c.b])
+    assert 0.0 <= c.p_a_beats_b <= 1.0
+
+
+def test_interval_covers_like_a_95_percent_interval():
+    """mean_interval: about 95% coverage on known normal data (binomial tolerance)."""
+    from wom.results import mean_interval
+
+    rng = np.random.default_rng(5)
+    trials = 2000
+    hits = sum(lo <= 3.0 <= hi for _, lo, hi in
+               (mean_interval(rng.normal(3.0, 2.0, 12)) for _ in range(trials)))
+    assert abs(hits / trials - 0.95) < 4 * np.sqrt(0.95 * 0.05 / trials)
+
+
+def test_run_folder_is_complete_and_never_overwritten(tmp_path):
+    res = wom.run(small_scenario(), replicates=3, workers=1)
+    out = wom.save(res, tmp_path / "run")
+    names = {p.name for p in out.iterdir()}
+    assert names == {*CSV, "manifest.json", "adoption.png"}
+    assert (out / "adoption.png").stat().st_size > 10_000
+    back = wom.read_run(out)
+    assert back.scenario == res.scenario
+    assert list(back.timeseries.columns) == TIMESERIES_COLUMNS
+    assert back.manifest["seed"] == 7 and back.manifest["graph"]["people"] == 270
+    before = (out / "summary.csv").read_bytes()
+    with pytest.raises(WomError, match="already exists"):
+        wom.save(res, out)
+    assert (out / "summary.csv").read_bytes() == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_a_failed_write_leaves_nothing(tmp_path, monkeypatch):
+    res = wom.run(small_scenario(), replicates=2, workers=1)
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("wom.plots.plot_adoption", boom)
+    with pytest.raises(RuntimeError):
+        write_run(res, tmp_path / "run")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_default_run_folders_are_distinct(tmp_path):
+    res = wom.run(small_scenario(), replicates=2, workers=1)
+    a = wom.save(res, root=tmp_path)
+    b = wom.save(res, root=tmp_path)
+    assert a != b and a.parent == b.parent == tmp_path / "small"
