@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import small_scenario
-from reference import naive_run
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
+from conftest import small_scenario
+from reference import naive_run
 from wom.engine import CAUSE_MARKETING, CAUSE_SEED, CAUSE_WOM, Simulation, simulate
 from wom.runner import DYNAMICS, PLAN, replicate_population, run_replicate, stream
 from wom.strategies import budget_units, make_plan

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import small_scenario
 
+from conftest import small_scenario
 from wom.network import build_population, cross_shares, sample_between, sample_within
 from wom.runner import replicate_population
 
@@ -97,7 +97,8 @@ def test_traits_have_exact_shares_inside_each_segment():
 
 def test_same_seed_same_market_and_replicates_differ():
     sc = _sc(sizes=(500, 500))
-    p1, p2, q = replicate_population(sc, 2), replicate_population(sc, 2), replicate_population(sc, 3)
+    p1, p2 = replicate_population(sc, 2), replicate_population(sc, 2)
+    q = replicate_population(sc, 3)
     for field in ("indptr", "indices", "eligible", "competitor", "threshold"):
         assert np.array_equal(getattr(p1, field), getattr(p2, field))
     assert not np.array_equal(p1.indices, q.indices)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import small_scenario
 
 import wom
+from conftest import small_scenario
 from wom.errors import WomError
 from wom.results import COMPARISON_COLUMNS, SUMMARY_COLUMNS, TIMESERIES_COLUMNS, write_run
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -61,10 +62,15 @@ def run(scenario: Path, replicates: int | None, seed: int | None, workers: int |
     n = replicates or sc.replicates
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("replicates"), TimeRemainingColumn(), console=console,
-                  disable=quiet, transient=True) as bar:
+                  disable=quiet, transient=True, auto_refresh=False) as bar:
         task = bar.add_task(f"{sc.name}", total=n)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, refresh=True)
+
+        # no refresh thread: the worker processes are forked (see wom.runner)
         results = wom.run(sc, replicates=replicates, seed=seed, workers=workers,
-                          progress=lambda done, total: bar.update(task, completed=done))
+                          progress=advance)
     results.meta["command"] = "wom " + " ".join(sys.argv[1:]) if sys.argv else "wom run"
     try:
         folder = wom.save(results, out)
@@ -87,16 +93,17 @@ def print_summary(results: wom.Results, console: Console) -> None:
     """The summary as a table, and which strategy wins (paired, with its interval)."""
     sc = results.scenario
     summary = results.summary()
-    table = Table(title=f"{sc.name} — {sc.replicates} replicates, budget "
-                        f"{sc.budget.total:,.0f} each, horizon {sc.horizon} weeks")
-    for col, just in [("strategy", "left"), ("customers (95% CI)", "right"),
-                      ("segments ignited", "right"), ("weeks to ignite", "right"),
-                      ("cost / customer", "right"), ("word of mouth", "right")]:
-        table.add_column(col, justify=just)  # type: ignore[arg-type]
+    # Names are the user's text, not rich markup: "[...]" in a name must print as it is.
+    table = Table(title=f"{escape(sc.name)}: {sc.replicates} replicates, budget "
+                        f"{sc.budget.total:,.0f} each, {sc.horizon} weeks")
+    for col in ("strategy", "customers", "95% CI", "segments ignited", "weeks to ignite",
+                "cost per customer", "by word of mouth"):
+        table.add_column(col, justify="left" if col == "strategy" else "right")
     for row in summary.itertuples():
         table.add_row(
-            row.strategy,
-            f"{_fmt(row.customers_mean)} [{_fmt(row.customers_lo)}–{_fmt(row.customers_hi)}]",
+            escape(row.strategy),
+            _fmt(row.customers_mean),
+            f"{_fmt(row.customers_lo)}–{_fmt(row.customers_hi)}",
             _fmt(row.segments_ignited_mean, 2),
             _fmt(row.weeks_to_ignite_mean, 1),
             _fmt(row.cost_per_customer_mean, 1),
@@ -113,6 +120,11 @@ def print_summary(results: wom.Results, console: Console) -> None:
     sign = 1 if row.a == best else -1
     lo, hi = sorted((sign * row.diff_lo, sign * row.diff_hi))
     p = row.p_a_beats_b if sign == 1 else 1 - row.p_a_beats_b
+    best, second = escape(best), escape(second)
+    if math.isnan(lo):  # one replicate: no interval
+        console.print(f"[bold]{best}[/bold] leads: {sign * row.diff_mean:+,.0f} customers over "
+                      f"{second} (a single replicate: no interval; run more replicates).")
+        return
     verdict = "wins" if lo > 0 else "leads, but the interval includes zero"
     console.print(
         f"[bold]{best}[/bold] {verdict}: {sign * row.diff_mean:+,.0f} customers over {second} "

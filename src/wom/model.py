@@ -13,19 +13,14 @@ from functools import partial
 
 import mesa
 from mesa.discrete_space import Network
-from mesa.experimental.scenarios import Scenario as MesaScenario
 
 from wom.agents import Person
 from wom.engine import CAUSES, Simulation, StepCounts
 from wom.layout import segment_layout
 from wom.network import Population
-from wom.runner import DYNAMICS, PLAN, replicate_population, stream
+from wom.runner import DYNAMICS, LAYOUT, MESA, PLAN, replicate_population, stream
 from wom.scenario import Scenario, Strategy
 from wom.strategies import Plan, make_plan
-
-#: Streams of a replicate beyond the runner's (population, plan, dynamics): the model's own
-#: Mesa generators and the drawing positions. Neither touches the dynamics.
-MESA, LAYOUT = 3, 4
 
 #: Columns of the model frame besides one per segment.
 COLUMNS = ("week", "adopters", *(f"new_by_{c}" for c in CAUSES))
@@ -55,8 +50,9 @@ class WomModel(mesa.Model):
 
     Parameters
     ----------
-    scenario
-        A validated scenario.
+    wom_scenario
+        A validated wom scenario. (Not ``scenario``: Mesa 3.5 keeps its own parameter
+        object under that name, and its app and ``batch_run`` rely on it.)
     strategy
         Name of one of the scenario's strategies (default: the first).
     replicate
@@ -72,8 +68,10 @@ class WomModel(mesa.Model):
     ----------
     simulation, population, plan
         The engine's state, the market and the strategy's campaign plan.
-    scenario, strategy
-        The scenario and the strategy run (its specification).
+    wom_scenario, strategy, replicate
+        The wom scenario, the strategy run (its specification) and the replicate.
+    adopters_by_segment
+        ``int64[S]``: adopters so far in each segment.
     grid
         The network space; cell ``v`` holds person ``v``.
     datacollector
@@ -85,7 +83,7 @@ class WomModel(mesa.Model):
 
     def __init__(
         self,
-        scenario: Scenario,
+        wom_scenario: Scenario,
         strategy: str | None = None,
         replicate: int = 0,
         *,
@@ -97,7 +95,7 @@ class WomModel(mesa.Model):
                 "a WomModel is seeded by its scenario's seed and `replicate`; "
                 "vary `replicate` instead of passing `rng`"
             )
-        sc = scenario
+        sc = wom_scenario
         spec = _strategy(sc, strategy)
         clash = sorted(set(sc.segment_names) & set(COLUMNS))
         if clash:
@@ -105,7 +103,7 @@ class WomModel(mesa.Model):
                 f"segment name(s) {clash} clash with the model's data columns {list(COLUMNS)}"
             )
         super().__init__(rng=stream(sc.seed, replicate, MESA))
-        self._wom_scenario = sc
+        self.wom_scenario: Scenario = sc
         self.strategy: Strategy = spec
         self.replicate = replicate
         # The same calls, with the same streams, as runner.run_replicate.
@@ -132,18 +130,6 @@ class WomModel(mesa.Model):
         self.datacollector = mesa.DataCollector(model_reporters=reporters)
         self.running = self.simulation.t < self.simulation.horizon
         self.datacollector.collect(self)
-
-    # Mesa 3.5 keeps its own parameter object (mesa.experimental.scenarios.Scenario) in
-    # `Model.scenario`; in wom the name means the wom scenario, so reading gives that, while
-    # Mesa's own assignment still goes through Mesa's setter (kept in `_scenario`).
-    @property  # type: ignore[override]
-    def scenario(self) -> Scenario:
-        """The wom scenario this model runs."""
-        return self._wom_scenario
-
-    @scenario.setter
-    def scenario(self, value: MesaScenario) -> None:
-        mesa.Model.scenario.fset(self, value)  # type: ignore[attr-defined]
 
     def step(self) -> None:
         """Advance the simulation one step (week) and collect its data."""

@@ -89,7 +89,7 @@ class Population:
             "isolated_people": int(np.sum(self.degree() == 0)),
         }
 
-    def to_networkx(self):  # noqa: ANN201 — networkx is imported lazily
+    def to_networkx(self):
         """The graph as a :class:`networkx.Graph` with a ``segment`` node attribute."""
         import networkx as nx
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import os
 import platform
-import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from importlib import metadata
-from multiprocessing import get_context
+from multiprocessing import get_all_start_methods, get_context
+from multiprocessing.context import BaseContext
 
 import numpy as np
 
@@ -25,7 +25,8 @@ from wom.results import Results
 from wom.scenario import Scenario
 from wom.strategies import make_plan
 
-POPULATION, PLAN, DYNAMICS = 0, 1, 2
+#: Streams of a replicate. MESA and LAYOUT serve the Mesa view (wom.model) only.
+POPULATION, PLAN, DYNAMICS, MESA, LAYOUT = 0, 1, 2, 3, 4
 
 #: Called with the number of replicates finished so far and the total.
 Progress = Callable[[int, int], None]
@@ -126,9 +127,7 @@ def run(
         for chunk in _chunks(n, 1):
             keep(_run_chunk(sc, chunk))
     else:
-        # "spawn": no fork of a process that may hold numba or BLAS threads; the JIT cache
-        # on disk keeps the workers from compiling again.
-        with ProcessPoolExecutor(min(workers, n), mp_context=get_context("spawn")) as pool:
+        with ProcessPoolExecutor(min(workers, n), mp_context=_context()) as pool:
             futures = [pool.submit(_run_chunk, sc, chunk) for chunk in _chunks(n, workers)]
             try:
                 for fut in as_completed(futures):
@@ -146,13 +145,21 @@ def run(
         "seed_entropy": str(np.random.SeedSequence(sc.seed).entropy),
         "replicates": n,
         "workers": workers,
-        "command": " ".join(sys.argv),
+        "command": f"wom.run(load_scenario(...), replicates={n}, seed={sc.seed}, "
+                   f"workers={workers})",
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
         "wall_time_s": round(wall, 3),
         "platform": platform.platform(),
     }
     return Results(scenario=sc, new_by_cause=new, spend=spend, tam=pop0.tam_size,
                    graph={**pop0.stats(), "replicate": 0}, meta=meta)
+
+
+def _context() -> BaseContext:
+    """Fork where the OS has it: workers start at once, compiled kernels included, and
+    scripts and notebooks need no ``if __name__ == "__main__"`` guard. wom starts no
+    threads before forking (the CLI's progress bar refreshes without a thread)."""
+    return get_context("fork" if "fork" in get_all_start_methods() else None)
 
 
 def _version(package: str) -> str:

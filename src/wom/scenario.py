@@ -154,7 +154,8 @@ class Budget(_Strict):
     cost_per_contact: Positive = Field(2.0, description="Cost of reaching one person once.")
     seed_share: Share = Field(0.5, description="Share of the budget spent on seeds at step 0.")
     campaign_weeks: Count = Field(
-        12, ge=1, description="Contacts are spread evenly over these first steps."
+        12, ge=1, description="Contacts are spread evenly over these first steps "
+        "(the default shrinks to a shorter horizon)."
     )
 
 
@@ -215,6 +216,16 @@ class Scenario(_Strict):
             data = dict(data)
             data["segments"] = SegmentShorthand.model_validate(data["segments"]).expand()
         return data
+
+    @model_validator(mode="after")
+    def _campaign_fits_horizon(self) -> Scenario:
+        # The default campaign (12 weeks) shrinks to a shorter horizon; an explicit
+        # campaign_weeks longer than the horizon stays an error (see _cross_checks).
+        if "campaign_weeks" not in self.budget.model_fields_set and (
+            self.budget.campaign_weeks > self.horizon
+        ):
+            self.budget = self.budget.model_copy(update={"campaign_weeks": self.horizon})
+        return self
 
     @property
     def segment_names(self) -> list[str]:

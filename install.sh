@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Set up wom in ./.venv with Python 3.12 (idempotent: a second run only checks).
+# Usage: bash install.sh        (package, test tools)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+find_python() {
+    for cand in python3.12 "$(pyenv prefix 3.12 2>/dev/null)/bin/python3.12" \
+                /root/.pyenv/versions/3.12*/bin/python3.12 /usr/bin/python3.12 python3; do
+        if [ -x "$(command -v "$cand" 2>/dev/null)" ] \
+           && "$cand" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then
+            command -v "$cand"
+            return 0
+        fi
+    done
+    echo "install.sh: wom needs Python >= 3.12 (try: pyenv install 3.12)" >&2
+    return 1
+}
+
+if [ ! -x .venv/bin/python ] \
+   || ! .venv/bin/python -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then
+    rm -rf .venv
+    "$(find_python)" -m venv .venv
+    .venv/bin/python -m pip install --quiet --upgrade pip
+fi
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]' 2>&1 \
+    | grep -v "^WARNING: Location" || true
+.venv/bin/python -c 'import wom; print(f"wom {wom.__version__} ready in .venv")'

@@ -1,0 +1,335 @@
+"""The ``wom`` command line: a run folder as DESIGN §6 promises it, overrides, and refusals."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+import wom
+from wom.cli import main
+
+SMALL = """\
+name: small-cli
+description: Two communities of 150 people.
+seed: 7
+horizon: 10
+replicates: 6
+segments:
+  - {name: dentists, size: 150, references: 1}
+  - {name: lawyers, size: 150}
+budget: {total: 20000, campaign_weeks: 5}
+strategies:
+  - {name: focus-dentists, kind: focused, segment: dentists}
+  - {name: everyone, kind: broad, seeding: random}
+"""
+STRATEGIES = ["focus-dentists", "everyone"]
+SEGMENTS = ["dentists", "lawyers"]
+
+# DESIGN §6, written out here so that the test checks the contract, not the code's own lists.
+TIMESERIES = ["strategy", "replicate", "step", "segment", "adopters", "new_adopters",
+              "new_by_seed", "new_by_marketing", "new_by_wom", "spend"]
+SUMMARY = ["strategy", "customers_mean", "customers_lo", "customers_hi", "segments_ignited_mean",
+           "weeks_to_ignite_mean", "cost_per_customer_mean", "wom_share_mean"]
+COMPARISON = ["a", "b", "metric", "diff_mean", "diff_lo", "diff_hi", "p_a_beats_b"]
+# A wide terminal for rich, so that the verdict line is not wrapped.
+WIDE = {"COLUMNS": "200"}
+RUN_FILES = {"scenario.yaml", "manifest.json", "timeseries.csv", "summary.csv",
+             "comparison.csv", "adoption.png"}
+
+
+def _write(folder: Path, text: str = SMALL, name: str = "small.yaml") -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def _header(path: Path) -> list[str]:
+    with path.open(newline="", encoding="utf-8") as f:
+        return next(csv.reader(f))
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() if p.is_file() else b""
+            for p in sorted(folder.rglob("*"))}
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory):
+    """One ``wom run`` of the small scenario, shared by the tests that read its folder."""
+    tmp = tmp_path_factory.mktemp("cli-run")
+    scenario = _write(tmp)
+    out = tmp / "run"
+    result = CliRunner().invoke(main, ["run", str(scenario), "--workers", "1", "--out", str(out)],
+                                env=WIDE)
+    return scenario, out, result
+
+
+# ------------------------------------------------------------------------------------ wom run
+
+
+def test_run_exits_0_and_prints_the_summary(run_dir) -> None:
+    _, out, result = run_dir
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    for name in STRATEGIES:
+        assert name in result.stdout
+    # A line says which strategy wins (or leads) and by how much, over the other one.
+    verdict = re.search(r"^(focus-dentists|everyone) (wins|leads)\b.*customers over "
+                        r"(focus-dentists|everyone)", result.stdout, re.MULTILINE)
+    assert verdict is not None, result.stdout
+    assert verdict.group(1) != verdict.group(3)
+    assert f"results: {out}" in result.stdout
+
+
+def test_run_writes_the_run_folder(run_dir) -> None:
+    _, out, _ = run_dir
+    assert out.is_dir()
+    files = {p.name for p in out.iterdir()}
+    assert files >= RUN_FILES
+    assert not [name for name in files if name.startswith(".")]  # no leftovers
+    for name in RUN_FILES:
+        assert (out / name).stat().st_size > 0, name
+    assert (out / "adoption.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    # Nothing was left half-written next to the folder.
+    assert sorted(p.name for p in out.parent.iterdir()) == ["run", "small.yaml"]
+
+
+def test_run_folder_csv_headers_follow_the_contract(run_dir) -> None:
+    _, out, _ = run_dir
+    assert _header(out / "timeseries.csv") == TIMESERIES
+    assert _header(out / "summary.csv")[: len(SUMMARY)] == SUMMARY
+    assert _header(out / "comparison.csv")[: len(COMPARISON)] == COMPARISON
+
+
+def test_run_folder_tables_have_one_row_per_unit(run_dir) -> None:
+    _, out, _ = run_dir
+    ts = _rows(out / "timeseries.csv")
+    assert len(ts) == len(STRATEGIES) * 6 * 10 * len(SEGMENTS)
+    assert {r["strategy"] for r in ts} == set(STRATEGIES)
+    assert {r["segment"] for r in ts} == set(SEGMENTS)
+    assert {int(r["replicate"]) for r in ts} == set(range(6))
+    assert {int(r["step"]) for r in ts} == set(range(10))
+    summary = _rows(out / "summary.csv")
+    assert [r["strategy"] for r in summary] == STRATEGIES
+    for r in summary:
+        assert float(r["customers_lo"]) <= float(r["customers_mean"]) <= float(r["customers_hi"])
+    comparison = _rows(out / "comparison.csv")
+    assert {(r["a"], r["b"]) for r in comparison} == {tuple(STRATEGIES)}
+    assert "customers" in {r["metric"] for r in comparison}
+
+
+def test_run_folder_scenario_is_the_resolved_scenario(run_dir) -> None:
+    scenario, out, _ = run_dir
+    written = yaml.safe_load((out / "scenario.yaml").read_text(encoding="utf-8"))
+    # Every default is filled in ...
+    assert written["dynamics"]["word_of_mouth"] == 0.05
+    assert written["network"]["model"] == "planted_partition"
+    assert written["budget"]["cost_per_seed"] == 500
+    # ... and it is the same scenario as the one given.
+    assert wom.load_scenario(out / "scenario.yaml") == wom.load_scenario(scenario)
+
+
+def test_run_folder_manifest(run_dir) -> None:
+    _, out, _ = run_dir
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["seed"] == 7
+    assert manifest["replicates"] == 6
+    assert manifest["wom"]
+    assert manifest["graph"]["people"] == 300
+    assert {"timeseries.csv", "summary.csv", "comparison.csv"} <= set(manifest["files"])
+
+
+def test_replicates_and_seed_options_override_the_file(tmp_path: Path) -> None:
+    scenario = _write(tmp_path)
+    out = tmp_path / "override"
+    result = CliRunner().invoke(main, ["run", str(scenario), "--replicates", "3", "--seed", "11",
+                                       "--workers", "1", "--quiet", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert (manifest["replicates"], manifest["seed"]) == (3, 11)
+    assert [r["replicates"] for r in _rows(out / "summary.csv")] == ["3", "3"]
+    assert {int(r["replicate"]) for r in _rows(out / "timeseries.csv")} == {0, 1, 2}
+    resolved = wom.load_scenario(out / "scenario.yaml")
+    assert (resolved.replicates, resolved.seed) == (3, 11)
+    # --quiet: no table and no verdict, only where the results are.
+    assert "customers over" not in result.output
+    assert result.stdout.strip() == f"results: {out}"
+
+
+def test_names_with_brackets_are_printed_as_written(tmp_path: Path) -> None:
+    # Strategy and scenario names are user text, not rich markup ("[/]" used to crash).
+    text = (SMALL.replace("name: focus-dentists", 'name: "focus [/]"')
+            .replace("name: everyone", 'name: "[bold]everyone"')
+            .replace("name: small-cli", 'name: "small [red]"'))
+    scenario = _write(tmp_path, text)
+    result = CliRunner().invoke(main, ["run", str(scenario), "-r", "2", "-w", "1",
+                                       "-o", str(tmp_path / "out")], env=WIDE)
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    assert "focus [/]" in result.stdout
+    assert "[bold]everyone" in result.stdout
+    assert "small [red]" in result.stdout
+    assert re.search(r"^(focus \[/\]|\[bold\]everyone) (wins|leads)", result.stdout,
+                     re.MULTILINE), result.stdout
+
+
+def test_single_replicate_verdict_has_no_interval(tmp_path: Path) -> None:
+    scenario = _write(tmp_path)
+    result = CliRunner().invoke(main, ["run", str(scenario), "-r", "1", "-w", "1",
+                                       "-o", str(tmp_path / "out")], env=WIDE)
+    assert result.exit_code == 0, result.output
+    assert "nan" not in result.stdout
+    assert re.search(r"^(focus-dentists|everyone) leads: .* customers over", result.stdout,
+                     re.MULTILINE), result.stdout
+    assert "no interval" in result.stdout
+
+
+def test_same_seed_gives_identical_tables(tmp_path: Path) -> None:
+    scenario = _write(tmp_path)
+    runner = CliRunner()
+    folders = []
+    for name, seed in [("first", "3"), ("again", "3"), ("other", "4")]:
+        out = tmp_path / name
+        result = runner.invoke(main, ["run", str(scenario), "-r", "2", "-s", seed, "-w", "1",
+                                      "-q", "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        folders.append(out)
+    first, again, other = folders
+    for name in ("timeseries.csv", "summary.csv", "comparison.csv"):
+        assert (first / name).read_bytes() == (again / name).read_bytes(), name
+    assert (first / "timeseries.csv").read_bytes() != (other / "timeseries.csv").read_bytes()
+
+
+def test_default_run_folder_is_results_name_timestamp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (CliRunner.isolated_filesystem is deprecated since click 8.5: chdir with monkeypatch.)
+    monkeypatch.chdir(tmp_path)
+    _write(tmp_path)
+    result = CliRunner().invoke(main, ["run", "small.yaml", "-r", "1", "-w", "1", "-q"])
+    assert result.exit_code == 0, result.output
+    runs = list((tmp_path / "results" / "small-cli").iterdir())
+    assert len(runs) == 1
+    assert re.fullmatch(r"\d{8}-\d{6}", runs[0].name)
+    assert {p.name for p in runs[0].iterdir()} >= RUN_FILES
+    assert f"results: {Path('results', 'small-cli', runs[0].name)}" in result.stdout
+
+
+def test_existing_out_folder_is_refused_and_left_untouched(tmp_path: Path) -> None:
+    scenario = _write(tmp_path)
+    out = tmp_path / "earlier-run"
+    out.mkdir()
+    (out / "summary.csv").write_text("precious\n", encoding="utf-8")
+    before = _tree(out)
+    result = CliRunner().invoke(main, ["run", str(scenario), "-w", "1", "-q", "-o", str(out)])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert str(out) in result.stderr
+    assert "already exists" in result.stderr
+    assert _tree(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["earlier-run", "small.yaml"]
+
+
+def test_out_below_a_file_is_refused_before_running(tmp_path: Path) -> None:
+    scenario = _write(tmp_path)
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("", encoding="utf-8")
+    out = blocker / "run"
+    result = CliRunner().invoke(main, ["run", str(scenario), "-w", "1", "-q", "-o", str(out)])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert str(out) in result.stderr
+    assert "not a folder" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["not-a-folder", "small.yaml"]
+
+
+BAD_SCENARIOS = {
+    "unknown-segment": (SMALL.replace("segment: dentists", "segment: surgeons"),
+                        "strategies[0].segment"),
+    "typo": (SMALL.replace("horizon:", "horizn:"), "horizn"),
+    "negative-size": (SMALL.replace("size: 150}", "size: -150}"), "segments[1].size"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_SCENARIOS))
+def test_bad_scenario_exits_2_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: str
+) -> None:
+    text, key = BAD_SCENARIOS[case]
+    monkeypatch.chdir(tmp_path)
+    scenario = _write(tmp_path, text, "bad.yaml")
+    runner = CliRunner()
+    result = runner.invoke(main, ["run", "bad.yaml", "-w", "1"])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert "bad.yaml" in result.stderr
+    assert key in result.stderr
+    assert result.stdout == ""
+    assert [p.name for p in tmp_path.iterdir()] == ["bad.yaml"]  # no results/
+    out = tmp_path / "out"
+    result = runner.invoke(main, ["run", str(scenario), "-w", "1", "-o", str(out)])
+    assert result.exit_code == 2
+    assert not out.exists()
+
+
+def test_missing_scenario_exits_2(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["run", str(tmp_path / "nope.yaml"), "-o", str(out)])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert "nope.yaml" in result.stderr
+    assert "no such file" in result.stderr
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("args", [["--replicates", "0"], ["--seed", "-1"], ["--workers", "0"]],
+                         ids=["zero-replicates", "negative-seed", "zero-workers"])
+def test_out_of_range_options_are_usage_errors(tmp_path: Path, args: list[str]) -> None:
+    scenario = _write(tmp_path)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["run", str(scenario), *args, "-o", str(out)])
+    assert result.exit_code == 2
+    assert args[0] in result.stderr
+    assert not out.exists()
+
+
+# ---------------------------------------------------------------------------- --version, help
+
+
+def test_version() -> None:
+    result = CliRunner().invoke(main, ["--version"])
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"wom, version {wom.__version__}"
+
+
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_help_lists_the_commands(flag: str) -> None:
+    result = CliRunner().invoke(main, [flag])
+    assert result.exit_code == 0
+    assert "word-of-mouth" in result.stdout
+    for command in ("run", "validate", "schema"):
+        assert re.search(rf"^\s+{command}\s", result.stdout, re.MULTILINE), command
+
+
+def test_run_help_lists_the_options() -> None:
+    result = CliRunner().invoke(main, ["run", "--help"])
+    assert result.exit_code == 0
+    for option in ("--replicates", "--seed", "--workers", "--out", "--quiet"):
+        assert option in result.stdout
+
+
+def test_unknown_command_is_a_usage_error() -> None:
+    result = CliRunner().invoke(main, ["simulate"])
+    assert result.exit_code == 2
+    assert "No such command" in result.stderr

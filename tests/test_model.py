@@ -1,0 +1,214 @@
+"""The Mesa view: same numbers as the runner, agents as views, data frame, layout."""
+
+from __future__ import annotations
+
+import multiprocessing
+
+import networkx as nx
+import numpy as np
+import pytest
+from mesa.batchrunner import batch_run
+from mesa.discrete_space import Network
+
+import wom
+from wom.engine import CAUSE_MARKETING, CAUSE_SEED, CAUSE_WOM, CAUSES
+from wom.layout import segment_layout, segment_positions
+from wom.model import WomModel
+from wom.runner import replicate_population, run_replicate, stream
+
+SEGMENTS = ("a", "b", "c")
+
+
+def scenario(**overrides) -> wom.Scenario:
+    """Three segments of 200 people, focused vs broad, 15 weeks."""
+    data = {
+        "name": "model",
+        "seed": 11,
+        "horizon": 15,
+        "replicates": 4,
+        "segments": [
+            {"name": "a", "size": 200, "tam": 0.8, "incumbent": 0.1,
+             "early_market": 0.3, "references": 1},
+            {"name": "b", "size": 200},
+            {"name": "c", "size": 200, "tam": 0.6},
+        ],
+        "network": {"mean_degree": 8, "mixing": 0.1},
+        "dynamics": {"word_of_mouth": 0.2, "marketing": 0.05},
+        "budget": {"total": 6000, "cost_per_seed": 500, "cost_per_contact": 2},
+        "strategies": [
+            {"name": "focused", "kind": "focused", "segment": "b", "seeding": "poster_child"},
+            {"name": "broad", "kind": "broad", "seeding": "random"},
+        ],
+    }
+    data.update(overrides)
+    return wom.scenario_from_dict(data)
+
+
+@pytest.fixture(scope="module")
+def sc() -> wom.Scenario:
+    return scenario()
+
+
+def run_to_horizon(model: WomModel) -> np.ndarray:
+    """Step to the horizon; ``int[horizon, 3, S]`` new adopters by cause per step."""
+    new = []
+    while model.running:
+        model.step()
+        new.append(model.last_step.new_by_cause)
+    return np.array(new)
+
+
+@pytest.mark.parametrize("replicate", [0, 3])
+def test_stepping_to_the_horizon_gives_the_runners_replicate(sc, replicate):
+    expected, _, _ = run_replicate(sc, replicate)
+    for s, spec in enumerate(sc.strategies):
+        model = WomModel(sc, spec.name, replicate)
+        got = run_to_horizon(model)
+        assert got.shape == expected[s].shape
+        np.testing.assert_array_equal(got, expected[s])
+        final = expected[s].sum(axis=(0, 1))
+        np.testing.assert_array_equal(model.simulation.adopters_by_segment(), final)
+        frame = model.datacollector.get_model_vars_dataframe()
+        np.testing.assert_array_equal(frame.iloc[-1][list(SEGMENTS)].to_numpy(), final)
+        for c, cause in enumerate(CAUSES):
+            np.testing.assert_array_equal(
+                frame[f"new_by_{cause}"].to_numpy()[1:], expected[s][:, c].sum(axis=1)
+            )
+    # Otherwise the equality above would say little.
+    by_cause = expected.sum(axis=(0, 1, 3))
+    assert by_cause[CAUSE_SEED] > 0 and by_cause[CAUSE_MARKETING] > 0 and by_cause[CAUSE_WOM] > 0
+
+
+def test_strategy_defaults_to_the_first_and_unknown_names_are_refused(sc):
+    model = WomModel(sc)
+    assert model.strategy.name == "focused"
+    assert model.wom_scenario is sc
+    with pytest.raises(ValueError, match="unknown strategy 'nope'"):
+        WomModel(sc, "nope")
+
+
+def test_people_are_views_on_the_engine_state(sc):
+    model = WomModel(sc, "focused", 1)
+    people = list(model.agents)
+    assert len(people) == model.population.n
+    assert not any(p.adopted for p in people)
+    assert all(p.cause is None and p.message is None and p.adopted_at is None for p in people)
+    for _ in range(6):
+        model.step()
+    sim, pop = model.simulation, model.population
+    adopters = [p for p in people if p.adopted]
+    assert 0 < len(adopters) == sim.adopters
+    causes = [p.cause for p in adopters]
+    for c, cause in enumerate(CAUSES):
+        assert causes.count(cause) == int(np.sum(sim.cause == c))
+    # A focused campaign speaks segment b's language; advocates retell it.
+    assert {p.message for p in adopters} == {"b"}
+    talkers = sum(p.advocating for p in people)
+    recent = (sim.adopted_at >= 0) & (sim.adopted_at >= sim.t - sim.talk_weeks)
+    assert 0 < talkers == int(recent.sum()) < len(adopters)
+    assert all(p.eligible and not p.competitor for p in adopters)
+    assert sum(p.competitor for p in people) == int(pop.competitor.sum()) > 0
+    for p in people[::37]:
+        assert p.cell.coordinate == p.person
+        assert p.segment == pop.segment_names[pop.segment[p.person]]
+
+
+def test_broad_adopters_carry_the_generic_message(sc):
+    model = WomModel(sc, "broad", 0)
+    for _ in range(4):
+        model.step()
+    assert {p.message for p in model.agents if p.adopted} == {"generic"}
+
+
+def test_data_frame_has_a_row_per_step_and_consistent_columns(sc):
+    model = WomModel(sc, "broad", 2)
+    run_to_horizon(model)
+    assert not model.running
+    frame = model.datacollector.get_model_vars_dataframe()
+    assert len(frame) == sc.horizon + 1
+    assert frame["week"].tolist() == list(range(sc.horizon + 1))
+    assert (frame.iloc[0] == 0).all()
+    np.testing.assert_array_equal(frame[list(SEGMENTS)].sum(axis=1), frame["adopters"])
+    assert (frame[list(SEGMENTS)].diff().iloc[1:] >= 0).all().all()
+    new = frame[[f"new_by_{c}" for c in CAUSES]].sum(axis=1)
+    np.testing.assert_array_equal(new.iloc[1:], frame["adopters"].diff().iloc[1:])
+    assert frame["adopters"].iloc[-1] > 0
+    with pytest.raises(RuntimeError, match="horizon"):
+        model.step()
+
+
+def test_a_segment_named_like_a_data_column_is_refused():
+    segments = [{"name": n, "size": 50} for n in ("b", "adopters")]
+    with pytest.raises(ValueError, match="adopters"):
+        WomModel(scenario(segments=segments))
+
+
+def test_layout_groups_people_by_segment(sc):
+    pop = replicate_population(sc, 0)
+    pos = segment_positions(pop, rng=np.random.default_rng(5))
+    assert pos.shape == (pop.n, 2)
+    assert np.isfinite(pos).all()
+    centroids = np.array([pos[pop.segment == k].mean(axis=0) for k in range(pop.n_segments)])
+    spread = np.linalg.norm(pos - centroids[pop.segment], axis=1)
+    gaps = [np.linalg.norm(centroids[i] - centroids[j])
+            for i in range(pop.n_segments) for j in range(i + 1, pop.n_segments)]
+    assert min(gaps) > 2 * np.median(spread)
+    as_dict = segment_layout(pop, rng=np.random.default_rng(5))
+    assert sorted(as_dict) == list(range(pop.n))
+    np.testing.assert_array_equal(np.array([as_dict[v] for v in range(pop.n)]), pos)
+
+
+def test_layout_disks_grow_with_the_square_root_of_segment_size():
+    sc = scenario(segments=[{"name": "a", "size": 100}, {"name": "b", "size": 400}])
+    pop = replicate_population(sc, 0)
+    pos = segment_positions(pop, rng=np.random.default_rng(1))
+    spread = [np.linalg.norm(pos[pop.segment == k] - pos[pop.segment == k].mean(axis=0),
+                             axis=1).mean() for k in range(2)]
+    # Mean distance to the centre of a uniform disk is 2r/3; 100 points: ~4% standard error.
+    assert spread[1] / spread[0] == pytest.approx(2.0, rel=0.15)
+
+
+def test_the_model_places_people_by_the_segment_layout(sc):
+    a, b = WomModel(sc, "focused", 1), WomModel(sc, "broad", 1)
+    pos_a = np.array([a.grid._cells[v].position for v in range(a.population.n)])
+    pos_b = np.array([b.grid._cells[v].position for v in range(b.population.n)])
+    # The same replicate looks the same whatever the strategy.
+    np.testing.assert_array_equal(pos_a, pos_b)
+    expected = segment_positions(a.population, rng=stream(sc.seed, 1, 4))
+    np.testing.assert_array_equal(pos_a, expected)
+
+
+def test_a_large_market_builds_without_a_spring_layout(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("spring_layout is O(N²) per iteration; use wom.layout")
+
+    # Network's default layout is bound at import, so patch the default as well as the module.
+    defaults = Network.__init__.__defaults__
+    patched = tuple(refuse if d is nx.spring_layout else d for d in defaults)
+    assert refuse in patched
+    monkeypatch.setattr(Network.__init__, "__defaults__", patched)
+    monkeypatch.setattr(nx, "spring_layout", refuse)
+    monkeypatch.setattr(nx.drawing.layout, "spring_layout", refuse)
+    sc = scenario(
+        segments={"count": 5, "size": 2000},
+        strategies=[{"name": "broad", "kind": "broad", "seeding": "random"}],
+    )
+    model = WomModel(sc)
+    assert len(model.agents) == 10_000
+    assert all(np.isfinite(cell.position).all() for cell in model.grid.all_cells)
+    model.step()
+    assert model.simulation.t == 1
+
+
+def test_batch_run_varies_replicates(sc, monkeypatch):
+    # batch_run forces the "spawn" start method process-wide; one process needs none.
+    # A Scenario is iterable (pydantic), so batch_run needs it wrapped in a list.
+    monkeypatch.setattr(multiprocessing, "set_start_method", lambda *a, **k: None)
+    rows = batch_run(WomModel, {"wom_scenario": [sc], "strategy": "broad", "replicate": [0, 3]},
+                     display_progress=False)
+    final = {row["replicate"]: row["adopters"] for row in rows}
+    for r in (0, 3):
+        expected, _, _ = run_replicate(sc, r)
+        assert final[r] == expected[1].sum()
+    with pytest.raises(ValueError, match="replicate"):
+        WomModel(sc, rng=42)

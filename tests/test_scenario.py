@@ -1,0 +1,420 @@
+"""The scenario file contract (DESIGN §6): loading, defaults, shorthand, and every way to get it
+wrong — each error must name the file, the key path (and line), and exit 2 from the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+import wom
+from wom import Scenario, ScenarioError, load_scenario, scenario_from_dict
+from wom.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+FLAGSHIP = ROOT / "scenarios" / "focused-vs-broad.yaml"
+FLAGSHIP_NAMES = [
+    "dentists", "lawyers", "architects", "accountants", "vets", "pharmacists", "notaries",
+    "opticians",
+]
+
+MINIMAL = {
+    "segments": [{"name": "dentists", "size": 100}, {"name": "lawyers", "size": 100}],
+    "strategies": [
+        {"name": "focused", "kind": "focused", "segment": "dentists"},
+        {"name": "broad", "kind": "broad"},
+    ],
+}
+
+# A valid scenario; the malformed cases below are small edits of it.
+BASE = """\
+name: base
+horizon: 20
+segments:
+  - {name: dentists, size: 100}
+  - {name: lawyers, size: 100}
+budget: {campaign_weeks: 10}
+strategies:
+  - {name: focused, kind: focused, segment: dentists}
+  - {name: broad, kind: broad}
+"""
+
+
+def edit(old: str, new: str) -> str:
+    assert old in BASE, old
+    return BASE.replace(old, new, 1)
+
+
+SHORTHAND = """\
+name: shorthand
+segments:
+  count: 3
+  size: 100
+  names: [dentists, lawyers]
+strategies:
+  - {name: broad, kind: broad}
+"""
+
+
+class Bad(NamedTuple):
+    text: str | bytes | None  # None: the file does not exist
+    key: str  # expected key path ("" for the whole file)
+    at: str | int | None  # expected line: a number, or the first line containing this text
+    #                       (None: not checked)
+    message: str  # a fragment of the expected message
+
+
+BAD = {
+    "wrong-type-size": Bad(edit("dentists, size: 100", "dentists, size: big"),
+                           "segments[0].size", "size: big", "valid integer"),
+    "boolean-size": Bad(edit("dentists, size: 100", "dentists, size: yes"),
+                        "segments[0].size", "size: yes", "expected a number"),
+    "negative-size": Bad(edit("dentists, size: 100", "dentists, size: -5"),
+                         "segments[0].size", "size: -5", "greater than 0"),
+    "zero-size": Bad(edit("lawyers, size: 100", "lawyers, size: 0"),
+                     "segments[1].size", "size: 0", "greater than 0"),
+    "fractional-size": Bad(edit("dentists, size: 100", "dentists, size: 100.5"),
+                           "segments[0].size", "size: 100.5", "fractional"),
+    "tam-above-1": Bad(edit("size: 100}", "size: 100, tam: 1.5}"),
+                       "segments[0].tam", "tam: 1.5", "less than or equal to 1"),
+    "incumbent-above-tam": Bad(edit("size: 100}", "size: 100, tam: 0.3, incumbent: 0.5}"),
+                               "segments[0]", "incumbent: 0.5", "cannot exceed tam"),
+    "focused-on-unknown-segment": Bad(edit("segment: dentists", "segment: surgeons"),
+                                      "strategies[0].segment", "surgeons",
+                                      "unknown segment 'surgeons'"),
+    "focused-without-segment": Bad(edit(", segment: dentists", ""),
+                                   "strategies[0]", "kind: focused", "needs `segment`"),
+    "broad-with-segment": Bad(edit("kind: broad}", "kind: broad, segment: lawyers}"),
+                              "strategies[1]", "kind: broad", "remove `segment`"),
+    "unknown-key-typo": Bad(edit("horizon: 20", "horizn: 20"),
+                            "horizn", "horizn", "unknown key"),
+    "unknown-nested-key": Bad(edit("campaign_weeks: 10}", "campaign_weeks: 10, totl: 5}"),
+                              "budget.totl", "totl", "unknown key"),
+    "missing-file": Bad(None, "", None, "no such file"),
+    "yaml-syntax-error": Bad(edit("horizon: 20", "horizon: 20: 30"),
+                             "", "horizon: 20: 30", "YAML syntax error"),
+    "yaml-tab-indent": Bad(edit("  - {name: lawyers", "\t- {name: lawyers"),
+                           "", "\t- {name: lawyers", "YAML syntax error"),
+    "duplicate-key": Bad(edit("horizon: 20\n", "horizon: 20\nhorizon: 30\n"),
+                         "horizon", "horizon: 30", "key given twice"),
+    "duplicate-nested-key": Bad(edit("campaign_weeks: 10}", "campaign_weeks: 10, total: 1,"
+                                     " total: 2}"),
+                                "budget.total", "budget:", "key given twice"),
+    "duplicate-segment-names": Bad(edit("name: lawyers", "name: dentists"),
+                                   "segments[1].name", 5,
+                                   "duplicate segment name 'dentists'"),
+    "duplicate-strategy-names": Bad(edit("name: broad", "name: focused"),
+                                    "strategies[1].name", "kind: broad",
+                                    "duplicate strategy name 'focused'"),
+    "nan-value": Bad(edit("campaign_weeks: 10}", "campaign_weeks: 10, total: .nan}"),
+                     "budget.total", ".nan", "not a number"),
+    "inf-value": Bad(BASE + "dynamics: {word_of_mouth: .inf}\n",
+                     "dynamics.word_of_mouth", ".inf", "not a number"),
+    "empty-file": Bad("", "", None, "got empty"),
+    "only-comments": Bad("# nothing here\n", "", None, "got empty"),
+    "top-level-list": Bad("- {name: dentists, size: 100}\n", "", None, "got a list"),
+    "not-utf8": Bad(b"name: \xff\xfe\n", "", None, "not UTF-8"),
+    "missing-strategies": Bad(BASE.split("strategies:")[0], "strategies", None,
+                              "required key is missing"),
+    "unknown-strategy-kind": Bad(edit("kind: broad", "kind: wide"),
+                                 "strategies[1].kind", "kind: wide", "'focused' or 'broad'"),
+    "unknown-seeding-rule": Bad(edit("kind: broad}", "kind: broad, seeding: psychic}"),
+                                "strategies[1].seeding", "psychic", "poster_child"),
+    "unknown-network-model": Bad(BASE + "network: {model: lfr}\n",
+                                 "network.model", "lfr", "planted_partition"),
+    "mapping-expected": Bad(edit("budget: {campaign_weeks: 10}", "budget: 1000"),
+                            "budget", "budget: 1000", "valid dictionary"),
+    "campaign-longer-than-horizon": Bad(edit("campaign_weeks: 10", "campaign_weeks: 30"),
+                                        "budget.campaign_weeks", "campaign_weeks: 30",
+                                        "longer than the horizon"),
+    "complete-graph-too-big": Bad(
+        BASE.replace("size: 100", "size: 6000") + "network: {model: complete}\n",
+        "network.model", "model: complete", "complete graph of 12,000 people"),
+    "talks-with-unknown-segment": Bad(
+        BASE + "network:\n  talks_with:\n    dentists: {surgeons: 0.2}\n",
+        "network.talks_with.dentists.surgeons", "surgeons", "unknown segment 'surgeons'"),
+    "talks-with-unknown-source": Bad(
+        BASE + "network:\n  talks_with:\n    surgeons: {dentists: 0.2}\n",
+        "network.talks_with.surgeons", "surgeons:", "unknown segment 'surgeons'"),
+    "talks-with-itself": Bad(
+        BASE + "network:\n  talks_with:\n    dentists: {dentists: 0.2}\n",
+        "network.talks_with.dentists.dentists", "dentists: {dentists", "cannot go to itself"),
+    "talks-with-sums-over-1": Bad(
+        edit("  - {name: lawyers, size: 100}\n",
+             "  - {name: lawyers, size: 100}\n  - {name: vets, size: 100}\n")
+        + "network:\n  talks_with:\n    dentists: {lawyers: 0.7, vets: 0.6}\n",
+        "network.talks_with.dentists", "dentists: {lawyers", "add up to 1.3"),
+    "talks-with-share-above-1": Bad(
+        BASE + "network:\n  talks_with:\n    dentists: {lawyers: 1.5}\n",
+        "network.talks_with.dentists.lawyers", "lawyers: 1.5", "less than or equal to 1"),
+    "shorthand-wrong-number-of-names": Bad(SHORTHAND, "segments.names", "names:",
+                                           "names has 2 entries but count is 3"),
+    "shorthand-zero-count": Bad(SHORTHAND.replace("count: 3", "count: 0"),
+                                "segments.count", None, "greater than 0"),
+    "shorthand-unknown-key": Bad(SHORTHAND.replace("size: 100", "size: 100\n  sise: 5"),
+                                 "segments.sise", None, "unknown key"),
+    "shorthand-duplicate-names": Bad(SHORTHAND.replace("[dentists, lawyers]",
+                                                       "[dentists, lawyers, dentists]"),
+                                     "segments[2].name", None, "duplicate segment name"),
+    "name-escapes-results-folder": Bad(edit("name: base", "name: '..'"),
+                                       "name", "name:", "cannot name a results folder"),
+    "name-with-slash": Bad(edit("name: base", "name: a/b"), "name", "name:", "pattern"),
+    "recursive-alias": Bad(BASE + "description: &loop [*loop]\n",
+                           "description", "&loop", "valid string"),
+    "deeply-nested": Bad(BASE + "description: " + "[" * 3000 + "]" * 3000 + "\n",
+                         "", None, "nested too deeply"),
+}
+
+
+def _write(tmp_path: Path, case_id: str, bad: Bad) -> Path:
+    path = tmp_path / f"{case_id}.yaml"
+    if isinstance(bad.text, bytes):
+        path.write_bytes(bad.text)
+    elif bad.text is not None:
+        path.write_text(bad.text, encoding="utf-8")
+    return path
+
+
+def _expected_line(bad: Bad) -> int | None:
+    if bad.at is None or isinstance(bad.at, int):
+        return bad.at
+    assert isinstance(bad.text, str)
+    index = bad.text.index(bad.at)
+    return bad.text.count("\n", 0, index) + 1
+
+
+def _minimal(**changes) -> dict:
+    data = json.loads(json.dumps(MINIMAL))
+    data.update(changes)
+    return data
+
+
+# ---------------------------------------------------------------------------- valid scenarios
+
+
+def test_base_scenario_is_valid(tmp_path: Path) -> None:
+    # The malformed cases are edits of BASE: BASE itself must load.
+    path = tmp_path / "base.yaml"
+    path.write_text(BASE, encoding="utf-8")
+    sc = load_scenario(path)
+    assert sc.name == "base"
+    assert sc.segment_names == ["dentists", "lawyers"]
+    assert sc.horizon == 20
+
+
+def test_flagship_scenario_loads() -> None:
+    sc = load_scenario(FLAGSHIP)
+    assert isinstance(sc, Scenario)
+    assert sc.name == "focused-vs-broad"
+    assert (sc.seed, sc.horizon, sc.replicates) == (42, 52, 200)
+    assert [s.name for s in sc.strategies] == ["focused", "broad"]
+    assert sc.strategies[0].kind == "focused"
+    assert sc.strategies[0].segment == "dentists"
+    assert sc.strategies[0].seeding == "poster_child"
+    assert sc.strategies[1].kind == "broad"
+    assert sc.strategies[1].segment is None
+    assert sc.budget.total == 60000
+    assert sc.people == 16000
+
+
+def test_flagship_shorthand_expands_to_named_segments() -> None:
+    sc = load_scenario(str(FLAGSHIP))  # a str path works too
+    assert len(sc.segments) == 8
+    assert sc.segment_names == FLAGSHIP_NAMES
+    for seg in sc.segments:
+        assert (seg.size, seg.tam, seg.incumbent, seg.early_market, seg.references) == (
+            2000, 0.6, 0.1, 0.16, 2)
+
+
+def test_shorthand_without_names_numbers_the_segments() -> None:
+    sc = scenario_from_dict(_minimal(
+        segments={"count": 3, "size": 50, "tam": 0.5},
+        strategies=[{"name": "f", "kind": "focused", "segment": "segment-2"}],
+    ))
+    assert sc.segment_names == ["segment-1", "segment-2", "segment-3"]
+    assert [s.size for s in sc.segments] == [50, 50, 50]
+    assert [s.tam for s in sc.segments] == [0.5, 0.5, 0.5]
+    assert [s.references for s in sc.segments] == [0, 0, 0]  # shorthand defaults
+
+
+def test_defaults_are_filled() -> None:
+    sc = scenario_from_dict(_minimal())
+    assert sc.name == "scenario"
+    assert (sc.seed, sc.horizon, sc.replicates) == (0, 52, 100)
+    assert sc.dynamics.word_of_mouth == 0.05
+    assert sc.dynamics.marketing == 0.02
+    assert sc.dynamics.talk_weeks == 4
+    assert sc.dynamics.generic_resonance == 0.3
+    assert sc.dynamics.overlap == 0.2
+    assert sc.budget.total == 100_000
+    assert sc.budget.cost_per_seed == 500
+    assert sc.budget.cost_per_contact == 2
+    assert sc.budget.seed_share == 0.5
+    assert sc.budget.campaign_weeks == 12
+    assert sc.network.model == "planted_partition"
+    assert (sc.network.mean_degree, sc.network.mixing, sc.network.weak_tie) == (10, 0.1, 0.5)
+    assert sc.network.talks_with is None
+    seg = sc.segments[0]
+    assert (seg.tam, seg.incumbent, seg.early_market, seg.references) == (1.0, 0.0, 0.16, 0)
+    assert sc.strategies[1].seeding == "poster_child"
+
+
+def test_scenario_from_dict_does_not_modify_its_input() -> None:
+    data = _minimal(segments={"count": 2, "size": 10, "names": ["dentists", "lawyers"]})
+    before = json.dumps(data, sort_keys=True)
+    scenario_from_dict(data)
+    assert json.dumps(data, sort_keys=True) == before
+
+
+@pytest.mark.parametrize("source", ["flagship", "minimal", "talks_with"])
+def test_to_yaml_round_trips(source: str) -> None:
+    if source == "flagship":
+        sc = load_scenario(FLAGSHIP)
+    elif source == "minimal":
+        sc = scenario_from_dict(_minimal())
+    else:
+        sc = scenario_from_dict(_minimal(
+            network={"model": "erdos_renyi", "talks_with": {"dentists": {"lawyers": 0.3}}},
+            description="Ünïcode — and a colon: fine",
+        ))
+    text = sc.to_yaml()
+    data = yaml.safe_load(text)
+    # Every default is written out, and the segments are written in full (no shorthand).
+    assert set(data) == {"name", "description", "seed", "horizon", "replicates", "segments",
+                         "network", "dynamics", "budget", "strategies"}
+    assert set(data["dynamics"]) == {"word_of_mouth", "marketing", "talk_weeks",
+                                     "generic_resonance", "overlap"}
+    assert isinstance(data["segments"], list)
+    again = scenario_from_dict(data)
+    assert again == sc
+    assert again.to_yaml() == text
+
+
+def test_to_yaml_written_to_a_file_loads_back(tmp_path: Path) -> None:
+    sc = load_scenario(FLAGSHIP)
+    path = tmp_path / "resolved.yaml"
+    path.write_text(sc.to_yaml(), encoding="utf-8")
+    assert load_scenario(path) == sc
+
+
+def test_validate_command_accepts_the_flagship() -> None:
+    result = CliRunner().invoke(main, ["validate", str(FLAGSHIP)])
+    assert result.exit_code == 0, result.output
+    assert "ok" in result.stdout
+    assert "8 segments" in result.stdout
+    assert "16,000 people" in result.stdout
+    assert "2 strategies" in result.stdout
+
+
+# ------------------------------------------------------------------------ malformed scenarios
+
+
+@pytest.mark.parametrize("case_id", list(BAD))
+def test_malformed_scenario_raises_scenario_error(tmp_path: Path, case_id: str) -> None:
+    bad = BAD[case_id]
+    path = _write(tmp_path, case_id, bad)
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    err = info.value
+    assert err.file == path
+    assert str(path) in str(err)
+    assert err.problems, "a ScenarioError lists at least one problem"
+    matching = [p for p in err.problems if p[0] == bad.key]
+    assert matching, f"no problem at {bad.key!r}: {err.problems}"
+    key, line, message = matching[0]
+    assert bad.message in message
+    expected_line = _expected_line(bad)
+    if expected_line is not None:
+        assert line == expected_line, err.problems
+    # The rendered message is "file:line: key.path: what is wrong".
+    rendered = str(err)
+    where = f"{path}:{line}: " if line is not None else f"{path}: "
+    assert (f"{where}{key}: " if key else where) in rendered
+
+
+@pytest.mark.parametrize("case_id", list(BAD))
+def test_malformed_scenario_fails_validate_command(tmp_path: Path, case_id: str) -> None:
+    bad = BAD[case_id]
+    path = _write(tmp_path, case_id, bad)
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    assert result.stdout == ""
+    assert result.stderr.startswith("error:")
+    assert str(path) in result.stderr
+    assert bad.key in result.stderr
+    assert bad.message in result.stderr
+    expected_line = _expected_line(bad)
+    if expected_line is not None:
+        assert f"{path}:{expected_line}:" in result.stderr
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "many.yaml"
+    path.write_text(edit("dentists, size: 100", "dentists, size: -1, tam: 2")
+                    .replace("horizon: 20", "horizn: 20"), encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    keys = {p[0] for p in info.value.problems}
+    assert {"horizn", "segments[0].size", "segments[0].tam"} <= keys
+
+
+def test_directory_is_not_a_scenario(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError, match="is a directory"):
+        load_scenario(tmp_path)
+    result = CliRunner().invoke(main, ["validate", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("data", [None, [1, 2], "text", 3],
+                         ids=["none", "list", "string", "number"])
+def test_scenario_from_dict_rejects_non_mappings(data) -> None:
+    with pytest.raises(ScenarioError, match="must be a mapping") as info:
+        scenario_from_dict(data)
+    assert info.value.file is None
+    assert str(info.value).startswith("<scenario>")
+
+
+def test_scenario_from_dict_errors_have_key_paths_without_a_file() -> None:
+    data = _minimal()
+    data["strategies"][0]["segment"] = "surgeons"
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_dict(data)
+    assert info.value.problems[0][0] == "strategies[0].segment"
+    assert info.value.problems[0][1] is None  # no YAML tree, no line
+    assert str(info.value).startswith("<scenario>: strategies[0].segment: unknown segment")
+
+
+def test_scenario_error_is_a_wom_error() -> None:
+    assert issubclass(ScenarioError, wom.WomError)
+
+
+# ------------------------------------------------------------------------------------- schema
+
+
+def test_schema_command_prints_json_schema() -> None:
+    result = CliRunner().invoke(main, ["schema"])
+    assert result.exit_code == 0, result.output
+    schema = json.loads(result.stdout)
+    assert {"segments", "network", "dynamics", "budget", "strategies"} <= set(schema["properties"])
+    assert {"name", "seed", "horizon", "replicates"} <= set(schema["properties"])
+    assert schema["additionalProperties"] is False  # unknown keys are errors
+    assert set(schema["required"]) == {"segments", "strategies"}
+    assert schema["title"] == "wom scenario"
+    assert json.loads(wom.json_schema()) == schema
+
+
+def test_default_campaign_shrinks_to_a_short_horizon(tmp_path: Path) -> None:
+    text = edit("budget: {campaign_weeks: 10}\n", "").replace("horizon: 20", "horizon: 8")
+    path = tmp_path / "short.yaml"
+    path.write_text(text, encoding="utf-8")
+    sc = load_scenario(path)
+    assert sc.horizon == 8 and sc.budget.campaign_weeks == 8
+    # Written out, the shrunk value is explicit and still valid.
+    assert scenario_from_dict(yaml.safe_load(sc.to_yaml())) == sc
