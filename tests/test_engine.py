@@ -26,7 +26,7 @@ def _sim(sc, replicate: int, strategy: int) -> Simulation:
 
 def test_no_word_of_mouth_and_no_marketing_means_only_seeds_adopt():
     sc = small_scenario(dynamics={"word_of_mouth": 0.0, "marketing": 0.0})
-    n_seeds, _ = budget_units(sc.budget)
+    n_seeds, _ = budget_units(sc)
     for r in range(3):
         new, _, _ = run_replicate(sc, r)
         for s in range(len(sc.strategies)):
@@ -110,7 +110,7 @@ def test_adopters_never_fall_and_never_exceed_the_tam():
         cap = np.bincount(pop.segment[pop.adoptable], minlength=pop.n_segments)
         assert (final <= cap).all()
         assert (final >= 0.9 * cap).any()  # strong spread nears the cap: the check can bind
-        n_seeds, n_contacts = budget_units(sc.budget)
+        n_seeds, n_contacts = budget_units(sc)
         assert np.allclose(spend.sum(axis=(1, 2)),
                            n_seeds * sc.budget.cost_per_seed
                            + n_contacts * sc.budget.cost_per_contact)

@@ -168,7 +168,7 @@ class Simulation:
         pop = population
         n, S = pop.n, pop.n_segments
         self.population, self.plan, self.rng = pop, plan, rng
-        self.resonance = resonance_matrix(dynamics, S)
+        self.resonance = resonance_matrix(dynamics, pop.segment_names)
         self.weak_tie = float(weak_tie)
         self.beta = float(dynamics.word_of_mouth)
         self.alpha = float(dynamics.marketing)
@@ -208,6 +208,7 @@ class Simulation:
         pop, plan, t = self.population, self.plan, self.t
         S = pop.n_segments
         seeds, seed_msg = (plan.seeds, plan.seed_message) if t == 0 else self._no_seeds
+        contacts, contact_message = plan.at(t, self)
         out = np.zeros((3, S), dtype=np.int64)
         reached = np.zeros(S, dtype=np.int64)
         self.n_adopted = _step(
@@ -216,7 +217,7 @@ class Simulation:
             self.order, self.step_start, self.n_adopted, self._perm, self._stamp,
             self._weight, self._pick_cause, self._pick_msg, self._touched, self.resonance,
             self.weak_tie, self.beta, self.alpha, self.talk_weeks, seeds, seed_msg,
-            plan.contacts[t], plan.contact_message, reached, out, self.rng,
+            contacts, contact_message, reached, out, self.rng,
         )
         seeded = np.bincount(pop.segment[seeds], minlength=S) if t == 0 else np.zeros(S, np.int64)
         self.t += 1
@@ -255,5 +256,5 @@ def simulate(
     for t in range(sim.horizon):
         c = sim.step()
         new[t] = c.new_by_cause
-        spend[t] = c.seeded * plan.cost_per_seed + c.reached * plan.cost_per_contact
+        spend[t] = c.seeded * plan.seed_cost + c.reached * plan.contact_cost
     return Trajectory(new_by_cause=new, spend=spend)

@@ -13,6 +13,7 @@ import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import numpy as np
 import yaml
 from pydantic import (
     BaseModel,
@@ -34,7 +35,15 @@ def _not_bool(value: Any) -> Any:
     return value
 
 
+def _name(value: Any) -> Any:
+    # Segment labels read from YAML or graph files are often numbers (department 4).
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
 _Number = BeforeValidator(_not_bool)
+Name = Annotated[str, BeforeValidator(_name), Field(min_length=1)]
 Share = Annotated[float, _Number, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 Positive = Annotated[float, _Number, Field(gt=0.0, allow_inf_nan=False)]
 Count = Annotated[int, _Number]
@@ -52,8 +61,12 @@ class _Strict(BaseModel):
 class Segment(_Strict):
     """One market segment: people who share a use case and talk to each other."""
 
-    name: str = Field(min_length=1, description="Unique name, used by strategies and in results.")
-    size: Count = Field(gt=0, le=50_000_000, description="Number of people in the segment.")
+    name: Name = Field(description="Unique name, used by strategies and in results.")
+    size: Count = Field(
+        gt=0, le=50_000_000,
+        description="Number of people in the segment (taken from the file for network.model: "
+        "file).",
+    )
     tam: Share = Field(1.0, description="Share of the segment that could ever buy (TAM).")
     incumbent: Share = Field(
         0.0,
@@ -71,6 +84,12 @@ class Segment(_Strict):
         description="Same-segment adopting neighbours everyone outside the early market needs "
         "before adopting (0: nobody needs references).",
     )
+    cost_per_contact: Positive | None = Field(
+        None, description="Cost of reaching one person of this segment (default: the budget's)."
+    )
+    cost_per_seed: Positive | None = Field(
+        None, description="Cost of one seed in this segment (default: the budget's)."
+    )
 
     @model_validator(mode="after")
     def _incumbent_inside_tam(self) -> Segment:
@@ -83,42 +102,127 @@ class Segment(_Strict):
 
 
 class SegmentShorthand(_Strict):
-    """``{count: 8, size: 2000, ...}``: ``count`` identical segments."""
+    """``{count: 8, size: 2000, ...}``: ``count`` identical segments.
 
-    count: Count = Field(gt=0, le=10_000)
-    size: Count = Field(gt=0, le=50_000_000)
-    names: list[str] | None = Field(None, description="Optional names, one per segment.")
+    With ``network.model: file`` the segments come from the file: leave out ``count``,
+    ``size`` and ``names``, and the other keys apply to every segment found.
+    """
+
+    count: Count | None = Field(None, gt=0, le=10_000)
+    size: Count | None = Field(None, gt=0, le=50_000_000)
+    size_exponent: Annotated[float, _Number, Field(gt=1.0, le=10.0)] | None = Field(
+        None,
+        description="Heavy-tailed sizes: segment sizes follow a power law with this exponent "
+        "(the LFR benchmark uses 1–2), spread deterministically around a mean of `size`.",
+    )
+    names: list[Name] | None = Field(None, description="Optional names, one per segment.")
     tam: Share = 1.0
     incumbent: Share = 0.0
     early_market: Share = 0.16
     references: Count = Field(0, ge=0, le=1000)
+    cost_per_contact: Positive | None = None
+    cost_per_seed: Positive | None = None
+
+    def traits(self) -> dict[str, Any]:
+        """The keys every expanded segment shares."""
+        return self.model_dump(exclude={"count", "size", "size_exponent", "names"},
+                               exclude_none=True)
 
     def expand(self) -> list[dict[str, Any]]:
+        if self.count is None or self.size is None:
+            missing = "count" if self.count is None else "size"
+            raise ValueError(f"the segment shorthand needs `{missing}` (unless the segments "
+                             "come from a graph file: network.model: file)")
         if self.names is not None and len(self.names) != self.count:
             raise ValueError(f"names has {len(self.names)} entries but count is {self.count}")
         names = self.names or [f"segment-{i + 1}" for i in range(self.count)]
-        common = self.model_dump(exclude={"count", "names"})
-        return [{"name": n, **common} for n in names]
+        sizes = (power_law_sizes(self.count, self.size, self.size_exponent)
+                 if self.size_exponent else [self.size] * self.count)
+        return [{"name": n, "size": z, **self.traits()} for n, z in zip(names, sizes, strict=True)]
+
+
+def power_law_sizes(count: int, mean: int, exponent: float) -> list[int]:
+    """`count` sizes at the quantiles of a power law P(s) ∝ s^−exponent, mean about `mean`.
+
+    Deterministic (quantiles, not draws), largest first, each at least 2.
+    """
+    q = (np.arange(count) + 0.5) / count
+    # Pareto with minimum 1: s = (1 − q)^(−1/(exponent − 1)), capped so one segment cannot
+    # hold everyone; then scaled to the mean.
+    raw = np.minimum((1.0 - q) ** (-1.0 / (exponent - 1.0)), count)
+    sizes = np.maximum(2, np.round(raw * mean * count / raw.sum())).astype(int)
+    return sorted(sizes.tolist(), reverse=True)
+
+
+class GraphFile(_Strict):
+    """A real conversation graph read from a file (``network.model: file``)."""
+
+    path: str = Field(description="Edge list, CSV, GML or GraphML; relative to the scenario file.")
+    format: Literal["auto", "edgelist", "csv", "gml", "graphml"] = Field(
+        "auto", description="auto: by suffix (.gml, .graphml, .csv; anything else: edge list)."
+    )
+    labels: str | None = Field(
+        None, description="A file of `node<TAB>segment` lines giving each person's segment."
+    )
+    attribute: str | None = Field(
+        None, description="The node attribute holding the segment (GML, GraphML)."
+    )
+    label_prefix: str = Field(
+        "", description="Put before every segment label (e.g. 'dept-' makes 4 into dept-4)."
+    )
+    resolution: Positive = Field(
+        1.0, description="Louvain resolution, when segments are found from the graph itself "
+        "(no labels and no attribute): higher gives more, smaller segments."
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> GraphFile:
+        if self.labels is not None and self.attribute is not None:
+            raise ValueError("give `labels` or `attribute`, not both")
+        return self
 
 
 class Network(_Strict):
     """The conversation graph."""
 
-    model: Literal["planted_partition", "erdos_renyi", "complete"] = Field(
+    model: Literal[
+        "planted_partition", "erdos_renyi", "complete", "lfr", "clustered", "file"
+    ] = Field(
         "planted_partition",
         description="planted_partition: dense inside segments, `mixing` of ties leave; "
-        "erdos_renyi: ties at random, ignoring segments; complete: everyone talks to everyone.",
+        "lfr: like planted_partition with heavy-tailed (power-law) degrees; "
+        "clustered: friends of friends are friends inside segments (ring lattice rewired); "
+        "erdos_renyi: ties at random, ignoring segments; complete: everyone talks to everyone; "
+        "file: a real graph (see `file`).",
     )
     mean_degree: Positive = Field(10.0, description="Mean number of conversation ties per person.")
     mixing: Share = Field(0.1, description="Share of each person's ties that leave their segment.")
     weak_tie: Share = Field(
         0.5, description="Strength of a cross-segment tie relative to an in-segment tie."
     )
-    talks_with: dict[str, dict[str, Share]] | None = Field(
+    talks_with: dict[Name, dict[Name, Share]] | None = Field(
         None,
         description="Uneven cross-segment talk: talks_with[a][b] is the share of a's "
         "cross-segment ties that go to b; the rest is split over other segments by size.",
     )
+    degree_exponent: Annotated[float, _Number, Field(gt=2.0, le=10.0)] = Field(
+        2.5, description="lfr: exponent of the power-law degree distribution."
+    )
+    max_degree: Count | None = Field(
+        None, gt=0, description="lfr: largest degree (default: the square root of 10·people)."
+    )
+    rewire: Share = Field(
+        0.1, description="clustered: share of in-segment ties rewired at random (0: lattice)."
+    )
+    file: GraphFile | None = Field(None, description="The graph file, for model: file.")
+
+    @model_validator(mode="after")
+    def _file_given(self) -> Network:
+        if self.model == "file" and self.file is None:
+            raise ValueError("model: file needs `file: {path: ...}`")
+        if self.model != "file" and self.file is not None:
+            raise ValueError(f"`file` is only read with model: file (model is {self.model})")
+        return self
 
 
 class Dynamics(_Strict):
@@ -137,9 +241,24 @@ class Dynamics(_Strict):
     generic_resonance: Share = Field(
         0.3, description="Resonance of the generic message in every segment."
     )
-    overlap: Share = Field(
-        0.2, description="Resonance of a tailored message outside the segment it was written for."
+    overlap: Share | dict[Name, Share | dict[Name, Share]] = Field(
+        0.2,
+        description="Resonance of a tailored message outside the segment it was written for: "
+        "one number, or a matrix {written_for: {heard_in: resonance}} with an optional "
+        "`default` (0.2) for the pairs not listed.",
     )
+
+    def overlap_of(self, written_for: str, heard_in: str) -> float:
+        """Resonance in `heard_in` of the message tailored to `written_for`."""
+        if written_for == heard_in:
+            return 1.0
+        if not isinstance(self.overlap, dict):
+            return self.overlap
+        row = self.overlap.get(written_for)
+        if isinstance(row, dict) and heard_in in row:
+            return row[heard_in]
+        default = self.overlap.get("default", 0.2)
+        return default if isinstance(default, float | int) else 0.2
 
 
 class Budget(_Strict):
@@ -159,32 +278,75 @@ class Budget(_Strict):
     )
 
 
-SEEDING_RULES = ("poster_child", "hubs", "random")
-STRATEGY_KINDS = ("focused", "broad")
+SEEDING_RULES = ("poster_child", "hubs", "bridges", "random", "greedy")
+STRATEGY_KINDS = ("focused", "broad", "multi", "beachhead")
 
 
 class Strategy(_Strict):
     """How the budget becomes seeds and contacts."""
 
-    name: str = Field(min_length=1, description="Unique name, used in results.")
-    kind: Literal["focused", "broad"] = Field(
+    name: Name = Field(description="Unique name, used in results.")
+    kind: Literal["focused", "broad", "multi", "beachhead"] = Field(
         description="focused: everything on one segment, tailored message; "
-        "broad: split over all segments by size, generic message."
+        "broad: split over all segments by size, generic message; "
+        "multi: split over `segments` by size, each with its own tailored message; "
+        "beachhead (bowling pins): focused on the first segment until it reaches `trigger` "
+        "of its TAM, then the remaining contacts move to the next (`order`, or the segment "
+        "with the most ties to the customers won so far)."
     )
-    segment: str | None = Field(None, description="The target segment (focused).")
-    seeding: Literal["poster_child", "hubs", "random"] = Field(
+    segment: Name | None = Field(
+        None, description="The target segment (focused), or the first pin (beachhead)."
+    )
+    segments: list[Name] | None = Field(None, description="The target segments (multi).")
+    order: list[Name] | None = Field(
+        None, description="beachhead: the pins in order (default: `segment`, then automatic)."
+    )
+    trigger: Share = Field(
+        0.16, description="beachhead: share of the current pin's TAM won before moving on."
+    )
+    seeding: Literal["poster_child", "hubs", "bridges", "random", "greedy"] = Field(
         "poster_child",
         description="Who gets the seeds inside a targeted segment: poster_child (most central "
-        "inside the segment), hubs (most ties), random.",
+        "inside the segment), hubs (most ties), bridges (most ties to other segments), "
+        "random, greedy (influence maximisation on the model's own simulations, CELF).",
+    )
+    greedy_runs: Count = Field(
+        16, ge=1, le=10_000, description="greedy: simulations per evaluation of a seed set."
+    )
+    greedy_pool: Count = Field(
+        100, ge=1, le=1_000_000,
+        description="greedy: candidates considered per segment (those with the most ties).",
     )
 
     @model_validator(mode="after")
     def _needs(self) -> Strategy:
-        if self.kind == "focused" and self.segment is None:
-            raise ValueError("a focused strategy needs `segment`")
-        if self.kind == "broad" and self.segment is not None:
-            raise ValueError("a broad strategy targets every segment; remove `segment`")
+        needs = {"focused": ("segment",), "multi": ("segments",), "beachhead": ()}
+        for key in needs.get(self.kind, ()):
+            if getattr(self, key) is None:
+                raise ValueError(f"a {self.kind} strategy needs `{key}`")
+        allowed = {"focused": {"segment"}, "broad": set(), "multi": {"segments"},
+                   "beachhead": {"segment", "order"}}[self.kind]
+        for key in ("segment", "segments", "order"):
+            if key not in allowed and getattr(self, key) is not None:
+                raise ValueError(f"a {self.kind} strategy takes no `{key}`")
+        if self.kind == "beachhead":
+            if self.segment is None and not self.order:
+                raise ValueError("a beachhead strategy needs `order` (or `segment`, the first "
+                                 "pin, with the next ones chosen automatically)")
+            if self.segment is not None and self.order and self.order[0] != self.segment:
+                raise ValueError("`segment` must be the first of `order` (or leave it out)")
+        if self.segments is not None and not self.segments:
+            raise ValueError("`segments` is empty")
         return self
+
+    @property
+    def targets(self) -> list[str]:
+        """The segments this strategy names (empty for broad)."""
+        out = [self.segment] if self.segment else []
+        for x in (self.segments or []) + (self.order or []):
+            if x not in out:
+                out.append(x)
+        return out
 
 
 class Scenario(_Strict):
@@ -259,6 +421,15 @@ def _cross_checks(sc: Scenario) -> list[tuple[tuple[Any, ...], str]]:
             problems.append(
                 (("strategies", i, "segment"), f"unknown segment {st.segment!r} (known: {known})")
             )
+        for key in ("segments", "order"):
+            listed = getattr(st, key) or []
+            for j, x in enumerate(listed):
+                if x not in names:
+                    problems.append(
+                        (("strategies", i, key, j), f"unknown segment {x!r} (known: {known})")
+                    )
+                elif x in listed[:j]:
+                    problems.append((("strategies", i, key, j), f"{x!r} is listed twice"))
     tw = sc.network.talks_with or {}
     for a, row in tw.items():
         if a not in names:
@@ -277,6 +448,22 @@ def _cross_checks(sc: Scenario) -> list[tuple[tuple[Any, ...], str]]:
             problems.append(
                 (("network", "talks_with", a), f"shares add up to {total:g}, more than 1")
             )
+    if isinstance(sc.dynamics.overlap, dict):
+        for a, row in sc.dynamics.overlap.items():
+            if a == "default":
+                if isinstance(row, dict):
+                    problems.append((("dynamics", "overlap", a), "`default` is one number"))
+                continue
+            if a not in names:
+                problems.append((("dynamics", "overlap", a), f"unknown segment {a!r}"))
+                continue
+            if not isinstance(row, dict):
+                problems.append((("dynamics", "overlap", a), "expected a mapping "
+                                 "{heard_in: resonance} for the message tailored to " + repr(a)))
+                continue
+            for b in row:
+                if b not in names:
+                    problems.append((("dynamics", "overlap", a, b), f"unknown segment {b!r}"))
     if sc.network.model == "complete" and sc.people > COMPLETE_GRAPH_MAX_PEOPLE:
         problems.append(
             (("network", "model"), f"a complete graph of {sc.people:,} people needs "
