@@ -166,7 +166,7 @@ class Simulation:
         rng: np.random.Generator,
     ) -> None:
         pop = population
-        n, S = pop.n, pop.n_segments
+        n = pop.n
         self.population, self.plan, self.rng = pop, plan, rng
         self.resonance = resonance_matrix(dynamics, pop.segment_names)
         self.weak_tie = float(weak_tie)
@@ -258,3 +258,78 @@ def simulate(
         new[t] = c.new_by_cause
         spend[t] = c.seeded * plan.seed_cost + c.reached * plan.contact_cost
     return Trajectory(new_by_cause=new, spend=spend)
+
+
+@numba.njit(cache=True)
+def _cascade(
+    indptr, indices, segment, seg_start, adoptable, threshold, resonance, weak_tie, beta,
+    talk_weeks, horizon, seeds, seed_message, adopted_at, message, cause, ref_count, order,
+    step_start, perm, stamp, weight, pick_cause, pick_msg, touched, no_contacts,
+    contact_message, reached, out, rng,
+):  # pragma: no cover - compiled
+    """Seeds only, word of mouth only, to the horizon; returns the customers won.
+
+    The state arrays are left as they were found (all people unadopted), so one set of
+    arrays serves any number of runs.
+    """
+    n_adopted = 0
+    empty = seeds[:0]
+    for t in range(horizon):
+        step_seeds = seeds if t == 0 else empty
+        n_adopted = _step(
+            t, indptr, indices, segment, seg_start, adoptable, threshold,
+            adopted_at, message, cause, ref_count, order, step_start, n_adopted,
+            perm, stamp, weight, pick_cause, pick_msg, touched,
+            resonance, weak_tie, beta, 0.0, talk_weeks,
+            step_seeds, seed_message, no_contacts, contact_message, reached,
+            out, rng,
+        )
+        quiet_from = t + 1 - talk_weeks
+        if n_adopted == step_start[quiet_from if quiet_from > 0 else 0] and t > 0:
+            break  # nobody adopted in the last talk_weeks steps: nobody talks any more
+    for i in range(n_adopted):
+        u = order[i]
+        adopted_at[u] = -1
+        message[u] = -1
+        cause[u] = -1
+        stamp[u] = -1
+        for a in range(indptr[u], indptr[u + 1]):
+            ref_count[indices[a]] = 0
+    return n_adopted
+
+
+class Cascades:
+    """Repeated seed-only runs on one market, for influence maximisation.
+
+    Each run starts from its own seed (common random numbers: the same run seeds for every
+    seed set compared), with word of mouth only (no marketing).
+    """
+
+    def __init__(self, population: Population, dynamics: Dynamics, weak_tie: float,
+                 horizon: int) -> None:
+        pop = population
+        n, S = pop.n, pop.n_segments
+        self.population = pop
+        self.args_head = (pop.indptr, pop.indices, pop.segment, pop.seg_start, pop.adoptable,
+                          pop.threshold, resonance_matrix(dynamics, pop.segment_names),
+                          float(weak_tie), float(dynamics.word_of_mouth),
+                          int(dynamics.talk_weeks), int(horizon))
+        self.state = (
+            np.full(n, -1, np.int32), np.full(n, -1, np.int32), np.full(n, -1, np.int8),
+            np.zeros(n, np.int32), np.empty(n, np.int32), np.zeros(horizon + 1, np.int64),
+            np.arange(n, dtype=np.int32), np.full(n, -1, np.int32), np.zeros(n),
+            np.zeros(n, np.int8), np.zeros(n, np.int32), np.empty(n, np.int32),
+            np.zeros(S, np.int64), np.zeros(S, np.int32), np.zeros(S, np.int64),
+            np.zeros((3, S), np.int64),
+        )
+
+    def mean_customers(self, seeds: np.ndarray, seed_message: np.ndarray,
+                       run_seeds: np.ndarray) -> float:
+        """Mean customers won by `seeds` over one run per entry of `run_seeds`."""
+        seeds = np.ascontiguousarray(seeds, dtype=np.int32)
+        seed_message = np.ascontiguousarray(seed_message, dtype=np.int32)
+        total = 0
+        for s in run_seeds:
+            rng = np.random.Generator(np.random.PCG64(int(s)))
+            total += _cascade(*self.args_head, seeds, seed_message, *self.state, rng)
+        return total / len(run_seeds)

@@ -19,6 +19,7 @@ from multiprocessing.context import BaseContext
 
 import numpy as np
 
+from wom import greedy as _greedy  # noqa: F401 — registers the greedy seeding rule
 from wom.engine import simulate
 from wom.network import Population, build_population
 from wom.results import Results
