@@ -5,9 +5,9 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 import pytest
-from conftest import small_scenario
 
 import wom
+from conftest import small_scenario
 from wom.engine import Simulation
 from wom.runner import DYNAMICS, PLAN, replicate_population, stream
 from wom.strategies import (
@@ -66,10 +66,10 @@ def test_per_segment_contact_costs_buy_fewer_contacts():
     sc = small_scenario(segments=segments, budget={"total": 2000, "cost_per_contact": 5,
                                                     "seed_share": 0.0, "campaign_weeks": 2},
                         strategies=[{"name": "broad", "kind": "broad"}])
-    pop, plan = _plan(sc, "broad")
+    _, plan = _plan(sc, "broad")
     a, b = plan.contacts.sum(axis=0)
     assert (a, b) == (200, 100)  # 1000 each, at 5 and at 10
-    new, spend, _ = wom.runner.run_replicate(sc, 0)
+    _, spend, _ = wom.runner.run_replicate(sc, 0)
     assert spend[0].sum(axis=0).tolist() == [1000.0, 1000.0]
 
 

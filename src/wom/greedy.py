@@ -10,6 +10,7 @@ the same run seeds for every seed set (common random numbers).
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable
 
 import numpy as np
 
@@ -17,9 +18,7 @@ from wom.engine import Cascades
 from wom.strategies import SeedingContext, _top, seeding
 
 
-def celf(
-    gain_of: callable, candidates: np.ndarray, k: int  # type: ignore[valid-type]
-) -> list[int]:
+def celf(gain_of: Callable[[list[int], int], float], candidates: np.ndarray, k: int) -> list[int]:
     """Lazy greedy: `k` candidates maximising a submodular set function.
 
     Parameters
@@ -31,7 +30,7 @@ def celf(
     heap = [(-gain_of(chosen, int(c)), i, int(c), 0) for i, c in enumerate(candidates)]
     heapq.heapify(heap)
     while heap and len(chosen) < k:
-        neg, i, c, fresh_at = heapq.heappop(heap)
+        _, i, c, fresh_at = heapq.heappop(heap)
         if fresh_at == len(chosen):
             chosen.append(c)
         else:
@@ -68,7 +67,7 @@ def seed_greedy(ctx: SeedingContext, candidates: np.ndarray, k: int) -> np.ndarr
         return memo[key]
 
     def gain(chosen: list[int], c: int) -> float:
-        return value(chosen + [c]) - value(chosen)
+        return value([*chosen, c]) - value(chosen)
 
     picked = celf(gain, pool, min(k, pool.size))
     given.extend(picked)

@@ -449,19 +449,19 @@ def _cross_checks(sc: Scenario) -> list[tuple[tuple[Any, ...], str]]:
                 (("network", "talks_with", a), f"shares add up to {total:g}, more than 1")
             )
     if isinstance(sc.dynamics.overlap, dict):
-        for a, row in sc.dynamics.overlap.items():
+        for a, entry in sc.dynamics.overlap.items():
             if a == "default":
-                if isinstance(row, dict):
+                if isinstance(entry, dict):
                     problems.append((("dynamics", "overlap", a), "`default` is one number"))
                 continue
             if a not in names:
                 problems.append((("dynamics", "overlap", a), f"unknown segment {a!r}"))
                 continue
-            if not isinstance(row, dict):
+            if not isinstance(entry, dict):
                 problems.append((("dynamics", "overlap", a), "expected a mapping "
                                  "{heard_in: resonance} for the message tailored to " + repr(a)))
                 continue
-            for b in row:
+            for b in entry:
                 if b not in names:
                     problems.append((("dynamics", "overlap", a, b), f"unknown segment {b!r}"))
     if sc.network.model == "complete" and sc.people > COMPLETE_GRAPH_MAX_PEOPLE:

@@ -400,7 +400,7 @@ def beachhead(spec: Strategy, sc: Scenario, pop: Population, rng: np.random.Gene
     All seeds go to the first pin at step 0 (that is how the beachhead is won); each week's
     contacts go to the current pin, in its own language.
     """
-    order = _index(pop, spec.order or [spec.segment])
+    order = _index(pop, spec.order or [str(spec.segment)])
     first = int(order[0])
     base = _plan(spec, sc, pop, np.array([first]),
                  np.full(pop.n_segments, first, dtype=np.int32), rng)
