@@ -263,6 +263,22 @@ def complete(sc: Scenario, seg_start: np.ndarray, rng: np.random.Generator):
     return u.astype(np.int64), v.astype(np.int64)
 
 
+def _file_ties(sc: Scenario) -> tuple[np.ndarray, np.ndarray]:
+    """The ties of a real graph (the same in every replicate; only traits are redrawn)."""
+    from pathlib import Path
+
+    from wom.graphfile import load_graph
+
+    spec = sc.network.file
+    assert spec is not None
+    g = load_graph(spec, base=Path.cwd(), seed=spec.louvain_seed)
+    if list(g.names) != sc.segment_names or not np.array_equal(
+        g.sizes, [s.size for s in sc.segments]
+    ):
+        raise ValueError(f"{spec.path}: its segments changed since the scenario was validated")
+    return g.u, g.v
+
+
 def to_csr(n: int, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Undirected ties ``(u, v)`` to CSR ``(indptr int64[n+1], indices int32[2E])``."""
     src = np.concatenate([u, v])
@@ -312,7 +328,10 @@ def build_population(sc: Scenario, *, rng: np.random.Generator) -> Population:
     np.cumsum(sizes, out=seg_start[1:])
     n = int(seg_start[-1])
     segment = np.repeat(np.arange(sizes.size, dtype=np.int32), sizes)
-    u, v = GRAPH_MODELS[sc.network.model](sc, seg_start, rng)
+    if sc.network.model == "file":
+        u, v = _file_ties(sc)
+    else:
+        u, v = GRAPH_MODELS[sc.network.model](sc, seg_start, rng)
     indptr, indices = to_csr(n, u, v)
     eligible, competitor, threshold = draw_traits(sc, seg_start, rng)
     return Population(

@@ -174,6 +174,10 @@ class GraphFile(_Strict):
         1.0, description="Louvain resolution, when segments are found from the graph itself "
         "(no labels and no attribute): higher gives more, smaller segments."
     )
+    louvain_seed: Count = Field(
+        0, ge=0, description="Seed of the Louvain search. The segments found are part of the "
+        "market's definition (strategies name them), so they do not follow the scenario seed."
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> GraphFile:
@@ -536,6 +540,68 @@ def _duplicate_keys(
     return found
 
 
+def _segments_from_graph_file(
+    data: dict[str, Any], file: Path | str | None, tree: yaml.Node | None
+) -> dict[str, Any]:
+    """Read the graph file: its segments fill ``segments``; its path becomes absolute."""
+    from wom.graphfile import GraphFileError, load_graph
+
+    try:
+        network = Network.model_validate(data["network"])
+    except ValidationError as exc:
+        raise _PrefixedError(exc, ("network",)) from None
+    spec = network.file
+    assert spec is not None  # the model validator makes sure
+    base = Path(file).resolve().parent if file is not None else Path.cwd()
+    try:
+        graph = load_graph(spec, base=base, seed=spec.louvain_seed)
+    except GraphFileError as err:
+        key = ("network", "file", "labels") if (
+            spec.labels is not None and Path(err.path).name == Path(spec.labels).name
+        ) else ("network", "file", "path")
+        raise ScenarioError(file, [(_key_path(key), _line_of(tree, key), str(err))]) from None
+    resolved = {k: str((base / v).resolve()) for k in ("path", "labels")
+                if isinstance(v := data["network"]["file"].get(k), str)}
+    net = {**data["network"], "file": {**data["network"]["file"], **resolved}}
+    found = dict(zip(graph.names, (int(z) for z in graph.sizes), strict=True))
+    given = data.get("segments")
+    problems = []
+    if given is None or isinstance(given, dict):
+        extra = sorted({"count", "size", "names", "size_exponent"} & set(given or {}))
+        if extra:
+            raise ScenarioError(file, [(_key_path(("segments", extra[0])),
+                                        _line_of(tree, ("segments", extra[0])),
+                                        "the segments come from the graph file; give only "
+                                        "the traits they share (tam, references, …)")])
+        try:
+            traits = SegmentShorthand.model_validate(given or {}).traits()
+        except ValidationError as exc:
+            raise _PrefixedError(exc, ("segments",)) from None
+        segments = [{"name": n, "size": z, **traits} for n, z in found.items()]
+    elif isinstance(given, list):
+        listed: dict[str, dict[str, Any]] = {}
+        for i, entry in enumerate(given):
+            name = str(entry.get("name")) if isinstance(entry, dict) else None
+            if name not in found:
+                known = ", ".join(list(found)[:12]) + (" …" if len(found) > 12 else "")
+                loc = ("segments", i, "name")
+                problems.append((_key_path(loc), _line_of(tree, loc),
+                                 f"the graph file has no segment {name!r} (it has: {known})"))
+                continue
+            if "size" in entry and entry["size"] != found[name]:
+                loc = ("segments", i, "size")
+                problems.append((_key_path(loc), _line_of(tree, loc),
+                                 f"{entry['size']} but the graph file has {found[name]} people "
+                                 f"in {name!r} (leave size out)"))
+            listed[name] = {**entry, "name": name, "size": found[name]}
+        if problems:
+            raise ScenarioError(file, problems)
+        segments = [listed.get(n, {"name": n, "size": z}) for n, z in found.items()]
+    else:
+        return data  # the model reports the wrong type
+    return {**data, "network": net, "segments": segments}
+
+
 class _PrefixedError(Exception):
     def __init__(self, error: ValidationError, prefix: tuple[Any, ...]):
         self.error, self.prefix = error, prefix
@@ -555,6 +621,8 @@ def scenario_from_dict(
         kind = "empty" if data is None else f"a {type(data).__name__}"
         raise ScenarioError(file, [("", 1, f"a scenario must be a mapping of keys, got {kind}")])
     try:
+        if isinstance(data.get("network"), dict) and data["network"].get("model") == "file":
+            data = _segments_from_graph_file(data, file, tree)
         if isinstance(data.get("segments"), dict):
             try:
                 expanded = SegmentShorthand.model_validate(data["segments"]).expand()
