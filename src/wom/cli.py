@@ -142,6 +142,37 @@ def validate(scenario: Path) -> None:
                f"{len(sc.strategies)} strategies, {sc.replicates} replicates")
 
 
+@main.command("list")
+def list_() -> None:
+    """List the lesson scenarios (copy one with `wom new`)."""
+    from wom.library import list_scenarios, scenario_dir
+
+    rows = list_scenarios()
+    if not rows:
+        click.echo(f"no scenarios in {scenario_dir()} (set WOM_SCENARIOS to a folder)")
+        return
+    width = max(len(n) for n, _, _ in rows)
+    for name, description, _ in rows:
+        click.echo(f"{name:<{width}}  {description}")
+
+
+@main.command()
+@click.argument("name")
+@click.option("--from", "template", default="focused-vs-broad", show_default=True,
+              help="The library scenario to start from (see `wom list`).")
+@click.option("--dir", "dest", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write NAME.yaml in [default: here].")
+def new(name: str, template: str, dest: Path | None) -> None:
+    """Start a scenario NAME.yaml from a library scenario."""
+    from wom.library import new_scenario
+
+    try:
+        path = new_scenario(name, template, dest=dest)
+    except WomError as err:
+        _fail(err)
+    click.echo(f"wrote {path} — edit it, then: wom run {path}")
+
+
 @main.command()
 def schema() -> None:
     """Print the JSON Schema of scenario files (for editor autocompletion)."""

@@ -1,0 +1,131 @@
+"""Every library scenario runs, and each lesson scenario shows its lesson robustly.
+
+"Robustly" means the paired difference has the lesson's sign with its 95% interval
+excluding zero, on fewer replicates than the scenario file asks for (so with margin).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import wom
+from wom.library import list_scenarios
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+LIBRARY = [p for _, _, p in list_scenarios(SCENARIOS)]
+
+
+def test_the_library_has_every_lesson():
+    names = {p.stem for p in LIBRARY}
+    assert {"focused-vs-broad", "seeding", "for-everyone", "bowling-pins", "chasm",
+            "tam-incumbents", "email-departments", "bass"} <= names
+
+
+@pytest.mark.parametrize("path", LIBRARY, ids=lambda p: p.stem)
+def test_every_scenario_validates_runs_and_says_what_it_teaches(path: Path):
+    text = path.read_text(encoding="utf-8")
+    assert "# LESSON" in text and "# WHAT TO SEE" in text
+    sc = wom.load_scenario(path)
+    assert sc.description
+    res = wom.run(sc, replicates=2, workers=1)
+    summary = res.summary()
+    assert list(summary.strategy) == [s.name for s in sc.strategies]
+    assert (summary.customers_mean > 0).all()
+    assert (summary.spend_mean <= sc.budget.total + 1e-6).all()
+
+
+def _customers(sc: wom.Scenario, replicates: int):
+    res = wom.run(sc, replicates=replicates, workers=2)
+    comp = res.comparison()
+    return res, comp[comp.metric == "customers"].set_index(["a", "b"])
+
+
+def _wins(comp, a: str, b: str) -> bool:
+    """a beats b on customers with the 95% interval of the paired difference above zero."""
+    if (a, b) in comp.index:
+        return bool(comp.loc[(a, b)].diff_lo > 0)
+    return bool(comp.loc[(b, a)].diff_hi < 0)
+
+
+def _load(name: str) -> wom.Scenario:
+    return wom.load_scenario(SCENARIOS / f"{name}.yaml")
+
+
+def test_focused_beats_broad_in_the_flagship():
+    _, comp = _customers(_load("focused-vs-broad"), 30)
+    assert _wins(comp, "focused", "broad")
+
+
+def test_the_poster_child_beats_random_and_bridge_seeds():
+    _, comp = _customers(_load("seeding"), 40)
+    assert _wins(comp, "poster_child", "random")
+    assert _wins(comp, "poster_child", "bridges")
+
+
+def test_spreading_the_budget_thinner_wins_fewer_customers():
+    res, comp = _customers(_load("for-everyone"), 40)
+    for a, b in [("one", "two"), ("two", "four"), ("four", "eight")]:
+        assert _wins(comp, a, b), (a, b)
+    ignited = res.summary().set_index("strategy").segments_ignited_mean
+    assert ignited["one"] > 0.9 and ignited["eight"] < 0.1
+
+
+def test_bowling_pins_beat_the_same_segments_at_once():
+    _, comp = _customers(_load("bowling-pins"), 30)
+    assert _wins(comp, "pins", "simultaneous")
+
+
+def test_the_chasm_decides_and_the_winner_flips_without_references():
+    sc = _load("chasm")
+    _, comp = _customers(sc, 30)
+    assert _wins(comp, "focused", "broad")
+    no_refs = sc.model_copy(update={"segments": [
+        s.model_copy(update={"references": 0}) for s in sc.segments]})
+    _, comp = _customers(no_refs, 30)
+    assert _wins(comp, "broad", "focused")
+
+
+def test_the_open_segment_beats_the_capped_incumbent_held_one():
+    res, comp = _customers(_load("tam-incumbents"), 20)
+    assert _wins(comp, "open-segment", "held-segment")
+    ts = res.timeseries()
+    final = ts[ts.step == ts.step.max()].groupby(["strategy", "segment"]).adopters.max()
+    # The held segment never exceeds what the TAM minus the incumbent leaves: 10% of 3,000.
+    assert final["held-segment", "hospitals"] <= 300
+
+
+def test_on_the_email_graph_focus_wins_and_keeps_its_customers_home():
+    res, comp = _customers(_load("email-departments"), 40)
+    assert _wins(comp, "focused", "broad")
+    ts = res.timeseries()
+    last = ts[(ts.step == ts.step.max()) & (ts.strategy == "focused")]
+    home = last[last.segment == "dept-4"].adopters.sum() / last.adopters.sum()
+    assert home > 0.75
+
+
+def test_the_bass_market_draws_the_s_curve_of_its_mean_field():
+    """New customers per week rise and fall; the mean follows the mean-field recursion
+    f(t+1) = f + (1 − f)(1 − (1 − p)(1 − q/N)^(N f)) of the same rule."""
+    sc = _load("bass")
+    res = wom.run(sc, replicates=40, workers=2)
+    ts = res.timeseries()
+    curves = ts.pivot_table(index="replicate", columns="step", values="adopters").to_numpy(float)
+    mean = curves.mean(axis=0)
+    se = curves.std(axis=0, ddof=1) / np.sqrt(curves.shape[0])
+    n, p, q = 1000, sc.dynamics.marketing, sc.dynamics.word_of_mouth * 1000
+    f, field = 0.0, []
+    for _ in range(sc.horizon):
+        f = f + (1 - f) * (1 - (1 - p) * (1 - q / n) ** (n * f))
+        field.append(n * f)
+    field = np.array(field)
+    new = np.diff(mean, prepend=0.0)
+    peak = int(np.argmax(new))
+    assert 2 <= peak <= sc.horizon - 5  # rises, then falls: an S-curve
+    assert abs(peak - int(np.argmax(np.diff(field, prepend=0.0)))) <= 1
+    # The mean-field ignores fluctuations, so allow 3% of the market besides 4 SE.
+    assert (np.abs(mean - field) <= 4 * se + 0.03 * n).all()
+    wom_share = res.summary().wom_share_mean.iloc[0]
+    assert wom_share > 0.5
