@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
+import wom
 from conftest import small_scenario
 from wom.network import build_population, cross_shares, sample_between, sample_within
 from wom.runner import replicate_population
@@ -128,3 +131,65 @@ def test_build_population_uses_only_the_given_generator():
     np.random.seed(2)
     b = build_population(sc, rng=np.random.default_rng(11))
     assert np.array_equal(a.indices, b.indices) and np.array_equal(a.eligible, b.eligible)
+
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def _file_scenario(file: dict, segments=None, **extra) -> dict:
+    data = {
+        "name": "real", "horizon": 5, "replicates": 2,
+        "network": {"model": "file", "file": file},
+        "strategies": [{"name": "broad", "kind": "broad"}],
+        **extra,
+    }
+    if segments is not None:
+        data["segments"] = segments
+    return data
+
+
+def test_a_real_graph_gives_its_segments_and_traits_per_replicate():
+    sc = wom.scenario_from_dict(_file_scenario(
+        {"path": str(DATA / "football.gml"), "attribute": "value", "label_prefix": "conf-"},
+        segments={"tam": 0.5, "references": 1}))
+    assert len(sc.segments) == 12 and sc.people == 115
+    assert all(s.name.startswith("conf-") and s.tam == 0.5 for s in sc.segments)
+    a, b = replicate_population(sc, 0), replicate_population(sc, 1)
+    assert a.n_ties == b.n_ties == 613 and np.array_equal(a.indices, b.indices)
+    assert not np.array_equal(a.eligible, b.eligible)  # traits are redrawn, the graph is not
+    res = wom.run(sc, workers=1)
+    assert res.summary().customers_mean.iloc[0] > 0
+
+
+def test_without_labels_segments_are_found_by_louvain():
+    sc = wom.scenario_from_dict(_file_scenario({"path": str(DATA / "football.gml")}))
+    assert 6 <= len(sc.segments) <= 15
+    assert sc.segment_names[0] == "community-1"
+    again = wom.scenario_from_dict(_file_scenario({"path": str(DATA / "football.gml")},
+                                                  seed=99))
+    assert again.segment_names == sc.segment_names  # the scenario seed does not move them
+
+
+def test_segments_listed_for_a_real_graph_must_exist_there(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "name: real\nnetwork:\n  model: file\n  file:\n"
+        f"    path: {DATA / 'football.gml'}\n    attribute: value\n"
+        "segments:\n  - {name: '3', tam: 0.4}\n  - {name: nowhere}\n"
+        "strategies:\n  - {name: f, kind: focused, segment: '3'}\n", encoding="utf-8")
+    with pytest.raises(wom.ScenarioError) as err:
+        wom.load_scenario(path)
+    assert "segments[1].name" in str(err.value) and ":9:" in str(err.value)
+    assert "no segment 'nowhere'" in str(err.value)
+
+
+def test_a_bad_graph_file_names_its_line_through_the_scenario(tmp_path):
+    graph = tmp_path / "g.txt"
+    graph.write_text("1 2\n2 3\nbroken\n", encoding="utf-8")
+    path = tmp_path / "s.yaml"
+    path.write_text("name: real\nnetwork:\n  model: file\n  file: {path: g.txt}\n"
+                    "strategies:\n  - {name: b, kind: broad}\n", encoding="utf-8")
+    with pytest.raises(wom.ScenarioError) as err:
+        wom.load_scenario(path)
+    text = str(err.value)
+    assert "network.file.path" in text and "g.txt:3" in text
