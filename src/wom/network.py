@@ -8,8 +8,10 @@ market of a million people builds in seconds. People are numbered segment by seg
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
+import numba
 import numpy as np
 
 from wom.scenario import Scenario
@@ -48,6 +50,9 @@ class Population:
     eligible: np.ndarray
     competitor: np.ndarray
     threshold: np.ndarray
+    #: Derived per-person scores (centrality, cross-segment ties), computed once and shared
+    #: by every strategy of a replicate.
+    cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def n(self) -> int:
@@ -183,6 +188,71 @@ def sample_between(sa: int, na: int, sb: int, nb: int, m: int, rng: np.random.Ge
     return u[:m], v[:m]
 
 
+@numba.njit(cache=True)
+def _grow(a: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    b = np.empty(2 * a.size + 16, a.dtype)
+    b[: a.size] = a
+    return b
+
+
+@numba.njit(cache=True)
+def gnp_block(sa, na, sb, nb, p, rng):  # pragma: no cover - compiled
+    """Ties of a G(n, p) block in O(n + ties) (Batagelj & Brandes 2005, geometric skips).
+
+    ``sa == sb`` (and ``na == nb``): pairs inside one range; else all pairs between two
+    disjoint ranges. Each pair is a tie independently with probability `p`.
+    """
+    within = sa == sb
+    total = na * (na - 1) // 2 if within else na * nb
+    expected = p * total
+    cap = int(expected + 6.0 * np.sqrt(expected + 1.0)) + 16
+    us = np.empty(cap, np.int64)
+    vs = np.empty(cap, np.int64)
+    m = 0
+    if p <= 0.0 or total <= 0:
+        return us[:0], vs[:0]
+    log_q = np.log(1.0 - p) if p < 1.0 else -np.inf
+    if within:
+        v, w = 1, -1
+        while v < na:
+            if p < 1.0:
+                skip = np.floor(np.log(1.0 - rng.random()) / log_q)
+                if skip > total:
+                    break
+                w += 1 + int(skip)
+            else:
+                w += 1
+            while w >= v and v < na:
+                w -= v
+                v += 1
+            if v < na:
+                if m == us.size:
+                    us = _grow(us)
+                    vs = _grow(vs)
+                us[m] = sa + w
+                vs[m] = sa + v
+                m += 1
+    else:
+        idx = -1
+        while True:
+            if p < 1.0:
+                skip = np.floor(np.log(1.0 - rng.random()) / log_q)
+                if skip > total:
+                    break
+                idx += 1 + int(skip)
+            else:
+                idx += 1
+            if idx >= total:
+                break
+            if m == us.size:
+                us = _grow(us)
+                vs = _grow(vs)
+            us[m] = sa + idx // nb
+            vs[m] = sb + idx % nb
+            m += 1
+    return us[:m], vs[:m]
+
+
 def _tie_count(pairs: int, expected: float, rng: np.random.Generator) -> int:
     """Number of ties of a G(n, p) block with `expected` ties among `pairs` possible pairs."""
     if pairs <= 0 or expected <= 0:
@@ -219,7 +289,8 @@ def planted_partition(sc: Scenario, seg_start: np.ndarray, rng: np.random.Genera
 
     Inside segment ``k`` ties are G(n_k, p) with expected degree ``mean_degree·(1−mixing)``.
     Between segments the expected number of ties of the pair (a, b) is the mean of what a
-    sends to b and b sends to a (``n·mean_degree·mixing·share``), see :func:`cross_shares`.
+    sends to b and b sends to a (``n·mean_degree·mixing·share``), see :func:`cross_shares`;
+    each pair of the block is a tie independently.
     """
     net = sc.network
     sizes = np.diff(seg_start)
@@ -229,8 +300,8 @@ def planted_partition(sc: Scenario, seg_start: np.ndarray, rng: np.random.Genera
     us, vs = [], []
     for k in range(S):
         n = int(sizes[k])
-        m = _tie_count(n * (n - 1) // 2, n * d_in / 2.0, rng)
-        u, v = sample_within(int(seg_start[k]), n, m, rng)
+        p = min(1.0, d_in / (n - 1)) if n > 1 else 0.0
+        u, v = gnp_block(int(seg_start[k]), n, int(seg_start[k]), n, p, rng)
         us.append(u)
         vs.append(v)
     if d_out > 0:
@@ -238,10 +309,9 @@ def planted_partition(sc: Scenario, seg_start: np.ndarray, rng: np.random.Genera
         for a in range(S):
             for b in range(a + 1, S):
                 expected = (sizes[a] * share[a, b] + sizes[b] * share[b, a]) * d_out / 2.0
-                m = _tie_count(int(sizes[a]) * int(sizes[b]), expected, rng)
-                u, v = sample_between(
-                    int(seg_start[a]), int(sizes[a]), int(seg_start[b]), int(sizes[b]), m, rng
-                )
+                p = min(1.0, expected / (int(sizes[a]) * int(sizes[b])))
+                u, v = gnp_block(int(seg_start[a]), int(sizes[a]), int(seg_start[b]),
+                                 int(sizes[b]), p, rng)
                 us.append(u)
                 vs.append(v)
     return np.concatenate(us), np.concatenate(vs)
@@ -251,8 +321,8 @@ def planted_partition(sc: Scenario, seg_start: np.ndarray, rng: np.random.Genera
 def erdos_renyi(sc: Scenario, seg_start: np.ndarray, rng: np.random.Generator):
     """Ties at random with expected degree ``mean_degree``, ignoring segments."""
     n = int(seg_start[-1])
-    m = _tie_count(n * (n - 1) // 2, n * sc.network.mean_degree / 2.0, rng)
-    return sample_within(0, n, m, rng)
+    p = min(1.0, sc.network.mean_degree / (n - 1)) if n > 1 else 0.0
+    return gnp_block(0, n, 0, n, p, rng)
 
 
 @graph_model("complete")
@@ -279,14 +349,31 @@ def _file_ties(sc: Scenario) -> tuple[np.ndarray, np.ndarray]:
     return g.u, g.v
 
 
+@numba.njit(cache=True)
+def _csr(n, u, v):  # pragma: no cover - compiled
+    indptr = np.zeros(n + 1, np.int64)
+    for i in range(u.size):
+        indptr[u[i] + 1] += 1
+        indptr[v[i] + 1] += 1
+    for i in range(n):
+        indptr[i + 1] += indptr[i]
+    pos = indptr[:-1].copy()
+    indices = np.empty(2 * u.size, np.int32)
+    for i in range(u.size):
+        a, b = u[i], v[i]
+        indices[pos[a]] = b
+        pos[a] += 1
+        indices[pos[b]] = a
+        pos[b] += 1
+    return indptr, indices
+
+
 def to_csr(n: int, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Undirected ties ``(u, v)`` to CSR ``(indptr int64[n+1], indices int32[2E])``."""
-    src = np.concatenate([u, v])
-    dst = np.concatenate([v, u]).astype(np.int32)
-    order = np.argsort(src, kind="stable")
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
-    return indptr, dst[order]
+    """Undirected ties ``(u, v)`` to CSR ``(indptr int64[n+1], indices int32[2E])``.
+
+    A counting sort, O(n + ties); a person's neighbours are listed in tie order.
+    """
+    return _csr(n, np.ascontiguousarray(u, np.int64), np.ascontiguousarray(v, np.int64))
 
 
 def draw_traits(sc: Scenario, seg_start: np.ndarray, rng: np.random.Generator):

@@ -192,45 +192,55 @@ def cross_ties(pop: Population) -> np.ndarray:
 @seeding("bridges")
 def seed_bridges(ctx: SeedingContext, candidates: np.ndarray, k: int) -> np.ndarray:
     """The candidates with the most ties to other segments (they carry the word across)."""
-    score = ctx.cache.get("cross_ties")
-    if score is None:
-        score = ctx.cache["cross_ties"] = cross_ties(ctx.population)
+    pop = ctx.population
+    if "cross_ties" not in pop.cache:
+        pop.cache["cross_ties"] = cross_ties(pop)
+    score = pop.cache["cross_ties"]
     return _top(score[candidates].astype(float), candidates, k, ctx.rng)
 
 
 @numba.njit(cache=True)
-def _segment_pagerank(indptr, indices, segment, seg_start, damping, iterations):  # pragma: no cover
-    n = segment.size
-    x = np.empty(n)
-    for k in range(seg_start.size - 1):
-        size = seg_start[k + 1] - seg_start[k]
-        for v in range(seg_start[k], seg_start[k + 1]):
-            x[v] = 1.0 / size
+def _block_pagerank(indptr, indices, s0, s1, damping, tol, max_iter):  # pragma: no cover
+    """PageRank of the people ``s0:s1`` on the ties among them (their own segment)."""
+    n = s1 - s0
     deg = np.zeros(n)
-    for u in range(n):
+    for u in range(s0, s1):
         for a in range(indptr[u], indptr[u + 1]):
-            if segment[indices[a]] == segment[u]:
-                deg[u] += 1.0
+            w = indices[a]
+            if s0 <= w < s1:
+                deg[u - s0] += 1.0
+    x = np.full(n, 1.0 / n)
     nxt = np.empty(n)
-    n_seg = seg_start.size - 1
-    dangling = np.empty(n_seg)
-    for _ in range(iterations):
-        dangling[:] = 0.0
+    for _ in range(max_iter):
         nxt[:] = 0.0
-        for u in range(n):
-            if deg[u] == 0.0:
-                dangling[segment[u]] += x[u]
+        dangling = 0.0
+        for i in range(n):
+            if deg[i] == 0.0:
+                dangling += x[i]
                 continue
-            share = x[u] / deg[u]
+            share = x[i] / deg[i]
+            u = s0 + i
             for a in range(indptr[u], indptr[u + 1]):
-                v = indices[a]
-                if segment[v] == segment[u]:
-                    nxt[v] += share
-        for v in range(n):
-            s = segment[v]
-            size = seg_start[s + 1] - seg_start[s]
-            x[v] = (1.0 - damping) / size + damping * (nxt[v] + dangling[s] / size)
+                w = indices[a]
+                if s0 <= w < s1:
+                    nxt[w - s0] += share
+        change = 0.0
+        for i in range(n):
+            y = (1.0 - damping) / n + damping * (nxt[i] + dangling / n)
+            change += abs(y - x[i])
+            x[i] = y
+        if change < tol:
+            break
     return x
+
+
+def segment_centrality(pop: Population, k: int) -> np.ndarray:
+    """PageRank inside segment `k` (on its own ties), for its members in id order."""
+    key = f"pagerank:{k}"
+    if key not in pop.cache:
+        s0, s1 = int(pop.seg_start[k]), int(pop.seg_start[k + 1])
+        pop.cache[key] = _block_pagerank(pop.indptr, pop.indices, s0, s1, 0.85, 1e-9, 100)
+    return pop.cache[key]
 
 
 @seeding("poster_child")
@@ -240,12 +250,13 @@ def seed_poster_child(ctx: SeedingContext, candidates: np.ndarray, k: int) -> np
     A segment is defined by its centre: its poster child is whom the others talk to, not the
     member with the most ties to outsiders.
     """
-    score = ctx.cache.get("pagerank")
-    if score is None:
-        pop = ctx.population
-        score = ctx.cache["pagerank"] = _segment_pagerank(
-            pop.indptr, pop.indices, pop.segment, pop.seg_start, 0.85, 40)
-    return _top(score[candidates], candidates, k, ctx.rng)
+    pop = ctx.population
+    score = np.empty(candidates.size)
+    seg = pop.segment[candidates]
+    for s in np.unique(seg):
+        here = seg == s
+        score[here] = segment_centrality(pop, int(s))[candidates[here] - pop.seg_start[s]]
+    return _top(score, candidates, k, ctx.rng)
 
 
 def seeds_in(ctx: SeedingContext, segments: np.ndarray, counts: np.ndarray) -> np.ndarray:
