@@ -9,7 +9,13 @@ import pytest
 
 import wom
 from conftest import small_scenario
-from wom.network import build_population, cross_shares, sample_between, sample_within
+from wom.network import (
+    build_population,
+    cross_expected,
+    cross_shares,
+    sample_between,
+    sample_within,
+)
 from wom.runner import replicate_population
 
 
@@ -20,7 +26,7 @@ def _edges(pop):
 
 def _sc(model="planted_partition", sizes=(3000, 2000, 1000), mean_degree=10.0, mixing=0.2,
         **net):
-    segments = [{"name": "abcdef"[i], "size": n} for i, n in enumerate(sizes)]
+    segments = [{"name": "abcdefgh"[i], "size": n} for i, n in enumerate(sizes)]
     return small_scenario(segments=segments, network={"model": model,
                           "mean_degree": mean_degree, "mixing": mixing, **net})
 
@@ -74,13 +80,53 @@ def test_talks_with_directs_cross_segment_ties():
     share = cross_shares(sc)
     assert share[0, 1] == pytest.approx(0.9) and share[0, 2] == pytest.approx(0.1)
     assert share[2, 0] == pytest.approx(0.5)  # unspecified: split by size
+    expected = cross_expected(sc, np.full(3, 2000 * 3.0))
+    # Every segment sends exactly its 6,000 outside ties; c wants half of its ties with a,
+    # so a keeps 3,000 for b: the pair weights are honoured as far as the degrees allow.
+    assert np.allclose(expected.sum(axis=1), 6000) and np.allclose(expected, expected.T)
+    assert expected[0, 1] == pytest.approx(3000, rel=1e-6)
     pop = replicate_population(sc, 0)
     src, dst = _edges(pop)
     s, d = pop.segment[src], pop.segment[dst]
-    n01, n02 = np.sum((s == 0) & (d == 1)), np.sum((s == 0) & (d == 2))
-    # expected ties 0–1: (2000·.9 + 2000·.9)·3/2 = 5400; 0–2: (200 + 1000)·1.5 = 1800
-    assert abs(n01 - 5400) < 4 * np.sqrt(5400)
-    assert abs(n02 - 1800) < 4 * np.sqrt(1800)
+    for a, b in [(0, 1), (0, 2), (1, 2)]:
+        n_ab = np.sum((s == a) & (d == b))
+        assert abs(n_ab - expected[a, b]) < 4 * np.sqrt(expected[a, b])
+
+
+def test_talks_with_makes_a_pair_talk_more():
+    sc = _sc(sizes=(1000, 1000, 1000, 1000), mixing=0.2,
+             talks_with={"a": {"b": 0.8}, "b": {"a": 0.8}})
+    e = cross_expected(sc, np.full(4, 1000 * 2.0))
+    assert e[0, 1] > 2 * e[0, 2]
+
+
+@pytest.mark.parametrize("model", ["planted_partition", "lfr"])
+def test_small_segments_next_to_big_ones_keep_their_mixing(model):
+    """Each segment sends `mixing` of its ties out, whatever its size, when the others can
+    take them (the big one's 4,000 outside ties fit in the others' 6,000)."""
+    sizes = (2000, 600, 600, 600, 600, 600)
+    sc = _sc(model, sizes=sizes, mean_degree=10.0, mixing=0.2)
+    e = cross_expected(sc, np.array(sizes) * 2.0)
+    assert np.allclose(e.sum(axis=1), np.array(sizes) * 2.0)
+    out, total = np.zeros(6), np.zeros(6)
+    for r in range(3):
+        pop = replicate_population(sc, r)
+        src, dst = _edges(pop)
+        s = pop.segment[src]
+        out += np.bincount(s[s != pop.segment[dst]], minlength=6)
+        total += np.bincount(s, minlength=6)
+    share_out = out / total
+    # sd of a share over `total` arc ends, ×2 since each tie gives two ends; lfr's weights
+    # add their own noise, bounded here by 0.02.
+    slack = 0.02 if model == "lfr" else 0.0
+    assert (np.abs(share_out - 0.2) < 4 * np.sqrt(2 * 0.2 * 0.8 / total) + slack).all(), share_out
+
+
+def test_a_segment_too_big_for_its_neighbours_sends_what_they_can_take():
+    sc = _sc(sizes=(5000, 300, 300), mixing=0.2)
+    e = cross_expected(sc, np.array([5000, 300, 300]) * 2.0)
+    assert (e.sum(axis=1) <= np.array([10000, 600, 600]) + 1e-6).all()
+    assert e[1].sum() == pytest.approx(600, rel=1e-3)  # the small ones still send theirs
 
 
 def test_traits_have_exact_shares_inside_each_segment():

@@ -283,14 +283,48 @@ def cross_shares(sc: Scenario) -> np.ndarray:
     return share
 
 
+def cross_expected(sc: Scenario, out_total: np.ndarray, iterations: int = 500) -> np.ndarray:
+    """``float[S, S]``: expected ties between each pair of segments.
+
+    Symmetric, zero on the diagonal, and each row adds up to ``out_total`` (what the
+    segment's people send outside: ``size·mean_degree·mixing``) where the segments can take
+    it (never more), with the pairs weighted as
+    :func:`cross_shares` says (``talks_with``, else by size). Found by iterative
+    proportional fitting, ``E[a, b] = x_a·x_b·T[a, b]``: averaging what a sends b with what b
+    sends a instead would give small segments next to big ones far more outside ties than
+    ``mixing`` asks for.
+    """
+    share = cross_shares(sc)
+    prior = share + share.T
+    np.fill_diagonal(prior, 0.0)
+    target = np.asarray(out_total, dtype=float)
+    x = np.sqrt(np.maximum(target, 0.0) / max(prior.sum(), 1e-300)) + 1e-300
+    for _ in range(iterations):
+        reach = prior @ x
+        new = np.where(reach > 0, target / np.where(reach > 0, reach, 1.0), 0.0)
+        x_next = np.sqrt(x * new)
+        if np.allclose(x_next, x, rtol=1e-10, atol=0.0):
+            x = x_next
+            break
+        x = x_next
+    e = x[:, None] * x[None, :] * prior
+    # A segment may want more outside ties than all the others together can take (a big
+    # segment among small ones): no exact solution exists. Scale every pair down to what
+    # both of its segments allow, so no segment sends more than `mixing` asks for.
+    rows = e.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(rows > target, target / rows, 1.0)
+    return e * np.minimum(ratio[:, None], ratio[None, :])
+
+
 @graph_model("planted_partition")
 def planted_partition(sc: Scenario, seg_start: np.ndarray, rng: np.random.Generator):
     """Segments as dense random blocks; a share ``mixing`` of each person's ties leave.
 
     Inside segment ``k`` ties are G(n_k, p) with expected degree ``mean_degree·(1−mixing)``.
-    Between segments the expected number of ties of the pair (a, b) is the mean of what a
-    sends to b and b sends to a (``n·mean_degree·mixing·share``), see :func:`cross_shares`;
-    each pair of the block is a tie independently.
+    Between segments the expected number of ties of each pair of segments comes from
+    :func:`cross_expected` (every segment sends ``mixing`` of its ties out); each pair of
+    people of the block is a tie independently.
     """
     net = sc.network
     sizes = np.diff(seg_start)
@@ -305,10 +339,10 @@ def planted_partition(sc: Scenario, seg_start: np.ndarray, rng: np.random.Genera
         us.append(u)
         vs.append(v)
     if d_out > 0:
-        share = cross_shares(sc)
+        expected_ties = cross_expected(sc, sizes * d_out)
         for a in range(S):
             for b in range(a + 1, S):
-                expected = (sizes[a] * share[a, b] + sizes[b] * share[b, a]) * d_out / 2.0
+                expected = expected_ties[a, b]
                 p = min(1.0, expected / (int(sizes[a]) * int(sizes[b])))
                 u, v = gnp_block(int(seg_start[a]), int(sizes[a]), int(seg_start[b]),
                                  int(sizes[b]), p, rng)
@@ -431,3 +465,7 @@ def build_population(sc: Scenario, *, rng: np.random.Generator) -> Population:
         competitor=competitor,
         threshold=threshold,
     )
+
+
+# The other graph models register themselves in the same table.
+from wom import graphs as _graphs  # noqa: E402, F401
