@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import click
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -94,13 +95,11 @@ def print_summary(results: wom.Results, console: Console) -> None:
     sc = results.scenario
     summary = results.summary()
     # Names are the user's text, not rich markup: "[...]" in a name must print as it is.
-    table = Table(title=f"{escape(sc.name)}: {sc.replicates} replicates, budget "
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True,
+                  title=f"{escape(sc.name)}: {sc.replicates} replicates, budget "
                         f"{sc.budget.total:,.0f} each, {sc.horizon} weeks")
-    for col in ("strategy", "customers", "95% CI", "segments ignited", "weeks to ignite",
-                "cost per customer", "by word of mouth"):
-        table.add_column(col, justify="left" if col == "strategy" else "right")
-    for row in summary.itertuples():
-        table.add_row(
+    rows = [
+        [
             escape(row.strategy),
             _fmt(row.customers_mean),
             f"{_fmt(row.customers_lo)}–{_fmt(row.customers_hi)}",
@@ -108,8 +107,23 @@ def print_summary(results: wom.Results, console: Console) -> None:
             _fmt(row.weeks_to_ignite_mean, 1),
             _fmt(row.cost_per_customer_mean, 1),
             f"{_fmt(100 * row.wom_share_mean)}%" if not math.isnan(row.wom_share_mean) else "–",
-        )
+        ]
+        for row in summary.itertuples()
+    ]
+    headers = ("strategy", "customers", "95% CI", "ignited", "ignition\nweek",
+               "cost per\ncustomer", "word of\nmouth")
+    for i, head in enumerate(headers):
+        # Fixed widths: rich would otherwise measure a two-line header by its whole text and
+        # squeeze the numbers into ellipses on an 80-column terminal.
+        width = max([len(line) for line in head.split("\n")] + [len(r[i]) for r in rows])
+        table.add_column(head, justify="left" if i == 0 else "right", width=width,
+                         no_wrap=True)
+    for r in rows:
+        table.add_row(*r)
+    note = ("ignited: segments reaching 16% of their TAM; ignition week: when the first did "
+            "(in replicates that ignite one); all means over replicates")
     console.print(table)
+    console.print(note, style="dim")
     if len(summary) < 2:
         return
     ranked = summary.sort_values("customers_mean", ascending=False, kind="stable")
