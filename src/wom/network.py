@@ -206,8 +206,9 @@ def gnp_block(sa, na, sb, nb, p, rng):  # pragma: no cover - compiled
     total = na * (na - 1) // 2 if within else na * nb
     expected = p * total
     cap = int(expected + 6.0 * np.sqrt(expected + 1.0)) + 16
-    us = np.empty(cap, np.int64)
-    vs = np.empty(cap, np.int64)
+    # int32 ends (people < 2**31): the edge lists are the biggest temporaries of a build.
+    us = np.empty(cap, np.int32)
+    vs = np.empty(cap, np.int32)
     m = 0
     if p <= 0.0 or total <= 0:
         return us[:0], vs[:0]
@@ -407,7 +408,10 @@ def to_csr(n: int, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
     A counting sort, O(n + ties); a person's neighbours are listed in tie order.
     """
-    return _csr(n, np.ascontiguousarray(u, np.int64), np.ascontiguousarray(v, np.int64))
+    u, v = np.ascontiguousarray(u), np.ascontiguousarray(v)
+    if u.dtype != v.dtype or u.dtype.kind != "i":
+        u, v = u.astype(np.int64), v.astype(np.int64)
+    return _csr(n, u, v)
 
 
 def draw_traits(sc: Scenario, seg_start: np.ndarray, rng: np.random.Generator):

@@ -110,6 +110,8 @@ def run(
     started = time.time()
     t0 = time.perf_counter()
     pop0 = replicate_population(sc, 0)
+    tam, graph = pop0.tam_size, {**pop0.stats(), "replicate": 0}
+    del pop0  # forked workers would otherwise each carry a copy-on-write replica of it
     n_st, S = len(sc.strategies), len(sc.segments)
     new = np.zeros((n_st, n, sc.horizon, 3, S), dtype=np.int32)
     spend = np.zeros((n_st, n, sc.horizon, S), dtype=np.float64)
@@ -152,8 +154,7 @@ def run(
         "wall_time_s": round(wall, 3),
         "platform": platform.platform(),
     }
-    return Results(scenario=sc, new_by_cause=new, spend=spend, tam=pop0.tam_size,
-                   graph={**pop0.stats(), "replicate": 0}, meta=meta)
+    return Results(scenario=sc, new_by_cause=new, spend=spend, tam=tam, graph=graph, meta=meta)
 
 
 def _context() -> BaseContext:
