@@ -117,7 +117,7 @@ def run(scenario: Path, replicates: int, workers: int, folder: Path) -> dict:
 
     sampler = threading.Thread(target=sample)
     sampler.start()
-    stdout, stderr = proc.communicate()
+    _, stderr = proc.communicate()
     done.set()
     sampler.join()
     wall = time.perf_counter() - t0
