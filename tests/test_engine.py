@@ -211,3 +211,26 @@ def test_seed_only_runs_are_reproducible_and_match_their_mean():
     assert np.array_equal(each, c.customers(seeds, msg, runs))  # the state is left clean
     assert c.mean_customers(seeds, msg, runs) == pytest.approx(each.mean())
     assert each.min() >= 5 and each.std() > 0
+
+
+@pytest.mark.parametrize("talk_weeks", [1, 3])
+def test_the_one_message_fast_path_agrees_with_the_full_rule(talk_weeks):
+    """Seed-only runs with one message and no references take a shortcut (first success
+    adopts); its mean final size must match the full rule's within 4 SE."""
+    from wom.engine import Cascades
+
+    sc = small_scenario(
+        segments=[{"name": "a", "size": 300}, {"name": "b", "size": 200}],
+        network={"mean_degree": 6, "mixing": 0.3, "weak_tie": 0.6},
+        dynamics={"word_of_mouth": 0.25, "talk_weeks": talk_weeks, "overlap": 0.4},
+    )
+    pop = replicate_population(sc, 0)
+    c = Cascades(pop, sc.dynamics, sc.network.weak_tie, sc.horizon)
+    seeds = np.arange(0, 300, 60, dtype=np.int32)  # segment a, its tailored message 0
+    msg = np.zeros(seeds.size, np.int32)
+    runs = np.arange(1500)
+    fast = c.mean_customers(seeds, msg, runs)
+    full = c.customers(seeds, msg, runs + 10_000)  # the general kernel, other run seeds
+    se = full.std(ddof=1) / np.sqrt(runs.size) * np.sqrt(2)
+    assert full.mean() > 3 * seeds.size  # the cascades are not trivial
+    assert abs(fast - full.mean()) < 4 * se, (fast, full.mean(), se)

@@ -401,6 +401,70 @@ def _cascade(
 
 
 @numba.njit(cache=True)
+def _cascades_one_message(
+    indptr, indices, segment, open_seg, resonance_row, weak_tie, beta, talk_weeks, horizon,
+    seeds, seed_segment, order, step_start, run_seeds, state,
+):  # pragma: no cover - compiled
+    """Mean customers over runs when every seed carries one message and nobody needs
+    references: whether a person adopts no longer depends on which trial succeeded, so the
+    first success adopts at once (still effective from the next step) and nothing but the
+    adoption order is kept."""
+    p_max = 0.0
+    for k in range(resonance_row.size):
+        p_max = max(p_max, beta * resonance_row[k])
+    log_q = np.log1p(-p_max) if p_max < 1.0 else -np.inf
+    total = 0
+    for r in range(run_seeds.size):
+        _seed_state(state, run_seeds[r])
+        n = 0
+        step_start[0] = 0
+        for i in range(seeds.size):  # step 0: the seeds adopt; nobody talks yet
+            v = seeds[i]
+            if open_seg[v] >= 0:
+                open_seg[v] = -1
+                order[n] = v
+                n += 1
+        for t in range(1, horizon):
+            step_start[t] = n
+            first_new = n
+            lo = step_start[t - talk_weeks] if t - talk_weeks > 0 else 0
+            if p_max > 0.0:
+                for i in range(lo, first_new):
+                    u = order[i]
+                    su = segment[u]
+                    a = indptr[u] - 1
+                    end = indptr[u + 1]
+                    while True:
+                        if p_max < 1.0:
+                            skip = np.floor(np.log(1.0 - _uniform(state)) / log_q)
+                            if a + 1 + skip >= end:
+                                break
+                            a += 1 + np.int64(skip)
+                        else:
+                            a += 1
+                            if a >= end:
+                                break
+                        v = indices[a]
+                        sv = open_seg[v]
+                        if sv < 0:
+                            continue
+                        p = beta * resonance_row[sv] * (1.0 if sv == su else weak_tie)
+                        if p <= 0.0 or (p < p_max and _uniform(state) * p_max >= p):
+                            continue
+                        open_seg[v] = -1
+                        order[n] = v
+                        n += 1
+            quiet_from = t + 1 - talk_weeks
+            if n == step_start[quiet_from if quiet_from > 0 else 0]:
+                break  # nobody adopted in the last talk_weeks steps: nobody talks any more
+        for i in range(n):
+            u = order[i]
+            open_seg[u] = segment[u]
+        total += n
+    return total / run_seeds.size
+
+
+@numba.njit(cache=True)
 def _cascades(
     indptr, indices, segment, seg_start, open_seg, threshold, resonance, weak_tie, beta,
     talk_weeks, horizon, seeds, seed_message, adopted_at, message, cause, ref_count, order,
@@ -454,9 +518,17 @@ class Cascades:
         """Mean customers won by `seeds` over one run per entry of `run_seeds`."""
         seeds = np.ascontiguousarray(seeds, dtype=np.int32)
         seed_message = np.ascontiguousarray(seed_message, dtype=np.int32)
-        return _cascades(*self.args_head, seeds, seed_message, *self.state,
-                         np.ascontiguousarray(run_seeds, dtype=np.int64), self._kernel_state,
-                         self._need_refs)
+        run_seeds = np.ascontiguousarray(run_seeds, dtype=np.int64)
+        if not self._need_refs and seed_message.size and (seed_message == seed_message[0]).all():
+            (indptr, indices, segment, _, open_seg, _, resonance, weak_tie, beta, talk_weeks,
+             horizon) = self.args_head
+            order, step_start = self.state[4], self.state[6]
+            return _cascades_one_message(
+                indptr, indices, segment, open_seg, resonance[seed_message[0]], weak_tie,
+                beta, talk_weeks, horizon, seeds, segment[seeds], order, step_start,
+                run_seeds, self._kernel_state)
+        return _cascades(*self.args_head, seeds, seed_message, *self.state, run_seeds,
+                         self._kernel_state, self._need_refs)
 
     def customers(self, seeds: np.ndarray, seed_message: np.ndarray,
                   run_seeds: np.ndarray) -> np.ndarray:
