@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import re
 import subprocess
 import sys
@@ -26,6 +25,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from common import machine, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 FLAGSHIP = ROOT / "scenarios" / "focused-vs-broad.yaml"
@@ -128,18 +128,6 @@ def run(scenario: Path, replicates: int, workers: int, folder: Path) -> dict:
             "csv_bytes": (out / "timeseries.csv").stat().st_size}
 
 
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--people", action="append", default=None,
@@ -162,11 +150,13 @@ def main() -> None:
                   f"whole command {r['wall']:.1f} s), peak memory {r['pss'] / 2**20:,.0f} MiB PSS "
                   f"({r['peak'] / 2**20:,.0f} MiB RSS)",
                   flush=True)
+    info = machine()
     lines = [
         START,
         "## Full model: the flagship scaled up",
         "",
-        f"{time.strftime('%Y-%m-%d')}, {machine()}; `wom run` with `--workers {args.workers}` "
+        f"{time.strftime('%Y-%m-%d')}, {info['cpu']}, {info['cores']} cores, Python "
+        f"{info['python']}, wom commit {info['commit']}; `wom run` with `--workers {args.workers}` "
         "(both strategies per replicate: focused with poster-child seeds and broad with "
         "random seeds; 8 segments, mean degree 10, 52 weeks, references).",
         "Command: `.venv/bin/python benchmarks/full_model.py`.",
@@ -200,14 +190,7 @@ def main() -> None:
         "RSS counts those pages once per process and overstates it.",
         END,
     ]
-    section = "\n".join(lines) + "\n"
-    text = args.out.read_text(encoding="utf-8") if args.out.exists() else "# Benchmarks\n\n"
-    if START in text and END in text:
-        text = text[: text.index(START)] + section + text[text.index(END) + len(END) + 1:]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text, encoding="utf-8")
+    write_section(args.out, "\n".join(lines), START, END)
     print(f"wrote {args.out}")
 
 

@@ -22,17 +22,16 @@ import datetime as dt
 import importlib
 import math
 import os
-import platform
 import subprocess
 import sys
 import tempfile
 import textwrap
 import time
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
+from common import machine, write_section
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -549,36 +548,6 @@ def cold_jit() -> float:
 # --------------------------------------------------------------------------- reporting
 
 
-def machine() -> dict[str, str]:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    versions = []
-    for dist in ("wom", "numpy", "numba", "networkx", "mesa", "cynetdiff", "ndlib", "eon"):
-        try:
-            versions.append(f"{dist} {metadata.version(dist)}")
-        except metadata.PackageNotFoundError:
-            versions.append(f"{dist} (not installed)")
-    return {"cpu": cpu, "cores": str(cores), "python": platform.python_version(),
-            "os": platform.platform(), "packages": ", ".join(versions), "commit": commit()}
-
-
-def commit() -> str:
-    """The wom commit measured, and whether its engine had uncommitted changes."""
-    try:
-        head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-                              capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "src/wom"],
-                               capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return head + (" with uncommitted changes in src/wom" if dirty else "")
 
 
 def load() -> str:
@@ -782,25 +751,6 @@ def markdown(a, info, bench: Bench, per_p, started, wall, load0, load1) -> str:
     return "\n".join(lines)
 
 
-def write_section(path: Path, section: str) -> None:
-    if path.exists():
-        text = path.read_text()
-        if START in text and END in text:
-            head, rest = text.split(START, 1)
-            _, tail = rest.split(END, 1)
-            text = head + section + tail
-        else:
-            text = text.rstrip("\n") + "\n\n" + section + "\n"
-    else:
-        text = ("# Benchmarks\n\nEach section below is written by a script in `benchmarks/`; "
-                "rerun the script to refresh it (other sections are left as they are).\n\n"
-                + section + "\n")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
-
-
 # --------------------------------------------------------------------------- main
 
 
@@ -835,7 +785,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"wall time {wall / 60:.1f} min; load {load0} -> {load1}")
     if a.out != "-":
         out = Path(a.out)
-        write_section(out, markdown(a, info, bench, per_p, started, wall, load0, load1))
+        write_section(out, markdown(a, info, bench, per_p, started, wall, load0, load1),
+                      START, END)
         print(f"wrote {out}")
     return 0
 

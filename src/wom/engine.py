@@ -428,32 +428,37 @@ def _cascades_one_message(
             step_start[t] = n
             first_new = n
             lo = step_start[t - talk_weeks] if t - talk_weeks > 0 else 0
-            if p_max > 0.0:
-                for i in range(lo, first_new):
-                    u = order[i]
-                    su = segment[u]
-                    a = indptr[u] - 1
-                    end = indptr[u + 1]
-                    while True:
-                        if p_max < 1.0:
-                            skip = np.floor(np.log(1.0 - _uniform(state)) / log_q)
-                            if a + 1 + skip >= end:
-                                break
-                            a += 1 + np.int64(skip)
-                        else:
-                            a += 1
-                            if a >= end:
-                                break
-                        v = indices[a]
-                        sv = open_seg[v]
-                        if sv < 0:
-                            continue
-                        p = beta * resonance_row[sv] * (1.0 if sv == su else weak_tie)
-                        if p <= 0.0 or (p < p_max and _uniform(state) * p_max >= p):
-                            continue
-                        open_seg[v] = -1
-                        order[n] = v
-                        n += 1
+            if p_max > 0.0 and lo < first_new:
+                # The advocates' ties form one sequence; a geometric skip may cross from one
+                # advocate's ties into the next's (one logarithm per tie tried).
+                i = lo
+                a = indptr[order[i]] - 1
+                while True:
+                    steps = 1
+                    if p_max < 1.0:
+                        steps += np.int64(np.floor(np.log(1.0 - _uniform(state)) / log_q))
+                    while i < first_new:
+                        left = indptr[order[i] + 1] - 1 - a
+                        if steps <= left:
+                            a += steps
+                            break
+                        steps -= left
+                        i += 1
+                        if i < first_new:
+                            a = indptr[order[i]] - 1
+                    if i >= first_new:
+                        break
+                    v = indices[a]
+                    sv = open_seg[v]
+                    if sv < 0:
+                        continue
+                    su = segment[order[i]]
+                    p = beta * resonance_row[sv] * (1.0 if sv == su else weak_tie)
+                    if p <= 0.0 or (p < p_max and _uniform(state) * p_max >= p):
+                        continue
+                    open_seg[v] = -1
+                    order[n] = v
+                    n += 1
             quiet_from = t + 1 - talk_weeks
             if n == step_start[quiet_from if quiet_from > 0 else 0]:
                 break  # nobody adopted in the last talk_weeks steps: nobody talks any more
