@@ -178,10 +178,11 @@ def main() -> None:
         f"Memory layout: a population of {pop['people']:,} people and {pop['ties']:,} ties "
         f"holds {pop['bytes'] / 2**20:,.0f} MiB: {per_person} bytes per person (segment, "
         "TAM and incumbent flags, threshold, row pointer) and 8 bytes per tie (two int32 "
-        "arc ends). A running replicate adds 38 bytes per person of engine state (adoption "
-        "step, message, cause, reference count, adoption order, contact permutation and "
-        "scratch) — nothing per tie; the graph sampler's temporary edge lists take 16 bytes "
-        "per tie while the graph is built. The engine's work grows with conversations, not "
+        "arc ends). A running replicate adds 54 bytes per person of engine state (adoption "
+        "step, message, cause, reference count, adoption order with each adopter's message "
+        "and segment, who may still adopt, contact permutation and scratch) — nothing per "
+        "tie; the graph sampler's temporary edge lists take 8 bytes per tie while the graph "
+        "is built. The engine's work grows with conversations, not "
         "people: each step visits only the current advocates' ties.",
         "",
         "Peak memory is sampled every 50 ms over the whole process tree (wom and its worker "
