@@ -333,3 +333,20 @@ def test_unknown_command_is_a_usage_error() -> None:
     result = CliRunner().invoke(main, ["simulate"])
     assert result.exit_code == 2
     assert "No such command" in result.stderr
+
+
+def test_plot_redraws_a_run_folder_in_another_format(run_dir, tmp_path: Path) -> None:
+    _, folder, _ = run_dir
+    out = tmp_path / "svg"
+    result = CliRunner().invoke(main, ["plot", str(folder), "--format", "svg", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    names = {p.name for p in out.iterdir()}
+    assert {"adoption.svg", "segments.svg", "causes.svg", "differences.svg",
+            "penetration.svg"} == names
+    assert all((out / n).read_bytes().lstrip().startswith(b"<?xml") for n in names)
+
+
+def test_plot_of_a_folder_that_is_no_run_exits_2(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["plot", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "not a wom run folder" in result.stderr and "Traceback" not in result.stderr

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wom.errors import ScenarioError, WomError
-from wom.plots import plot_adoption
+from wom.plots import plot_adoption, plot_run
 from wom.results import Results, RunFolder, read_run
 from wom.runner import run
 from wom.scenario import Scenario, json_schema, load_scenario, scenario_from_dict
@@ -27,12 +27,15 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 __all__ = [
     "Results", "RunFolder", "Scenario", "ScenarioError", "WomError", "WomModel", "json_schema",
-    "load_scenario", "plot_adoption", "read_run", "run", "save", "scenario_from_dict",
+    "load_scenario", "plot_adoption", "plot_run", "read_run", "run", "save",
+    "scenario_from_dict",
 ]
 
 
-def save(results: Results, out: Path | str | None = None, *, root: Path | str = "results") -> Path:
-    """Write a run folder (default ``results/<name>/<timestamp>/``) and return its path."""
+def save(results: Results, out: Path | str | None = None, *, root: Path | str = "results",
+         fmt: str = "png") -> Path:
+    """Write a run folder (default ``results/<name>/<timestamp>/``, plots as `fmt`) and return
+    its path."""
     import time
 
     from wom.results import new_run_dir, write_run
@@ -40,7 +43,7 @@ def save(results: Results, out: Path | str | None = None, *, root: Path | str = 
     if out is None:
         stamp = time.strftime("%Y%m%d-%H%M%S")
         out = new_run_dir(Path(root), results.scenario.name, stamp)
-    return write_run(results, Path(out))
+    return write_run(results, Path(out), fmt=fmt)
 
 
 def __getattr__(name: str) -> Any:

@@ -46,9 +46,11 @@ def main() -> None:
               help="Local worker processes [default: all cores].")
 @click.option("--out", "-o", type=click.Path(path_type=Path),
               help="Run folder to create [default: results/<name>/<timestamp>/].")
+@click.option("--format", "fmt", type=click.Choice(["png", "svg", "pdf"]), default="png",
+              show_default=True, help="Format of the plots.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table.")
 def run(scenario: Path, replicates: int | None, seed: int | None, workers: int | None,
-        out: Path | None, quiet: bool) -> None:
+        out: Path | None, fmt: str, quiet: bool) -> None:
     """Run every strategy of SCENARIO and write a run folder."""
     sc = _load(scenario)
     if out is not None and out.exists():
@@ -74,7 +76,7 @@ def run(scenario: Path, replicates: int | None, seed: int | None, workers: int |
                           progress=advance)
     results.meta["command"] = "wom " + " ".join(sys.argv[1:]) if sys.argv else "wom run"
     try:
-        folder = wom.save(results, out)
+        folder = wom.save(results, out, fmt=fmt)
     except WomError as err:
         _fail(err)
     except OSError as err:
@@ -145,6 +147,23 @@ def print_summary(results: wom.Results, console: Console) -> None:
         f"(95% CI {lo:+,.0f} to {hi:+,.0f}); it beat {second} in {100 * p:.0f}% of paired "
         "replicates."
     )
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["png", "svg", "pdf"]), default="png",
+              show_default=True, help="Format of the plots.")
+@click.option("--out", "-o", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder for the plots [default: RUN_DIR].")
+def plot(run_dir: Path, fmt: str, out: Path | None) -> None:
+    """Draw every plot of a run folder again (adoption, segments, causes, differences,
+    penetration)."""
+    try:
+        run = wom.read_run(run_dir)
+    except WomError as err:
+        _fail(err)
+    for path in wom.plot_run(run, out or run_dir, fmt=fmt):
+        click.echo(f"wrote {path}")
 
 
 @main.command()

@@ -202,8 +202,8 @@ def new_run_dir(root: Path, name: str, stamp: str) -> Path:
     return path
 
 
-def write_run(results: Results, out: Path, *, plots: bool = True) -> Path:
-    """Write the run folder `out` atomically and return it.
+def write_run(results: Results, out: Path, *, plots: bool = True, fmt: str = "png") -> Path:
+    """Write the run folder `out` atomically and return it (plots in format `fmt`).
 
     Raises
     ------
@@ -224,9 +224,9 @@ def write_run(results: Results, out: Path, *, plots: bool = True) -> Path:
         _csv(results.summary(), tmp / "summary.csv")
         _csv(results.comparison(), tmp / "comparison.csv")
         if plots:
-            from wom.plots import plot_adoption
+            from wom import plots as plotting
 
-            plot_adoption(results, tmp / "adoption.png")
+            plotting.plot_run(results, tmp, fmt=fmt)
         manifest = {**results.meta, "graph": results.graph,
                     "files": sorted(p.name for p in tmp.iterdir())}
         (tmp / "manifest.json").write_text(
@@ -265,8 +265,10 @@ def read_run(path: Path | str) -> RunFolder:
     return RunFolder(
         path=path,
         scenario=sc,
-        timeseries=pd.read_csv(path / "timeseries.csv"),
-        summary=pd.read_csv(path / "summary.csv"),
-        comparison=pd.read_csv(path / "comparison.csv"),
+        # names stay text: a segment called 01 must not come back as the number 1
+        timeseries=pd.read_csv(path / "timeseries.csv",
+                               dtype={"strategy": str, "segment": str}),
+        summary=pd.read_csv(path / "summary.csv", dtype={"strategy": str}),
+        comparison=pd.read_csv(path / "comparison.csv", dtype={"a": str, "b": str}),
         manifest=json.loads((path / "manifest.json").read_text(encoding="utf-8")),
     )

@@ -1,0 +1,323 @@
+"""Plots of a run: every figure from a live run and from its folder read back, checked through
+the matplotlib objects (labels, titles, legends, plotted values), and the files plot_run writes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.collections import PolyCollection
+from matplotlib.lines import Line2D
+
+import wom
+from wom.plots import (
+    PALETTE,
+    SEGMENT_PALETTE,
+    adoption_figure,
+    causes_figure,
+    differences_figure,
+    penetration_figure,
+    plot_adoption,
+    plot_run,
+    segment_colours,
+    segments_figure,
+    strategy_colours,
+)
+
+STRATEGIES = ["focused", "broad", "multi"]
+SEGMENTS = ["dentists", "lawyers", "vets"]
+# round(tam·size), written out: 0.8·150, 1·140, 0.55·130 (71.5 rounds to even).
+TAM = {"dentists": 120, "lawyers": 140, "vets": 72}
+COMPARED = "focused vs broad vs multi at a budget of 3,000 — 6 replicates"
+PLOTS = ["adoption", "segments", "causes", "differences", "penetration"]
+MAGIC = {"png": b"\x89PNG\r\n\x1a\n", "pdf": b"%PDF-", "svg": b"<svg"}
+
+
+def scenario_data(**overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "name": "plotted",
+        "seed": 11,
+        "horizon": 10,
+        "replicates": 6,
+        "segments": [
+            {"name": "dentists", "size": 150, "tam": 0.8, "incumbent": 0.1},
+            {"name": "lawyers", "size": 140},
+            {"name": "vets", "size": 130, "tam": 0.55},
+        ],
+        "network": {"mean_degree": 8, "mixing": 0.1},
+        "dynamics": {"word_of_mouth": 0.15, "marketing": 0.1},
+        "budget": {"total": 3000, "cost_per_seed": 200, "cost_per_contact": 5,
+                   "campaign_weeks": 4},
+        "strategies": [
+            {"name": "focused", "kind": "focused", "segment": "dentists"},
+            {"name": "broad", "kind": "broad", "seeding": "random"},
+            {"name": "multi", "kind": "multi", "segments": ["dentists", "lawyers"]},
+        ],
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture(scope="module")
+def live() -> wom.Results:
+    return wom.run(wom.scenario_from_dict(scenario_data()), workers=1)
+
+
+@pytest.fixture(scope="module")
+def folder(live: wom.Results, tmp_path_factory: pytest.TempPathFactory) -> wom.RunFolder:
+    out = wom.save(live, tmp_path_factory.mktemp("runs") / "run")
+    return wom.read_run(out)
+
+
+@pytest.fixture(params=["live", "folder"])
+def tables(request: pytest.FixtureRequest) -> tuple[pd.DataFrame, pd.DataFrame, wom.Scenario]:
+    """(timeseries, comparison, scenario) from a live run or from its folder read back."""
+    run = request.getfixturevalue(request.param)
+    if isinstance(run, wom.Results):
+        return run.timeseries(), run.comparison(), run.scenario
+    return run.timeseries, run.comparison, run.scenario
+
+
+def _legend(fig_or_ax: Any) -> list[str]:
+    legends = fig_or_ax.legends if hasattr(fig_or_ax, "legends") else [fig_or_ax.get_legend()]
+    return [t.get_text() for lg in legends for t in lg.get_texts()]
+
+
+def _lines(ax: Any, label: str) -> list[Line2D]:
+    return [ln for ln in ax.get_lines() if ln.get_label() == label]
+
+
+def _final_customers(ts: pd.DataFrame) -> pd.Series:
+    """Mean over replicates of all customers at the last week, per strategy."""
+    last = ts[ts.step == ts.step.max()]
+    return last.groupby(["strategy", "replicate"]).adopters.sum().groupby("strategy").mean()
+
+
+def test_the_fixture_run_has_the_tams_written_out(live):
+    # The heatmap's denominators are the TAMs wom actually draws.
+    assert dict(zip(SEGMENTS, live.tam.tolist(), strict=True)) == TAM
+
+
+def test_adoption_figure(tables):
+    ts, _, _ = tables
+    fig = adoption_figure(ts, STRATEGIES, title="customers over time")
+    (ax,) = fig.axes
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("week", "customers (people)")
+    assert ax.get_title() == "customers over time"
+    assert _legend(ax) == STRATEGIES
+    assert "6 replicates" in ax.get_legend().get_title().get_text()
+    final = _final_customers(ts)
+    for name in STRATEGIES:
+        (line,) = _lines(ax, name)
+        assert line.get_xdata()[-1] == 9
+        assert line.get_ydata()[-1] == pytest.approx(final[name])
+    assert [len(c.get_paths()) for c in ax.collections] == [1, 1, 1]  # a band each
+
+
+def test_adoption_default_title_says_the_budget(tables):
+    ts, _, _ = tables
+    fig = adoption_figure(ts, STRATEGIES, budget=3000)
+    assert fig.axes[0].get_title() == "Customers over time at a budget of 3,000"
+
+
+def test_segments_figure_has_a_panel_per_segment_with_tam_and_ignition(tables):
+    ts, _, sc = tables
+    fig = segments_figure(ts, sc)
+    assert len(fig.axes) == 3
+    assert fig.get_suptitle() == f"plotted: customers per segment — {COMPARED}"
+    assert _legend(fig) == [*STRATEGIES, "TAM", "16% of TAM (ignition)"]
+    last = ts[ts.step == ts.step.max()].groupby(["strategy", "segment"]).adopters.mean()
+    for ax, seg in zip(fig.axes, SEGMENTS, strict=True):
+        assert ax.get_title() == f"{seg} (TAM {TAM[seg]})"
+        assert ax.get_xlabel() == "week"
+        (tam,) = _lines(ax, "TAM")
+        (ignition,) = _lines(ax, "16% of TAM (ignition)")
+        assert list(tam.get_ydata()) == [TAM[seg], TAM[seg]]
+        assert list(ignition.get_ydata()) == pytest.approx([0.16 * TAM[seg]] * 2)
+        for name in STRATEGIES:
+            (line,) = _lines(ax, name)
+            assert line.get_ydata()[-1] == pytest.approx(last[name, seg])
+    assert fig.axes[0].get_ylabel() == "customers (people)"
+
+
+def test_causes_figure_stacks_seed_marketing_and_word_of_mouth(tables):
+    ts, _, sc = tables
+    fig = causes_figure(ts, sc)
+    assert [ax.get_title() for ax in fig.axes] == STRATEGIES
+    assert fig.get_suptitle() == f"plotted: customers by cause (mean) — {COMPARED}"
+    assert _legend(fig) == ["seed", "marketing", "word of mouth"]
+    final = _final_customers(ts)
+    seeds = ts.groupby(["strategy", "replicate"]).new_by_seed.sum().groupby("strategy").mean()
+    for ax, name in zip(fig.axes, STRATEGIES, strict=True):
+        assert ax.get_xlabel() == "week"
+        seed, _, wom_layer = [c for c in ax.collections if isinstance(c, PolyCollection)]
+        # The bottom layer tops out at the seeds, the whole stack at all customers.
+        assert seed.get_paths()[0].vertices[:, 1].max() == pytest.approx(seeds[name])
+        assert wom_layer.get_paths()[0].vertices[:, 1].max() == pytest.approx(final[name])
+    assert fig.axes[0].get_ylabel() == "customers (people)"
+
+
+def test_differences_figure_shows_the_comparison_against_the_first(tables):
+    _, cmp, sc = tables
+    fig = differences_figure(cmp, sc)
+    ax = fig.axes[0]
+    assert ax.get_title() == ("plotted: customers, focused minus each other strategy "
+                              f"(mean, 95% interval)\n{COMPARED}")
+    assert ax.get_xlabel() == "difference in customers at the horizon (people)"
+    ticks = {t.get_text(): y for t, y in zip(ax.get_yticklabels(), ax.get_yticks(), strict=True)}
+    assert set(ticks) == {"focused − broad", "focused − multi"}
+    assert len(ax.containers) == 2
+    p_labels = [t.get_text() for t in fig.axes[0].child_axes[0].get_yticklabels()]
+    zero = [ln for ln in ax.get_lines() if list(ln.get_xdata()) == [0, 0]]
+    assert len(zero) == 1
+    for b, bars in zip(["broad", "multi"], ax.containers, strict=True):
+        row = cmp[(cmp.a == "focused") & (cmp.b == b) & (cmp.metric == "customers")].iloc[0]
+        point = bars.lines[0]
+        assert point.get_xdata()[0] == pytest.approx(row.diff_mean)
+        assert point.get_ydata()[0] == ticks[f"focused − {b}"]
+        (segment,) = bars.lines[2][0].get_segments()
+        assert segment[:, 0] == pytest.approx([row.diff_lo, row.diff_hi])
+        assert point.get_color() == strategy_colours(STRATEGIES)[b]
+        assert f"P(focused beats {b}) = {row.p_a_beats_b:.2f}" in p_labels
+
+
+def test_differences_figure_turns_a_reversed_row_around(live):
+    cmp = live.comparison()
+    swapped = cmp.rename(columns={"a": "b", "b": "a"}).assign(
+        diff_mean=-cmp.diff_mean, diff_lo=-cmp.diff_hi, diff_hi=-cmp.diff_lo,
+        p_a_beats_b=1 - cmp.p_a_beats_b)
+    fig = differences_figure(swapped, live.scenario)
+    row = cmp[(cmp.a == "focused") & (cmp.b == "broad") & (cmp.metric == "customers")].iloc[0]
+    assert fig.axes[0].containers[0].lines[0].get_xdata()[0] == pytest.approx(row.diff_mean)
+
+
+def test_penetration_heatmap_is_final_customers_over_tam(tables):
+    ts, _, sc = tables
+    fig = penetration_figure(ts, sc)
+    ax = fig.axes[0]
+    values = np.asarray(ax.images[0].get_array())
+    assert values.shape == (3, 3)
+    last = ts[ts.step == 9].groupby(["strategy", "segment"]).adopters.mean()
+    expected = [[last[s, g] / TAM[g] for g in SEGMENTS] for s in STRATEGIES]
+    np.testing.assert_allclose(values, expected)
+    assert [t.get_text() for t in ax.get_xticklabels()] == SEGMENTS
+    assert [t.get_text() for t in ax.get_yticklabels()] == STRATEGIES
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("segment", "strategy")
+    assert sorted(t.get_text() for t in ax.texts) == sorted(
+        f"{v:.0%}" for v in np.ravel(expected))
+    assert ax.get_title() == f"plotted: share of each segment's TAM won by week 9 — {COMPARED}"
+    ticks = [ln.get_markeredgecolor() for ln in ax.get_xticklines()[::2]]
+    assert ticks == list(SEGMENT_PALETTE[:3])
+
+
+def test_colours_are_kept_across_plots(live):
+    ts, sc = live.timeseries(), live.scenario
+    adoption = adoption_figure(ts, STRATEGIES).axes[0]
+    panel = segments_figure(ts, sc).axes[1]
+    for k, name in enumerate(STRATEGIES):
+        assert _lines(adoption, name)[0].get_color() == PALETTE[k]
+        assert _lines(panel, name)[0].get_color() == PALETTE[k]
+    assert panel.spines["top"].get_edgecolor() == pytest.approx(
+        _rgba(segment_colours(SEGMENTS)["lawyers"]))
+    causes = causes_figure(ts, sc).axes[2]
+    assert causes.spines["top"].get_edgecolor() == pytest.approx(_rgba(PALETTE[2]))
+
+
+def _rgba(colour: str) -> tuple[float, ...]:
+    from matplotlib.colors import to_rgba
+
+    return to_rgba(colour)
+
+
+def test_palettes_are_distinct_and_cycle():
+    names = [f"s{i}" for i in range(len(SEGMENT_PALETTE) + 1)]
+    colours = segment_colours(names)
+    assert len(set(list(colours.values())[:-1])) == len(SEGMENT_PALETTE)
+    assert colours[names[-1]] == colours[names[0]]
+    assert not set(SEGMENT_PALETTE) & set(PALETTE)
+    assert strategy_colours(["b", "a"]) == {"b": PALETTE[0], "a": PALETTE[1]}
+
+
+@pytest.mark.parametrize("fmt", ["png", "svg", "pdf"])
+def test_plot_run_writes_every_plot(folder, tmp_path, fmt):
+    paths = plot_run(folder, tmp_path / "plots", fmt=fmt)
+    assert paths == [tmp_path / "plots" / f"{name}.{fmt}" for name in PLOTS]
+    for path in paths:
+        head = path.read_bytes()[:512]
+        assert len(head) > 100
+        assert MAGIC[fmt] in head if fmt == "svg" else head.startswith(MAGIC[fmt])
+
+
+def test_plot_run_from_a_live_run_and_plot_adoption(live, tmp_path):
+    assert [p.name for p in plot_run(live, tmp_path)] == [f"{n}.png" for n in PLOTS]
+    path = plot_adoption(live, tmp_path / "again.svg")
+    assert path.read_bytes().lstrip().startswith(b"<?xml") and path.stat().st_size > 1000
+
+
+def test_plot_run_rejects_other_formats(folder, tmp_path):
+    with pytest.raises(ValueError, match="jpg"):
+        plot_run(folder, tmp_path / "plots", fmt="jpg")
+    assert not (tmp_path / "plots").exists()
+
+
+def test_one_strategy_has_no_differences(tmp_path):
+    data = scenario_data(strategies=[{"name": "focused", "kind": "focused",
+                                      "segment": "dentists"}], replicates=2, horizon=4)
+    res = wom.run(wom.scenario_from_dict(data), workers=1)
+    assert [p.stem for p in plot_run(res, tmp_path)] == [n for n in PLOTS if n != "differences"]
+    with pytest.raises(ValueError, match="two strategies"):
+        differences_figure(res.comparison(), res.scenario)
+
+
+def test_many_segments_keep_the_largest_twelve_panels():
+    data = scenario_data(
+        segments={"count": 42, "size": 20, "size_exponent": 2.0},
+        strategies=[{"name": "first", "kind": "focused", "segment": "segment-3"},
+                    {"name": "broad", "kind": "broad"}],
+        replicates=2, horizon=4,
+    )
+    res = wom.run(wom.scenario_from_dict(data), workers=1)
+    sizes = {s.name: s.size for s in res.scenario.segments}
+    assert len(set(sizes.values())) > 12  # "largest" has to choose
+    fig = segments_figure(res.timeseries(), res.scenario)
+    assert len(fig.axes) == 12
+    assert "(the 12 largest of 42 segments)" in fig.get_suptitle()
+    shown = {ax.get_title().split(" (")[0] for ax in fig.axes}
+    assert shown == set(sorted(sizes, key=lambda n: -sizes[n])[:12])
+    heat = penetration_figure(res.timeseries(), res.scenario)
+    assert np.asarray(heat.axes[0].images[0].get_array()).shape == (2, 42)
+    assert len(heat.axes[0].get_xticklabels()) == 42
+    assert heat.get_size_inches()[0] > 10  # widened to keep 42 names readable
+
+
+def test_numeric_segment_names_survive_the_csv(tmp_path):
+    data = scenario_data(
+        segments=[{"name": 10, "size": 60}, {"name": 20, "size": 50, "tam": 0.5}],
+        strategies=[{"name": "focused", "kind": "focused", "segment": "10"},
+                    {"name": "broad", "kind": "broad"}],
+        replicates=2, horizon=4,
+    )
+    res = wom.run(wom.scenario_from_dict(data), workers=1)
+    run = wom.read_run(wom.save(res, tmp_path / "run"))
+    live_values = penetration_figure(res.timeseries(), res.scenario).axes[0].images[0]
+    read_values = penetration_figure(run.timeseries, run.scenario).axes[0].images[0]
+    np.testing.assert_allclose(np.asarray(read_values.get_array()),
+                               np.asarray(live_values.get_array()))
+
+
+def test_plotting_leaves_pyplot_alone(folder, tmp_path):
+    code = ("import sys, wom\nfrom wom.plots import plot_run\n"
+            f"plot_run(wom.read_run({str(folder.path)!r}), {str(tmp_path)!r})\n"
+            "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot was imported'\n"
+            "import matplotlib\nassert matplotlib.get_backend().lower() == 'agg'\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={k: v for k, v in os.environ.items() if k != "MPLBACKEND"},
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert len(list(Path(tmp_path).glob("*.png"))) == len(PLOTS)
