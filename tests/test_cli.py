@@ -350,3 +350,38 @@ def test_plot_of_a_folder_that_is_no_run_exits_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["plot", str(tmp_path)])
     assert result.exit_code == 2
     assert "not a wom run folder" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_report_snapshot_and_animate_commands(run_dir, tmp_path: Path) -> None:
+    scenario, folder, _ = run_dir
+    assert (folder / "report.html").is_file()  # every run folder has its report
+    (folder / "report.html").unlink()
+    result = CliRunner().invoke(main, ["report", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert "<html" in (folder / "report.html").read_text(encoding="utf-8").lower()
+
+    png = tmp_path / "snap.png"
+    result = CliRunner().invoke(main, ["snapshot", str(scenario), "--strategy", "focus-dentists",
+                                       "--step", "3", "--out", str(png)])
+    assert result.exit_code == 0, result.output
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    gif = tmp_path / "spread.gif"
+    result = CliRunner().invoke(main, ["animate", str(scenario), "-s", "focus-dentists",
+                                       "-s", "everyone", "--out", str(gif)])
+    assert result.exit_code == 0, result.output
+    assert gif.read_bytes()[:6] in (b"GIF87a", b"GIF89a")
+
+
+@pytest.mark.parametrize("args", [["snapshot", "--strategy", "nope"],
+                                  ["animate", "-s", "nope"],
+                                  ["snapshot", "--strategy", "focus-dentists", "--step", "999"]])
+def test_snapshot_and_animate_refuse_bad_input_with_status_2(run_dir, tmp_path: Path,
+                                                            args: list[str]) -> None:
+    scenario, _, _ = run_dir
+    cmd = [args[0], str(scenario), *args[1:], "--out", str(tmp_path / "x.gif" if args[0] ==
+                                                               "animate" else tmp_path / "x.png")]
+    result = CliRunner().invoke(main, cmd)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.stderr and "error:" in result.stderr
+    assert not list(tmp_path.iterdir())

@@ -167,6 +167,71 @@ def plot(run_dir: Path, fmt: str, out: Path | None) -> None:
 
 
 @main.command()
+@click.argument("run_dir", type=click.Path(path_type=Path, file_okay=False))
+def report(run_dir: Path) -> None:
+    """Write RUN_DIR/report.html again from the folder's tables and plots."""
+    from wom.report import write_report
+
+    try:
+        path = write_report(run_dir)
+    except WomError as err:
+        _fail(err)
+    click.echo(f"wrote {path}")
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(path_type=Path))
+@click.option("--strategy", "-s", "strategy", required=True, help="The strategy to draw.")
+@click.option("--step", "-t", type=click.IntRange(min=0), default=None,
+              help="The week to draw [default: the last].")
+@click.option("--replicate", "-r", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--max-people", type=click.IntRange(min=10), default=5000, show_default=True,
+              help="Bigger markets are drawn as a random sample of this many people.")
+@click.option("--out", "-o", type=click.Path(path_type=Path, dir_okay=False),
+              help="Image to write (.png, .svg or .pdf) [default: snapshot-STRATEGY-STEP.png].")
+def snapshot(scenario: Path, strategy: str, step: int | None, replicate: int, max_people: int,
+             out: Path | None) -> None:
+    """Draw the conversation graph at one week: segments coloured, customers highlighted."""
+    from wom.plots import save_figure
+    from wom.snapshot import snapshot_figure
+
+    sc = _load(scenario)
+    week = sc.horizon - 1 if step is None else step
+    out = out or Path(f"snapshot-{strategy}-{week}.png")
+    try:
+        fig = snapshot_figure(sc, strategy, week, replicate=replicate, max_people=max_people)
+    except WomError as err:
+        _fail(err)
+    click.echo(f"wrote {save_figure(fig, out)}")
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(path_type=Path))
+@click.option("--strategy", "-s", "strategies", multiple=True, required=True,
+              help="A strategy to animate; give it twice for two side by side.")
+@click.option("--replicate", "-r", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--fps", type=click.IntRange(min=1, max=60), default=4, show_default=True)
+@click.option("--max-people", type=click.IntRange(min=10), default=3000, show_default=True,
+              help="Bigger markets are drawn as a random sample of this many people.")
+@click.option("--out", "-o", type=click.Path(path_type=Path, dir_okay=False),
+              default=Path("spread.gif"), show_default=True,
+              help="The GIF to write (an MP4 beside it when ffmpeg is installed).")
+def animate(scenario: Path, strategies: tuple[str, ...], replicate: int, fps: int,
+            max_people: int, out: Path) -> None:
+    """Animate the spread week by week (one frame per week)."""
+    from wom.snapshot import animate as make_animation
+
+    sc = _load(scenario)
+    try:
+        paths = make_animation(sc, list(strategies), out, replicate=replicate,
+                               max_people=max_people, fps=fps)
+    except WomError as err:
+        _fail(err)
+    for path in paths:
+        click.echo(f"wrote {path}")
+
+
+@main.command()
 @click.argument("scenario", type=click.Path(path_type=Path))
 def validate(scenario: Path) -> None:
     """Check SCENARIO without running it."""

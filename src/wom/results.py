@@ -228,10 +228,14 @@ def write_run(results: Results, out: Path, *, plots: bool = True, fmt: str = "pn
 
             plotting.plot_run(results, tmp, fmt=fmt)
         manifest = {**results.meta, "graph": results.graph,
-                    "files": sorted(p.name for p in tmp.iterdir())}
+                    "files": sorted([*(p.name for p in tmp.iterdir()), "manifest.json",
+                                     "report.html"])}
         (tmp / "manifest.json").write_text(
             json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8"
         )
+        from wom.report import write_report
+
+        write_report(tmp, command=results.meta.get("command"))
         os.rename(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -1,0 +1,173 @@
+"""report.html: self-contained, from the run folder alone, every user string escaped."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import wom
+from conftest import small_scenario
+from wom.report import describe_scenario, lesson, summary_table, write_report
+from wom.results import read_run
+
+SEGMENTS = [
+    {"name": "a", "size": 150, "tam": 0.8, "incumbent": 0.1, "early_market": 0.3,
+     "references": 1},
+    {"name": "b", "size": 120},
+    {"name": "c", "size": 180, "tam": 0.5},
+]
+SVG = ('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
+       '<rect width="10" height="10" fill="red"/></svg>')
+
+
+def make_run(folder: Path, **overrides) -> Path:
+    """Run a small scenario (4 replicates, 8 weeks, one worker) into `folder`."""
+    sc = small_scenario(segments=SEGMENTS, horizon=8, replicates=4, seed=5, **overrides)
+    results = wom.run(sc, workers=1)
+    results.meta["command"] = "wom run small.yaml --replicates 4"
+    return wom.save(results, folder)
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory) -> Path:
+    folder = make_run(tmp_path_factory.mktemp("report") / "run")
+    # Images the report must pick up whatever the plots module writes.
+    from wom.snapshot import snapshot_figure
+
+    snapshot_figure(read_run(folder).scenario, "focused", 3, dpi=40).savefig(
+        folder / "snapshot.png")
+    (folder / "sketch.svg").write_text(SVG, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def page(run_dir) -> str:
+    path = write_report(run_dir)
+    assert path == run_dir / "report.html"
+    return path.read_text(encoding="utf-8")
+
+
+def test_report_has_the_strategies_and_both_tables(run_dir, page):
+    assert page.startswith("<!DOCTYPE html>")
+    for name in ("focused", "broad"):
+        assert f"<td class=\"t\">{name}</td>" in page
+    assert page.count("<table>") == 2
+    summary = pd.read_csv(run_dir / "summary.csv").set_index("strategy")
+    for name in ("focused", "broad"):
+        row = summary.loc[name]
+        assert f"<td>{row.customers_mean:,.1f}</td>" in page
+        assert f"<td>{row.customers_lo:,.1f}</td>" in page
+        assert f"<td>{row.wom_share_mean:.1%}</td>" in page
+    comparison = pd.read_csv(run_dir / "comparison.csv")
+    diff = comparison[comparison.metric == "customers"].iloc[0]
+    assert f"<td>{diff.diff_mean:+,.1f}</td>" in page
+
+
+def test_every_image_is_embedded(run_dir, page):
+    pngs = sorted(run_dir.glob("*.png"))
+    assert run_dir / "snapshot.png" in pngs
+    for png in pngs:
+        assert base64.b64encode(png.read_bytes()).decode("ascii") in page, png.name
+        assert png.name in page
+    embedded = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
+    assert len(embedded) == len(pngs)
+    assert base64.b64decode(embedded[0])[:8] == b"\x89PNG\r\n\x1a\n"
+    svg = re.findall(r'src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)"', page)
+    assert [base64.b64decode(s).decode() for s in svg] == [SVG]
+
+
+def test_report_is_self_contained(page):
+    assert "http://" not in page  # not even the SVG's namespace: it is base64 inside
+    assert "https://" not in page
+    assert "<script" not in page and "<link" not in page
+    sources = re.findall(r'src="([^"]*)"', page)
+    assert sources and all(s.startswith("data:") for s in sources)
+
+
+def test_lesson_names_the_winner_and_the_ratio(run_dir, page):
+    summary = pd.read_csv(run_dir / "summary.csv").sort_values("customers_mean")
+    loser, winner = summary.iloc[0], summary.iloc[1]
+    sentence = lesson(read_run(run_dir))
+    assert sentence.startswith(f"{winner.strategy} won ")
+    assert f"the customers of {loser.strategy} at the same budget of 3,000" in sentence
+    ratio = float(re.search(r"won ([0-9.]+)×", sentence).group(1))
+    assert ratio == pytest.approx(winner.customers_mean / loser.customers_mean, abs=0.051)
+    assert f"{winner.wom_share_mean:.0%} came by word of mouth" in sentence
+    assert "over 4 replicates" in sentence
+    assert sentence.endswith(".") and sentence.count(". ") == 0  # one sentence
+    assert f'<p class="lesson">{sentence}</p>' in page
+
+
+def test_lesson_is_honest_about_the_interval(run_dir):
+    run = read_run(run_dir)
+    summary = run.summary.sort_values("customers_mean", ascending=False)
+    w, r = summary.strategy.iloc[0], summary.strategy.iloc[1]
+
+    def with_interval(lo: float, hi: float) -> str:
+        cmp = run.comparison.copy()
+        rows = cmp.metric == "customers"
+        # Stored as a − b; flip when the winner is b.
+        sign = 1.0 if cmp.loc[rows, "a"].iloc[0] == w else -1.0
+        cmp.loc[rows, "diff_lo"], cmp.loc[rows, "diff_hi"] = sorted([sign * lo, sign * hi])
+        return lesson(dataclasses.replace(run, comparison=cmp))
+
+    clear = with_interval(2.0, 9.0)
+    assert "the paired 95% interval of the difference, +2.0 to +9.0 customers, excludes zero" \
+        in clear
+    unclear = with_interval(-3.0, 9.0)
+    assert "-3.0 to +9.0 customers, includes zero" in unclear
+    assert "cannot tell them apart" in unclear
+    assert w in unclear and r in unclear
+    none = with_interval(float("nan"), float("nan"))
+    assert "no interval" in none
+
+
+def test_reproduce_command_and_versions(run_dir, page):
+    assert "<pre>wom run small.yaml --replicates 4</pre>" in page
+    assert "wom run scenario.yaml --seed 5 --replicates 4" in page
+    assert "numpy" in page and "Python" in page
+    given = write_report(run_dir, command="wom run x.yaml --seed 5").read_text(encoding="utf-8")
+    assert "<pre>wom run x.yaml --seed 5</pre>" in given
+    assert "small.yaml" not in given
+
+
+def test_scenario_in_words():
+    sc = small_scenario(segments=SEGMENTS, replicates=4, seed=5)
+    words = " ".join(describe_scenario(sc))
+    assert "3 segments (a, b and c) of 120 to 180 people, 450 people in all" in words
+    assert "planted partition: 8 ties per person on average, 15%" in words
+    assert "same budget of 3,000: 40% on seeds" in words
+    assert "focused: everything on a, with a message tailored to it" in words
+    assert "broad: the budget split over all segments by size, with the generic message" \
+        in words
+    assert "4 replicates of 12 weeks from seed 5" in words
+
+
+def test_missing_numbers_are_shown_as_such():
+    df = pd.DataFrame({"strategy": ["x"], "customers_mean": [0.0],
+                       "weeks_to_ignite_mean": [float("nan")],
+                       "cost_per_customer_mean": [float("nan")]})
+    html = summary_table(df)
+    assert "<td>never</td>" in html and "<td>—</td>" in html and "nan" not in html
+
+
+def test_user_strings_are_escaped(tmp_path):
+    folder = make_run(
+        tmp_path / "run",
+        description="<script>alert(1)</script>",
+        strategies=[
+            {"name": "<b>x</b>", "kind": "focused", "segment": "a"},
+            {"name": "broad & co", "kind": "broad", "seeding": "random"},
+        ],
+    )
+    page = write_report(folder, command="wom run '<i>.yaml'").read_text(encoding="utf-8")
+    assert "<b>x</b>" not in page
+    assert "&lt;b&gt;x&lt;/b&gt;" in page
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert "broad & co" not in page and "broad &amp; co" in page
+    assert "<i>" not in page and "&lt;i&gt;" in page

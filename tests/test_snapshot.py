@@ -1,0 +1,215 @@
+"""Pictures of the graph: one replicate of ``wom run``, drawn once-laid-out, sampled when big."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+from matplotlib.text import Text
+from PIL import Image
+
+import wom
+from conftest import small_scenario
+from wom import snapshot
+from wom.errors import WomError
+from wom.runner import run_replicate
+from wom.snapshot import SpreadFrames, animate, customers_by, shown, snapshot_figure, spread
+
+HORIZON = 10
+SEGMENTS = [
+    {"name": "a", "size": 150, "tam": 0.8, "incumbent": 0.1, "early_market": 0.3,
+     "references": 1},
+    {"name": "b", "size": 120},
+    {"name": "c", "size": 180, "tam": 0.5},
+]
+PEOPLE = 450
+
+
+@pytest.fixture(scope="module")
+def sc() -> wom.Scenario:
+    """450 people in three segments, focused vs broad, 10 weeks, 4 replicates."""
+    return small_scenario(segments=SEGMENTS, horizon=HORIZON, replicates=4)
+
+
+def texts(fig) -> str:
+    return "\n".join(t.get_text() for t in fig.findobj(Text))
+
+
+def people_drawn(ax) -> np.ndarray:
+    """Offsets of the first scatter (everyone shown, pale) of a panel."""
+    return ax.collections[-2].get_offsets()
+
+
+def customers_drawn(ax) -> np.ndarray:
+    """Offsets of the last scatter (the customers, drawn on top) of a panel."""
+    return ax.collections[-1].get_offsets()
+
+
+@pytest.mark.parametrize("replicate", [0, 2])
+def test_spread_is_the_runners_replicate(sc, replicate):
+    new, _, pop_runner = run_replicate(sc, replicate)
+    for i, name in enumerate(["focused", "broad"]):
+        pop, adopted_at = spread(sc, name, replicate=replicate)
+        np.testing.assert_array_equal(pop.indices, pop_runner.indices)
+        bought = adopted_at >= 0
+        assert bought.sum() > 0
+        # Same adopters per week and per segment as the runner's tables.
+        np.testing.assert_array_equal(np.bincount(adopted_at[bought], minlength=HORIZON),
+                                      new[i].sum(axis=(1, 2)))
+        np.testing.assert_array_equal(np.bincount(pop.segment[bought], minlength=3),
+                                      new[i].sum(axis=(0, 1)))
+
+
+def test_spread_differs_by_strategy_and_replicate(sc):
+    _, a = spread(sc, "focused")
+    _, b = spread(sc, "broad")
+    _, c = spread(sc, "focused", replicate=1)
+    assert not np.array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_title_counts_the_customers_by_that_week(sc):
+    _, adopted_at = spread(sc, "focused")
+    for step in (0, 4, HORIZON - 1):
+        n = int(((adopted_at >= 0) & (adopted_at <= step)).sum())
+        assert customers_by(adopted_at, step) == n
+        fig = snapshot_figure(sc, "focused", step)
+        ax = fig.axes[0]
+        assert ax.get_title() == f"focused — week {step}: {n:,} customers (at a budget of 3,000)"
+        # Everyone is drawn (450 ≤ 5,000), so every customer is drawn, on top and larger.
+        assert len(customers_drawn(ax)) == n
+        assert len(people_drawn(ax)) == PEOPLE
+        big = ax.collections[-1].get_sizes()[0]
+        small = ax.collections[-2].get_sizes()[0]
+        assert big > 2 * small
+    assert customers_by(adopted_at, 0) < customers_by(adopted_at, HORIZON - 1)
+
+
+def test_customers_are_drawn_where_they_are(sc):
+    pop, adopted_at = spread(sc, "broad")
+    pos = snapshot.positions(pop, sc)
+    fig = snapshot_figure(sc, "broad", 5)
+    expected = pos[np.flatnonzero((adopted_at >= 0) & (adopted_at <= 5))]
+    np.testing.assert_allclose(customers_drawn(fig.axes[0]), expected)
+
+
+def test_positions_are_computed_once_per_market(sc, monkeypatch):
+    calls = []
+    real = snapshot.segment_positions
+
+    def counting(population, *, rng):
+        calls.append(population.n)
+        return real(population, rng=rng)
+
+    monkeypatch.setattr(snapshot, "segment_positions", counting)
+    frames = SpreadFrames(sc, ["focused", "broad"])
+    for week in range(HORIZON):
+        frames.show(week)
+    assert calls == [PEOPLE]
+    left, right = frames.figure.axes
+    np.testing.assert_array_equal(people_drawn(left), people_drawn(right))
+    snapshot_figure(sc, "focused", 3)
+    assert calls == [PEOPLE, PEOPLE]
+    pop, _ = spread(sc, "focused")
+    first = snapshot.positions(pop, sc)
+    assert snapshot.positions(pop, sc) is first
+    assert len(calls) == 3
+
+
+def test_a_large_market_is_sampled_and_says_so(sc):
+    fig = snapshot_figure(sc, "focused", 6, max_people=100)
+    words = texts(fig)
+    assert f"showing 100 of {PEOPLE} people (random sample)" in words
+    ax = fig.axes[0]
+    drawn = people_drawn(ax)
+    assert len(drawn) == 100
+    # The title still counts the whole market's customers.
+    _, adopted_at = spread(sc, "focused")
+    assert f"week 6: {customers_by(adopted_at, 6):,} customers" in ax.get_title()
+    # The same people in every picture of the replicate (seeded from the scenario).
+    again = snapshot_figure(sc, "broad", 2, max_people=100)
+    np.testing.assert_array_equal(people_drawn(again.axes[0]), drawn)
+    whole = snapshot_figure(sc, "focused", 6)
+    assert f"all {PEOPLE} people" in texts(whole)
+    assert "people (random sample)" not in texts(whole)
+
+
+def test_shown_ties_are_among_people_shown_and_thinned(sc):
+    pop, _ = spread(sc, "focused")
+    every = shown(pop, sc, max_people=10_000, ties_per_person=1_000)
+    assert len(every.people) == pop.n
+    assert len(every.ties) == every.total_ties == pop.n_ties
+    few = shown(pop, sc, max_people=200, ties_per_person=1)
+    assert len(few.people) == 200
+    assert len(few.ties) <= 200
+    assert np.isin(few.ties, few.people).all()
+    assert few.total_ties >= len(few.ties)
+    assert "showing 200 of 450 people (random sample)" in few.note()
+
+
+def test_legend_names_at_most_twelve_segments():
+    many = small_scenario(segments={"count": 14, "size": 20}, horizon=4, strategies=[
+        {"name": "focused", "kind": "focused", "segment": "segment-1"}])
+    fig = snapshot_figure(many, "focused", 1)
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    named = [x for x in labels if x.startswith("segment-")]
+    assert named == [f"segment-{i}" for i in range(1, 12)]
+    assert "+3 more" in labels
+
+
+def test_bad_requests_are_user_errors(sc):
+    with pytest.raises(WomError, match="weeks go from 0 to 9"):
+        snapshot_figure(sc, "focused", HORIZON)
+    with pytest.raises(WomError, match="weeks go from 0 to 9"):
+        snapshot_figure(sc, "focused", -1)
+    with pytest.raises(WomError, match=r"unknown strategy 'nope'.*focused, broad"):
+        spread(sc, "nope")
+    with pytest.raises(WomError, match="at least one strategy"):
+        SpreadFrames(sc, [])
+
+
+def test_frames_show_each_strategy_side_by_side(sc):
+    frames = SpreadFrames(sc, ["focused", "broad"])
+    assert frames.weeks == HORIZON
+    assert len(frames.figure.axes) == 2
+    frames.show(4)
+    for ax, name in zip(frames.figure.axes, ["focused", "broad"], strict=True):
+        _, adopted_at = spread(sc, name)
+        n = customers_by(adopted_at, 4)
+        assert ax.get_title() == f"{name}: {n:,} customers"
+        assert len(customers_drawn(ax)) == n
+    assert "week 4" in frames.figure.get_suptitle()
+
+
+def test_animate_writes_one_frame_per_week(sc, tmp_path):
+    paths = animate(sc, ["focused", "broad"], tmp_path / "spread.gif")
+    gif = tmp_path / "spread.gif"
+    assert paths[0] == gif
+    assert 0 < gif.stat().st_size < 10_000_000
+    with Image.open(gif) as im:
+        assert im.n_frames == HORIZON
+        assert im.info["duration"] == 250  # 4 frames (weeks) per second
+        width2 = im.size[0]
+        im.seek(0)
+        first = np.asarray(im.convert("RGB"))
+        im.seek(HORIZON - 1)
+        last = np.asarray(im.convert("RGB"))
+    assert (first != last).any()  # customers appear as the weeks go by
+    paths1 = animate(sc, ["focused"], tmp_path / "one.gif", fps=2)
+    with Image.open(paths1[0]) as im:
+        assert im.n_frames == HORIZON
+        assert im.info["duration"] == 500
+        assert im.size[0] < 0.7 * width2  # one panel instead of two
+
+
+def test_animate_wants_a_gif_name(sc, tmp_path):
+    with pytest.raises(WomError, match=r"\*\.gif"):
+        animate(sc, ["focused"], tmp_path / "spread.mp4")
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg is not installed")
+def test_animate_writes_an_mp4_when_ffmpeg_exists(sc, tmp_path):
+    paths = animate(sc, ["focused", "broad"], tmp_path / "spread.gif")
+    assert paths == [tmp_path / "spread.gif", tmp_path / "spread.mp4"]
+    assert (tmp_path / "spread.mp4").stat().st_size > 0
