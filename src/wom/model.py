@@ -96,7 +96,7 @@ class WomModel(mesa.Model):
                 "vary `replicate` instead of passing `rng`"
             )
         sc = wom_scenario
-        spec = _strategy(sc, strategy)
+        spec = sc.strategy(strategy)
         clash = sorted(set(sc.segment_names) & set(COLUMNS))
         if clash:
             raise ValueError(
@@ -137,14 +137,3 @@ class WomModel(mesa.Model):
         self.adopters_by_segment = self.simulation.adopters_by_segment()
         self.running = self.simulation.t < self.simulation.horizon
         self.datacollector.collect(self)
-
-
-def _strategy(sc: Scenario, name: str | None) -> Strategy:
-    """The scenario's strategy called `name` (the first if ``None``)."""
-    if name is None:
-        return sc.strategies[0]
-    for spec in sc.strategies:
-        if spec.name == name:
-            return spec
-    known = ", ".join(s.name for s in sc.strategies)
-    raise ValueError(f"unknown strategy {name!r}; the scenario has: {known}")

@@ -25,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from wom.errors import ScenarioError
+from wom.errors import ScenarioError, WomError
 
 
 def _not_bool(value: Any) -> Any:
@@ -52,6 +52,10 @@ Count = Annotated[int, _Number]
 COMPLETE_GRAPH_MAX_PEOPLE = 10_000
 #: Penetration of a segment's TAM that counts as "ignited" (innovators + early adopters).
 IGNITION_SHARE = 0.16
+
+
+class UnknownStrategyError(WomError, ValueError):
+    """A strategy name the scenario does not have."""
 
 
 class _Strict(BaseModel):
@@ -392,6 +396,22 @@ class Scenario(_Strict):
         ):
             self.budget = self.budget.model_copy(update={"campaign_weeks": self.horizon})
         return self
+
+    def strategy(self, name: str | None = None) -> Strategy:
+        """The strategy called `name` (the first if ``None``).
+
+        Raises
+        ------
+        UnknownStrategyError
+            No strategy has that name (the message lists those that exist).
+        """
+        if name is None:
+            return self.strategies[0]
+        for spec in self.strategies:
+            if spec.name == name:
+                return spec
+        known = ", ".join(s.name for s in self.strategies)
+        raise UnknownStrategyError(f"unknown strategy {name!r}; the scenario has: {known}")
 
     @property
     def segment_names(self) -> list[str]:

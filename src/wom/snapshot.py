@@ -77,7 +77,7 @@ def spread(
     WomError
         No strategy of that name, or a negative replicate.
     """
-    spec = _strategy(scenario, strategy)
+    spec = scenario.strategy(strategy)
     _check_replicate(replicate)
     pop = replicate_population(scenario, replicate)
     return pop, _adopted_at(scenario, spec, pop, replicate)
@@ -91,14 +91,6 @@ def _adopted_at(sc: Scenario, spec: Strategy, pop: Population, replicate: int) -
     while sim.t < sim.horizon:
         sim.step()
     return sim.adopted_at.copy()
-
-
-def _strategy(sc: Scenario, name: str) -> Strategy:
-    for spec in sc.strategies:
-        if spec.name == name:
-            return spec
-    known = ", ".join(s.name for s in sc.strategies)
-    raise WomError(f"unknown strategy {name!r}; the scenario has: {known}")
 
 
 def _check_replicate(replicate: int) -> None:
@@ -315,7 +307,7 @@ def snapshot_figure(
     WomError
         Unknown strategy, or `step` outside the run.
     """
-    spec = _strategy(scenario, strategy)
+    spec = scenario.strategy(strategy)
     _check_week(scenario, step)
     _check_replicate(replicate)
     pop = replicate_population(scenario, replicate)
@@ -357,7 +349,7 @@ class SpreadFrames:
     ) -> None:
         if not strategies:
             raise WomError("animate needs at least one strategy")
-        specs = [_strategy(scenario, name) for name in strategies]
+        specs = [scenario.strategy(name) for name in strategies]
         _check_replicate(replicate)
         sc = scenario
         pop = replicate_population(sc, replicate)
