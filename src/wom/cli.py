@@ -156,8 +156,9 @@ def print_summary(results: wom.Results, console: Console) -> None:
 @click.option("--out", "-o", type=click.Path(path_type=Path, file_okay=False),
               help="Folder for the plots [default: RUN_DIR].")
 def plot(run_dir: Path, fmt: str, out: Path | None) -> None:
-    """Draw every plot of a run folder again (adoption, segments, causes, differences,
-    penetration)."""
+    """Redraw the plots of a run folder.
+
+    Adoption, per-segment, causes, paired differences and penetration, from its tables."""
     try:
         run = wom.read_run(run_dir)
     except WomError as err:
@@ -169,7 +170,7 @@ def plot(run_dir: Path, fmt: str, out: Path | None) -> None:
 @main.command()
 @click.argument("run_dir", type=click.Path(path_type=Path, file_okay=False))
 def report(run_dir: Path) -> None:
-    """Write RUN_DIR/report.html again from the folder's tables and plots."""
+    """Rewrite a run folder's report.html from its tables and plots."""
     from wom.report import write_report
 
     try:
@@ -191,7 +192,9 @@ def report(run_dir: Path) -> None:
               help="Image to write (.png, .svg or .pdf) [default: snapshot-STRATEGY-STEP.png].")
 def snapshot(scenario: Path, strategy: str, step: int | None, replicate: int, max_people: int,
              out: Path | None) -> None:
-    """Draw the conversation graph at one week: segments coloured, customers highlighted."""
+    """Draw the conversation graph at one week.
+
+    Segments coloured, customers highlighted; big markets drawn as a random sample."""
     from wom.plots import save_figure
     from wom.snapshot import snapshot_figure
 
@@ -273,7 +276,9 @@ def new(name: str, template: str, dest: Path | None) -> None:
 
 @main.command()
 def schema() -> None:
-    """Print the JSON Schema of scenario files (for editor autocompletion)."""
+    """Print the JSON Schema of scenario files.
+
+    Editors (VS Code's YAML extension, for one) autocomplete scenario files with it."""
     click.echo(wom.json_schema())
 
 
