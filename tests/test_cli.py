@@ -385,3 +385,33 @@ def test_snapshot_and_animate_refuse_bad_input_with_status_2(run_dir, tmp_path: 
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.stderr and "error:" in result.stderr
     assert not list(tmp_path.iterdir())
+
+
+def test_sweep_writes_its_store_table_and_phase_diagram(run_dir, tmp_path: Path) -> None:
+    scenario, _, _ = run_dir
+    out = tmp_path / "sweep"
+    result = CliRunner().invoke(main, ["sweep", str(scenario), "--vary",
+                                       "network.mixing=0.05,0.3", "-r", "2", "-w", "1",
+                                       "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert {"sweep.sqlite", "sweep.csv", "phase.png"} <= {p.name for p in out.iterdir()}
+    rows = _rows(out / "sweep.csv")
+    assert len(rows) == 2 * 2  # points × strategies
+    again = CliRunner().invoke(main, ["sweep", "--resume", str(out), "-w", "1"])
+    assert again.exit_code == 0, again.output
+    assert _rows(out / "sweep.csv") == rows  # nothing was left to run, nothing changed
+
+
+@pytest.mark.parametrize("args", [["--vary", "network.mixing"],
+                                  ["--vary", "network.nope=1,2"],
+                                  ["--resume", "."]])
+def test_sweep_refuses_bad_input_with_status_2(run_dir, tmp_path: Path, args) -> None:
+    scenario, _, _ = run_dir
+    cmd = ["sweep", *([] if args[0] == "--resume" else [str(scenario)]), *args]
+    if args[0] == "--resume":
+        cmd[-1] = str(tmp_path)
+    else:
+        cmd += ["--out", str(tmp_path / "s")]
+    result = CliRunner().invoke(main, cmd)
+    assert result.exit_code == 2, result.output
+    assert "error:" in result.stderr and "Traceback" not in result.stderr

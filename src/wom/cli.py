@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -241,6 +242,63 @@ def validate(scenario: Path) -> None:
     sc = _load(scenario)
     click.echo(f"{scenario}: ok — {len(sc.segments)} segments, {sc.people:,} people, "
                f"{len(sc.strategies)} strategies, {sc.replicates} replicates")
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(path_type=Path), required=False)
+@click.option("--vary", "-v", "varies", multiple=True, metavar="PATH=LO:HI:N|A,B,C",
+              help="A parameter to vary, e.g. network.mixing=0.01:0.3:8 or "
+                   "segments.*.references=0,1,2 (repeatable).")
+@click.option("--design", type=click.Choice(["grid", "lhs"]), default="grid", show_default=True,
+              help="Every combination, or a Latin hypercube of --n points.")
+@click.option("--n", "n_points", type=click.IntRange(min=1), help="Points of an lhs design.")
+@click.option("--replicates", "-r", type=click.IntRange(min=1), help="Override `replicates`.")
+@click.option("--workers", "-w", type=click.IntRange(min=1),
+              help="Local worker processes per point [default: all cores].")
+@click.option("--out", "-o", type=click.Path(path_type=Path, file_okay=False),
+              help="Sweep folder [default: results/<name>/sweep-<timestamp>/].")
+@click.option("--resume", "resume_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Finish an interrupted sweep in this folder (nothing done is rerun).")
+def sweep(scenario: Path | None, varies: tuple[str, ...], design: str, n_points: int | None,
+          replicates: int | None, workers: int | None, out: Path | None,
+          resume_dir: Path | None) -> None:
+    """Run SCENARIO over a grid of what-ifs, kept in an SQLite file that resumes.
+
+    Writes sweep.sqlite, sweep.csv and, for 1 or 2 varied parameters, phase.png: the
+    paired advantage of the first strategy over the second across the grid.
+    """
+    from wom import sweep as sweeps
+
+    console = Console(stderr=True)
+    with Progress(TextColumn("[bold]sweep"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("points"), TimeRemainingColumn(), console=console,
+                  transient=True, auto_refresh=False) as bar:
+        task = bar.add_task("sweep", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, refresh=True)
+
+        try:
+            if resume_dir is not None:
+                folder = sweeps.resume(resume_dir, workers=workers, progress=advance)
+            else:
+                if scenario is None or not varies:
+                    raise WomError("give a SCENARIO and at least one --vary (or --resume DIR)")
+                sc = _load(scenario)
+                folder = out or Path("results") / sc.name / time.strftime("sweep-%Y%m%d-%H%M%S")
+                folder = sweeps.run_sweep(sc, [sweeps.parse_vary(v) for v in varies], folder,
+                                          design=design, n=n_points, replicates=replicates,
+                                          workers=workers, progress=advance)
+        except WomError as err:
+            _fail(err)
+    click.echo(f"wrote {sweeps.export_csv(folder)}")
+    sc, kept, _ = sweeps.read_meta(folder)
+    if len(sc.strategies) >= 2 and len(kept) in (1, 2):
+        from wom.plots import save_figure
+
+        a, b = sc.strategies[0].name, sc.strategies[1].name
+        fig = sweeps.phase_figure(folder, a, b)
+        click.echo(f"wrote {save_figure(fig, folder / 'phase.png')}")
 
 
 @main.command("list")
