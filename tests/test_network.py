@@ -13,8 +13,7 @@ from wom.network import (
     build_population,
     cross_expected,
     cross_shares,
-    sample_between,
-    sample_within,
+    gnp_block,
 )
 from wom.runner import replicate_population
 
@@ -155,19 +154,27 @@ def test_same_seed_same_market_and_replicates_differ():
     assert not np.array_equal(p1.indices, other.indices)
 
 
-def test_sampling_helpers_cover_every_pair_and_stay_in_range():
+def test_gnp_blocks_are_exact_at_the_edges_and_binomial_between():
     rng = np.random.default_rng(0)
     for size in (2, 3, 7, 64):
         pairs = size * (size - 1) // 2
-        u, v = sample_within(5, size, pairs + 10, rng)  # asks too many: capped at all pairs
+        u, v = gnp_block(5, size, 5, size, 1.0, rng)  # p = 1: every pair, once
         assert u.size == pairs and (u < v).all() and u.min() >= 5 and v.max() < 5 + size
         assert np.unique(u * 1000 + v).size == pairs
-    u, v = sample_between(0, 4, 10, 3, 12, rng)
+        u, v = gnp_block(5, size, 5, size, 0.0, rng)  # p = 0: no tie
+        assert u.size == 0
+    u, v = gnp_block(0, 4, 10, 3, 1.0, rng)
     assert np.unique(u * 100 + v).size == 12 and set(u) <= set(range(4))
     assert set(v) <= set(range(10, 13))
-    # Large blocks use rejection sampling: still distinct pairs.
-    u, v = sample_within(0, 5000, 20000, rng)
-    assert np.unique(u * 5000 + v).size == 20000 and (u != v).all()
+    # Large blocks: distinct pairs, count Binomial(pairs, p) within 4 SE.
+    p, size = 0.002, 5000
+    pairs = size * (size - 1) // 2
+    u, v = gnp_block(0, size, 0, size, p, rng)
+    assert np.unique(u * size + v).size == u.size and (u < v).all()
+    assert abs(u.size - p * pairs) < 4 * np.sqrt(pairs * p * (1 - p))
+    u, v = gnp_block(0, 300, 300, 400, p, rng)
+    assert (u < 300).all() and (v >= 300).all() and np.unique(u * 1000 + v).size == u.size
+    assert abs(u.size - p * 120_000) < 4 * np.sqrt(120_000 * p * (1 - p))
 
 
 def test_build_population_uses_only_the_given_generator():

@@ -57,7 +57,7 @@ def expected_degrees(
 
 
 def _tie_counts(pairs: np.ndarray, expected: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Vectorised :func:`wom.network._tie_count`: Binomial(pairs, expected/pairs) per block."""
+    """Binomial(pairs, expected/pairs) per block: the tie count of a G(n, p)-like block."""
     pairs = np.asarray(pairs, dtype=np.int64)
     p = np.clip(np.divide(expected, pairs, out=np.zeros(pairs.shape), where=pairs > 0), 0.0, 1.0)
     return rng.binomial(pairs, p).astype(np.int64)
@@ -99,7 +99,7 @@ def _chung_lu(
 
     Each endpoint is a person of its segment drawn with probability ∝ `weight` (equal sides:
     ties inside that segment). Self-loops and repeated ties are dropped and redrawn until every
-    block has its count, as :func:`wom.network.sample_within` does. Blocks must be listed in
+    block has its count. Blocks must be listed in
     increasing ``(side_a, side_b)`` order.
     """
     keep = m > 0

@@ -16,9 +16,6 @@ import numpy as np
 
 from wom.scenario import Scenario
 
-#: Pair enumeration is used instead of rejection sampling below this many candidate pairs.
-_ENUMERATE_PAIRS = 4_000_000
-
 
 @dataclass(frozen=True)
 class Population:
@@ -121,73 +118,6 @@ def graph_model(name: str) -> Callable[[GraphBuilder], GraphBuilder]:
     return register
 
 
-def _unique_pairs(u: np.ndarray, v: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Drop self-loops and repeated pairs, keeping first occurrences in draw order."""
-    a, b = np.minimum(u, v), np.maximum(u, v)
-    keep = a != b
-    a, b = a[keep], b[keep]
-    _, first = np.unique(a * np.int64(n) + b, return_index=True)
-    first.sort()
-    return a[first], b[first]
-
-
-def sample_within(start: int, size: int, m: int, rng: np.random.Generator):
-    """``m`` distinct ties chosen uniformly among the pairs of ``start:start+size``."""
-    pairs = size * (size - 1) // 2
-    m = min(m, pairs)
-    if m <= 0:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    if pairs <= _ENUMERATE_PAIRS:
-        pick = np.sort(rng.choice(pairs, size=m, replace=False))
-        # invert the triangular index: pick = a*size - a*(a+1)/2 + (b - a - 1)
-        a = (size - 0.5 - np.sqrt((size - 0.5) ** 2 - 2.0 * pick)).astype(np.int64)
-        a = np.clip(a, 0, size - 2)
-        row0 = a * size - a * (a + 1) // 2
-        fix = pick < row0
-        while fix.any():
-            a[fix] -= 1
-            row0 = a * size - a * (a + 1) // 2
-            fix = pick < row0
-        nxt = (a + 1) * size - (a + 1) * (a + 2) // 2
-        over = pick >= nxt
-        while over.any():
-            a[over] += 1
-            row0 = a * size - a * (a + 1) // 2
-            nxt = (a + 1) * size - (a + 1) * (a + 2) // 2
-            over = pick >= nxt
-        b = pick - row0 + a + 1
-        return a + start, b + start
-    u = np.empty(0, np.int64)
-    v = np.empty(0, np.int64)
-    while u.size < m:
-        need = m - u.size
-        extra = int(need * 1.05) + 16
-        du = rng.integers(0, size, extra) + start
-        dv = rng.integers(0, size, extra) + start
-        u, v = _unique_pairs(np.concatenate([u, du]), np.concatenate([v, dv]), start + size)
-    return u[:m], v[:m]
-
-
-def sample_between(sa: int, na: int, sb: int, nb: int, m: int, rng: np.random.Generator):
-    """``m`` distinct ties between the ranges ``sa:sa+na`` and ``sb:sb+nb`` (disjoint)."""
-    pairs = na * nb
-    m = min(m, pairs)
-    if m <= 0:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    if pairs <= _ENUMERATE_PAIRS:
-        pick = rng.choice(pairs, size=m, replace=False)
-        return pick // nb + sa, pick % nb + sb
-    u = np.empty(0, np.int64)
-    v = np.empty(0, np.int64)
-    n = max(sa + na, sb + nb)
-    while u.size < m:
-        extra = int((m - u.size) * 1.05) + 16
-        du = rng.integers(0, na, extra) + sa
-        dv = rng.integers(0, nb, extra) + sb
-        u, v = _unique_pairs(np.concatenate([u, du]), np.concatenate([v, dv]), n)
-    return u[:m], v[:m]
-
-
 @numba.njit(cache=True)
 def _grow(a: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
     b = np.empty(2 * a.size + 16, a.dtype)
@@ -252,14 +182,6 @@ def gnp_block(sa, na, sb, nb, p, rng):  # pragma: no cover - compiled
             vs[m] = sb + idx % nb
             m += 1
     return us[:m], vs[:m]
-
-
-def _tie_count(pairs: int, expected: float, rng: np.random.Generator) -> int:
-    """Number of ties of a G(n, p) block with `expected` ties among `pairs` possible pairs."""
-    if pairs <= 0 or expected <= 0:
-        return 0
-    p = min(1.0, expected / pairs)
-    return int(rng.binomial(pairs, p))
 
 
 def cross_shares(sc: Scenario) -> np.ndarray:
