@@ -270,7 +270,6 @@ class Simulation:
         self.beta = float(dynamics.word_of_mouth)
         self.alpha = float(dynamics.marketing)
         self.talk_weeks = int(dynamics.talk_weeks)
-        self.adoptable = pop.adoptable
         # Each person's segment while they may still adopt, −1 once they cannot.
         self._open = np.where(pop.adoptable, pop.segment, -1).astype(np.int32)
         self.adopted_at = np.full(n, -1, dtype=np.int32)
