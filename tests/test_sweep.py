@@ -197,7 +197,7 @@ def test_resume_after_interruption_is_identical_and_reruns_nothing(full, tmp_pat
     sweep.resume(out, workers=1, progress=lambda d, t: seen.append(d))
     assert len(calls) == 6
     assert set(calls[2:]).isdisjoint(first)
-    assert seen == [3, 4, 5, 6]
+    assert seen == [2, 3, 4, 5, 6]  # where it stands, then each point finished
     pd.testing.assert_frame_equal(_table(out), _table(full))
     sweep.resume(out, workers=1)  # nothing left to do
     assert len(calls) == 6

@@ -357,6 +357,55 @@ class Strategy(_Strict):
         return out
 
 
+SweepDesign = Literal["grid", "lhs"]
+SweepMetric = Literal["customers", "segments_ignited", "weeks_to_ignite", "cost_per_customer",
+                      "wom_share", "spend"]
+
+
+class Sweep(_Strict):
+    """A ``sweep:`` block: what ``wom sweep SCENARIO`` varies when no ``--vary`` is given."""
+
+    vary: dict[str, str | list[Annotated[int | float | str, BeforeValidator(_not_bool)]]] = Field(
+        min_length=1,
+        description="Key path → values: 'LO:HI:N' (N evenly spaced), 'A,B,C' or a list. "
+                    "'*' means every element of a list: segments.*.references.")
+    design: SweepDesign = Field("grid", description="grid: every combination; lhs: a Latin "
+                                "hypercube of `points` points over the LO:HI ranges.")
+    points: Count | None = Field(None, ge=1, le=1_000_000,
+                                 description="Points of a Latin hypercube design.")
+    replicates: Count | None = Field(None, ge=1, le=10_000_000,
+                                     description="Replicates per point [default: the "
+                                     "scenario's replicates].")
+    compare: list[Name] | None = Field(None, min_length=2, max_length=2,
+                                       description="The two strategies of the phase diagram "
+                                       "[default: the first two].")
+    metric: SweepMetric = Field("customers", description="What the phase diagram compares.")
+
+    @field_validator("vary")
+    @classmethod
+    def _parses(cls, vary: dict[str, Any]) -> dict[str, Any]:
+        from wom.vary import make_vary
+
+        for path, spec in vary.items():
+            try:
+                make_vary(path, spec)
+            except WomError as err:
+                raise ValueError(f"{path}: {err}") from None
+        return vary
+
+    @model_validator(mode="after")
+    def _lhs_has_points(self) -> Sweep:
+        if self.design == "lhs" and self.points is None:
+            raise ValueError("a Latin hypercube (design: lhs) needs `points`")
+        return self
+
+    def varies(self) -> list[Any]:
+        """The swept parameters as :class:`wom.vary.Vary`."""
+        from wom.vary import make_vary
+
+        return [make_vary(path, spec) for path, spec in self.vary.items()]
+
+
 class Scenario(_Strict):
     """A complete what-if: market, conversation graph, dynamics, budget and strategies."""
 
@@ -370,6 +419,7 @@ class Scenario(_Strict):
     dynamics: Dynamics = Dynamics()
     budget: Budget = Budget()
     strategies: list[Strategy] = Field(min_length=1)
+    sweep: Sweep | None = Field(None, description="What `wom sweep` varies by default.")
 
     @field_validator("name")
     @classmethod
@@ -422,8 +472,11 @@ class Scenario(_Strict):
         return sum(s.size for s in self.segments)
 
     def to_yaml(self) -> str:
-        """The scenario with every default filled in, as YAML."""
-        return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
+        """The scenario with every default filled in, as YAML (no ``sweep:`` if it has none)."""
+        data = self.model_dump(mode="json")
+        if data.get("sweep") is None:
+            data.pop("sweep", None)
+        return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
 def _cross_checks(sc: Scenario) -> list[tuple[tuple[Any, ...], str]]:
@@ -499,6 +552,21 @@ def _cross_checks(sc: Scenario) -> list[tuple[tuple[Any, ...], str]]:
             (("budget", "campaign_weeks"), f"{sc.budget.campaign_weeks} is longer than the "
              f"horizon ({sc.horizon} steps): part of the budget would never be spent")
         )
+    if sc.sweep is not None:
+        from wom.vary import missing_key
+
+        strategies = [st.name for st in sc.strategies]
+        for i, x in enumerate(sc.sweep.compare or []):
+            if x not in strategies:
+                problems.append((("sweep", "compare", i), f"unknown strategy {x!r} (known: "
+                                 f"{', '.join(strategies)})"))
+        if sc.sweep.compare and sc.sweep.compare[0] == sc.sweep.compare[1]:
+            problems.append((("sweep", "compare"), "compare two different strategies"))
+        data = sc.model_dump(mode="json")
+        for path in sc.sweep.vary:
+            why = missing_key(data, path)
+            if why:
+                problems.append((("sweep", "vary", path), why))
     return problems
 
 

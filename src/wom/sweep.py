@@ -1,10 +1,16 @@
-"""Parameter sweeps (issue #6): every point a full scenario run, kept in SQLite, resumable.
+"""Parameter sweeps: every point a full scenario run, kept in SQLite, resumable.
 
 Every point runs with the scenario's own seed, so replicate ``i`` of every point draws from
 the same streams: common random numbers across strategies *and* across points. A point's
 per-replicate rows and its ``done`` flag are written in one transaction, so an interrupted
 sweep resumes (:func:`resume`) without recomputing any finished point, and gives the same
-table as an uninterrupted one.
+table as an uninterrupted one. The store itself appears whole or not at all: it is built
+under a temporary name and renamed.
+
+Points run in local processes (replicates of a point spread over ``workers``) or, given
+``scheduler="tcp://host:port"`` (or a ``distributed.Client``), as tasks on a Dask cluster,
+one point per task; a point's numbers depend only on the scenario, the point and the seed,
+so both give the same rows.
 """
 
 from __future__ import annotations
@@ -13,10 +19,10 @@ import copy
 import itertools
 import json
 import math
-import re
+import os
 import sqlite3
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +34,11 @@ from wom.errors import WomError
 from wom.results import mean_interval
 from wom.runner import run
 from wom.scenario import Scenario, scenario_from_dict
+from wom.vary import Value, Vary, make_vary, parse_vary
+
+__all__ = ["CSV", "DB", "DESIGNS", "METRICS", "Value", "Vary", "apply", "crosses_zero",
+           "executor", "export_csv", "make_vary", "paired", "parse_vary", "phase_figure", "points",
+           "read_meta", "read_results", "resume", "run_sweep"]
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -39,90 +50,6 @@ METRICS = ["customers", "segments_ignited", "weeks_to_ignite", "cost_per_custome
            "wom_share", "spend"]
 #: Called with the number of points finished so far and the total.
 SweepProgress = Callable[[int, int], None]
-
-_PATH = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*|\*|\d+)(\.([A-Za-z_][A-Za-z0-9_]*|\*|\d+))*$")
-Value = int | float | str
-
-
-@dataclass(frozen=True)
-class Vary:
-    """One swept parameter: a dotted key path and its values (``range`` for ``lo:hi:n``)."""
-
-    path: str
-    values: tuple[Value, ...]
-    range: tuple[float, float] | None = None
-    integer: bool = False
-
-    def to_json(self) -> dict[str, Any]:
-        return {"path": self.path, "values": list(self.values),
-                "range": None if self.range is None else list(self.range),
-                "integer": self.integer}
-
-    @classmethod
-    def from_json(cls, d: dict[str, Any]) -> Vary:
-        rng = d.get("range")
-        return cls(d["path"], tuple(d["values"]), None if rng is None else (rng[0], rng[1]),
-                   bool(d.get("integer", False)))
-
-
-def _scalar(text: str) -> Value:
-    for kind in (int, float):
-        try:
-            return kind(text)  # type: ignore[no-any-return]
-        except ValueError:
-            pass
-    return text
-
-
-def parse_vary(text: str) -> Vary:
-    """``path=lo:hi:n`` (n evenly spaced values) or ``path=a,b,c``.
-
-    ``*`` in the path means every element of a list (``segments.*.references``). Integer
-    bounds whose spaced values are all whole give integers.
-    """
-    def bad(why: str) -> WomError:
-        return WomError(f"--vary {text!r}: {why}")
-
-    if "=" not in text:
-        raise bad("expected PATH=LO:HI:N or PATH=A,B,C")
-    path, _, spec = text.partition("=")
-    path, spec = path.strip(), spec.strip()
-    if not _PATH.match(path):
-        raise bad(f"{path!r} is not a dotted key path (like network.mixing or "
-                  "segments.*.references)")
-    if not spec:
-        raise bad("no values after '='")
-    if ":" in spec:
-        parts = spec.split(":")
-        if len(parts) != 3:
-            raise bad("a range is LO:HI:N")
-        try:
-            lo, hi = float(parts[0]), float(parts[1])
-            n = int(parts[2])
-        except ValueError:
-            raise bad("LO and HI must be numbers and N a whole number") from None
-        if not (math.isfinite(lo) and math.isfinite(hi)):
-            raise bad("LO and HI must be finite")
-        if n < 1:
-            raise bad("N must be at least 1")
-        if n == 1 and lo != hi:
-            raise bad("N = 1 needs LO = HI")
-        if hi < lo:
-            raise bad("HI is below LO")
-        grid = np.linspace(lo, hi, n)
-        ints = all(re.fullmatch(r"[+-]?\d+", p.strip()) for p in parts[:2])
-        ints = ints and bool(np.all(grid == np.round(grid)))
-        values: tuple[Value, ...] = (tuple(int(np.rint(v)) for v in grid) if ints
-                                     else tuple(float(v) for v in grid))
-        return Vary(path, values, (lo, hi), ints)
-    items = [s.strip() for s in spec.split(",")]
-    if any(not s for s in items):
-        raise bad("empty value in the list")
-    vals = tuple(_scalar(s) for s in items)
-    if len(set(vals)) != len(vals):
-        raise bad("a value is repeated")
-    return Vary(path, vals)
-
 
 def points(varies: Sequence[Vary], design: str = "grid", n: int | None = None,
            seed: int = 0) -> list[dict[str, Value]]:
@@ -181,6 +108,7 @@ def _set(node: Any, keys: list[str], value: Any, path: str) -> None:
 def apply(sc: Scenario, point: dict[str, Value]) -> Scenario:
     """A copy of `sc` with the point's values set (validated: errors name the key)."""
     data = copy.deepcopy(sc.model_dump(mode="json"))
+    data.pop("sweep", None)  # a point is one run, not a sweep
     for path, value in point.items():
         _set(data, path.split("."), value, path)
     return scenario_from_dict(data)
@@ -203,33 +131,67 @@ CREATE TABLE results (point_id INTEGER NOT NULL REFERENCES points(id), strategy 
 """
 
 
+Scheduler = Any  # "tcp://host:port" or a distributed.Client
+
+
 def run_sweep(sc: Scenario, varies: Sequence[Vary], out_dir: Path | str, *,
               design: str = "grid", n: int | None = None, replicates: int | None = None,
-              workers: int | None = 1, progress: SweepProgress | None = None) -> Path:
-    """Run every point of a sweep into ``out_dir/sweep.sqlite``; returns `out_dir`."""
+              workers: int | None = 1, scheduler: Scheduler | None = None,
+              progress: SweepProgress | None = None) -> Path:
+    """Run every point of a sweep into ``out_dir/sweep.sqlite``; returns `out_dir`.
+
+    `scheduler` (``"tcp://host:port"`` or a ``distributed.Client``) runs the points on a Dask
+    cluster instead of local processes; the stored rows are the same.
+    """
+    pts = points(varies, design, n, seed=sc.seed)
+    reps = replicates or sc.replicates
+    with executor(scheduler) as client:  # reach the cluster before writing anything
+        create_store(out_dir, sc, pts, {"varies": json.dumps([v.to_json() for v in varies]),
+                                        "design": design, "n": json.dumps(n),
+                                        "replicates": str(reps)})
+        return resume(out_dir, workers=workers, scheduler=client, progress=progress)
+
+
+@contextmanager
+def executor(scheduler: Scheduler | None) -> Iterator[Scheduler | None]:
+    """``None`` (local processes) or a connected Dask client whose workers run this wom."""
+    if scheduler is None:
+        yield None
+        return
+    from wom.cluster import client_for
+
+    with client_for(scheduler) as client:
+        yield client
+
+
+def create_store(out_dir: Path | str, sc: Scenario, pts: Sequence[dict[str, Value]],
+                 meta: dict[str, str]) -> Path:
+    """A new ``sweep.sqlite`` holding the scenario, the points (none done) and `meta`.
+
+    Refuses an existing store. Built under a temporary name and renamed, so a store on disk
+    always has its meta and every point: a kill during set-up leaves no store at all.
+    """
     out_dir = Path(out_dir)
     if (out_dir / DB).exists():
         raise WomError(f"{out_dir / DB} exists: resume it (wom sweep --resume {out_dir}) "
                        "or choose another folder")
-    pts = points(varies, design, n, seed=sc.seed)
     for p in pts[:1]:
         apply(sc, p)  # fail before writing anything if the paths or values are wrong
-    reps = replicates or sc.replicates
     out_dir.mkdir(parents=True, exist_ok=True)
-    conn = _connect(out_dir)
+    tmp = out_dir / f".{DB}.{os.getpid()}.tmp"
+    tmp.unlink(missing_ok=True)
+    conn = sqlite3.connect(tmp)
     try:
         with conn:
             conn.executescript("BEGIN;" + _SCHEMA + "COMMIT;")
         with conn:
-            meta = {"scenario": sc.to_yaml(),
-                    "varies": json.dumps([v.to_json() for v in varies]),
-                    "design": design, "n": json.dumps(n), "replicates": str(reps)}
-            conn.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
+            conn.executemany("INSERT INTO meta VALUES (?, ?)",
+                             {"scenario": sc.to_yaml(), **meta}.items())
             conn.executemany("INSERT OR IGNORE INTO points (params_json) VALUES (?)",
                              [(json.dumps(p),) for p in pts])
-        _run_pending(conn, sc, reps, workers, progress)
     finally:
         conn.close()
+    os.replace(tmp, out_dir / DB)
     return out_dir
 
 
@@ -253,13 +215,15 @@ def read_meta(out_dir: Path | str) -> tuple[Scenario, list[Vary], dict[str, str]
 
 
 def resume(out_dir: Path | str, *, workers: int | None = 1,
-           progress: SweepProgress | None = None) -> Path:
-    """Finish an interrupted sweep: points already done are not run again."""
+           scheduler: Scheduler | None = None, progress: SweepProgress | None = None) -> Path:
+    """Run the points of a sweep not yet done (all of them for a new one); finished points
+    are not run again."""
     out_dir = Path(out_dir)
     sc, _, meta = read_meta(out_dir)
     conn = _connect(out_dir)
     try:
-        _run_pending(conn, sc, int(meta["replicates"]), workers, progress)
+        with executor(scheduler) as client:
+            _run_pending(conn, sc, int(meta["replicates"]), workers, client, progress)
     finally:
         conn.close()
     return out_dir
@@ -270,22 +234,49 @@ def _none_if_nan(x: Any) -> Any:
     return None if math.isnan(x) else x
 
 
+Rows = list[tuple[Any, ...]]
+
+
+def point_rows(sc: Scenario, point: dict[str, Value], replicates: int,
+               workers: int | None = 1) -> Rows:
+    """One point's per-replicate rows: ``(strategy, replicate, *METRICS)``.
+
+    Depends only on the scenario, the point and the seed: a Dask worker computes the same
+    rows as a local process.
+    """
+    res = run(apply(sc, point), replicates=replicates, workers=workers)
+    return [(str(r.strategy), int(r.replicate), *(_none_if_nan(getattr(r, m)) for m in METRICS))
+            for r in res.per_replicate().itertuples(index=False)]
+
+
+def _store(conn: sqlite3.Connection, point_id: int, rows: Rows) -> None:
+    with conn:  # one transaction: the rows and the done flag, or neither
+        conn.execute("DELETE FROM results WHERE point_id = ?", (point_id,))
+        conn.executemany(f"INSERT INTO results VALUES (?, ?, ?{', ?' * len(METRICS)})",
+                         [(point_id, *r) for r in rows])
+        conn.execute("UPDATE points SET done = 1 WHERE id = ?", (point_id,))
+
+
 def _run_pending(conn: sqlite3.Connection, sc: Scenario, replicates: int,
-                 workers: int | None, progress: SweepProgress | None) -> None:
+                 workers: int | None, scheduler: Scheduler | None,
+                 progress: SweepProgress | None) -> None:
     total = conn.execute("SELECT COUNT(*) FROM points").fetchone()[0]
     done = conn.execute("SELECT COUNT(*) FROM points WHERE done = 1").fetchone()[0]
-    pending = conn.execute("SELECT id, params_json FROM points WHERE done = 0 ORDER BY id")
-    for point_id, params in pending.fetchall():
-        res = run(apply(sc, json.loads(params)), replicates=replicates, workers=workers)
-        per = res.per_replicate()
-        rows = [(point_id, str(r.strategy), int(r.replicate),
-                 *(_none_if_nan(getattr(r, m)) for m in METRICS))
-                for r in per.itertuples(index=False)]
-        with conn:  # one transaction: the rows and the done flag, or neither
-            conn.execute("DELETE FROM results WHERE point_id = ?", (point_id,))
-            conn.executemany(f"INSERT INTO results VALUES (?, ?, ?{', ?' * len(METRICS)})",
-                             rows)
-            conn.execute("UPDATE points SET done = 1 WHERE id = ?", (point_id,))
+    pending = [(pid, json.loads(params)) for pid, params in conn.execute(
+        "SELECT id, params_json FROM points WHERE done = 0 ORDER BY id").fetchall()]
+    if progress is not None:
+        progress(done, total)
+    if scheduler is None:
+        for point_id, params in pending:
+            _store(conn, point_id, point_rows(sc, params, replicates, workers))
+            done += 1
+            if progress is not None:
+                progress(done, total)
+        return
+    from wom.cluster import as_completed_points
+
+    for point_id, rows in as_completed_points(scheduler, sc, pending, replicates):
+        _store(conn, point_id, rows)
         done += 1
         if progress is not None:
             progress(done, total)
@@ -362,6 +353,18 @@ def crosses_zero(lo: float, hi: float) -> bool:
     return bool(math.isnan(lo) or math.isnan(hi) or lo <= 0.0 <= hi)
 
 
+def _span(z: np.ndarray) -> float:
+    """Half-width of a colour scale centred at 0 that holds every finite value."""
+    span = float(np.nanmax(np.abs(z))) if np.isfinite(z).any() else 1.0
+    return span or 1.0
+
+
+def _diverging_legend(fig: Figure, ax: Any, mappable: Any, label: str, a: str, b: str) -> None:
+    fig.colorbar(mappable, ax=ax, label=label)
+    ax.annotate(f"blue: {a} wins · red: {b} wins · ×: the 95% interval holds 0",
+                (0.0, -0.13), xycoords="axes fraction", fontsize=9, va="top")
+
+
 def phase_figure(out_dir: Path | str, a: str, b: str, metric: str = "customers") -> Figure:
     """Paired advantage of strategy `a` over `b` across the sweep.
 
@@ -372,9 +375,11 @@ def phase_figure(out_dir: Path | str, a: str, b: str, metric: str = "customers")
 
     from wom.plots import _figure
 
-    _, varies, _ = read_meta(out_dir)
+    sc, varies, meta = read_meta(out_dir)
     tab = paired(out_dir, a, b, metric)
-    title = f"{a} − {b} {metric}"
+    n_points = len(tab)
+    title = (f"{sc.name}: {a} − {b} {metric} at {n_points} points "
+             f"({meta['replicates']} paired replicates each)")
     fig = _figure()
     ax = fig.add_subplot()
     if len(varies) == 1:
@@ -389,6 +394,21 @@ def phase_figure(out_dir: Path | str, a: str, b: str, metric: str = "customers")
         ax.set_ylabel(f"{a} − {b} ({metric})")
         ax.grid(alpha=0.3)
         ax.legend()
+    elif len(varies) == 2 and meta.get("design") == "lhs":
+        # scattered points: one marker each, crossed out where the interval holds 0
+        px, py = varies[0].path, varies[1].path
+        z = tab.diff_mean.to_numpy(float)
+        span = _span(z)
+        im = ax.scatter(tab[px].to_numpy(float), tab[py].to_numpy(float), c=z, s=120,
+                        cmap="RdBu", norm=TwoSlopeNorm(0.0, -span, span), edgecolors="grey")
+        unsure = [crosses_zero(lo, hi) for lo, hi in zip(tab.diff_lo, tab.diff_hi,
+                                                         strict=True)]
+        ax.scatter(tab[px][unsure].to_numpy(float), tab[py][unsure].to_numpy(float),
+                   marker="x", color="black", s=40)
+        ax.set_xlabel(px)
+        ax.set_ylabel(py)
+        ax.grid(alpha=0.3)
+        _diverging_legend(fig, ax, im, f"{a} − {b} ({metric})", a, b)
     elif len(varies) == 2:
         px, py = varies[0].path, varies[1].path
         xs, ys = sorted(tab[px].unique()), sorted(tab[py].unique())
@@ -396,19 +416,22 @@ def phase_figure(out_dir: Path | str, a: str, b: str, metric: str = "customers")
         for r in tab.itertuples(index=False):
             i, j = ys.index(r[1]), xs.index(r[0])
             z[i, j] = r.diff_mean
-        span = float(np.nanmax(np.abs(z))) if np.isfinite(z).any() else 1.0
-        span = span or 1.0
+        span = _span(z)
         im = ax.imshow(z, origin="lower", aspect="auto", cmap="RdBu",
                        norm=TwoSlopeNorm(0.0, -span, span))
         for r in tab.itertuples(index=False):
+            x, y = xs.index(r[0]), ys.index(r[1])
             if crosses_zero(r.diff_lo, r.diff_hi):
-                ax.text(xs.index(r[0]), ys.index(r[1]), "×", ha="center", va="center",
-                        color="black", fontsize=12)
+                ax.text(x, y, "×", ha="center", va="center", color="black", fontsize=12)
+            elif len(tab) <= 60 and math.isfinite(r.diff_mean):  # the number, when it fits
+                dark = abs(r.diff_mean) > 0.6 * span
+                ax.text(x, y, f"{r.diff_mean:+,.3g}", ha="center", va="center", fontsize=9,
+                        color="white" if dark else "black")
         ax.set_xticks(range(len(xs)), [f"{v:g}" for v in xs])
         ax.set_yticks(range(len(ys)), [f"{v:g}" for v in ys])
         ax.set_xlabel(px)
         ax.set_ylabel(py)
-        fig.colorbar(im, ax=ax, label=f"{a} − {b} ({metric}); × : 95% interval holds 0")
+        _diverging_legend(fig, ax, im, f"{a} − {b} ({metric})", a, b)
     else:
         raise WomError(f"a phase figure needs one or two varied parameters, "
                        f"the sweep has {len(varies)}")
