@@ -435,7 +435,10 @@ def _cascades_one_message(
                 while True:
                     steps = 1
                     if p_max < 1.0:
-                        steps += np.int64(np.floor(np.log(1.0 - _uniform(state)) / log_q))
+                        skip = np.floor(np.log(1.0 - _uniform(state)) / log_q)
+                        # capped: a vanishing p_max (1e-300) gives skips beyond int64, and
+                        # int64(inf) is a wild negative index
+                        steps += np.int64(min(skip, 4e18))
                     while i < first_new:
                         left = indptr[order[i] + 1] - 1 - a
                         if steps <= left:

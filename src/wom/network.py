@@ -143,6 +143,8 @@ def gnp_block(sa, na, sb, nb, p, rng):  # pragma: no cover - compiled
     if p <= 0.0 or total <= 0:
         return us[:0], vs[:0]
     log_q = np.log(1.0 - p) if p < 1.0 else -np.inf
+    if log_q == 0.0:  # p below 1e-16: 1 − p rounds to 1 (and numba raises on x / 0)
+        log_q = np.log1p(-p)
     if within:
         v, w = 1, -1
         while v < na:
@@ -224,8 +226,10 @@ def cross_expected(sc: Scenario, out_total: np.ndarray, iterations: int = 500) -
     x = np.sqrt(np.maximum(target, 0.0) / max(prior.sum(), 1e-300)) + 1e-300
     for _ in range(iterations):
         reach = prior @ x
-        new = np.where(reach > 0, target / np.where(reach > 0, reach, 1.0), 0.0)
-        x_next = np.sqrt(x * new)
+        with np.errstate(over="ignore"):
+            new = np.where(reach > 0, target / np.where(reach > 0, reach, 1.0), 0.0)
+            # Bounded: with no exact solution (see below) x can run off to inf (and 0).
+            x_next = np.minimum(np.sqrt(x * new), 1e150)
         if np.allclose(x_next, x, rtol=1e-10, atol=0.0):
             x = x_next
             break

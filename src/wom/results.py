@@ -2,7 +2,8 @@
 
 The run folder (DESIGN §6) is written into a hidden sibling directory and renamed into place
 when complete, so a crash leaves no half-written folder and an earlier run is never
-overwritten.
+overwritten. A run killed outright leaves its hidden sibling behind; the next run written
+next to it removes it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import math
 import os
 import shutil
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -214,7 +216,8 @@ def write_run(results: Results, out: Path, *, plots: bool = True, fmt: str = "pn
     if out.exists():
         raise WomError(f"{out}: already exists; choose another --out (runs are never overwritten)")
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.partial-{os.getpid()}"
+    _remove_stale_partials(out.parent)
+    tmp = out.parent / f".{out.name}{PARTIAL}{socket.gethostname()}-{os.getpid()}"
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir()
@@ -243,6 +246,33 @@ def write_run(results: Results, out: Path, *, plots: bool = True, fmt: str = "pn
     return out
 
 
+#: A run folder being written is the hidden sibling ``.NAME.partial-HOST-PID``.
+PARTIAL = ".partial-"
+
+
+def _partial_owner(path: Path) -> tuple[str, int] | None:
+    """``(host, pid)`` of the run writing the hidden temporary `path` (None: not one)."""
+    if not path.name.startswith(".") or PARTIAL not in path.name:
+        return None
+    host, _, pid = path.name.rsplit(PARTIAL, 1)[1].rpartition("-")
+    return (host, int(pid)) if pid.isdigit() else ("", -1)
+
+
+def _remove_stale_partials(folder: Path) -> None:
+    """Delete the hidden temporaries of runs killed on this machine (their process is gone)."""
+    host = socket.gethostname()
+    for p in folder.glob(f".*{PARTIAL}*"):
+        owner = _partial_owner(p)
+        if owner is None or owner[0] != host or owner[1] <= 0 or owner[1] == os.getpid():
+            continue
+        try:
+            os.kill(owner[1], 0)
+        except ProcessLookupError:  # killed before it could clean up
+            shutil.rmtree(p, ignore_errors=True)
+        except OSError:  # alive, another user's: not ours to touch
+            pass
+
+
 @dataclass(frozen=True)
 class RunFolder:
     """A run folder read back: the scenario and the tables."""
@@ -258,6 +288,10 @@ class RunFolder:
 def read_run(path: Path | str) -> RunFolder:
     """Read a run folder written by :func:`write_run`."""
     path = Path(path)
+    owner = _partial_owner(path)
+    if owner is not None and owner != (socket.gethostname(), os.getpid()):  # (not the writer)
+        raise WomError(f"{path}: the hidden temporary of a run that was interrupted before it "
+                       "finished, not a run folder")
     needed = ["scenario.yaml", "timeseries.csv", "summary.csv", "comparison.csv", "manifest.json"]
     missing = [f for f in needed if not (path / f).is_file()]
     if missing:

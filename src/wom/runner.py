@@ -21,6 +21,7 @@ import numpy as np
 
 from wom import greedy as _greedy  # noqa: F401 — registers the greedy seeding rule
 from wom.engine import simulate
+from wom.memory import check_memory
 from wom.network import Population, build_population
 from wom.results import Results
 from wom.scenario import Scenario
@@ -101,12 +102,18 @@ def run(
         Local worker processes (default: all cores; 1 runs in this process).
     progress
         Called as replicates finish.
+
+    Raises
+    ------
+    wom.memory.MemoryRefusalError
+        The run would need more memory than the machine has available.
     """
     updates = {k: v for k, v in {"replicates": replicates, "seed": seed}.items() if v is not None}
     if updates:
         sc = sc.model_copy(update=updates)
     workers = max(1, workers or default_workers())
     n = sc.replicates
+    check_memory(sc, workers=workers)  # refuse before allocating anything (wom.memory)
     started = time.time()
     t0 = time.perf_counter()
     pop0 = replicate_population(sc, 0)

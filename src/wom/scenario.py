@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import json
 import math
+import re
+import unicodedata
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -42,8 +45,18 @@ def _name(value: Any) -> Any:
     return value
 
 
+def _printable(value: str) -> str:
+    # Names go into tables, CSV files, plots and folder names: a control character (tab,
+    # newline, escape) would garble them, and a lone surrogate cannot even be written as UTF-8.
+    bad = next((c for c in value if unicodedata.category(c) in ("Cc", "Cs")), None)
+    if bad is not None:
+        raise ValueError(f"contains the control character U+{ord(bad):04X}; names are printed "
+                         "in tables and plots")
+    return value
+
+
 _Number = BeforeValidator(_not_bool)
-Name = Annotated[str, BeforeValidator(_name), Field(min_length=1)]
+Name = Annotated[str, BeforeValidator(_name), Field(min_length=1), AfterValidator(_printable)]
 Share = Annotated[float, _Number, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 Positive = Annotated[float, _Number, Field(gt=0.0, allow_inf_nan=False)]
 Count = Annotated[int, _Number]
@@ -52,6 +65,8 @@ Count = Annotated[int, _Number]
 COMPLETE_GRAPH_MAX_PEOPLE = 10_000
 #: Penetration of a segment's TAM that counts as "ignited" (innovators + early adopters).
 IGNITION_SHARE = 0.16
+#: Most seeds or contacts a budget may buy at one cost (beyond, counts overflow int64 maths).
+MAX_UNITS = 10**15
 
 
 class UnknownStrategyError(WomError, ValueError):
@@ -203,7 +218,9 @@ class Network(_Strict):
         "erdos_renyi: ties at random, ignoring segments; complete: everyone talks to everyone; "
         "file: a real graph (see `file`).",
     )
-    mean_degree: Positive = Field(10.0, description="Mean number of conversation ties per person.")
+    mean_degree: Positive = Field(
+        10.0, le=1_000_000, description="Mean number of conversation ties per person."
+    )
     mixing: Share = Field(0.1, description="Share of each person's ties that leave their segment.")
     weak_tie: Share = Field(
         0.5, description="Strength of a cross-segment tie relative to an in-segment tie."
@@ -427,7 +444,7 @@ class Scenario(_Strict):
         # The name is a folder of the run path (results/<name>/...): "." or ".." would escape it.
         if name.strip(".") == "":
             raise ValueError(f"{name!r} cannot name a results folder")
-        return name
+        return _printable(name)
 
     @model_validator(mode="before")
     @classmethod
@@ -547,6 +564,16 @@ def _cross_checks(sc: Scenario) -> list[tuple[tuple[Any, ...], str]]:
              f"{sc.people * (sc.people - 1):,} ties; the limit is "
              f"{COMPLETE_GRAPH_MAX_PEOPLE:,} people (use erdos_renyi for large markets)")
         )
+    costs: list[tuple[tuple[Any, ...], float]] = [(("budget", key), getattr(sc.budget, key))
+             for key in ("cost_per_seed", "cost_per_contact")]
+    costs += [(("segments", i, key), getattr(seg, key)) for i, seg in enumerate(sc.segments)
+              for key in ("cost_per_seed", "cost_per_contact") if getattr(seg, key) is not None]
+    for where, cost in costs:
+        if sc.budget.total / cost > MAX_UNITS:
+            problems.append(
+                (where, f"{cost:g} is too small for a budget of {sc.budget.total:g}: it would "
+                 f"buy more than {MAX_UNITS:.0e} units (give costs and budget in one currency)")
+            )
     if sc.budget.campaign_weeks > sc.horizon:
         problems.append(
             (("budget", "campaign_weeks"), f"{sc.budget.campaign_weeks} is longer than the "
@@ -787,19 +814,31 @@ def load_scenario(path: Path | str) -> Scenario:
     return scenario_from_dict(data, file=path, tree=tree)
 
 
+# A "\ud800" escape in YAML gives half a UTF-16 pair, which no UTF-8 file can hold.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_NOT_A_CHARACTER = "contains a lone surrogate (a \\ud800–\\udfff escape), which is not a character"
+
+
 def _reject_non_finite(data: Any, path: Path, tree: yaml.Node | None) -> None:
+    """NaN and infinities, and strings no file can hold."""
     visited: set[int] = set()
 
     def walk(x: Any, loc: tuple[Any, ...]) -> None:
         if isinstance(x, float) and not math.isfinite(x):
             problem = (_key_path(loc), _line_of(tree, loc), f"{x} is not a number")
             raise ScenarioError(path, [problem])
+        if isinstance(x, str) and _SURROGATE.search(x):
+            raise ScenarioError(path, [(_key_path(loc), _line_of(tree, loc), _NOT_A_CHARACTER)])
         if isinstance(x, dict | list):
             if id(x) in visited:  # an alias: already checked (and maybe recursive)
                 return
             visited.add(id(x))
         if isinstance(x, dict):
             for k, v in x.items():
+                if isinstance(k, str) and _SURROGATE.search(k):
+                    shown = k.encode("utf-8", "backslashreplace").decode("ascii", "replace")
+                    raise ScenarioError(path, [(_key_path((*loc, shown)), _line_of(tree, loc),
+                                                "key " + _NOT_A_CHARACTER)])
                 walk(v, (*loc, k))
         elif isinstance(x, list):
             for i, v in enumerate(x):

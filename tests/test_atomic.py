@@ -1,0 +1,181 @@
+"""Nothing lost (issue 8): a run killed at any moment leaves no half-written run folder.
+
+``wom run`` runs as a subprocess (as a user starts it) and is killed with SIGKILL — no chance
+to clean up — at points drawn from a seeded generator across its lifetime: while it starts,
+simulates, and writes the run folder (timed from the moment the hidden temporary appears, so
+that write-out is always hit). After each kill the ``--out`` folder is either absent or
+complete and readable; the only thing left behind is a hidden temporary, never taken for a
+run. Rerunning to the same ``--out`` then completes the run (and removes the dead run's
+temporary) or, when the folder is complete, refuses to overwrite it.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from wom.cli import main
+from wom.errors import WomError
+from wom.results import read_run
+
+SCENARIO = """\
+name: kill-me
+seed: 3
+horizon: 8
+replicates: 4
+segments:
+  - {name: a, size: 300, references: 1}
+  - {name: b, size: 200}
+budget: {total: 5000, cost_per_seed: 100, cost_per_contact: 5, campaign_weeks: 4}
+strategies:
+  - {name: focused, kind: focused, segment: a}
+  - {name: broad, kind: broad, seeding: random}
+"""
+RUN_FILES = {"scenario.yaml", "manifest.json", "timeseries.csv", "summary.csv",
+             "comparison.csv", "report.html", "adoption.png"}
+#: Kill points: uniformly over the whole run, and inside the write-out.
+KILLS_ANYWHERE, KILLS_WRITING = 4, 5
+
+
+def start(scenario: Path, out: Path, *, stderr: int = subprocess.DEVNULL
+          ) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "wom.cli", "run", str(scenario), "--workers", "1", "--quiet",
+         "--out", str(out)],
+        stdout=subprocess.DEVNULL, stderr=stderr,
+    )
+
+
+def partials(folder: Path) -> list[Path]:
+    return [p for p in folder.iterdir() if p.name.startswith(".")]
+
+
+def wait_for(proc: subprocess.Popen[bytes], ready) -> float | None:
+    """Seconds until `ready()` (None: the process ended first)."""
+    t0 = time.perf_counter()
+    while proc.poll() is None:
+        if ready():
+            return time.perf_counter() - t0
+        time.sleep(0.002)
+    return None
+
+
+def check_state(out: Path) -> str:
+    """The promise after a kill: `out` absent, or complete and readable."""
+    if not out.exists():
+        return "absent"
+    assert {p.name for p in out.iterdir()} >= RUN_FILES
+    run = read_run(out)
+    assert len(run.timeseries) == 2 * 4 * 8 * 2
+    assert list(run.summary.strategy) == ["focused", "broad"]
+    return "complete"
+
+
+@pytest.fixture(scope="module")
+def timing(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, float, float, float]:
+    """The scenario, and the seconds an undisturbed run takes to start writing its folder,
+    to write it, and in all."""
+    folder = tmp_path_factory.mktemp("kill")
+    scenario = folder / "kill-me.yaml"
+    scenario.write_text(SCENARIO, encoding="utf-8")
+    for attempt in ("warm-up", "timed"):  # the first may compile and cache numba's kernels
+        out = folder / attempt
+        t0 = time.perf_counter()
+        proc = start(scenario, out, stderr=subprocess.PIPE)
+        to_partial = wait_for(proc, lambda: partials(folder))
+        writing = wait_for(proc, out.exists)
+        _, err = proc.communicate(timeout=300)
+        total = time.perf_counter() - t0
+        assert proc.returncode == 0, err.decode()
+        assert to_partial is not None and writing is not None
+        check_state(out)
+    return scenario, to_partial, writing, total
+
+
+@pytest.mark.slow
+def test_killed_run_leaves_the_old_state_or_the_complete_new_one(
+    timing: tuple[Path, float, float, float], tmp_path: Path,
+    fuzz_tally: dict[str, Counter[str]],
+) -> None:
+    scenario, _, writing, total = timing
+    rng = np.random.default_rng(20261124)
+    plan = ([("anywhere", d) for d in rng.uniform(0.0, total, KILLS_ANYWHERE)]
+            + [("writing", d) for d in rng.uniform(0.0, writing, KILLS_WRITING)])
+    tally = fuzz_tally.setdefault("wom run killed (SIGKILL) at random points", Counter())
+    for i, (when, delay) in enumerate(plan):
+        folder = tmp_path / f"kill-{i}"
+        folder.mkdir()
+        out = folder / "run"
+        proc = start(scenario, out)
+        if when == "writing" and wait_for(proc, functools.partial(partials, folder)) is None:
+            pytest.fail("the run ended before writing its folder")
+        time.sleep(delay)
+        ended_first = proc.poll() is not None
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+        state = check_state(out)
+        # Anything else left is a hidden temporary: not a run folder, never read as one.
+        for p in partials(folder):
+            assert p.name.startswith(".run.partial-")
+            with pytest.raises(WomError):
+                read_run(p)
+        assert {p.name for p in folder.iterdir() if not p.name.startswith(".")} <= {"run"}
+        phase = ("after it ended" if ended_first else "once the folder was complete"
+                 if state == "complete" else "while writing" if partials(folder)
+                 else "before writing")
+        tally[f"{phase}: folder {state}"] += 1
+
+        # Rerun to the same --out: a complete folder is never overwritten; an absent one is
+        # written, and the killed run's temporary goes.
+        before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+        result = CliRunner().invoke(main, ["run", str(scenario), "-w", "1", "-q", "-o", str(out)],
+                                    catch_exceptions=False)
+        if state == "complete":
+            assert result.exit_code == 2 and "already exists" in result.stderr
+            assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+        else:
+            assert result.exit_code == 0, result.output
+            assert check_state(out) == "complete"
+            assert partials(folder) == []
+    assert sum(tally.values()) == KILLS_ANYWHERE + KILLS_WRITING
+
+
+def test_write_run_removes_only_dead_runs_temporaries(tmp_path: Path) -> None:
+    import socket
+
+    from wom.results import _remove_stale_partials
+
+    host = socket.gethostname()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = tmp_path / f".run.partial-{host}-{dead.pid}"
+    alive = tmp_path / f".run.partial-{host}-{os.getppid()}"
+    elsewhere = tmp_path / f".run.partial-other-host-{dead.pid}"
+    for p in (stale, alive, elsewhere):
+        p.mkdir()
+        (p / "summary.csv").write_text("x\n", encoding="utf-8")
+    _remove_stale_partials(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([alive.name, elsewhere.name])
+
+
+def test_a_finished_temporary_is_still_not_a_run_folder(tmp_path: Path) -> None:
+    """Killed after its last file but before the rename: complete inside, yet not a run."""
+    scenario = tmp_path / "kill-me.yaml"
+    scenario.write_text(SCENARIO.replace("replicates: 4", "replicates: 2"), encoding="utf-8")
+    out = tmp_path / "run"
+    result = CliRunner().invoke(main, ["run", str(scenario), "-w", "1", "-q", "-o", str(out)],
+                                catch_exceptions=False)
+    assert result.exit_code == 0
+    hidden = out.rename(tmp_path / ".run.partial-somehost-12345")
+    with pytest.raises(WomError, match="interrupted"):
+        read_run(hidden)
