@@ -25,4 +25,8 @@ if [ ! -x .venv/bin/python ] \
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]' 2>&1 \
     | grep -v "^WARNING: Location" || true
+# `wom app` serves Solara's front-end files from Solara's cache in .venv, never from a CDN:
+# put them there from the npm registry (needs npm; a second run only checks).
+.venv/bin/python -m wom.app.assets \
+    || echo "install.sh: without these files \`wom app\` cannot start (the rest of wom works)" >&2
 .venv/bin/python -c 'import wom; print(f"wom {wom.__version__} ready in .venv")'

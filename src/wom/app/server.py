@@ -1,0 +1,92 @@
+"""``wom app``: Solara's server (uvicorn) serving :func:`wom.app.views.Page`, offline."""
+
+from __future__ import annotations
+
+import os
+import socket
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+from wom.errors import WomError
+
+#: Where ``wom app`` listens unless told otherwise: this machine only.
+HOST = "127.0.0.1"
+PORT = 8765
+#: The Solara app: module and component.
+APP = "wom.app.views:Page"
+#: Environment variable naming the scenario file the page opens with.
+SCENARIO_ENV = "WOM_APP_SCENARIO"
+
+
+def _check_port(host: str, port: int) -> int:
+    """`port`, or a free one for 0; a clear error when it is taken."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as err:
+            raise WomError(f"cannot listen on {host}:{port}: {err.strerror or err} "
+                           "(another program uses it? try --port)") from None
+        bound: int = sock.getsockname()[1]
+        return bound
+
+
+def serve(
+    scenario: Path | str | None = None,
+    *,
+    host: str = HOST,
+    port: int = PORT,
+    announce: Callable[[str], None] = print,
+) -> None:
+    """Run the teaching app until interrupted (Ctrl-C).
+
+    Parameters
+    ----------
+    scenario
+        The scenario file the app opens with (it is also added to the lesson menu);
+        default: the library's ``focused-vs-broad``.
+    host, port
+        Where to listen; by default this machine only. ``port=0`` picks a free port.
+    announce
+        Called once with the app's address before serving.
+
+    Raises
+    ------
+    ScenarioError
+        The scenario file is not valid.
+    WomError
+        The app's extra is not installed, its front-end files are missing (run
+        ``bash install.sh``), or the port is taken.
+    """
+    from wom.scenario import load_scenario
+
+    if scenario is not None:
+        load_scenario(scenario)  # refuse a bad file before starting anything
+    try:
+        import uvicorn
+        from solara.server import settings
+    except ImportError as err:
+        raise WomError(f"the teaching app needs wom's `app` extra ({err.name} is missing): "
+                       "pip install -e '.[app]'") from None
+    from wom.app import assets
+
+    gone = assets.missing()
+    if gone:
+        raise WomError(f"Solara's front-end files are missing from {assets.cache_dir()} "
+                       f"({', '.join(gone)}): run `bash install.sh` (or "
+                       "`python -m wom.app.assets`) once, with access to the npm registry")
+    port = _check_port(host, port)
+    # Nothing leaves the machine: no usage statistics, no version check (production mode).
+    settings.telemetry.mixpanel_enable = False
+    settings.main.mode = "production"
+    os.environ["SOLARA_APP"] = APP
+    if scenario is not None:
+        os.environ[SCENARIO_ENV] = str(Path(scenario).resolve())
+    # Solara warns on every page load over plain http to an address (not "localhost").
+    warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
+    shown_host = f"[{host}]" if ":" in host else host
+    announce(f"wom app: http://{shown_host}:{port}/  (Ctrl-C to stop)")
+    uvicorn.run("solara.server.starlette:app", host=host, port=port, log_level="warning",
+                lifespan="on")

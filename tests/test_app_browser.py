@@ -1,0 +1,296 @@
+"""The teaching app in a real browser: ``wom app`` as a server, driven by Playwright.
+
+Uses Debian's Chromium (``/usr/bin/chromium``; Playwright cannot download browsers here).
+Without it these tests skip, unless ``CI`` or ``WOM_REQUIRE_BROWSER`` is set (``.ci/run``
+installs Chromium and sets it), where they fail instead.
+
+Offline: the server gets a CDN address on this machine where nothing listens, so a front-end
+file missing from Solara's cache could not be fetched from anywhere; every request the page
+makes is recorded and must go to the app itself and succeed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FLAGSHIP = ROOT / "scenarios" / "focused-vs-broad.yaml"
+CHROMIUM = Path("/usr/bin/chromium")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--no-first-run"]
+REQUIRED = bool(os.environ.get("CI") or os.environ.get("WOM_REQUIRE_BROWSER"))
+#: Generous: the first page load compiles nothing, but CI machines are slow and shared.
+TIMEOUT_MS = 90_000
+START_TIMEOUT_S = 120
+LOCAL = {"127.0.0.1", "localhost"}
+
+pytestmark = pytest.mark.slow
+
+
+def _require(ok: bool, why: str) -> None:
+    if ok:
+        return
+    if REQUIRED:
+        pytest.fail(f"{why} — and CI / WOM_REQUIRE_BROWSER is set, so the browser tests must "
+                    "run (.ci/run installs Chromium with apt-get)", pytrace=False)
+    pytest.skip(f"{why} (set WOM_REQUIRE_BROWSER=1 to make this an error)",
+                allow_module_level=True)
+
+
+_require(CHROMIUM.exists(), "browser tests need Debian's Chromium at /usr/bin/chromium "
+         "(apt-get install chromium)")
+from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+
+from wom.app import assets  # noqa: E402
+
+expect.set_options(timeout=TIMEOUT_MS)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class Server:
+    """``wom app`` in a subprocess, its output in a file."""
+
+    def __init__(self, log: Path, *args: str) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.log = log
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SOLARA_", "WOM_APP"))}
+        # The only CDN the server could fall back to: a port on this machine where nothing
+        # listens. A front-end file missing from the cache becomes a failed request.
+        env["SOLARA_ASSETS_CDN"] = f"http://127.0.0.1:{_free_port()}/npm/"
+        env["PYTHONUNBUFFERED"] = "1"
+        self._out = log.open("w")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "wom.cli", "app", *args, "--port", str(self.port)],
+            stdout=self._out, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+        self._wait()
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def _wait(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                pytest.fail(f"wom app exited with {self.proc.returncode}:\n{self.output()}")
+            try:
+                with urllib.request.urlopen(self.url, timeout=5) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.3)
+        self.stop()
+        pytest.fail(f"wom app did not answer within {START_TIMEOUT_S} s:\n{self.output()}")
+
+    def interrupt(self, timeout: float = 30) -> int:
+        """Ctrl-C, as a person at the terminal would; the exit status."""
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            return self.proc.wait(timeout=timeout)
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=15)
+        self._out.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    _require(not assets.missing(), f"Solara's front-end files are missing from "
+             f"{assets.cache_dir()} (run: bash install.sh)")
+    app = Server(tmp_path_factory.mktemp("app") / "server.log", str(FLAGSHIP))
+    yield app
+    app.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        yield chromium
+        chromium.close()
+
+
+class Traffic:
+    """Every request a page makes, and those that failed."""
+
+    def __init__(self, page: Page) -> None:
+        self.urls: list[str] = []
+        self.failed: list[str] = []
+        page.on("request", lambda r: self.urls.append(r.url))
+        page.on("websocket", lambda ws: self.urls.append(ws.url))
+        page.on("requestfailed", lambda r: self.failed.append(f"{r.url}: {r.failure}"))
+        page.on("response", lambda r: self.failed.append(f"{r.url}: HTTP {r.status}")
+                if r.status >= 400 else None)
+
+    def hosts(self) -> set[str]:
+        return {urlsplit(u).hostname or "" for u in self.urls if not u.startswith("blob:")}
+
+
+@pytest.fixture
+def page(browser: Browser, server: Server) -> Iterator[tuple[Page, Traffic]]:
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    tab = context.new_page()
+    traffic = Traffic(tab)
+    tab.goto(server.url)
+    yield tab, traffic
+    context.close()
+
+
+def week(tab: Page) -> Any:
+    return tab.locator(".wom-week")
+
+
+def customers(tab: Page) -> Any:
+    return tab.locator(".wom-customers")
+
+
+def pick(tab: Page, select: str, option: str) -> None:
+    """Choose `option` in the Vuetify select labelled `select`."""
+    tab.locator(".v-select").filter(has_text=select).click()
+    tab.get_by_role("option", name=option, exact=True).click()
+
+
+def test_loads_offline_then_step_and_play_move_time_and_customers(page, server):
+    tab, traffic = page
+    expect(week(tab)).to_have_text("Week 0 of 52")
+    expect(customers(tab)).to_have_text(["focused: 0 customers", "broad: 0 customers"])
+    tab.get_by_role("button", name="Step").click()
+    expect(week(tab)).to_have_text("Week 1 of 52")
+    expect(customers(tab).first).not_to_have_text("focused: 0 customers")
+    after_step = customers(tab).all_inner_texts()
+
+    tab.get_by_role("button", name="▶").click()
+    expect(week(tab)).to_have_text(re.compile(r"Week ([4-9]|[1-5]\d) of 52"))
+    tab.get_by_role("button", name="❚❚").click()
+    expect(tab.get_by_role("button", name="Step")).to_be_enabled()
+    assert customers(tab).all_inner_texts() != after_step
+    focused = int(customers(tab).first.inner_text().split()[1].replace(",", ""))
+    broad = int(customers(tab).last.inner_text().split()[1].replace(",", ""))
+    assert focused > broad  # the lesson itself, in one market
+
+    # Offline: everything came from the app, nothing failed, and the front-end files were
+    # indeed served by it (so the check above is not vacuous).
+    assert traffic.hosts() <= LOCAL, sorted(traffic.hosts())
+    assert traffic.failed == []
+    served = {urlsplit(u).path for u in traffic.urls}
+    for spec in assets.packages():
+        assert any(p.startswith(f"/_solara/cdn/{spec}/") for p in served), spec
+    assert "Could not load URL" not in server.output()
+
+
+def test_switching_strategy_and_side_by_side(page):
+    tab, _ = page
+    expect(week(tab)).to_have_text("Week 0 of 52")
+    tab.get_by_role("button", name="▶").click()
+    expect(week(tab)).to_have_text(re.compile(r"Week ([2-9]|[1-5]\d) of 52"))
+    pick(tab, "strategy", "broad")  # the strategy shown beside: the two swap
+    expect(customers(tab)).to_have_text(["broad: 0 customers", "focused: 0 customers"])
+    # A change stops the run and restarts it at week 0: nothing plays on in the background.
+    expect(tab.get_by_role("button", name="▶")).to_be_enabled()
+    expect(tab.get_by_role("button", name="Step")).to_be_enabled()
+    tab.wait_for_timeout(1500)
+    expect(week(tab)).to_have_text("Week 0 of 52")
+    pick(tab, "side by side with", "nothing")
+    expect(customers(tab)).to_have_text(["broad: 0 customers"])
+    tab.get_by_role("button", name="Step").click()
+    expect(week(tab)).to_have_text("Week 1 of 52")
+    expect(customers(tab)).to_have_text([re.compile(r"broad: [1-9][\d,]* customers")])
+
+
+def test_a_slider_applies_when_let_go_and_lessons_load_from_the_menu(page):
+    tab, _ = page
+    label = tab.get_by_text("references needed: 2", exact=True)
+    expect(label).to_be_visible()
+    tab.get_by_role("button", name="Step").click()
+    expect(week(tab)).to_have_text("Week 1 of 52")
+    label.locator("xpath=following::*[@role='slider'][1]").focus()  # its thumb
+    tab.keyboard.press("ArrowLeft")  # Vuetify: a key press is a "change", as a release
+    expect(tab.get_by_text("references needed: 1", exact=True)).to_be_visible()
+    expect(week(tab)).to_have_text("Week 0 of 52")  # the run restarted with it
+
+    pick(tab, "scenario", "bass")
+    expect(week(tab)).to_have_text("Week 0 of 30")
+    expect(customers(tab)).to_have_text(["launch: 0 customers"])
+    expect(tab.get_by_text("references needed: 0", exact=True)).to_be_visible()
+
+
+def test_two_browser_sessions_do_not_share_a_run(browser, server):
+    first, second = browser.new_context(), browser.new_context()
+    try:
+        a, b = first.new_page(), second.new_page()
+        a.goto(server.url)
+        b.goto(server.url)
+        expect(week(a)).to_have_text("Week 0 of 52")
+        expect(week(b)).to_have_text("Week 0 of 52")
+        a.get_by_role("button", name="Step").click()
+        a.get_by_role("button", name="Step").click()
+        expect(week(a)).to_have_text("Week 2 of 52")
+        b.get_by_role("button", name="Step").click()
+        expect(week(b)).to_have_text("Week 1 of 52")
+        expect(week(a)).to_have_text("Week 2 of 52")
+    finally:
+        first.close()
+        second.close()
+
+
+def test_screenshot_of_the_side_by_side_view(page, tmp_path):
+    from PIL import Image, ImageStat
+
+    tab, _ = page
+    expect(week(tab)).to_have_text("Week 0 of 52")
+    for n in range(1, 9):
+        tab.get_by_role("button", name="Step").click()
+        expect(week(tab)).to_have_text(f"Week {n} of 52")
+    expect(tab.locator("img")).to_have_count(2)  # the graph and the curves
+    shot = tmp_path / "app-side-by-side.png"
+    tab.screenshot(path=str(shot))
+    with Image.open(shot) as image:
+        assert image.format == "PNG" and image.size == (1400, 900)
+        rgb = image.convert("RGB")
+        colours = rgb.getcolors(maxcolors=1 << 20) or []
+        assert len(colours) > 500  # graph, segment colours, curves: far from blank
+        assert max(ImageStat.Stat(rgb).stddev) > 20
+    # Refresh the README's picture with: WOM_APP_SCREENSHOT=docs/app-side-by-side.png
+    target = os.environ.get("WOM_APP_SCREENSHOT")
+    if target:
+        shutil.copyfile(shot, ROOT / target)
+
+
+def test_ctrl_c_stops_the_server_cleanly(tmp_path):
+    _require(not assets.missing(), "Solara's front-end files are missing (bash install.sh)")
+    app = Server(tmp_path / "server.log")
+    status = app.interrupt()
+    assert status == 0, app.output()
+    out = app.output()
+    assert f"wom app: http://127.0.0.1:{app.port}/" in out
+    assert "wom app: stopped" in out and "Traceback" not in out
