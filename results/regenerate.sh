@@ -14,3 +14,9 @@ flag=results/examples/focused-vs-broad
 "$wom" animate scenarios/focused-vs-broad.yaml -s focused -s broad --out "$flag/spread.gif"
 "$wom" snapshot scenarios/focused-vs-broad.yaml -s focused --step 12 --out "$flag/snapshot.png"
 "$wom" report "$flag"
+rm -rf results/examples/crossover-sweep results/examples/chasm-sensitivity
+"$wom" sweep scenarios/crossover.yaml --out results/examples/crossover-sweep
+"$wom" sensitivity scenarios/chasm.yaml --method sobol --n 128 -r 10 --output advantage \
+    -p network.mixing=0.02:0.42 -p 'segments.*.references=0:3' \
+    -p dynamics.generic_resonance=0.3:0.9 -p budget.total=10000:80000 \
+    --out results/examples/chasm-sensitivity

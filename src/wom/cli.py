@@ -64,17 +64,20 @@ def run(scenario: Path, replicates: int | None, seed: int | None, workers: int |
             _fail(WomError(f"{out}: cannot create the run folder, {above} is not a folder"))
     console = Console(stderr=True)
     n = replicates or sc.replicates
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("replicates"), TimeRemainingColumn(), console=console,
-                  disable=quiet, transient=True, auto_refresh=False) as bar:
-        task = bar.add_task(f"{sc.name}", total=n)
+    try:
+        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TextColumn("replicates"), TimeRemainingColumn(), console=console,
+                      disable=quiet, transient=True, auto_refresh=False) as bar:
+            task = bar.add_task(f"{sc.name}", total=n)
 
-        def advance(done: int, total: int) -> None:
-            bar.update(task, completed=done, refresh=True)
+            def advance(done: int, total: int) -> None:
+                bar.update(task, completed=done, refresh=True)
 
-        # no refresh thread: the worker processes are forked (see wom.runner)
-        results = wom.run(sc, replicates=replicates, seed=seed, workers=workers,
-                          progress=advance)
+            # no refresh thread: the worker processes are forked (see wom.runner)
+            results = wom.run(sc, replicates=replicates, seed=seed, workers=workers,
+                              progress=advance)
+    except WomError as err:  # e.g. more memory than the machine has (wom.memory)
+        _fail(err)
     results.meta["command"] = "wom " + " ".join(sys.argv[1:]) if sys.argv else "wom run"
     try:
         folder = wom.save(results, out, fmt=fmt)
@@ -239,40 +242,64 @@ def animate(scenario: Path, strategies: tuple[str, ...], replicate: int, fps: in
 @click.argument("scenario", type=click.Path(path_type=Path))
 def validate(scenario: Path) -> None:
     """Check SCENARIO without running it."""
+    from wom.memory import available_memory, estimate, human
+    from wom.runner import default_workers
+
     sc = _load(scenario)
     click.echo(f"{scenario}: ok — {len(sc.segments)} segments, {sc.people:,} people, "
                f"{len(sc.strategies)} strategies, {sc.replicates} replicates")
+    need, have = estimate(sc, workers=default_workers()).total, available_memory()
+    too_much = "" if have is None or need <= have else ": too much"
+    room = "" if have is None else f" ({human(have)} available{too_much})"
+    click.echo(f"memory: about {human(need)} to run on all cores{room}")
+
+
+_SCHEDULER_HELP = ("Run the points on a Dask cluster (tcp://HOST:PORT; needs the dask extra) "
+                   "instead of local processes; same results.")
+
+
+def _sweep_progress(console: Console, label: str):  # type: ignore[no-untyped-def]
+    return Progress(TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(),
+                    TextColumn("points"), TimeRemainingColumn(), console=console,
+                    transient=True, auto_refresh=False, disable=not console.is_terminal)
 
 
 @main.command()
 @click.argument("scenario", type=click.Path(path_type=Path), required=False)
 @click.option("--vary", "-v", "varies", multiple=True, metavar="PATH=LO:HI:N|A,B,C",
               help="A parameter to vary, e.g. network.mixing=0.01:0.3:8 or "
-                   "segments.*.references=0,1,2 (repeatable).")
-@click.option("--design", type=click.Choice(["grid", "lhs"]), default="grid", show_default=True,
-              help="Every combination, or a Latin hypercube of --n points.")
-@click.option("--n", "n_points", type=click.IntRange(min=1), help="Points of an lhs design.")
-@click.option("--replicates", "-r", type=click.IntRange(min=1), help="Override `replicates`.")
+                   "segments.*.references=0,1,2 (repeatable) [default: the scenario's "
+                   "sweep: block].")
+@click.option("--design", type=click.Choice(["grid", "lhs"]),
+              help="grid: every combination; lhs: a Latin hypercube of --points points "
+                   "[default: grid, or the sweep: block's].")
+@click.option("--points", "--n", "n_points", type=click.IntRange(min=1),
+              help="Points of a Latin hypercube.")
+@click.option("--replicates", "-r", type=click.IntRange(min=1),
+              help="Replicates per point [default: the sweep: block's, else the scenario's].")
 @click.option("--workers", "-w", type=click.IntRange(min=1),
-              help="Local worker processes per point [default: all cores].")
+              help="Local worker processes [default: all cores].")
+@click.option("--scheduler", metavar="tcp://HOST:PORT", help=_SCHEDULER_HELP)
+@click.option("--compare", metavar="A,B",
+              help="The phase diagram shows A − B [default: the sweep: block's, else the "
+                   "first two strategies].")
 @click.option("--out", "-o", type=click.Path(path_type=Path, file_okay=False),
               help="Sweep folder [default: results/<name>/sweep-<timestamp>/].")
 @click.option("--resume", "resume_dir", type=click.Path(path_type=Path, file_okay=False),
               help="Finish an interrupted sweep in this folder (nothing done is rerun).")
-def sweep(scenario: Path | None, varies: tuple[str, ...], design: str, n_points: int | None,
-          replicates: int | None, workers: int | None, out: Path | None,
+def sweep(scenario: Path | None, varies: tuple[str, ...], design: str | None,
+          n_points: int | None, replicates: int | None, workers: int | None,
+          scheduler: str | None, compare: str | None, out: Path | None,
           resume_dir: Path | None) -> None:
     """Run SCENARIO over a grid of what-ifs, kept in an SQLite file that resumes.
 
     Writes sweep.sqlite, sweep.csv and, for 1 or 2 varied parameters, phase.png: the
-    paired advantage of the first strategy over the second across the grid.
+    paired advantage of one strategy over another across the grid.
     """
     from wom import sweep as sweeps
 
     console = Console(stderr=True)
-    with Progress(TextColumn("[bold]sweep"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("points"), TimeRemainingColumn(), console=console,
-                  transient=True, auto_refresh=False) as bar:
+    with _sweep_progress(console, "sweep") as bar:
         task = bar.add_task("sweep", total=None)
 
         def advance(done: int, total: int) -> None:
@@ -280,25 +307,147 @@ def sweep(scenario: Path | None, varies: tuple[str, ...], design: str, n_points:
 
         try:
             if resume_dir is not None:
-                folder = sweeps.resume(resume_dir, workers=workers, progress=advance)
+                if scenario is not None or varies:
+                    raise WomError("--resume DIR takes no SCENARIO or --vary: the sweep "
+                                   "folder holds them")
+                folder = sweeps.resume(resume_dir, workers=workers, scheduler=scheduler,
+                                       progress=advance)
             else:
-                if scenario is None or not varies:
-                    raise WomError("give a SCENARIO and at least one --vary (or --resume DIR)")
+                if scenario is None:
+                    raise WomError("give a SCENARIO (or --resume DIR)")
                 sc = _load(scenario)
+                block = sc.sweep
+                if not varies and block is None:
+                    raise WomError(f"{scenario}: no --vary given and no sweep: block in the "
+                                   "scenario")
+                kept = ([sweeps.parse_vary(v) for v in varies] if varies
+                        else block.varies() if block else [])
                 folder = out or Path("results") / sc.name / time.strftime("sweep-%Y%m%d-%H%M%S")
-                folder = sweeps.run_sweep(sc, [sweeps.parse_vary(v) for v in varies], folder,
-                                          design=design, n=n_points, replicates=replicates,
-                                          workers=workers, progress=advance)
-        except WomError as err:
-            _fail(err)
-    click.echo(f"wrote {sweeps.export_csv(folder)}")
-    sc, kept, _ = sweeps.read_meta(folder)
-    if len(sc.strategies) >= 2 and len(kept) in (1, 2):
-        from wom.plots import save_figure
+                folder = sweeps.run_sweep(
+                    sc, kept, folder,
+                    design=design or (block.design if block else "grid"),
+                    n=n_points or (block.points if block else None),
+                    replicates=replicates or (block.replicates if block else None),
+                    workers=workers, scheduler=scheduler, progress=advance)
+            click.echo(f"wrote {sweeps.export_csv(folder)}")
+            sc, kept, _ = sweeps.read_meta(folder)
+            pair = (compare.split(",") if compare
+                    else sc.sweep.compare if sc.sweep and sc.sweep.compare
+                    else [s.name for s in sc.strategies[:2]])
+            if len(pair) != 2:
+                raise WomError(f"--compare {compare!r}: expected two strategies A,B")
+            if len(sc.strategies) >= 2 and len(kept) in (1, 2):
+                from wom.plots import save_figure
 
-        a, b = sc.strategies[0].name, sc.strategies[1].name
-        fig = sweeps.phase_figure(folder, a, b)
-        click.echo(f"wrote {save_figure(fig, folder / 'phase.png')}")
+                metric = sc.sweep.metric if sc.sweep else "customers"
+                fig = sweeps.phase_figure(folder, pair[0].strip(), pair[1].strip(), metric)
+                click.echo(f"wrote {save_figure(fig, folder / 'phase.png')}")
+        except WomError as err:
+            bar.stop()
+            _fail(err)
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(path_type=Path), required=False)
+@click.option("--param", "-p", "params", multiple=True, metavar="PATH=LO:HI",
+              help="A parameter and its range, e.g. network.mixing=0.01:0.4 (repeatable); "
+                   "whole-number bounds make it whole (segments.*.references=0:3).")
+@click.option("--method", type=click.Choice(["sobol", "morris"]), default="sobol",
+              show_default=True, help="Sobol indices (variance shares) or Morris screening.")
+@click.option("--n", "n", type=click.IntRange(min=2), default=64, show_default=True,
+              help="Base sample: Sobol runs n·(k+2) points (n a power of two), Morris "
+                   "n·(k+1) (n trajectories), for k parameters.")
+@click.option("--output", default="customers", show_default=True,
+              type=click.Choice(["advantage", "customers", "segments_ignited",
+                                 "weeks_to_ignite", "cost_per_customer", "wom_share",
+                                 "spend"]),
+              help="What to explain: a metric of --strategy, or 'advantage' (customers of "
+                   "--strategy − customers of --vs).")
+@click.option("--strategy", "-s", help="[default: the first strategy]")
+@click.option("--vs", help="The other strategy of the advantage [default: the next one].")
+@click.option("--replicates", "-r", type=click.IntRange(min=1),
+              help="Replicates per design point [default: the scenario's].")
+@click.option("--workers", "-w", type=click.IntRange(min=1),
+              help="Local worker processes [default: all cores].")
+@click.option("--scheduler", metavar="tcp://HOST:PORT", help=_SCHEDULER_HELP)
+@click.option("--out", "-o", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder [default: results/<name>/sensitivity-<timestamp>/].")
+@click.option("--resume", "resume_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Finish an interrupted analysis in this folder.")
+def sensitivity(scenario: Path | None, params: tuple[str, ...], method: str, n: int,
+                output: str, strategy: str | None, vs: str | None, replicates: int | None,
+                workers: int | None, scheduler: str | None, out: Path | None,
+                resume_dir: Path | None) -> None:
+    """Which parameters move an outcome: Sobol or Morris indices (SALib).
+
+    Writes sweep.sqlite (resumable), sensitivity.csv and sensitivity.png.
+    """
+    from wom import sensitivity as sens
+    from wom.sweep import resume
+
+    console = Console(stderr=True)
+    with _sweep_progress(console, method if resume_dir is None else "sensitivity") as bar:
+        task = bar.add_task("sensitivity", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, refresh=True)
+
+        try:
+            if resume_dir is not None:
+                if scenario is not None or params:
+                    raise WomError("--resume DIR takes no SCENARIO or --param: the folder "
+                                   "holds them")
+                sens.describe_output(resume_dir)  # refuses a plain sweep before running it
+                folder = resume(resume_dir, workers=workers, scheduler=scheduler,
+                                progress=advance)
+            else:
+                if scenario is None or not params:
+                    raise WomError("give a SCENARIO and at least one --param "
+                                   "(or --resume DIR)")
+                sc = _load(scenario)
+                parsed = [sens.parse_param(p) for p in params]
+                folder = out or Path("results") / sc.name / time.strftime(
+                    "sensitivity-%Y%m%d-%H%M%S")
+                folder = sens.run_sensitivity(
+                    sc, parsed, folder, method=method, n=n, replicates=replicates,
+                    output=output, strategy=strategy, vs=vs, workers=workers,
+                    scheduler=scheduler, progress=advance)
+            bar.stop()
+            table = sens.indices(folder)
+            click.echo(f"{sens.describe_output(folder)}:")
+            click.echo(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+            click.echo(f"wrote {sens.export_csv(folder)}")
+            from wom.plots import save_figure
+
+            fig = sens.sensitivity_figure(folder)
+            click.echo(f"wrote {save_figure(fig, folder / 'sensitivity.png')}")
+        except WomError as err:
+            bar.stop()
+            _fail(err)
+
+
+@main.command("app")
+@click.argument("scenario", type=click.Path(path_type=Path), required=False)
+@click.option("--port", "-p", type=click.IntRange(0, 65535), default=8765, show_default=True,
+              help="Port to listen on (0: any free port).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; 0.0.0.0 lets other machines in (no password!).")
+def app_(scenario: Path | None, port: int, host: str) -> None:
+    """Start the teaching app: play a lesson scenario in the browser.
+
+    Sliders for the ideas, a strategy picker, the graph by segment and adoption curves,
+    two strategies side by side; every lesson of `wom list` in its menu. Ctrl-C stops it."""
+    from wom.app import serve
+
+    if scenario is not None:
+        _load(scenario)
+    try:
+        serve(scenario, host=host, port=port, announce=click.echo)
+    except WomError as err:
+        _fail(err)
+    except KeyboardInterrupt:  # pragma: no cover - uvicorn handles Ctrl-C itself
+        pass
+    click.echo("wom app: stopped")
 
 
 @main.command("list")

@@ -22,6 +22,7 @@ import math
 import os
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,7 +33,7 @@ import yaml
 
 from wom.errors import WomError
 from wom.results import mean_interval
-from wom.runner import run
+from wom.runner import _context, default_workers, run
 from wom.scenario import Scenario, scenario_from_dict
 from wom.vary import Value, Vary, make_vary, parse_vary
 
@@ -266,20 +267,38 @@ def _run_pending(conn: sqlite3.Connection, sc: Scenario, replicates: int,
         "SELECT id, params_json FROM points WHERE done = 0 ORDER BY id").fetchall()]
     if progress is not None:
         progress(done, total)
-    if scheduler is None:
-        for point_id, params in pending:
-            _store(conn, point_id, point_rows(sc, params, replicates, workers))
-            done += 1
-            if progress is not None:
-                progress(done, total)
-        return
-    from wom.cluster import as_completed_points
+    if scheduler is not None:
+        from wom.cluster import as_completed_points
 
-    for point_id, rows in as_completed_points(scheduler, sc, pending, replicates):
+        finished = as_completed_points(scheduler, sc, pending, replicates)
+    else:
+        finished = _local_points(sc, pending, replicates, workers)
+    for point_id, rows in finished:
         _store(conn, point_id, rows)
         done += 1
         if progress is not None:
             progress(done, total)
+
+
+def _local_points(sc: Scenario, pending: Sequence[tuple[int, dict[str, Value]]],
+                  replicates: int, workers: int | None) -> Iterator[tuple[int, Rows]]:
+    """Points in local processes: with several workers and points, each worker runs whole
+    points (one pool for the sweep, no start-up per point); a single point spreads its
+    replicates over the workers instead."""
+    workers = max(1, workers or default_workers())
+    if workers == 1 or len(pending) <= 1:
+        for point_id, params in pending:
+            yield point_id, point_rows(sc, params, replicates, workers)
+        return
+    with ProcessPoolExecutor(workers, mp_context=_context()) as pool:
+        futures = {pool.submit(point_rows, sc, params, replicates, 1): point_id
+                   for point_id, params in pending}
+        try:
+            for fut in as_completed(futures):
+                yield futures[fut], fut.result()
+        finally:
+            for fut in futures:
+                fut.cancel()
 
 
 def read_results(out_dir: Path | str) -> pd.DataFrame:
@@ -399,7 +418,7 @@ def phase_figure(out_dir: Path | str, a: str, b: str, metric: str = "customers")
         px, py = varies[0].path, varies[1].path
         z = tab.diff_mean.to_numpy(float)
         span = _span(z)
-        im = ax.scatter(tab[px].to_numpy(float), tab[py].to_numpy(float), c=z, s=120,
+        im: Any = ax.scatter(tab[px].to_numpy(float), tab[py].to_numpy(float), c=z, s=120,
                         cmap="RdBu", norm=TwoSlopeNorm(0.0, -span, span), edgecolors="grey")
         unsure = [crosses_zero(lo, hi) for lo, hi in zip(tab.diff_lo, tab.diff_hi,
                                                          strict=True)]

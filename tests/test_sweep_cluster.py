@@ -1,0 +1,368 @@
+"""Sweeps beyond one process: Dask clusters, kills and resumes, sweep: blocks, sensitivity,
+and the crossover lesson."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from contextlib import closing
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from click.testing import CliRunner
+
+import wom
+from conftest import small_scenario
+from wom import cluster, sensitivity, sweep
+from wom.cli import main
+from wom.errors import WomError
+from wom.sweep import parse_vary
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def tiny(**kw) -> wom.Scenario:
+    kw.setdefault("budget", {"total": 3000, "cost_per_seed": 200, "cost_per_contact": 5,
+                             "seed_share": 0.4, "campaign_weeks": 3})
+    return small_scenario(horizon=6, replicates=3, **kw)
+
+
+VARIES = ["network.mixing=0.05,0.3", "segments.*.references=0:2:3"]
+
+
+def _table(out: Path) -> pd.DataFrame:
+    """Every stored row, keyed by the point's parameters (not its id)."""
+    with closing(sqlite3.connect(out / "sweep.sqlite")) as conn:
+        return pd.read_sql_query(
+            "SELECT p.params_json, p.done, r.strategy, r.replicate, r.customers, "
+            "r.segments_ignited, r.weeks_to_ignite, r.cost_per_customer, r.wom_share, r.spend "
+            "FROM results r JOIN points p ON p.id = r.point_id "
+            "ORDER BY p.params_json, r.strategy, r.replicate", conn)
+
+
+# -- Dask ------------------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_dask_local_cluster_gives_the_local_rows(tmp_path):
+    distributed = pytest.importorskip("distributed", reason="the dask extra is not installed")
+    varies = [parse_vary(v) for v in VARIES]
+    local = sweep.run_sweep(tiny(), varies, tmp_path / "local", replicates=4, workers=1)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as lc:
+        seen: list[int] = []
+        remote = sweep.run_sweep(tiny(), varies, tmp_path / "dask", replicates=4,
+                                 scheduler=lc.scheduler_address,
+                                 progress=lambda d, t: seen.append(d))
+        with distributed.Client(lc) as client:  # an existing client works too
+            again = sweep.run_sweep(tiny(), varies, tmp_path / "client", replicates=4,
+                                    scheduler=client)
+        # both workers took part (one point per task)
+        assert len(lc.workers) == 2
+    a, b, c = _table(local), _table(remote), _table(again)
+    assert len(a) == 6 * 2 * 4 and a.done.all()
+    pd.testing.assert_frame_equal(a, b)
+    pd.testing.assert_frame_equal(a, c)
+    assert seen == [0, 1, 2, 3, 4, 5, 6]
+    assert (tmp_path / "dask" / "sweep.csv").exists() is False  # export is a separate step
+    assert sweep.export_csv(remote).read_bytes() == sweep.export_csv(local).read_bytes()
+
+
+def test_unreachable_scheduler_writes_nothing(tmp_path, monkeypatch):
+    pytest.importorskip("distributed", reason="the dask extra is not installed")
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", 1)
+    sc_file = tmp_path / "s.yaml"
+    sc_file.write_text(tiny().to_yaml())
+    out = tmp_path / "sweep"
+    res = CliRunner().invoke(main, ["sweep", str(sc_file), "--vary", VARIES[0], "--scheduler",
+                                    "tcp://127.0.0.1:9", "-o", str(out)])
+    assert res.exit_code == 2, res.output
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in res.output
+    assert "Traceback" not in res.output
+    assert not out.exists()
+    res = CliRunner().invoke(main, ["sweep", str(sc_file), "--vary", VARIES[0], "--scheduler",
+                                    "localhost:8786", "-o", str(out)])
+    assert res.exit_code == 2 and "expected an address like tcp://" in res.output
+    assert not out.exists()
+
+
+# -- killed mid-way, resumed -----------------------------------------------------------------
+
+def _scenario_file(tmp_path: Path, **kw) -> Path:
+    path = tmp_path / "scenario.yaml"
+    path.write_text(tiny(**kw).to_yaml())
+    return path
+
+
+def test_sweep_killed_mid_way_resumes_to_the_uninterrupted_table(tmp_path):
+    """A real `wom sweep` process is killed (SIGKILL: no clean-up runs) once some points are
+    stored; `wom sweep --resume` finishes it, and the table equals an uninterrupted sweep."""
+    sc_file = _scenario_file(tmp_path)
+    varies = ["network.mixing=0.05:0.35:4", "segments.*.references=0:2:3"]  # 12 points
+    out = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "wom.cli", "sweep", str(sc_file), "-r", "40", "-w", "1",
+           "-o", str(out)]
+    for v in varies:
+        cmd += ["--vary", v]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    done = 0
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            if (out / "sweep.sqlite").exists():
+                try:
+                    with closing(sqlite3.connect(out / "sweep.sqlite", timeout=5)) as conn:
+                        done = conn.execute("SELECT SUM(done) FROM points").fetchone()[0] or 0
+                except sqlite3.OperationalError:
+                    done = 0
+                if done >= 2:
+                    break
+            time.sleep(0.02)
+        assert proc.poll() is None, "the sweep finished before it could be killed: " \
+            "make it longer"
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait(timeout=30)
+    with closing(sqlite3.connect(out / "sweep.sqlite")) as conn:
+        done_at_kill, total = conn.execute("SELECT SUM(done), COUNT(*) FROM points").fetchone()
+        # a point is whole or absent: rows only for done points, every done point complete
+        per_point = dict(conn.execute(
+            "SELECT p.id, COUNT(r.replicate) FROM points p LEFT JOIN results r "
+            "ON r.point_id = p.id GROUP BY p.id").fetchall())
+        flags = dict(conn.execute("SELECT id, done FROM points").fetchall())
+    assert 2 <= done_at_kill < total == 12
+    assert all(per_point[p] == (2 * 40 if flags[p] else 0) for p in flags)
+    assert not (out / "sweep.csv").exists()
+
+    res = subprocess.run([sys.executable, "-m", "wom.cli", "sweep", "--resume", str(out),
+                          "-w", "1"], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    whole = sweep.run_sweep(tiny(), [parse_vary(v) for v in varies], tmp_path / "whole",
+                            replicates=40, workers=2)
+    pd.testing.assert_frame_equal(_table(out), _table(whole))
+    assert (out / "sweep.csv").read_bytes() == sweep.export_csv(whole).read_bytes()
+
+
+def test_a_store_is_whole_or_absent(tmp_path, monkeypatch):
+    """A failure while the store is being set up leaves no store (and no temporary file
+    posing as one); the folder can then be used again."""
+    out = tmp_path / "s"
+    monkeypatch.setattr(sweep.sqlite3, "connect", _failing_connect())
+    with pytest.raises(OSError, match="disk full"):
+        sweep.run_sweep(tiny(), [parse_vary(VARIES[0])], out, replicates=1, workers=1)
+    monkeypatch.undo()
+    assert not (out / "sweep.sqlite").exists()
+    with pytest.raises(WomError, match="holds no sweep"):
+        sweep.resume(out)
+    sweep.run_sweep(tiny(), [parse_vary(VARIES[0])], out, replicates=1, workers=1)
+    assert (out / "sweep.sqlite").exists()
+
+
+def _failing_connect():
+    connect = sqlite3.connect
+
+    class Conn(sqlite3.Connection):
+        def executemany(self, sql, rows):  # type: ignore[override]
+            if sql.startswith("INSERT OR IGNORE INTO points"):
+                raise OSError("disk full")
+            return super().executemany(sql, rows)
+
+    def make(path, *a, **kw):
+        return connect(path, *a, factory=Conn, **kw)
+
+    return make
+
+
+# -- the sweep: block --------------------------------------------------------------------------
+
+def test_sweep_block_drives_wom_sweep(tmp_path):
+    data = yaml.safe_load(tiny().to_yaml())
+    data["sweep"] = {"vary": {"network.mixing": "0.05:0.3:2", "segments.*.references": [0, 2]},
+                     "replicates": 2, "compare": ["broad", "focused"]}
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(data))
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main, ["sweep", str(path), "-o", str(out), "-w", "1"])
+    assert res.exit_code == 0, res.output
+    with closing(sqlite3.connect(out / "sweep.sqlite")) as conn:
+        params = [json.loads(p) for (p,) in conn.execute("SELECT params_json FROM points")]
+        reps = conn.execute("SELECT COUNT(DISTINCT replicate) FROM results").fetchone()[0]
+    assert sorted((p["network.mixing"], p["segments.*.references"]) for p in params) == [
+        (0.05, 0), (0.05, 2), (0.3, 0), (0.3, 2)]
+    assert reps == 2
+    # the block's compare sets the phase diagram's direction
+    fig_title = sweep.phase_figure(out, "broad", "focused").axes[0].get_title()
+    assert "broad − focused" in fig_title and (out / "phase.png").exists()
+    # --vary on the command line wins over the block
+    out2 = tmp_path / "out2"
+    res = CliRunner().invoke(main, ["sweep", str(path), "-o", str(out2), "-w", "1",
+                                    "--vary", "dynamics.talk_weeks=1,2,3"])
+    assert res.exit_code == 0, res.output
+    with closing(sqlite3.connect(out2 / "sweep.sqlite")) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM points").fetchone() == (3,)
+
+
+def test_sweep_block_errors_name_the_line(tmp_path):
+    data = yaml.safe_load(tiny().to_yaml())
+    data["sweep"] = {"vary": {"network.nosuch": [1, 2]}, "compare": ["focused", "nope"]}
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False, default_flow_style=None))
+    res = CliRunner().invoke(main, ["validate", str(path)])
+    assert res.exit_code == 2
+    lines = path.read_text().splitlines()
+    nosuch = next(i for i, t in enumerate(lines, 1) if "network.nosuch" in t)
+    assert f"s.yaml:{nosuch}: sweep.vary.network.nosuch: the scenario has no key 'nosuch'" \
+        in res.output
+    assert "sweep.compare[1]: unknown strategy 'nope'" in res.output
+    data["sweep"] = {"vary": {"network.mixing": "0.1:0.2"}}
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    res = CliRunner().invoke(main, ["validate", str(path)])
+    assert res.exit_code == 2 and "sweep.vary: network.mixing: a range is LO:HI:N" in res.output
+    data["sweep"] = {"vary": {"network.mixing": "0.1:0.2:2"}, "design": "lhs"}
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    res = CliRunner().invoke(main, ["validate", str(path)])
+    assert res.exit_code == 2 and "needs `points`" in res.output
+
+
+def test_no_vary_and_no_block_is_a_clear_error(tmp_path):
+    path = _scenario_file(tmp_path)
+    res = CliRunner().invoke(main, ["sweep", str(path), "-o", str(tmp_path / "o")])
+    assert res.exit_code == 2 and "no sweep: block" in res.output
+    assert not (tmp_path / "o").exists()
+
+
+# -- sensitivity -----------------------------------------------------------------------------
+
+#: degree_exponent only shapes `lfr` graphs: on planted_partition it changes nothing.
+INERT = "network.degree_exponent=2.5:3.5"
+ACTIVE = "budget.total=500:6000"
+
+
+@pytest.fixture(scope="module")
+def sobol_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sens") / "sobol"
+    params = [sensitivity.parse_param(p) for p in (ACTIVE, INERT)]
+    return sensitivity.run_sensitivity(tiny(), params, out, method="sobol", n=16,
+                                       replicates=3, workers=1)
+
+
+def test_sobol_finds_the_parameter_that_matters(sobol_run):
+    df = sensitivity.indices(sobol_run).set_index("parameter")
+    # common random numbers: an inert parameter leaves every outcome unchanged, so its
+    # indices are exactly zero (not merely small)
+    assert df.loc["network.degree_exponent", "ST"] == 0.0
+    assert df.loc["network.degree_exponent", "S1"] == 0.0
+    active = df.loc["budget.total"]
+    # the outcome depends on the budget alone, so its true S1 and ST are 1: the estimates'
+    # 95% intervals hold 1 and exclude 0
+    assert active.ST - active.ST_conf > 0 and abs(active.ST - 1) <= active.ST_conf
+    assert active.S1 - active.S1_conf > 0 and abs(active.S1 - 1) <= active.S1_conf
+    # the outcomes are the mean customers of the first strategy at each design row
+    y = sensitivity.outcomes(sobol_run)
+    assert len(y) == 16 * (2 + 2)
+    with closing(sqlite3.connect(sobol_run / "sweep.sqlite")) as conn:
+        spec = json.loads(dict(conn.execute("SELECT * FROM meta").fetchall())["sensitivity"])
+    row = np.asarray(spec["X"][5])
+    sc = sweep.apply(tiny(), {"budget.total": float(row[0]),
+                              "network.degree_exponent": float(row[1])})
+    per = wom.run(sc, replicates=3, workers=1).per_replicate()
+    assert y[5] == pytest.approx(per[per.strategy == "focused"].customers.mean())
+
+
+def test_sensitivity_csv_and_figure(sobol_run):
+    path = sensitivity.export_csv(sobol_run)
+    df = pd.read_csv(path)
+    assert list(df.columns) == ["parameter", "S1", "S1_conf", "ST", "ST_conf"]
+    fig = sensitivity.sensitivity_figure(sobol_run)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["budget.total",
+                                                            "network.degree_exponent"]
+    widths = [p.get_width() for p in ax.patches]
+    assert widths[:2] == pytest.approx(df.S1.tolist()) and widths[2:] == pytest.approx(
+        df.ST.tolist())
+    assert "customers of focused" in ax.get_title()
+
+
+def test_morris_screens_out_the_inert_parameter(tmp_path):
+    params = [sensitivity.parse_param(p) for p in (ACTIVE, INERT,
+                                                   "segments.*.references=0:2")]
+    out = sensitivity.run_sensitivity(tiny(), params, tmp_path / "m", method="morris", n=4,
+                                      replicates=2, output="advantage", workers=1)
+    df = sensitivity.indices(out).set_index("parameter")
+    assert df.loc["network.degree_exponent", "mu_star"] == 0.0
+    assert df.loc["budget.total", "mu_star"] > 0
+    assert sensitivity.describe_output(out) == "focused − broad customers"
+    # whole-number bounds: the runs saw whole numbers of references
+    with closing(sqlite3.connect(out / "sweep.sqlite")) as conn:
+        refs = {json.loads(p)["segments.*.references"]
+                for (p,) in conn.execute("SELECT params_json FROM points")}
+    assert refs <= {0, 1, 2} and all(isinstance(r, int) for r in refs)
+
+
+def test_sensitivity_cli(tmp_path):
+    path = _scenario_file(tmp_path)
+    out = tmp_path / "cli"
+    res = CliRunner().invoke(main, ["sensitivity", str(path), "-p", ACTIVE, "-p", INERT,
+                                    "--n", "8", "-r", "2", "-w", "1", "-o", str(out),
+                                    "--output", "advantage"])
+    assert res.exit_code == 0, res.output
+    assert "focused − broad customers" in res.output
+    assert (out / "sensitivity.csv").exists() and (out / "sensitivity.png").exists()
+    again = CliRunner().invoke(main, ["sensitivity", "--resume", str(out)])
+    assert again.exit_code == 0 and again.output.splitlines()[:4] == res.output.splitlines()[:4]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["-p", ACTIVE, "--n", "12"], "Sobol needs a power of two"),
+    (["-p", "budget.total=6000:500"], "LO must be below HI"),
+    (["-p", "budget.total"], "expected PATH=LO:HI"),
+    (["-p", ACTIVE, "-p", ACTIVE], "given twice"),
+    (["-p", ACTIVE, "--strategy", "nope"], "unknown strategy 'nope'"),
+    (["-p", "network.nosuch=0:1"], "nosuch"),
+    ([], "at least one --param"),
+])
+def test_sensitivity_errors_exit_2_and_write_nothing(tmp_path, args, message):
+    path = _scenario_file(tmp_path)
+    out = tmp_path / "o"
+    res = CliRunner().invoke(main, ["sensitivity", str(path), "-o", str(out), *args])
+    assert res.exit_code == 2, res.output
+    assert message in res.output and "Traceback" not in res.output
+    assert not (out / "sweep.sqlite").exists()
+
+
+def test_sensitivity_of_a_plain_sweep_is_refused(tmp_path):
+    out = sweep.run_sweep(tiny(), [parse_vary(VARIES[0])], tmp_path / "s", replicates=1)
+    with pytest.raises(WomError, match="holds a sweep, not a sensitivity"):
+        sensitivity.indices(out)
+
+
+# -- the crossover lesson ----------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_crossover_focus_wins_with_references_and_low_mixing_broad_without(tmp_path):
+    """The corners of scenarios/crossover.yaml's own sweep: focused beats broad where
+    pragmatists need references and communities keep to themselves; broad beats focused
+    where nobody needs a reference and communities mix most. Paired 95% intervals."""
+    sc = wom.load_scenario(ROOT / "scenarios" / "crossover.yaml")
+    assert sc.sweep is not None
+    mixing = sc.sweep.varies()[0]
+    refs = sc.sweep.varies()[1]
+    assert mixing.path == "network.mixing" and refs.path == "segments.*.references"
+    lo_mix, hi_mix = min(mixing.values), max(mixing.values)
+    corners = [sweep.make_vary("network.mixing", [lo_mix, hi_mix]),
+               sweep.make_vary("segments.*.references", [min(refs.values), 2])]
+    out = sweep.run_sweep(sc, corners, tmp_path / "corners", replicates=30, workers=2)
+    tab = sweep.paired(out, "focused", "broad").set_index(["network.mixing",
+                                                           "segments.*.references"])
+    assert tab.loc[(lo_mix, 2)].diff_lo > 0  # focus wins: references, low mixing
+    assert tab.loc[(hi_mix, 0)].diff_hi < 0  # broad wins: no references, high mixing
+    assert tab.loc[(lo_mix, 0)].diff_hi < 0  # without references broad wins anyway
+    # and mixing erodes focus's edge where references are needed
+    assert tab.loc[(lo_mix, 2)].diff_lo > tab.loc[(hi_mix, 2)].diff_hi
