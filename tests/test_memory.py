@@ -40,7 +40,7 @@ def test_ten_billion_people_are_refused_quickly_with_the_estimate(tmp_path: Path
     assert time.perf_counter() - t0 < 10
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
-    err = result.stderr.lstrip()  # (a blank line where the progress bar was)
+    err = result.stderr  # no progress bar (nor the blank line it leaves) off a terminal
     assert err.startswith("error:")
     assert "'ten-billion' needs about" in err and "TiB" in err
     assert "10,000,000,000 people" in err
@@ -109,3 +109,27 @@ def test_unknown_available_memory_does_not_block(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(memory, "available_memory", lambda: None)
     huge = market(200, 50_000_000)
     assert check_memory(huge).total > 2**40
+
+
+@pytest.mark.parametrize("command", [
+    ["snapshot", "-s", "broad"],
+    ["animate", "-s", "broad"],
+])
+def test_snapshot_and_animate_are_refused_too(tmp_path: Path, command: list[str]) -> None:
+    path = tmp_path / "huge.yaml"
+    path.write_text(HUGE, encoding="utf-8")
+    out = tmp_path / ("out.png" if command[0] == "snapshot" else "out.gif")
+    t0 = time.perf_counter()
+    result = CliRunner().invoke(main, [command[0], str(path), *command[1:], "--out", str(out)],
+                                catch_exceptions=False)
+    assert time.perf_counter() - t0 < 10
+    assert result.exit_code == 2, result.output
+    assert "'ten-billion' needs about" in result.stderr and "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_the_mesa_model_is_refused_too() -> None:
+    from wom.model import WomModel
+
+    with pytest.raises(MemoryRefusalError, match="needs about"):
+        WomModel(wom.scenario_from_dict(__import__("yaml").safe_load(HUGE)), "broad")

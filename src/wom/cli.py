@@ -67,7 +67,8 @@ def run(scenario: Path, replicates: int | None, seed: int | None, workers: int |
     try:
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                       TextColumn("replicates"), TimeRemainingColumn(), console=console,
-                      disable=quiet, transient=True, auto_refresh=False) as bar:
+                      disable=quiet or not console.is_terminal, transient=True,
+                      auto_refresh=False) as bar:
             task = bar.add_task(f"{sc.name}", total=n)
 
             def advance(done: int, total: int) -> None:

@@ -17,6 +17,7 @@ from mesa.discrete_space import Network
 from wom.agents import Person
 from wom.engine import CAUSES, Simulation, StepCounts
 from wom.layout import segment_layout
+from wom.memory import check_memory
 from wom.network import Population
 from wom.runner import DYNAMICS, LAYOUT, MESA, PLAN, replicate_population, stream
 from wom.scenario import Scenario, Strategy
@@ -106,6 +107,7 @@ class WomModel(mesa.Model):
         self.wom_scenario: Scenario = sc
         self.strategy: Strategy = spec
         self.replicate = replicate
+        check_memory(sc, replicates=1)  # refuse a market this machine cannot hold, up front
         # The same calls, with the same streams, as runner.run_replicate.
         self.population: Population = replicate_population(sc, replicate)
         self.plan: Plan = make_plan(spec, sc, self.population,

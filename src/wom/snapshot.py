@@ -27,6 +27,7 @@ from wom import plots
 from wom.engine import Simulation
 from wom.errors import WomError
 from wom.layout import segment_positions
+from wom.memory import check_memory
 from wom.network import Population
 from wom.runner import DYNAMICS, LAYOUT, PLAN, replicate_population, stream
 from wom.scenario import Scenario, Strategy
@@ -79,6 +80,7 @@ def spread(
     """
     spec = scenario.strategy(strategy)
     _check_replicate(replicate)
+    check_memory(scenario, replicates=1)  # one market, one replicate: refuse up front
     pop = replicate_population(scenario, replicate)
     return pop, _adopted_at(scenario, spec, pop, replicate)
 
@@ -310,6 +312,7 @@ def snapshot_figure(
     spec = scenario.strategy(strategy)
     _check_week(scenario, step)
     _check_replicate(replicate)
+    check_memory(scenario, replicates=1)  # one market, one replicate: refuse up front
     pop = replicate_population(scenario, replicate)
     adopted_at = _adopted_at(scenario, spec, pop, replicate)
     pos = positions(pop, scenario, replicate)
@@ -352,6 +355,7 @@ class SpreadFrames:
         specs = [scenario.strategy(name) for name in strategies]
         _check_replicate(replicate)
         sc = scenario
+        check_memory(sc, replicates=1)
         pop = replicate_population(sc, replicate)
         adopted = [_adopted_at(sc, spec, pop, replicate) for spec in specs]
         pos = positions(pop, sc, replicate)
