@@ -415,3 +415,11 @@ def test_sweep_refuses_bad_input_with_status_2(run_dir, tmp_path: Path, args) ->
     result = CliRunner().invoke(main, cmd)
     assert result.exit_code == 2, result.output
     assert "error:" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_help_lists_every_command_unclipped():
+    out = CliRunner().invoke(main, ["--help"], terminal_width=80).output
+    listing = out.split("Commands:", 1)[1].strip().splitlines()
+    assert {line.split()[0] for line in listing} == set(main.commands)
+    clipped = [line for line in listing if line.rstrip().endswith("...")]
+    assert not clipped

@@ -292,7 +292,7 @@ def sweep(scenario: Path | None, varies: tuple[str, ...], design: str | None,
           n_points: int | None, replicates: int | None, workers: int | None,
           scheduler: str | None, compare: str | None, out: Path | None,
           resume_dir: Path | None) -> None:
-    """Run SCENARIO over a grid of what-ifs, kept in an SQLite file that resumes.
+    """Run SCENARIO over a grid of what-ifs; resumable.
 
     Writes sweep.sqlite, sweep.csv and, for 1 or 2 varied parameters, phase.png: the
     paired advantage of one strategy over another across the grid.
@@ -379,7 +379,7 @@ def sensitivity(scenario: Path | None, params: tuple[str, ...], method: str, n: 
                 output: str, strategy: str | None, vs: str | None, replicates: int | None,
                 workers: int | None, scheduler: str | None, out: Path | None,
                 resume_dir: Path | None) -> None:
-    """Which parameters move an outcome: Sobol or Morris indices (SALib).
+    """Which parameters move an outcome: Sobol or Morris (SALib).
 
     Writes sweep.sqlite (resumable), sensitivity.csv and sensitivity.png.
     """
@@ -434,7 +434,7 @@ def sensitivity(scenario: Path | None, params: tuple[str, ...], method: str, n: 
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on; 0.0.0.0 lets other machines in (no password!).")
 def app_(scenario: Path | None, port: int, host: str) -> None:
-    """Start the teaching app: play a lesson scenario in the browser.
+    """Start the teaching app: lesson scenarios in the browser.
 
     Sliders for the ideas, a strategy picker, the graph by segment and adoption curves,
     two strategies side by side; every lesson of `wom list` in its menu. Ctrl-C stops it."""
