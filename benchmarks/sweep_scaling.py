@@ -1,7 +1,7 @@
 """Sweep throughput: points per second locally and on a Dask cluster of 1 and 2 workers.
 
 The same sweep (the crossover scenario's market, a grid of points, common seed) runs on:
-local processes with ``--workers 1`` and ``2`` (replicates of a point spread over them), and
+local processes with ``--workers 1`` and ``2`` (each worker runs whole points), and
 a ``distributed.LocalCluster`` of 1 and 2 worker processes (one point per task). The
 configurations take turns, ``--rounds`` times, so the shared machine's noise falls on all
 of them alike; the table reports the median points/s and the speed-up over one worker of

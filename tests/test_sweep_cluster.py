@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections import Counter
 from contextlib import closing
 from pathlib import Path
 
@@ -18,6 +19,8 @@ import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import wom
 from conftest import small_scenario
@@ -52,7 +55,7 @@ def _table(out: Path) -> pd.DataFrame:
 
 @pytest.mark.slow
 def test_dask_local_cluster_gives_the_local_rows(tmp_path):
-    distributed = pytest.importorskip("distributed", reason="the dask extra is not installed")
+    import distributed  # the test extra installs it: the cluster test must not skip
     varies = [parse_vary(v) for v in VARIES]
     local = sweep.run_sweep(tiny(), varies, tmp_path / "local", replicates=4, workers=1)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
@@ -76,7 +79,6 @@ def test_dask_local_cluster_gives_the_local_rows(tmp_path):
 
 
 def test_unreachable_scheduler_writes_nothing(tmp_path, monkeypatch):
-    pytest.importorskip("distributed", reason="the dask extra is not installed")
     monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", 1)
     sc_file = tmp_path / "s.yaml"
     sc_file.write_text(tiny().to_yaml())
@@ -366,3 +368,184 @@ def test_crossover_focus_wins_with_references_and_low_mixing_broad_without(tmp_p
     assert tab.loc[(lo_mix, 0)].diff_hi < 0  # without references broad wins anyway
     # and mixing erodes focus's edge where references are needed
     assert tab.loc[(lo_mix, 2)].diff_lo > tab.loc[(hi_mix, 2)].diff_hi
+
+
+# -- bad sweeps are refused before anything runs --------------------------------------------
+
+def _invoke(args: list[str]):
+    return CliRunner().invoke(main, args, catch_exceptions=False)
+
+
+@pytest.mark.parametrize(("vary", "message"), [
+    (["network.mixing=0.1,2"], "sweep point network.mixing=2: network.mixing: Input should be"),
+    (["strategies.0.segment=a,nosuch"], "unknown segment 'nosuch'"),
+    (["segments.*.size=100,40000000"], "needs about"),
+    (["network.mixing=0:1:5000", "dynamics.generic_resonance=0:1:5000"],
+     "the grid has 25,000,000 points"),
+])
+def test_every_point_is_checked_before_anything_is_written(tmp_path, vary, message):
+    path = _scenario_file(tmp_path)
+    out = tmp_path / "o"
+    args = ["sweep", str(path), "-o", str(out), "-w", "2"]
+    for v in vary:
+        args += ["--vary", v]
+    res = _invoke(args)
+    assert res.exit_code == 2, res.output
+    assert message in res.stderr and "Traceback" not in res.output
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--compare", "focused,nosuch"], "unknown strategy 'nosuch'"),
+    (["--compare", "focused,focused"], "compare two different strategies"),
+    (["--compare", "focused"], "expected two strategies A,B"),
+])
+def test_compare_is_checked_before_the_sweep_runs(tmp_path, monkeypatch, args, message):
+    ran = []
+    monkeypatch.setattr(sweep, "run", lambda *a, **k: ran.append(1))
+    path = _scenario_file(tmp_path)
+    out = tmp_path / "o"
+    res = _invoke(["sweep", str(path), "--vary", VARIES[0], "-o", str(out), *args])
+    assert res.exit_code == 2 and message in res.stderr
+    assert not ran and not out.exists()
+
+
+def test_folder_and_store_errors_exit_2(tmp_path):
+    path = _scenario_file(tmp_path)
+    (tmp_path / "afile").write_text("x")
+    res = _invoke(["sweep", str(path), "--vary", VARIES[0], "-o", str(tmp_path / "afile/sub")])
+    assert res.exit_code == 2 and "cannot create the sweep folder" in res.stderr
+    fake = tmp_path / "fake"
+    fake.mkdir()
+    (fake / "sweep.sqlite").write_bytes(b"not a database at all, just bytes" * 10)
+    res = _invoke(["sweep", "--resume", str(fake)])
+    assert res.exit_code == 2 and "is not a wom sweep store" in res.stderr
+    res = _invoke(["sweep", "--resume", str(fake), "--design", "lhs"])
+    assert res.exit_code == 2 and "--design cannot change it" in res.stderr
+
+
+def test_scenario_errors_cross_process_boundaries():
+    import pickle
+
+    from wom.errors import ScenarioError
+
+    err = ScenarioError("s.yaml", [("network.mixing", 3, "too big")])
+    back = pickle.loads(pickle.dumps(err))
+    assert isinstance(back, ScenarioError) and str(back) == str(err)
+
+
+def test_a_text_parameter_gets_a_phase_figure(tmp_path):
+    path = _scenario_file(tmp_path)
+    out = tmp_path / "o"
+    res = _invoke(["sweep", str(path), "-o", str(out), "-w", "1", "-r", "2",
+                   "--vary", "strategies.1.seeding=random,hubs", "--vary", VARIES[0]])
+    assert res.exit_code == 0, res.output
+    fig = sweep.phase_figure(out, "focused", "broad")
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["random", "hubs"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["0.05", "0.3"]
+    one = sweep.run_sweep(tiny(), [parse_vary("strategies.1.seeding=random,hubs")],
+                          tmp_path / "one", replicates=2)
+    ax = sweep.phase_figure(one, "focused", "broad").axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["random", "hubs"]
+
+
+def test_whole_number_ranges_are_sampled_evenly():
+    """Rounding a uniform draw on [0, 3] would give 0 and 3 half the weight of 1 and 2."""
+    lhs = sweep.points([parse_vary("segments.*.references=0:3:4")], "lhs", n=400, seed=5)
+    counts = np.bincount([p["segments.*.references"] for p in lhs])
+    assert counts.tolist() == [100, 100, 100, 100]  # one per stratum: exact
+    param = sensitivity.parse_param("segments.*.references=0:3")
+    X = sensitivity.design([param], "sobol", 256, seed=5)
+    values = [sensitivity._point([param], row)["segments.*.references"] for row in X]
+    counts = np.bincount(values, minlength=4)
+    # the Sobol base samples are balanced: each whole number within a few of a quarter
+    assert counts.sum() == len(X) and np.abs(counts - len(X) / 4).max() <= 0.05 * len(X)
+
+
+def test_sweep_block_lhs_needs_ranges_and_valid_values(tmp_path):
+    data = yaml.safe_load(tiny().to_yaml())
+    data["sweep"] = {"vary": {"network.mixing": "0.1:2:3",
+                              "segments.*.references": [0, 1]}, "design": "lhs", "points": 4}
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False, default_flow_style=None))
+    res = _invoke(["validate", str(path)])
+    assert res.exit_code == 2 and "needs ranges 'LO:HI:N', not lists: segments.*.references" \
+        in res.stderr
+    data["sweep"]["design"] = "grid"
+    path.write_text(yaml.safe_dump(data, sort_keys=False, default_flow_style=None))
+    res = _invoke(["validate", str(path)])
+    assert res.exit_code == 2
+    assert "sweep.vary.network.mixing: the value 1.05 does not make a valid scenario" in \
+        res.stderr
+
+
+def test_sensitivity_resume_can_explain_another_output(tmp_path):
+    path = _scenario_file(tmp_path)
+    out = tmp_path / "s"
+    res = _invoke(["sensitivity", str(path), "-p", ACTIVE, "--n", "4", "-r", "2", "-w", "1",
+                   "-o", str(out)])
+    assert res.exit_code == 0 and "customers of focused" in res.output
+    res = _invoke(["sensitivity", "--resume", str(out), "--output", "advantage"])
+    assert res.exit_code == 0 and "focused − broad customers" in res.output
+    want = sensitivity.indices(out, "advantage")
+    assert pd.read_csv(out / "sensitivity.csv").ST.tolist() == pytest.approx(want.ST.tolist())
+
+
+# -- fuzz: generated --vary options through wom sweep ----------------------------------------
+
+_PATHS = ["network.mixing", "segments.*.references", "dynamics.talk_weeks", "budget.total",
+          "strategies.1.seeding", "segments.0.size", "network.nosuch", "horizon", "seed",
+          "segments.9.tam", "strategies.*.kind", "dynamics", "network.model"]
+_ATOMS = st.one_of(st.integers(-5, 10**6), st.floats(-2, 3),
+                   st.sampled_from(["nan", "inf", "hubs", "random", "lfr", "x", "", "1e9",
+                                    "-0", "2:1:3", "0:1:0", "true"]))
+
+
+_SANE = {"network.mixing": st.floats(0, 1), "segments.*.references": st.integers(0, 3),
+         "dynamics.talk_weeks": st.integers(1, 6), "budget.total": st.floats(100, 9000),
+         "strategies.1.seeding": st.sampled_from(["random", "hubs", "bridges"])}
+
+
+@st.composite
+def _vary_text(draw):
+    if draw(st.integers(0, 3)) > 0:  # mostly plausible: a real key, values of its kind
+        path = draw(st.sampled_from(sorted(_SANE)))
+        items = draw(st.lists(_SANE[path], min_size=1, max_size=3, unique=True))
+        if path != "strategies.1.seeding" and len(items) == 2 and draw(st.booleans()):
+            lo, hi = sorted(items)
+            return f"{path}={lo}:{hi}:{draw(st.integers(1, 3))}"
+        return f"{path}=" + ",".join(str(i) for i in items)
+    path = draw(st.sampled_from(_PATHS))
+    if draw(st.booleans()):
+        lo, hi = draw(_ATOMS), draw(_ATOMS)
+        n = draw(st.integers(-1, 3))
+        return f"{path}={lo}:{hi}:{n}"
+    items = draw(st.lists(_ATOMS, min_size=0, max_size=3))
+    return f"{path}=" + ",".join(str(i) for i in items)
+
+
+@settings(max_examples=int(os.environ.get("WOM_FUZZ_SWEEPS", "60")))
+@given(varies=st.lists(_vary_text(), min_size=1, max_size=2),
+       design=st.sampled_from(["grid", "grid", "grid", "lhs"]))
+def test_fuzzed_sweeps_run_or_exit_2(varies, design, fuzz_tally, tmp_path_factory):
+    tally = fuzz_tally.setdefault("--vary options through wom sweep", Counter())
+    base = tmp_path_factory.mktemp("fz")
+    path = base / "s.yaml"
+    path.write_text(tiny().model_copy(update={"replicates": 1}).to_yaml())
+    out = base / "o"
+    args = ["sweep", str(path), "-o", str(out), "-w", "1", "--design", design, "--points", "3"]
+    for v in varies:
+        args += ["--vary", v]
+    res = CliRunner().invoke(main, args)
+    assert res.exception is None or isinstance(res.exception, SystemExit), (
+        f"{args}: {res.exception!r}\n{res.output}")
+    assert res.exit_code in (0, 2), res.output
+    assert "Traceback" not in res.output
+    if res.exit_code == 2:
+        assert res.stderr.startswith("error:") and len(res.stderr) > 10
+        assert not (out / "sweep.sqlite").exists()
+        tally["refused"] += 1
+    else:
+        assert (out / "sweep.csv").exists()
+        tally["ran"] += 1

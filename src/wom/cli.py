@@ -255,6 +255,26 @@ def validate(scenario: Path) -> None:
     click.echo(f"memory: about {human(need)} to run on all cores{room}")
 
 
+def _phase_pair(sc: wom.Scenario, compare: str | None) -> tuple[str, str] | None:
+    """The two strategies of the phase diagram (``None``: the scenario has only one),
+    checked before anything runs."""
+    if compare is not None:
+        pair = [x.strip() for x in compare.split(",")]
+        if len(pair) != 2 or not all(pair):
+            raise WomError(f"--compare {compare!r}: expected two strategies A,B")
+    elif sc.sweep is not None and sc.sweep.compare:
+        pair = list(sc.sweep.compare)
+    elif len(sc.strategies) >= 2:
+        pair = [s.name for s in sc.strategies[:2]]
+    else:
+        return None
+    for name in pair:
+        sc.strategy(name)  # names the strategies that exist
+    if pair[0] == pair[1]:
+        raise WomError(f"--compare {compare!r}: compare two different strategies")
+    return pair[0], pair[1]
+
+
 _SCHEDULER_HELP = ("Run the points on a Dask cluster (tcp://HOST:PORT; needs the dask extra) "
                    "instead of local processes; same results.")
 
@@ -311,18 +331,26 @@ def sweep(scenario: Path | None, varies: tuple[str, ...], design: str | None,
                 if scenario is not None or varies:
                     raise WomError("--resume DIR takes no SCENARIO or --vary: the sweep "
                                    "folder holds them")
+                ignored = [o for o, v in (("--design", design), ("--points", n_points),
+                                          ("--replicates", replicates), ("--out", out))
+                           if v is not None]
+                if ignored:
+                    raise WomError(f"--resume DIR keeps the sweep as it was started: "
+                                   f"{', '.join(ignored)} cannot change it")
+                sc, _, meta = sweeps.read_meta(resume_dir)
+                pair = _phase_pair(sc, compare)
                 folder = sweeps.resume(resume_dir, workers=workers, scheduler=scheduler,
                                        progress=advance)
             else:
                 if scenario is None:
                     raise WomError("give a SCENARIO (or --resume DIR)")
                 sc = _load(scenario)
-                block = sc.sweep
+                block = None if varies else sc.sweep  # --vary replaces the whole block
                 if not varies and block is None:
                     raise WomError(f"{scenario}: no --vary given and no sweep: block in the "
                                    "scenario")
-                kept = ([sweeps.parse_vary(v) for v in varies] if varies
-                        else block.varies() if block else [])
+                kept = [sweeps.parse_vary(v) for v in varies] if block is None else block.varies()
+                pair = _phase_pair(sc, compare)
                 folder = out or Path("results") / sc.name / time.strftime("sweep-%Y%m%d-%H%M%S")
                 folder = sweeps.run_sweep(
                     sc, kept, folder,
@@ -331,17 +359,12 @@ def sweep(scenario: Path | None, varies: tuple[str, ...], design: str | None,
                     replicates=replicates or (block.replicates if block else None),
                     workers=workers, scheduler=scheduler, progress=advance)
             click.echo(f"wrote {sweeps.export_csv(folder)}")
-            sc, kept, _ = sweeps.read_meta(folder)
-            pair = (compare.split(",") if compare
-                    else sc.sweep.compare if sc.sweep and sc.sweep.compare
-                    else [s.name for s in sc.strategies[:2]])
-            if len(pair) != 2:
-                raise WomError(f"--compare {compare!r}: expected two strategies A,B")
-            if len(sc.strategies) >= 2 and len(kept) in (1, 2):
+            sc, kept, meta = sweeps.read_meta(folder)
+            if pair is not None and len(kept) in (1, 2) and "sensitivity" not in meta:
                 from wom.plots import save_figure
 
                 metric = sc.sweep.metric if sc.sweep else "customers"
-                fig = sweeps.phase_figure(folder, pair[0].strip(), pair[1].strip(), metric)
+                fig = sweeps.phase_figure(folder, *pair, metric)
                 click.echo(f"wrote {save_figure(fig, folder / 'phase.png')}")
         except WomError as err:
             bar.stop()
@@ -358,12 +381,12 @@ def sweep(scenario: Path | None, varies: tuple[str, ...], design: str | None,
 @click.option("--n", "n", type=click.IntRange(min=2), default=64, show_default=True,
               help="Base sample: Sobol runs n·(k+2) points (n a power of two), Morris "
                    "n·(k+1) (n trajectories), for k parameters.")
-@click.option("--output", default="customers", show_default=True,
-              type=click.Choice(["advantage", "customers", "segments_ignited",
-                                 "weeks_to_ignite", "cost_per_customer", "wom_share",
-                                 "spend"]),
+@click.option("--output", type=click.Choice(["advantage", "customers", "segments_ignited",
+                                             "weeks_to_ignite", "cost_per_customer",
+                                             "wom_share", "spend"]),
               help="What to explain: a metric of --strategy, or 'advantage' (customers of "
-                   "--strategy − customers of --vs).")
+                   "--strategy − customers of --vs) [default: customers; with --resume, "
+                   "another output of the same runs].")
 @click.option("--strategy", "-s", help="[default: the first strategy]")
 @click.option("--vs", help="The other strategy of the advantage [default: the next one].")
 @click.option("--replicates", "-r", type=click.IntRange(min=1),
@@ -398,7 +421,7 @@ def sensitivity(scenario: Path | None, params: tuple[str, ...], method: str, n: 
                 if scenario is not None or params:
                     raise WomError("--resume DIR takes no SCENARIO or --param: the folder "
                                    "holds them")
-                sens.describe_output(resume_dir)  # refuses a plain sweep before running it
+                sens.describe_output(resume_dir, output)  # refuses a plain sweep up front
                 folder = resume(resume_dir, workers=workers, scheduler=scheduler,
                                 progress=advance)
             else:
@@ -411,16 +434,17 @@ def sensitivity(scenario: Path | None, params: tuple[str, ...], method: str, n: 
                     "sensitivity-%Y%m%d-%H%M%S")
                 folder = sens.run_sensitivity(
                     sc, parsed, folder, method=method, n=n, replicates=replicates,
-                    output=output, strategy=strategy, vs=vs, workers=workers,
+                    output=output or "customers", strategy=strategy, vs=vs, workers=workers,
                     scheduler=scheduler, progress=advance)
             bar.stop()
-            table = sens.indices(folder)
-            click.echo(f"{sens.describe_output(folder)}:")
+            shown = output if resume_dir is not None else None  # another output, on resume
+            table = sens.indices(folder, shown)
+            click.echo(f"{sens.describe_output(folder, shown)}:")
             click.echo(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
-            click.echo(f"wrote {sens.export_csv(folder)}")
+            click.echo(f"wrote {sens.export_csv(folder, shown)}")
             from wom.plots import save_figure
 
-            fig = sens.sensitivity_figure(folder)
+            fig = sens.sensitivity_figure(folder, shown)
             click.echo(f"wrote {save_figure(fig, folder / 'sensitivity.png')}")
         except WomError as err:
             bar.stop()

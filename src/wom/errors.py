@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 
 class WomError(Exception):
@@ -24,6 +25,10 @@ class ScenarioError(WomError):
         self.file = None if file is None else Path(file)
         self.problems = problems
         super().__init__(self.render())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt from its arguments, not its message: errors cross from worker processes.
+        return (type(self), (self.file, self.problems))
 
     def render(self) -> str:
         """One line per problem: ``file:line: key.path: what is wrong``."""

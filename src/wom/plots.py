@@ -380,8 +380,13 @@ def save_figure(fig: Figure, path: Path | str, *, fmt: str | None = None) -> Pat
     path = Path(path)
     fmt = fmt or path.suffix.lstrip(".").lower() or "png"
     no_date = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}.get(fmt)
-    fig.savefig(path, format=fmt, dpi=DPI, metadata=no_date)
-    fig.clear()
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        fig.savefig(tmp, format=fmt, dpi=DPI, metadata=no_date)
+        tmp.replace(path)  # a redrawn figure replaces the old one whole, never half-written
+    finally:
+        tmp.unlink(missing_ok=True)
+        fig.clear()
     return path
 
 

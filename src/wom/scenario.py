@@ -412,8 +412,13 @@ class Sweep(_Strict):
 
     @model_validator(mode="after")
     def _lhs_has_points(self) -> Sweep:
-        if self.design == "lhs" and self.points is None:
-            raise ValueError("a Latin hypercube (design: lhs) needs `points`")
+        if self.design == "lhs":
+            if self.points is None:
+                raise ValueError("a Latin hypercube (design: lhs) needs `points`")
+            listed = [k for k, v in self.vary.items() if not (isinstance(v, str) and ":" in v)]
+            if listed:
+                raise ValueError(f"a Latin hypercube (design: lhs) needs ranges 'LO:HI:N', "
+                                 f"not lists: {', '.join(listed)}")
         return self
 
     def varies(self) -> list[Any]:
@@ -494,6 +499,25 @@ class Scenario(_Strict):
         if data.get("sweep") is None:
             data.pop("sweep", None)
         return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def _bad_sweep_value(sc: Scenario, path: str, spec: Any) -> str | None:
+    """Why a swept value would make an invalid scenario (each listed value, or a range's
+    ends; ``None`` if all are fine)."""
+    from wom.sweep import apply
+    from wom.vary import make_vary
+
+    vary = make_vary(path, spec)
+    values = list(vary.values)
+    if len(values) > 50 and all(isinstance(v, int | float) for v in values):
+        values = [min(values), max(values)]  # type: ignore[type-var]
+    for value in values:
+        try:
+            apply(sc, {path: value})
+        except WomError as err:
+            first = str(err).splitlines()[-1].removeprefix("<scenario>: ")
+            return f"the value {value!r} does not make a valid scenario: {first}"
+    return None
 
 
 def _cross_checks(sc: Scenario) -> list[tuple[tuple[Any, ...], str]]:
@@ -594,6 +618,10 @@ def _cross_checks(sc: Scenario) -> list[tuple[tuple[Any, ...], str]]:
             why = missing_key(data, path)
             if why:
                 problems.append((("sweep", "vary", path), why))
+            else:
+                why = _bad_sweep_value(sc, path, sc.sweep.vary[path])
+                if why:
+                    problems.append((("sweep", "vary", path), why))
     return problems
 
 

@@ -13,10 +13,10 @@ of one strategy over another. SALib then estimates the indices:
   other parameters), with a bootstrap interval on ``mu_star``. Costs ``n·(k+1)`` runs; a
   cheap screening.
 
-Parameters whose bounds are both whole numbers (``references=0:3``) take whole values: the
-design's value is rounded before the run. Every point runs with the scenario's seed, so
-the design's points share their random numbers (common random numbers), which keeps
-replicate noise from posing as sensitivity.
+Parameters whose bounds are both whole numbers (``references=0:3``) take whole values, each
+equally likely: the design samples ``[lo, hi + 1)`` and the run takes the whole part. Every
+point runs with the scenario's seed, so the design's points share their random numbers
+(common random numbers), which keeps replicate noise from posing as sensitivity.
 """
 
 from __future__ import annotations
@@ -35,12 +35,14 @@ import numpy as np
 import pandas as pd
 
 from wom.errors import WomError
+from wom.runner import default_workers
 from wom.scenario import Scenario
 from wom.sweep import (
     DB,
     METRICS,
     Scheduler,
     SweepProgress,
+    check_points,
     create_store,
     executor,
     read_meta,
@@ -94,8 +96,10 @@ def parse_param(text: str) -> Param:
 
 
 def _problem(params: Sequence[Param]) -> dict[str, Any]:
+    # A whole-number parameter is sampled on [lo, hi + 1) and floored (see _point), so each
+    # whole number is equally likely; rounding [lo, hi] would halve the ends' weight.
     return {"num_vars": len(params), "names": [p.path for p in params],
-            "bounds": [[p.lo, p.hi] for p in params]}
+            "bounds": [[p.lo, p.hi + 1 if p.integer else p.hi] for p in params]}
 
 
 def design(params: Sequence[Param], method: str, n: int, seed: int) -> np.ndarray:
@@ -122,7 +126,7 @@ def design(params: Sequence[Param], method: str, n: int, seed: int) -> np.ndarra
 
 
 def _point(params: Sequence[Param], row: np.ndarray) -> dict[str, Value]:
-    return {p.path: int(np.rint(x)) if p.integer else float(x)
+    return {p.path: min(int(np.floor(x)), int(p.hi)) if p.integer else float(x)
             for p, x in zip(params, row, strict=True)}
 
 
@@ -153,25 +157,41 @@ def run_sensitivity(sc: Scenario, params: Sequence[Param], out_dir: Path | str, 
     varies = [Vary(p.path, (), (p.lo, p.hi), p.integer) for p in params]
     spec = {"method": method, "n": n, "output": output, "strategy": a, "vs": b,
             "params": [p.__dict__ for p in params], "X": X.tolist()}
+    pts = [_point(params, row) for row in X]
+    check_points(sc, pts, reps, None if scheduler is not None
+                 else max(1, workers or default_workers()))
     with executor(scheduler) as client:  # reach the cluster before writing anything
-        create_store(out_dir, sc, [_point(params, row) for row in X],
+        create_store(out_dir, sc, pts,
                      {"varies": json.dumps([v.to_json() for v in varies]), "design": method,
                       "n": json.dumps(n), "replicates": str(reps),
                       "sensitivity": json.dumps(spec)})
         return resume(out_dir, workers=workers, scheduler=client, progress=progress)
 
 
-def _spec(out_dir: Path | str) -> dict[str, Any]:
+def _spec(out_dir: Path | str, output: str | None = None) -> dict[str, Any]:
     _, _, meta = read_meta(out_dir)
     if "sensitivity" not in meta:
         raise WomError(f"{out_dir} holds a sweep, not a sensitivity analysis")
     spec: dict[str, Any] = json.loads(meta["sensitivity"])
+    if output is not None and output != spec["output"]:
+        # Another output of the same runs: every metric of every replicate is stored.
+        if output not in OUTPUTS:
+            raise WomError(f"unknown output {output!r}; choose one of {', '.join(OUTPUTS)}")
+        spec["output"] = output
+        if output == "advantage" and spec["vs"] is None:
+            sc, _, _ = read_meta(out_dir)
+            others = [s.name for s in sc.strategies if s.name != spec["strategy"]]
+            if not others:
+                raise WomError("the advantage needs two strategies; the scenario has one")
+            spec["vs"] = others[0]
+        elif output != "advantage":
+            spec["vs"] = None
     return spec
 
 
-def outcomes(out_dir: Path | str) -> np.ndarray:
+def outcomes(out_dir: Path | str, output: str | None = None) -> np.ndarray:
     """The outcome at every row of the design (mean over replicates), in design order."""
-    spec = _spec(out_dir)
+    spec = _spec(out_dir, output)
     params = [Param(**p) for p in spec["params"]]
     metric = "customers" if spec["output"] == "advantage" else spec["output"]
     with closing(sqlite3.connect(Path(out_dir) / DB)) as conn:
@@ -196,18 +216,20 @@ def outcomes(out_dir: Path | str) -> np.ndarray:
     Yarr = np.asarray(Y, dtype=float)
     if not np.isfinite(Yarr).all():
         raise WomError(f"the output {spec['output']!r} is undefined at some design points "
-                       "(e.g. weeks to ignite where nothing ignites); choose another")
+                       "(e.g. weeks to ignite where nothing ignites); analyse another output "
+                       f"of the same runs: wom sensitivity --resume {out_dir} --output "
+                       "customers")
     return Yarr
 
 
-def indices(out_dir: Path | str) -> pd.DataFrame:
+def indices(out_dir: Path | str, output: str | None = None) -> pd.DataFrame:
     """One row per parameter: Sobol ``S1, S1_conf, ST, ST_conf`` or Morris ``mu_star,
     mu_star_conf, sigma, mu`` (``_conf``: half-width of the 95% bootstrap interval)."""
-    spec = _spec(out_dir)
+    spec = _spec(out_dir, output)
     sc, _, _ = read_meta(out_dir)
     params = [Param(**p) for p in spec["params"]]
     problem = _problem(params)
-    Y = outcomes(out_dir)
+    Y = outcomes(out_dir, output)
     if np.ptp(Y) == 0:
         raise WomError(f"the output {spec['output']!r} is the same at every design point: "
                        "nothing to attribute (widen the ranges or choose another output)")
@@ -227,26 +249,28 @@ def indices(out_dir: Path | str) -> pd.DataFrame:
     return df
 
 
-def describe_output(out_dir: Path | str) -> str:
-    spec = _spec(out_dir)
+def describe_output(out_dir: Path | str, output: str | None = None) -> str:
+    spec = _spec(out_dir, output)
     if spec["output"] == "advantage":
         return f"{spec['strategy']} − {spec['vs']} customers"
     return f"{spec['output']} of {spec['strategy']}"
 
 
-def export_csv(out_dir: Path | str) -> Path:
+def export_csv(out_dir: Path | str, output: str | None = None) -> Path:
     path = Path(out_dir) / CSV
-    indices(out_dir).to_csv(path, index=False, float_format="%.6g")
+    tmp = path.with_name(f".{CSV}.tmp")
+    indices(out_dir, output).to_csv(tmp, index=False, float_format="%.6g")
+    tmp.replace(path)  # an earlier good file is never left half-rewritten
     return path
 
 
-def sensitivity_figure(out_dir: Path | str) -> Figure:
+def sensitivity_figure(out_dir: Path | str, output: str | None = None) -> Figure:
     """Bar chart of the indices with their 95% intervals, one group per parameter."""
     from wom.plots import _figure
 
-    spec = _spec(out_dir)
+    spec = _spec(out_dir, output)
     sc, _, meta = read_meta(out_dir)
-    df = indices(out_dir)
+    df = indices(out_dir, output)
     fig = _figure()
     ax = fig.add_subplot()
     y = np.arange(len(df))
@@ -263,12 +287,12 @@ def sensitivity_figure(out_dir: Path | str) -> Figure:
         ax.barh(y, df.mu_star, 0.6, xerr=df.mu_star_conf, color="#0072B2", capsize=3,
                 label="mu* (mean |elementary effect|)")
         ax.plot(df.sigma, y, "o", color="#D55E00", label="sigma (interactions, non-linearity)")
-        ax.set_xlabel(f"change in {describe_output(out_dir)} across a parameter's range")
+        ax.set_xlabel(f"change in {describe_output(out_dir, output)} across a parameter's range")
         ax.legend(loc="best")
     ax.set_yticks(y, df.parameter)
     ax.invert_yaxis()
     ax.grid(axis="x", alpha=0.3)
     runs = len(spec["X"])
-    ax.set_title(f"{sc.name}: what moves {describe_output(out_dir)} — {spec['method']}, "
+    ax.set_title(f"{sc.name}: what moves {describe_output(out_dir, output)} — {spec['method']}, "
                  f"{runs} design points × {meta['replicates']} replicates")
     return fig

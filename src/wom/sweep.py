@@ -47,6 +47,8 @@ if TYPE_CHECKING:
 DB = "sweep.sqlite"
 CSV = "sweep.csv"
 DESIGNS = ("grid", "lhs")
+#: Most points a sweep may have (a typo such as 0:1:5000 twice must not fill the memory).
+MAX_POINTS = 1_000_000
 METRICS = ["customers", "segments_ignited", "weeks_to_ignite", "cost_per_customer",
            "wom_share", "spend"]
 #: Called with the number of points finished so far and the total.
@@ -61,23 +63,34 @@ def points(varies: Sequence[Vary], design: str = "grid", n: int | None = None,
     if not varies:
         raise WomError("nothing to vary")
     if design == "grid":
+        size = math.prod(len(v.values) for v in varies)
+        if size > MAX_POINTS:
+            raise WomError(f"the grid has {size:,} points ("
+                           + " × ".join(str(len(v.values)) for v in varies)
+                           + f"); the limit is {MAX_POINTS:,}: fewer values, or a Latin "
+                           "hypercube (design lhs) of fewer points")
         return [dict(zip(paths, combo, strict=True))
                 for combo in itertools.product(*(v.values for v in varies))]
     if design != "lhs":
         raise WomError(f"unknown design {design!r}; choose one of {', '.join(DESIGNS)}")
-    if n is None or n < 1:
-        raise WomError("a Latin hypercube design needs the number of points (n ≥ 1)")
+    if n is None or n < 1 or n > MAX_POINTS:
+        raise WomError(f"a Latin hypercube design needs its number of points, 1 to "
+                       f"{MAX_POINTS:,}")
     for v in varies:
         if v.range is None:
-            raise WomError(f"--vary {v.path}: a Latin hypercube needs a numeric range LO:HI:N")
+            raise WomError(f"{v.path}: a Latin hypercube needs a numeric range LO:HI:N, not "
+                           "a list of values")
     rng = np.random.default_rng(seed)
-    cols = []
+    cols: list[list[Value]] = []
     for v in varies:
         assert v.range is not None
         lo, hi = v.range
         u = (rng.permutation(n) + rng.random(n)) / n
-        x = lo + u * (hi - lo)
-        cols.append([int(np.rint(a)) for a in x] if v.integer else [float(a) for a in x])
+        if v.integer:  # every whole number of [lo, hi] equally likely (not rounding, which
+            # would give the two ends half the weight of the others)
+            cols.append([min(int(np.floor(lo + a * (hi - lo + 1))), int(hi)) for a in u])
+        else:
+            cols.append([float(lo + a * (hi - lo)) for a in u])
     return [dict(zip(paths, row, strict=True)) for row in zip(*cols, strict=True)]
 
 
@@ -146,6 +159,8 @@ def run_sweep(sc: Scenario, varies: Sequence[Vary], out_dir: Path | str, *,
     """
     pts = points(varies, design, n, seed=sc.seed)
     reps = replicates or sc.replicates
+    check_points(sc, pts, reps, None if scheduler is not None
+                 else max(1, workers or default_workers()))
     with executor(scheduler) as client:  # reach the cluster before writing anything
         create_store(out_dir, sc, pts, {"varies": json.dumps([v.to_json() for v in varies]),
                                         "design": design, "n": json.dumps(n),
@@ -165,6 +180,46 @@ def executor(scheduler: Scheduler | None) -> Iterator[Scheduler | None]:
         yield client
 
 
+#: Sweeps up to this many points have every point validated before anything runs; bigger
+#: ones have each parameter's every list value and each range's ends validated.
+FULL_CHECK = 20_000
+
+
+def describe_point(point: dict[str, Value]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in point.items())
+
+
+def _point_error(point: dict[str, Value], err: WomError) -> WomError:
+    # A point's scenario has no file: "<scenario>: " would only add noise.
+    return WomError(f"sweep point {describe_point(point)}: "
+                    + str(err).replace("<scenario>: ", ""))
+
+
+def check_points(sc: Scenario, pts: Sequence[dict[str, Value]], replicates: int,
+                 workers: int | None) -> None:
+    """Refuse, before anything is written or run, a sweep with a point that is not a valid
+    scenario or that would need more memory than this machine has (`workers` points or
+    replicates at once; ``None``: the points run elsewhere, on a cluster)."""
+    from wom.memory import check_memory
+
+    if len(pts) <= FULL_CHECK:
+        todo = list(pts)
+    else:
+        todo = []
+        for key in pts[0]:
+            seen = list(dict.fromkeys(p[key] for p in pts))
+            if all(isinstance(v, int | float) for v in seen):
+                seen = [min(seen), max(seen)]  # type: ignore[type-var]
+            todo += [{key: v} for v in seen]
+    for point in todo:
+        try:
+            point_sc = apply(sc, point)
+            if workers is not None:
+                check_memory(point_sc, replicates=replicates, workers=workers)
+        except WomError as err:
+            raise _point_error(point, err) from None
+
+
 def create_store(out_dir: Path | str, sc: Scenario, pts: Sequence[dict[str, Value]],
                  meta: dict[str, str]) -> Path:
     """A new ``sweep.sqlite`` holding the scenario, the points (none done) and `meta`.
@@ -176,9 +231,10 @@ def create_store(out_dir: Path | str, sc: Scenario, pts: Sequence[dict[str, Valu
     if (out_dir / DB).exists():
         raise WomError(f"{out_dir / DB} exists: resume it (wom sweep --resume {out_dir}) "
                        "or choose another folder")
-    for p in pts[:1]:
-        apply(sc, p)  # fail before writing anything if the paths or values are wrong
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise WomError(f"{out_dir}: cannot create the sweep folder: {err}") from None
     tmp = out_dir / f".{DB}.{os.getpid()}.tmp"
     tmp.unlink(missing_ok=True)
     conn = sqlite3.connect(tmp)
@@ -208,10 +264,12 @@ def read_meta(out_dir: Path | str) -> tuple[Scenario, list[Vary], dict[str, str]
     conn = sqlite3.connect(path)
     try:
         meta = _meta(conn)
+        sc = scenario_from_dict(yaml.safe_load(meta["scenario"]))
+        varies = [Vary.from_json(d) for d in json.loads(meta["varies"])]
+    except (sqlite3.DatabaseError, KeyError, ValueError, TypeError) as err:
+        raise WomError(f"{path} is not a wom sweep store ({err})") from None
     finally:
         conn.close()
-    sc = scenario_from_dict(yaml.safe_load(meta["scenario"]))
-    varies = [Vary.from_json(d) for d in json.loads(meta["varies"])]
     return sc, varies, meta
 
 
@@ -245,7 +303,10 @@ def point_rows(sc: Scenario, point: dict[str, Value], replicates: int,
     Depends only on the scenario, the point and the seed: a Dask worker computes the same
     rows as a local process.
     """
-    res = run(apply(sc, point), replicates=replicates, workers=workers)
+    try:
+        res = run(apply(sc, point), replicates=replicates, workers=workers)
+    except WomError as err:
+        raise _point_error(point, err) from None
     return [(str(r.strategy), int(r.replicate), *(_none_if_nan(getattr(r, m)) for m in METRICS))
             for r in res.per_replicate().itertuples(index=False)]
 
@@ -344,7 +405,9 @@ def export_csv(out_dir: Path | str, metric: str = "customers") -> Path:
     cols = [*names, "strategy", f"{metric}_mean", f"{metric}_lo", f"{metric}_hi", "vs",
             "diff_mean", "diff_lo", "diff_hi"]
     path = Path(out_dir) / CSV
-    pd.DataFrame(rows, columns=cols).to_csv(path, index=False, float_format="%.10g")
+    tmp = path.with_name(f".{CSV}.tmp")
+    pd.DataFrame(rows, columns=cols).to_csv(tmp, index=False, float_format="%.10g")
+    tmp.replace(path)  # an earlier good file is never left half-rewritten
     return path
 
 
@@ -370,6 +433,20 @@ def paired(out_dir: Path | str, a: str, b: str, metric: str = "customers") -> pd
 def crosses_zero(lo: float, hi: float) -> bool:
     """Whether an interval holds zero (or is unknown): the difference is not established."""
     return bool(math.isnan(lo) or math.isnan(hi) or lo <= 0.0 <= hi)
+
+
+def _numeric(values: Sequence[Any]) -> bool:
+    return all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+
+
+def _label(v: Any) -> str:
+    return f"{v:g}" if _numeric([v]) else str(v)
+
+
+def _axis_values(vary: Vary, column: pd.Series) -> list[Any]:
+    """A grid axis: numbers in increasing order, text values in the order given."""
+    seen = list(dict.fromkeys(column))
+    return sorted(seen) if _numeric(seen) else [v for v in vary.values if v in seen]
 
 
 def _span(z: np.ndarray) -> float:
@@ -403,8 +480,12 @@ def phase_figure(out_dir: Path | str, a: str, b: str, metric: str = "customers")
     ax = fig.add_subplot()
     if len(varies) == 1:
         p = varies[0].path
-        t = tab.sort_values(p)
-        x = t[p].to_numpy(float)
+        numeric = _numeric(varies[0].values)
+        t = tab.sort_values(p) if numeric else tab
+        x = (t[p].to_numpy(float) if numeric
+             else np.array([list(varies[0].values).index(v) for v in t[p]], dtype=float))
+        if not numeric:
+            ax.set_xticks(range(len(varies[0].values)), [_label(v) for v in varies[0].values])
         ax.fill_between(x, t.diff_lo.to_numpy(float), t.diff_hi.to_numpy(float), alpha=0.3,
                         color="#0072B2", label="95% interval")
         ax.plot(x, t.diff_mean.to_numpy(float), color="#0072B2", marker="o", label="mean")
@@ -430,7 +511,7 @@ def phase_figure(out_dir: Path | str, a: str, b: str, metric: str = "customers")
         _diverging_legend(fig, ax, im, f"{a} − {b} ({metric})", a, b)
     elif len(varies) == 2:
         px, py = varies[0].path, varies[1].path
-        xs, ys = sorted(tab[px].unique()), sorted(tab[py].unique())
+        xs, ys = (_axis_values(varies[0], tab[px]), _axis_values(varies[1], tab[py]))
         z = np.full((len(ys), len(xs)), np.nan)
         for r in tab.itertuples(index=False):
             i, j = ys.index(r[1]), xs.index(r[0])
@@ -446,8 +527,8 @@ def phase_figure(out_dir: Path | str, a: str, b: str, metric: str = "customers")
                 dark = abs(r.diff_mean) > 0.6 * span
                 ax.text(x, y, f"{r.diff_mean:+,.3g}", ha="center", va="center", fontsize=9,
                         color="white" if dark else "black")
-        ax.set_xticks(range(len(xs)), [f"{v:g}" for v in xs])
-        ax.set_yticks(range(len(ys)), [f"{v:g}" for v in ys])
+        ax.set_xticks(range(len(xs)), [_label(v) for v in xs])
+        ax.set_yticks(range(len(ys)), [_label(v) for v in ys])
         ax.set_xlabel(px)
         ax.set_ylabel(py)
         _diverging_legend(fig, ax, im, f"{a} − {b} ({metric})", a, b)
