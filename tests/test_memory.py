@@ -133,3 +133,11 @@ def test_the_mesa_model_is_refused_too() -> None:
 
     with pytest.raises(MemoryRefusalError, match="needs about"):
         WomModel(wom.scenario_from_dict(__import__("yaml").safe_load(HUGE)), "broad")
+
+
+def test_the_app_refuses_a_market_it_cannot_hold(tmp_path: Path) -> None:
+    path = tmp_path / "huge.yaml"
+    path.write_text(HUGE, encoding="utf-8")
+    result = CliRunner().invoke(main, ["app", str(path), "--port", "0"],
+                                catch_exceptions=False)
+    assert result.exit_code == 2 and "'ten-billion' needs about" in result.stderr

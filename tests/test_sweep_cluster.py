@@ -422,6 +422,8 @@ def test_folder_and_store_errors_exit_2(tmp_path):
     assert res.exit_code == 2 and "is not a wom sweep store" in res.stderr
     res = _invoke(["sweep", "--resume", str(fake), "--design", "lhs"])
     assert res.exit_code == 2 and "--design cannot change it" in res.stderr
+    res = _invoke(["sweep", str(path), "--vary", VARIES[0], "--points", "5"])
+    assert res.exit_code == 2 and "--points sets the size of a Latin hypercube" in res.stderr
 
 
 def test_scenario_errors_cross_process_boundaries():
@@ -534,7 +536,9 @@ def test_fuzzed_sweeps_run_or_exit_2(varies, design, fuzz_tally, tmp_path_factor
     path = base / "s.yaml"
     path.write_text(tiny().model_copy(update={"replicates": 1}).to_yaml())
     out = base / "o"
-    args = ["sweep", str(path), "-o", str(out), "-w", "1", "--design", design, "--points", "3"]
+    args = ["sweep", str(path), "-o", str(out), "-w", "1", "--design", design]
+    if design == "lhs":
+        args += ["--points", "3"]
     for v in varies:
         args += ["--vary", v]
     res = CliRunner().invoke(main, args)

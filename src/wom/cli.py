@@ -352,9 +352,13 @@ def sweep(scenario: Path | None, varies: tuple[str, ...], design: str | None,
                 kept = [sweeps.parse_vary(v) for v in varies] if block is None else block.varies()
                 pair = _phase_pair(sc, compare)
                 folder = out or Path("results") / sc.name / time.strftime("sweep-%Y%m%d-%H%M%S")
+                chosen = design or (block.design if block else "grid")
+                if chosen == "grid" and n_points is not None:
+                    raise WomError("--points sets the size of a Latin hypercube (--design "
+                                   "lhs); a grid has every combination of the values")
                 folder = sweeps.run_sweep(
                     sc, kept, folder,
-                    design=design or (block.design if block else "grid"),
+                    design=chosen,
                     n=n_points or (block.points if block else None),
                     replicates=replicates or (block.replicates if block else None),
                     workers=workers, scheduler=scheduler, progress=advance)
@@ -465,7 +469,12 @@ def app_(scenario: Path | None, port: int, host: str) -> None:
     from wom.app import serve
 
     if scenario is not None:
-        _load(scenario)
+        from wom.memory import check_memory
+
+        try:  # the app builds one market per panel: refuse one it cannot hold, up front
+            check_memory(_load(scenario), replicates=2)
+        except WomError as err:
+            _fail(err)
     try:
         serve(scenario, host=host, port=port, announce=click.echo)
     except WomError as err:
