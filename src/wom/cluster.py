@@ -79,20 +79,21 @@ def _point(sc: Scenario, point: dict[str, Any], replicates: int) -> list[tuple[A
     return point_rows(sc, point, replicates, workers=1)
 
 
-def as_completed_points(scheduler: Any, sc: Scenario,
+def as_completed_points(client: Any, sc: Scenario,
                         pending: Sequence[tuple[int, dict[str, Any]]],
                         replicates: int) -> Iterator[tuple[int, list[tuple[Any, ...]]]]:
-    """``(point_id, rows)`` for every pending point, in the order they finish."""
+    """``(point_id, rows)`` for every pending point, in the order they finish, computed on
+    the cluster of `client` (a connected ``distributed.Client``, see :func:`client_for`)."""
     if not pending:
         return
     from distributed import as_completed
 
-    with client_for(scheduler) as client:
-        remote_sc = client.scatter(sc, broadcast=True)
-        futures = {client.submit(_point, remote_sc, params, replicates, pure=False): pid
-                   for pid, params in pending}
-        try:
-            for fut in as_completed(futures):
-                yield futures[fut], fut.result()
-        finally:
-            client.cancel(list(futures))
+    # the caller owns the client and has checked its workers (client_for)
+    remote_sc = client.scatter(sc, broadcast=True)
+    futures = {client.submit(_point, remote_sc, params, replicates, pure=False): pid
+               for pid, params in pending}
+    try:
+        for fut in as_completed(futures):
+            yield futures[fut], fut.result()
+    finally:
+        client.cancel(list(futures))
