@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -279,10 +281,21 @@ _SCHEDULER_HELP = ("Run the points on a Dask cluster (tcp://HOST:PORT; needs the
                    "instead of local processes; same results.")
 
 
-def _sweep_progress(console: Console, label: str):  # type: ignore[no-untyped-def]
-    return Progress(TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(),
-                    TextColumn("points"), TimeRemainingColumn(), console=console,
-                    transient=True, auto_refresh=False, disable=not console.is_terminal)
+@contextmanager
+def _points_progress(label: str) -> Iterator[tuple[Progress, Callable[[int, int], None]]]:
+    """A progress bar of points on stderr (off a terminal: none) and the callback that
+    moves it."""
+    console = Console(stderr=True)
+    with Progress(TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("points"), TimeRemainingColumn(), console=console,
+                  transient=True, auto_refresh=False,
+                  disable=not console.is_terminal) as bar:
+        task = bar.add_task(label, total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, refresh=True)
+
+        yield bar, advance
 
 
 @main.command()
@@ -319,13 +332,7 @@ def sweep(scenario: Path | None, varies: tuple[str, ...], design: str | None,
     """
     from wom import sweep as sweeps
 
-    console = Console(stderr=True)
-    with _sweep_progress(console, "sweep") as bar:
-        task = bar.add_task("sweep", total=None)
-
-        def advance(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total, refresh=True)
-
+    with _points_progress("sweep") as (bar, advance):
         try:
             if resume_dir is not None:
                 if scenario is not None or varies:
@@ -413,13 +420,7 @@ def sensitivity(scenario: Path | None, params: tuple[str, ...], method: str, n: 
     from wom import sensitivity as sens
     from wom.sweep import resume
 
-    console = Console(stderr=True)
-    with _sweep_progress(console, method if resume_dir is None else "sensitivity") as bar:
-        task = bar.add_task("sensitivity", total=None)
-
-        def advance(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total, refresh=True)
-
+    with _points_progress(method if resume_dir is None else "sensitivity") as (bar, advance):
         try:
             if resume_dir is not None:
                 if scenario is not None or params:

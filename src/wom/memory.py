@@ -46,6 +46,7 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from wom.errors import WomError
 from wom.scenario import Scenario
@@ -199,8 +200,10 @@ def _cgroup_room() -> int | None:
     return None
 
 
-def check_memory(sc: Scenario, *, replicates: int | None = None, workers: int = 1) -> Estimate:
-    """Refuse a run that would need more memory than is available.
+def check_memory(sc: Scenario, *, replicates: int | None = None, workers: int = 1,
+                 available: int | Literal["ask"] | None = "ask") -> Estimate:
+    """Refuse a run that would need more memory than is available (`available` bytes when
+    the caller has already asked the system, as a sweep checking many points does).
 
     Returns
     -------
@@ -213,7 +216,7 @@ def check_memory(sc: Scenario, *, replicates: int | None = None, workers: int = 
         Naming the estimate, what it is made of, and the memory available.
     """
     est = estimate(sc, replicates=replicates, workers=workers)
-    have = available_memory()
+    have = available_memory() if available == "ask" else available
     if have is not None and est.total > have:
         raise MemoryRefusalError(
             f"scenario {sc.name!r} needs about {human(est.total)} of memory "

@@ -505,13 +505,9 @@ def _bad_sweep_value(sc: Scenario, path: str, spec: Any) -> str | None:
     """Why a swept value would make an invalid scenario (each listed value, or a range's
     ends; ``None`` if all are fine)."""
     from wom.sweep import apply
-    from wom.vary import make_vary
+    from wom.vary import make_vary, representatives
 
-    vary = make_vary(path, spec)
-    values = list(vary.values)
-    if len(values) > 50 and all(isinstance(v, int | float) for v in values):
-        values = [min(values), max(values)]  # type: ignore[type-var]
-    for value in values:
+    for value in representatives(make_vary(path, spec).values, limit=50):
         try:
             apply(sc, {path: value})
         except WomError as err:

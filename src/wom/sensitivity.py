@@ -35,18 +35,14 @@ import numpy as np
 import pandas as pd
 
 from wom.errors import WomError
-from wom.runner import default_workers
 from wom.scenario import Scenario
 from wom.sweep import (
     DB,
     METRICS,
     Scheduler,
     SweepProgress,
-    check_points,
-    create_store,
-    executor,
     read_meta,
-    resume,
+    start,
 )
 from wom.vary import _PATH, Value, Vary
 
@@ -157,15 +153,9 @@ def run_sensitivity(sc: Scenario, params: Sequence[Param], out_dir: Path | str, 
     varies = [Vary(p.path, (), (p.lo, p.hi), p.integer) for p in params]
     spec = {"method": method, "n": n, "output": output, "strategy": a, "vs": b,
             "params": [p.__dict__ for p in params], "X": X.tolist()}
-    pts = [_point(params, row) for row in X]
-    check_points(sc, pts, reps, None if scheduler is not None
-                 else max(1, workers or default_workers()))
-    with executor(scheduler) as client:  # reach the cluster before writing anything
-        create_store(out_dir, sc, pts,
-                     {"varies": json.dumps([v.to_json() for v in varies]), "design": method,
-                      "n": json.dumps(n), "replicates": str(reps),
-                      "sensitivity": json.dumps(spec)})
-        return resume(out_dir, workers=workers, scheduler=client, progress=progress)
+    return start(out_dir, sc, [_point(params, row) for row in X], varies, reps,
+                 {"design": method, "n": json.dumps(n), "sensitivity": json.dumps(spec)},
+                 workers=workers, scheduler=scheduler, progress=progress)
 
 
 def _spec(out_dir: Path | str, output: str | None = None) -> dict[str, Any]:

@@ -35,7 +35,7 @@ from wom.errors import WomError
 from wom.results import mean_interval
 from wom.runner import _context, default_workers, run
 from wom.scenario import Scenario, scenario_from_dict
-from wom.vary import Value, Vary, make_vary, parse_vary
+from wom.vary import Value, Vary, make_vary, parse_vary, representatives
 
 __all__ = ["CSV", "DB", "DESIGNS", "METRICS", "Value", "Vary", "apply", "crosses_zero",
            "executor", "export_csv", "make_vary", "paired", "parse_vary", "phase_figure", "points",
@@ -158,13 +158,22 @@ def run_sweep(sc: Scenario, varies: Sequence[Vary], out_dir: Path | str, *,
     cluster instead of local processes; the stored rows are the same.
     """
     pts = points(varies, design, n, seed=sc.seed)
-    reps = replicates or sc.replicates
-    check_points(sc, pts, reps, None if scheduler is not None
+    return start(out_dir, sc, pts, varies, replicates or sc.replicates,
+                 {"design": design, "n": json.dumps(n)},
+                 workers=workers, scheduler=scheduler, progress=progress)
+
+
+def start(out_dir: Path | str, sc: Scenario, pts: Sequence[dict[str, Value]],
+          varies: Sequence[Vary], replicates: int, meta: dict[str, str], *,
+          workers: int | None, scheduler: Scheduler | None,
+          progress: SweepProgress | None) -> Path:
+    """Check every point, reach the cluster (if any), create the store, run it: nothing is
+    written until the points are known to be valid and the cluster reachable."""
+    check_points(sc, pts, replicates, None if scheduler is not None
                  else max(1, workers or default_workers()))
-    with executor(scheduler) as client:  # reach the cluster before writing anything
+    with executor(scheduler) as client:
         create_store(out_dir, sc, pts, {"varies": json.dumps([v.to_json() for v in varies]),
-                                        "design": design, "n": json.dumps(n),
-                                        "replicates": str(reps)})
+                                        "replicates": str(replicates), **meta})
         return resume(out_dir, workers=workers, scheduler=client, progress=progress)
 
 
@@ -200,22 +209,20 @@ def check_points(sc: Scenario, pts: Sequence[dict[str, Value]], replicates: int,
     """Refuse, before anything is written or run, a sweep with a point that is not a valid
     scenario or that would need more memory than this machine has (`workers` points or
     replicates at once; ``None``: the points run elsewhere, on a cluster)."""
-    from wom.memory import check_memory
+    from wom.memory import available_memory, check_memory
 
     if len(pts) <= FULL_CHECK:
         todo = list(pts)
     else:
-        todo = []
-        for key in pts[0]:
-            seen = list(dict.fromkeys(p[key] for p in pts))
-            if all(isinstance(v, int | float) for v in seen):
-                seen = [min(seen), max(seen)]  # type: ignore[type-var]
-            todo += [{key: v} for v in seen]
+        todo = [{key: v} for key in pts[0]
+                for v in representatives([p[key] for p in pts], limit=0)]
+    have = available_memory()  # once: the points are checked against the same machine
     for point in todo:
         try:
             point_sc = apply(sc, point)
             if workers is not None:
-                check_memory(point_sc, replicates=replicates, workers=workers)
+                check_memory(point_sc, replicates=replicates, workers=workers,
+                             available=have)
         except WomError as err:
             raise _point_error(point, err) from None
 

@@ -135,3 +135,12 @@ def missing_key(data: Any, path: str) -> str | None:
                 return f"{key!r}: cannot go inside a {type(node).__name__}"
         nodes = nxt
     return None
+
+
+def representatives(values: Sequence[Value], limit: int) -> list[Value]:
+    """The distinct `values`, or only the smallest and largest when there are more than
+    `limit` numbers: the values whose validity stands for all of them."""
+    seen = list(dict.fromkeys(values))
+    if len(seen) > limit and all(isinstance(v, int | float) for v in seen):
+        return [min(seen), max(seen)]  # type: ignore[type-var]
+    return seen
