@@ -1,4 +1,4 @@
-"""A deliberately naive, per-agent implementation of the DESIGN §2 adoption rule.
+"""A deliberately naive, per-agent implementation of the adoption rule (docs/model.md §2).
 
 It shares nothing with the engine but the population and the plan: every person looks at
 every neighbour every step (pull, not push), in plain Python. The engine is checked against
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from wom.network import Population
-from wom.scenario import Dynamics
-from wom.strategies import Plan
+from wom.config import Dynamics
+from wom.engine import Plan
+from wom.market import Population
 
 
 def naive_run(
@@ -22,7 +22,7 @@ def naive_run(
     seg = pop.segment.tolist()
     adj = [pop.indices[pop.indptr[v]:pop.indptr[v + 1]].tolist() for v in range(n)]
     adoptable = pop.adoptable.tolist()
-    threshold = pop.threshold.tolist()
+    threshold = pop.references.tolist()
 
     def resonance(message: int, segment: int) -> float:
         if message == S:

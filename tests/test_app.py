@@ -15,12 +15,11 @@ import solara
 from click.testing import CliRunner
 
 import wom
-from conftest import small_scenario
+from helpers import small_scenario
 from wom.app import ALONE, Lesson, assets, controls, scenario_values, what_if
 from wom.cli import main
-from wom.errors import ScenarioError, WomError
-from wom.runner import run_replicate
-from wom.scenario import UnknownStrategyError
+from wom.errors import ScenarioError, UnknownStrategyError, WomError
+from wom.experiment import run_replicate
 
 ROOT = Path(__file__).resolve().parents[1]
 FLAGSHIP = ROOT / "scenarios" / "focused-vs-broad.yaml"
@@ -136,7 +135,7 @@ def test_side_by_side_runs_both_strategies_on_one_market(sc):
     lesson = Lesson(sc, "focused", "broad", replicate=2)
     focused, broad = lesson.models
     assert [m.strategy.name for m in lesson.models] == ["focused", "broad"]
-    for key in ("segment", "indptr", "indices", "eligible", "competitor", "threshold"):
+    for key in ("segment", "indptr", "indices", "eligible", "incumbent", "references"):
         np.testing.assert_array_equal(getattr(focused.population, key),
                                       getattr(broad.population, key))
     # Same random streams: each panel is replicate 2 of `wom run`, number for number.

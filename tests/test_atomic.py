@@ -26,7 +26,7 @@ from click.testing import CliRunner
 
 from wom.cli import main
 from wom.errors import WomError
-from wom.results import read_run
+from wom.store import read_run
 
 SCENARIO = """\
 name: kill-me
@@ -153,7 +153,7 @@ def test_killed_run_leaves_the_old_state_or_the_complete_new_one(
 def test_write_run_removes_only_dead_runs_temporaries(tmp_path: Path) -> None:
     import socket
 
-    from wom.results import _remove_stale_partials
+    from wom.store import remove_stale_partials
 
     host = socket.gethostname()
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
@@ -164,7 +164,7 @@ def test_write_run_removes_only_dead_runs_temporaries(tmp_path: Path) -> None:
     for p in (stale, alive, elsewhere):
         p.mkdir()
         (p / "summary.csv").write_text("x\n", encoding="utf-8")
-    _remove_stale_partials(tmp_path)
+    remove_stale_partials(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([alive.name, elsewhere.name])
 
 

@@ -1,4 +1,4 @@
-"""The ``wom`` command line: a run folder as DESIGN §6 promises it, overrides, and refusals."""
+"""The ``wom`` command line: a run folder as docs/model.md promises it, overrides, and refusals."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ strategies:
 STRATEGIES = ["focus-dentists", "everyone"]
 SEGMENTS = ["dentists", "lawyers"]
 
-# DESIGN §6, written out here so that the test checks the contract, not the code's own lists.
+# docs/model.md §8, written out here so that the test checks the contract, not the code's own lists.
 TIMESERIES = ["strategy", "replicate", "step", "segment", "adopters", "new_adopters",
               "new_by_seed", "new_by_marketing", "new_by_wom", "spend"]
 SUMMARY = ["strategy", "customers_mean", "customers_lo", "customers_hi", "segments_ignited_mean",

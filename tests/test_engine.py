@@ -7,18 +7,18 @@ import pytest
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from conftest import small_scenario
+from helpers import small_scenario
 from reference import naive_run
-from wom.engine import CAUSE_MARKETING, CAUSE_SEED, CAUSE_WOM, Simulation, simulate
-from wom.runner import DYNAMICS, PLAN, replicate_population, run_replicate, stream
-from wom.strategies import budget_units, make_plan
+from wom.campaign import budget_units
+from wom.engine import MARKETING as CAUSE_MARKETING
+from wom.engine import SEED as CAUSE_SEED
+from wom.engine import WOM as CAUSE_WOM
+from wom.engine import Simulation, simulate
+from wom.experiment import DYNAMICS, Replicate, run_replicate
 
 
 def _sim(sc, replicate: int, strategy: int) -> Simulation:
-    pop = replicate_population(sc, replicate)
-    plan = make_plan(sc.strategies[strategy], sc, pop, rng=stream(sc.seed, replicate, PLAN))
-    sim = Simulation(pop, plan, sc.dynamics, sc.network.weak_tie,
-                     rng=stream(sc.seed, replicate, DYNAMICS))
+    sim = Replicate(sc, replicate).simulation(sc.strategies[strategy])
     while sim.t < sim.horizon:
         sim.step()
     return sim
@@ -71,7 +71,7 @@ def _check_invariants(sc, replicate: int, strategy: int) -> None:
     adopted = sim.adopted_at >= 0
     # Only people inside the TAM and not held by the incumbent adopt.
     assert not (adopted & ~pop.eligible).any()
-    assert not (adopted & pop.competitor).any()
+    assert not (adopted & pop.incumbent).any()
     assert sim.n_adopted == adopted.sum()
     assert set(np.unique(sim.cause[adopted])) <= {CAUSE_SEED, CAUSE_MARKETING, CAUSE_WOM}
     seeds = np.zeros(pop.n, bool)
@@ -84,7 +84,7 @@ def _check_invariants(sc, replicate: int, strategy: int) -> None:
         nt = sim.adopted_at[nb]
         same = pop.segment[nb] == pop.segment[v]
         # References: enough same-segment adopters before this step.
-        assert ((nt >= 0) & (nt < t) & same).sum() >= pop.threshold[v]
+        assert ((nt >= 0) & (nt < t) & same).sum() >= pop.references[v]
         if sim.cause[v] == CAUSE_WOM:
             assert ((nt >= 0) & (nt < t) & (nt >= t - sc.dynamics.talk_weeks)).any()
         else:
@@ -118,9 +118,9 @@ def test_adopters_never_fall_and_never_exceed_the_tam():
 
 def test_simulate_matches_stepping():
     sc = small_scenario()
-    pop = replicate_population(sc, 1)
-    plan = make_plan(sc.strategies[1], sc, pop, rng=stream(sc.seed, 1, PLAN))
-    traj = simulate(pop, plan, sc.dynamics, sc.network.weak_tie, rng=stream(sc.seed, 1, DYNAMICS))
+    rep = Replicate(sc, 1)
+    traj = simulate(rep.population, rep.plan(sc.strategies[1]), sc.dynamics,
+                    sc.network.weak_tie, rng=rep.stream(DYNAMICS))
     sim = _sim(sc, 1, 1)
     assert traj.new_by_cause.sum() == sim.n_adopted
     assert np.array_equal(traj.new_by_cause.sum(axis=(0, 1)), sim.adopters_by_segment())
@@ -146,11 +146,12 @@ def test_engine_agrees_with_the_naive_reference(dynamics):
     rng = np.random.default_rng(2024)
     diffs: dict[tuple[int, str], list[float]] = {}
     for r in range(n):
-        pop = replicate_population(sc, r)
+        rep = Replicate(sc, r)
+        pop = rep.population
         for s, spec in enumerate(sc.strategies):
-            plan = make_plan(spec, sc, pop, rng=stream(sc.seed, r, PLAN))
+            plan = rep.plan(spec)
             traj = simulate(pop, plan, sc.dynamics, sc.network.weak_tie,
-                            rng=stream(sc.seed, r, DYNAMICS))
+                            rng=rep.stream(DYNAMICS))
             ref = naive_run(pop, plan, sc.dynamics, sc.network.weak_tie, rng)
             eng = traj.new_by_cause.sum(axis=0)  # cause × segment
             for key, e, f in [
@@ -172,7 +173,10 @@ def test_the_kernel_generator_is_uniform_and_seeded():
     """xoshiro256** draws: uniform doubles and bounded integers (chi-square, 4 SE)."""
     import numba
 
-    from wom.engine import _below, _seed_state, _uniform, new_state
+    from wom.engine.rng import below as _below
+    from wom.engine.rng import new_state
+    from wom.engine.rng import seed_state as _seed_state
+    from wom.engine.rng import uniform as _uniform
 
     @numba.njit
     def draws(state, n, bound):
@@ -202,7 +206,7 @@ def test_seed_only_runs_are_reproducible_and_match_their_mean():
     from wom.engine import Cascades
 
     sc = small_scenario(dynamics={"word_of_mouth": 0.2, "talk_weeks": 2})
-    pop = replicate_population(sc, 0)
+    pop = Replicate(sc, 0).population
     c = Cascades(pop, sc.dynamics, sc.network.weak_tie, sc.horizon)
     seeds = np.flatnonzero(pop.adoptable)[:5].astype(np.int32)
     msg = pop.segment[seeds].astype(np.int32)
@@ -224,7 +228,7 @@ def test_the_one_message_fast_path_agrees_with_the_full_rule(talk_weeks):
         network={"mean_degree": 6, "mixing": 0.3, "weak_tie": 0.6},
         dynamics={"word_of_mouth": 0.25, "talk_weeks": talk_weeks, "overlap": 0.4},
     )
-    pop = replicate_population(sc, 0)
+    pop = Replicate(sc, 0).population
     c = Cascades(pop, sc.dynamics, sc.network.weak_tie, sc.horizon)
     seeds = np.arange(0, 300, 60, dtype=np.int32)  # segment a, its tailored message 0
     msg = np.zeros(seeds.size, np.int32)

@@ -32,9 +32,9 @@ from click.testing import CliRunner, Result
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import wom.plots
+import wom.viz.outputs
 from wom.cli import main
-from wom.results import read_run
+from wom.store import read_run
 
 #: Examples per property, relative to the profile's max_examples (200 in the "ci" profile).
 EXAMPLES = settings.default.max_examples
@@ -58,7 +58,7 @@ def run_cli(scenario: Path, out: Path, *, plots: bool) -> Result:
     """``wom run SCENARIO -o OUT`` in-process; an exception escaping the CLI fails the test."""
     args = ["run", str(scenario), "--workers", "1", "--quiet", "--out", str(out)]
     stub = (contextlib.nullcontext() if plots else
-            mock.patch.object(wom.plots, "plot_run", lambda *a, **k: []))
+            mock.patch.object(wom.viz.outputs, "plot_run", lambda *a, **k: []))
     with stub:
         return CliRunner().invoke(main, args, catch_exceptions=False)
 
@@ -474,7 +474,7 @@ def test_inputs_found_by_fuzzing(tmp_path: Path, case: str) -> None:
 def test_tie_sampler_takes_a_vanishing_probability(p: float) -> None:
     import numpy as np
 
-    from wom.network import gnp_block
+    from wom.market import gnp_block
 
     rng = np.random.default_rng(0)
     for other in (0, 10):  # inside one block, between two

@@ -10,9 +10,10 @@ import networkx as nx
 import numpy as np
 import pytest
 
+from wom.config import GraphFile
 from wom.errors import WomError
-from wom.graphfile import GraphFileError, LoadedGraph, _load, load_graph
-from wom.scenario import GraphFile
+from wom.inputs import GraphFileError, LoadedGraph, load_graph
+from wom.inputs.graphfile import _load
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 EMAIL = DATA / "email-Eu-core.txt"

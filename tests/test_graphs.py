@@ -8,10 +8,10 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from conftest import small_scenario
-from wom.graphs import expected_degrees
-from wom.network import build_population, cross_expected
-from wom.scenario import power_law_sizes
+from helpers import small_scenario
+from wom.config import power_law_sizes
+from wom.market import build_population, cross_expected
+from wom.market.graphs import expected_degrees
 
 MODELS = ["lfr", "clustered"]
 BROAD = [{"name": "broad", "kind": "broad", "seeding": "random"}]

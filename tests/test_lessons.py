@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import wom
-from wom.library import list_scenarios
+from wom.config.library import list_scenarios
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 LIBRARY = [p for _, _, p in list_scenarios(SCENARIOS)]

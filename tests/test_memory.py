@@ -9,11 +9,11 @@ import pytest
 from click.testing import CliRunner
 
 import wom
-import wom.memory as memory
-from conftest import small_scenario
+import wom.experiment.memory as memory
+from helpers import small_scenario
 from wom.cli import main
 from wom.errors import WomError
-from wom.memory import MemoryRefusalError, check_memory, estimate
+from wom.experiment import MemoryRefusalError, check_memory, estimate
 
 HUGE = """\
 name: ten-billion
@@ -92,7 +92,7 @@ def test_run_is_refused_before_anything_is_built(monkeypatch: pytest.MonkeyPatch
     def never(*args, **kwargs):
         raise AssertionError("the population was built")
 
-    monkeypatch.setattr("wom.runner.build_population", never)
+    monkeypatch.setattr("wom.experiment.replicate.build_population", never)
     with pytest.raises(MemoryRefusalError) as info:
         wom.run(small_scenario(), workers=1)
     assert isinstance(info.value, WomError)
@@ -129,7 +129,7 @@ def test_snapshot_and_animate_are_refused_too(tmp_path: Path, command: list[str]
 
 
 def test_the_mesa_model_is_refused_too() -> None:
-    from wom.model import WomModel
+    from wom.abm import WomModel
 
     with pytest.raises(MemoryRefusalError, match="needs about"):
         WomModel(wom.scenario_from_dict(__import__("yaml").safe_load(HUGE)), "broad")

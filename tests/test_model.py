@@ -11,10 +11,13 @@ from mesa.batchrunner import batch_run
 from mesa.discrete_space import Network
 
 import wom
-from wom.engine import CAUSE_MARKETING, CAUSE_SEED, CAUSE_WOM, CAUSES
-from wom.layout import segment_layout, segment_positions
-from wom.model import WomModel
-from wom.runner import replicate_population, run_replicate, stream
+from wom.abm import WomModel
+from wom.engine import CAUSES
+from wom.engine import MARKETING as CAUSE_MARKETING
+from wom.engine import SEED as CAUSE_SEED
+from wom.engine import WOM as CAUSE_WOM
+from wom.experiment import Replicate, run_replicate, stream
+from wom.market import segment_layout, segment_positions
 
 SEGMENTS = ("a", "b", "c")
 
@@ -106,8 +109,8 @@ def test_people_are_views_on_the_engine_state(sc):
     talkers = sum(p.advocating for p in people)
     recent = (sim.adopted_at >= 0) & (sim.adopted_at >= sim.t - sim.talk_weeks)
     assert 0 < talkers == int(recent.sum()) < len(adopters)
-    assert all(p.eligible and not p.competitor for p in adopters)
-    assert sum(p.competitor for p in people) == int(pop.competitor.sum()) > 0
+    assert all(p.eligible and not p.incumbent for p in adopters)
+    assert sum(p.incumbent for p in people) == int(pop.incumbent.sum()) > 0
     for p in people[::37]:
         assert p.cell.coordinate == p.person
         assert p.segment == pop.segment_names[pop.segment[p.person]]
@@ -144,7 +147,7 @@ def test_a_segment_named_like_a_data_column_is_refused():
 
 
 def test_layout_groups_people_by_segment(sc):
-    pop = replicate_population(sc, 0)
+    pop = Replicate(sc, 0).population
     pos = segment_positions(pop, rng=np.random.default_rng(5))
     assert pos.shape == (pop.n, 2)
     assert np.isfinite(pos).all()
@@ -160,7 +163,7 @@ def test_layout_groups_people_by_segment(sc):
 
 def test_layout_disks_grow_with_the_square_root_of_segment_size():
     sc = scenario(segments=[{"name": "a", "size": 100}, {"name": "b", "size": 400}])
-    pop = replicate_population(sc, 0)
+    pop = Replicate(sc, 0).population
     pos = segment_positions(pop, rng=np.random.default_rng(1))
     spread = [np.linalg.norm(pos[pop.segment == k] - pos[pop.segment == k].mean(axis=0),
                              axis=1).mean() for k in range(2)]

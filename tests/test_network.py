@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 
 import wom
-from conftest import small_scenario
-from wom.network import (
+from helpers import small_scenario
+from wom.experiment import Replicate
+from wom.market import (
     build_population,
     cross_expected,
     cross_shares,
     gnp_block,
 )
-from wom.runner import replicate_population
 
 
 def _edges(pop):
@@ -33,7 +33,7 @@ def _sc(model="planted_partition", sizes=(3000, 2000, 1000), mean_degree=10.0, m
 @pytest.mark.parametrize("model", ["planted_partition", "erdos_renyi", "complete"])
 def test_graph_is_simple_undirected_and_segments_are_contiguous(model):
     sc = _sc(model, sizes=(300, 200, 100))
-    pop = replicate_population(sc, 0)
+    pop = Replicate(sc, 0).population
     src, dst = _edges(pop)
     assert pop.indices.dtype == np.int32 and pop.indptr.dtype == np.int64
     assert (src != dst).all()  # no self-loops
@@ -51,7 +51,7 @@ def test_planted_partition_mean_degree_and_mixing():
     n_rep = 5
     degs, inside = [], []
     for r in range(n_rep):
-        pop = replicate_population(sc, r)
+        pop = Replicate(sc, r).population
         src, dst = _edges(pop)
         degs.append(2 * pop.n_ties / pop.n)
         inside.append(np.mean(pop.segment[src] == pop.segment[dst]))
@@ -65,7 +65,7 @@ def test_planted_partition_mean_degree_and_mixing():
 
 def test_erdos_renyi_ignores_segments():
     sc = _sc("erdos_renyi", sizes=(3000, 3000), mean_degree=6.0)
-    pop = replicate_population(sc, 0)
+    pop = Replicate(sc, 0).population
     src, dst = _edges(pop)
     inside = np.mean(pop.segment[src] == pop.segment[dst])
     # Two equal segments: about half of random ties stay inside (sd ≈ sqrt(.25/E)·√2).
@@ -84,7 +84,7 @@ def test_talks_with_directs_cross_segment_ties():
     # so a keeps 3,000 for b: the pair weights are honoured as far as the degrees allow.
     assert np.allclose(expected.sum(axis=1), 6000) and np.allclose(expected, expected.T)
     assert expected[0, 1] == pytest.approx(3000, rel=1e-6)
-    pop = replicate_population(sc, 0)
+    pop = Replicate(sc, 0).population
     src, dst = _edges(pop)
     s, d = pop.segment[src], pop.segment[dst]
     for a, b in [(0, 1), (0, 2), (1, 2)]:
@@ -109,7 +109,7 @@ def test_small_segments_next_to_big_ones_keep_their_mixing(model):
     assert np.allclose(e.sum(axis=1), np.array(sizes) * 2.0)
     out, total = np.zeros(6), np.zeros(6)
     for r in range(3):
-        pop = replicate_population(sc, r)
+        pop = Replicate(sc, r).population
         src, dst = _edges(pop)
         s = pop.segment[src]
         out += np.bincount(s[s != pop.segment[dst]], minlength=6)
@@ -134,23 +134,23 @@ def test_traits_have_exact_shares_inside_each_segment():
          "references": 2},
         {"name": "b", "size": 500, "tam": 1.0, "incumbent": 0.0, "references": 0},
     ]
-    pop = replicate_population(small_scenario(segments=segments), 3)
+    pop = Replicate(small_scenario(segments=segments), 3).population
     a, b = slice(0, 1000), slice(1000, 1500)
-    assert pop.eligible[a].sum() == 600 and pop.competitor[a].sum() == 100
-    assert not (pop.competitor & ~pop.eligible).any()  # incumbents hold part of the TAM
-    assert (pop.threshold[a] == 0).sum() == 160 and (pop.threshold[a] == 2).sum() == 840
-    assert pop.eligible[b].all() and not pop.competitor[b].any() and (pop.threshold[b] == 0).all()
+    assert pop.eligible[a].sum() == 600 and pop.incumbent[a].sum() == 100
+    assert not (pop.incumbent & ~pop.eligible).any()  # incumbents hold part of the TAM
+    assert (pop.references[a] == 0).sum() == 160 and (pop.references[a] == 2).sum() == 840
+    assert pop.eligible[b].all() and not pop.incumbent[b].any() and (pop.references[b] == 0).all()
     assert np.array_equal(pop.tam_size, [600, 500])
 
 
 def test_same_seed_same_market_and_replicates_differ():
     sc = _sc(sizes=(500, 500))
-    p1, p2 = replicate_population(sc, 2), replicate_population(sc, 2)
-    q = replicate_population(sc, 3)
-    for field in ("indptr", "indices", "eligible", "competitor", "threshold"):
+    p1, p2 = Replicate(sc, 2).population, Replicate(sc, 2).population
+    q = Replicate(sc, 3).population
+    for field in ("indptr", "indices", "eligible", "incumbent", "references"):
         assert np.array_equal(getattr(p1, field), getattr(p2, field))
     assert not np.array_equal(p1.indices, q.indices)
-    other = replicate_population(sc.model_copy(update={"seed": sc.seed + 1}), 2)
+    other = Replicate(sc.model_copy(update={"seed": sc.seed + 1}), 2).population
     assert not np.array_equal(p1.indices, other.indices)
 
 
@@ -207,7 +207,7 @@ def test_a_real_graph_gives_its_segments_and_traits_per_replicate():
         segments={"tam": 0.5, "references": 1}))
     assert len(sc.segments) == 12 and sc.people == 115
     assert all(s.name.startswith("conf-") and s.tam == 0.5 for s in sc.segments)
-    a, b = replicate_population(sc, 0), replicate_population(sc, 1)
+    a, b = Replicate(sc, 0).population, Replicate(sc, 1).population
     assert a.n_ties == b.n_ties == 613 and np.array_equal(a.indices, b.indices)
     assert not np.array_equal(a.eligible, b.eligible)  # traits are redrawn, the graph is not
     res = wom.run(sc, workers=1)

@@ -16,19 +16,15 @@ from matplotlib.collections import PolyCollection
 from matplotlib.lines import Line2D
 
 import wom
-from wom.plots import (
-    PALETTE,
-    SEGMENT_PALETTE,
+from wom.viz.plots import plot_adoption, plot_run
+from wom.viz.spread import (
     adoption_figure,
     causes_figure,
     differences_figure,
     penetration_figure,
-    plot_adoption,
-    plot_run,
-    segment_colours,
     segments_figure,
-    strategy_colours,
 )
+from wom.viz.style import PALETTE, SEGMENT_PALETTE, segment_colours, strategy_colours
 
 STRATEGIES = ["focused", "broad", "multi"]
 SEGMENTS = ["dentists", "lawyers", "vets"]
@@ -312,7 +308,7 @@ def test_numeric_segment_names_survive_the_csv(tmp_path):
 
 
 def test_plotting_leaves_pyplot_alone(folder, tmp_path):
-    code = ("import sys, wom\nfrom wom.plots import plot_run\n"
+    code = ("import sys, wom\nfrom wom.viz import plot_run\n"
             f"plot_run(wom.read_run({str(folder.path)!r}), {str(tmp_path)!r})\n"
             "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot was imported'\n"
             "import matplotlib\nassert matplotlib.get_backend().lower() == 'agg'\n")

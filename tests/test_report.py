@@ -11,9 +11,10 @@ import pandas as pd
 import pytest
 
 import wom
-from conftest import small_scenario
-from wom.report import describe_scenario, lesson, summary_table, write_report
-from wom.results import read_run
+from helpers import small_scenario
+from wom.store import read_run
+from wom.viz.report import summary_table, write_report
+from wom.viz.words import describe_scenario, lesson
 
 SEGMENTS = [
     {"name": "a", "size": 150, "tam": 0.8, "incumbent": 0.1, "early_market": 0.3,
@@ -37,7 +38,7 @@ def make_run(folder: Path, **overrides) -> Path:
 def run_dir(tmp_path_factory) -> Path:
     folder = make_run(tmp_path_factory.mktemp("report") / "run")
     # Images the report must pick up whatever the plots module writes.
-    from wom.snapshot import snapshot_figure
+    from wom.viz import snapshot_figure
 
     snapshot_figure(read_run(folder).scenario, "focused", 3, dpi=40).savefig(
         folder / "snapshot.png")

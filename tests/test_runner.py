@@ -6,22 +6,22 @@ import numpy as np
 import pytest
 
 import wom
-from conftest import small_scenario
+from helpers import small_scenario
 from wom.errors import WomError
-from wom.results import COMPARISON_COLUMNS, SUMMARY_COLUMNS, TIMESERIES_COLUMNS, write_run
+from wom.store import COMPARISON_COLUMNS, SUMMARY_COLUMNS, TIMESERIES_COLUMNS, write_run
 
 CSV = ("scenario.yaml", "timeseries.csv", "summary.csv", "comparison.csv")
 
 
 def test_same_seed_same_bytes_whatever_the_workers(tmp_path):
     sc = small_scenario(replicates=10)
-    one = write_run(wom.run(sc, workers=1), tmp_path / "one", plots=False)
-    two = write_run(wom.run(sc, workers=2), tmp_path / "two", plots=False)
-    again = write_run(wom.run(sc, workers=1), tmp_path / "again", plots=False)
+    one = write_run(wom.run(sc, workers=1), tmp_path / "one")
+    two = write_run(wom.run(sc, workers=2), tmp_path / "two")
+    again = write_run(wom.run(sc, workers=1), tmp_path / "again")
     for name in CSV:
         assert (one / name).read_bytes() == (two / name).read_bytes(), name
         assert (one / name).read_bytes() == (again / name).read_bytes(), name
-    other = write_run(wom.run(sc, seed=8, workers=1), tmp_path / "other", plots=False)
+    other = write_run(wom.run(sc, seed=8, workers=1), tmp_path / "other")
     assert (one / "timeseries.csv").read_bytes() != (other / "timeseries.csv").read_bytes()
 
 
@@ -72,7 +72,7 @@ def test_tables_follow_the_contract():
 
 def test_interval_covers_like_a_95_percent_interval():
     """mean_interval: about 95% coverage on known normal data (binomial tolerance)."""
-    from wom.results import mean_interval
+    from wom.store import mean_interval
 
     rng = np.random.default_rng(5)
     trials = 2000
@@ -105,9 +105,9 @@ def test_a_failed_write_leaves_nothing(tmp_path, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("wom.plots.plot_run", boom)
+    monkeypatch.setattr("wom.viz.outputs.plot_run", boom)
     with pytest.raises(RuntimeError):
-        write_run(res, tmp_path / "run")
+        wom.save(res, tmp_path / "run")
     assert list(tmp_path.iterdir()) == []
 
 

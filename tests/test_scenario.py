@@ -1,5 +1,6 @@
-"""The scenario file contract (DESIGN §6): loading, defaults, shorthand, and every way to get it
-wrong — each error must name the file, the key path (and line), and exit 2 from the CLI."""
+"""The scenario file contract (docs/model.md §8): loading, defaults, shorthand, and every way
+to get it wrong — each error must name the file, the key path (and line), and exit 2 from the
+CLI."""
 
 from __future__ import annotations
 

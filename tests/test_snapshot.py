@@ -10,11 +10,12 @@ from matplotlib.text import Text
 from PIL import Image
 
 import wom
-from conftest import small_scenario
-from wom import snapshot
+from helpers import small_scenario
 from wom.errors import WomError
-from wom.runner import run_replicate
-from wom.snapshot import SpreadFrames, animate, customers_by, shown, snapshot_figure, spread
+from wom.experiment import run_replicate
+from wom.viz import drawing
+from wom.viz.drawing import shown
+from wom.viz.snapshot import SpreadFrames, animate, customers_by, snapshot_figure, spread
 
 HORIZON = 10
 SEGMENTS = [
@@ -88,7 +89,7 @@ def test_title_counts_the_customers_by_that_week(sc):
 
 def test_customers_are_drawn_where_they_are(sc):
     pop, adopted_at = spread(sc, "broad")
-    pos = snapshot.positions(pop, sc)
+    pos = drawing.positions(pop, sc)
     fig = snapshot_figure(sc, "broad", 5)
     expected = pos[np.flatnonzero((adopted_at >= 0) & (adopted_at <= 5))]
     np.testing.assert_allclose(customers_drawn(fig.axes[0]), expected)
@@ -96,13 +97,13 @@ def test_customers_are_drawn_where_they_are(sc):
 
 def test_positions_are_computed_once_per_market(sc, monkeypatch):
     calls = []
-    real = snapshot.segment_positions
+    real = drawing.segment_positions
 
     def counting(population, *, rng):
         calls.append(population.n)
         return real(population, rng=rng)
 
-    monkeypatch.setattr(snapshot, "segment_positions", counting)
+    monkeypatch.setattr(drawing, "segment_positions", counting)
     frames = SpreadFrames(sc, ["focused", "broad"])
     for week in range(HORIZON):
         frames.show(week)
@@ -112,8 +113,8 @@ def test_positions_are_computed_once_per_market(sc, monkeypatch):
     snapshot_figure(sc, "focused", 3)
     assert calls == [PEOPLE, PEOPLE]
     pop, _ = spread(sc, "focused")
-    first = snapshot.positions(pop, sc)
-    assert snapshot.positions(pop, sc) is first
+    first = drawing.positions(pop, sc)
+    assert drawing.positions(pop, sc) is first
     assert len(calls) == 3
 
 

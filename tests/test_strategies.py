@@ -7,24 +7,16 @@ import numpy as np
 import pytest
 
 import wom
-from conftest import small_scenario
-from wom.engine import Simulation
-from wom.runner import DYNAMICS, PLAN, replicate_population, stream
-from wom.strategies import (
-    BeachheadPlan,
-    SeedingContext,
-    cross_ties,
-    make_plan,
-    resonance_matrix,
-    seed_poster_child,
-    units,
-)
+from helpers import small_scenario
+from wom.campaign import BeachheadPlan, SeedingContext, cross_ties, units
+from wom.campaign.seeding import seed_poster_child
+from wom.engine import Simulation, resonance_matrix
+from wom.experiment import DYNAMICS, Replicate, stream
 
 
 def _plan(sc, name: str, replicate: int = 0):
-    pop = replicate_population(sc, replicate)
-    spec = next(s for s in sc.strategies if s.name == name)
-    return pop, make_plan(spec, sc, pop, rng=stream(sc.seed, replicate, PLAN))
+    rep = Replicate(sc, replicate)
+    return rep.population, rep.plan(name)
 
 
 def test_units_spend_no_more_than_the_money():
@@ -69,7 +61,7 @@ def test_per_segment_contact_costs_buy_fewer_contacts():
     _, plan = _plan(sc, "broad")
     a, b = plan.contacts.sum(axis=0)
     assert (a, b) == (200, 100)  # 1000 each, at 5 and at 10
-    _, spend, _ = wom.runner.run_replicate(sc, 0)
+    _, spend, _ = wom.experiment.run_replicate(sc, 0)
     assert spend[0].sum(axis=0).tolist() == [1000.0, 1000.0]
 
 
@@ -96,7 +88,7 @@ def test_bridges_pick_the_people_with_most_ties_outside():
 def test_poster_child_is_the_most_central_inside_the_segment():
     sc = small_scenario(budget={"total": 200, "cost_per_seed": 200, "seed_share": 1.0},
                         segments=[{"name": "a", "size": 150}, {"name": "b", "size": 150}])
-    pop = replicate_population(sc, 0)
+    pop = Replicate(sc, 0).population
     g = pop.to_networkx()
     inside = g.subgraph(range(150))
     pr = nx.pagerank(inside, alpha=0.85)

@@ -12,10 +12,12 @@ import pandas as pd
 import pytest
 
 import wom
-from conftest import small_scenario
-from wom import sweep
+from helpers import small_scenario
+from wom.config import Vary, apply, parse_vary
 from wom.errors import ScenarioError, WomError
-from wom.sweep import Vary, apply, parse_vary, points
+from wom.experiment import analysis, design, sweep
+from wom.experiment.design import points
+from wom.viz import phase_figure
 
 
 def tiny() -> wom.Scenario:
@@ -171,13 +173,13 @@ def test_existing_sweep_is_not_overwritten(full):
 
 def test_resume_after_interruption_is_identical_and_reruns_nothing(full, tmp_path, monkeypatch):
     calls = []
-    real = sweep.run
+    real = design.run
 
     def counting(sc, **kw):
         calls.append((sc.network.mixing, sc.segments[0].references))
         return real(sc, **kw)
 
-    monkeypatch.setattr(sweep, "run", counting)
+    monkeypatch.setattr(design, "run", counting)
 
     def stop_after_two(done, total):
         assert total == 6
@@ -211,7 +213,7 @@ def test_resume_of_a_folder_without_sweep(tmp_path):
 # -- CSV and figures -------------------------------------------------------------------------
 
 def test_sweep_csv(full):
-    path = sweep.export_csv(full)
+    path = analysis.export_csv(full)
     assert path == full / "sweep.csv"
     df = pd.read_csv(path)
     assert list(df.columns) == ["network.mixing", "segments.*.references", "strategy",
@@ -220,7 +222,7 @@ def test_sweep_csv(full):
     assert len(df) == 6 * 2
     assert (df.vs == "focused").all()
     assert df[df.strategy == "focused"].diff_mean.isna().all()
-    t = sweep.read_results(full)
+    t = analysis.read_results(full)
     one = t[(t["network.mixing"] == 0.05) & (t["segments.*.references"] == 1)]
     f = one[one.strategy == "focused"].customers.to_numpy()
     b = one[one.strategy == "broad"].customers.to_numpy()
@@ -232,7 +234,7 @@ def test_sweep_csv(full):
 
 
 def test_phase_figure_two_parameters(full):
-    fig = sweep.phase_figure(full, "focused", "broad")
+    fig = phase_figure(full, "focused", "broad")
     ax = fig.axes[0]
     assert ax.get_xlabel() == "network.mixing"
     assert ax.get_ylabel() == "segments.*.references"
@@ -240,7 +242,7 @@ def test_phase_figure_two_parameters(full):
     z = ax.images[0].get_array()
     assert z.shape == (3, 2)
     assert ax.images[0].norm.vcenter == 0
-    df = pd.read_csv(sweep.export_csv(full))
+    df = pd.read_csv(analysis.export_csv(full))
     broad = df[df.strategy == "broad"]
     # sweep.csv holds broad − focused: the same intervals, mirrored
     crossing = sum(math.isnan(lo) or lo <= 0 <= hi for lo, hi in zip(
@@ -254,12 +256,12 @@ def test_phase_figure_two_parameters(full):
 def test_phase_figure_one_parameter(tmp_path):
     out = sweep.run_sweep(tiny(), [parse_vary("network.mixing=0.05:0.35:3")], tmp_path / "one",
                           replicates=2, workers=1)
-    fig = sweep.phase_figure(out, "focused", "broad")
+    fig = phase_figure(out, "focused", "broad")
     ax = fig.axes[0]
     assert ax.get_xlabel() == "network.mixing"
     assert "focused − broad customers" in ax.get_title()
     line = ax.get_lines()[0]
-    tab = sweep.paired(out, "focused", "broad")
+    tab = analysis.paired(out, "focused", "broad")
     assert np.allclose(line.get_xdata(), [0.05, 0.2, 0.35])
     assert np.allclose(line.get_ydata(), tab.sort_values("network.mixing").diff_mean)
     assert any(np.allclose(ln.get_ydata(), 0) for ln in ax.get_lines()[1:])
@@ -268,4 +270,4 @@ def test_phase_figure_one_parameter(tmp_path):
 
 def test_phase_figure_errors(full):
     with pytest.raises(WomError, match="unknown strategy"):
-        sweep.phase_figure(full, "focused", "nope")
+        phase_figure(full, "focused", "nope")

@@ -23,11 +23,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import wom
-from conftest import small_scenario
-from wom import cluster, sensitivity, sweep
+from helpers import small_scenario
 from wom.cli import main
+from wom.config import apply, make_vary, parse_vary
 from wom.errors import WomError
-from wom.sweep import parse_vary
+from wom.experiment import analysis, cluster, design, sensitivity, sweep
+from wom.experiment.design import points
+from wom.viz import phase_figure, sensitivity_figure
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -75,7 +77,7 @@ def test_dask_local_cluster_gives_the_local_rows(tmp_path):
     pd.testing.assert_frame_equal(a, c)
     assert seen == [0, 1, 2, 3, 4, 5, 6]
     assert (tmp_path / "dask" / "sweep.csv").exists() is False  # export is a separate step
-    assert sweep.export_csv(remote).read_bytes() == sweep.export_csv(local).read_bytes()
+    assert analysis.export_csv(remote).read_bytes() == analysis.export_csv(local).read_bytes()
 
 
 def test_unreachable_scheduler_writes_nothing(tmp_path, monkeypatch):
@@ -149,7 +151,7 @@ def test_sweep_killed_mid_way_resumes_to_the_uninterrupted_table(tmp_path):
     whole = sweep.run_sweep(tiny(), [parse_vary(v) for v in varies], tmp_path / "whole",
                             replicates=40, workers=2)
     pd.testing.assert_frame_equal(_table(out), _table(whole))
-    assert (out / "sweep.csv").read_bytes() == sweep.export_csv(whole).read_bytes()
+    assert (out / "sweep.csv").read_bytes() == analysis.export_csv(whole).read_bytes()
 
 
 def test_a_store_is_whole_or_absent(tmp_path, monkeypatch):
@@ -200,7 +202,7 @@ def test_sweep_block_drives_wom_sweep(tmp_path):
         (0.05, 0), (0.05, 2), (0.3, 0), (0.3, 2)]
     assert reps == 2
     # the block's compare sets the phase diagram's direction
-    fig_title = sweep.phase_figure(out, "broad", "focused").axes[0].get_title()
+    fig_title = phase_figure(out, "broad", "focused").axes[0].get_title()
     assert "broad − focused" in fig_title and (out / "phase.png").exists()
     # --vary on the command line wins over the block
     out2 = tmp_path / "out2"
@@ -272,7 +274,7 @@ def test_sobol_finds_the_parameter_that_matters(sobol_run):
     with closing(sqlite3.connect(sobol_run / "sweep.sqlite")) as conn:
         spec = json.loads(dict(conn.execute("SELECT * FROM meta").fetchall())["sensitivity"])
     row = np.asarray(spec["X"][5])
-    sc = sweep.apply(tiny(), {"budget.total": float(row[0]),
+    sc = apply(tiny(), {"budget.total": float(row[0]),
                               "network.degree_exponent": float(row[1])})
     per = wom.run(sc, replicates=3, workers=1).per_replicate()
     assert y[5] == pytest.approx(per[per.strategy == "focused"].customers.mean())
@@ -282,7 +284,7 @@ def test_sensitivity_csv_and_figure(sobol_run):
     path = sensitivity.export_csv(sobol_run)
     df = pd.read_csv(path)
     assert list(df.columns) == ["parameter", "S1", "S1_conf", "ST", "ST_conf"]
-    fig = sensitivity.sensitivity_figure(sobol_run)
+    fig = sensitivity_figure(sobol_run)
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["budget.total",
                                                             "network.degree_exponent"]
@@ -358,10 +360,10 @@ def test_crossover_focus_wins_with_references_and_low_mixing_broad_without(tmp_p
     refs = sc.sweep.varies()[1]
     assert mixing.path == "network.mixing" and refs.path == "segments.*.references"
     lo_mix, hi_mix = min(mixing.values), max(mixing.values)
-    corners = [sweep.make_vary("network.mixing", [lo_mix, hi_mix]),
-               sweep.make_vary("segments.*.references", [min(refs.values), 2])]
+    corners = [make_vary("network.mixing", [lo_mix, hi_mix]),
+               make_vary("segments.*.references", [min(refs.values), 2])]
     out = sweep.run_sweep(sc, corners, tmp_path / "corners", replicates=30, workers=2)
-    tab = sweep.paired(out, "focused", "broad").set_index(["network.mixing",
+    tab = analysis.paired(out, "focused", "broad").set_index(["network.mixing",
                                                            "segments.*.references"])
     assert tab.loc[(lo_mix, 2)].diff_lo > 0  # focus wins: references, low mixing
     assert tab.loc[(hi_mix, 0)].diff_hi < 0  # broad wins: no references, high mixing
@@ -402,7 +404,7 @@ def test_every_point_is_checked_before_anything_is_written(tmp_path, vary, messa
 ])
 def test_compare_is_checked_before_the_sweep_runs(tmp_path, monkeypatch, args, message):
     ran = []
-    monkeypatch.setattr(sweep, "run", lambda *a, **k: ran.append(1))
+    monkeypatch.setattr(design, "run", lambda *a, **k: ran.append(1))
     path = _scenario_file(tmp_path)
     out = tmp_path / "o"
     res = _invoke(["sweep", str(path), "--vary", VARIES[0], "-o", str(out), *args])
@@ -442,19 +444,19 @@ def test_a_text_parameter_gets_a_phase_figure(tmp_path):
     res = _invoke(["sweep", str(path), "-o", str(out), "-w", "1", "-r", "2",
                    "--vary", "strategies.1.seeding=random,hubs", "--vary", VARIES[0]])
     assert res.exit_code == 0, res.output
-    fig = sweep.phase_figure(out, "focused", "broad")
+    fig = phase_figure(out, "focused", "broad")
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["random", "hubs"]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["0.05", "0.3"]
     one = sweep.run_sweep(tiny(), [parse_vary("strategies.1.seeding=random,hubs")],
                           tmp_path / "one", replicates=2)
-    ax = sweep.phase_figure(one, "focused", "broad").axes[0]
+    ax = phase_figure(one, "focused", "broad").axes[0]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["random", "hubs"]
 
 
 def test_whole_number_ranges_are_sampled_evenly():
     """Rounding a uniform draw on [0, 3] would give 0 and 3 half the weight of 1 and 2."""
-    lhs = sweep.points([parse_vary("segments.*.references=0:3:4")], "lhs", n=400, seed=5)
+    lhs = points([parse_vary("segments.*.references=0:3:4")], "lhs", n=400, seed=5)
     counts = np.bincount([p["segments.*.references"] for p in lhs])
     assert counts.tolist() == [100, 100, 100, 100]  # one per stratum: exact
     param = sensitivity.parse_param("segments.*.references=0:3")

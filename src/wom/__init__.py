@@ -8,48 +8,44 @@ The public API — everything the command line does is one of these calls::
     results.summary()                     # pandas DataFrame, one row per strategy
     folder = wom.save(results)            # results/<name>/<timestamp>/
     wom.plot_adoption(results, "adoption.png")
+
+The sub-packages follow the data flow, each importing only those before it (a layer
+contract in CI keeps it so; docs/developing.md)::
+
+    errors → inputs → config → market → engine → campaign → store → experiment → viz | abm
+           → app | cli
+
+They are imported here in that order, which also fills the registries of graph models,
+strategy kinds and seeding rules before any scenario is validated.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from wom import campaign, config, engine, experiment, inputs, market, store, viz
+from wom.config import Scenario, json_schema, load_scenario, scenario_from_dict
 from wom.errors import ScenarioError, WomError
-from wom.plots import plot_adoption, plot_run
-from wom.results import Results, RunFolder, read_run
-from wom.runner import run
-from wom.scenario import Scenario, json_schema, load_scenario, scenario_from_dict
+from wom.experiment import run
+from wom.store import Results, RunFolder, read_run
+from wom.version import __version__
+from wom.viz import plot_adoption, plot_run, save
 
 if TYPE_CHECKING:
-    from wom.model import WomModel
+    from wom.abm import WomModel
 
-__version__ = "0.1.0"
 __all__ = [
-    "Results", "RunFolder", "Scenario", "ScenarioError", "WomError", "WomModel", "json_schema",
-    "load_scenario", "plot_adoption", "plot_run", "read_run", "run", "save",
-    "scenario_from_dict",
+    "Results", "RunFolder", "Scenario", "ScenarioError", "WomError", "WomModel",
+    "__version__", "campaign", "config", "engine", "experiment", "inputs", "json_schema",
+    "load_scenario", "market", "plot_adoption", "plot_run", "read_run", "run", "save",
+    "scenario_from_dict", "store", "viz",
 ]
-
-
-def save(results: Results, out: Path | str | None = None, *, root: Path | str = "results",
-         fmt: str = "png") -> Path:
-    """Write a run folder (default ``results/<name>/<timestamp>/``, plots as `fmt`) and return
-    its path."""
-    import time
-
-    from wom.results import new_run_dir, write_run
-
-    if out is None:
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        out = new_run_dir(Path(root), results.scenario.name, stamp)
-    return write_run(results, Path(out), fmt=fmt)
 
 
 def __getattr__(name: str) -> Any:
     # mesa is imported only by those who use the agent-based view.
     if name == "WomModel":
-        from wom.model import WomModel
+        from wom.abm import WomModel
 
         return WomModel
     raise AttributeError(f"module 'wom' has no attribute {name!r}")

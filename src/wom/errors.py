@@ -1,13 +1,23 @@
-"""Errors a user can act on: each names the file, the key or line, and what is wrong."""
+"""Errors a user can act on: each names the file, the key or line, and what is wrong.
+
+Every error class carries the exit status the command line gives it (:attr:`WomError.exit_code`);
+the command line catches them in one place (:mod:`wom.cli`) and never prints a traceback.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+#: Exit status of a command refused for bad input (a scenario, a file, an option).
+EXIT_BAD_INPUT = 2
+
 
 class WomError(Exception):
     """Base class of the errors wom reports to users without a traceback."""
+
+    #: Exit status of the ``wom`` command that stops on this error.
+    exit_code: int = EXIT_BAD_INPUT
 
 
 class ScenarioError(WomError):
@@ -38,3 +48,7 @@ class ScenarioError(WomError):
             loc = f"{where}:{line}" if line is not None else where
             lines.append(f"{loc}: {key}: {message}" if key else f"{loc}: {message}")
         return "\n".join(lines)
+
+
+class UnknownStrategyError(WomError, ValueError):
+    """A strategy name the scenario does not have."""

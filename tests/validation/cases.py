@@ -4,7 +4,7 @@ The tests (``tests/validation/test_*.py``) and the report (``tests/validation/ma
 which writes ``docs/validation.md`` and its plots) call the same functions with the same
 arguments, so the numbers in the document are the numbers the tests check.
 
-Every case maps a textbook model onto a special case of the one adoption rule of DESIGN §2
+Every case maps a textbook model onto a special case of the one adoption rule of docs/model.md §2
 and runs it through wom's own machinery (a scenario dict, wom's graph builders, seeding rules
 and engine); nothing here simulates a cascade itself. Each docstring says how the mapping
 works. Tolerances are ``Z_MAX`` standard errors of the simulated mean (the standard error
@@ -24,10 +24,9 @@ import numpy as np
 from scipy import optimize, stats
 
 import wom
-from wom.engine import Cascades, Simulation
-from wom.network import Population
-from wom.runner import DYNAMICS, PLAN, replicate_population, stream
-from wom.strategies import make_plan
+from wom.engine import Cascades
+from wom.experiment import DYNAMICS, Replicate, stream
+from wom.market import Population
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data"
@@ -73,7 +72,7 @@ def seeds_only_scenario(name: str, *, people: int, seeds: int, beta: float, seed
     """One segment, everybody in the TAM, no references, no competitor, no marketing:
     `seeds` people seeded at step 0 by `seeding` and then word of mouth with ``β = beta``,
     each adopter talking for one step only (``talk_weeks = 1``) — the independent cascade
-    special case of DESIGN §2 with activation probability ``beta`` on every tie."""
+    special case of docs/model.md §7 with activation probability ``beta`` on every tie."""
     return wom.scenario_from_dict({
         "name": name, "seed": seed, "horizon": horizon, "replicates": 1,
         "segments": [{"name": "all", "size": people, "tam": 1.0, "incumbent": 0.0,
@@ -94,7 +93,7 @@ BASS = {"people": 1000, "p": 0.03, "q": 0.38, "horizon": 30, "replicates": 300, 
 
 
 def bass_scenario(people: int, p: float, q: float, horizon: int, seed: int) -> wom.Scenario:
-    """Bass's well-mixed market as a wom scenario (DESIGN §2's Bass special case).
+    """Bass's well-mixed market as a wom scenario (the Bass special case of docs/model.md §7).
 
     Complete graph (everyone talks to everyone), one segment, everyone in the TAM, no
     references, no seeds. Marketing reaches every person every week (``people`` contacts a
@@ -126,12 +125,10 @@ def bass_curves(people: int, p: float, q: float, horizon: int, seed: int,
     once instead of once per replicate; ``test_bass`` checks the equality on a few).
     """
     sc = bass_scenario(people, p, q, horizon, seed)
-    pop = replicate_population(sc, 0)
+    pop = Replicate(sc, 0).population
     out = np.empty((replicates, horizon))
     for r in range(replicates):
-        plan = make_plan(sc.strategies[0], sc, pop, rng=stream(sc.seed, r, PLAN))
-        sim = Simulation(pop, plan, sc.dynamics, sc.network.weak_tie,
-                         rng=stream(sc.seed, r, DYNAMICS))
+        sim = Replicate(sc, r, population=pop).simulation(sc.strategies[0])
         for t in range(horizon):
             sim.step()
             out[r, t] = sim.n_adopted
@@ -234,9 +231,9 @@ def sir_sizes(people: int, degree: float, T: float, replicates: int, seed: int,
                              horizon=horizon)
     out = np.empty(replicates, np.int64)
     for r in range(replicates):
-        pop = replicate_population(sc, r)
-        plan = make_plan(sc.strategies[0], sc, pop, rng=stream(sc.seed, r, PLAN))
-        run_seed = stream(sc.seed, r, DYNAMICS).integers(0, 2**63 - 1, size=1)
+        rep = Replicate(sc, r)
+        pop, plan = rep.population, rep.plan(sc.strategies[0])
+        run_seed = rep.stream(DYNAMICS).integers(0, 2**63 - 1, size=1)
         cas = Cascades(pop, sc.dynamics, sc.network.weak_tie, horizon)
         out[r] = cas.customers(plan.seeds, plan.seed_message, run_seed)[0]
     return out
@@ -343,16 +340,16 @@ def watts_population(people: int, degree: float, phi: float, replicate: int,
     same-segment neighbours have adopted. Watts' rule is a fraction: adopt once at least a
     share φ of one's k neighbours have. On a given graph the two are the same rule with
     ``threshold_v = ⌈φ·k_v⌉`` (one segment, so every neighbour counts). A scenario cannot
-    say this (its ``references`` are one count per segment), so the population's threshold
+    say this (its ``references`` are one count per segment), so the population's ``references``
     array is set directly — the only step outside the scenario machinery.
     """
     sc = seeds_only_scenario("watts", people=people, seeds=1, beta=1.0, seed=seed,
                              network={"model": "erdos_renyi", "mean_degree": degree},
                              horizon=10_000)
-    pop = replicate_population(sc, replicate)
+    pop = Replicate(sc, replicate).population
     k = pop.degree()
-    threshold = np.ceil(phi * k - 1e-9).astype(np.int32)
-    return sc, dataclasses.replace(pop, threshold=threshold)
+    references = np.ceil(phi * k - 1e-9).astype(np.int32)
+    return sc, dataclasses.replace(pop, references=references)
 
 
 def watts_runs(people: int, degree: float, phi: float, replicates: int,
@@ -380,12 +377,13 @@ def watts_runs(people: int, degree: float, phi: float, replicates: int,
     share = np.empty(replicates)
     for r in range(replicates):
         sc, pop = watts_population(people, degree, phi, r, seed)
-        plan = make_plan(sc.strategies[0], sc, pop, rng=stream(sc.seed, r, PLAN))
+        rep = Replicate(sc, r, population=pop)
+        plan = rep.plan(sc.strategies[0])
         cas = Cascades(pop, sc.dynamics, sc.network.weak_tie, sc.horizon)
-        run_seed = stream(sc.seed, r, DYNAMICS).integers(0, 2**63 - 1, size=1)
+        run_seed = rep.stream(DYNAMICS).integers(0, 2**63 - 1, size=1)
         sizes[r] = cas.customers(plan.seeds, plan.seed_message, run_seed)[0]
         k = pop.degree()
-        vul = (pop.threshold <= 1) & (k > 0)
+        vul = (pop.references <= 1) & (k > 0)
         src = np.repeat(np.arange(pop.n), k)
         keep = vul[src] & vul[pop.indices]
         g = csr_matrix((np.ones(int(keep.sum())), (src[keep], pop.indices[keep])),
@@ -570,7 +568,7 @@ def kkt_case(labels: Path, beta: float, k: int, replicates: int, runs: int, gree
     much.
     """
     sc0 = kkt_scenario(labels, beta, k, "random", seed, greedy_runs, greedy_pool)
-    pop = replicate_population(sc0, 0)
+    pop = Replicate(sc0, 0).population
     cas = Cascades(pop, sc0.dynamics, sc0.network.weak_tie, sc0.horizon)
     spread = {rule: np.empty((replicates, k)) for rule in KKT_RULES}
     resolution = np.zeros(k)
@@ -579,7 +577,7 @@ def kkt_case(labels: Path, beta: float, k: int, replicates: int, runs: int, gree
         plans = {}
         for rule in KKT_RULES:
             sc = kkt_scenario(labels, beta, k, rule, seed, greedy_runs, greedy_pool)
-            plan = plans[rule] = make_plan(sc.strategies[0], sc, pop, rng=stream(seed, r, PLAN))
+            plan = plans[rule] = Replicate(sc, r, population=pop).plan(sc.strategies[0])
             if plan.seeds.size != k:
                 raise RuntimeError(f"{rule} picked {plan.seeds.size} seeds, not {k}")
             for j in range(1, k + 1):
@@ -612,9 +610,8 @@ PEERS = {"beta": 0.03, "seeds": 5, "runs": {"wom": 4000, "cynetdiff": 4000, "EoN
 def peer_setup(labels: Path, beta: float, seeds: int, seed: int):
     """email-Eu-core as one segment, `seeds` random seeds, IC with probability `beta`."""
     sc = kkt_scenario(labels, beta, seeds, "random", seed, 1, 1)
-    pop = replicate_population(sc, 0)
-    plan = make_plan(sc.strategies[0], sc, pop, rng=stream(seed, 0, PLAN))
-    return sc, pop, plan
+    rep = Replicate(sc, 0)
+    return sc, rep.population, rep.plan(sc.strategies[0])
 
 
 def wom_ic_sizes(sc: wom.Scenario, pop: Population, plan, runs: int, seed: int) -> np.ndarray:

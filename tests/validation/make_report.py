@@ -286,12 +286,13 @@ def watts_section() -> tuple[str, list[Check]]:
     text = f"""## Watts (2002): the cascade window for fractional thresholds
 
 **Can wom say it?** wom's threshold is a *count*: a person adopts only once at least
-`threshold_v` same-segment neighbours have adopted (DESIGN §2's references). Watts' rule is a
-*fraction*: adopt once a share φ of one's k neighbours have. On a given graph the two rules are
-the same rule with `threshold_v = ⌈φ·k_v⌉` — an exact identity, not an approximation. What the
+`threshold_v` same-segment neighbours have adopted (the references of
+[model.md](model.md#the-adoption-rule)). Watts' rule is a *fraction*: adopt once a share φ
+of one's k neighbours have. On a given graph the two rules are the same rule with
+`threshold_v = ⌈φ·k_v⌉` — an exact identity, not an approximation. What the
 **scenario file cannot** say is a threshold that depends on the person's degree (`references`
 is one count per segment, `early_market` a share with threshold 0), so this case builds wom's
-`erdos_renyi` market from a scenario and then sets the population's `threshold` array to
+`erdos_renyi` market from a scenario and then sets the population's `references` array to
 ⌈φ·k⌉ (`dataclasses.replace`); everything else — graph, seeding rule, engine — is wom's.
 
 **Mapping.** One segment, `word_of_mouth = 1` (a talking adopter always convinces a neighbour
@@ -511,9 +512,10 @@ def main() -> int:
     stamp = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     head = f"""# Validation: wom's special cases against published results
 
-Each section maps a textbook model onto a special case of wom's one adoption rule (DESIGN §2),
-runs it through wom's own scenario machinery and engine, and compares the simulated mean with
-the published (or exactly computed) value. A comparison passes when the gap is within **4
+Each section maps a textbook model onto a special case of wom's one adoption rule
+([model.md](model.md#the-adoption-rule)), runs it through wom's own scenario machinery and
+engine, and compares the simulated mean with the published (or exactly computed) value. A
+comparison passes when the gap is within **4
 standard errors** of the simulated mean (plus an explicitly derived finite-size term where
 the theory is asymptotic and no exact finite-n value exists). Every check also has a "can
 fail" twin: the same runs against a deliberately wrong parameter, which must exceed the bound.

@@ -1,7 +1,7 @@
 """The app's two pictures of a :class:`~wom.app.lesson.Lesson`, as matplotlib figures.
 
-The graph is drawn as ``wom snapshot`` and ``wom animate`` draw it (:mod:`wom.snapshot`):
-segments as disks (:func:`wom.layout.segment_positions`, O(N), never a spring layout),
+The graph is drawn as ``wom snapshot`` and ``wom animate`` draw it (:mod:`wom.viz.drawing`):
+segments as disks (:func:`wom.market.segment_positions`, O(N), never a spring layout),
 people not yet customers pale, customers in their segment's full colour; markets above
 :data:`MAX_PEOPLE` people as a seeded random sample, the same people in every panel.
 """
@@ -12,18 +12,18 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from wom import plots
-from wom.snapshot import (
+from wom.viz.drawing import (
     MAX_PEOPLE_ANIMATED,
+    Panel,
     Shown,
-    _colours,
-    _figure,
-    _legend,
-    _money,
-    _Panel,
+    legend,
+    panels_figure,
     positions,
+    segment_palette,
     shown,
 )
+from wom.viz.style import segment_colours, strategy_colours
+from wom.viz.words import as_money
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -52,22 +52,22 @@ def graph_figure(lesson: Lesson, *, max_people: int = MAX_PEOPLE, dpi: int = DPI
     pop = lesson.models[0].population
     pos = positions(pop, sc, lesson.replicate)
     show = drawn(lesson, max_people)
-    colours = _colours(sc)
+    palette = segment_palette(sc)
     names = [m.strategy.name for m in lesson.models]
-    by_strategy = plots.strategy_colours([s.name for s in sc.strategies])
-    fig = _figure(len(lesson.models), dpi)
+    by_strategy = strategy_colours([s.name for s in sc.strategies])
+    fig = panels_figure(len(lesson.models), dpi)
     axes = fig.subplots(1, len(lesson.models), squeeze=False)[0]
     for ax, name, model in zip(axes, names, lesson.models, strict=True):
         # Week t's customers are those who adopted in steps 0 … t − 1.
-        _Panel(ax, pos, show, pop.segment, colours, model.simulation.adopted_at).show(
+        Panel(ax, pos, show, pop.segment, palette, model.simulation.adopted_at).show(
             model.simulation.t - 1)
         ax.set_title(f"{name}: {model.simulation.adopters:,} customers",
                      color=by_strategy.get(name, "#000000"), fontweight="bold")
     fig.suptitle(f"{sc.name} — week {lesson.week} of {lesson.horizon} "
-                 f"(budget {_money(sc.budget.total)} each)", fontsize="medium")
+                 f"(budget {as_money(sc.budget.total)} each)", fontsize="medium")
     fig.supxlabel(f"market {lesson.replicate}; same people and places in every panel; "
                   f"{show.note()}", fontsize="x-small", color="#555555")
-    _legend(fig, sc, colours)
+    legend(fig, sc, palette)
     return fig
 
 
@@ -75,9 +75,9 @@ def curves_figure(lesson: Lesson, *, dpi: int = DPI) -> Figure:
     """Customers per segment week by week, one panel per strategy (same scales)."""
     sc = lesson.wom_scenario
     segments = sc.segment_names
-    colours = plots.segment_colours(segments)
-    by_strategy = plots.strategy_colours([s.name for s in sc.strategies])
-    fig = _figure(len(lesson.models), dpi, (4.6, 3.0))
+    colours = segment_colours(segments)
+    by_strategy = strategy_colours([s.name for s in sc.strategies])
+    fig = panels_figure(len(lesson.models), dpi, (4.6, 3.0))
     axes = fig.subplots(1, len(lesson.models), squeeze=False, sharey=True)[0]
     for ax, model in zip(axes, lesson.models, strict=True):
         frame = model.datacollector.get_model_vars_dataframe()

@@ -1,9 +1,9 @@
 """What the teaching app runs: a scenario with the sliders' what-ifs, one or two strategies.
 
-:class:`Lesson` is a Mesa model holding one :class:`~wom.model.WomModel` per strategy shown
+:class:`Lesson` is a Mesa model holding one :class:`~wom.abm.WomModel` per strategy shown
 (one, or two side by side). Both are replicate ``replicate`` of the same scenario, so they
 see the same people, graph, TAM draw, thresholds and random streams (common random numbers,
-as in :func:`wom.runner.run_replicate`): the panels differ only by what the strategies did.
+as in :func:`wom.experiment.run_replicate`): the panels differ only by what the strategies did.
 
 Nothing here imports solara: the page (:mod:`wom.app.views`) draws a :class:`Lesson`, and
 :func:`controls` describes the sliders in Mesa's ``model_params`` format.
@@ -17,9 +17,9 @@ from typing import Any
 
 import mesa
 
-from wom.model import WomModel
-from wom.runner import MESA, stream
-from wom.scenario import Scenario, scenario_from_dict
+from wom.abm import WomModel
+from wom.config import Scenario, scenario_from_dict
+from wom.experiment import MESA, stream
 
 #: The ``side_by_side`` value that runs one strategy alone.
 ALONE = "nothing"
@@ -187,7 +187,7 @@ class Lesson(mesa.Model):
     wom_scenario
         The scenario run: `wom_scenario` with the what-ifs applied.
     models
-        One :class:`~wom.model.WomModel` per strategy shown, in order.
+        One :class:`~wom.abm.WomModel` per strategy shown, in order.
     """
 
     def __init__(

@@ -60,7 +60,7 @@ def serve(
         The app's extra is not installed, its front-end files are missing (run
         ``bash install.sh``), or the port is taken.
     """
-    from wom.scenario import load_scenario
+    from wom.config import load_scenario
 
     if scenario is not None:
         load_scenario(scenario)  # refuse a bad file before starting anything

@@ -30,9 +30,9 @@ from mesa.visualization.utils import force_update, update_counter
 from wom.app.figures import curves_figure, graph_figure
 from wom.app.lesson import ALONE, Lesson, controls
 from wom.app.server import SCENARIO_ENV
+from wom.config import Scenario, load_scenario
+from wom.config.library import list_scenarios
 from wom.errors import WomError
-from wom.library import list_scenarios
-from wom.scenario import Scenario, load_scenario
 
 #: The lesson opened when none is given.
 DEFAULT_LESSON = "focused-vs-broad"

@@ -1,0 +1,176 @@
+"""Strategies turn a budget into a campaign plan: seeds at step 0 and contacts per step.
+
+A strategy kind is one function registered in :data:`wom.config.STRATEGY_KINDS` with the
+target keys it needs and takes (``segment``, ``segments``, ``order``); a seeding rule is one
+function in :mod:`wom.campaign.seeding`. Messages are numbered: ``k`` is the message tailored
+to segment ``k``, ``S`` (the number of segments) is the generic message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from wom.campaign.budget import budget_money, contact_schedule, segment_costs, units
+from wom.campaign.seeding import SeedingContext, seeds_in
+from wom.config import IGNITION_SHARE, STRATEGY_KINDS, Scenario, Strategy
+from wom.engine import Plan, Simulation
+from wom.market import Population
+
+
+def _pins_given(spec: Strategy) -> None:
+    """A beachhead names its first pin (``segment``) or all of them (``order``)."""
+    if spec.segment is None and not spec.order:
+        raise ValueError("a beachhead strategy needs `order` (or `segment`, the first "
+                         "pin, with the next ones chosen automatically)")
+    if spec.segment is not None and spec.order and spec.order[0] != spec.segment:
+        raise ValueError("`segment` must be the first of `order` (or leave it out)")
+
+
+def indices_of(pop: Population, names: list[str]) -> np.ndarray:
+    return np.array([pop.segment_names.index(n) for n in names], dtype=np.int64)
+
+
+def _plan(
+    spec: Strategy,
+    sc: Scenario,
+    pop: Population,
+    targets: np.ndarray,
+    message: np.ndarray,
+    rng: np.random.Generator,
+) -> Plan:
+    """Split seed and contact money over `targets` by size; `message[k]` per segment."""
+    S = pop.n_segments
+    sizes = np.diff(pop.seg_start)
+    seed_cost, contact_cost = segment_costs(sc)
+    seed_money, contact_money = budget_money(sc)
+    w = sizes[targets].astype(float)
+    ctx = SeedingContext(pop, sc, spec, message, rng)
+    seeds = seeds_in(ctx, targets, units(seed_money, w, seed_cost[targets]))
+    per_segment = np.zeros(S, dtype=np.int64)
+    per_segment[targets] = units(contact_money, w, contact_cost[targets])
+    return Plan(
+        seeds=seeds,
+        seed_message=message[pop.segment[seeds]].astype(np.int32),
+        contacts=contact_schedule(per_segment, sc.budget.campaign_weeks, sc.horizon, sizes),
+        contact_message=message.astype(np.int32),
+        seed_cost=seed_cost,
+        contact_cost=contact_cost,
+    )
+
+
+@STRATEGY_KINDS.register("focused", needs=("segment",), takes=("segment",))
+def focused(spec: Strategy, sc: Scenario, pop: Population, rng: np.random.Generator) -> Plan:
+    """Everything on one segment, in that segment's own language."""
+    k = pop.segment_names.index(spec.segment)
+    message = np.full(pop.n_segments, k, dtype=np.int32)
+    return _plan(spec, sc, pop, np.array([k]), message, rng)
+
+
+@STRATEGY_KINDS.register("broad")
+def broad(spec: Strategy, sc: Scenario, pop: Population, rng: np.random.Generator) -> Plan:
+    """The budget split over every segment by size, with the generic message."""
+    S = pop.n_segments
+    message = np.full(S, S, dtype=np.int32)
+    return _plan(spec, sc, pop, np.arange(S), message, rng)
+
+
+@STRATEGY_KINDS.register("multi", needs=("segments",), takes=("segments",))
+def multi(spec: Strategy, sc: Scenario, pop: Population, rng: np.random.Generator) -> Plan:
+    """The budget split over `segments` by size, each hearing its own tailored message."""
+    targets = indices_of(pop, spec.segments or [])
+    message = np.arange(pop.n_segments, dtype=np.int32)
+    return _plan(spec, sc, pop, targets, message, rng)
+
+
+@dataclass
+class BeachheadPlan(Plan):
+    """Bowling pins: contacts go to the current pin until it reaches `trigger` of its TAM.
+
+    Attributes
+    ----------
+    order
+        The pins given in the scenario (segment indices); after them, if ``auto``, the next
+        pin is the segment with the most ties to the customers won so far.
+    schedule
+        ``int64[horizon, S]``: the contacts each step would buy if that segment were the pin.
+    pins
+        ``(step, segment)`` each time a pin became the target, for reports.
+    """
+
+    order: list[int] = field(default_factory=list)
+    auto: bool = True
+    trigger: float = IGNITION_SHARE
+    schedule: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.int64))
+    tam: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    pins: list[tuple[int, int]] = field(default_factory=list)
+
+    def _next_pin(self, sim: Simulation) -> int | None:
+        done = {k for _, k in self.pins}
+        for k in self.order:
+            if k not in done:
+                return k
+        if not self.auto:
+            return None
+        pop = sim.population
+        adopters = sim.order[: sim.n_adopted]
+        starts, ends = pop.indptr[adopters], pop.indptr[adopters + 1]
+        arcs = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends, strict=True)]
+                              or [np.empty(0, np.int64)])
+        ties = np.bincount(pop.segment[pop.indices[arcs]], minlength=pop.n_segments)
+        ties = ties.astype(float)
+        ties[list(done)] = -1.0
+        if ties.max() < 0:
+            return None
+        return int(np.argmax(ties))  # ties broken towards the first segment
+
+    def at(self, t: int, sim: Simulation) -> tuple[np.ndarray, np.ndarray]:
+        if not self.pins:
+            self.pins.append((t, self.order[0]))
+        won = sim.adopters_by_segment()
+        while True:
+            pin = self.pins[-1][1]
+            if self.tam[pin] == 0 or won[pin] < self.trigger * self.tam[pin]:
+                break
+            nxt = self._next_pin(sim)
+            if nxt is None:
+                break
+            self.pins.append((t, nxt))
+        pin = self.pins[-1][1]
+        contacts = np.zeros(self.schedule.shape[1], dtype=np.int64)
+        contacts[pin] = self.schedule[t, pin]
+        message = np.full(contacts.size, pin, dtype=np.int32)
+        return contacts, message
+
+
+@STRATEGY_KINDS.register("beachhead", takes=("segment", "order"),
+                          check=_pins_given)
+def beachhead(spec: Strategy, sc: Scenario, pop: Population, rng: np.random.Generator) -> Plan:
+    """Win one segment, then move the remaining contacts to the next pin.
+
+    All seeds go to the first pin at step 0 (that is how the beachhead is won); each week's
+    contacts go to the current pin, in its own language.
+    """
+    order = indices_of(pop, spec.order or [str(spec.segment)])
+    first = int(order[0])
+    base = _plan(spec, sc, pop, np.array([first]),
+                 np.full(pop.n_segments, first, dtype=np.int32), rng)
+    _, contact_money = budget_money(sc)
+    sizes = np.diff(pop.seg_start)
+    per_pin = np.array([units(contact_money, np.ones(1), base.contact_cost[k:k + 1])[0]
+                        for k in range(pop.n_segments)])
+    schedule = contact_schedule(per_pin, sc.budget.campaign_weeks, sc.horizon, sizes)
+    return BeachheadPlan(
+        seeds=base.seeds, seed_message=base.seed_message, contacts=base.contacts,
+        contact_message=base.contact_message, seed_cost=base.seed_cost,
+        contact_cost=base.contact_cost, order=[int(k) for k in order],
+        auto=spec.order is None, trigger=spec.trigger, schedule=schedule, tam=pop.tam_size,
+    )
+
+
+def make_plan(
+    spec: Strategy, sc: Scenario, pop: Population, *, rng: np.random.Generator
+) -> Plan:
+    """The plan of strategy `spec` on population `pop`."""
+    return STRATEGY_KINDS[spec.kind](spec, sc, pop, rng)

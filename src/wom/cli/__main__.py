@@ -1,0 +1,5 @@
+"""``python -m wom.cli``: the ``wom`` command."""
+
+from wom.cli import main
+
+main()

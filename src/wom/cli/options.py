@@ -1,0 +1,81 @@
+"""What the commands share: loading a scenario, options with one meaning everywhere, and
+progress bars on stderr (only on a terminal)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+import wom
+
+SCHEDULER_HELP = ("Run the points on a Dask cluster (tcp://HOST:PORT; needs the dask extra) "
+                  "instead of local processes; same results.")
+
+
+def load(path: Path) -> wom.Scenario:
+    """The scenario file at `path` (a bad one raises :class:`~wom.ScenarioError`)."""
+    return wom.load_scenario(path)
+
+
+def scenario_argument(required: bool = True) -> Callable[[Any], Any]:
+    return click.argument("scenario", type=click.Path(path_type=Path), required=required)
+
+
+def workers_option[F: Callable[..., Any]](fn: F) -> F:
+    return click.option("--workers", "-w", type=click.IntRange(min=1),
+                        help="Local worker processes [default: all cores].")(fn)
+
+
+def scheduler_option[F: Callable[..., Any]](fn: F) -> F:
+    return click.option("--scheduler", metavar="tcp://HOST:PORT", help=SCHEDULER_HELP)(fn)
+
+
+def format_option[F: Callable[..., Any]](fn: F) -> F:
+    return click.option("--format", "fmt", type=click.Choice(["png", "svg", "pdf"]),
+                        default="png", show_default=True, help="Format of the plots.")(fn)
+
+
+def replicate_option[F: Callable[..., Any]](fn: F) -> F:
+    return click.option("--replicate", "-r", type=click.IntRange(min=0), default=0,
+                        show_default=True)(fn)
+
+
+def max_people_option(default: int) -> Callable[[Any], Any]:
+    return click.option("--max-people", type=click.IntRange(min=10), default=default,
+                        show_default=True,
+                        help="Bigger markets are drawn as a random sample of this many people.")
+
+
+def resume_option(what: str) -> Callable[[Any], Any]:
+    return click.option("--resume", "resume_dir",
+                        type=click.Path(path_type=Path, file_okay=False),
+                        help=f"Finish an interrupted {what} in this folder"
+                             + (" (nothing done is rerun)." if what == "sweep" else "."))
+
+
+@contextmanager
+def progress_bar(label: str, unit: str, total: int | None = None, *,
+                 quiet: bool = False) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar of `unit` on stderr (off a terminal, or `quiet`: none) and the callback
+    that moves it: ``advance(done, total)``.
+
+    It refreshes without a thread: the runner forks its worker processes.
+    """
+    console = Console(stderr=True)
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn(unit), TimeRemainingColumn(), console=console,
+                  disable=quiet or not console.is_terminal, transient=True,
+                  auto_refresh=False) as bar:
+        task = bar.add_task(escape(label), total=total)
+
+        def advance(done: int, all_: int) -> None:
+            bar.update(task, completed=done, total=all_, refresh=True)
+
+        yield advance

@@ -1,0 +1,139 @@
+"""Commands on one scenario and its run folders: run, validate, plot, report, snapshot, animate."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+import wom
+from wom.cli.options import (
+    format_option,
+    load,
+    max_people_option,
+    progress_bar,
+    replicate_option,
+    scenario_argument,
+    workers_option,
+)
+from wom.cli.summary import print_summary
+from wom.errors import WomError
+
+
+@click.command()
+@scenario_argument()
+@click.option("--replicates", "-r", type=click.IntRange(min=1), help="Override `replicates`.")
+@click.option("--seed", "-s", type=click.IntRange(min=0), help="Override `seed`.")
+@workers_option
+@click.option("--out", "-o", type=click.Path(path_type=Path),
+              help="Run folder to create [default: results/<name>/<timestamp>/].")
+@format_option
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table.")
+def run(scenario: Path, replicates: int | None, seed: int | None, workers: int | None,
+        out: Path | None, fmt: str, quiet: bool) -> None:
+    """Run every strategy of SCENARIO and write a run folder."""
+    sc = load(scenario)
+    if out is not None and out.exists():
+        raise WomError(f"{out}: already exists; choose another --out (runs are never "
+                       "overwritten)")
+    if out is not None:
+        # Fail now rather than after the whole run: the folder could not be created.
+        above = next(p for p in out.absolute().parents if p.exists())
+        if not above.is_dir():
+            raise WomError(f"{out}: cannot create the run folder, {above} is not a folder")
+    with progress_bar(sc.name, "replicates", replicates or sc.replicates,
+                      quiet=quiet) as advance:
+        results = wom.run(sc, replicates=replicates, seed=seed, workers=workers,
+                          progress=advance)
+    results.meta["command"] = "wom " + " ".join(sys.argv[1:]) if sys.argv else "wom run"
+    try:
+        folder = wom.save(results, out, fmt=fmt)
+    except OSError as err:
+        raise WomError(f"{out or 'results'}: cannot write the run folder: {err}") from None
+    if not quiet:
+        print_summary(results, Console())
+    click.echo(f"results: {folder}")
+
+
+@click.command()
+@scenario_argument()
+def validate(scenario: Path) -> None:
+    """Check SCENARIO without running it."""
+    from wom.experiment import default_workers, estimate
+    from wom.experiment.memory import available_memory, human
+
+    sc = load(scenario)
+    click.echo(f"{scenario}: ok — {len(sc.segments)} segments, {sc.people:,} people, "
+               f"{len(sc.strategies)} strategies, {sc.replicates} replicates")
+    need, have = estimate(sc, workers=default_workers()).total, available_memory()
+    too_much = "" if have is None or need <= have else ": too much"
+    room = "" if have is None else f" ({human(have)} available{too_much})"
+    click.echo(f"memory: about {human(need)} to run on all cores{room}")
+
+
+@click.command()
+@click.argument("run_dir", type=click.Path(path_type=Path, file_okay=False))
+@format_option
+@click.option("--out", "-o", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder for the plots [default: RUN_DIR].")
+def plot(run_dir: Path, fmt: str, out: Path | None) -> None:
+    """Redraw the plots of a run folder.
+
+    Adoption, per-segment, causes, paired differences and penetration, from its tables."""
+    for path in wom.plot_run(wom.read_run(run_dir), out or run_dir, fmt=fmt):
+        click.echo(f"wrote {path}")
+
+
+@click.command()
+@click.argument("run_dir", type=click.Path(path_type=Path, file_okay=False))
+def report(run_dir: Path) -> None:
+    """Rewrite a run folder's report.html from its tables and plots."""
+    from wom.viz import write_report
+
+    click.echo(f"wrote {write_report(run_dir)}")
+
+
+@click.command()
+@scenario_argument()
+@click.option("--strategy", "-s", "strategy", required=True, help="The strategy to draw.")
+@click.option("--step", "-t", type=click.IntRange(min=0), default=None,
+              help="The week to draw [default: the last].")
+@replicate_option
+@max_people_option(5000)
+@click.option("--out", "-o", type=click.Path(path_type=Path, dir_okay=False),
+              help="Image to write (.png, .svg or .pdf) [default: snapshot-STRATEGY-STEP.png].")
+def snapshot(scenario: Path, strategy: str, step: int | None, replicate: int, max_people: int,
+             out: Path | None) -> None:
+    """Draw the conversation graph at one week.
+
+    Segments coloured, customers highlighted; big markets drawn as a random sample."""
+    from wom.viz import save_figure, snapshot_figure
+
+    sc = load(scenario)
+    week = sc.horizon - 1 if step is None else step
+    out = out or Path(f"snapshot-{strategy}-{week}.png")
+    fig = snapshot_figure(sc, strategy, week, replicate=replicate, max_people=max_people)
+    click.echo(f"wrote {save_figure(fig, out)}")
+
+
+@click.command()
+@scenario_argument()
+@click.option("--strategy", "-s", "strategies", multiple=True, required=True,
+              help="A strategy to animate; give it twice for two side by side.")
+@replicate_option
+@click.option("--fps", type=click.IntRange(min=1, max=60), default=4, show_default=True)
+@max_people_option(3000)
+@click.option("--out", "-o", type=click.Path(path_type=Path, dir_okay=False),
+              default=Path("spread.gif"), show_default=True,
+              help="The GIF to write (an MP4 beside it when ffmpeg is installed).")
+def animate(scenario: Path, strategies: tuple[str, ...], replicate: int, fps: int,
+            max_people: int, out: Path) -> None:
+    """Animate the spread week by week (one frame per week)."""
+    from wom.viz import animate as make_animation
+
+    sc = load(scenario)
+    for path in make_animation(sc, list(strategies), out, replicate=replicate,
+                               max_people=max_people, fps=fps):
+        click.echo(f"wrote {path}")

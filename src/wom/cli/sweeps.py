@@ -1,0 +1,183 @@
+"""Commands over many runs of a scenario: sweep (grids and Latin hypercubes of what-ifs) and
+sensitivity (which parameters move an outcome)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+import wom
+from wom.cli.options import (
+    load,
+    progress_bar,
+    resume_option,
+    scenario_argument,
+    scheduler_option,
+    workers_option,
+)
+from wom.config import METRIC_NAMES, parse_vary
+from wom.errors import WomError
+
+
+def _phase_pair(sc: wom.Scenario, compare: str | None) -> tuple[str, str] | None:
+    """The two strategies of the phase diagram (``None``: the scenario has only one),
+    checked before anything runs."""
+    if compare is not None:
+        pair = [x.strip() for x in compare.split(",")]
+        if len(pair) != 2 or not all(pair):
+            raise WomError(f"--compare {compare!r}: expected two strategies A,B")
+    elif sc.sweep is not None and sc.sweep.compare:
+        pair = list(sc.sweep.compare)
+    elif len(sc.strategies) >= 2:
+        pair = [s.name for s in sc.strategies[:2]]
+    else:
+        return None
+    for name in pair:
+        sc.strategy(name)  # names the strategies that exist
+    if pair[0] == pair[1]:
+        raise WomError(f"--compare {compare!r}: compare two different strategies")
+    return pair[0], pair[1]
+
+
+@click.command()
+@scenario_argument(required=False)
+@click.option("--vary", "-v", "varies", multiple=True, metavar="PATH=LO:HI:N|A,B,C",
+              help="A parameter to vary, e.g. network.mixing=0.01:0.3:8 or "
+                   "segments.*.references=0,1,2 (repeatable) [default: the scenario's "
+                   "sweep: block].")
+@click.option("--design", type=click.Choice(["grid", "lhs"]),
+              help="grid: every combination; lhs: a Latin hypercube of --points points "
+                   "[default: grid, or the sweep: block's].")
+@click.option("--points", "--n", "n_points", type=click.IntRange(min=1),
+              help="Points of a Latin hypercube.")
+@click.option("--replicates", "-r", type=click.IntRange(min=1),
+              help="Replicates per point [default: the sweep: block's, else the scenario's].")
+@workers_option
+@scheduler_option
+@click.option("--compare", metavar="A,B",
+              help="The phase diagram shows A − B [default: the sweep: block's, else the "
+                   "first two strategies].")
+@click.option("--out", "-o", type=click.Path(path_type=Path, file_okay=False),
+              help="Sweep folder [default: results/<name>/sweep-<timestamp>/].")
+@resume_option("sweep")
+def sweep(scenario: Path | None, varies: tuple[str, ...], design: str | None,
+          n_points: int | None, replicates: int | None, workers: int | None,
+          scheduler: str | None, compare: str | None, out: Path | None,
+          resume_dir: Path | None) -> None:
+    """Run SCENARIO over a grid of what-ifs; resumable.
+
+    Writes sweep.sqlite, sweep.csv and, for 1 or 2 varied parameters, phase.png: the
+    paired advantage of one strategy over another across the grid.
+    """
+    from wom.experiment import analysis
+    from wom.experiment import sweep as sweeps
+    from wom.viz import phase_figure, save_figure
+
+    with progress_bar("sweep", "points") as advance:
+        if resume_dir is not None:
+            if scenario is not None or varies:
+                raise WomError("--resume DIR takes no SCENARIO or --vary: the sweep "
+                               "folder holds them")
+            ignored = [o for o, v in (("--design", design), ("--points", n_points),
+                                      ("--replicates", replicates), ("--out", out))
+                       if v is not None]
+            if ignored:
+                raise WomError(f"--resume DIR keeps the sweep as it was started: "
+                               f"{', '.join(ignored)} cannot change it")
+            sc, _, meta = sweeps.read_meta(resume_dir)
+            pair = _phase_pair(sc, compare)
+            folder = sweeps.resume(resume_dir, workers=workers, scheduler=scheduler,
+                                   progress=advance)
+        else:
+            if scenario is None:
+                raise WomError("give a SCENARIO (or --resume DIR)")
+            sc = load(scenario)
+            block = None if varies else sc.sweep  # --vary replaces the whole block
+            if not varies and block is None:
+                raise WomError(f"{scenario}: no --vary given and no sweep: block in the "
+                               "scenario")
+            kept = ([parse_vary(v) for v in varies] if block is None
+                    else block.varies())
+            pair = _phase_pair(sc, compare)
+            folder = out or Path("results") / sc.name / time.strftime("sweep-%Y%m%d-%H%M%S")
+            chosen = design or (block.design if block else "grid")
+            if chosen == "grid" and n_points is not None:
+                raise WomError("--points sets the size of a Latin hypercube (--design "
+                               "lhs); a grid has every combination of the values")
+            folder = sweeps.run_sweep(
+                sc, kept, folder,
+                design=chosen,
+                n=n_points or (block.points if block else None),
+                replicates=replicates or (block.replicates if block else None),
+                workers=workers, scheduler=scheduler, progress=advance)
+        click.echo(f"wrote {analysis.export_csv(folder)}")
+        sc, kept, meta = sweeps.read_meta(folder)
+        if pair is not None and len(kept) in (1, 2) and "sensitivity" not in meta:
+            metric = sc.sweep.metric if sc.sweep else "customers"
+            fig = phase_figure(folder, *pair, metric)
+            click.echo(f"wrote {save_figure(fig, folder / 'phase.png')}")
+
+
+@click.command()
+@scenario_argument(required=False)
+@click.option("--param", "-p", "params", multiple=True, metavar="PATH=LO:HI",
+              help="A parameter and its range, e.g. network.mixing=0.01:0.4 (repeatable); "
+                   "whole-number bounds make it whole (segments.*.references=0:3).")
+@click.option("--method", type=click.Choice(["sobol", "morris"]), default="sobol",
+              show_default=True, help="Sobol indices (variance shares) or Morris screening.")
+@click.option("--n", "n", type=click.IntRange(min=2), default=64, show_default=True,
+              help="Base sample: Sobol runs n·(k+2) points (n a power of two), Morris "
+                   "n·(k+1) (n trajectories), for k parameters.")
+@click.option("--output", type=click.Choice(["advantage", *METRIC_NAMES]),
+              help="What to explain: a metric of --strategy, or 'advantage' (customers of "
+                   "--strategy − customers of --vs) [default: customers; with --resume, "
+                   "another output of the same runs].")
+@click.option("--strategy", "-s", help="[default: the first strategy]")
+@click.option("--vs", help="The other strategy of the advantage [default: the next one].")
+@click.option("--replicates", "-r", type=click.IntRange(min=1),
+              help="Replicates per design point [default: the scenario's].")
+@workers_option
+@scheduler_option
+@click.option("--out", "-o", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder [default: results/<name>/sensitivity-<timestamp>/].")
+@resume_option("analysis")
+def sensitivity(scenario: Path | None, params: tuple[str, ...], method: str, n: int,
+                output: str, strategy: str | None, vs: str | None, replicates: int | None,
+                workers: int | None, scheduler: str | None, out: Path | None,
+                resume_dir: Path | None) -> None:
+    """Which parameters move an outcome: Sobol or Morris (SALib).
+
+    Writes sweep.sqlite (resumable), sensitivity.csv and sensitivity.png.
+    """
+    from wom.experiment import sensitivity as sens
+    from wom.experiment.sweep import resume
+    from wom.viz import save_figure, sensitivity_figure
+
+    with progress_bar(method if resume_dir is None else "sensitivity", "points") as advance:
+        if resume_dir is not None:
+            if scenario is not None or params:
+                raise WomError("--resume DIR takes no SCENARIO or --param: the folder "
+                               "holds them")
+            sens.describe_output(resume_dir, output)  # refuses a plain sweep up front
+            folder = resume(resume_dir, workers=workers, scheduler=scheduler,
+                            progress=advance)
+        else:
+            if scenario is None or not params:
+                raise WomError("give a SCENARIO and at least one --param (or --resume DIR)")
+            sc = load(scenario)
+            parsed = [sens.parse_param(p) for p in params]
+            folder = out or Path("results") / sc.name / time.strftime(
+                "sensitivity-%Y%m%d-%H%M%S")
+            folder = sens.run_sensitivity(
+                sc, parsed, folder, method=method, n=n, replicates=replicates,
+                output=output or "customers", strategy=strategy, vs=vs, workers=workers,
+                scheduler=scheduler, progress=advance)
+    shown = output if resume_dir is not None else None  # another output, on resume
+    table = sens.indices(folder, shown)
+    click.echo(f"{sens.describe_output(folder, shown)}:")
+    click.echo(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    click.echo(f"wrote {sens.export_csv(folder, shown)}")
+    fig = sensitivity_figure(folder, shown)
+    click.echo(f"wrote {save_figure(fig, folder / 'sensitivity.png')}")

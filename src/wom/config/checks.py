@@ -1,0 +1,95 @@
+"""Checks that span several keys of a scenario (names that must exist, shares that must add
+up, costs against the budget); each problem names the key path it is about."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wom.config.fields import COMPLETE_GRAPH_MAX_PEOPLE, MAX_UNITS
+from wom.config.scenario import Scenario
+
+
+def cross_checks(sc: Scenario) -> list[tuple[tuple[Any, ...], str]]:
+    """Checks that span several keys; each returns the key path it is about."""
+    problems: list[tuple[tuple[Any, ...], str]] = []
+    names = sc.segment_names
+    known = ", ".join(names[:12]) + (" …" if len(names) > 12 else "")
+    seen: set[str] = set()
+    for i, s in enumerate(sc.segments):
+        if s.name in seen:
+            problems.append((("segments", i, "name"), f"duplicate segment name {s.name!r}"))
+        seen.add(s.name)
+    seen = set()
+    for i, st in enumerate(sc.strategies):
+        if st.name in seen:
+            problems.append((("strategies", i, "name"), f"duplicate strategy name {st.name!r}"))
+        seen.add(st.name)
+        if st.segment is not None and st.segment not in names:
+            problems.append(
+                (("strategies", i, "segment"), f"unknown segment {st.segment!r} (known: {known})")
+            )
+        for key in ("segments", "order"):
+            listed = getattr(st, key) or []
+            for j, x in enumerate(listed):
+                if x not in names:
+                    problems.append(
+                        (("strategies", i, key, j), f"unknown segment {x!r} (known: {known})")
+                    )
+                elif x in listed[:j]:
+                    problems.append((("strategies", i, key, j), f"{x!r} is listed twice"))
+    tw = sc.network.talks_with or {}
+    for a, row in tw.items():
+        if a not in names:
+            problems.append((("network", "talks_with", a), f"unknown segment {a!r}"))
+            continue
+        for b in row:
+            if b not in names:
+                problems.append((("network", "talks_with", a, b), f"unknown segment {b!r}"))
+            elif b == a:
+                problems.append(
+                    (("network", "talks_with", a, b), "a segment's cross-segment ties cannot "
+                     "go to itself (in-segment talk is set by `mixing`)")
+                )
+        total = sum(row.values())
+        if total > 1.0 + 1e-9:
+            problems.append(
+                (("network", "talks_with", a), f"shares add up to {total:g}, more than 1")
+            )
+    if isinstance(sc.dynamics.overlap, dict):
+        for a, entry in sc.dynamics.overlap.items():
+            if a == "default":
+                if isinstance(entry, dict):
+                    problems.append((("dynamics", "overlap", a), "`default` is one number"))
+                continue
+            if a not in names:
+                problems.append((("dynamics", "overlap", a), f"unknown segment {a!r}"))
+                continue
+            if not isinstance(entry, dict):
+                problems.append((("dynamics", "overlap", a), "expected a mapping "
+                                 "{heard_in: resonance} for the message tailored to " + repr(a)))
+                continue
+            for b in entry:
+                if b not in names:
+                    problems.append((("dynamics", "overlap", a, b), f"unknown segment {b!r}"))
+    if sc.network.model == "complete" and sc.people > COMPLETE_GRAPH_MAX_PEOPLE:
+        problems.append(
+            (("network", "model"), f"a complete graph of {sc.people:,} people needs "
+             f"{sc.people * (sc.people - 1):,} ties; the limit is "
+             f"{COMPLETE_GRAPH_MAX_PEOPLE:,} people (use erdos_renyi for large markets)")
+        )
+    costs: list[tuple[tuple[Any, ...], float]] = [(("budget", key), getattr(sc.budget, key))
+             for key in ("cost_per_seed", "cost_per_contact")]
+    costs += [(("segments", i, key), getattr(seg, key)) for i, seg in enumerate(sc.segments)
+              for key in ("cost_per_seed", "cost_per_contact") if getattr(seg, key) is not None]
+    for where, cost in costs:
+        if sc.budget.total / cost > MAX_UNITS:
+            problems.append(
+                (where, f"{cost:g} is too small for a budget of {sc.budget.total:g}: it would "
+                 f"buy more than {MAX_UNITS:.0e} units (give costs and budget in one currency)")
+            )
+    if sc.budget.campaign_weeks > sc.horizon:
+        problems.append(
+            (("budget", "campaign_weeks"), f"{sc.budget.campaign_weeks} is longer than the "
+             f"horizon ({sc.horizon} steps): part of the budget would never be spent")
+        )
+    return problems

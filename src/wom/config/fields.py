@@ -1,0 +1,57 @@
+"""The kinds of value a scenario file holds (names, shares, counts) and the limits wom keeps.
+
+Every block of the file is a :class:`Strict` model: unknown keys are errors, so a typo never
+falls back silently to a default.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+
+def not_bool(value: Any) -> Any:
+    """YAML reads yes/no/true/false as booleans, and pydantic would take them as 1 and 0."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, got {str(value).lower()}")
+    return value
+
+
+def _name(value: Any) -> Any:
+    # Segment labels read from YAML or graph files are often numbers (department 4).
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def printable(value: str) -> str:
+    """Names go into tables, CSV files, plots and folder names: a control character (tab,
+    newline, escape) would garble them, and a lone surrogate cannot even be written as UTF-8."""
+    bad = next((c for c in value if unicodedata.category(c) in ("Cc", "Cs")), None)
+    if bad is not None:
+        raise ValueError(f"contains the control character U+{ord(bad):04X}; names are printed "
+                         "in tables and plots")
+    return value
+
+
+Number = BeforeValidator(not_bool)
+Name = Annotated[str, BeforeValidator(_name), Field(min_length=1), AfterValidator(printable)]
+Share = Annotated[float, Number, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+Positive = Annotated[float, Number, Field(gt=0.0, allow_inf_nan=False)]
+Count = Annotated[int, Number]
+
+#: Biggest market the ``complete`` graph accepts: N·(N−1) arcs must fit in memory.
+COMPLETE_GRAPH_MAX_PEOPLE = 10_000
+#: Penetration of a segment's TAM that counts as "ignited" (innovators + early adopters);
+#: also the default beachhead trigger.
+IGNITION_SHARE = 0.16
+#: Most seeds or contacts a budget may buy at one cost (beyond, counts overflow int64 maths).
+MAX_UNITS = 10**15
+
+
+class Strict(BaseModel):
+    """A block of the scenario file: unknown keys are errors, defaults are validated."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True)

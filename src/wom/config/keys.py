@@ -1,0 +1,177 @@
+"""Key paths into a scenario (``network.mixing``, ``segments.*.references``) and the values a
+sweep gives them: ``PATH=LO:HI:N`` or ``PATH=A,B,C`` on the command line, or a scenario's
+``sweep:`` block (validated with the rest of the file)."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from wom.errors import WomError
+
+#: A dotted key path; ``*`` stands for every element of a list.
+KEY_PATH = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*|\*|\d+)(\.([A-Za-z_][A-Za-z0-9_]*|\*|\d+))*$")
+Value = int | float | str
+
+
+@dataclass(frozen=True)
+class Vary:
+    """One swept parameter: a dotted key path and its values (``range`` for ``lo:hi:n``)."""
+
+    path: str
+    values: tuple[Value, ...]
+    range: tuple[float, float] | None = None
+    integer: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "values": list(self.values),
+                "range": None if self.range is None else list(self.range),
+                "integer": self.integer}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Vary:
+        rng = d.get("range")
+        return cls(d["path"], tuple(d["values"]), None if rng is None else (rng[0], rng[1]),
+                   bool(d.get("integer", False)))
+
+
+def _scalar(text: str) -> Value:
+    for kind in (int, float):
+        try:
+            return kind(text)  # type: ignore[no-any-return]
+        except ValueError:
+            pass
+    return text
+
+
+def parse_vary(text: str) -> Vary:
+    """``path=lo:hi:n`` (n evenly spaced values) or ``path=a,b,c``.
+
+    ``*`` in the path means every element of a list (``segments.*.references``). Integer
+    bounds whose spaced values are all whole give integers.
+    """
+    if "=" not in text:
+        raise WomError(f"--vary {text!r}: expected PATH=LO:HI:N or PATH=A,B,C")
+    path, _, spec = text.partition("=")
+    try:
+        return make_vary(path.strip(), spec.strip())
+    except WomError as err:
+        raise WomError(f"--vary {text!r}: {err}") from None
+
+
+def make_vary(path: str, spec: str | Sequence[Value]) -> Vary:
+    """One swept parameter from its path and ``"lo:hi:n"``, ``"a,b,c"`` or a list of values
+    (the form of a scenario's ``sweep:`` block)."""
+    bad = WomError
+    if not KEY_PATH.match(path):
+        raise bad(f"{path!r} is not a dotted key path (like network.mixing or "
+                  "segments.*.references)")
+    if not isinstance(spec, str):
+        listed = tuple(spec)
+        if not listed:
+            raise bad("no values")
+        if len(set(listed)) != len(listed):
+            raise bad("a value is repeated")
+        return Vary(path, listed)
+    if not spec:
+        raise bad("no values")
+    if ":" in spec:
+        parts = spec.split(":")
+        if len(parts) != 3:
+            raise bad("a range is LO:HI:N")
+        try:
+            lo, hi = float(parts[0]), float(parts[1])
+            n = int(parts[2])
+        except ValueError:
+            raise bad("LO and HI must be numbers and N a whole number") from None
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            raise bad("LO and HI must be finite")
+        if n < 1:
+            raise bad("N must be at least 1")
+        if n == 1 and lo != hi:
+            raise bad("N = 1 needs LO = HI")
+        if hi < lo:
+            raise bad("HI is below LO")
+        grid = np.linspace(lo, hi, n)
+        ints = all(re.fullmatch(r"[+-]?\d+", p.strip()) for p in parts[:2])
+        ints = ints and bool(np.all(grid == np.round(grid)))
+        values: tuple[Value, ...] = (tuple(int(np.rint(v)) for v in grid) if ints
+                                     else tuple(float(v) for v in grid))
+        return Vary(path, values, (lo, hi), ints)
+    items = [s.strip() for s in spec.split(",")]
+    if any(not s for s in items):
+        raise bad("empty value in the list")
+    vals = tuple(_scalar(s) for s in items)
+    if len(set(vals)) != len(vals):
+        raise bad("a value is repeated")
+    return Vary(path, vals)
+
+
+def missing_key(data: Any, path: str) -> str | None:
+    """Why `path` names nothing in the scenario data `data` (``None`` if it names a key)."""
+    nodes = [data]
+    for key in path.split("."):
+        nxt = []
+        for node in nodes:
+            if isinstance(node, list):
+                if key == "*":
+                    nxt.extend(node)
+                elif key.isdigit() and int(key) < len(node):
+                    nxt.append(node[int(key)])
+                else:
+                    return f"{key!r} is not an index of a list of {len(node)}"
+            elif isinstance(node, dict):
+                if key not in node:
+                    return f"the scenario has no key {key!r}"
+                nxt.append(node[key])
+            elif node is None:
+                return f"{path}: a key on the way is not set in the scenario"
+            else:
+                return f"{key!r}: cannot go inside a {type(node).__name__}"
+        nodes = nxt
+    return None
+
+
+def representatives(values: Sequence[Value], limit: int) -> list[Value]:
+    """The distinct `values`, or only the smallest and largest when there are more than
+    `limit` numbers: the values whose validity stands for all of them."""
+    seen = list(dict.fromkeys(values))
+    if len(seen) > limit and all(isinstance(v, int | float) for v in seen):
+        return [min(seen), max(seen)]  # type: ignore[type-var]
+    return seen
+
+
+def set_path(data: Any, path: str, value: Any) -> None:
+    """Set `value` at the dotted key `path` of the scenario data `data` (``*``: every element
+    of a list), in place."""
+    _set(data, path.split("."), value, path)
+
+
+def _set(node: Any, keys: list[str], value: Any, path: str) -> None:
+    key, rest = keys[0], keys[1:]
+    if key == "*":
+        if not isinstance(node, list):
+            raise WomError(f"{path}: '*' needs a list here")
+        targets = list(range(len(node)))
+    elif isinstance(node, list):
+        if not key.isdigit() or int(key) >= len(node):
+            raise WomError(f"{path}: {key!r} is not an index of a list of {len(node)}")
+        targets = [int(key)]
+    elif isinstance(node, dict):
+        if rest and key not in node:
+            raise WomError(f"{path}: the scenario has no key {key!r}")
+        targets = [key]  # type: ignore[list-item]
+    else:
+        raise WomError(f"{path}: cannot go inside a {type(node).__name__}")
+    for t in targets:
+        if rest:
+            if node[t] is None:
+                raise WomError(f"{path}: {t!r} is not set in the scenario")
+            _set(node[t], rest, value, path)
+        else:
+            node[t] = value

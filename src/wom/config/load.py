@@ -1,0 +1,235 @@
+"""Loading a scenario: YAML in, a validated :class:`~wom.config.scenario.Scenario` out, or a
+:class:`~wom.errors.ScenarioError` naming the file, the line, the key path and what is wrong.
+
+With ``network.model: file`` the segments come from the graph file, which is read here.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from wom.config.checks import cross_checks
+from wom.config.keys import Value, make_vary, missing_key, representatives, set_path
+from wom.config.scenario import Scenario
+from wom.config.schema import Network, SegmentShorthand
+from wom.config.yamlpos import duplicate_keys, key_path, line_of, reject_non_finite
+from wom.errors import ScenarioError, WomError
+from wom.inputs import GraphFileError
+
+
+def _segments_from_graph_file(
+    data: dict[str, Any], file: Path | str | None, tree: yaml.Node | None
+) -> dict[str, Any]:
+    """Read the graph file: its segments fill ``segments``; its path becomes absolute."""
+    try:
+        network = Network.model_validate(data["network"])
+    except ValidationError as exc:
+        raise _PrefixedError(exc, ("network",)) from None
+    spec = network.file
+    assert spec is not None  # the model validator makes sure
+    base = Path(file).resolve().parent if file is not None else Path.cwd()
+    try:
+        graph = spec.load(base)
+    except GraphFileError as err:
+        key = ("network", "file", "labels") if (
+            spec.labels is not None and Path(err.path).name == Path(spec.labels).name
+        ) else ("network", "file", "path")
+        raise ScenarioError(file, [(key_path(key), line_of(tree, key), str(err))]) from None
+    resolved = {k: str((base / v).resolve()) for k in ("path", "labels")
+                if isinstance(v := data["network"]["file"].get(k), str)}
+    net = {**data["network"], "file": {**data["network"]["file"], **resolved}}
+    found = dict(zip(graph.names, (int(z) for z in graph.sizes), strict=True))
+    given = data.get("segments")
+    problems = []
+    if given is None or isinstance(given, dict):
+        extra = sorted({"count", "size", "names", "size_exponent"} & set(given or {}))
+        if extra:
+            raise ScenarioError(file, [(key_path(("segments", extra[0])),
+                                        line_of(tree, ("segments", extra[0])),
+                                        "the segments come from the graph file; give only "
+                                        "the traits they share (tam, references, …)")])
+        try:
+            traits = SegmentShorthand.model_validate(given or {}).traits()
+        except ValidationError as exc:
+            raise _PrefixedError(exc, ("segments",)) from None
+        segments = [{"name": n, "size": z, **traits} for n, z in found.items()]
+    elif isinstance(given, list):
+        listed: dict[str, dict[str, Any]] = {}
+        for i, entry in enumerate(given):
+            name = str(entry.get("name")) if isinstance(entry, dict) else None
+            if name not in found:
+                known = ", ".join(list(found)[:12]) + (" …" if len(found) > 12 else "")
+                loc = ("segments", i, "name")
+                problems.append((key_path(loc), line_of(tree, loc),
+                                 f"the graph file has no segment {name!r} (it has: {known})"))
+                continue
+            if "size" in entry and entry["size"] != found[name]:
+                loc = ("segments", i, "size")
+                problems.append((key_path(loc), line_of(tree, loc),
+                                 f"{entry['size']} but the graph file has {found[name]} people "
+                                 f"in {name!r} (leave size out)"))
+            listed[name] = {**entry, "name": name, "size": found[name]}
+        if problems:
+            raise ScenarioError(file, problems)
+        segments = [listed.get(n, {"name": n, "size": z}) for n, z in found.items()]
+    else:
+        return data  # the model reports the wrong type
+    return {**data, "network": net, "segments": segments}
+
+
+class _PrefixedError(Exception):
+    def __init__(self, error: ValidationError, prefix: tuple[Any, ...]):
+        self.error, self.prefix = error, prefix
+
+
+def scenario_from_dict(
+    data: Any, *, file: Path | str | None = None, tree: yaml.Node | None = None
+) -> Scenario:
+    """Validate a mapping (as read from YAML) into a :class:`Scenario`.
+
+    Raises
+    ------
+    ScenarioError
+        Listing every problem with its key path (and line, when `tree` is given).
+    """
+    if not isinstance(data, dict):
+        kind = "empty" if data is None else f"a {type(data).__name__}"
+        raise ScenarioError(file, [("", 1, f"a scenario must be a mapping of keys, got {kind}")])
+    try:
+        if isinstance(data.get("network"), dict) and data["network"].get("model") == "file":
+            data = _segments_from_graph_file(data, file, tree)
+        if isinstance(data.get("segments"), dict):
+            try:
+                expanded = SegmentShorthand.model_validate(data["segments"]).expand()
+                data = {**data, "segments": expanded}
+            except ValidationError as exc:
+                raise _PrefixedError(exc, ("segments",)) from None
+            except ValueError as exc:
+                where = ("segments", "names")
+                raise ScenarioError(
+                    file, [(key_path(where), line_of(tree, where), str(exc))]
+                ) from None
+        sc = Scenario.model_validate(data)
+    except (ValidationError, _PrefixedError) as exc:
+        if isinstance(exc, _PrefixedError):
+            prefix, errors = exc.prefix, exc.error.errors(include_url=False)
+        else:
+            prefix, errors = (), exc.errors(include_url=False)
+        problems = []
+        for err in errors:
+            loc = prefix + tuple(err["loc"])
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key (check the spelling; `wom schema` lists every key)"
+            elif err["type"] == "missing":
+                msg = "required key is missing"
+            problems.append((key_path(loc), line_of(tree, loc), msg))
+        raise ScenarioError(file, problems) from None
+    cross = cross_checks(sc) + sweep_checks(sc)
+    if cross:
+        raise ScenarioError(file, [(key_path(p), line_of(tree, p), m) for p, m in cross])
+    return sc
+
+
+def load_scenario(path: Path | str) -> Scenario:
+    """Read and validate a scenario file.
+
+    Parameters
+    ----------
+    path
+        A YAML scenario file.
+
+    Raises
+    ------
+    ScenarioError
+        The file is missing, is not valid YAML, or does not describe a valid scenario.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(path, [("", None, "no such file")]) from None
+    except IsADirectoryError:
+        raise ScenarioError(path, [("", None, "is a directory, not a scenario file")]) from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(path, [("", None, f"not UTF-8 text ({exc.reason})")]) from None
+    except OSError as exc:
+        raise ScenarioError(path, [("", None, exc.strerror or str(exc))]) from None
+    try:
+        tree = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        what = getattr(exc, "problem", None) or str(exc)
+        raise ScenarioError(path, [("", line, f"YAML syntax error: {what}")]) from None
+    except RecursionError:
+        raise ScenarioError(path, [("", None, "YAML nested too deeply")]) from None
+    dups = duplicate_keys(tree)
+    if dups:
+        raise ScenarioError(
+            path, [(key_path(p), line, "key given twice") for p, line in dups]
+        )
+    reject_non_finite(data, path, tree)
+    return scenario_from_dict(data, file=path, tree=tree)
+
+
+
+def json_schema() -> str:
+    """The JSON Schema of scenario files (for editor autocompletion)."""
+    schema = Scenario.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "wom scenario"
+    return json.dumps(schema, indent=2)
+
+
+def apply(sc: Scenario, point: dict[str, Value]) -> Scenario:
+    """A copy of `sc` with the point's values set at their key paths, validated again
+    (errors name the key); ``*`` sets every element of a list."""
+    data = copy.deepcopy(sc.model_dump(mode="json"))
+    data.pop("sweep", None)  # a point is one run, not a sweep
+    for path, value in point.items():
+        set_path(data, path, value)
+    return scenario_from_dict(data)
+
+
+def bad_sweep_value(sc: Scenario, path: str, spec: Any) -> str | None:
+    """Why a swept value would make an invalid scenario (each listed value, or a range's
+    ends; ``None`` if all are fine)."""
+    for value in representatives(make_vary(path, spec).values, limit=50):
+        try:
+            apply(sc, {path: value})
+        except WomError as err:
+            first = str(err).splitlines()[-1].removeprefix("<scenario>: ")
+            return f"the value {value!r} does not make a valid scenario: {first}"
+    return None
+
+def sweep_checks(sc: Scenario) -> list[tuple[tuple[Any, ...], str]]:
+    """The ``sweep:`` block against the rest of the scenario: its strategies exist, its key
+    paths name keys, and each swept value makes a valid scenario."""
+    problems: list[tuple[tuple[Any, ...], str]] = []
+    if sc.sweep is None:
+        return problems
+    strategies = [st.name for st in sc.strategies]
+    for i, x in enumerate(sc.sweep.compare or []):
+        if x not in strategies:
+            problems.append((("sweep", "compare", i), f"unknown strategy {x!r} (known: "
+                             f"{', '.join(strategies)})"))
+    if sc.sweep.compare and sc.sweep.compare[0] == sc.sweep.compare[1]:
+        problems.append((("sweep", "compare"), "compare two different strategies"))
+    data = sc.model_dump(mode="json")
+    for path in sc.sweep.vary:
+        why = missing_key(data, path)
+        if why:
+            problems.append((("sweep", "vary", path), why))
+        else:
+            why = bad_sweep_value(sc, path, sc.sweep.vary[path])
+            if why:
+                problems.append((("sweep", "vary", path), why))
+    return problems

@@ -1,0 +1,61 @@
+"""The outcome metrics, in one table: every table, plot, sweep and analysis reads it.
+
+Each replicate of each strategy yields one value of every metric (:mod:`wom.store` computes
+them); summaries average them, comparisons pair them, sweeps store them, sensitivity
+analyses explain them. Adding a metric is one row here and its computation in
+:meth:`wom.store.Results.per_replicate`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Kind = Literal["count", "share", "money", "weeks"]
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One outcome metric.
+
+    Attributes
+    ----------
+    name
+        Its column name (``summary.csv``, ``comparison.csv``, ``sweep.sqlite``, options).
+    label
+        In words, for tables and plots.
+    unit
+        What it is counted in, for axis labels.
+    better
+        ``"higher"`` or ``"lower"`` when one direction is better, else ``""``.
+    compared
+        Paired differences between strategies are reported (``comparison.csv``).
+    kind
+        How it is formatted: a count, a share, money or weeks.
+    """
+
+    name: str
+    label: str
+    unit: str
+    better: Literal["higher", "lower", ""]
+    compared: bool
+    kind: Kind
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self.better != "lower"
+
+
+#: Every metric, in the order of the per-replicate table and the sweep store's columns.
+METRICS: dict[str, Metric] = {m.name: m for m in (
+    Metric("customers", "customers", "people", "higher", True, "count"),
+    Metric("segments_ignited", "segments ignited", "segments", "higher", True, "count"),
+    Metric("weeks_to_ignite", "weeks to ignite", "weeks", "lower", False, "weeks"),
+    Metric("cost_per_customer", "cost per customer", "per customer", "lower", True, "money"),
+    Metric("wom_share", "word-of-mouth share", "share of customers", "higher", True, "share"),
+    Metric("spend", "spend", "money", "", False, "money"),
+)}
+#: Names of every metric.
+METRIC_NAMES: tuple[str, ...] = tuple(METRICS)
+#: The metrics with paired differences in ``comparison.csv``, in that order.
+COMPARED: tuple[str, ...] = tuple(n for n, m in METRICS.items() if m.compared)

@@ -1,0 +1,209 @@
+"""The scenario: strategies, the sweep block, and the whole file put together.
+
+:class:`Scenario` is the validated form of a scenario file (docs/model.md describes every
+key); :func:`wom.config.load_scenario` reads one from YAML with line numbers in its errors.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
+
+from wom.config.fields import IGNITION_SHARE, Count, Name, Share, Strict, not_bool, printable
+from wom.config.keys import Vary, make_vary
+from wom.config.metrics import METRIC_NAMES
+from wom.config.registry import SEEDING_RULES, STRATEGY_KINDS, choices
+from wom.config.schema import Budget, Dynamics, Network, Segment, SegmentShorthand
+from wom.errors import UnknownStrategyError, WomError
+
+#: The keys of a strategy that name segments; each kind takes some of them.
+TARGET_KEYS = ("segment", "segments", "order")
+
+
+def _metric(name: str) -> str:
+    if name not in METRIC_NAMES:
+        raise ValueError(f"Input should be {choices(METRIC_NAMES)}")
+    return name
+
+
+class Strategy(Strict):
+    """How the budget becomes seeds and contacts."""
+
+    name: Name = Field(description="Unique name, used in results.")
+    kind: Annotated[str, AfterValidator(STRATEGY_KINDS.check)] = Field(
+        json_schema_extra=STRATEGY_KINDS.schema("How the budget becomes seeds and contacts. "),
+    )
+    segment: Name | None = Field(
+        None, description="The target segment (focused), or the first pin (beachhead)."
+    )
+    segments: list[Name] | None = Field(None, description="The target segments (multi).")
+    order: list[Name] | None = Field(
+        None, description="beachhead: the pins in order (default: `segment`, then automatic)."
+    )
+    trigger: Share = Field(
+        IGNITION_SHARE,
+        description="beachhead: share of the current pin's TAM won before moving on.",
+    )
+    seeding: Annotated[str, AfterValidator(SEEDING_RULES.check)] = Field(
+        "poster_child",
+        json_schema_extra=SEEDING_RULES.schema("Who gets the seeds inside a targeted segment. "),
+    )
+    greedy_runs: Count = Field(
+        16, ge=1, le=10_000, description="greedy: simulations per evaluation of a seed set."
+    )
+    greedy_pool: Count = Field(
+        100, ge=1, le=1_000_000,
+        description="greedy: candidates considered per segment (those with the most ties).",
+    )
+
+    @model_validator(mode="after")
+    def _needs(self) -> Strategy:
+        # What each kind needs and takes is registered with it (wom.campaign.strategies).
+        info = STRATEGY_KINDS.info(self.kind)
+        for key in info.get("needs", ()):
+            if getattr(self, key) is None:
+                raise ValueError(f"a {self.kind} strategy needs `{key}`")
+        allowed = set(info.get("takes", ()))
+        for key in TARGET_KEYS:
+            if key not in allowed and getattr(self, key) is not None:
+                raise ValueError(f"a {self.kind} strategy takes no `{key}`")
+        check = info.get("check")
+        if check is not None:
+            check(self)
+        if self.segments is not None and not self.segments:
+            raise ValueError("`segments` is empty")
+        return self
+
+    @property
+    def targets(self) -> list[str]:
+        """The segments this strategy names (empty for broad)."""
+        out = [self.segment] if self.segment else []
+        for x in (self.segments or []) + (self.order or []):
+            if x not in out:
+                out.append(x)
+        return out
+
+
+SweepDesign = Literal["grid", "lhs"]
+
+
+class Sweep(Strict):
+    """A ``sweep:`` block: what ``wom sweep SCENARIO`` varies when no ``--vary`` is given."""
+
+    vary: dict[str, str | list[Annotated[int | float | str, BeforeValidator(not_bool)]]] = Field(
+        min_length=1,
+        description="Key path → values: 'LO:HI:N' (N evenly spaced), 'A,B,C' or a list. "
+                    "'*' means every element of a list: segments.*.references.")
+    design: SweepDesign = Field("grid", description="grid: every combination; lhs: a Latin "
+                                "hypercube of `points` points over the LO:HI ranges.")
+    points: Count | None = Field(None, ge=1, le=1_000_000,
+                                 description="Points of a Latin hypercube design.")
+    replicates: Count | None = Field(None, ge=1, le=10_000_000,
+                                     description="Replicates per point [default: the "
+                                     "scenario's replicates].")
+    compare: list[Name] | None = Field(None, min_length=2, max_length=2,
+                                       description="The two strategies of the phase diagram "
+                                       "[default: the first two].")
+    metric: Annotated[str, AfterValidator(_metric)] = Field(
+        "customers", description="What the phase diagram compares.",
+        json_schema_extra={"enum": list(METRIC_NAMES)})
+
+    @field_validator("vary")
+    @classmethod
+    def _parses(cls, vary: dict[str, Any]) -> dict[str, Any]:
+        for path, spec in vary.items():
+            try:
+                make_vary(path, spec)
+            except WomError as err:
+                raise ValueError(f"{path}: {err}") from None
+        return vary
+
+    @model_validator(mode="after")
+    def _lhs_has_points(self) -> Sweep:
+        if self.design == "lhs":
+            if self.points is None:
+                raise ValueError("a Latin hypercube (design: lhs) needs `points`")
+            listed = [k for k, v in self.vary.items() if not (isinstance(v, str) and ":" in v)]
+            if listed:
+                raise ValueError(f"a Latin hypercube (design: lhs) needs ranges 'LO:HI:N', "
+                                 f"not lists: {', '.join(listed)}")
+        return self
+
+    def varies(self) -> list[Vary]:
+        """The swept parameters as :class:`wom.config.keys.Vary`."""
+        return [make_vary(path, spec) for path, spec in self.vary.items()]
+
+
+class Scenario(Strict):
+    """A complete what-if: market, conversation graph, dynamics, budget and strategies."""
+
+    name: str = Field("scenario", min_length=1, pattern=r"^[^/\\\x00]+$")
+    description: str = ""
+    seed: Count = Field(0, ge=0, description="One seed fixes everything.")
+    horizon: Count = Field(52, ge=1, le=100_000, description="Steps (weeks) simulated.")
+    replicates: Count = Field(100, ge=1, le=10_000_000, description="Independent replicates.")
+    segments: list[Segment] = Field(min_length=1)
+    network: Network = Field(default_factory=Network)
+    dynamics: Dynamics = Field(default_factory=Dynamics)
+    budget: Budget = Field(default_factory=Budget)
+    strategies: list[Strategy] = Field(min_length=1)
+    sweep: Sweep | None = Field(None, description="What `wom sweep` varies by default.")
+
+    @field_validator("name")
+    @classmethod
+    def _usable_as_folder(cls, name: str) -> str:
+        # The name is a folder of the run path (results/<name>/...): "." or ".." would escape it.
+        if name.strip(".") == "":
+            raise ValueError(f"{name!r} cannot name a results folder")
+        return printable(name)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _expand_shorthand(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("segments"), dict):
+            data = dict(data)
+            data["segments"] = SegmentShorthand.model_validate(data["segments"]).expand()
+        return data
+
+    @model_validator(mode="after")
+    def _campaign_fits_horizon(self) -> Scenario:
+        # The default campaign (12 weeks) shrinks to a shorter horizon; an explicit
+        # campaign_weeks longer than the horizon stays an error (see _cross_checks).
+        if "campaign_weeks" not in self.budget.model_fields_set and (
+            self.budget.campaign_weeks > self.horizon
+        ):
+            self.budget = self.budget.model_copy(update={"campaign_weeks": self.horizon})
+        return self
+
+    def strategy(self, name: str | None = None) -> Strategy:
+        """The strategy called `name` (the first if ``None``).
+
+        Raises
+        ------
+        UnknownStrategyError
+            No strategy has that name (the message lists those that exist).
+        """
+        if name is None:
+            return self.strategies[0]
+        for spec in self.strategies:
+            if spec.name == name:
+                return spec
+        known = ", ".join(s.name for s in self.strategies)
+        raise UnknownStrategyError(f"unknown strategy {name!r}; the scenario has: {known}")
+
+    @property
+    def segment_names(self) -> list[str]:
+        return [s.name for s in self.segments]
+
+    @property
+    def people(self) -> int:
+        return sum(s.size for s in self.segments)
+
+    def to_yaml(self) -> str:
+        """The scenario with every default filled in, as YAML (no ``sweep:`` if it has none)."""
+        data = self.model_dump(mode="json")
+        if data.get("sweep") is None:
+            data.pop("sweep", None)
+        return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)

@@ -1,0 +1,245 @@
+"""The scenario file's market, dynamics and budget blocks (the contract of docs/model.md).
+
+Each class is one block of the YAML file; :mod:`wom.config.scenario` puts them together with
+the strategies. Every number has a documented default (``wom schema`` prints them all).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import AfterValidator, Field, model_validator
+
+from wom.config.fields import Count, Name, Number, Positive, Share, Strict
+from wom.config.registry import GRAPH_MODELS
+from wom.inputs import LoadedGraph, load_graph
+
+
+class Segment(Strict):
+    """One market segment: people who share a use case and talk to each other."""
+
+    name: Name = Field(description="Unique name, used by strategies and in results.")
+    size: Count = Field(
+        gt=0, le=50_000_000,
+        description="Number of people in the segment (taken from the file for network.model: "
+        "file).",
+    )
+    tam: Share = Field(1.0, description="Share of the segment that could ever buy (TAM).")
+    incumbent: Share = Field(
+        0.0,
+        description="Share of the segment already held by a competitor (taken out of the TAM): "
+        "they never adopt and never pass our message on.",
+    )
+    early_market: Share = Field(
+        0.16,
+        description="Share of the segment needing no references (innovators + early adopters).",
+    )
+    references: Count = Field(
+        0,
+        ge=0,
+        le=1000,
+        description="Same-segment adopting neighbours everyone outside the early market needs "
+        "before adopting (0: nobody needs references).",
+    )
+    cost_per_contact: Positive | None = Field(
+        None, description="Cost of reaching one person of this segment (default: the budget's)."
+    )
+    cost_per_seed: Positive | None = Field(
+        None, description="Cost of one seed in this segment (default: the budget's)."
+    )
+
+    @model_validator(mode="after")
+    def _incumbent_inside_tam(self) -> Segment:
+        if self.incumbent > self.tam:
+            raise ValueError(
+                f"incumbent ({self.incumbent}) cannot exceed tam ({self.tam}): "
+                "the competitor's customers are part of the TAM"
+            )
+        return self
+
+
+class SegmentShorthand(Strict):
+    """``{count: 8, size: 2000, ...}``: ``count`` identical segments.
+
+    With ``network.model: file`` the segments come from the file: leave out ``count``,
+    ``size`` and ``names``, and the other keys apply to every segment found.
+    """
+
+    count: Count | None = Field(None, gt=0, le=10_000)
+    size: Count | None = Field(None, gt=0, le=50_000_000)
+    size_exponent: Annotated[float, Number, Field(gt=1.0, le=10.0)] | None = Field(
+        None,
+        description="Heavy-tailed sizes: segment sizes follow a power law with this exponent "
+        "(the LFR benchmark uses 1–2), spread deterministically around a mean of `size`.",
+    )
+    names: list[Name] | None = Field(None, description="Optional names, one per segment.")
+    tam: Share = 1.0
+    incumbent: Share = 0.0
+    early_market: Share = 0.16
+    references: Count = Field(0, ge=0, le=1000)
+    cost_per_contact: Positive | None = None
+    cost_per_seed: Positive | None = None
+
+    def traits(self) -> dict[str, Any]:
+        """The keys every expanded segment shares."""
+        return self.model_dump(exclude={"count", "size", "size_exponent", "names"},
+                               exclude_none=True)
+
+    def expand(self) -> list[dict[str, Any]]:
+        if self.count is None or self.size is None:
+            missing = "count" if self.count is None else "size"
+            raise ValueError(f"the segment shorthand needs `{missing}` (unless the segments "
+                             "come from a graph file: network.model: file)")
+        if self.names is not None and len(self.names) != self.count:
+            raise ValueError(f"names has {len(self.names)} entries but count is {self.count}")
+        names = self.names or [f"segment-{i + 1}" for i in range(self.count)]
+        sizes = (power_law_sizes(self.count, self.size, self.size_exponent)
+                 if self.size_exponent else [self.size] * self.count)
+        return [{"name": n, "size": z, **self.traits()} for n, z in zip(names, sizes, strict=True)]
+
+
+def power_law_sizes(count: int, mean: int, exponent: float) -> list[int]:
+    """`count` sizes at the quantiles of a power law P(s) ∝ s^−exponent, mean about `mean`.
+
+    Deterministic (quantiles, not draws), largest first, each at least 2.
+    """
+    q = (np.arange(count) + 0.5) / count
+    # Pareto with minimum 1: s = (1 − q)^(−1/(exponent − 1)), capped so one segment cannot
+    # hold everyone; then scaled to the mean.
+    raw = np.minimum((1.0 - q) ** (-1.0 / (exponent - 1.0)), count)
+    sizes = np.maximum(2, np.round(raw * mean * count / raw.sum())).astype(int)
+    return sorted(sizes.tolist(), reverse=True)
+
+
+class GraphFile(Strict):
+    """A real conversation graph read from a file (``network.model: file``)."""
+
+    path: str = Field(description="Edge list, CSV, GML or GraphML; relative to the scenario file.")
+    format: Literal["auto", "edgelist", "csv", "gml", "graphml"] = Field(
+        "auto", description="auto: by suffix (.gml, .graphml, .csv; anything else: edge list)."
+    )
+    labels: str | None = Field(
+        None, description="A file of `node<TAB>segment` lines giving each person's segment."
+    )
+    attribute: str | None = Field(
+        None, description="The node attribute holding the segment (GML, GraphML)."
+    )
+    label_prefix: str = Field(
+        "", description="Put before every segment label (e.g. 'dept-' makes 4 into dept-4)."
+    )
+    resolution: Positive = Field(
+        1.0, description="Louvain resolution, when segments are found from the graph itself "
+        "(no labels and no attribute): higher gives more, smaller segments."
+    )
+    louvain_seed: Count = Field(
+        0, ge=0, description="Seed of the Louvain search. The segments found are part of the "
+        "market's definition (strategies name them), so they do not follow the scenario seed."
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> GraphFile:
+        if self.labels is not None and self.attribute is not None:
+            raise ValueError("give `labels` or `attribute`, not both")
+        return self
+
+    def load(self, base: Path | None = None) -> LoadedGraph:
+        """Read the graph (relative paths against `base`, default the working folder).
+
+        Cached in-process until a file changes; raises :class:`wom.inputs.GraphFileError`.
+        """
+        return load_graph(self, base=Path.cwd() if base is None else base,
+                          seed=self.louvain_seed)
+
+
+class Network(Strict):
+    """The conversation graph."""
+
+    model: Annotated[str, AfterValidator(GRAPH_MODELS.check)] = Field(
+        "planted_partition",
+        json_schema_extra=GRAPH_MODELS.schema("How the conversation graph is made. "),
+    )
+    mean_degree: Positive = Field(
+        10.0, le=1_000_000, description="Mean number of conversation ties per person."
+    )
+    mixing: Share = Field(0.1, description="Share of each person's ties that leave their segment.")
+    weak_tie: Share = Field(
+        0.5, description="Strength of a cross-segment tie relative to an in-segment tie."
+    )
+    talks_with: dict[Name, dict[Name, Share]] | None = Field(
+        None,
+        description="Uneven cross-segment talk: talks_with[a][b] is the share of a's "
+        "cross-segment ties that go to b; the rest is split over other segments by size.",
+    )
+    degree_exponent: Annotated[float, Number, Field(gt=2.0, le=10.0)] = Field(
+        2.5, description="lfr: exponent of the power-law degree distribution."
+    )
+    max_degree: Count | None = Field(
+        None, gt=0, description="lfr: largest degree (default: the square root of 10·people)."
+    )
+    rewire: Share = Field(
+        0.1, description="clustered: share of in-segment ties rewired at random (0: lattice)."
+    )
+    file: GraphFile | None = Field(None, description="The graph file, for model: file.")
+
+    @model_validator(mode="after")
+    def _file_given(self) -> Network:
+        if self.model == "file" and self.file is None:
+            raise ValueError("model: file needs `file: {path: ...}`")
+        if self.model != "file" and self.file is not None:
+            raise ValueError(f"`file` is only read with model: file (model is {self.model})")
+        return self
+
+
+class Dynamics(Strict):
+    """The adoption rule's parameters (docs/model.md, the adoption rule)."""
+
+    word_of_mouth: Share = Field(
+        0.05,
+        description="β: chance an advocate converts a neighbour in one step, at full resonance.",
+    )
+    marketing: Share = Field(
+        0.02, description="a: chance a reached person converts, at full resonance."
+    )
+    talk_weeks: Count = Field(
+        4, ge=1, le=100_000, description="Steps an adopter keeps advocating after adopting."
+    )
+    generic_resonance: Share = Field(
+        0.3, description="Resonance of the generic message in every segment."
+    )
+    overlap: Share | dict[Name, Share | dict[Name, Share]] = Field(
+        0.2,
+        description="Resonance of a tailored message outside the segment it was written for: "
+        "one number, or a matrix {written_for: {heard_in: resonance}} with an optional "
+        "`default` (0.2) for the pairs not listed.",
+    )
+
+    def overlap_of(self, written_for: str, heard_in: str) -> float:
+        """Resonance in `heard_in` of the message tailored to `written_for`."""
+        if written_for == heard_in:
+            return 1.0
+        if not isinstance(self.overlap, dict):
+            return self.overlap
+        row = self.overlap.get(written_for)
+        if isinstance(row, dict) and heard_in in row:
+            return row[heard_in]
+        default = self.overlap.get("default", 0.2)
+        return default if isinstance(default, float | int) else 0.2
+
+
+class Budget(Strict):
+    """The money every strategy spends (all strategies get the same budget)."""
+
+    total: Annotated[float, Number, Field(ge=0.0, allow_inf_nan=False)] = Field(
+        100_000.0, description="Total budget."
+    )
+    cost_per_seed: Positive = Field(
+        500.0, description="Cost of one seed (a person given the product or paid to talk)."
+    )
+    cost_per_contact: Positive = Field(2.0, description="Cost of reaching one person once.")
+    seed_share: Share = Field(0.5, description="Share of the budget spent on seeds at step 0.")
+    campaign_weeks: Count = Field(
+        12, ge=1, description="Contacts are spread evenly over these first steps "
+        "(the default shrinks to a shorter horizon)."
+    )

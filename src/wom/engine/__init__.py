@@ -1,0 +1,20 @@
+"""The adoption rule, compiled: random numbers, the grouped state, one step, simulations,
+and repeated seed-only cascades."""
+
+from wom.engine.cascades import Cascades
+from wom.engine.simulation import Plan, Simulation, StepCounts, Trajectory, run_to_horizon, simulate
+from wom.engine.state import (
+    CAUSES,
+    MARKETING,
+    SEED,
+    WOM,
+    Market,
+    Params,
+    People,
+    Scratch,
+    resonance_matrix,
+)
+
+__all__ = ["CAUSES", "MARKETING", "SEED", "WOM", "Cascades", "Market", "Params", "People",
+           "Plan", "Scratch", "Simulation", "StepCounts", "Trajectory", "resonance_matrix",
+           "run_to_horizon", "simulate"]

@@ -1,0 +1,216 @@
+"""A replicate of one strategy, step by step: :class:`Simulation`, and :func:`simulate` to
+run one to the horizon.
+
+:meth:`Simulation.step` is plain Python around the compiled :func:`~wom.engine.step.step`:
+it asks the plan what the campaign does this step (:meth:`Plan.at`, the campaign's hook),
+runs the kernel and returns what happened. The Mesa model and the app drive it one step at
+a time; the runner calls :func:`simulate`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from wom.config import Dynamics
+from wom.engine.rng import new_state
+from wom.engine.state import (
+    ADOPTED,
+    ADVOCATES,
+    CAUSES,
+    Actions,
+    Tally,
+    market_of,
+    new_people,
+    new_scratch,
+    params_of,
+)
+from wom.engine.step import step as step_kernel
+from wom.market import Population
+
+
+@dataclass
+class Plan:
+    """What a strategy does with the budget: the engine's input from :mod:`wom.campaign`.
+
+    Attributes
+    ----------
+    seeds
+        ``int32[k]`` people who adopt at step 0.
+    seed_message
+        ``int32[k]`` the message each seed carries.
+    contacts
+        ``int64[horizon, S]`` distinct people to reach in each segment at each step.
+    contact_message
+        ``int32[S]`` the message a contact in segment ``k`` hears.
+    seed_cost, contact_cost
+        ``float64[S]``: cost of one seed and of one contact in each segment.
+    """
+
+    seeds: np.ndarray
+    seed_message: np.ndarray
+    contacts: np.ndarray
+    contact_message: np.ndarray
+    seed_cost: np.ndarray
+    contact_cost: np.ndarray
+
+    def at(self, t: int, sim: Simulation) -> tuple[np.ndarray, np.ndarray]:
+        """Contacts per segment and their messages at step `t`.
+
+        The campaign's per-step hook: a plan that reacts to the market (bowling pins) reads
+        the simulation's state here before each step.
+        """
+        return self.contacts[t], self.contact_message
+
+
+@dataclass
+class StepCounts:
+    """What happened in one step, per segment: new adopters by cause, people reached."""
+
+    new_by_cause: np.ndarray  # int64[len(CAUSES), S]
+    reached: np.ndarray  # int64[S]
+    seeded: np.ndarray  # int64[S]
+
+
+class Simulation:
+    """One replicate of one strategy, advanced step by step.
+
+    Parameters
+    ----------
+    population
+        The market (graph and traits).
+    plan
+        The strategy's seeds and contacts.
+    dynamics
+        Word of mouth, marketing, talk weeks and resonance.
+    weak_tie
+        Strength of a cross-segment tie.
+    rng
+        The only source of randomness for the dynamics.
+
+    Attributes
+    ----------
+    market, params, people
+        The kernel's inputs (:mod:`wom.engine.state`); ``people`` is everyone's state.
+    t, horizon
+        Steps done, and steps in all.
+    """
+
+    def __init__(
+        self,
+        population: Population,
+        plan: Plan,
+        dynamics: Dynamics,
+        weak_tie: float,
+        *,
+        rng: np.random.Generator,
+    ) -> None:
+        self.population, self.plan = population, plan
+        self._state = new_state(rng)
+        self.market = market_of(population)
+        self.params = params_of(population, dynamics, weak_tie)
+        self.horizon = int(plan.contacts.shape[0])
+        self.people = new_people(population, self.horizon)
+        self._scratch = new_scratch(population.n)
+        self._no_seeds = (np.empty(0, np.int32), np.empty(0, np.int32))
+        self.t = 0
+
+    # Everyone's state, by name (views on ``people``).
+    @property
+    def adopted_at(self) -> np.ndarray:
+        """``int32[N]``: step each person adopted at, −1 if not (yet)."""
+        return self.people.adopted_at
+
+    @property
+    def message(self) -> np.ndarray:
+        """``int32[N]``: the message each adopter carries, −1 if not adopted."""
+        return self.people.message
+
+    @property
+    def cause(self) -> np.ndarray:
+        """``int8[N]``: why each adopter adopted (an index of :data:`CAUSES`), −1 if not."""
+        return self.people.cause
+
+    @property
+    def order(self) -> np.ndarray:
+        """``int32[N]``: adopters in the order they adopted (the first :attr:`n_adopted`)."""
+        return self.people.order
+
+    @property
+    def n_adopted(self) -> int:
+        return int(self.people.counters[ADOPTED])
+
+    @property
+    def adopters(self) -> int:
+        return self.n_adopted
+
+    @property
+    def talk_weeks(self) -> int:
+        return self.params.talk_weeks
+
+    def advocates(self) -> np.ndarray:
+        """``int32[k]``: the people who talk in the coming step."""
+        return self.people.advocates[: self.people.counters[ADVOCATES]]
+
+    def adopters_by_segment(self) -> np.ndarray:
+        """``int64[S]``: adopters so far in each segment."""
+        pop = self.population
+        return np.bincount(pop.segment[self.order[: self.n_adopted]], minlength=pop.n_segments)
+
+    def step(self) -> StepCounts:
+        """Advance one step (week)."""
+        if self.t >= self.horizon:
+            raise RuntimeError(f"the horizon ({self.horizon} steps) is reached")
+        pop, plan, t = self.population, self.plan, self.t
+        S = pop.n_segments
+        seeds, seed_msg = (plan.seeds, plan.seed_message) if t == 0 else self._no_seeds
+        contacts, contact_message = plan.at(t, self)
+        tally = Tally(new_by_cause=np.zeros((len(CAUSES), S), dtype=np.int64),
+                      reached=np.zeros(S, dtype=np.int64))
+        step_kernel(t, self.market, self.params, self.people, self._scratch,
+                    Actions(seeds, seed_msg, contacts, contact_message), tally, self._state)
+        seeded = np.bincount(pop.segment[seeds], minlength=S) if t == 0 else np.zeros(S, np.int64)
+        self.t += 1
+        return StepCounts(new_by_cause=tally.new_by_cause, reached=tally.reached, seeded=seeded)
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """A whole replicate of one strategy, per step and segment.
+
+    Attributes
+    ----------
+    new_by_cause
+        ``int32[horizon, len(CAUSES), S]``: new adopters by cause.
+    spend
+        ``float64[horizon, S]``: money spent in each step in each segment.
+    """
+
+    new_by_cause: np.ndarray
+    spend: np.ndarray
+
+
+def run_to_horizon(sim: Simulation) -> Trajectory:
+    """Step `sim` to its horizon and return its trajectory."""
+    S = sim.population.n_segments
+    plan = sim.plan
+    new = np.zeros((sim.horizon, len(CAUSES), S), dtype=np.int32)
+    spend = np.zeros((sim.horizon, S), dtype=np.float64)
+    for t in range(sim.t, sim.horizon):
+        c = sim.step()
+        new[t] = c.new_by_cause
+        spend[t] = c.seeded * plan.seed_cost + c.reached * plan.contact_cost
+    return Trajectory(new_by_cause=new, spend=spend)
+
+
+def simulate(
+    population: Population,
+    plan: Plan,
+    dynamics: Dynamics,
+    weak_tie: float,
+    *,
+    rng: np.random.Generator,
+) -> Trajectory:
+    """Run one replicate of one strategy to the horizon."""
+    return run_to_horizon(Simulation(population, plan, dynamics, weak_tie, rng=rng))

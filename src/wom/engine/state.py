@@ -1,0 +1,166 @@
+"""What the kernels work on, grouped: the market, the parameters, people's state, scratch.
+
+The kernels take these named tuples instead of dozens of positional arrays (numba compiles
+a named tuple of arrays into a struct): :class:`Market` is read-only during a run,
+:class:`Params` are the rule's numbers, :class:`People` is everyone's state and
+:class:`Scratch` the working space of one step. A new mechanism adds its parameters to
+:class:`Params` and its per-person state to :class:`People` (docs/developing.md).
+
+Causes of adoption are numbered: :data:`SEED`, :data:`MARKETING`, :data:`WOM`, in the order
+of :data:`CAUSES` (the ``new_by_<cause>`` columns of every table).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numba
+import numpy as np
+
+from wom.config import Dynamics
+from wom.market import Population
+
+#: Why a person adopted: numbers stored in ``People.cause`` and used as table rows.
+SEED, MARKETING, WOM = 0, 1, 2
+#: The causes' names, by number (``new_by_seed``, ``new_by_marketing``, ``new_by_wom``).
+CAUSES = ("seed", "marketing", "wom")
+#: Slots of ``People.counters``.
+ADOPTED, ADVOCATES = 0, 1
+
+
+class Market(NamedTuple):
+    """The market as the kernels read it (never written during a run)."""
+
+    indptr: np.ndarray  # int64[N+1]: CSR row pointers of the conversation graph
+    indices: np.ndarray  # int32[2E]: each person's neighbours
+    segment: np.ndarray  # int32[N]: each person's segment
+    seg_start: np.ndarray  # int64[S+1]: segment k is people seg_start[k]:seg_start[k+1]
+    references: np.ndarray  # int32[N]: same-segment adopters needed before adopting
+
+
+class Params(NamedTuple):
+    """The adoption rule's numbers (docs/model.md)."""
+
+    resonance: np.ndarray  # float64[M, S]: resonance of message m in segment k
+    weak_tie: float  # strength of a cross-segment tie
+    beta: float  # word of mouth: chance per advocate, tie and step at full resonance
+    alpha: float  # marketing: chance a reached person converts at full resonance
+    talk_weeks: int  # steps an adopter advocates after adopting
+    need_refs: bool  # whether anyone needs references (else they are not counted)
+    p_max: np.ndarray  # float64[M]: largest word-of-mouth chance of each message on any tie
+    log_q: np.ndarray  # float64[M]: log(1 − p_max), for geometric skips
+
+
+class People(NamedTuple):
+    """Everyone's state during a run; ``counters`` holds the numbers of adopters and advocates."""
+
+    open_segment: np.ndarray  # int32[N]: the person's segment while they may adopt, else −1
+    adopted_at: np.ndarray  # int32[N]: step of adoption, −1 if not (yet)
+    message: np.ndarray  # int32[N]: the message the person adopted with (and retells)
+    cause: np.ndarray  # int8[N]: why they adopted (SEED, MARKETING, WOM), −1 if not
+    reference_count: np.ndarray  # int32[N]: same-segment adopters among the neighbours
+    order: np.ndarray  # int32[N]: adopters in the order they adopted (first counters[ADOPTED])
+    step_start: np.ndarray  # int64[H+1]: adopters before each step
+    advocates: np.ndarray  # int32[N]: who talks in the coming step (first counters[ADVOCATES])
+    advocate_tag: np.ndarray  # int64[N]: each advocate's message << 32 | segment
+    counters: np.ndarray  # int64[2]: adopters (ADOPTED) and advocates (ADVOCATES)
+
+
+class Scratch(NamedTuple):
+    """Working space of a step; its contents do not carry meaning between steps."""
+
+    perm: np.ndarray  # int32[N]: people, partly shuffled, to draw distinct contacts
+    stamp: np.ndarray  # int32[N]: the step a person last had a successful trial
+    weight: np.ndarray  # float64[N]: sum of the probabilities of those trials
+    pick_cause: np.ndarray  # int8[N]: the cause drawn among them
+    pick_message: np.ndarray  # int32[N]: and its message
+    touched: np.ndarray  # int32[N]: people with a successful trial this step
+
+
+class Actions(NamedTuple):
+    """What the campaign does in one step."""
+
+    seeds: np.ndarray  # int32[k]: people who adopt now
+    seed_message: np.ndarray  # int32[k]: the message each seed carries
+    contacts: np.ndarray  # int64[S]: distinct people reached in each segment
+    contact_message: np.ndarray  # int32[S]: the message heard in each segment
+
+
+class Tally(NamedTuple):
+    """What happened in a step, per segment."""
+
+    new_by_cause: np.ndarray  # int64[len(CAUSES), S]
+    reached: np.ndarray  # int64[S]
+
+
+def market_of(pop: Population) -> Market:
+    """The kernels' view of a population."""
+    return Market(pop.indptr, pop.indices, pop.segment, pop.seg_start, pop.references)
+
+
+def resonance_matrix(dyn: Dynamics, names: list[str] | tuple[str, ...]) -> np.ndarray:
+    """``float64[S+1, S]``: resonance of message ``m`` (row) in segment ``k`` (column).
+
+    Message ``k < S`` is tailored to segment ``k``; message ``S`` is the generic one.
+    """
+    S = len(names)
+    r = np.empty((S + 1, S), dtype=np.float64)
+    for m, written_for in enumerate(names):
+        for k, heard_in in enumerate(names):
+            r[m, k] = dyn.overlap_of(written_for, heard_in)
+    r[S] = dyn.generic_resonance
+    return r
+
+
+@numba.njit(cache=True)
+def _largest_chance(resonance, beta):  # pragma: no cover - compiled
+    m = resonance.shape[0]
+    p_max = np.empty(m)
+    log_q = np.empty(m)
+    for i in range(m):
+        best = 0.0
+        for k in range(resonance.shape[1]):
+            best = max(best, resonance[i, k])
+        p_max[i] = beta * best
+        log_q[i] = np.log1p(-p_max[i]) if p_max[i] < 1.0 else -np.inf
+    return p_max, log_q
+
+
+def params_of(pop: Population, dyn: Dynamics, weak_tie: float, *,
+              marketing: bool = True) -> Params:
+    """The rule's numbers for `pop` (``marketing=False``: word of mouth only)."""
+    resonance = resonance_matrix(dyn, pop.segment_names)
+    beta = float(dyn.word_of_mouth)
+    p_max, log_q = _largest_chance(resonance, beta)
+    return Params(resonance=resonance, weak_tie=float(weak_tie), beta=beta,
+                  alpha=float(dyn.marketing) if marketing else 0.0,
+                  talk_weeks=int(dyn.talk_weeks),
+                  need_refs=bool(pop.references.max(initial=0) > 0), p_max=p_max, log_q=log_q)
+
+
+def new_people(pop: Population, horizon: int) -> People:
+    """Nobody has adopted: everyone who could adopt is open."""
+    n = pop.n
+    return People(
+        open_segment=np.where(pop.adoptable, pop.segment, -1).astype(np.int32),
+        adopted_at=np.full(n, -1, dtype=np.int32),
+        message=np.full(n, -1, dtype=np.int32),
+        cause=np.full(n, -1, dtype=np.int8),
+        reference_count=np.zeros(n, dtype=np.int32),
+        order=np.empty(n, dtype=np.int32),
+        step_start=np.zeros(horizon + 1, dtype=np.int64),
+        advocates=np.empty(n, dtype=np.int32),
+        advocate_tag=np.empty(n, dtype=np.int64),
+        counters=np.zeros(2, dtype=np.int64),
+    )
+
+
+def new_scratch(n: int) -> Scratch:
+    return Scratch(
+        perm=np.arange(n, dtype=np.int32),
+        stamp=np.full(n, -1, dtype=np.int32),
+        weight=np.zeros(n, dtype=np.float64),
+        pick_cause=np.zeros(n, dtype=np.int8),
+        pick_message=np.zeros(n, dtype=np.int32),
+        touched=np.empty(n, dtype=np.int32),
+    )

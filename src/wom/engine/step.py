@@ -1,0 +1,181 @@
+"""One step of the adoption rule (docs/model.md), compiled with numba.
+
+Per not-yet-adopted person ``v`` that could adopt, at step ``t``::
+
+    P(v adopts) = 1 − (1 − α_v(t)) · Π_{advocates u ∈ N(v)} (1 − β · w_uv · ρ(m_u, s(v)))
+    α_v(t)     = a · ρ(m_c, s(v))   if a campaign reached v at t, else 0
+
+and only if ``v`` has at least as many adopted neighbours in its own segment as it needs
+references (seeds are exempt). Each term of the product is an independent trial, so the
+kernel runs them as trials, pushing from the advocates (work grows with conversations, not
+with population). All adoptions of a step take effect together at its end.
+
+:func:`step` runs the stages in order. **A new mechanism plugs in here**: a new kind of trial
+is a stage between :func:`marketing` and :func:`commit` that calls
+:func:`~wom.engine.trials.consider` for each success (with its own cause); a change to who
+stays a customer, an advocate or a reference goes in :func:`after_adoptions`. Each stage
+draws random numbers only when its mechanism is on, so adding one leaves the streams of
+scenarios that do not use it unchanged. See docs/developing.md.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from wom.engine.rng import below, geometric_skip, uniform
+from wom.engine.state import ADOPTED, ADVOCATES, MARKETING, SEED, WOM
+from wom.engine.trials import consider, open_segment, wom_trial
+
+
+@numba.njit(cache=True, inline="always")
+def adopt(people, v, t, cause, msg):  # pragma: no cover - compiled
+    """`v` adopts at step `t` (effective from the next step's trials)."""
+    n = people.counters[ADOPTED]
+    people.open_segment[v] = -1
+    people.adopted_at[v] = t
+    people.message[v] = msg
+    people.cause[v] = cause
+    people.order[n] = v
+    people.counters[ADOPTED] = n + 1
+
+
+@numba.njit(cache=True)
+def adopt_seeds(t, people, actions):  # pragma: no cover - compiled
+    """Seeds adopt at their seeding step (those who still can)."""
+    for i in range(actions.seeds.size):
+        v = actions.seeds[i]
+        if people.open_segment[v] >= 0:
+            adopt(people, v, t, SEED, actions.seed_message[i])
+
+
+@numba.njit(cache=True)
+def word_of_mouth(t, market, params, people, scratch, n_touched, state):  # pragma: no cover
+    """Every advocate's trials with its neighbours.
+
+    An advocate's trials use the largest probability its message can have on any tie,
+    ``p_max``: the next tie tried is a geometric skip away, and a tie reached is kept with
+    probability ``p / p_max`` (:func:`~wom.engine.trials.wom_trial`) — the same independent
+    trials, without visiting every tie.
+    """
+    n_adv = people.counters[ADVOCATES]
+    if params.beta <= 0.0 or n_adv == 0:
+        return n_touched
+    indptr, indices = market.indptr, market.indices
+    for i in range(n_adv):
+        u = people.advocates[i]
+        # message and segment kept beside the advocate: no random loads per advocate
+        mu = people.advocate_tag[i] >> 32
+        su = people.advocate_tag[i] & 0xFFFFFFFF
+        p_max = params.p_max[mu]
+        if p_max <= 0.0:
+            continue
+        log_q = params.log_q[mu]
+        a = indptr[u] - 1
+        end = indptr[u + 1]
+        while True:
+            if p_max < 1.0:
+                skip = geometric_skip(state, log_q)
+                if a + 1 + skip >= end:
+                    break
+                a += 1 + np.int64(skip)
+            else:
+                a += 1
+                if a >= end:
+                    break
+            v = indices[a]
+            sv = open_segment(market, params, people, v)
+            if sv < 0:
+                continue
+            p = wom_trial(params, mu, su, sv, p_max, state)
+            if p > 0.0:
+                n_touched = consider(scratch, v, p, WOM, mu, t, n_touched, state)
+    return n_touched
+
+
+@numba.njit(cache=True)
+def marketing(t, market, params, people, scratch, actions, reached, n_touched,
+              state):  # pragma: no cover - compiled
+    """Contacts: distinct people per segment (a partial Fisher–Yates shuffle of a kept
+    permutation), each converted with probability ``a · ρ``."""
+    contacts, seg_start, perm = actions.contacts, market.seg_start, scratch.perm
+    for k in range(contacts.size):
+        c = contacts[k]
+        if c <= 0:
+            continue
+        start = seg_start[k]
+        size = seg_start[k + 1] - start
+        if c > size:
+            c = size
+        reached[k] = c
+        mk = actions.contact_message[k]
+        p = params.alpha * params.resonance[mk, k]
+        for i in range(c):
+            j = i + below(state, size - i)
+            tmp = perm[start + i]
+            perm[start + i] = perm[start + j]
+            perm[start + j] = tmp
+            v = perm[start + i]
+            if p <= 0.0 or open_segment(market, params, people, v) < 0:
+                continue
+            if uniform(state) < p:
+                n_touched = consider(scratch, v, p, MARKETING, mk, t, n_touched, state)
+    return n_touched
+
+
+@numba.njit(cache=True)
+def commit(t, people, scratch, n_touched):  # pragma: no cover - compiled
+    """The step's successful trials take effect together."""
+    for i in range(n_touched):
+        v = scratch.touched[i]
+        adopt(people, v, t, scratch.pick_cause[v], scratch.pick_message[v])
+
+
+@numba.njit(cache=True)
+def after_adoptions(t, market, params, people, first_new, out):  # pragma: no cover
+    """Count the step's adopters by cause; they become references for their segment and
+    advocates from the next step on; advocates whose ``talk_weeks`` are over fall quiet."""
+    n_adopted = people.counters[ADOPTED]
+    segment, indptr, indices = market.segment, market.indptr, market.indices
+    for i in range(first_new, n_adopted):
+        u = people.order[i]
+        su = segment[u]
+        out[people.cause[u], su] += 1
+        # References are only counted when someone needs them: it costs a visit of every
+        # adopter's ties.
+        if not params.need_refs:
+            continue
+        for a in range(indptr[u], indptr[u + 1]):
+            v = indices[a]
+            if segment[v] == su:
+                people.reference_count[v] += 1
+    # Who talks in the next step: those still within their talk weeks (in the order they
+    # adopted), then this step's adopters.
+    keep = 0
+    for i in range(people.counters[ADVOCATES]):
+        u = people.advocates[i]
+        if people.adopted_at[u] + params.talk_weeks > t:
+            people.advocates[keep] = u
+            people.advocate_tag[keep] = people.advocate_tag[i]
+            keep += 1
+    for i in range(first_new, n_adopted):
+        u = people.order[i]
+        people.advocates[keep] = u
+        people.advocate_tag[keep] = (np.int64(people.message[u]) << 32) | segment[u]
+        keep += 1
+    people.counters[ADVOCATES] = keep
+
+
+@numba.njit(cache=True)
+def step(t, market, params, people, scratch, actions, tally, state):  # pragma: no cover
+    """Advance one step: the stages of the rule, in order. ``tally`` receives the step's new
+    adopters by cause and the people reached, per segment."""
+    first_new = people.counters[ADOPTED]
+    people.step_start[t] = first_new
+    adopt_seeds(t, people, actions)
+    n_touched = word_of_mouth(t, market, params, people, scratch, 0, state)
+    n_touched = marketing(t, market, params, people, scratch, actions, tally.reached,
+                          n_touched, state)
+    # ← a new kind of trial goes here (docs/developing.md)
+    commit(t, people, scratch, n_touched)
+    after_adoptions(t, market, params, people, first_new, tally.new_by_cause)

@@ -1,0 +1,11 @@
+"""Running scenarios: replicates and their streams, the runner, memory checks, sweeps on
+local processes or Dask, and sensitivity analyses."""
+
+from wom.experiment import analysis, sensitivity, sweep
+from wom.experiment.memory import MemoryRefusalError, check_memory, estimate
+from wom.experiment.replicate import DYNAMICS, LAYOUT, MESA, PLAN, POPULATION, Replicate, stream
+from wom.experiment.runner import default_workers, run, run_replicate
+
+__all__ = ["DYNAMICS", "LAYOUT", "MESA", "PLAN", "POPULATION", "MemoryRefusalError",
+           "Replicate", "analysis", "check_memory", "default_workers", "estimate", "run",
+           "run_replicate", "sensitivity", "stream", "sweep"]

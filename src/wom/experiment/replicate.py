@@ -1,0 +1,65 @@
+"""Replicate ``i``: its random streams, its market, and a simulation of any strategy on it.
+
+Every path that runs a replicate — the runner, the Mesa model, snapshots and animations, the
+teaching app, the validation suite — builds it here, so replicate ``i`` is the same market
+and the same random numbers everywhere. Randomness: replicate ``i`` draws from
+``SeedSequence(seed, spawn_key=(i, stage))``; stage :data:`POPULATION` builds the market,
+:data:`PLAN` the strategies' plans, :data:`DYNAMICS` the dynamics, :data:`MESA` and
+:data:`LAYOUT` serve the Mesa view. Every strategy of replicate ``i`` starts from the same
+streams (common random numbers), so differences between strategies are paired.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from wom.campaign import make_plan
+from wom.config import Scenario, Strategy
+from wom.engine import Plan, Simulation
+from wom.market import Population, build_population
+
+#: Streams of a replicate. MESA and LAYOUT serve the Mesa view (wom.abm) only.
+POPULATION, PLAN, DYNAMICS, MESA, LAYOUT = 0, 1, 2, 3, 4
+
+
+def stream(seed: int, replicate: int, stage: int, *more: int) -> np.random.Generator:
+    """The random generator of one stage of one replicate (``more``: a sub-stream)."""
+    seq = np.random.SeedSequence(seed, spawn_key=(replicate, stage, *more))
+    return np.random.Generator(np.random.PCG64(seq))
+
+
+class Replicate:
+    """Replicate `index` of a scenario: its market, and any strategy simulated on it.
+
+    Parameters
+    ----------
+    scenario
+        A validated scenario.
+    index
+        Which replicate (``0 … replicates − 1`` in a run; any number ≥ 0).
+    population
+        The market to use instead of building replicate `index`'s (the validation suite
+        gives one with thresholds a scenario cannot express).
+    """
+
+    def __init__(self, scenario: Scenario, index: int, *,
+                 population: Population | None = None) -> None:
+        self.scenario = scenario
+        self.index = int(index)
+        self.population = (build_population(scenario, rng=self.stream(POPULATION))
+                           if population is None else population)
+
+    def stream(self, stage: int, *more: int) -> np.random.Generator:
+        """This replicate's random generator for `stage`."""
+        return stream(self.scenario.seed, self.index, stage, *more)
+
+    def plan(self, strategy: Strategy | str | None = None) -> Plan:
+        """The campaign plan of `strategy` (a name, or the first) on this market."""
+        spec = strategy if isinstance(strategy, Strategy) else self.scenario.strategy(strategy)
+        return make_plan(spec, self.scenario, self.population, rng=self.stream(PLAN))
+
+    def simulation(self, strategy: Strategy | str | None = None) -> Simulation:
+        """A fresh simulation of `strategy` on this market, at step 0."""
+        sc = self.scenario
+        return Simulation(self.population, self.plan(strategy), sc.dynamics,
+                          sc.network.weak_tie, rng=self.stream(DYNAMICS))

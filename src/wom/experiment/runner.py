@@ -1,0 +1,160 @@
+"""Replicates of every strategy, on local processes, reproducibly.
+
+Replicate ``i`` is built by :class:`wom.experiment.replicate.Replicate` (its market and
+streams); every strategy of it starts from the same streams, so differences between
+strategies are paired. Nothing depends on the number of workers.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from importlib import metadata
+from multiprocessing import get_all_start_methods, get_context
+from multiprocessing.context import BaseContext
+
+import numpy as np
+
+from wom.config import Scenario
+from wom.engine import CAUSES, run_to_horizon
+from wom.experiment.memory import check_memory
+from wom.experiment.replicate import Replicate
+from wom.market import Population
+from wom.store import Results
+
+#: Called with the number of replicates finished so far and the total.
+Progress = Callable[[int, int], None]
+
+
+def run_replicate(sc: Scenario, replicate: int) -> tuple[np.ndarray, np.ndarray, Population]:
+    """Every strategy on replicate `replicate`'s market.
+
+    Returns
+    -------
+    new_by_cause, spend, population
+        ``int32[strategies, horizon, len(CAUSES), S]``, ``float64[strategies, horizon, S]``.
+    """
+    rep = Replicate(sc, replicate)
+    news, spends = [], []
+    for spec in sc.strategies:
+        traj = run_to_horizon(rep.simulation(spec))
+        news.append(traj.new_by_cause)
+        spends.append(traj.spend)
+    return np.stack(news), np.stack(spends), rep.population
+
+
+def _run_chunk(sc: Scenario, replicates: range):
+    out = []
+    for r in replicates:
+        new, spend, _ = run_replicate(sc, r)
+        out.append((r, new, spend))
+    return out
+
+
+def _chunks(n: int, workers: int) -> Iterator[range]:
+    size = max(1, min(50, n // (workers * 8) or 1))
+    for start in range(0, n, size):
+        yield range(start, min(n, start + size))
+
+
+def default_workers() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def run(
+    sc: Scenario,
+    *,
+    replicates: int | None = None,
+    seed: int | None = None,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> Results:
+    """Run every strategy of a scenario over its replicates.
+
+    Parameters
+    ----------
+    sc
+        A validated scenario.
+    replicates, seed
+        Override the scenario's values.
+    workers
+        Local worker processes (default: all cores; 1 runs in this process).
+    progress
+        Called as replicates finish.
+
+    Raises
+    ------
+    wom.experiment.memory.MemoryRefusalError
+        The run would need more memory than the machine has available.
+    """
+    updates = {k: v for k, v in {"replicates": replicates, "seed": seed}.items() if v is not None}
+    if updates:
+        sc = sc.model_copy(update=updates)
+    workers = max(1, workers or default_workers())
+    n = sc.replicates
+    check_memory(sc, workers=workers)  # refuse before allocating anything
+    started = time.time()
+    t0 = time.perf_counter()
+    pop0 = Replicate(sc, 0).population
+    tam, graph = pop0.tam_size, {**pop0.stats(), "replicate": 0}
+    del pop0  # forked workers would otherwise each carry a copy-on-write replica of it
+    n_st, S = len(sc.strategies), len(sc.segments)
+    new = np.zeros((n_st, n, sc.horizon, len(CAUSES), S), dtype=np.int32)
+    spend = np.zeros((n_st, n, sc.horizon, S), dtype=np.float64)
+    done = 0
+
+    def keep(rows) -> None:
+        nonlocal done
+        for r, nw, sp in rows:
+            new[:, r] = nw
+            spend[:, r] = sp
+        done += len(rows)
+        if progress is not None:
+            progress(done, n)
+
+    if workers == 1 or n == 1:
+        for chunk in _chunks(n, 1):
+            keep(_run_chunk(sc, chunk))
+    else:
+        with ProcessPoolExecutor(min(workers, n), mp_context=fork_context()) as pool:
+            futures = [pool.submit(_run_chunk, sc, chunk) for chunk in _chunks(n, workers)]
+            try:
+                for fut in as_completed(futures):
+                    keep(fut.result())
+            except BaseException:
+                for fut in futures:
+                    fut.cancel()
+                raise
+    wall = time.perf_counter() - t0
+    meta = {
+        "wom": _version("wom"),
+        "python": platform.python_version(),
+        "packages": {p: _version(p) for p in ("numpy", "numba", "networkx", "mesa", "pydantic")},
+        "seed": sc.seed,
+        "seed_entropy": str(np.random.SeedSequence(sc.seed).entropy),
+        "replicates": n,
+        "workers": workers,
+        "command": f"wom.run(load_scenario(...), replicates={n}, seed={sc.seed}, "
+                   f"workers={workers})",
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
+        "wall_time_s": round(wall, 3),
+        "platform": platform.platform(),
+    }
+    return Results(scenario=sc, new_by_cause=new, spend=spend, tam=tam, graph=graph, meta=meta)
+
+
+def fork_context() -> BaseContext:
+    """Fork where the OS has it: workers start at once, compiled kernels included, and
+    scripts and notebooks need no ``if __name__ == "__main__"`` guard. wom starts no
+    threads before forking (the CLI's progress bar refreshes without a thread)."""
+    return get_context("fork" if "fork" in get_all_start_methods() else None)
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "unknown"

@@ -1,0 +1,243 @@
+"""Parameter sweeps: every point a full scenario run, kept in SQLite, resumable.
+
+Every point runs with the scenario's own seed, so replicate ``i`` of every point draws from
+the same streams: common random numbers across strategies *and* across points. A point's
+per-replicate rows (every metric of :data:`wom.config.METRICS`) and its ``done`` flag are
+written in one transaction, so an interrupted sweep resumes (:func:`resume`) without
+recomputing any finished point, and gives the same table as an uninterrupted one. The store
+itself appears whole or not at all: it is built under a temporary name and renamed.
+
+Points run in local processes (replicates of a point spread over ``workers``) or, given
+``scheduler="tcp://host:port"`` (or a ``distributed.Client``), as tasks on a Dask cluster,
+one point per task (:mod:`wom.experiment.cluster`); a point's numbers depend only on the
+scenario, the point and the seed, so both give the same rows.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from wom.config import METRIC_NAMES, Scenario, apply, scenario_from_dict
+from wom.config.keys import Value, Vary, representatives
+from wom.errors import WomError
+from wom.experiment.cluster import as_completed_points, client_for
+from wom.experiment.design import Rows, point_error, point_rows, points
+from wom.experiment.memory import available_memory, check_memory
+from wom.experiment.runner import default_workers, fork_context
+
+DB = "sweep.sqlite"
+CSV = "sweep.csv"
+#: Called with the number of points finished so far and the total.
+SweepProgress = Callable[[int, int], None]
+
+
+def _connect(out_dir: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(out_dir / DB)
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+
+_SCHEMA = f"""
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE points (id INTEGER PRIMARY KEY, params_json TEXT NOT NULL UNIQUE,
+                     done INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE results (point_id INTEGER NOT NULL REFERENCES points(id), strategy TEXT NOT NULL,
+                      replicate INTEGER NOT NULL, {", ".join(f"{m} REAL" for m in METRIC_NAMES)},
+                      PRIMARY KEY (point_id, strategy, replicate));
+"""
+
+
+Scheduler = Any  # "tcp://host:port" or a distributed.Client
+
+
+def run_sweep(sc: Scenario, varies: Sequence[Vary], out_dir: Path | str, *,
+              design: str = "grid", n: int | None = None, replicates: int | None = None,
+              workers: int | None = 1, scheduler: Scheduler | None = None,
+              progress: SweepProgress | None = None) -> Path:
+    """Run every point of a sweep into ``out_dir/sweep.sqlite``; returns `out_dir`.
+
+    `scheduler` (``"tcp://host:port"`` or a ``distributed.Client``) runs the points on a Dask
+    cluster instead of local processes; the stored rows are the same.
+    """
+    pts = points(varies, design, n, seed=sc.seed)
+    return start(out_dir, sc, pts, varies, replicates or sc.replicates,
+                 {"design": design, "n": json.dumps(n)},
+                 workers=workers, scheduler=scheduler, progress=progress)
+
+
+def start(out_dir: Path | str, sc: Scenario, pts: Sequence[dict[str, Value]],
+          varies: Sequence[Vary], replicates: int, meta: dict[str, str], *,
+          workers: int | None, scheduler: Scheduler | None,
+          progress: SweepProgress | None) -> Path:
+    """Check every point, reach the cluster (if any), create the store, run it: nothing is
+    written until the points are known to be valid and the cluster reachable."""
+    check_points(sc, pts, replicates, None if scheduler is not None
+                 else max(1, workers or default_workers()))
+    with executor(scheduler) as client:
+        create_store(out_dir, sc, pts, {"varies": json.dumps([v.to_json() for v in varies]),
+                                        "replicates": str(replicates), **meta})
+        return resume(out_dir, workers=workers, scheduler=client, progress=progress)
+
+
+@contextmanager
+def executor(scheduler: Scheduler | None) -> Iterator[Scheduler | None]:
+    """``None`` (local processes) or a connected Dask client whose workers run this wom."""
+    if scheduler is None:
+        yield None
+        return
+    with client_for(scheduler) as client:
+        yield client
+
+
+#: Sweeps up to this many points have every point validated before anything runs; bigger
+#: ones have each parameter's every list value and each range's ends validated.
+FULL_CHECK = 20_000
+
+
+
+def check_points(sc: Scenario, pts: Sequence[dict[str, Value]], replicates: int,
+                 workers: int | None) -> None:
+    """Refuse, before anything is written or run, a sweep with a point that is not a valid
+    scenario or that would need more memory than this machine has (`workers` points or
+    replicates at once; ``None``: the points run elsewhere, on a cluster)."""
+    if len(pts) <= FULL_CHECK:
+        todo = list(pts)
+    else:
+        todo = [{key: v} for key in pts[0]
+                for v in representatives([p[key] for p in pts], limit=0)]
+    have = available_memory()  # once: the points are checked against the same machine
+    for point in todo:
+        try:
+            point_sc = apply(sc, point)
+            if workers is not None:
+                check_memory(point_sc, replicates=replicates, workers=workers,
+                             available=have)
+        except WomError as err:
+            raise point_error(point, err) from None
+
+
+def create_store(out_dir: Path | str, sc: Scenario, pts: Sequence[dict[str, Value]],
+                 meta: dict[str, str]) -> Path:
+    """A new ``sweep.sqlite`` holding the scenario, the points (none done) and `meta`.
+
+    Refuses an existing store. Built under a temporary name and renamed, so a store on disk
+    always has its meta and every point: a kill during set-up leaves no store at all.
+    """
+    out_dir = Path(out_dir)
+    if (out_dir / DB).exists():
+        raise WomError(f"{out_dir / DB} exists: resume it (wom sweep --resume {out_dir}) "
+                       "or choose another folder")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise WomError(f"{out_dir}: cannot create the sweep folder: {err}") from None
+    tmp = out_dir / f".{DB}.{os.getpid()}.tmp"
+    tmp.unlink(missing_ok=True)
+    conn = sqlite3.connect(tmp)
+    try:
+        with conn:
+            conn.executescript("BEGIN;" + _SCHEMA + "COMMIT;")
+        with conn:
+            conn.executemany("INSERT INTO meta VALUES (?, ?)",
+                             {"scenario": sc.to_yaml(), **meta}.items())
+            conn.executemany("INSERT OR IGNORE INTO points (params_json) VALUES (?)",
+                             [(json.dumps(p),) for p in pts])
+    finally:
+        conn.close()
+    os.replace(tmp, out_dir / DB)
+    return out_dir
+
+
+def _meta(conn: sqlite3.Connection) -> dict[str, str]:
+    return dict(conn.execute("SELECT key, value FROM meta").fetchall())
+
+
+def read_meta(out_dir: Path | str) -> tuple[Scenario, list[Vary], dict[str, str]]:
+    """The sweep's scenario, its varied parameters and the raw meta table."""
+    path = Path(out_dir) / DB
+    if not path.exists():
+        raise WomError(f"{out_dir} holds no sweep ({DB} is missing)")
+    conn = sqlite3.connect(path)
+    try:
+        meta = _meta(conn)
+        sc = scenario_from_dict(yaml.safe_load(meta["scenario"]))
+        varies = [Vary.from_json(d) for d in json.loads(meta["varies"])]
+    except (sqlite3.DatabaseError, KeyError, ValueError, TypeError) as err:
+        raise WomError(f"{path} is not a wom sweep store ({err})") from None
+    finally:
+        conn.close()
+    return sc, varies, meta
+
+
+def resume(out_dir: Path | str, *, workers: int | None = 1,
+           scheduler: Scheduler | None = None, progress: SweepProgress | None = None) -> Path:
+    """Run the points of a sweep not yet done (all of them for a new one); finished points
+    are not run again."""
+    out_dir = Path(out_dir)
+    sc, _, meta = read_meta(out_dir)
+    conn = _connect(out_dir)
+    try:
+        with executor(scheduler) as client:
+            _run_pending(conn, sc, int(meta["replicates"]), workers, client, progress)
+    finally:
+        conn.close()
+    return out_dir
+
+
+def _store(conn: sqlite3.Connection, point_id: int, rows: Rows) -> None:
+    with conn:  # one transaction: the rows and the done flag, or neither
+        conn.execute("DELETE FROM results WHERE point_id = ?", (point_id,))
+        conn.executemany(f"INSERT INTO results VALUES (?, ?, ?{', ?' * len(METRIC_NAMES)})",
+                         [(point_id, *r) for r in rows])
+        conn.execute("UPDATE points SET done = 1 WHERE id = ?", (point_id,))
+
+
+def _run_pending(conn: sqlite3.Connection, sc: Scenario, replicates: int,
+                 workers: int | None, scheduler: Scheduler | None,
+                 progress: SweepProgress | None) -> None:
+    total = conn.execute("SELECT COUNT(*) FROM points").fetchone()[0]
+    done = conn.execute("SELECT COUNT(*) FROM points WHERE done = 1").fetchone()[0]
+    pending = [(pid, json.loads(params)) for pid, params in conn.execute(
+        "SELECT id, params_json FROM points WHERE done = 0 ORDER BY id").fetchall()]
+    if progress is not None:
+        progress(done, total)
+    if scheduler is not None:
+        finished = as_completed_points(scheduler, sc, pending, replicates)
+    else:
+        finished = _local_points(sc, pending, replicates, workers)
+    for point_id, rows in finished:
+        _store(conn, point_id, rows)
+        done += 1
+        if progress is not None:
+            progress(done, total)
+
+
+def _local_points(sc: Scenario, pending: Sequence[tuple[int, dict[str, Value]]],
+                  replicates: int, workers: int | None) -> Iterator[tuple[int, Rows]]:
+    """Points in local processes: with several workers and points, each worker runs whole
+    points (one pool for the sweep, no start-up per point); a single point spreads its
+    replicates over the workers instead."""
+    workers = max(1, workers or default_workers())
+    if workers == 1 or len(pending) <= 1:
+        for point_id, params in pending:
+            yield point_id, point_rows(sc, params, replicates, workers)
+        return
+    with ProcessPoolExecutor(workers, mp_context=fork_context()) as pool:
+        futures = {pool.submit(point_rows, sc, params, replicates, 1): point_id
+                   for point_id, params in pending}
+        try:
+            for fut in as_completed(futures):
+                yield futures[fut], fut.result()
+        finally:
+            for fut in futures:
+                fut.cancel()

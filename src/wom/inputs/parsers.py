@@ -1,0 +1,368 @@
+"""Reading users' graph and labels files: parsers, segment labels and renumbering.
+
+Every problem with the input comes out as a :class:`GraphFileError` naming the file and,
+where there is one, the line. :func:`wom.inputs.graphfile.load_graph` puts the pieces together.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from wom.errors import WomError
+
+#: Format chosen by ``format: auto``, by file suffix (anything else is an edge list).
+SUFFIX_FORMATS = {".gml": "gml", ".graphml": "graphml", ".csv": "csv"}
+#: Segment names given to Louvain communities when ``label_prefix`` is empty.
+COMMUNITY_PREFIX = "community-"
+
+_COMMENT = ("#", "%")
+_NUMBER = re.compile(r"[+-]?\d+(\.\d*)?")
+_DIGITS = re.compile(r"(\d+)")
+_GML_WHERE = re.compile(r"at \((\d+), \d+\)")
+
+
+class GraphFileError(WomError):
+    """A graph or labels file that cannot be read.
+
+    Parameters
+    ----------
+    path
+        The file at fault.
+    line
+        1-based line number, or ``None`` when the problem is not on one line.
+    message
+        What is wrong, in the user's words.
+    """
+
+    def __init__(self, path: Path, line: int | None, message: str):
+        self.path = Path(path)
+        self.line = line
+        self.message = message
+        where = f"{self.path}:{line}" if line is not None else str(self.path)
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass(frozen=True, eq=False)
+class LoadedGraph:
+    """A graph file turned into segments and renumbered ties.
+
+    Attributes
+    ----------
+    names
+        Segment names, in id order.
+    sizes
+        ``int64[S]``, people per segment.
+    u, v
+        ``int64[E]`` ties with ``u < v``, sorted, no self-loops or repeats; segment ``k`` is
+        the id range ``seg_start[k]:seg_start[k+1]``. Read-only (the result is cached).
+    node_ids
+        The node's id (or GML label) in the file, for every new id.
+    notes
+        What was dropped or inferred: ``self_loops``, ``duplicate_ties``,
+        ``directed_pairs_merged``, ``isolated_people``, ``people_only_in_labels``,
+        ``segments_from`` (``labels file``, ``attribute`` or ``louvain``), ``format``; and
+        when they apply ``csv_header``, ``node_names`` (GML: ``label`` or ``id``),
+        ``parser_warnings``.
+    """
+
+    names: tuple[str, ...]
+    sizes: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    node_ids: tuple[str, ...]
+    notes: dict[str, int | str]
+
+    @property
+    def n(self) -> int:
+        """Number of people."""
+        return len(self.node_ids)
+
+    @property
+    def n_ties(self) -> int:
+        """Number of undirected ties."""
+        return int(self.u.shape[0])
+
+    @property
+    def seg_start(self) -> np.ndarray:
+        """``int64[S+1]``: people of segment ``k`` are ``seg_start[k]:seg_start[k+1]``."""
+        start = np.zeros(self.sizes.size + 1, dtype=np.int64)
+        np.cumsum(self.sizes, out=start[1:])
+        return start
+
+
+# ---------------------------------------------------------------------------- reading files
+
+
+def read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except IsADirectoryError:
+        raise GraphFileError(path, None, "is a folder, not a file") from None
+    except FileNotFoundError:
+        raise GraphFileError(path, None, "file not found") from None
+    except OSError as err:
+        raise GraphFileError(path, None, f"cannot read: {err.strerror or err}") from None
+
+
+def decode(path: Path, data: bytes) -> str:
+    if b"\x00" in data:
+        raise GraphFileError(path, None, "looks like a binary file, not a text graph or "
+                             "labels file")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise GraphFileError(path, line, "is not UTF-8 text (save it as UTF-8)") from None
+
+
+def _lines(text: str):
+    """``(line_number, fields)`` of the lines that are not blank or comments."""
+    for number, line in enumerate(text.split("\n"), 1):
+        fields = line.split()
+        if fields and not fields[0].startswith(_COMMENT):
+            yield number, fields
+
+
+def parse_edgelist(path: Path, text: str) -> tuple[list[str], list[int], list[int]]:
+    ids: dict[str, int] = {}
+    src: list[int] = []
+    dst: list[int] = []
+    for number, fields in _lines(text):
+        if len(fields) < 2:
+            raise GraphFileError(path, number, f"expected two node ids `u v`, found "
+                                 f"{len(fields)} field")
+        src.append(ids.setdefault(fields[0], len(ids)))
+        dst.append(ids.setdefault(fields[1], len(ids)))
+    return list(ids), src, dst
+
+
+def parse_csv(path: Path, text: str) -> tuple[list[str], list[int], list[int], str]:
+    """CSV: the first two columns are the tie; a first row is a header when neither of its
+    two fields appears in any other row (``source,target``)."""
+    first = next((ln for ln in text.split("\n") if ln.strip()
+                  and not ln.lstrip().startswith(_COMMENT)), "")
+    delimiter = next((d for d in ",;\t" if d in first), ",")
+    rows: list[tuple[str, str, int]] = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        for row in reader:
+            fields = [f.strip() for f in row]
+            if not any(fields) or fields[0].startswith(_COMMENT):
+                continue
+            if len(fields) < 2 or not fields[0] or not fields[1]:
+                raise GraphFileError(path, reader.line_num, "expected two node ids "
+                                     "`source,target` in the first two columns")
+            rows.append((fields[0], fields[1], reader.line_num))
+    except csv.Error as err:
+        raise GraphFileError(path, reader.line_num, f"not valid CSV: {err}") from None
+    header = ""
+    if rows:
+        a, b, _ = rows[0]
+        elsewhere = {x for r in rows[1:] for x in r[:2]}
+        if a not in elsewhere and b not in elsewhere:
+            header = f"{a}{delimiter}{b}"
+            rows = rows[1:]
+    ids: dict[str, int] = {}
+    src: list[int] = []
+    dst: list[int] = []
+    for a, b, _ in rows:
+        src.append(ids.setdefault(a, len(ids)))
+        dst.append(ids.setdefault(b, len(ids)))
+    return list(ids), src, dst, header
+
+
+def parse_networkx(
+    path: Path, text: str, fmt: str, notes: dict[str, int | str]
+) -> tuple[list[str], list[int], list[int], list[dict[str, Any]], dict[str, Any]]:
+    with warnings.catch_warnings(record=True) as caught:
+        # networkx warns about guessed attribute types; keep them as notes, not noise
+        warnings.simplefilter("always")
+        g = _parse_gml(path, text, notes) if fmt == "gml" else _parse_graphml(path, text)
+    if caught:
+        notes["parser_warnings"] = "; ".join(dict.fromkeys(str(w.message) for w in caught))
+    names = [str(x) for x in g.nodes]
+    seen: set[str] = set()
+    for x in names:
+        if x in seen:
+            raise GraphFileError(path, None, f"two nodes are both named {x!r}")
+        seen.add(x)
+    index = {x: i for i, x in enumerate(g.nodes)}
+    src = [index[a] for a, _ in g.edges()]
+    dst = [index[b] for _, b in g.edges()]
+    default = g.graph.get("node_default", {}) if fmt == "graphml" else {}
+    return names, src, dst, [dict(d) for _, d in g.nodes(data=True)], default
+
+
+def _parse_gml(path: Path, text: str, notes: dict[str, int | str]):
+    import networkx as nx
+
+    def parse(label: str, source: str):
+        try:
+            return nx.parse_gml(source, label=label)
+        except RecursionError:
+            raise GraphFileError(path, None, "GML nested too deeply") from None
+        except Exception as err:  # networkx raises many types on malformed GML
+            return err
+
+    g = parse("label", text)
+    names = "label"
+    if isinstance(g, Exception) and re.search(r"has no 'label'|node label .* is duplicated",
+                                              str(g)):
+        g, names = parse("id", text), "id"
+    if isinstance(g, Exception) and re.match(r"edge #\d+ .* is duplicated$", str(g)):
+        # a simple graph listing a tie twice: read it as a multigraph, the repeat is dropped
+        multi = re.sub(r"^(\s*graph\s*\[)", r"\1 multigraph 1", text, count=1, flags=re.M)
+        g = parse(names, multi)
+    if isinstance(g, Exception):
+        message = str(g).split("\n")[0] or type(g).__name__
+        where = _GML_WHERE.search(message)
+        raise GraphFileError(path, int(where.group(1)) if where else None,
+                             f"not valid GML: {message}")
+    notes["node_names"] = names
+    return g
+
+
+def _parse_graphml(path: Path, text: str):
+    import xml.etree.ElementTree as ET
+
+    import networkx as nx
+
+    try:
+        return nx.parse_graphml(text)
+    except ET.ParseError as err:
+        raise GraphFileError(path, err.position[0], f"not valid GraphML: {err}") from None
+    except RecursionError:
+        raise GraphFileError(path, None, "GraphML nested too deeply") from None
+    except Exception as err:  # networkx raises many types on malformed GraphML
+        raise GraphFileError(path, None, f"not valid GraphML: {err}") from None
+
+
+# ---------------------------------------------------------------------------- segments
+
+
+def labels_from_file(
+    path: Path, text: str, nodes: list[str], graph: Path
+) -> tuple[list[str], list[str]]:
+    """Labels of the graph's nodes then of the extra nodes; the extra nodes (file order)."""
+    seen: dict[str, tuple[str, int]] = {}
+    for number, line in enumerate(text.split("\n"), 1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith(_COMMENT):
+            continue
+        parts = stripped.split("\t", 2) if "\t" in stripped else stripped.split(None, 1)
+        node, label = parts[0].strip(), (parts[1].strip() if len(parts) > 1 else "")
+        if not label:
+            raise GraphFileError(path, number, "expected `node<TAB>segment`, found one field")
+        if node in seen and seen[node][0] != label:
+            first, at = seen[node]
+            raise GraphFileError(path, number, f"node {node!r} is given segment {label!r}, but "
+                                 f"line {at} gave it {first!r}")
+        seen.setdefault(node, (label, number))
+    missing = [x for x in nodes if x not in seen]
+    if missing:
+        raise GraphFileError(path, None, f"{len(missing)} node(s) of {graph.name} have no "
+                             f"segment here, e.g. node {missing[0]!r}")
+    known = set(nodes)
+    extra = [x for x in seen if x not in known]
+    return [seen[x][0] for x in (*nodes, *extra)], extra
+
+
+def labels_from_attribute(
+    path: Path, attribute: str, nodes: list[str], attrs: list[dict[str, Any]],
+    default: dict[str, Any],
+) -> list[str]:
+    if attribute in default:
+        return [str(d.get(attribute, default[attribute])) for d in attrs]
+    missing = [x for x, d in zip(nodes, attrs, strict=True) if attribute not in d]
+    if len(missing) == len(nodes):
+        known = sorted({k for d in attrs for k in d})
+        listed = ", ".join(known) if known else "none"
+        raise GraphFileError(path, None, f"no node has the attribute {attribute!r} "
+                             f"(attributes found: {listed})")
+    if missing:
+        raise GraphFileError(path, None, f"{len(missing)} node(s) have no attribute "
+                             f"{attribute!r}, e.g. node {missing[0]!r}")
+    return [str(d[attribute]) for d in attrs]
+
+
+def louvain(n: int, ties: tuple[np.ndarray, np.ndarray], seed: int,
+             resolution: float) -> list[str]:
+    """Louvain communities numbered 1, 2, … by decreasing size (then first appearance)."""
+    import networkx as nx
+
+    g = nx.Graph()
+    g.add_nodes_from(range(n))
+    g.add_edges_from(zip(ties[0].tolist(), ties[1].tolist(), strict=True))
+    found = nx.community.louvain_communities(g, seed=seed, resolution=resolution)
+    found = sorted(found, key=lambda c: (-len(c), min(c)))
+    labels = [""] * n
+    for k, members in enumerate(found):
+        for x in members:
+            labels[x] = str(k + 1)
+    return labels
+
+
+def _label_order(labels: set[str]) -> list[str]:
+    """Numbers numerically (2 before 10), anything else naturally (dept2 before dept10)."""
+    if all(_NUMBER.fullmatch(x) for x in labels):
+        return sorted(labels, key=lambda x: (float(x), x))
+
+    def natural(x: str) -> tuple[tuple[int, int | str], ...]:
+        return tuple((0, int(p)) if p.isdigit() else (1, p) for p in _DIGITS.split(x) if p)
+
+    return sorted(labels, key=lambda x: (natural(x), x))
+
+
+# ---------------------------------------------------------------------------- ties
+
+
+def clean_ties(path: Path, n: int, src: list[int], dst: list[int],
+                notes: dict[str, int | str]) -> tuple[np.ndarray, np.ndarray]:
+    """Undirected ties ``(lo, hi)`` in original ids: no self-loops, no repeats."""
+    s = np.asarray(src, dtype=np.int64)
+    d = np.asarray(dst, dtype=np.int64)
+    loop = s == d
+    s, d = s[~loop], d[~loop]
+    directed = np.unique(s * n + d).size
+    tie = np.unique(np.minimum(s, d) * n + np.maximum(s, d))
+    notes["self_loops"] = int(loop.sum())
+    notes["duplicate_ties"] = int(s.size - directed)
+    notes["directed_pairs_merged"] = int(directed - tie.size)
+    if tie.size == 0:
+        dropped = f" ({notes['self_loops']} self-loop(s) dropped)" if loop.any() else ""
+        raise GraphFileError(path, None, f"no ties found: the graph is empty{dropped}")
+    return tie // n, tie % n
+
+
+def assemble(nodes: list[str], labels: list[str], ties: tuple[np.ndarray, np.ndarray],
+              prefix: str, notes: dict[str, int | str]) -> LoadedGraph:
+    order = _label_order(set(labels))
+    index = {lab: k for k, lab in enumerate(order)}
+    segment = np.array([index[lab] for lab in labels], dtype=np.int64)
+    perm = np.argsort(segment, kind="stable")  # new id -> old id
+    new_id = np.empty(len(nodes), dtype=np.int64)
+    new_id[perm] = np.arange(len(nodes), dtype=np.int64)
+    a, b = new_id[ties[0]], new_id[ties[1]]
+    key = np.sort(np.minimum(a, b) * len(nodes) + np.maximum(a, b))
+    u, v = key // len(nodes), key % len(nodes)
+    sizes = np.bincount(segment, minlength=len(order)).astype(np.int64)
+    degree = np.bincount(np.concatenate([u, v]), minlength=len(nodes))
+    notes["isolated_people"] = int(np.sum(degree == 0))
+    for arr in (sizes, u, v):
+        arr.flags.writeable = False
+    return LoadedGraph(
+        names=tuple(prefix + lab for lab in order),
+        sizes=sizes,
+        u=u,
+        v=v,
+        node_ids=tuple(nodes[i] for i in perm.tolist()),
+        notes=notes,
+    )

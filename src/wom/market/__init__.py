@@ -1,0 +1,12 @@
+"""The market: people, their traits and the conversation graph (CSR), and where to draw them.
+
+Importing it registers the graph models (``planted_partition``, ``lfr``, …) by name.
+"""
+
+from wom.market import graphs, partition  # noqa: F401 — register the graph models
+from wom.market.layout import segment_layout, segment_positions
+from wom.market.partition import cross_expected, cross_shares, gnp_block
+from wom.market.population import Population, build_population, draw_traits, to_csr
+
+__all__ = ["Population", "build_population", "cross_expected", "cross_shares", "draw_traits",
+           "gnp_block", "segment_layout", "segment_positions", "to_csr"]

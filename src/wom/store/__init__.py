@@ -1,0 +1,20 @@
+"""Results as tables and statistics, and the run folder on disk."""
+
+from wom.store.folder import (
+    MANIFEST,
+    REPORT,
+    TABLES,
+    RunFolder,
+    new_run_dir,
+    read_run,
+    remove_stale_partials,
+    write_csv,
+    write_run,
+)
+from wom.store.results import COMPARISON_COLUMNS, SUMMARY_COLUMNS, TIMESERIES_COLUMNS, Results
+from wom.store.stats import Difference, Verdict, mean_interval, nanmean, pair, verdict
+
+__all__ = ["COMPARISON_COLUMNS", "MANIFEST", "REPORT", "SUMMARY_COLUMNS", "TABLES",
+           "TIMESERIES_COLUMNS", "Difference", "Results", "RunFolder", "Verdict",
+           "mean_interval", "nanmean", "new_run_dir", "pair", "read_run",
+           "remove_stale_partials", "verdict", "write_csv", "write_run"]

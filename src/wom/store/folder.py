@@ -1,0 +1,160 @@
+"""The run folder on disk: written atomically, read back as a :class:`RunFolder`.
+
+A run folder is written into a hidden sibling directory and renamed into place when
+complete, so a crash leaves no half-written folder and an earlier run is never overwritten.
+A run killed outright leaves its hidden sibling behind; the next run written next to it
+removes it. What goes into the folder besides the tables (plots, the report) is written by
+the caller's ``extras`` into the hidden folder before the rename (:func:`wom.viz.save`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from wom.config import Scenario, scenario_from_dict
+from wom.errors import WomError
+from wom.store.results import Results
+
+FLOAT_FORMAT = "%.10g"
+
+
+def write_csv(df: pd.DataFrame, path: Path) -> None:
+    df.to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+
+
+def new_run_dir(root: Path, name: str, stamp: str) -> Path:
+    """A run folder path under `root`/`name` that does not exist yet."""
+    base = root / name / stamp
+    path, i = base, 1
+    while path.exists():
+        i += 1
+        path = base.with_name(f"{stamp}-{i}")
+    return path
+
+
+#: A run folder's files (besides the plots): the report's name is the folder's contract too.
+TABLES = ("scenario.yaml", "timeseries.csv", "summary.csv", "comparison.csv")
+MANIFEST = "manifest.json"
+REPORT = "report.html"
+#: Writes files into a run folder being made (the hidden temporary), e.g. plots.
+Extra = Callable[[Path], object]
+
+
+def write_run(results: Results, out: Path, *, plots: Extra | None = None,
+              report: Extra | None = None) -> Path:
+    """Write the run folder `out` atomically and return it.
+
+    The tables, then ``plots(folder)`` (if given), the manifest listing every file, and
+    ``report(folder)`` (if given; it writes :data:`REPORT` and may read the manifest), all
+    into a hidden temporary renamed to `out` once complete.
+
+    Raises
+    ------
+    WomError
+        `out` already exists (an earlier run is never overwritten).
+    """
+    out = Path(out)
+    if out.exists():
+        raise WomError(f"{out}: already exists; choose another --out (runs are never overwritten)")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_partials(out.parent)
+    tmp = out.parent / f".{out.name}{PARTIAL}{socket.gethostname()}-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    try:
+        (tmp / "scenario.yaml").write_text(results.scenario.to_yaml(), encoding="utf-8")
+        write_csv(results.timeseries(), tmp / "timeseries.csv")
+        write_csv(results.summary(), tmp / "summary.csv")
+        write_csv(results.comparison(), tmp / "comparison.csv")
+        if plots is not None:
+            plots(tmp)
+        later = [REPORT] if report is not None else []
+        manifest = {**results.meta, "graph": results.graph,
+                    "files": sorted([*(p.name for p in tmp.iterdir()), MANIFEST, *later])}
+        (tmp / MANIFEST).write_text(
+            json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8"
+        )
+        if report is not None:
+            report(tmp)
+        os.rename(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+#: A run folder being written is the hidden sibling ``.NAME.partial-HOST-PID``.
+PARTIAL = ".partial-"
+
+
+def partial_owner(path: Path) -> tuple[str, int] | None:
+    """``(host, pid)`` of the run writing the hidden temporary `path` (None: not one)."""
+    if not path.name.startswith(".") or PARTIAL not in path.name:
+        return None
+    host, _, pid = path.name.rsplit(PARTIAL, 1)[1].rpartition("-")
+    return (host, int(pid)) if pid.isdigit() else ("", -1)
+
+
+def remove_stale_partials(folder: Path) -> None:
+    """Delete the hidden temporaries of runs killed on this machine (their process is gone)."""
+    host = socket.gethostname()
+    for p in folder.glob(f".*{PARTIAL}*"):
+        owner = partial_owner(p)
+        if owner is None or owner[0] != host or owner[1] <= 0 or owner[1] == os.getpid():
+            continue
+        try:
+            os.kill(owner[1], 0)
+        except ProcessLookupError:  # killed before it could clean up
+            shutil.rmtree(p, ignore_errors=True)
+        except OSError:  # alive, another user's: not ours to touch
+            pass
+
+
+@dataclass(frozen=True)
+class RunFolder:
+    """A run folder read back: the scenario and the tables."""
+
+    path: Path
+    scenario: Scenario
+    timeseries: pd.DataFrame
+    summary: pd.DataFrame
+    comparison: pd.DataFrame
+    manifest: dict[str, Any]
+
+
+def read_run(path: Path | str) -> RunFolder:
+    """Read a run folder written by :func:`write_run`."""
+    path = Path(path)
+    owner = partial_owner(path)
+    if owner is not None and owner != (socket.gethostname(), os.getpid()):  # (not the writer)
+        raise WomError(f"{path}: the hidden temporary of a run that was interrupted before it "
+                       "finished, not a run folder")
+    needed = [*TABLES, MANIFEST]
+    missing = [f for f in needed if not (path / f).is_file()]
+    if missing:
+        raise WomError(f"{path}: not a wom run folder (missing {', '.join(missing)})")
+    sc = scenario_from_dict(
+        yaml.safe_load((path / "scenario.yaml").read_text(encoding="utf-8")),
+        file=path / "scenario.yaml",
+    )
+    return RunFolder(
+        path=path,
+        scenario=sc,
+        # names stay text: a segment called 01 must not come back as the number 1
+        timeseries=pd.read_csv(path / "timeseries.csv",
+                               dtype={"strategy": str, "segment": str}),
+        summary=pd.read_csv(path / "summary.csv", dtype={"strategy": str}),
+        comparison=pd.read_csv(path / "comparison.csv", dtype={"a": str, "b": str}),
+        manifest=json.loads((path / "manifest.json").read_text(encoding="utf-8")),
+    )

@@ -1,0 +1,159 @@
+"""Results: the tidy tables of a run and the statistics over replicates.
+
+:class:`Results` keeps a run as arrays; its tables (``timeseries``, ``summary``,
+``comparison``) are derived from them, with the metrics of :data:`wom.config.METRICS`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from wom.config import COMPARED, IGNITION_SHARE, METRICS, Scenario
+from wom.engine import CAUSES, WOM
+from wom.store.stats import mean_interval, nanmean
+
+TIMESERIES_COLUMNS = [
+    "strategy", "replicate", "step", "segment", "adopters", "new_adopters",
+    *(f"new_by_{c}" for c in CAUSES), "spend",
+]
+SUMMARY_COLUMNS = [
+    "strategy", "customers_mean", "customers_lo", "customers_hi", "segments_ignited_mean",
+    "weeks_to_ignite_mean", "cost_per_customer_mean", "wom_share_mean",
+    "replicates", "customers_sd", "customers_p5", "customers_p95", "ignited_share", "spend_mean",
+]
+COMPARISON_COLUMNS = ["a", "b", "metric", "diff_mean", "diff_lo", "diff_hi", "p_a_beats_b"]
+
+
+@dataclass
+class Results:
+    """Everything a run produced, as arrays; tables are derived from them.
+
+    Attributes
+    ----------
+    scenario
+        The scenario as run.
+    new_by_cause
+        ``int32[strategies, replicates, horizon, len(CAUSES), S]``: new adopters per step
+        by cause.
+    spend
+        ``float64[strategies, replicates, horizon, S]``.
+    tam
+        ``int64[S]``: TAM size per segment.
+    graph
+        Statistics of replicate 0's conversation graph.
+    meta
+        Timings and run settings (for the manifest).
+    """
+
+    scenario: Scenario
+    new_by_cause: np.ndarray
+    spend: np.ndarray
+    tam: np.ndarray
+    graph: dict[str, Any] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def strategies(self) -> list[str]:
+        return [s.name for s in self.scenario.strategies]
+
+    @property
+    def segments(self) -> list[str]:
+        return self.scenario.segment_names
+
+    def adopters(self) -> np.ndarray:
+        """``int64[strategies, replicates, horizon, S]``: cumulative adopters."""
+        return np.cumsum(self.new_by_cause.sum(axis=3, dtype=np.int64), axis=2)
+
+    def timeseries(self) -> pd.DataFrame:
+        """One row per strategy × replicate × step × segment (docs/model.md, the run folder)."""
+        n_st, n_rep, horizon, _, S = self.new_by_cause.shape
+        idx = np.indices((n_st, n_rep, horizon, S)).reshape(4, -1)
+        new = self.new_by_cause.transpose(0, 1, 2, 4, 3).reshape(-1, len(CAUSES))
+        return pd.DataFrame({
+            "strategy": np.array(self.strategies, dtype=object)[idx[0]],
+            "replicate": idx[1],
+            "step": idx[2],
+            "segment": np.array(self.segments, dtype=object)[idx[3]],
+            "adopters": self.adopters().reshape(-1),
+            "new_adopters": new.sum(axis=1),
+            **{f"new_by_{c}": new[:, i] for i, c in enumerate(CAUSES)},
+            "spend": self.spend.reshape(-1),
+        }, columns=TIMESERIES_COLUMNS)
+
+    def per_replicate(self) -> pd.DataFrame:
+        """Outcome metrics per strategy × replicate."""
+        adopters = self.adopters()
+        final = adopters[:, :, -1, :]
+        customers = final.sum(axis=2)
+        ignite_at = np.where(self.tam > 0, np.ceil(IGNITION_SHARE * self.tam), np.inf)
+        ignited_now = adopters >= ignite_at
+        segments_ignited = ignited_now[:, :, -1, :].sum(axis=2)
+        any_ignited = ignited_now.any(axis=3)
+        weeks = np.where(any_ignited.any(axis=2), any_ignited.argmax(axis=2), np.nan)
+        spend = self.spend.sum(axis=(2, 3))
+        wom = self.new_by_cause[:, :, :, WOM, :].sum(axis=(2, 3))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cost = np.where(customers > 0, spend / np.maximum(customers, 1), np.nan)
+            wom_share = np.where(customers > 0, wom / np.maximum(customers, 1), np.nan)
+        n_st, n_rep = customers.shape
+        return pd.DataFrame({
+            "strategy": np.repeat(np.array(self.strategies, dtype=object), n_rep),
+            "replicate": np.tile(np.arange(n_rep), n_st),
+            "customers": customers.reshape(-1),
+            "segments_ignited": segments_ignited.reshape(-1),
+            "weeks_to_ignite": weeks.reshape(-1),
+            "cost_per_customer": cost.reshape(-1),
+            "wom_share": wom_share.reshape(-1),
+            "spend": spend.reshape(-1),
+        })
+
+    def summary(self) -> pd.DataFrame:
+        """One row per strategy: means over replicates with 95% intervals."""
+        per = self.per_replicate()
+        rows = []
+        for name in self.strategies:
+            d = per[per.strategy == name]
+            c = d.customers.to_numpy(float)
+            m, lo, hi = mean_interval(c)
+            rows.append({
+                "strategy": name,
+                "customers_mean": m, "customers_lo": lo, "customers_hi": hi,
+                "segments_ignited_mean": d.segments_ignited.mean(),
+                "weeks_to_ignite_mean": nanmean(d.weeks_to_ignite),
+                "cost_per_customer_mean": nanmean(d.cost_per_customer),
+                "wom_share_mean": nanmean(d.wom_share),
+                "replicates": len(d),
+                "customers_sd": float(c.std(ddof=1)) if c.size > 1 else math.nan,
+                "customers_p5": float(np.percentile(c, 5)),
+                "customers_p95": float(np.percentile(c, 95)),
+                "ignited_share": float(d.weeks_to_ignite.notna().mean()),
+                "spend_mean": d.spend.mean(),
+            })
+        return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+
+    def comparison(self) -> pd.DataFrame:
+        """Paired differences (same replicate = same market) for every pair of strategies."""
+        per = self.per_replicate()
+        rows = []
+        for a, b in itertools.combinations(self.strategies, 2):
+            da = per[per.strategy == a].reset_index(drop=True)
+            db = per[per.strategy == b].reset_index(drop=True)
+            for metric in COMPARED:
+                higher_better = METRICS[metric].higher_is_better
+                d = (da[metric] - db[metric]).to_numpy(float)
+                d = d[~np.isnan(d)]
+                m, lo, hi = mean_interval(d)
+                if d.size:
+                    better = (d > 0) if higher_better else (d < 0)
+                    p = float(better.mean() + 0.5 * (d == 0).mean())
+                else:
+                    p = math.nan
+                rows.append({"a": a, "b": b, "metric": metric, "diff_mean": m,
+                             "diff_lo": lo, "diff_hi": hi, "p_a_beats_b": p})
+        return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)

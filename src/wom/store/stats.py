@@ -1,0 +1,123 @@
+"""Statistics over replicates: means with intervals, paired differences, who wins.
+
+Replicate ``i`` of every strategy sees the same market (common random numbers), so the
+difference between two strategies is taken replicate by replicate (paired): its interval is
+much tighter than the two means' intervals suggest.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+
+def mean_interval(x: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean of `x` (NaNs dropped) and its `level` confidence interval (Student t)."""
+    from scipy.stats import t as student_t
+
+    x = np.asarray(x, dtype=float)
+    x = x[~np.isnan(x)]
+    if x.size == 0:
+        return math.nan, math.nan, math.nan
+    m = float(x.mean())
+    if x.size < 2:
+        return m, math.nan, math.nan
+    half = float(student_t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
+    return m, m - half, m + half
+
+
+def nanmean(s: pd.Series) -> float:
+    """Mean of the values that are not NaN (NaN if there are none)."""
+    x = s.to_numpy(float)
+    return float(np.nanmean(x)) if np.any(~np.isnan(x)) else math.nan
+
+
+@dataclass(frozen=True)
+class Difference:
+    """A paired difference ``a − b`` of one metric: mean, 95% interval, P(a beats b)."""
+
+    a: str
+    b: str
+    metric: str
+    mean: float
+    lo: float
+    hi: float
+    p_a_beats_b: float
+
+    @property
+    def known(self) -> bool:
+        """Whether there is an interval (two replicates or more)."""
+        return not (math.isnan(self.lo) or math.isnan(self.hi))
+
+    @property
+    def excludes_zero(self) -> bool:
+        """Whether the 95% interval lies wholly on one side of zero."""
+        return self.known and (self.lo > 0 or self.hi < 0)
+
+
+def pair(comparison: pd.DataFrame, a: str, b: str, metric: str = "customers") -> Difference:
+    """``a − b`` of `metric` from a comparison table, whichever order its row has them in.
+
+    Raises
+    ------
+    ValueError
+        The table has no row for that pair and metric.
+    """
+    cmp = comparison[comparison["metric"] == metric]
+    a_col, b_col = cmp["a"].astype(str), cmp["b"].astype(str)
+    row = cmp[(a_col == a) & (b_col == b)]
+    if len(row):
+        r = row.iloc[0]
+        return Difference(a, b, metric, float(r.diff_mean), float(r.diff_lo),
+                          float(r.diff_hi), float(r.p_a_beats_b))
+    row = cmp[(a_col == b) & (b_col == a)]
+    if not len(row):
+        raise ValueError(f"the comparison has no {metric} row for {a} and {b}")
+    r = row.iloc[0]
+    return Difference(a, b, metric, -float(r.diff_mean), -float(r.diff_hi), -float(r.diff_lo),
+                      1 - float(r.p_a_beats_b))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Which strategy won the most customers, against the runner-up.
+
+    Attributes
+    ----------
+    best, second
+        The strategies with the most and second-most customers on average.
+    best_mean, second_mean
+        Their mean customers.
+    difference
+        ``best − second`` customers, paired (``None`` with a single strategy).
+    """
+
+    best: str
+    best_mean: float
+    second: str | None
+    second_mean: float
+    difference: Difference | None
+
+    @property
+    def decided(self) -> bool:
+        """The winner's paired 95% interval excludes zero."""
+        return self.difference is not None and self.difference.known and self.difference.lo > 0
+
+
+def verdict(summary: pd.DataFrame, comparison: pd.DataFrame) -> Verdict:
+    """The winner by mean customers and its paired difference from the runner-up (ties keep
+    the scenario's order)."""
+    ranked = summary.sort_values("customers_mean", ascending=False, kind="stable")
+    best = ranked.iloc[0]
+    if len(ranked) < 2:
+        return Verdict(str(best.strategy), float(best.customers_mean), None, math.nan, None)
+    second = ranked.iloc[1]
+    try:
+        diff: Difference | None = pair(comparison, str(best.strategy), str(second.strategy))
+    except ValueError:  # a comparison table without that row: no interval to report
+        diff = None
+    return Verdict(str(best.strategy), float(best.customers_mean), str(second.strategy),
+                   float(second.customers_mean), diff)

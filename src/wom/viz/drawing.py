@@ -1,0 +1,213 @@
+"""Drawing the conversation graph: who is shown (a seeded sample of big markets), where
+people sit, and one panel per strategy with the customers standing out.
+
+People sit where :func:`wom.market.segment_positions` puts them (one disk per segment, O(N);
+never a spring layout), computed once per market and shared by every strategy and every
+frame. A market larger than ``max_people`` is drawn as a uniform random sample of its
+people, and the figure says so. Used by :mod:`wom.viz.snapshot` and the teaching app.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from wom.config import Scenario
+from wom.errors import WomError
+from wom.experiment import LAYOUT, stream
+from wom.market import Population, segment_positions
+from wom.viz.style import segment_colours, use_agg
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.collections import PathCollection
+    from matplotlib.figure import Figure
+
+#: People drawn in a snapshot, and in each panel of an animation (kept small: GIF size).
+MAX_PEOPLE = 5000
+MAX_PEOPLE_ANIMATED = 3000
+#: Ties drawn per person shown, at most (a random subset beyond that: a hairball hides all).
+TIES_PER_PERSON = 2
+#: Segments named in the legend before the rest are summarised as "+N more".
+MAX_LEGEND = 12
+#: Resolution of animation frames (pixels per inch); sizes below keep pixel counts even,
+#: as H.264 in yuv420p requires.
+ANIMATION_DPI = 100
+PANEL_INCHES = (4.6, 5.0)
+SNAPSHOT_INCHES = (6.4, 6.4)
+LEGEND_INCHES = 1.8
+EDGE = "#1a1a1a"
+TIE = "#8c8c8c"
+
+
+
+def positions(population: Population, scenario: Scenario, replicate: int = 0) -> np.ndarray:
+    """``float64[N, 2]``: where each person is drawn, computed once per market.
+
+    Drawn from the replicate's layout stream (the Mesa view's positions) and kept in
+    ``population.cache``, so every strategy and frame of that market reuses them.
+    """
+    if "positions" not in population.cache:
+        population.cache["positions"] = segment_positions(
+            population, rng=stream(scenario.seed, replicate, LAYOUT))
+    pos: np.ndarray = population.cache["positions"]
+    return pos
+
+
+@dataclass(frozen=True)
+class Shown:
+    """Who and which ties a picture draws, and how it was sampled.
+
+    Attributes
+    ----------
+    people
+        ``int64[k]``, sorted: the people drawn (everyone, or a uniform sample).
+    ties
+        ``int64[m, 2]``: ties among them that are drawn.
+    total_people, total_ties
+        People in the market; ties among the people drawn (before thinning).
+    """
+
+    people: np.ndarray
+    ties: np.ndarray
+    total_people: int
+    total_ties: int
+
+    @property
+    def sampled(self) -> bool:
+        return self.people.size < self.total_people
+
+    def note(self) -> str:
+        """What the picture shows, in words (sampling included)."""
+        if self.sampled:
+            who = (f"showing {self.people.size:,} of {self.total_people:,} people "
+                   "(random sample)")
+        else:
+            who = f"all {self.total_people:,} people"
+        among = " among them" if self.sampled else ""
+        if len(self.ties) < self.total_ties:
+            ties = f"{len(self.ties):,} of {self.total_ties:,} ties{among} drawn (random sample)"
+        else:
+            ties = f"all {self.total_ties:,} ties{among} drawn"
+        return f"{who}; {ties}"
+
+
+def shown(
+    population: Population, scenario: Scenario, *, replicate: int = 0,
+    max_people: int = MAX_PEOPLE, ties_per_person: int = TIES_PER_PERSON,
+) -> Shown:
+    """The people and ties to draw: a uniform sample beyond `max_people` people.
+
+    The sample is seeded from the scenario seed (its own stream, under the replicate's
+    layout stream), so every strategy and frame of a replicate shows the same people.
+    """
+    if max_people < 1:
+        raise WomError(f"max_people must be at least 1 (got {max_people})")
+    rng = stream(scenario.seed, replicate, LAYOUT, 1)
+    n = population.n
+    if n > max_people:
+        people = np.sort(rng.choice(n, size=max_people, replace=False)).astype(np.int64)
+    else:
+        people = np.arange(n, dtype=np.int64)
+    src = np.repeat(np.arange(n, dtype=np.int64), np.diff(population.indptr))
+    dst = population.indices.astype(np.int64)
+    keep = src < dst
+    if people.size < n:
+        drawn = np.zeros(n, dtype=bool)
+        drawn[people] = True
+        keep &= drawn[src] & drawn[dst]
+    ties = np.column_stack([src[keep], dst[keep]])
+    total_ties = len(ties)
+    cap = ties_per_person * people.size
+    if total_ties > cap:
+        ties = ties[np.sort(rng.choice(total_ties, size=cap, replace=False))]
+    return Shown(people=people, ties=ties, total_people=n, total_ties=total_ties)
+
+
+def segment_palette(sc: Scenario) -> list[str]:
+    """Each segment's colour, in segment order."""
+    by_name = segment_colours(sc.segment_names)
+    return [by_name[n] for n in sc.segment_names]
+
+
+def pale(colours: list[str]) -> np.ndarray:
+    """The same hues washed out towards white (people who have not bought)."""
+    from matplotlib.colors import to_rgba_array
+
+    rgba = to_rgba_array(colours)
+    rgba[:, :3] = 0.35 * rgba[:, :3] + 0.65
+    return rgba
+
+
+def hex_colour(rgba: np.ndarray) -> str:
+    r, g, b = (round(255 * float(c)) for c in rgba[:3])
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def marker_sizes(n_shown: int) -> tuple[float, float]:
+    """Marker areas (points²) for people who have not bought and for customers."""
+    small = float(np.clip(1500.0 / max(n_shown, 1), 1.5, 30.0))
+    return small, max(4.0 * small, 9.0)
+
+
+class Panel:
+    """One strategy's view: ties and pale people drawn once, customers redrawn per week."""
+
+    def __init__(self, ax: Axes, pos: np.ndarray, show: Shown, segment: np.ndarray,
+                 colours: list[str], adopted_at: np.ndarray) -> None:
+        from matplotlib.collections import LineCollection
+
+        self.ax, self.pos, self.people = ax, pos, show.people
+        self.adopted_at = adopted_at[show.people]
+        from matplotlib.colors import to_rgba_array
+
+        seg = segment[show.people]
+        self.strong = to_rgba_array(colours)[seg]
+        faded = pale(colours)
+        small, self.big = marker_sizes(show.people.size)
+        if len(show.ties):
+            ax.add_collection(LineCollection(pos[show.ties], colors=TIE, linewidths=0.25,
+                                             alpha=0.12, zorder=0))
+        xy = pos[show.people]
+        ax.scatter(xy[:, 0], xy[:, 1], s=small, facecolors=faded[seg], linewidths=0, zorder=1)
+        self.customers: PathCollection = ax.scatter(
+            xy[:0, 0], xy[:0, 1], s=self.big, facecolors=self.strong[:0], edgecolors=EDGE,
+            linewidths=0.4, zorder=2)
+        ax.set_aspect("equal")
+        ax.autoscale_view()
+        ax.margins(0.03)
+        ax.set_axis_off()
+
+    def show(self, week: int) -> None:
+        bought = (self.adopted_at >= 0) & (self.adopted_at <= week)
+        self.customers.set_offsets(self.pos[self.people[bought]])
+        self.customers.set_facecolor(self.strong[bought])
+
+
+def legend(fig: Figure, sc: Scenario, colours: list[str]) -> None:
+    from matplotlib.lines import Line2D
+
+    names = sc.segment_names
+    listed = len(names) if len(names) <= MAX_LEGEND else MAX_LEGEND - 1
+
+    def dot(colour: str, label: str, size: float = 7.0, edge: str = "none") -> Line2D:
+        return Line2D([], [], linestyle="none", marker="o", markersize=size,
+                      markerfacecolor=colour, markeredgecolor=edge, label=label)
+
+    handles = [dot(colours[k], names[k]) for k in range(listed)]
+    if listed < len(names):
+        handles.append(Line2D([], [], linestyle="none", label=f"+{len(names) - listed} more"))
+    handles += [dot("#7f7f7f", "customer", 7.0, EDGE),
+                dot("#d9d9d9", "not (yet) a customer", 4.0)]
+    fig.legend(handles=handles, loc="outside right upper", frameon=False, fontsize="small",
+               title="segment", alignment="left")
+
+
+def panels_figure(n_panels: int, dpi: int, panel: tuple[float, float] = PANEL_INCHES) -> Figure:
+    use_agg()
+    from matplotlib.figure import Figure
+
+    w, h = panel
+    return Figure(figsize=(n_panels * w + LEGEND_INCHES, h), dpi=dpi, layout="constrained")

@@ -1,0 +1,86 @@
+"""Every plot of a run, written into a folder: :func:`plot_run` (and :func:`plot_adoption`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from wom.store import Results, RunFolder
+from wom.viz.spread import (
+    adoption_figure,
+    causes_figure,
+    differences_figure,
+    penetration_figure,
+    segments_figure,
+)
+from wom.viz.style import FORMATS, compared, save_figure
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+
+def _tables(run: Results | RunFolder | Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+    def table(name: str) -> pd.DataFrame:
+        value = getattr(run, name)
+        return value() if callable(value) else value
+
+    return table("timeseries"), table("comparison")
+
+
+
+def plot_adoption(run: Results | RunFolder | Any, path: Path | str) -> Path:
+    """Write ``adoption.png`` (or any matplotlib format by suffix) for a run."""
+    ts, _ = _tables(run)
+    sc = run.scenario
+    fig = adoption_figure(
+        ts,
+        [s.name for s in sc.strategies],
+        title=f"{sc.name}: customers over time — {compared(sc, ts['replicate'].nunique())}",
+    )
+    return save_figure(fig, path)
+
+
+def plot_run(
+    run: Results | RunFolder | Any, out_dir: Path | str, *, fmt: str = "png"
+) -> list[Path]:
+    """Write every plot of a run into `out_dir` as ``NAME.fmt`` and return the paths.
+
+    The plots: ``adoption``, ``segments``, ``causes``, ``differences`` (two or more
+    strategies) and ``penetration``.
+
+    Parameters
+    ----------
+    run
+        A :class:`~wom.results.Results` or a :class:`~wom.results.RunFolder`.
+    fmt
+        ``png``, ``svg`` or ``pdf``.
+
+    Raises
+    ------
+    ValueError
+        `fmt` is not one of those.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown plot format {fmt!r} (use {', '.join(FORMATS)})")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    sc = run.scenario
+    ts, cmp = _tables(run)
+    n_rep = ts["replicate"].nunique()
+    makers: dict[str, Callable[[], Figure]] = {
+        "adoption": lambda: adoption_figure(
+            ts, [s.name for s in sc.strategies],
+            title=f"{sc.name}: customers over time — {compared(sc, n_rep)}"),
+        "segments": lambda: segments_figure(ts, sc),
+        "causes": lambda: causes_figure(ts, sc),
+        "differences": lambda: differences_figure(cmp, sc),
+        "penetration": lambda: penetration_figure(ts, sc),
+    }
+    if len(sc.strategies) < 2:
+        del makers["differences"]
+    # One figure at a time: a run with many segments makes large ones.
+    return [save_figure(make(), out_dir / f"{name}.{fmt}", fmt=fmt)
+            for name, make in makers.items()]

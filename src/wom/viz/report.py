@@ -1,0 +1,288 @@
+"""``report.html``: one self-contained page per run folder, from what the folder holds.
+
+The page is written from the folder alone (nothing is re-run): the scenario in words, the
+lesson in one sentence, the summary and comparison tables, every plot image in the folder
+(embedded as ``data:`` URIs, so the page needs no other file and loads nothing from the
+network), the command that reproduces the run and the versions it ran with. Every string a
+user wrote (names, description, command) is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Callable, Sequence
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from wom.config import METRICS
+from wom.store import REPORT, RunFolder, read_run
+from wom.viz.words import (
+    as_money,
+    as_percent,
+    as_points,
+    describe_scenario,
+    formatter,
+    is_number,
+    lesson,
+    listed,
+)
+
+#: Image files embedded, by suffix, with their MIME type; the first listed wins when one
+#: plot was saved in several formats.
+IMAGES = {".png": "image/png", ".svg": "image/svg+xml", ".gif": "image/gif",
+          ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
+#: Plots in the order a reader needs them (then any other image, by name).
+PLOT_ORDER = ("adoption", "segments", "causes", "differences", "penetration")
+CAPTIONS = {
+    "adoption": "Customers over time, per strategy (mean and band over replicates).",
+    "segments": "Customers per segment over time.",
+    "causes": "Why people bought: seed, marketing or word of mouth.",
+    "differences": "Paired differences between strategies, with 95% intervals.",
+    "penetration": "Share of each segment's TAM won.",
+    "snapshot": "The conversation graph by segment; the customers of one replicate stand out.",
+    "spread": "The spread week by week, on one replicate.",
+}
+#: Segment names listed in words before the rest are counted.
+MAX_NAMED = 8
+
+# ---------------------------------------------------------------------------------- tables
+
+Column = tuple[str, Callable[[Any], str]]
+
+SUMMARY_LABELS: dict[str, Column] = {
+    "strategy": ("strategy", str),
+    "customers_mean": ("customers (mean)", formatter(",.1f")),
+    "customers_lo": ("95% interval: low", formatter(",.1f")),
+    "customers_hi": ("95% interval: high", formatter(",.1f")),
+    "segments_ignited_mean": ("segments ignited (mean)", formatter(".2f")),
+    "weeks_to_ignite_mean": ("weeks to ignite (mean)", formatter(".1f", "never")),
+    "cost_per_customer_mean": ("cost per customer (mean)", formatter(",.2f")),
+    "wom_share_mean": ("word-of-mouth share (mean)", as_percent),
+    "replicates": ("replicates", formatter(",.0f")),
+    "customers_sd": ("customers: standard deviation", formatter(",.1f")),
+    "customers_p5": ("customers: 5th percentile", formatter(",.1f")),
+    "customers_p95": ("customers: 95th percentile", formatter(",.1f")),
+    "ignited_share": ("replicates igniting a segment", as_percent),
+    "spend_mean": ("spend (mean)", formatter(",.2f")),
+}
+_DIFF: dict[str, Callable[[Any], str]] = {
+    "customers": formatter("+,.1f"), "segments_ignited": formatter("+.2f"),
+    "cost_per_customer": formatter("+,.2f"), "wom_share": as_points,
+}
+
+
+def _cell(x: Any) -> str:
+    if isinstance(x, float):
+        return formatter(",.4g")(x)
+    return str(x)
+
+
+def _html_table(rows: list[list[str]], header: list[str], *, text: int = 1,
+                marked: Sequence[bool] = ()) -> str:
+    """A table whose first `text` columns are words (left-aligned), the rest numbers."""
+    def cls(j: int) -> str:
+        return ' class="t"' if j < text else ""
+
+    head = "".join(f"<th{cls(j)}>{escape(h)}</th>" for j, h in enumerate(header))
+    body = []
+    for i, row in enumerate(rows):
+        mark = ' class="clear"' if i < len(marked) and marked[i] else ""
+        cells = "".join(f"<td{cls(j)}>{escape(c)}</td>" for j, c in enumerate(row))
+        body.append(f"<tr{mark}>{cells}</tr>")
+    return (f'<div class="scroll"><table><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(body)}</tbody></table></div>")
+
+
+def summary_table(summary: pd.DataFrame) -> str:
+    """The summary table as HTML (numbers formatted, columns named in words)."""
+    cols = list(summary.columns)
+    header = [SUMMARY_LABELS[c][0] if c in SUMMARY_LABELS else c for c in cols]
+    rows = [[SUMMARY_LABELS[c][1](r[c]) if c in SUMMARY_LABELS else _cell(r[c]) for c in cols]
+            for r in summary.to_dict("records")]
+    return _html_table(rows, header)
+
+
+def comparison_table(comparison: pd.DataFrame) -> str:
+    """The comparison table as HTML; rows whose 95% interval excludes zero are marked."""
+    header = ["a", "b", "metric", "a − b (mean)", "95% interval: low", "95% interval: high",
+              "P(a beats b)"]
+    rows, marked = [], []
+    for r in comparison.to_dict("records"):
+        f = _DIFF.get(str(r["metric"]), formatter("+,.4g"))
+        metric = str(r["metric"])
+        label = METRICS[metric].label if metric in METRICS else metric.replace("_", " ")
+        rows.append([str(r["a"]), str(r["b"]), label,
+                     f(r["diff_mean"]), f(r["diff_lo"]), f(r["diff_hi"]),
+                     as_percent(r["p_a_beats_b"])])
+        lo, hi = r["diff_lo"], r["diff_hi"]
+        marked.append(is_number(lo) and is_number(hi) and (lo > 0 or hi < 0))
+    return _html_table(rows, header, text=3, marked=marked)
+
+
+# ---------------------------------------------------------------------------------- images
+
+
+def plot_files(run_dir: Path) -> list[tuple[Path, list[Path]]]:
+    """The images to show: one file per plot (png preferred), with its other formats."""
+    by_stem: dict[str, list[Path]] = {}
+    rank = list(IMAGES)
+    for p in sorted(run_dir.iterdir()):
+        if p.is_file() and p.suffix.lower() in IMAGES:
+            by_stem.setdefault(p.stem, []).append(p)
+    out = []
+    for stem, files in by_stem.items():
+        files.sort(key=lambda p: rank.index(p.suffix.lower()))
+        others = sorted(q for q in run_dir.glob(f"{stem}.*")
+                        if q.is_file() and q not in files[:1] and q.suffix.lower() != ".html")
+        out.append((files[0], others))
+    known = {name: i for i, name in enumerate(PLOT_ORDER)}
+    out.sort(key=lambda item: (known.get(item[0].stem, len(known)), item[0].stem))
+    return out
+
+
+def _figure_html(path: Path, others: list[Path]) -> str:
+    mime = IMAGES[path.suffix.lower()]
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    caption = CAPTIONS.get(path.stem, path.stem.replace("_", " ").replace("-", " "))
+    also = (f" Also in this folder as {escape(', '.join(q.name for q in others))}."
+            if others else "")
+    return (f'<figure><img src="data:{mime};base64,{data}" alt="{escape(caption)}">'
+            f"<figcaption>{escape(caption)} <code>{escape(path.name)}</code>.{also}"
+            "</figcaption></figure>")
+
+
+# ---------------------------------------------------------------------------------- page
+
+_STYLE = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;
+ color:#1a1a1a;background:#fff;margin:0;line-height:1.5}
+main{max-width:68rem;margin:0 auto;padding:1.5rem}
+h1{margin-bottom:.2rem} .sub{color:#555;margin-top:0}
+.lesson{font-size:1.25rem;border-left:.35rem solid #0072B2;background:#f2f7fb;
+ padding:.8rem 1rem;margin:1.2rem 0}
+.scroll{overflow-x:auto}
+table{border-collapse:collapse;font-variant-numeric:tabular-nums;font-size:.9rem}
+th,td{border-bottom:1px solid #ddd;padding:.3rem .6rem;text-align:right;white-space:nowrap}
+th{background:#f4f4f4;vertical-align:bottom;white-space:normal;min-width:5.5rem}
+.t{text-align:left}
+tr.clear td{font-weight:600}
+figure{margin:1.5rem 0} figure img{max-width:100%;height:auto;border:1px solid #eee}
+figcaption{color:#555;font-size:.9rem}
+pre{background:#f4f4f4;padding:.6rem .8rem;overflow-x:auto}
+dl{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem} dt{color:#555}
+dd{margin:0}
+"""
+
+
+def _command(run: RunFolder, command: str | None) -> str:
+    m = run.manifest
+    given = command or m.get("command")
+    sc = run.scenario
+    again = f"wom run scenario.yaml --seed {sc.seed} --replicates {sc.replicates}"
+    parts = []
+    if given:
+        parts.append(f"<p>This run was made with:</p><pre>{escape(str(given))}</pre>")
+    parts.append(
+        f"<p>Seed {sc.seed}, {sc.replicates:,} replicates. <code>scenario.yaml</code> in this "
+        "folder is the scenario as run, every default filled in; from this folder,</p>"
+        f"<pre>{escape(again)}</pre><p>reproduces these tables (the same seed gives the same "
+        "numbers, whatever the number of workers).</p>")
+    return "".join(parts)
+
+
+def _versions(manifest: dict[str, Any]) -> str:
+    items: list[tuple[str, str]] = []
+    for key, label in (("wom", "wom"), ("python", "Python")):
+        if key in manifest:
+            items.append((label, str(manifest[key])))
+    packages = manifest.get("packages")
+    if isinstance(packages, dict):
+        items += [(str(k), str(v)) for k, v in packages.items()]
+    for key, label in (("platform", "platform"), ("started", "started"),
+                       ("wall_time_s", "wall time (s)"), ("workers", "workers"),
+                       ("seed_entropy", "seed entropy")):
+        if key in manifest:
+            items.append((label, str(manifest[key])))
+    graph = manifest.get("graph")
+    if isinstance(graph, dict):
+        for k, v in graph.items():
+            shown = f"{v:,.4g}" if isinstance(v, float) else f"{v:,}" if isinstance(v, int) \
+                else str(v)
+            items.append((f"graph: {str(k).replace('_', ' ')}", shown))
+    if not items:
+        return "<p>The manifest records no versions.</p>"
+    rows = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in items)
+    return f"<dl>{rows}</dl>"
+
+
+def render_report(run: RunFolder, *, command: str | None = None) -> str:
+    """The report page of a run folder, as one HTML string."""
+    sc = run.scenario
+    words = "".join(f"<p>{escape(p)}</p>" for p in describe_scenario(sc))
+    plots = plot_files(run.path)
+    figures = ("".join(_figure_html(p, others) for p, others in plots) if plots else
+               "<p>No plot images in this folder.</p>")
+    comparison = (comparison_table(run.comparison) if len(run.comparison) else
+                  "<p>One strategy: nothing to compare.</p>")
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{escape(sc.name)} — wom report</title>
+<style>{_STYLE}</style>
+</head>
+<body>
+<main>
+<h1>{escape(sc.name)}</h1>
+<p class="sub">wom report — {escape(listed([s.name for s in sc.strategies], 12))} at a budget of
+{escape(as_money(sc.budget.total))}</p>
+<p class="lesson">{escape(lesson(run))}</p>
+<h2>The scenario</h2>
+{words}
+<h2>Summary</h2>
+<p>One row per strategy: means over replicates; the interval is the 95% confidence interval of
+the mean number of customers.</p>
+{summary_table(run.summary)}
+<h2>Comparison</h2>
+<p>Paired differences (the same replicate is the same market for every strategy), a − b, with
+95% intervals; rows in bold have an interval that excludes zero.</p>
+{comparison}
+<h2>Plots</h2>
+{figures}
+<h2>Reproduce</h2>
+{_command(run, command)}
+<h2>Versions</h2>
+{_versions(run.manifest)}
+</main>
+</body>
+</html>
+"""
+
+
+def write_report(run_dir: Path, *, command: str | None = None) -> Path:
+    """Write ``run_dir/report.html`` from the folder's tables and images; return its path.
+
+    Parameters
+    ----------
+    run_dir
+        A run folder (see :func:`wom.results.read_run`).
+    command
+        The command that made the run; default: the manifest's ``command``.
+    """
+    run_dir = Path(run_dir)
+    page = render_report(read_run(run_dir), command=command)
+    out = run_dir / REPORT
+    tmp = run_dir / f".{REPORT}.partial-{os.getpid()}"
+    try:
+        tmp.write_text(page, encoding="utf-8")
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return out
+

@@ -1,0 +1,297 @@
+"""The conversation graph itself: who has bought by a given week, and the spread as a movie.
+
+Pictures are of one replicate of ``wom run``: the market, the plan and the dynamics come from
+the same random streams as :func:`wom.experiment.run_replicate`, so the customers counted here
+are that replicate's. People sit where :func:`wom.market.segment_positions` puts them (one
+disk per segment, O(N); never a spring layout), computed once per market and shared by every
+strategy and every frame. A market larger than ``max_people`` is drawn as a uniform random
+sample of its people, and the figure says so; counts in titles are always of the whole market.
+
+Weeks are the run's steps: week ``t`` shows the customers won by the end of step ``t``
+(``timeseries.csv`` row ``step = t``), from week 0 (the seeds) to week ``horizon − 1``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from wom.config import Scenario, Strategy
+from wom.errors import WomError
+from wom.experiment import Replicate, check_memory
+from wom.market import Population
+from wom.viz.drawing import (
+    ANIMATION_DPI,
+    EDGE,
+    MAX_PEOPLE,
+    MAX_PEOPLE_ANIMATED,
+    SNAPSHOT_INCHES,
+    Panel,
+    hex_colour,
+    legend,
+    pale,
+    panels_figure,
+    positions,
+    segment_palette,
+    shown,
+)
+from wom.viz.style import strategy_colours
+from wom.viz.words import as_money
+
+if TYPE_CHECKING:
+    from matplotlib.animation import AbstractMovieWriter
+    from matplotlib.figure import Figure
+
+
+def customers_by(adopted_at: np.ndarray, week: int) -> int:
+    """People who adopted at or before `week` (``adopted_at`` is −1 for never)."""
+    return int(np.count_nonzero((adopted_at >= 0) & (adopted_at <= week)))
+
+
+def spread(
+    scenario: Scenario, strategy: str, *, replicate: int = 0
+) -> tuple[Population, np.ndarray]:
+    """Replicate `replicate` of one strategy, run to the horizon.
+
+    Returns
+    -------
+    population, adopted_at
+        The replicate's market and ``int32[N]``: the week (step) each person adopted,
+        −1 for people who had not adopted by the horizon (as in
+        :attr:`wom.engine.Simulation.adopted_at`).
+
+    Raises
+    ------
+    WomError
+        No strategy of that name, or a negative replicate.
+    """
+    spec = scenario.strategy(strategy)
+    _check_replicate(replicate)
+    check_memory(scenario, replicates=1)  # one market, one replicate: refuse up front
+    rep = Replicate(scenario, replicate)
+    return rep.population, _adopted_at(rep, spec)
+
+
+def _adopted_at(rep: Replicate, spec: Strategy) -> np.ndarray:
+    sim = rep.simulation(spec)
+    while sim.t < sim.horizon:
+        sim.step()
+    return sim.adopted_at.copy()
+
+
+def _check_replicate(replicate: int) -> None:
+    if replicate < 0:
+        raise WomError(f"replicate must be 0 or more (got {replicate})")
+
+
+def _check_week(sc: Scenario, week: int) -> None:
+    if not 0 <= week < sc.horizon:
+        raise WomError(f"week {week} is outside the run: weeks go from 0 to {sc.horizon - 1} "
+                       f"(horizon {sc.horizon})")
+
+
+
+def snapshot_figure(
+    scenario: Scenario, strategy: str, step: int, *, replicate: int = 0,
+    max_people: int = MAX_PEOPLE, dpi: int = 150,
+) -> Figure:
+    """The conversation graph by segment, with the customers won by week `step` standing out.
+
+    Parameters
+    ----------
+    scenario, strategy
+        The scenario and the name of one of its strategies.
+    step
+        The week shown, ``0 … horizon − 1`` (the customers by the end of that step).
+    replicate
+        Which replicate of ``wom run`` to draw.
+    max_people
+        Larger markets are drawn as a uniform random sample of this many people (seeded from
+        the scenario seed), with the ties among them; the figure says so.
+
+    Raises
+    ------
+    WomError
+        Unknown strategy, or `step` outside the run.
+    """
+    spec = scenario.strategy(strategy)
+    _check_week(scenario, step)
+    _check_replicate(replicate)
+    check_memory(scenario, replicates=1)  # one market, one replicate: refuse up front
+    rep = Replicate(scenario, replicate)
+    pop = rep.population
+    adopted_at = _adopted_at(rep, spec)
+    pos = positions(pop, scenario, replicate)
+    show = shown(pop, scenario, replicate=replicate, max_people=max_people)
+    palette = segment_palette(scenario)
+    fig = panels_figure(1, dpi, SNAPSHOT_INCHES)
+    ax = fig.add_subplot()
+    Panel(ax, pos, show, pop.segment, palette, adopted_at).show(step)
+    customers = customers_by(adopted_at, step)
+    ax.set_title(f"{spec.name} — week {step}: {customers:,} customers "
+                 f"(at a budget of {as_money(scenario.budget.total)})", fontsize="medium")
+    fig.suptitle(scenario.name, fontsize="small", color="#555555")
+    fig.supxlabel(f"replicate {replicate}; {show.note()}", fontsize="x-small", color="#555555")
+    legend(fig, scenario, palette)
+    return fig
+
+
+class SpreadFrames:
+    """An animation's figure: one panel per strategy, moved to any week with :meth:`show`.
+
+    Every panel shows the same people at the same places on the same replicate (common
+    random numbers), so the panels differ only by what the strategies did.
+
+    Attributes
+    ----------
+    figure
+        The figure (one axes per strategy, in the order given).
+    weeks
+        Frames: one per week, ``0 … horizon − 1``.
+    customers
+        ``int64[strategies, weeks]``: customers in the whole market by the end of each week.
+    """
+
+    def __init__(
+        self, scenario: Scenario, strategies: Sequence[str], *, replicate: int = 0,
+        max_people: int = MAX_PEOPLE_ANIMATED, dpi: int = ANIMATION_DPI,
+    ) -> None:
+        if not strategies:
+            raise WomError("animate needs at least one strategy")
+        specs = [scenario.strategy(name) for name in strategies]
+        _check_replicate(replicate)
+        sc = scenario
+        check_memory(sc, replicates=1)
+        rep = Replicate(sc, replicate)
+        pop = rep.population
+        adopted = [_adopted_at(rep, spec) for spec in specs]
+        pos = positions(pop, sc, replicate)
+        show = shown(pop, sc, replicate=replicate, max_people=max_people)
+        palette = segment_palette(sc)
+        self.scenario, self.names = sc, [s.name for s in specs]
+        self.weeks = sc.horizon
+        counted = np.stack([np.bincount(a[a >= 0], minlength=self.weeks) for a in adopted])
+        self.customers = np.cumsum(counted[:, : self.weeks], axis=1)
+        self.figure = panels_figure(len(specs), dpi)
+        axes = self.figure.subplots(1, len(specs), squeeze=False)[0]
+        self._panels = [Panel(ax, pos, show, pop.segment, palette, a)
+                        for ax, a in zip(axes, adopted, strict=True)]
+        self._strategy_colour = strategy_colours(self.names)
+        #: Colours the frames must show exactly (the GIF palette keeps them).
+        self.colours = [*palette, *(hex_colour(c) for c in pale(palette)),
+                        *self._strategy_colour.values(), EDGE, "#000000", "#ffffff"]
+        self.figure.supxlabel(
+            f"replicate {replicate}; same people, places and replicate in every panel; "
+            f"{show.note()}", fontsize="x-small", color="#555555")
+        legend(self.figure, sc, palette)
+
+    def show(self, week: int) -> None:
+        """Draw the customers won by the end of `week`."""
+        _check_week(self.scenario, week)
+        money = as_money(self.scenario.budget.total)
+        self.figure.suptitle(f"{self.scenario.name} — week {week} (budget {money} each)",
+                             fontsize="medium")
+        for i, (name, panel) in enumerate(zip(self.names, self._panels, strict=True)):
+            panel.show(week)
+            panel.ax.set_title(f"{name}: {int(self.customers[i, week]):,} customers",
+                               color=self._strategy_colour[name], fontweight="bold")
+
+
+def _gif_writer(fps: int, colours: Sequence[str]) -> AbstractMovieWriter:
+    """A PillowWriter with one palette for every frame and no dithering.
+
+    Per-frame palettes shift the segment colours from frame to frame and make every pixel
+    change, so the GIF would store whole frames. One palette holding `colours` exactly (the
+    segments', the strategies') and, for the rest, the colours of the first and last frames
+    keeps the colours true and lets the GIF store only what changed between frames.
+    """
+    from matplotlib.animation import PillowWriter
+    from matplotlib.colors import to_rgb
+    from PIL import Image
+
+    key = list(dict.fromkeys(tuple(round(255 * c) for c in to_rgb(x)) for x in colours))
+    key = key[:128]
+
+    class SharedPaletteWriter(PillowWriter):
+        frames: list[Image.Image]
+
+        def setup(self, fig: Figure, outfile: Path | str, dpi: float | None = None) -> None:
+            super().setup(fig, outfile, dpi=dpi)
+            self.frames = []
+
+        def grab_frame(self, **savefig_kwargs: Any) -> None:
+            buf = io.BytesIO()
+            self.fig.savefig(buf, **{**savefig_kwargs, "format": "rgba", "dpi": self.dpi})
+            self.frames.append(Image.frombuffer("RGBA", self.frame_size, buf.getvalue(),
+                                                "raw", "RGBA", 0, 1).convert("RGB"))
+
+        def finish(self) -> None:
+            frames = self.frames
+            if not frames:
+                return
+            w, h = frames[0].size
+            both = Image.new("RGB", (w, 2 * h))
+            both.paste(frames[0], (0, 0))
+            both.paste(frames[-1], (0, h))
+            rest = both.quantize(colors=256 - len(key), method=Image.Quantize.MEDIANCUT)
+            palette = Image.new("P", (1, 1))
+            palette.putpalette([c for rgb in key for c in rgb]
+                               + (rest.getpalette() or [])[: 3 * (256 - len(key))])
+            still = [f.quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
+            still[0].save(self.outfile, save_all=True, append_images=still[1:],
+                          duration=int(1000 / self.fps), loop=0)
+
+    return SharedPaletteWriter(fps=fps)
+
+
+def animate(
+    scenario: Scenario, strategies: list[str], out: Path, *, replicate: int = 0,
+    max_people: int = MAX_PEOPLE_ANIMATED, fps: int = 4,
+) -> list[Path]:
+    """Write the spread week by week as a GIF, and as an MP4 beside it when ffmpeg exists.
+
+    One frame per week: ``horizon`` frames, weeks ``0 … horizon − 1`` (week 0 shows the
+    seeds), one panel per strategy side by side.
+
+    Parameters
+    ----------
+    out
+        The GIF to write (``.gif``); the MP4 is ``out`` with the suffix ``.mp4``.
+    max_people
+        People drawn per panel (a uniform sample of larger markets), which keeps the GIF small.
+    fps
+        Frames (weeks) per second.
+
+    Returns
+    -------
+    list of Path
+        The files written: the GIF, then the MP4 if ffmpeg was found.
+    """
+    from matplotlib.animation import FFMpegWriter
+
+    out = Path(out)
+    if out.suffix.lower() != ".gif":
+        raise WomError(f"{out}: the animation is written as a GIF; name it *.gif")
+    if fps < 1:
+        raise WomError(f"fps must be at least 1 (got {fps})")
+    frames = SpreadFrames(scenario, strategies, replicate=replicate, max_people=max_people)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    writers: list[tuple[AbstractMovieWriter, Path]] = [(_gif_writer(fps, frames.colours), out)]
+    if shutil.which("ffmpeg"):
+        writers.append((FFMpegWriter(fps=fps, codec="libx264",
+                                     extra_args=["-pix_fmt", "yuv420p"]),
+                        out.with_suffix(".mp4")))
+    with contextlib.ExitStack() as stack:
+        for writer, path in writers:
+            stack.enter_context(writer.saving(frames.figure, path, ANIMATION_DPI))
+        for week in range(frames.weeks):
+            frames.show(week)
+            for writer, _ in writers:
+                writer.grab_frame()
+    return [path for _, path in writers]

@@ -1,0 +1,299 @@
+"""Spread plots from the tidy tables of a run, live (:class:`~wom.store.Results`) or read back.
+
+Every figure function takes tables (the ``timeseries`` or ``comparison`` frame) and the
+scenario, so the same code draws a run just finished and a run folder read from disk.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from wom.config import IGNITION_SHARE, METRICS, Scenario
+from wom.engine import CAUSES
+from wom.store import pair
+from wom.viz.style import (
+    CAUSE_COLOURS,
+    CAUSE_LABELS,
+    IGNITION_LABEL,
+    MAX_ANNOTATED,
+    MAX_PANELS,
+    SLIDE,
+    compared,
+    new_figure,
+    segment_colours,
+    strategy_colours,
+    tam_sizes,
+)
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+
+def _cube(
+    timeseries: pd.DataFrame, column: str, strategies: Sequence[str],
+    segments: Sequence[str] | None = None,
+) -> np.ndarray:
+    """``float64[strategies, replicates, steps, segments]`` of one timeseries column.
+
+    Names are compared as text: a CSV read back turns a segment called ``4`` into a number.
+    """
+    strategy = timeseries["strategy"].astype(str)
+    segment = timeseries["segment"].astype(str)
+    if segments is None:
+        segments = list(pd.unique(segment))
+    st = pd.Categorical(strategy, categories=list(strategies)).codes
+    sg = pd.Categorical(segment, categories=list(segments)).codes
+    if (st < 0).any() or (sg < 0).any():
+        unknown = sorted(set(strategy[st < 0]) | set(segment[sg < 0]))
+        raise ValueError(f"the timeseries names strategies or segments the scenario does not "
+                         f"have: {', '.join(unknown[:5])}")
+    reps, rep = np.unique(timeseries["replicate"].to_numpy(), return_inverse=True)
+    step = timeseries["step"].to_numpy(np.int64)
+    out = np.zeros((len(strategies), reps.size, int(step.max()) + 1, len(segments)))
+    out[st, rep, step, sg] = timeseries[column].to_numpy(float)
+    return out
+
+
+def _band(curves: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean over replicates (axis 0) and the band holding 95% of them."""
+    lo, hi = np.percentile(curves, [2.5, 97.5], axis=0)
+    return curves.mean(axis=0), lo, hi
+
+
+def _grid(n: int) -> tuple[int, int]:
+    """Rows and columns for `n` panels on a wide slide."""
+    cols = {1: 1, 2: 2, 3: 3, 4: 2, 5: 3, 6: 3, 7: 4, 8: 4, 9: 3}.get(n)
+    if cols is None:
+        cols = 4 if n <= 12 else math.ceil(math.sqrt(n * 16 / 9))
+    return math.ceil(n / cols), cols
+
+
+def _panels(fig: Figure, n: int) -> list[Axes]:
+    rows, cols = _grid(n)
+    grid = fig.subplots(rows, cols, sharex=True, squeeze=False)
+    axes = list(grid.ravel())
+    for ax in axes[n:]:
+        fig.delaxes(ax)
+    for k, ax in enumerate(axes[:n]):
+        ax.grid(alpha=0.3)
+        if k // cols == rows - 1 or k + cols >= n:
+            ax.set_xlabel("week")
+            ax.xaxis.set_tick_params(labelbottom=True)
+        if k % cols == 0:
+            ax.set_ylabel("customers (people)")
+    return axes[:n]
+
+
+def _weeks(ax: Axes, last: int) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    ax.set_xlim(0, max(1, last))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
+def _accent(ax: Axes, colour: str) -> None:
+    """Mark a panel as a strategy's or a segment's with a thick top edge in its colour."""
+    ax.spines["top"].set_color(colour)
+    ax.spines["top"].set_linewidth(4)
+
+
+def adoption_figure(
+    timeseries: pd.DataFrame, strategies: Sequence[str], *, title: str = "",
+    budget: float | None = None,
+) -> Figure:
+    """Mean cumulative customers per strategy, with the band holding 95% of replicates."""
+    total = _cube(timeseries, "adopters", strategies).sum(axis=3)  # strategies × reps × steps
+    fig = new_figure()
+    ax = fig.add_subplot()
+    colours = strategy_colours(strategies)
+    steps = np.arange(total.shape[2])
+    for k, name in enumerate(strategies):
+        mean, lo, hi = _band(total[k])
+        ax.fill_between(steps, lo, hi, color=colours[name], alpha=0.2, linewidth=0)
+        ax.plot(steps, mean, color=colours[name], linewidth=2, label=name)
+    ax.set_xlabel("week")
+    ax.set_ylabel("customers (people)")
+    money = f" at a budget of {budget:,.0f}" if budget is not None else ""
+    ax.set_title(title or f"Customers over time{money}")
+    ax.legend(title=f"mean; band: 95% of {total.shape[1]} replicates", loc="upper left",
+              frameon=False)
+    ax.grid(alpha=0.3)
+    _weeks(ax, int(steps[-1]))
+    ax.set_ylim(bottom=0)
+    return fig
+
+
+def shown_segments(scenario: Scenario, limit: int = MAX_PANELS) -> list[int]:
+    """Indices of the segments given a panel: all, or the `limit` largest, in scenario order."""
+    sizes = [s.size for s in scenario.segments]
+    largest = sorted(range(len(sizes)), key=lambda k: (-sizes[k], k))[:limit]
+    return sorted(largest)
+
+
+def segments_figure(
+    timeseries: pd.DataFrame, scenario: Scenario, *, max_panels: int = MAX_PANELS
+) -> Figure:
+    """Small multiples: customers per segment, strategies overlaid, TAM and ignition lines.
+
+    More than `max_panels` segments: the largest by size get a panel, as the title says.
+    """
+    strategies = [s.name for s in scenario.strategies]
+    segments = scenario.segment_names
+    cube = _cube(timeseries, "adopters", strategies, segments)
+    shown = shown_segments(scenario, max_panels)
+    tam = tam_sizes(scenario)
+    colours, seg_colours = strategy_colours(strategies), segment_colours(segments)
+    fig = new_figure()
+    steps = np.arange(cube.shape[2])
+    for ax, j in zip(_panels(fig, len(shown)), shown, strict=True):
+        for k, name in enumerate(strategies):
+            mean, lo, hi = _band(cube[k, :, :, j])
+            ax.fill_between(steps, lo, hi, color=colours[name], alpha=0.2, linewidth=0)
+            ax.plot(steps, mean, color=colours[name], linewidth=1.8, label=name)
+        ax.axhline(tam[j], color="0.35", linewidth=1, label="TAM")
+        ax.axhline(IGNITION_SHARE * tam[j], color="0.35", linewidth=1, linestyle="--",
+                   label=IGNITION_LABEL)
+        ax.set_title(f"{segments[j]} (TAM {tam[j]:,})", fontsize="medium")
+        _accent(ax, seg_colours[segments[j]])
+        _weeks(ax, int(steps[-1]))
+        ax.set_ylim(0, max(1.0, tam[j], float(cube[:, :, :, j].max())) * 1.05)
+    handles, labels = fig.axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), frameon=False,
+               title=f"mean; band: 95% of {cube.shape[1]} replicates")
+    which = ("" if len(shown) == len(segments)
+             else f"\n(the {len(shown)} largest of {len(segments)} segments)")
+    fig.suptitle(f"{scenario.name}: customers per segment — "
+                 f"{compared(scenario, cube.shape[1])}{which}")
+    return fig
+
+
+def causes_figure(timeseries: pd.DataFrame, scenario: Scenario) -> Figure:
+    """Customers by cause over time (seed, marketing, word of mouth), stacked; a panel per
+    strategy, on one scale."""
+    strategies = [s.name for s in scenario.strategies]
+    # Mean over replicates of each cause's cumulative customers, summed over segments.
+    by_cause = [
+        np.cumsum(_cube(timeseries, f"new_by_{c}", strategies).sum(axis=3), axis=2).mean(axis=1)
+        for c in CAUSES
+    ]
+    stack = np.stack(by_cause, axis=1)  # strategies × causes × steps
+    fig = new_figure()
+    steps = np.arange(stack.shape[2])
+    top = max(1.0, float(stack.sum(axis=1).max()) * 1.05)
+    colours = strategy_colours(strategies)
+    for ax, (k, name) in zip(_panels(fig, len(strategies)), enumerate(strategies), strict=True):
+        ax.stackplot(steps, stack[k], labels=[CAUSE_LABELS[c] for c in CAUSES],
+                     colors=[CAUSE_COLOURS[c] for c in CAUSES], alpha=0.9)
+        ax.set_title(name, fontsize="medium")
+        _accent(ax, colours[name])
+        _weeks(ax, int(steps[-1]))
+        ax.set_ylim(0, top)
+    handles, labels = fig.axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), frameon=False,
+               title="customers won by")
+    n_rep = timeseries["replicate"].nunique()
+    fig.suptitle(f"{scenario.name}: customers by cause (mean) — {compared(scenario, n_rep)}")
+    return fig
+
+
+def differences_figure(
+    comparison: pd.DataFrame, scenario: Scenario, *, metric: str = "customers"
+) -> Figure:
+    """Paired difference of the first strategy minus each other one, with 95% intervals.
+
+    The same replicate is the same market for every strategy, so the differences are paired;
+    ``P(A beats B)`` is the share of markets where A did better.
+    """
+    strategies = [s.name for s in scenario.strategies]
+    if len(strategies) < 2:
+        raise ValueError("a paired difference needs at least two strategies")
+    first, others = strategies[0], strategies[1:]
+    colours = strategy_colours(strategies)
+    size = (SLIDE[0], min(SLIDE[1], 1.6 + 0.6 * len(others)))
+    fig = new_figure(size)
+    ax = fig.add_subplot()
+    ys = np.arange(len(others))[::-1]  # the second strategy on top
+    p_labels = []
+    for y, b in zip(ys, others, strict=True):
+        d = pair(comparison, first, b, metric)
+        m, lo, hi, p = d.mean, d.lo, d.hi, d.p_a_beats_b
+        xerr = None if math.isnan(lo) else [[m - lo], [hi - m]]
+        ax.errorbar([m], [y], xerr=xerr, fmt="o", color=colours[b], markersize=8,
+                    capsize=6, linewidth=2, label=b)
+        p_labels.append("n/a" if math.isnan(p) else f"P({first} beats {b}) = {p:.2f}")
+    ax.axvline(0, color="0.2", linewidth=1)
+    ax.set_yticks(ys, [f"{first} − {b}" for b in others])
+    ax.set_ylim(-0.6, len(others) - 0.4)
+    right = ax.secondary_yaxis("right")
+    right.set_yticks(ys, p_labels)
+    right.tick_params(length=0)
+    unit = METRICS[metric].unit if metric in METRICS else ""
+    what = metric.replace("_", " ")
+    ax.set_xlabel(f"difference in {what} at the horizon" + (f" ({unit})" if unit else ""))
+    ax.set_ylabel("paired with")
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_title(f"{scenario.name}: {what}, {first} minus each other strategy (mean, 95% "
+                 f"interval)\n{compared(scenario)}", fontsize="medium")
+    return fig
+
+
+def penetration(timeseries: pd.DataFrame, scenario: Scenario) -> np.ndarray:
+    """``float64[strategies, S]``: mean customers at the horizon / TAM (NaN for an empty TAM)."""
+    strategies = [s.name for s in scenario.strategies]
+    final = _cube(timeseries, "adopters", strategies, scenario.segment_names)[:, :, -1, :]
+    tam = tam_sizes(scenario).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(tam > 0, final.mean(axis=1) / tam, np.nan)
+
+
+def penetration_figure(timeseries: pd.DataFrame, scenario: Scenario) -> Figure:
+    """Heatmap, strategy × segment: share of each segment's TAM won at the horizon."""
+    from matplotlib.ticker import FuncFormatter
+
+    strategies = [s.name for s in scenario.strategies]
+    segments = scenario.segment_names
+    values = penetration(timeseries, scenario)
+    n_st, S = values.shape
+    size = (min(30.0, max(SLIDE[0], 3.0 + 0.3 * S)), max(SLIDE[1], 1.5 + 0.5 * n_st))
+    fig = new_figure(size)
+    ax = fig.add_subplot()
+    peak = float(np.nanmax(values)) if np.isfinite(values).any() else 0.0
+    top = next(v for v in (0.25, 0.5, 1.0) if peak <= v) if peak <= 1 else peak
+    image = ax.imshow(values, cmap="viridis", vmin=0.0, vmax=top, aspect="auto")
+    if S <= MAX_ANNOTATED:
+        for (k, j), v in np.ndenumerate(values):
+            text = "no TAM" if math.isnan(v) else f"{v:.0%}"
+            dark = not math.isnan(v) and v / top < 0.55
+            ax.text(j, k, text, ha="center", va="center", fontsize="small",
+                    color="white" if dark else "black")
+    ax.set_xticks(range(S), segments, rotation=0 if S <= 6 else 90 if S > 12 else 45,
+                  ha="center" if S <= 6 or S > 12 else "right")
+    ax.set_yticks(range(n_st), strategies)
+    for side in ax.spines.values():
+        side.set_visible(False)
+    ax.tick_params(axis="y", length=0)
+    # Each segment's colour as a thick tick under its column.
+    ax.tick_params(axis="x", length=9, width=7)
+    for tick, colour in zip(ax.xaxis.get_major_ticks(), segment_colours(segments).values(),
+                            strict=True):
+        tick.tick1line.set_markeredgecolor(colour)
+    ax.set_xlabel("segment")
+    ax.set_ylabel("strategy")
+    step = {0.25: 0.05, 0.5: 0.1, 1.0: 0.25}.get(top, top / 4)
+    ticks = [t for t in np.arange(0.0, top + step / 2, step)
+             if abs(t - IGNITION_SHARE) > 0.035] + [IGNITION_SHARE]
+    bar = fig.colorbar(image, ax=ax, label="share of the segment's TAM won (mean)",
+                       ticks=sorted(ticks), format=FuncFormatter(lambda x, _: (
+                           f"{x:.0%} ignition" if x == IGNITION_SHARE else f"{x:.0%}")))
+    bar.ax.axhline(IGNITION_SHARE, color="white", linewidth=2)
+    last = int(timeseries["step"].max())
+    n_rep = timeseries["replicate"].nunique()
+    ax.set_title(f"{scenario.name}: share of each segment's TAM won by week {last} — "
+                 f"{compared(scenario, n_rep)}", fontsize="medium")
+    return fig

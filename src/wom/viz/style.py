@@ -1,0 +1,97 @@
+"""One look across wom's pictures: colours per strategy, segment and cause, slide-sized
+figures without pyplot state, and saving them whole.
+
+A colour per strategy (:func:`strategy_colours`) and per segment (:func:`segment_colours`),
+by position in the scenario, from colour-blind-safe palettes. matplotlib is imported inside
+functions; figures are :class:`matplotlib.figure.Figure` objects with no pyplot state behind
+them (Agg backend, no screen needed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from wom.config import IGNITION_SHARE, Scenario
+from wom.engine import CAUSES
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+#: Okabe–Ito, for strategies: distinguishable with the common colour-vision deficiencies.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
+           "#000000"]
+#: Paul Tol's "muted" scheme, for segments: colour-blind safe and unlike the strategies' hues.
+SEGMENT_PALETTE = ["#CC6677", "#332288", "#DDCC77", "#117733", "#88CCEE", "#882255",
+                   "#44AA99", "#999933", "#AA4499"]
+#: Each cause of adoption in words, and its colour (Paul Tol's "high contrast" scheme: also
+#: distinct in greyscale).
+CAUSE_LABELS = {"seed": "seed", "marketing": "marketing", "wom": "word of mouth"}
+CAUSE_COLOURS = {"seed": "#004488", "marketing": "#DDAA33", "wom": "#BB5566"}
+#: A 16:9 slide, in inches; png resolution.
+SLIDE = (10.0, 5.6)
+DPI = 150
+FORMATS = ("png", "svg", "pdf")
+#: More segments than this are summarised by the largest in the small multiples.
+MAX_PANELS = 12
+#: Heatmap cells are annotated with their value up to this many segments.
+MAX_ANNOTATED = 20
+IGNITION_LABEL = f"{IGNITION_SHARE:.0%} of TAM (ignition)"
+assert set(CAUSE_LABELS) == set(CAUSE_COLOURS) == set(CAUSES)
+
+
+def strategy_colours(names: Sequence[str]) -> dict[str, str]:
+    """One colour per strategy, by its position in the scenario (stable across plots)."""
+    return {n: PALETTE[i % len(PALETTE)] for i, n in enumerate(names)}
+
+
+def segment_colours(names: Sequence[str]) -> dict[str, str]:
+    """One colour per segment, by its position in the scenario; cycles past nine segments."""
+    return {n: SEGMENT_PALETTE[i % len(SEGMENT_PALETTE)] for i, n in enumerate(names)}
+
+
+def tam_sizes(scenario: Scenario) -> np.ndarray:
+    """``int64[S]``: people in each segment's TAM, ``round(tam·size)`` as the market draws it."""
+    return np.array([round(s.tam * s.size) for s in scenario.segments], dtype=np.int64)
+
+
+def compared(scenario: Scenario, replicates: int | None = None) -> str:
+    """What a run compared: ``"focused vs broad at a budget of 60,000 — 200 replicates"``."""
+    names = [s.name for s in scenario.strategies]
+    what = " vs ".join(names) if len(names) <= 4 else f"{len(names)} strategies"
+    n = scenario.replicates if replicates is None else replicates
+    total = scenario.budget.total
+    money = f"{total:,.0f}" if float(total).is_integer() else f"{total:,.2f}"
+    return f"{what} at a budget of {money} — {n:,} replicate{'' if n == 1 else 's'}"
+
+
+def use_agg() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+
+
+def new_figure(size: tuple[float, float] = SLIDE) -> Figure:
+    use_agg()
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=size, dpi=DPI, layout="constrained")
+
+
+
+def save_figure(fig: Figure, path: Path | str, *, fmt: str | None = None) -> Path:
+    """Save `fig` (format from `fmt` or the suffix), without dates, and free it."""
+    path = Path(path)
+    fmt = fmt or path.suffix.lstrip(".").lower() or "png"
+    no_date = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}.get(fmt)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        fig.savefig(tmp, format=fmt, dpi=DPI, metadata=no_date)
+        tmp.replace(path)  # a redrawn figure replaces the old one whole, never half-written
+    finally:
+        tmp.unlink(missing_ok=True)
+        fig.clear()
+    return path

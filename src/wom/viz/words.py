@@ -1,0 +1,253 @@
+"""The run in words: number formats, the scenario described in plain sentences, and the
+lesson of a run in one sentence (for the report, the terminal and the pictures)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from wom.config import IGNITION_SHARE, Scenario, Strategy
+from wom.store import RunFolder, verdict
+
+#: Segment names listed in words before the rest are counted.
+MAX_NAMED = 8
+
+# ------------------------------------------------------------------------- number formats
+
+
+def is_number(x: Any) -> bool:
+    return x is not None and not (isinstance(x, float) and math.isnan(x))
+
+
+def formatter(spec: str, empty: str = "—") -> Callable[[Any], str]:
+    def f(x: Any) -> str:
+        return format(float(x), spec) if is_number(x) else empty
+
+    return f
+
+
+def as_percent(x: Any) -> str:
+    return f"{float(x):.1%}" if is_number(x) else "—"
+
+
+def as_points(x: Any) -> str:
+    """A difference of shares, in percentage points."""
+    return f"{100 * float(x):+.1f} pts" if is_number(x) else "—"
+
+
+def as_count(x: float) -> str:
+    """A mean number of people: whole people from 100 on, one decimal below."""
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.1f}"
+
+
+def as_money(x: float) -> str:
+    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.2f}"
+
+
+def as_number(x: float) -> str:
+    return f"{x:g}"
+
+
+def as_share(x: float) -> str:
+    return f"{x:.0%}" if round(100 * x, 6).is_integer() else f"{100 * x:.1f}%"
+
+
+def as_ratio(r: float) -> str:
+    """``2.3×``; two decimals near 1, none from 10 on."""
+    if r >= 10:
+        return f"{r:,.0f}×"
+    return f"{r:.2f}×" if r < 1.1 else f"{r:.1f}×"
+
+
+def listed(names: Sequence[str], limit: int = MAX_NAMED) -> str:
+    """``a, b and c``; past `limit` names, ``a, b, … and 5 more``."""
+    names = list(names)
+    if len(names) > limit:
+        return f"{', '.join(names[:limit])} and {len(names) - limit} more"
+    if len(names) <= 2:
+        return " and ".join(names)
+    return f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def ranged(values: Sequence[float], show: Callable[[float], str]) -> str:
+    """One value, or the range it spans across segments."""
+    lo, hi = min(values), max(values)
+    return show(lo) if lo == hi else f"{show(lo)} to {show(hi)}, depending on the segment"
+
+
+# ------------------------------------------------------------------ the scenario in words
+
+_SEEDING = {
+    "poster_child": "the poster children (the most central people inside the segment)",
+    "hubs": "the hubs (the people with the most ties)",
+    "bridges": "the bridges (the people with the most ties to other segments)",
+    "random": "people drawn at random",
+    "greedy": "people picked by greedy influence maximisation on the model's own simulations",
+}
+
+
+def _strategy_words(spec: Strategy) -> str:
+    if spec.kind == "focused":
+        what = f"everything on {spec.segment}, with a message tailored to it"
+    elif spec.kind == "broad":
+        what = "the budget split over all segments by size, with the generic message"
+    elif spec.kind == "multi":
+        what = (f"the budget split over {listed(spec.segments or [])} by size, each with "
+                "its own tailored message")
+    else:
+        pins = spec.order or [spec.segment or ""]
+        then = (f"then {listed(pins[1:])} in turn" if len(pins) > 1 else
+                "then the segment with the most ties to the customers won so far")
+        what = (f"bowling pins: everything on {pins[0]} until it reaches "
+                f"{as_share(spec.trigger)} of its TAM, {then}, each with its own tailored "
+                "message")
+    name = spec.name if spec.name == spec.kind else f"{spec.name} ({spec.kind})"
+    return f"{name}: {what}; the seeds go to {_SEEDING[spec.seeding]}."
+
+
+def _network_words(sc: Scenario) -> str:
+    net = sc.network
+    leave = f"{as_share(net.mixing)} of them leaving the person's segment"
+    deg = as_number(net.mean_degree)
+    if net.model == "planted_partition":
+        graph = (f"a planted partition: {deg} ties per person on average, {leave}")
+    elif net.model == "lfr":
+        graph = (f"an LFR benchmark graph: heavy-tailed numbers of ties (a power law of "
+                 f"exponent {as_number(net.degree_exponent)}), {deg} on average, {leave}")
+    elif net.model == "clustered":
+        graph = (f"a clustered graph (friends of friends are friends inside segments; "
+                 f"{as_share(net.rewire)} of in-segment ties rewired at random): {deg} ties per "
+                 f"person on average, {leave}")
+    elif net.model == "erdos_renyi":
+        graph = f"an Erdős–Rényi graph: {deg} ties per person on average, drawn at random"
+    elif net.model == "complete":
+        graph = "a complete graph: everyone talks to everyone"
+    else:
+        f = net.file
+        path = Path(f.path).name if f is not None else "a file"
+        source = (f"the labels in {Path(f.labels).name}" if f is not None and f.labels else
+                  f"the node attribute {f.attribute}" if f is not None and f.attribute else
+                  "communities found in the graph (Louvain)")
+        graph = f"a real graph read from {path}, with segments from {source}"
+    text = f"People talk along a conversation graph, {graph}."
+    if len(sc.segments) > 1:
+        text += (f" A tie across segments carries {as_share(net.weak_tie)} of the weight of a tie "
+                 "inside one.")
+    if net.talks_with:
+        text += (f" Some segments talk more with some others ({listed(list(net.talks_with))} "
+                 "have uneven cross-segment talk).")
+    return text
+
+
+def describe_scenario(sc: Scenario) -> list[str]:
+    """The scenario in plain sentences, one paragraph per item (plain text, not HTML)."""
+    segs = sc.segments
+    sizes = [s.size for s in segs]
+    S = len(segs)
+    if S == 1:
+        market = f"The market is one segment, {segs[0].name}, of {sizes[0]:,} people."
+    elif min(sizes) == max(sizes):
+        market = (f"The market has {S} segments ({listed(sc.segment_names)}) of {sizes[0]:,} "
+                  f"people each, {sc.people:,} people in all.")
+    else:
+        market = (f"The market has {S} segments ({listed(sc.segment_names)}) of "
+                  f"{min(sizes):,} to {max(sizes):,} people, {sc.people:,} people in all.")
+    market += (f" The share of a segment that could ever buy (its TAM) is "
+               f"{ranged([s.tam for s in segs], as_share)}.")
+    incumbent = [s.incumbent for s in segs]
+    if max(incumbent) > 0:
+        market += (" A competitor already holds part of each segment, people who never buy and "
+                   f"never pass the word on: {ranged(incumbent, as_share)}.")
+    refs = [s.references for s in segs]
+    early = [s.early_market for s in segs]
+    if max(refs) == 0:
+        market += " Nobody needs references: anyone convinced can buy at once."
+    elif min(refs) == max(refs) and min(early) == max(early):
+        market += (f" Outside the early market ({as_share(early[0])} of each segment), people buy "
+                   f"only once {refs[0]} {'person' if refs[0] == 1 else 'people'} of their own "
+                   f"segment {'has' if refs[0] == 1 else 'have'} (references).")
+    else:
+        market += (" Outside the early market, people buy only once enough people of their own "
+                   f"segment have (references: {ranged(refs, lambda r: f'{r:g}')}). The early "
+                   f"market, who need none, is this share of each segment: "
+                   f"{ranged(early, as_share)}.")
+    dyn = sc.dynamics
+    overlap = (f"at {as_number(dyn.overlap)}" if not isinstance(dyn.overlap, dict)
+               else "as the overlap matrix of the scenario says")
+    dynamics = (f"Each week, an advocate converts a neighbour with probability "
+                f"{as_number(dyn.word_of_mouth)} when the message fully resonates, and keeps "
+                f"talking for {dyn.talk_weeks} week{'s' if dyn.talk_weeks != 1 else ''} after "
+                f"buying; a person reached by marketing buys with probability "
+                f"{as_number(dyn.marketing)} at full resonance. A tailored message resonates fully "
+                f"in its own segment and {overlap} elsewhere; the generic message resonates at "
+                f"{as_number(dyn.generic_resonance)} everywhere.")
+    b = sc.budget
+    own_costs = any(s.cost_per_seed or s.cost_per_contact for s in segs)
+    seeds = (f"seeds (people given the product in week 0, {as_money(b.cost_per_seed)} each)")
+    contacts = (f"marketing contacts ({as_money(b.cost_per_contact)} each), spread over the first "
+                f"{b.campaign_weeks} week{'s' if b.campaign_weeks != 1 else ''}")
+    spent = (f"everything on {contacts}" if b.seed_share == 0 else
+             f"everything on {seeds}" if b.seed_share == 1 else
+             f"{as_share(b.seed_share)} on {seeds} and the rest on {contacts}")
+    budget = (f"Every strategy spends the same budget of {as_money(b.total)}: {spent}"
+              + ("; some segments have costs of their own." if own_costs else "."))
+    strategies = "The strategies compared: " + " ".join(_strategy_words(s) for s in sc.strategies)
+    run = (f"Each strategy ran {sc.replicates:,} replicate{'s' if sc.replicates != 1 else ''} "
+           f"of {sc.horizon} week{'s' if sc.horizon != 1 else ''} from seed {sc.seed}; "
+           "replicate i of every strategy sees the same market (common random numbers), so "
+           "the differences between strategies are paired. A segment counts as ignited once "
+           f"{as_share(IGNITION_SHARE)} of its TAM has bought.")
+    out = [market, _network_words(sc), dynamics, budget, strategies, run]
+    if sc.description:
+        out.insert(0, sc.description)
+    return out
+
+
+
+# ---------------------------------------------------------------------------- the lesson
+
+
+def lesson(run: RunFolder) -> str:
+    """The run's lesson in one sentence, from the summary and comparison tables.
+
+    The winner is the strategy with the most customers on average; it is compared with the
+    runner-up by ratio, word-of-mouth share and the paired 95% interval of the difference,
+    saying plainly when that interval does not exclude zero.
+    """
+    won = verdict(run.summary, run.comparison)
+    summary = run.summary.set_index(run.summary["strategy"].astype(str))
+    money = as_money(run.scenario.budget.total)
+    n = int(summary["replicates"].iloc[0]) if "replicates" in summary else run.scenario.replicates
+    over = f"over {n:,} replicate{'s' if n != 1 else ''}"
+    w, w_mean = won.best, won.best_mean
+    share = float(summary.loc[w, "wom_share_mean"])
+    wom = f"; {share:.0%} came by word of mouth" if is_number(share) and w_mean > 0 else ""
+    if w_mean <= 0:
+        return f"No strategy won any customer at a budget of {money} ({over})."
+    if won.second is None:
+        return f"{w} won {as_count(w_mean)} customers at a budget of {money} ({over}){wom}."
+    r, r_mean = won.second, won.second_mean
+    if r_mean <= 0:
+        head = (f"{w} won {as_count(w_mean)} customers and {r} none at the same budget of "
+                f"{money} ({over}){wom}")
+    elif w_mean == r_mean:
+        head = (f"{w} and {r} won the same number of customers at the same budget of "
+                f"{money} ({as_count(w_mean)} on average {over})")
+        wom = ""
+    else:
+        head = (f"{w} won {as_ratio(w_mean / r_mean)} the customers of {r} at the same budget "
+                f"of {money} ({as_count(w_mean)} against {as_count(r_mean)} on average {over})"
+                f"{wom}")
+    diff = won.difference
+    if diff is None or not diff.known:
+        return (f"{head}; with {'one replicate' if n == 1 else 'these replicates'} there is "
+                "no interval for the difference, so this is not yet evidence.")
+    lo, hi = diff.lo, diff.hi
+    interval = f"{lo:+,.1f} to {hi:+,.1f} customers"
+    if lo > 0:
+        return f"{head}; the paired 95% interval of the difference, {interval}, excludes zero."
+    return (f"{head}; but the paired 95% interval of the difference, {interval}, includes "
+            "zero, so this run cannot tell them apart (run more replicates).")
+
