@@ -195,6 +195,7 @@ def test_single_replicate_verdict_has_no_interval(tmp_path: Path) -> None:
     assert "no interval" in result.stdout
 
 
+@pytest.mark.slow
 def test_same_seed_gives_identical_tables(tmp_path: Path) -> None:
     scenario = _write(tmp_path)
     runner = CliRunner()

@@ -253,6 +253,7 @@ def scenario_text(draw: st.DrawFn) -> bytes:
     return text.encode("utf-8")
 
 
+@pytest.mark.slow
 @given(text=scenario_text())
 @settings(max_examples=EXAMPLES * 3 // 2)
 def test_fuzzed_scenarios_run_or_exit_2(text: bytes, fuzz_tally: dict[str, Counter[str]]) -> None:
@@ -350,6 +351,7 @@ def graph_files(draw: st.DrawFn) -> tuple[str, bytes, bytes | None]:
     return suffix, data, labels
 
 
+@pytest.mark.slow
 @given(graph=graph_files(), how=st.sampled_from(["labels", "louvain", "attribute"]),
        focus=st.sampled_from([None, "A", "B", "community-1"]),
        mismatch=st.sampled_from([False] * 9 + [True]))

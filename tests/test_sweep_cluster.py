@@ -105,6 +105,7 @@ def _scenario_file(tmp_path: Path, **kw) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_sweep_killed_mid_way_resumes_to_the_uninterrupted_table(tmp_path):
     """A real `wom sweep` process is killed (SIGKILL: no clean-up runs) once some points are
     stored; `wom sweep --resume` finishes it, and the table equals an uninterrupted sweep."""
@@ -529,6 +530,7 @@ def _vary_text(draw):
     return f"{path}=" + ",".join(str(i) for i in items)
 
 
+@pytest.mark.slow
 @settings(max_examples=int(os.environ.get("WOM_FUZZ_SWEEPS", "60")))
 @given(varies=st.lists(_vary_text(), min_size=1, max_size=2),
        design=st.sampled_from(["grid", "grid", "grid", "lhs"]))
