@@ -16,6 +16,7 @@ from matplotlib.collections import PolyCollection
 from matplotlib.lines import Line2D
 
 import wom
+from wom.store import pair
 from wom.viz.plots import plot_adoption, plot_run
 from wom.viz.spread import (
     adoption_figure,
@@ -173,12 +174,12 @@ def test_differences_figure_shows_the_comparison_against_the_first(tables):
     zero = [ln for ln in ax.get_lines() if list(ln.get_xdata()) == [0, 0]]
     assert len(zero) == 1
     for b, bars in zip(["broad", "multi"], ax.containers, strict=True):
-        row = cmp[(cmp.a == "focused") & (cmp.b == b) & (cmp.metric == "customers")].iloc[0]
+        row = pair(cmp, "focused", b)
         point = bars.lines[0]
-        assert point.get_xdata()[0] == pytest.approx(row.diff_mean)
+        assert point.get_xdata()[0] == pytest.approx(row.mean)
         assert point.get_ydata()[0] == ticks[f"focused − {b}"]
         (segment,) = bars.lines[2][0].get_segments()
-        assert segment[:, 0] == pytest.approx([row.diff_lo, row.diff_hi])
+        assert segment[:, 0] == pytest.approx([row.lo, row.hi])
         assert point.get_color() == strategy_colours(STRATEGIES)[b]
         assert f"P(focused beats {b}) = {row.p_a_beats_b:.2f}" in p_labels
 
@@ -189,8 +190,8 @@ def test_differences_figure_turns_a_reversed_row_around(live):
         diff_mean=-cmp.diff_mean, diff_lo=-cmp.diff_hi, diff_hi=-cmp.diff_lo,
         p_a_beats_b=1 - cmp.p_a_beats_b)
     fig = differences_figure(swapped, live.scenario)
-    row = cmp[(cmp.a == "focused") & (cmp.b == "broad") & (cmp.metric == "customers")].iloc[0]
-    assert fig.axes[0].containers[0].lines[0].get_xdata()[0] == pytest.approx(row.diff_mean)
+    row = pair(cmp, "focused", "broad")
+    assert fig.axes[0].containers[0].lines[0].get_xdata()[0] == pytest.approx(row.mean)
 
 
 def test_penetration_heatmap_is_final_customers_over_tam(tables):

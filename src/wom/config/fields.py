@@ -44,9 +44,12 @@ Count = Annotated[int, Number]
 
 #: Biggest market the ``complete`` graph accepts: N·(N−1) arcs must fit in memory.
 COMPLETE_GRAPH_MAX_PEOPLE = 10_000
-#: Penetration of a segment's TAM that counts as "ignited" (innovators + early adopters);
-#: also the default beachhead trigger.
-IGNITION_SHARE = 0.16
+#: Rogers' innovators and early adopters: 16% of a market. The default share of a segment
+#: that needs no references (its early market).
+EARLY_ADOPTERS = 0.16
+#: Penetration of a segment's TAM that counts as "ignited" (the early adopters won); also
+#: the default beachhead trigger.
+IGNITION_SHARE = EARLY_ADOPTERS
 #: Most seeds or contacts a budget may buy at one cost (beyond, counts overflow int64 maths).
 MAX_UNITS = 10**15
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import AfterValidator, Field, model_validator
 
-from wom.config.fields import Count, Name, Number, Positive, Share, Strict
+from wom.config.fields import EARLY_ADOPTERS, Count, Name, Number, Positive, Share, Strict
 from wom.config.registry import GRAPH_MODELS
 from wom.inputs import LoadedGraph, load_graph
 
@@ -33,7 +33,7 @@ class Segment(Strict):
         "they never adopt and never pass our message on.",
     )
     early_market: Share = Field(
-        0.16,
+        EARLY_ADOPTERS,
         description="Share of the segment needing no references (innovators + early adopters).",
     )
     references: Count = Field(
@@ -77,7 +77,7 @@ class SegmentShorthand(Strict):
     names: list[Name] | None = Field(None, description="Optional names, one per segment.")
     tam: Share = 1.0
     incumbent: Share = 0.0
-    early_market: Share = 0.16
+    early_market: Share = EARLY_ADOPTERS
     references: Count = Field(0, ge=0, le=1000)
     cost_per_contact: Positive | None = None
     cost_per_seed: Positive | None = None
