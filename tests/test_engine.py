@@ -13,7 +13,7 @@ from wom.campaign import budget_units
 from wom.engine import MARKETING as CAUSE_MARKETING
 from wom.engine import SEED as CAUSE_SEED
 from wom.engine import WOM as CAUSE_WOM
-from wom.engine import Simulation, simulate
+from wom.engine import Simulation, run_to_horizon, simulate
 from wom.experiment import DYNAMICS, Replicate, run_replicate
 
 
@@ -238,3 +238,25 @@ def test_the_one_message_fast_path_agrees_with_the_full_rule(talk_weeks):
     se = full.std(ddof=1) / np.sqrt(runs.size) * np.sqrt(2)
     assert full.mean() > 3 * seeds.size  # the cascades are not trivial
     assert abs(fast - full.mean()) < 4 * se, (fast, full.mean(), se)
+
+
+@pytest.mark.parametrize("kind", ["focused", "broad", "multi"])
+def test_a_fixed_plan_in_one_compiled_call_equals_stepping_from_python(kind):
+    """run_to_horizon runs a plan that does not react in one call; stepping the same
+    replicate from Python (as the Mesa model does) must give the same numbers exactly."""
+    spec = {"focused": {"segment": "a"}, "broad": {}, "multi": {"segments": ["a", "c"]}}[kind]
+    sc = small_scenario(strategies=[{"name": "s", "kind": kind, **spec}])
+    for r in range(3):
+        fast = Replicate(sc, r).simulation("s")
+        assert not fast.plan.reacts
+        traj = run_to_horizon(fast)
+        slow = Replicate(sc, r).simulation("s")
+        new = np.zeros_like(traj.new_by_cause)
+        spend = np.zeros_like(traj.spend)
+        for t in range(slow.horizon):
+            c = slow.step()
+            new[t] = c.new_by_cause
+            spend[t] = c.seeded * slow.plan.seed_cost + c.reached * slow.plan.contact_cost
+        assert np.array_equal(traj.new_by_cause, new) and np.array_equal(traj.spend, spend)
+        assert np.array_equal(fast.adopted_at, slow.adopted_at)
+        assert fast.t == slow.t == sc.horizon and traj.new_by_cause.sum() > 0

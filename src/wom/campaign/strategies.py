@@ -9,6 +9,7 @@ to segment ``k``, ``S`` (the number of segments) is the generic message.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 
@@ -99,6 +100,7 @@ class BeachheadPlan(Plan):
         ``(step, segment)`` each time a pin became the target, for reports.
     """
 
+    reacts: ClassVar[bool] = True
     order: list[int] = field(default_factory=list)
     auto: bool = True
     trigger: float = IGNITION_SHARE

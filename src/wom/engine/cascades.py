@@ -5,7 +5,8 @@ seed set compared), with word of mouth only (no marketing). The general path run
 :func:`~wom.engine.step.step` as every replicate; when every seed carries one message and
 nobody needs references, a faster path applies (:func:`_one_message`): whether a person adopts
 no longer depends on which trial succeeded, so the first success adopts at once. Both make
-their trials with :func:`~wom.engine.trials.wom_trial`.
+their trials with :func:`~wom.engine.trials.tie_chance` and
+:func:`~wom.engine.trials.kept`.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from wom.engine.state import (
     params_of,
 )
 from wom.engine.step import step
-from wom.engine.trials import wom_trial
+from wom.engine.trials import kept, tie_chance
 from wom.market import Population
 
 
@@ -87,15 +88,13 @@ def _cascades(market, params, people, scratch, seeds, seed_message, horizon, tal
 
 
 @numba.njit(cache=True)
-def _one_message(market, params, mu, horizon, seeds, open_seg, order, step_start, run_seeds,
+def _one_message(indptr, indices, segment, rho, beta, weak_tie, p_max, log_q, talk_weeks,
+                 horizon, seeds, open_seg, order, step_start, run_seeds,
                  state):  # pragma: no cover - compiled
-    """Mean customers over runs when every seed carries message `mu` and nobody needs
-    references: the first successful trial adopts at once (still effective from the next
-    step) and nothing but the adoption order is kept."""
-    indptr, indices, segment = market.indptr, market.indices, market.segment
-    talk_weeks = params.talk_weeks
-    p_max = params.p_max[mu]
-    log_q = params.log_q[mu]
+    """Mean customers over runs when every seed carries one message (of resonance ``rho`` in
+    each segment, largest chance `p_max`) and nobody needs references: the first successful
+    trial adopts at once (still effective from the next step) and nothing but the adoption
+    order is kept."""
     total = 0
     for r in range(run_seeds.size):
         seed_state(state, run_seeds[r])
@@ -137,7 +136,8 @@ def _one_message(market, params, mu, horizon, seeds, open_seg, order, step_start
                     sv = open_seg[v]
                     if sv < 0:
                         continue
-                    if wom_trial(params, mu, segment[order[i]], sv, p_max, state) > 0.0:
+                    su = segment[order[i]]
+                    if kept(tie_chance(beta, rho, weak_tie, su, sv), p_max, state):
                         open_seg[v] = -1
                         order[n] = v
                         n += 1
@@ -179,9 +179,11 @@ class Cascades:
         run_seeds = np.ascontiguousarray(run_seeds, dtype=np.int64)
         if (not self.params.need_refs and seed_message.size
                 and (seed_message == seed_message[0]).all()):
-            people = self.people
+            m, p, people = self.market, self.params, self.people
+            mu = int(seed_message[0])
             return float(_one_message(
-                self.market, self.params, int(seed_message[0]), self.horizon, seeds,
+                m.indptr, m.indices, m.segment, p.resonance[mu], p.beta, p.weak_tie,
+                float(p.p_max[mu]), float(p.log_q[mu]), p.talk_weeks, self.horizon, seeds,
                 people.open_segment, people.order, people.step_start, run_seeds, self._state))
         return float(_cascades(self.market, self.params, self.people, self.scratch, seeds,
                                seed_message, self.horizon, self._tally, run_seeds,

@@ -10,7 +10,9 @@ a time; the runner calls :func:`simulate`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
+import numba
 import numpy as np
 
 from wom.config import Dynamics
@@ -26,7 +28,7 @@ from wom.engine.state import (
     new_scratch,
     params_of,
 )
-from wom.engine.step import step as step_kernel
+from wom.engine.step import step
 from wom.market import Population
 
 
@@ -55,11 +57,15 @@ class Plan:
     seed_cost: np.ndarray
     contact_cost: np.ndarray
 
+    #: Whether :meth:`at` reads the market's state (a plan that reacts must be stepped from
+    #: Python; a fixed plan runs the whole horizon in one compiled call).
+    reacts: ClassVar[bool] = False
+
     def at(self, t: int, sim: Simulation) -> tuple[np.ndarray, np.ndarray]:
         """Contacts per segment and their messages at step `t`.
 
         The campaign's per-step hook: a plan that reacts to the market (bowling pins) reads
-        the simulation's state here before each step.
+        the simulation's state here before each step, and sets :attr:`reacts`.
         """
         return self.contacts[t], self.contact_message
 
@@ -168,7 +174,7 @@ class Simulation:
         contacts, contact_message = plan.at(t, self)
         tally = Tally(new_by_cause=np.zeros((len(CAUSES), S), dtype=np.int64),
                       reached=np.zeros(S, dtype=np.int64))
-        step_kernel(t, self.market, self.params, self.people, self._scratch,
+        step(t, self.market, self.params, self.people, self._scratch,
                     Actions(seeds, seed_msg, contacts, contact_message), tally, self._state)
         seeded = np.bincount(pop.segment[seeds], minlength=S) if t == 0 else np.zeros(S, np.int64)
         self.t += 1
@@ -191,12 +197,46 @@ class Trajectory:
     spend: np.ndarray
 
 
+@numba.njit(cache=True)
+def _fixed_plan(market, params, people, scratch, seeds, seed_message, contacts,
+                contact_message, seed_cost, contact_cost, first, new_by_cause, spend,
+                state):  # pragma: no cover - compiled
+    """Steps ``first … H−1`` of a plan that does not react, in one call: the same calls of
+    :func:`~wom.engine.step.step`, and the same spend, as stepping from Python."""
+    H, S = contacts.shape
+    for t in range(first, H):
+        tally = Tally(np.zeros(new_by_cause.shape[1:], np.int64), np.zeros(S, np.int64))
+        at_start = t == 0
+        step_seeds = seeds if at_start else seeds[:0]
+        step(t, market, params, people, scratch,
+             Actions(step_seeds, seed_message if at_start else seed_message[:0], contacts[t],
+                     contact_message), tally, state)
+        seeded = np.zeros(S, np.int64)
+        for i in range(step_seeds.size):
+            seeded[market.segment[step_seeds[i]]] += 1
+        for k in range(S):
+            for c in range(new_by_cause.shape[1]):
+                new_by_cause[t, c, k] = tally.new_by_cause[c, k]
+            spend[t, k] = seeded[k] * seed_cost[k] + tally.reached[k] * contact_cost[k]
+
+
 def run_to_horizon(sim: Simulation) -> Trajectory:
-    """Step `sim` to its horizon and return its trajectory."""
+    """Step `sim` to its horizon and return its trajectory (from step :attr:`Simulation.t`:
+    the steps already taken are zero).
+
+    A plan that does not react runs in one compiled call; one that does is stepped from
+    Python, asking it before each step (:meth:`Plan.at`). Both give the same numbers.
+    """
     S = sim.population.n_segments
     plan = sim.plan
     new = np.zeros((sim.horizon, len(CAUSES), S), dtype=np.int32)
     spend = np.zeros((sim.horizon, S), dtype=np.float64)
+    if not plan.reacts:
+        _fixed_plan(sim.market, sim.params, sim.people, sim._scratch, plan.seeds,
+                    plan.seed_message, plan.contacts, plan.contact_message, plan.seed_cost,
+                    plan.contact_cost, sim.t, new, spend, sim._state)
+        sim.t = sim.horizon
+        return Trajectory(new_by_cause=new, spend=spend)
     for t in range(sim.t, sim.horizon):
         c = sim.step()
         new[t] = c.new_by_cause

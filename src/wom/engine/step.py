@@ -12,7 +12,8 @@ with population). All adoptions of a step take effect together at its end.
 
 :func:`step` runs the stages in order. **A new mechanism plugs in here**: a new kind of trial
 is a stage between :func:`marketing` and :func:`commit` that calls
-:func:`~wom.engine.trials.consider` for each success (with its own cause); a change to who
+:func:`~wom.engine.trials.consider` for each success (with its own cause), taking the
+tuples' fields into local variables before its loops; a change to who
 stays a customer, an advocate or a reference goes in :func:`after_adoptions`. Each stage
 draws random numbers only when its mechanism is on, so adding one leaves the streams of
 scenarios that do not use it unchanged. See docs/developing.md.
@@ -25,7 +26,7 @@ import numpy as np
 
 from wom.engine.rng import below, geometric_skip, uniform
 from wom.engine.state import ADOPTED, ADVOCATES, MARKETING, SEED, WOM
-from wom.engine.trials import consider, open_segment, wom_trial
+from wom.engine.trials import consider, kept, open_segment, tie_chance
 
 
 @numba.njit(cache=True, inline="always")
@@ -55,22 +56,30 @@ def word_of_mouth(t, market, params, people, scratch, n_touched, state):  # prag
 
     An advocate's trials use the largest probability its message can have on any tie,
     ``p_max``: the next tie tried is a geometric skip away, and a tie reached is kept with
-    probability ``p / p_max`` (:func:`~wom.engine.trials.wom_trial`) — the same independent
+    probability ``p / p_max`` (:func:`~wom.engine.trials.kept`) — the same independent
     trials, without visiting every tie.
     """
     n_adv = people.counters[ADVOCATES]
-    if params.beta <= 0.0 or n_adv == 0:
+    beta = params.beta
+    if beta <= 0.0 or n_adv == 0:
         return n_touched
-    indptr, indices = market.indptr, market.indices
+    indptr, indices, references = market.indptr, market.indices, market.references
+    resonance, weak_tie, need_refs = params.resonance, params.weak_tie, params.need_refs
+    p_max_of, log_q_of = params.p_max, params.log_q
+    open_seg, reference_count = people.open_segment, people.reference_count
+    advocates, advocate_tag = people.advocates, people.advocate_tag
+    stamp, weight, pick_cause = scratch.stamp, scratch.weight, scratch.pick_cause
+    pick_message, touched = scratch.pick_message, scratch.touched
     for i in range(n_adv):
-        u = people.advocates[i]
+        u = advocates[i]
         # message and segment kept beside the advocate: no random loads per advocate
-        mu = people.advocate_tag[i] >> 32
-        su = people.advocate_tag[i] & 0xFFFFFFFF
-        p_max = params.p_max[mu]
+        mu = advocate_tag[i] >> 32
+        su = advocate_tag[i] & 0xFFFFFFFF
+        p_max = p_max_of[mu]
         if p_max <= 0.0:
             continue
-        log_q = params.log_q[mu]
+        log_q = log_q_of[mu]
+        rho = resonance[mu]
         a = indptr[u] - 1
         end = indptr[u + 1]
         while True:
@@ -84,12 +93,13 @@ def word_of_mouth(t, market, params, people, scratch, n_touched, state):  # prag
                 if a >= end:
                     break
             v = indices[a]
-            sv = open_segment(market, params, people, v)
+            sv = open_segment(open_seg, reference_count, references, need_refs, v)
             if sv < 0:
                 continue
-            p = wom_trial(params, mu, su, sv, p_max, state)
-            if p > 0.0:
-                n_touched = consider(scratch, v, p, WOM, mu, t, n_touched, state)
+            p = tie_chance(beta, rho, weak_tie, su, sv)
+            if kept(p, p_max, state):
+                n_touched = consider(stamp, weight, pick_cause, pick_message, touched, v, p,
+                                     WOM, mu, t, n_touched, state)
     return n_touched
 
 
@@ -98,7 +108,12 @@ def marketing(t, market, params, people, scratch, actions, reached, n_touched,
               state):  # pragma: no cover - compiled
     """Contacts: distinct people per segment (a partial Fisher–Yates shuffle of a kept
     permutation), each converted with probability ``a · ρ``."""
-    contacts, seg_start, perm = actions.contacts, market.seg_start, scratch.perm
+    contacts, contact_message = actions.contacts, actions.contact_message
+    seg_start, references = market.seg_start, market.references
+    alpha, resonance, need_refs = params.alpha, params.resonance, params.need_refs
+    open_seg, reference_count = people.open_segment, people.reference_count
+    perm, stamp, weight = scratch.perm, scratch.stamp, scratch.weight
+    pick_cause, pick_message, touched = scratch.pick_cause, scratch.pick_message, scratch.touched
     for k in range(contacts.size):
         c = contacts[k]
         if c <= 0:
@@ -108,27 +123,30 @@ def marketing(t, market, params, people, scratch, actions, reached, n_touched,
         if c > size:
             c = size
         reached[k] = c
-        mk = actions.contact_message[k]
-        p = params.alpha * params.resonance[mk, k]
+        mk = contact_message[k]
+        p = alpha * resonance[mk, k]
         for i in range(c):
             j = i + below(state, size - i)
             tmp = perm[start + i]
             perm[start + i] = perm[start + j]
             perm[start + j] = tmp
             v = perm[start + i]
-            if p <= 0.0 or open_segment(market, params, people, v) < 0:
+            if p <= 0.0 or open_segment(open_seg, reference_count, references, need_refs,
+                                        v) < 0:
                 continue
             if uniform(state) < p:
-                n_touched = consider(scratch, v, p, MARKETING, mk, t, n_touched, state)
+                n_touched = consider(stamp, weight, pick_cause, pick_message, touched, v, p,
+                                     MARKETING, mk, t, n_touched, state)
     return n_touched
 
 
 @numba.njit(cache=True)
 def commit(t, people, scratch, n_touched):  # pragma: no cover - compiled
     """The step's successful trials take effect together."""
+    touched, pick_cause, pick_message = scratch.touched, scratch.pick_cause, scratch.pick_message
     for i in range(n_touched):
-        v = scratch.touched[i]
-        adopt(people, v, t, scratch.pick_cause[v], scratch.pick_message[v])
+        v = touched[i]
+        adopt(people, v, t, pick_cause[v], pick_message[v])
 
 
 @numba.njit(cache=True)
@@ -137,31 +155,35 @@ def after_adoptions(t, market, params, people, first_new, out):  # pragma: no co
     advocates from the next step on; advocates whose ``talk_weeks`` are over fall quiet."""
     n_adopted = people.counters[ADOPTED]
     segment, indptr, indices = market.segment, market.indptr, market.indices
+    order, cause, message = people.order, people.cause, people.message
+    adopted_at, reference_count = people.adopted_at, people.reference_count
+    advocates, advocate_tag = people.advocates, people.advocate_tag
+    need_refs, talk_weeks = params.need_refs, params.talk_weeks
     for i in range(first_new, n_adopted):
-        u = people.order[i]
+        u = order[i]
         su = segment[u]
-        out[people.cause[u], su] += 1
+        out[cause[u], su] += 1
         # References are only counted when someone needs them: it costs a visit of every
         # adopter's ties.
-        if not params.need_refs:
+        if not need_refs:
             continue
         for a in range(indptr[u], indptr[u + 1]):
             v = indices[a]
             if segment[v] == su:
-                people.reference_count[v] += 1
+                reference_count[v] += 1
     # Who talks in the next step: those still within their talk weeks (in the order they
     # adopted), then this step's adopters.
     keep = 0
     for i in range(people.counters[ADVOCATES]):
-        u = people.advocates[i]
-        if people.adopted_at[u] + params.talk_weeks > t:
-            people.advocates[keep] = u
-            people.advocate_tag[keep] = people.advocate_tag[i]
+        u = advocates[i]
+        if adopted_at[u] + talk_weeks > t:
+            advocates[keep] = u
+            advocate_tag[keep] = advocate_tag[i]
             keep += 1
     for i in range(first_new, n_adopted):
-        u = people.order[i]
-        people.advocates[keep] = u
-        people.advocate_tag[keep] = (np.int64(people.message[u]) << 32) | segment[u]
+        u = order[i]
+        advocates[keep] = u
+        advocate_tag[keep] = (np.int64(message[u]) << 32) | segment[u]
         keep += 1
     people.counters[ADVOCATES] = keep
 

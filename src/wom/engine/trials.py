@@ -4,6 +4,10 @@ Each influence on a person in a step is an independent trial (docs/model.md). A 
 :func:`open_segment` whether the person may adopt at all, runs the trial, and records each
 success with :func:`consider`; when several succeed in one step, the cause and message kept
 are drawn in proportion to their probabilities.
+
+The helpers take the arrays they read, not the grouped tuples: a kernel takes the tuples'
+fields into local variables once, before its loops, so the inner loops touch plain arrays
+(passing a tuple of arrays into a helper inside a loop costs reference counting per array).
 """
 
 from __future__ import annotations
@@ -14,43 +18,53 @@ from wom.engine.rng import uniform
 
 
 @numba.njit(cache=True, inline="always")
-def open_segment(market, params, people, v):  # pragma: no cover - compiled
-    """`v`'s segment if `v` may adopt now (open, with the references it needs), else −1."""
-    sv = people.open_segment[v]  # one load answers "may v adopt?" and "which segment?"
-    if sv < 0 or (params.need_refs and people.reference_count[v] < market.references[v]):
+def open_segment(open_seg, reference_count, references, need_refs, v):  # pragma: no cover
+    """`v`'s segment if `v` may adopt now (open, with the references it needs), else −1.
+
+    ``open_seg`` is ``People.open_segment``: one load answers "may v adopt?" and "which
+    segment?".
+    """
+    sv = open_seg[v]
+    if sv < 0 or (need_refs and reference_count[v] < references[v]):
         return -1
     return sv
 
 
 @numba.njit(cache=True, inline="always")
-def wom_trial(params, mu, su, sv, p_max, state):  # pragma: no cover - compiled
-    """An advocate of segment `su` carrying message `mu` talks to a person of segment `sv`.
+def tie_chance(beta, rho, weak_tie, su, sv):  # pragma: no cover - compiled
+    """The word-of-mouth chance on one tie: an advocate of segment `su` talks to a person of
+    segment `sv`; ``rho[k]`` is the resonance of the advocate's message in segment ``k``
+    (its row of the resonance matrix). ``β · resonance · tie strength``."""
+    return beta * rho[sv] * (1.0 if sv == su else weak_tie)
 
-    The tie was reached by a geometric skip at the message's largest chance `p_max`, so it is
-    kept with probability ``p / p_max``: the same independent trial as trying every tie with
-    probability ``p = β · resonance · tie strength``. Returns `p` on success, else 0.
+
+@numba.njit(cache=True, inline="always")
+def kept(p, p_max, state):  # pragma: no cover - compiled
+    """Whether a word-of-mouth trial of chance `p` succeeds, on a tie reached by a geometric
+    skip at the message's largest chance `p_max`: kept with probability ``p / p_max``, the
+    same independent trial as trying every tie with probability `p`.
+
+    ``kept(tie_chance(…), p_max, state)`` is the word-of-mouth trial; every kernel runs it
+    this way. (Two helpers rather than one returning `p` or 0: the branch stays as simple as
+    written out by hand, which the fast path's inner loop needs.)
     """
-    p = params.beta * params.resonance[mu, sv] * (1.0 if sv == su else params.weak_tie)
-    if p <= 0.0 or (p < p_max and uniform(state) * p_max >= p):
-        return 0.0
-    return p
+    return p > 0.0 and (p >= p_max or uniform(state) * p_max < p)
 
 
 @numba.njit(cache=True)
-def consider(scratch, v, p, cause, msg, t, n_touched, state):  # pragma: no cover - compiled
-    """Record a successful trial for `v`; keep one per person, drawn in proportion to `p`.
-
-    Returns the new number of people touched this step.
-    """
-    if scratch.stamp[v] != t:
-        scratch.stamp[v] = t
-        scratch.weight[v] = p
-        scratch.pick_cause[v] = cause
-        scratch.pick_message[v] = msg
-        scratch.touched[n_touched] = v
+def consider(stamp, weight, pick_cause, pick_message, touched, v, p, cause, msg, t, n_touched,
+             state):  # pragma: no cover - compiled
+    """Record a successful trial for `v` (the arrays of ``Scratch``); keep one per person,
+    drawn in proportion to `p`. Returns the new number of people touched this step."""
+    if stamp[v] != t:
+        stamp[v] = t
+        weight[v] = p
+        pick_cause[v] = cause
+        pick_message[v] = msg
+        touched[n_touched] = v
         return n_touched + 1
-    scratch.weight[v] += p
-    if uniform(state) * scratch.weight[v] < p:
-        scratch.pick_cause[v] = cause
-        scratch.pick_message[v] = msg
+    weight[v] += p
+    if uniform(state) * weight[v] < p:
+        pick_cause[v] = cause
+        pick_message[v] = msg
     return n_touched
