@@ -84,18 +84,18 @@ def scaled_scenario(people: int, folder: Path) -> Path:
 
 def build_time(scenario: Path, repeats: int = 3) -> tuple[float, dict]:
     import wom
-    from wom.runner import replicate_population
+    from wom.experiment import Replicate
 
     sc = wom.load_scenario(scenario)
-    replicate_population(sc, 0)  # compile
+    Replicate(sc, 0)  # compile (building replicate 0's market)
     times = []
     for r in range(repeats):
         t0 = time.perf_counter()
-        pop = replicate_population(sc, r + 1)
+        pop = Replicate(sc, r + 1).population
         times.append(time.perf_counter() - t0)
     nbytes = sum(getattr(pop, f).nbytes for f in
-                 ("seg_start", "segment", "indptr", "indices", "eligible", "competitor",
-                  "threshold"))
+                 ("seg_start", "segment", "indptr", "indices", "eligible", "incumbent",
+                  "references"))
     return float(np.median(times)), {"people": pop.n, "ties": pop.n_ties, "bytes": nbytes}
 
 

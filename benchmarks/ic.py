@@ -7,7 +7,7 @@ One command (the peers come from the optional extra: ``pip install -e '.[bench]'
 One graph (wom's planted-partition market), one activation probability ``p``, the same two
 seed sets (``focused``: wom's poster_child rule in one segment; ``broad``: wom's random rule
 spread over all segments) for every simulator. wom runs the independent-cascade special case
-of DESIGN §2 (marketing 0, talk_weeks 1, no thresholds, every resonance and tie strength 1)
+of docs/model.md §7 (marketing 0, talk_weeks 1, no thresholds, every resonance and tie strength 1)
 through its own path, ``Cascades.mean_customers``. Prints runs/s, arcs examined/s, the speed
 ratios and the agreement of mean final sizes (z-scores), and rewrites its section of
 ``docs/benchmarks.md`` (between ``<!-- ic:start -->`` and ``<!-- ic:end -->``).
@@ -109,7 +109,7 @@ def check_peers(peers: list[str]) -> None:
 
 
 def scenario(a: argparse.Namespace, p: float):
-    """wom's market with the IC special case of DESIGN §2 for word of mouth."""
+    """wom's market with the IC special case (docs/model.md §7) for word of mouth."""
     import wom
 
     return wom.scenario_from_dict({
@@ -200,13 +200,13 @@ class Bench:
     # ..................................................................... set-up
 
     def build(self) -> None:
-        from wom.runner import PLAN, replicate_population, stream
-        from wom.strategies import make_plan
+        from wom.experiment import Replicate, stream
 
         a = self.a
         t = time.perf_counter()
         sc = scenario(a, a.p[0])
-        self.pop = pop = replicate_population(sc, 0)
+        replicate = Replicate(sc, 0)
+        self.pop = pop = replicate.population
         self.t_graph = time.perf_counter() - t
         self.deg = np.diff(pop.indptr)
         st = pop.stats()
@@ -216,7 +216,7 @@ class Bench:
                  f"inside segments (built by wom in {self.t_graph:.2f} s)")
         self.seed_sets = []
         for spec in sc.strategies:
-            plan = make_plan(spec, sc, pop, rng=stream(sc.seed, 0, PLAN))
+            plan = replicate.plan(spec)  # replicate 0's PLAN stream, fresh for each strategy
             segs = np.unique(pop.segment[plan.seeds])
             where = (f"segment {pop.segment_names[segs[0]]}" if segs.size == 1
                      else f"{segs.size} segments")
@@ -252,8 +252,8 @@ class Bench:
             sys.path.insert(0, str(HERE))
             from naive_mesa import NaiveCascade
 
-            from wom.layout import segment_layout
-            from wom.runner import LAYOUT, stream
+            from wom.experiment import LAYOUT, stream
+            from wom.market import segment_layout
 
             t = time.perf_counter()
             layout = segment_layout(pop, rng=stream(a.seed, 0, LAYOUT))
@@ -287,7 +287,7 @@ class Bench:
         n = self.a.runs
         sizes = np.empty(n, np.int64)
         arcs = np.empty(n, np.int64)
-        order = getattr(cascades, "state", (None,) * 5)[4]
+        order = getattr(getattr(cascades, "people", None), "order", None)
         exact = isinstance(order, np.ndarray) and order.shape == (self.pop.n,)
         for i in range(n):
             size = int(cascades.mean_customers(s.seeds, s.message, self.run_seeds[i:i + 1]))
@@ -527,11 +527,11 @@ def cold_jit() -> float:
     code = textwrap.dedent("""
         import time, numpy as np, wom
         from wom.engine import Cascades
-        from wom.runner import replicate_population
+        from wom.experiment import Replicate
         sc = wom.scenario_from_dict({"seed": 0, "segments": {"count": 2, "size": 50},
             "dynamics": {"talk_weeks": 1, "marketing": 0.0},
             "strategies": [{"name": "b", "kind": "broad", "seeding": "random"}]})
-        pop = replicate_population(sc, 0)
+        pop = Replicate(sc, 0).population
         c = Cascades(pop, sc.dynamics, 1.0, 100)
         seeds = np.array([0, 50], np.int32)
         t = time.perf_counter()
@@ -699,7 +699,8 @@ def markdown(a, info, bench: Bench, per_p, started, wall, load0, load1) -> str:
         f"- **Runs per seed set:** wom and cynetdiff {a.runs:,}; EoN {a.eon_runs}; NDlib and "
         f"the naive Mesa model {a.slow_runs} only (seconds per run at this size)"
         + (" — `--quick`: a smoke test, not a result." if a.quick else "."),
-        "- **wom** runs DESIGN §2's independent-cascade special case through its own path: "
+        "- **wom** runs the independent-cascade special case of "
+        "[model.md](model.md#7-special-cases-from-the-same-rule) through its own path: "
         "`Cascades(pop, dynamics, weak_tie=1, horizon=100000).mean_customers(seeds, messages, "
         "run_seeds)` with marketing 0, talk_weeks 1, references 0 (no thresholds), "
         "generic_resonance 1 and overlap 1 (every resonance 1).",

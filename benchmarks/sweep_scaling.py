@@ -47,11 +47,12 @@ def main() -> None:
     from distributed import Client, LocalCluster
 
     import wom
-    from wom import sweep
+    from wom.config import parse_vary
+    from wom.experiment import sweep
 
     sc = wom.load_scenario(ROOT / "scenarios" / "crossover.yaml")
-    varies = [sweep.parse_vary(f"network.mixing=0.02:0.42:{args.points // 2}"),
-              sweep.parse_vary("segments.*.references=0,2")]
+    varies = [parse_vary(f"network.mixing=0.02:0.42:{args.points // 2}"),
+              parse_vary("segments.*.references=0,2")]
     n_points = len(sweep.points(varies))
     wom.run(sc, replicates=2, workers=1)  # compile (numba cache) before timing anything
 
