@@ -18,8 +18,9 @@ from wom.config import Dynamics
 from wom.engine.rng import geometric_skip, seed_state
 from wom.engine.state import (
     ADOPTED,
-    ADVOCATES,
     CAUSES,
+    TALK_FROM,
+    TALK_TO,
     Actions,
     Market,
     Params,
@@ -49,7 +50,8 @@ def _reset(market, params, people):  # pragma: no cover - compiled
             for a in range(market.indptr[u], market.indptr[u + 1]):
                 people.reference_count[market.indices[a]] = 0
     people.counters[ADOPTED] = 0
-    people.counters[ADVOCATES] = 0
+    people.counters[TALK_FROM] = 0
+    people.counters[TALK_TO] = 0
 
 
 @numba.njit(cache=True)
@@ -66,7 +68,7 @@ def _cascade(market, params, people, scratch, seeds, seed_message, horizon, tall
         step_seeds = seeds if t == 0 else empty
         step(t, market, params, people, scratch,
              Actions(step_seeds, seed_message, no_contacts, contact_message), tally, state)
-        if people.counters[ADVOCATES] == 0:
+        if people.counters[TALK_FROM] == people.counters[TALK_TO]:
             break  # nobody talks any more: nothing else can happen
     n = people.counters[ADOPTED]
     for i in range(n):

@@ -19,8 +19,9 @@ from wom.config import Dynamics
 from wom.engine.rng import new_state
 from wom.engine.state import (
     ADOPTED,
-    ADVOCATES,
     CAUSES,
+    TALK_FROM,
+    TALK_TO,
     Actions,
     Tally,
     market_of,
@@ -157,7 +158,8 @@ class Simulation:
 
     def advocates(self) -> np.ndarray:
         """``int32[k]``: the people who talk in the coming step."""
-        return self.people.advocates[: self.people.counters[ADVOCATES]]
+        counters = self.people.counters
+        return self.people.advocates[counters[TALK_FROM]:counters[TALK_TO]]
 
     def adopters_by_segment(self) -> np.ndarray:
         """``int64[S]``: adopters so far in each segment."""

@@ -24,8 +24,9 @@ from wom.market import Population
 SEED, MARKETING, WOM = 0, 1, 2
 #: The causes' names, by number (``new_by_seed``, ``new_by_marketing``, ``new_by_wom``).
 CAUSES = ("seed", "marketing", "wom")
-#: Slots of ``People.counters``.
-ADOPTED, ADVOCATES = 0, 1
+#: Slots of ``People.counters``: adopters so far; the advocates are
+#: ``advocates[counters[TALK_FROM]:counters[TALK_TO]]``.
+ADOPTED, TALK_FROM, TALK_TO = 0, 1, 2
 
 
 class Market(NamedTuple):
@@ -52,7 +53,14 @@ class Params(NamedTuple):
 
 
 class People(NamedTuple):
-    """Everyone's state during a run; ``counters`` holds the numbers of adopters and advocates."""
+    """Everyone's state during a run.
+
+    Who advocates is held as state: ``advocates[counters[TALK_FROM]:counters[TALK_TO]]``, in
+    the order they adopted. Each step's adopters are appended; those whose talk weeks are
+    over leave from the front (the list is in adoption order, so they are always first). A
+    mechanism that silences someone else (a customer who leaves) removes them from the
+    window; nothing else assumes who advocates.
+    """
 
     open_segment: np.ndarray  # int32[N]: the person's segment while they may adopt, else −1
     adopted_at: np.ndarray  # int32[N]: step of adoption, −1 if not (yet)
@@ -61,9 +69,9 @@ class People(NamedTuple):
     reference_count: np.ndarray  # int32[N]: same-segment adopters among the neighbours
     order: np.ndarray  # int32[N]: adopters in the order they adopted (first counters[ADOPTED])
     step_start: np.ndarray  # int64[H+1]: adopters before each step
-    advocates: np.ndarray  # int32[N]: who talks in the coming step (first counters[ADVOCATES])
+    advocates: np.ndarray  # int32[N]: who talks in the coming step (the TALK_FROM:TALK_TO window)
     advocate_tag: np.ndarray  # int64[N]: each advocate's message << 32 | segment
-    counters: np.ndarray  # int64[2]: adopters (ADOPTED) and advocates (ADVOCATES)
+    counters: np.ndarray  # int64[3]: adopters (ADOPTED), the advocates' window (TALK_FROM/TO)
 
 
 class Scratch(NamedTuple):
@@ -151,7 +159,7 @@ def new_people(pop: Population, horizon: int) -> People:
         step_start=np.zeros(horizon + 1, dtype=np.int64),
         advocates=np.empty(n, dtype=np.int32),
         advocate_tag=np.empty(n, dtype=np.int64),
-        counters=np.zeros(2, dtype=np.int64),
+        counters=np.zeros(3, dtype=np.int64),
     )
 
 

@@ -25,7 +25,7 @@ import numba
 import numpy as np
 
 from wom.engine.rng import below, geometric_skip, uniform
-from wom.engine.state import ADOPTED, ADVOCATES, MARKETING, SEED, WOM
+from wom.engine.state import ADOPTED, MARKETING, SEED, TALK_FROM, TALK_TO, WOM
 from wom.engine.trials import consider, kept, open_segment, tie_chance
 
 
@@ -41,7 +41,7 @@ def adopt(people, v, t, cause, msg):  # pragma: no cover - compiled
     people.counters[ADOPTED] = n + 1
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def adopt_seeds(t, people, actions):  # pragma: no cover - compiled
     """Seeds adopt at their seeding step (those who still can)."""
     for i in range(actions.seeds.size):
@@ -50,7 +50,7 @@ def adopt_seeds(t, people, actions):  # pragma: no cover - compiled
             adopt(people, v, t, SEED, actions.seed_message[i])
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def word_of_mouth(t, market, params, people, scratch, n_touched, state):  # pragma: no cover
     """Every advocate's trials with its neighbours.
 
@@ -59,9 +59,9 @@ def word_of_mouth(t, market, params, people, scratch, n_touched, state):  # prag
     probability ``p / p_max`` (:func:`~wom.engine.trials.kept`) — the same independent
     trials, without visiting every tie.
     """
-    n_adv = people.counters[ADVOCATES]
+    talk_from, talk_to = people.counters[TALK_FROM], people.counters[TALK_TO]
     beta = params.beta
-    if beta <= 0.0 or n_adv == 0:
+    if beta <= 0.0 or talk_from == talk_to:
         return n_touched
     indptr, indices, references = market.indptr, market.indices, market.references
     resonance, weak_tie, need_refs = params.resonance, params.weak_tie, params.need_refs
@@ -70,7 +70,7 @@ def word_of_mouth(t, market, params, people, scratch, n_touched, state):  # prag
     advocates, advocate_tag = people.advocates, people.advocate_tag
     stamp, weight, pick_cause = scratch.stamp, scratch.weight, scratch.pick_cause
     pick_message, touched = scratch.pick_message, scratch.touched
-    for i in range(n_adv):
+    for i in range(talk_from, talk_to):
         u = advocates[i]
         # message and segment kept beside the advocate: no random loads per advocate
         mu = advocate_tag[i] >> 32
@@ -103,7 +103,7 @@ def word_of_mouth(t, market, params, people, scratch, n_touched, state):  # prag
     return n_touched
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def marketing(t, market, params, people, scratch, actions, reached, n_touched,
               state):  # pragma: no cover - compiled
     """Contacts: distinct people per segment (a partial Fisher–Yates shuffle of a kept
@@ -140,7 +140,7 @@ def marketing(t, market, params, people, scratch, actions, reached, n_touched,
     return n_touched
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def commit(t, people, scratch, n_touched):  # pragma: no cover - compiled
     """The step's successful trials take effect together."""
     touched, pick_cause, pick_message = scratch.touched, scratch.pick_cause, scratch.pick_message
@@ -149,7 +149,7 @@ def commit(t, people, scratch, n_touched):  # pragma: no cover - compiled
         adopt(people, v, t, pick_cause[v], pick_message[v])
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def after_adoptions(t, market, params, people, first_new, out):  # pragma: no cover
     """Count the step's adopters by cause; they become references for their segment and
     advocates from the next step on; advocates whose ``talk_weeks`` are over fall quiet."""
@@ -171,24 +171,21 @@ def after_adoptions(t, market, params, people, first_new, out):  # pragma: no co
             v = indices[a]
             if segment[v] == su:
                 reference_count[v] += 1
-    # Who talks in the next step: those still within their talk weeks (in the order they
-    # adopted), then this step's adopters.
-    keep = 0
-    for i in range(people.counters[ADVOCATES]):
-        u = advocates[i]
-        if adopted_at[u] + talk_weeks > t:
-            advocates[keep] = u
-            advocate_tag[keep] = advocate_tag[i]
-            keep += 1
+    # Who talks in the next step: those still within their talk weeks, then this step's
+    # adopters. The window is in adoption order, so those whose weeks are over are first.
+    talk_from, talk_to = people.counters[TALK_FROM], people.counters[TALK_TO]
+    while talk_from < talk_to and adopted_at[advocates[talk_from]] + talk_weeks <= t:
+        talk_from += 1
     for i in range(first_new, n_adopted):
         u = order[i]
-        advocates[keep] = u
-        advocate_tag[keep] = (np.int64(message[u]) << 32) | segment[u]
-        keep += 1
-    people.counters[ADVOCATES] = keep
+        advocates[talk_to] = u
+        advocate_tag[talk_to] = (np.int64(message[u]) << 32) | segment[u]
+        talk_to += 1
+    people.counters[TALK_FROM] = talk_from
+    people.counters[TALK_TO] = talk_to
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def step(t, market, params, people, scratch, actions, tally, state):  # pragma: no cover
     """Advance one step: the stages of the rule, in order. ``tally`` receives the step's new
     adopters by cause and the people reached, per segment."""
