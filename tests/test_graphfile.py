@@ -462,3 +462,56 @@ def test_cache_key_holds_every_field(files: Path):
     prefixed = load(files, path="ties.txt", labels="labels.tsv", label_prefix="s")
     assert prefixed is not plain and prefixed.names == ("s2", "s10")
     assert load(files, path="ties.txt", seed=1) is not load(files, path="ties.txt", seed=2)
+
+
+# ------------------------------------------------------------------- headers and columns
+
+
+@pytest.mark.parametrize("sep", ["\t", ",", ";", " "])
+def test_a_header_in_a_people_file_is_never_a_person_or_a_segment(files: Path, sep: str):
+    """`person<TAB>segment` used to become a one-person segment named `segment`."""
+    rows = [("person", "segment"), *[(x, "10") for x in "abc"], *[(x, "2") for x in "def"]]
+    (files / "people.txt").write_text("\n".join(sep.join(r) for r in rows) + "\n")
+    g = load(files, path="ties.txt", labels="people.txt")
+    assert g.names == ("2", "10") and g.node_ids == EXPECTED_IDS
+    assert g.notes["people_only_in_labels"] == 0
+
+
+def test_people_file_columns_are_picked_by_name_and_extra_columns_ignored(files: Path):
+    (files / "people.csv").write_text("adopted,segment,person,score\n3,10,a,1\n,10,b,0\n"
+                                      "4,10,c,1\n1,2,d,0\n,2,e,0\n2,2,f,1\n7,2,g,1\n")
+    g = load(files, path="ties.txt", labels="people.csv")
+    assert g.names == ("2", "10") and g.sizes.tolist() == [4, 3]
+    assert g.notes["people_only_in_labels"] == 1 and g.notes["isolated_people"] == 1
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("person,group\na,1\n", "people.csv:1: the header names no column `segment` (it has: "
+                            "person, group)"),
+    ("person,segment\na,10\n,10\n", "people.csv:3: column person: no person id"),
+    ("person,segment\na,\n", "people.csv:2: column segment: person 'a' has no segment"),
+    ("person,person,segment\na,a,1\n", "people.csv:1: the header names column `person` twice"),
+])
+def test_people_file_header_errors_name_line_and_column(files: Path, text: str, message: str):
+    (files / "people.csv").write_text(text)
+    assert str(fails(files, path="ties.txt", labels="people.csv")).endswith(message)
+
+
+def test_ties_columns_by_name_anywhere_and_directed_nominations_are_ties(files: Path):
+    (files / "nominations.csv").write_text(
+        "relation,target,source\nfriend,b,a\nadvice,a,b\nadvice,c,b\nfriend,a,c\n"
+        "advice,d,c\nfriend,e,d\nfriend,f,e\nadvice,f,d\n")
+    g = load(files, path="nominations.csv", labels="labels.tsv")
+    assert list(zip(g.u.tolist(), g.v.tolist(), strict=True)) == EXPECTED_TIES
+    assert g.notes["directed_pairs_merged"] == 1
+    (files / "ties.tsv").write_text("source target\n" + EDGELIST)
+    assert load(files, path="ties.tsv", labels="labels.tsv").node_ids == EXPECTED_IDS
+
+
+def test_the_medical_innovation_files_load_with_their_isolated_physicians():
+    root = DATA / "medical-innovation"
+    g = load_graph(GraphFile(path="ties.csv", labels="people.csv"), base=root, seed=0)
+    assert g.names == ("city-1", "city-2", "city-3", "city-4")
+    assert g.sizes.tolist() == [62, 24, 21, 18] and g.n == 125
+    assert g.notes["isolated_people"] == 6 == g.notes["people_only_in_labels"]
+    assert g.n_ties == 294 - 54  # distinct pairs, a mutual nomination is one tie

@@ -16,38 +16,24 @@ from typing import Any
 
 import numpy as np
 
-from wom.errors import WomError
+from wom.inputs.tables import COMMENT, DataFileError, Table, header_of, read_table
 
 #: Format chosen by ``format: auto``, by file suffix (anything else is an edge list).
 SUFFIX_FORMATS = {".gml": "gml", ".graphml": "graphml", ".csv": "csv"}
 #: Segment names given to Louvain communities when ``label_prefix`` is empty.
 COMMUNITY_PREFIX = "community-"
 
-_COMMENT = ("#", "%")
+_COMMENT = COMMENT
+#: Column names of a ties file's header, and of a people (labels) file's.
+TIE_COLUMNS = ("source", "target")
+PEOPLE_COLUMNS = ("person", "segment")
 _NUMBER = re.compile(r"[+-]?\d+(\.\d*)?")
 _DIGITS = re.compile(r"(\d+)")
 _GML_WHERE = re.compile(r"at \((\d+), \d+\)")
 
 
-class GraphFileError(WomError):
-    """A graph or labels file that cannot be read.
-
-    Parameters
-    ----------
-    path
-        The file at fault.
-    line
-        1-based line number, or ``None`` when the problem is not on one line.
-    message
-        What is wrong, in the user's words.
-    """
-
-    def __init__(self, path: Path, line: int | None, message: str):
-        self.path = Path(path)
-        self.line = line
-        self.message = message
-        where = f"{self.path}:{line}" if line is not None else str(self.path)
-        super().__init__(f"{where}: {message}")
+class GraphFileError(DataFileError):
+    """A graph or labels file that cannot be read (naming the file, the line, the column)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -112,10 +98,9 @@ def read_bytes(path: Path) -> bytes:
         raise GraphFileError(path, None, f"cannot read: {err.strerror or err}") from None
 
 
-def decode(path: Path, data: bytes) -> str:
+def decode(path: Path, data: bytes, what: str = "text graph or labels file") -> str:
     if b"\x00" in data:
-        raise GraphFileError(path, None, "looks like a binary file, not a text graph or "
-                             "labels file")
+        raise GraphFileError(path, None, f"looks like a binary file, not a {what}")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -132,6 +117,11 @@ def _lines(text: str):
 
 
 def parse_edgelist(path: Path, text: str) -> tuple[list[str], list[int], list[int]]:
+    """``u v`` per line (more fields ignored); a first line naming the columns ``source`` and
+    ``target`` is a header, and picks them."""
+    header = header_of(text, TIE_COLUMNS)
+    if header is not None:
+        return _ties_by_name(path, text)
     ids: dict[str, int] = {}
     src: list[int] = []
     dst: list[int] = []
@@ -144,9 +134,39 @@ def parse_edgelist(path: Path, text: str) -> tuple[list[str], list[int], list[in
     return list(ids), src, dst
 
 
+def _graph_table(path: Path, text: str, columns: tuple[str, ...], what: str) -> Table:
+    try:
+        return read_table(path, text, known=columns, needs=columns, what=what)
+    except DataFileError as err:
+        raise GraphFileError(err.path, err.line, err.message, err.column) from None
+
+
+def _ties_by_name(path: Path, text: str) -> tuple[list[str], list[int], list[int]]:
+    """Ties from the columns ``source`` and ``target`` of a file with a header (directed
+    nominations are read as conversation ties; other columns are ignored)."""
+    table = _graph_table(path, text, TIE_COLUMNS, "ties file")
+    a_at, b_at = table.index("source"), table.index("target")
+    ids: dict[str, int] = {}
+    src: list[int] = []
+    dst: list[int] = []
+    for number, fields in table.rows:
+        a = fields[a_at] if a_at < len(fields) else ""
+        b = fields[b_at] if b_at < len(fields) else ""
+        if not a or not b:
+            raise GraphFileError(path, number, "expected two node ids, in the columns "
+                                 "`source` and `target`")
+        src.append(ids.setdefault(a, len(ids)))
+        dst.append(ids.setdefault(b, len(ids)))
+    return list(ids), src, dst
+
+
 def parse_csv(path: Path, text: str) -> tuple[list[str], list[int], list[int], str]:
-    """CSV: the first two columns are the tie; a first row is a header when neither of its
-    two fields appears in any other row (``source,target``)."""
+    """CSV: a header naming ``source`` and ``target`` picks those columns (others are
+    ignored); without one, the first two columns are the tie, and a first row is taken as a
+    header when neither of its two fields appears in any other row."""
+    if header_of(text, TIE_COLUMNS) is not None:
+        nodes, src, dst = _ties_by_name(path, text)
+        return nodes, src, dst, ",".join(TIE_COLUMNS)
     first = next((ln for ln in text.split("\n") if ln.strip()
                   and not ln.lstrip().startswith(_COMMENT)), "")
     delimiter = next((d for d in ",;\t" if d in first), ",")
@@ -251,14 +271,14 @@ def _parse_graphml(path: Path, text: str):
 def labels_from_file(
     path: Path, text: str, nodes: list[str], graph: Path
 ) -> tuple[list[str], list[str]]:
-    """Labels of the graph's nodes then of the extra nodes; the extra nodes (file order)."""
+    """Labels of the graph's nodes then of the extra nodes; the extra nodes (file order).
+
+    A people file with a header (``person,segment``, any delimiter) is read by column name,
+    other columns ignored; without a header, each line is ``node<TAB>segment`` (or
+    ``node segment``: the rest of the line is the segment).
+    """
     seen: dict[str, tuple[str, int]] = {}
-    for number, line in enumerate(text.split("\n"), 1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith(_COMMENT):
-            continue
-        parts = stripped.split("\t", 2) if "\t" in stripped else stripped.split(None, 1)
-        node, label = parts[0].strip(), (parts[1].strip() if len(parts) > 1 else "")
+    for number, node, label in _people_rows(path, text):
         if not label:
             raise GraphFileError(path, number, "expected `node<TAB>segment`, found one field")
         if node in seen and seen[node][0] != label:
@@ -273,6 +293,30 @@ def labels_from_file(
     known = set(nodes)
     extra = [x for x in seen if x not in known]
     return [seen[x][0] for x in (*nodes, *extra)], extra
+
+
+def _people_rows(path: Path, text: str) -> list[tuple[int, str, str]]:
+    """``(line, person, segment)`` of a people (labels) file, with or without a header."""
+    if header_of(text, PEOPLE_COLUMNS) is not None:
+        table = _graph_table(path, text, PEOPLE_COLUMNS, "people file")
+        people, segments = table.column("person"), table.column("segment")
+        out = []
+        for (number, person), (_, segment) in zip(people, segments, strict=True):
+            if not person:
+                raise GraphFileError(path, number, "no person id", "person")
+            if not segment:
+                raise GraphFileError(path, number, f"person {person!r} has no segment",
+                                     "segment")
+            out.append((number, person, segment))
+        return out
+    rows = []
+    for number, line in enumerate(text.split("\n"), 1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith(_COMMENT):
+            continue
+        parts = stripped.split("\t", 2) if "\t" in stripped else stripped.split(None, 1)
+        rows.append((number, parts[0].strip(), parts[1].strip() if len(parts) > 1 else ""))
+    return rows
 
 
 def labels_from_attribute(

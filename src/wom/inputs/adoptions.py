@@ -1,0 +1,190 @@
+"""Observed adoption and today's customers, read from users' CSV files (a header is required).
+
+Two shapes of adoption data (:func:`read_adoptions`):
+
+- **individual**, columns ``person, adopted``: the period each person first adopted in, an
+  empty cell for "not by the end of the data" (other columns are ignored, so a people file
+  with an ``adopted`` column serves as it is);
+- **aggregate**, columns ``period, segment, new_customers``: how many people of a segment
+  first adopted in each period.
+
+And two shapes of today's customers (:func:`read_customers`): ``person[, adopted]`` (people
+of a known graph, with the period they bought in if known) or ``segment, customers``
+(counts per segment). Every problem names the file, the line and the column; what must be
+checked against a market (unknown people or segments) is checked by the caller, with the
+line numbers kept here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from wom.inputs.parsers import decode, read_bytes
+from wom.inputs.tables import DataFileError, Table, read_table, whole_number
+
+INDIVIDUAL = ("person", "adopted")
+AGGREGATE = ("period", "segment", "new_customers")
+PEOPLE = ("person",)
+COUNTS = ("segment", "customers")
+
+
+@dataclass(frozen=True)
+class PersonAdoptions:
+    """When each person first adopted (``-1``: not by the end of the data)."""
+
+    path: Path
+    people: tuple[str, ...]
+    adopted: np.ndarray  # int64[n], period or −1
+    lines: np.ndarray  # int64[n]
+
+    @property
+    def periods(self) -> np.ndarray:
+        """The periods in which someone adopted, sorted."""
+        return np.unique(self.adopted[self.adopted >= 0])
+
+
+@dataclass(frozen=True)
+class SegmentAdoptions:
+    """How many people of each segment first adopted in each period (one row each)."""
+
+    path: Path
+    period: np.ndarray  # int64[r]
+    segment: tuple[str, ...]
+    new_customers: np.ndarray  # int64[r]
+    lines: np.ndarray  # int64[r]
+
+
+@dataclass(frozen=True)
+class PersonCustomers:
+    """Today's customers by person, with the period they bought in (−1: not known)."""
+
+    path: Path
+    people: tuple[str, ...]
+    adopted: np.ndarray  # int64[n]
+    lines: np.ndarray
+
+
+@dataclass(frozen=True)
+class SegmentCustomers:
+    """Today's customers as counts per segment."""
+
+    path: Path
+    segment: tuple[str, ...]
+    customers: np.ndarray  # int64[r]
+    lines: np.ndarray
+
+
+def _read(path: Path | str, known: tuple[str, ...], what: str) -> Table:
+    path = Path(path)
+    if path.is_dir():
+        raise DataFileError(path, None, "is a folder, not a file")
+    return read_table(path, decode(path, read_bytes(path), f"text {what}"), known=known,
+                      what=what)
+
+
+def _unique(table: Table, column: str) -> None:
+    first: dict[str, int] = {}
+    for line, value in table.column(column):
+        if value in first:
+            raise DataFileError(table.path, line, f"{value!r} is listed twice (first on line "
+                                f"{first[value]})", column)
+        first[value] = line
+
+
+def _not_empty(table: Table, what: str) -> None:
+    if not table.rows:
+        raise DataFileError(table.path, table.header_line, f"the file has a header but no "
+                            f"{what}")
+
+
+def read_adoptions(path: Path | str) -> PersonAdoptions | SegmentAdoptions:
+    """Observed adoption, individual (``person, adopted``) or aggregate (``period, segment,
+    new_customers``), told apart by the header.
+
+    Raises
+    ------
+    DataFileError
+        Naming file, line and column: no such header, an empty file, a period that is not a
+        whole number or is negative, a negative count, a person or a (period, segment)
+        listed twice, an empty person or segment.
+    """
+    table = _read(path, (*INDIVIDUAL, *AGGREGATE), "file of adoptions")
+    if table.has("person"):
+        table.index("adopted")
+        _not_empty(table, "people")
+        _unique(table, "person")
+        people, adopted, lines = [], [], []
+        for (line, person), (_, when) in zip(table.column("person"), table.column("adopted"),
+                                              strict=True):
+            if not person:
+                raise DataFileError(table.path, line, "no person id", "person")
+            people.append(person)
+            adopted.append(-1 if when == "" else
+                           whole_number(table.path, line, "adopted", when, minimum=0))
+            lines.append(line)
+        return PersonAdoptions(table.path, tuple(people), np.array(adopted, np.int64),
+                               np.array(lines, np.int64))
+    for name in AGGREGATE:
+        table.index(name)
+    _not_empty(table, "rows")
+    period, segment, count, lines = [], [], [], []
+    first: dict[tuple[int, str], int] = {}
+    for (line, p), (_, s), (_, c) in zip(table.column("period"), table.column("segment"),
+                                         table.column("new_customers"), strict=True):
+        when = whole_number(table.path, line, "period", p, minimum=0)
+        if not s:
+            raise DataFileError(table.path, line, "no segment", "segment")
+        n = whole_number(table.path, line, "new_customers", c, minimum=0)
+        if (when, s) in first:
+            raise DataFileError(table.path, line, f"period {when}, segment {s!r} is listed "
+                                f"twice (first on line {first[(when, s)]})")
+        first[(when, s)] = line
+        period.append(when)
+        segment.append(s)
+        count.append(n)
+        lines.append(line)
+    return SegmentAdoptions(table.path, np.array(period, np.int64), tuple(segment),
+                            np.array(count, np.int64), np.array(lines, np.int64))
+
+
+def read_customers(path: Path | str) -> PersonCustomers | SegmentCustomers:
+    """Today's customers: ``person[, adopted]`` or ``segment, customers``.
+
+    Raises
+    ------
+    DataFileError
+        As :func:`read_adoptions`.
+    """
+    table = _read(path, (*PEOPLE, "adopted", *COUNTS), "file of customers")
+    if table.has("person"):
+        _not_empty(table, "customers")
+        _unique(table, "person")
+        when = table.column("adopted") if table.has("adopted") else None
+        people, adopted, lines = [], [], []
+        for i, (line, person) in enumerate(table.column("person")):
+            if not person:
+                raise DataFileError(table.path, line, "no person id", "person")
+            text = when[i][1] if when is not None else ""
+            people.append(person)
+            adopted.append(-1 if text == "" else
+                           whole_number(table.path, line, "adopted", text, minimum=0))
+            lines.append(line)
+        return PersonCustomers(table.path, tuple(people), np.array(adopted, np.int64),
+                               np.array(lines, np.int64))
+    for name in COUNTS:
+        table.index(name)
+    _not_empty(table, "rows")
+    _unique(table, "segment")
+    segments, counts, lines = [], [], []
+    for (line, s), (_, c) in zip(table.column("segment"), table.column("customers"),
+                                 strict=True):
+        if not s:
+            raise DataFileError(table.path, line, "no segment", "segment")
+        segments.append(s)
+        counts.append(whole_number(table.path, line, "customers", c, minimum=0))
+        lines.append(line)
+    return SegmentCustomers(table.path, tuple(segments), np.array(counts, np.int64),
+                            np.array(lines, np.int64))

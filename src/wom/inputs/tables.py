@@ -1,0 +1,165 @@
+"""Users' tables in ordinary text files: CSV (comma, semicolon or tab) or whitespace columns,
+with a header line naming the columns.
+
+:func:`read_table` finds the delimiter, reads the header (a first row naming at least one of
+the columns the caller knows) and keeps every row with its line number, so a problem is
+reported as ``file:line: column name: what is wrong``. Comment lines start with ``#`` or
+``%``; blank lines are skipped.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from wom.errors import WomError
+
+COMMENT = ("#", "%")
+_INTEGER = re.compile(r"[+-]?\d+(\.0*)?")
+
+
+class DataFileError(WomError):
+    """A user's data file that cannot be read: names the file, the line and the column.
+
+    Parameters
+    ----------
+    path
+        The file at fault.
+    line
+        1-based line number, or ``None`` when the problem is not on one line.
+    message
+        What is wrong, in the user's words.
+    column
+        The column's name (from the header), when the problem is in one column.
+    """
+
+    def __init__(self, path: Path, line: int | None, message: str, column: str | None = None):
+        self.path = Path(path)
+        self.line = line
+        self.column = column
+        self.message = message
+        where = f"{self.path}:{line}" if line is not None else str(self.path)
+        what = f"column {column}: {message}" if column is not None else message
+        super().__init__(f"{where}: {what}")
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.path, self.line, self.message, self.column))
+
+
+def delimiter_of(line: str) -> str | None:
+    """The delimiter of a row: comma, semicolon or tab when one is there, else whitespace."""
+    return next((d for d in ",;\t" if d in line), None)
+
+
+def split(line: str, delimiter: str | None) -> list[str]:
+    """The stripped fields of one line (whitespace when `delimiter` is ``None``)."""
+    if delimiter is None:
+        return line.split()
+    return [f.strip() for f in next(csv.reader([line], delimiter=delimiter), [])]
+
+
+def first_row(text: str) -> tuple[int, str] | None:
+    """``(line number, line)`` of the first line that is not blank or a comment."""
+    for number, line in enumerate(text.split("\n"), 1):
+        stripped = line.strip()
+        if stripped and not stripped.startswith(COMMENT):
+            return number, line
+    return None
+
+
+def header_of(text: str, known: Iterable[str]) -> list[str] | None:
+    """The first row's column names (lower case) if it names any of `known`, else ``None``."""
+    first = first_row(text)
+    if first is None:
+        return None
+    names = [f.lower() for f in split(first[1], delimiter_of(first[1]))]
+    return names if set(names) & set(known) else None
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table read from a text file: its header and its rows with their line numbers."""
+
+    path: Path
+    names: tuple[str, ...]
+    rows: tuple[tuple[int, tuple[str, ...]], ...]
+    header_line: int
+
+    def has(self, name: str) -> bool:
+        return name in self.names
+
+    def index(self, name: str) -> int:
+        """The position of column `name`; an error naming the columns the file has."""
+        if name not in self.names:
+            raise DataFileError(self.path, self.header_line,
+                                f"the header names no column `{name}` (it has: "
+                                f"{', '.join(self.names)})")
+        return self.names.index(name)
+
+    def column(self, name: str) -> list[tuple[int, str]]:
+        """``(line, value)`` of column `name` in every row (empty string where missing)."""
+        j = self.index(name)
+        return [(line, fields[j] if j < len(fields) else "") for line, fields in self.rows]
+
+
+def read_table(path: Path, text: str, *, known: Iterable[str], needs: Iterable[str] = (),
+               what: str = "table") -> Table:
+    """Read `text` (the content of `path`) as a table whose header names some of `known`.
+
+    Raises
+    ------
+    DataFileError
+        Empty file, no header naming any of `known`, a column of `needs` missing, or
+        invalid CSV; always with the file and, where there is one, the line.
+    """
+    known = list(known)
+    first = first_row(text)
+    if first is None:
+        raise DataFileError(path, None, f"the file is empty: expected a {what} with a header "
+                            f"line ({', '.join(known)})")
+    number, line = first
+    delimiter = delimiter_of(line)
+    names = tuple(f.lower() for f in split(line, delimiter))
+    if not set(names) & set(known):
+        raise DataFileError(path, number, f"expected a header line naming the columns "
+                            f"({', '.join(known)}), found {line.strip()[:80]!r}")
+    seen: set[str] = set()
+    for name in names:
+        if name and name in seen:
+            raise DataFileError(path, number, f"the header names column `{name}` twice")
+        seen.add(name)
+    rows: list[tuple[int, tuple[str, ...]]] = []
+    if delimiter is None:
+        for k, raw in enumerate(text.split("\n")[number:], number + 1):
+            fields = raw.split()
+            if fields and not fields[0].startswith(COMMENT):
+                rows.append((k, tuple(fields)))
+    else:
+        body = "\n".join(text.split("\n")[number:])
+        reader = csv.reader(io.StringIO(body, newline=""), delimiter=delimiter, strict=True)
+        try:
+            for row in reader:
+                fields = tuple(f.strip() for f in row)
+                if any(fields) and not fields[0].startswith(COMMENT):
+                    rows.append((number + reader.line_num, fields))
+        except csv.Error as err:
+            raise DataFileError(path, number + reader.line_num, f"not valid CSV: {err}") from None
+    table = Table(path, names, tuple(rows), number)
+    for name in needs:
+        table.index(name)
+    return table
+
+
+def whole_number(path: Path, line: int, column: str, text: str, *,
+                 minimum: int | None = None) -> int:
+    """`text` as a whole number (``3`` or ``3.0``), at least `minimum`; else an error."""
+    if not _INTEGER.fullmatch(text.strip()):
+        raise DataFileError(path, line, f"{text!r} is not a whole number", column)
+    value = int(float(text))
+    if minimum is not None and value < minimum:
+        raise DataFileError(path, line, f"{value} is below {minimum}", column)
+    return value

@@ -1,0 +1,105 @@
+"""Reading observed adoption and today's customers: shapes told apart by their header, every
+problem named by file, line and column."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from wom.inputs import (
+    DataFileError,
+    PersonAdoptions,
+    PersonCustomers,
+    SegmentAdoptions,
+    SegmentCustomers,
+    read_adoptions,
+    read_customers,
+)
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def write(tmp_path: Path, text: str, name: str = "f.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_individual_adoptions_with_extra_columns_and_never():
+    a = read_adoptions(DATA / "medical-innovation" / "people.csv")
+    assert isinstance(a, PersonAdoptions)
+    assert len(a.people) == 125 and a.people[0] == "1001"
+    assert (a.adopted == -1).sum() == 16 and a.adopted.max() == 17
+    assert a.periods.tolist() == list(range(1, 18)) and a.lines[0] == 2
+
+
+def test_aggregate_adoptions(tmp_path: Path):
+    a = read_adoptions(write(tmp_path, "# weekly\nsegment;period;new_customers\n"
+                                       "dentists;0;3\nlawyers;0;0\ndentists;1;5.0\n"))
+    assert isinstance(a, SegmentAdoptions)
+    assert a.period.tolist() == [0, 0, 1] and a.segment == ("dentists", "lawyers", "dentists")
+    assert a.new_customers.tolist() == [3, 0, 5] and a.lines.tolist() == [3, 4, 5]
+
+
+def test_customers_by_person_or_by_segment(tmp_path: Path):
+    c = read_customers(write(tmp_path, "person\n7\n9\n"))
+    assert isinstance(c, PersonCustomers) and c.people == ("7", "9")
+    assert c.adopted.tolist() == [-1, -1]
+    c = read_customers(write(tmp_path, "person,adopted\n7,3\n9,\n"))
+    assert isinstance(c, PersonCustomers) and c.adopted.tolist() == [3, -1]
+    c = read_customers(write(tmp_path, "segment\tcustomers\ndentists\t40\nvets\t0\n"))
+    assert isinstance(c, SegmentCustomers) and c.customers.tolist() == [40, 0]
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("", "f.csv: the file is empty"),
+    ("# nothing\n\n", "f.csv: the file is empty"),
+    ("a,b\n1,2\n", "f.csv:1: expected a header line naming the columns"),
+    ("person,adopted\n", "f.csv:1: the file has a header but no people"),
+    ("person\n1\n", "f.csv:1: the header names no column `adopted` (it has: person)"),
+    ("person,adopted\n1,2\n2,3.5\n", "f.csv:3: column adopted: '3.5' is not a whole number"),
+    ("person,adopted\n1,-2\n", "f.csv:2: column adopted: -2 is below 0"),
+    ("person,adopted\n1,x\n", "f.csv:2: column adopted: 'x' is not a whole number"),
+    ("person,adopted\n1,2\n2,3\n1,4\n", "f.csv:4: column person: '1' is listed twice (first "
+                                        "on line 2)"),
+    ("person,adopted\n,2\n", "f.csv:2: column person: no person id"),
+    ("period,segment,new_customers\n1,a,-3\n", "f.csv:2: column new_customers: -3 is below 0"),
+    ("period,segment,new_customers\n1,a,3\n1,a,4\n", "f.csv:3: period 1, segment 'a' is "
+                                                     "listed twice (first on line 2)"),
+    ("period,segment,new_customers\n1.5,a,3\n", "f.csv:2: column period: '1.5' is not a "
+                                                "whole number"),
+    ("period,segment\n1,a\n", "f.csv:1: the header names no column `new_customers`"),
+    ('person,adopted\n"1,2\n', "f.csv:2: not valid CSV"),
+])
+def test_bad_adoption_files_name_file_line_and_column(tmp_path: Path, text: str, message: str):
+    with pytest.raises(DataFileError) as info:
+        read_adoptions(write(tmp_path, text))
+    assert message in str(info.value)
+
+
+def test_binary_missing_and_folder(tmp_path: Path):
+    with pytest.raises(DataFileError, match="binary file, not a text file of adoptions"):
+        read_adoptions(write(tmp_path, "person,adopted\n1,\x00\n"))
+    with pytest.raises(DataFileError, match="file not found"):
+        read_adoptions(tmp_path / "nope.csv")
+    with pytest.raises(DataFileError, match="is a folder"):
+        read_customers(tmp_path)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("segment,customers\na,1\na,2\n", "f.csv:3: column segment: 'a' is listed twice"),
+    ("segment,customers\na,-1\n", "f.csv:2: column customers: -1 is below 0"),
+    ("person\n", "f.csv:1: the file has a header but no customers"),
+])
+def test_bad_customer_files(tmp_path: Path, text: str, message: str):
+    with pytest.raises(DataFileError) as info:
+        read_customers(write(tmp_path, text))
+    assert message in str(info.value)
+
+
+def test_lines_survive_comments_and_blank_lines(tmp_path: Path):
+    a = read_adoptions(write(tmp_path, "person,adopted\n\n# a note\n5,1\n\n6,\n"))
+    assert isinstance(a, PersonAdoptions) and a.lines.tolist() == [4, 6]
+    assert np.array_equal(a.adopted, [1, -1])
