@@ -17,7 +17,7 @@ from wom.market import Population
 def naive_run(
     pop: Population, plan: Plan, dyn: Dynamics, weak_tie: float, rng: np.random.Generator
 ) -> dict[str, np.ndarray]:
-    """Final adopters per segment, in total and by cause (seed, marketing, wom)."""
+    """Final adopters per segment, in total and by cause (seed, marketing, background, wom)."""
     n, S = pop.n, pop.n_segments
     seg = pop.segment.tolist()
     adj = [pop.indices[pop.indptr[v]:pop.indptr[v + 1]].tolist() for v in range(n)]
@@ -59,6 +59,7 @@ def naive_run(
             if v in reached:
                 m = int(plan.contact_message[seg[v]])
                 influences.append((dyn.marketing * resonance(m, seg[v]), "marketing", m))
+            influences.append((dyn.background, "background", S))  # the generic message
             succeeded = [x for x in influences if rng.random() < x[0]]
             if succeeded:
                 p = np.array([x[0] for x in succeeded])
@@ -67,11 +68,11 @@ def naive_run(
         for v, (c_, m) in new.items():
             adopted_at[v], message[v], cause[v] = t, m, c_
     out = {}
-    for name in ("seed", "marketing", "wom"):
+    for name in ("seed", "marketing", "background", "wom"):
         counts = np.zeros(S, dtype=np.int64)
         for v in range(n):
             if cause[v] == name:
                 counts[seg[v]] += 1
         out[name] = counts
-    out["total"] = out["seed"] + out["marketing"] + out["wom"]
+    out["total"] = out["seed"] + out["marketing"] + out["background"] + out["wom"]
     return out

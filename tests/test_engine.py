@@ -10,10 +10,10 @@ from scipy.sparse.csgraph import connected_components
 from helpers import small_scenario
 from reference import naive_run
 from wom.campaign import budget_units
+from wom.engine import BACKGROUND, Simulation, run_to_horizon, simulate
 from wom.engine import MARKETING as CAUSE_MARKETING
 from wom.engine import SEED as CAUSE_SEED
 from wom.engine import WOM as CAUSE_WOM
-from wom.engine import Simulation, run_to_horizon, simulate
 from wom.experiment import DYNAMICS, Replicate, run_replicate
 
 
@@ -132,7 +132,10 @@ def test_simulate_matches_stepping():
     # Frequent collisions of marketing and word of mouth on the same person and step.
     {"word_of_mouth": 0.35, "marketing": 0.7, "talk_weeks": 1,
      "generic_resonance": 0.8, "overlap": 0.4},
-], ids=["moderate", "collisions"])
+    # Adoption from outside the graph as well, colliding with both.
+    {"word_of_mouth": 0.15, "marketing": 0.3, "background": 0.06, "talk_weeks": 2,
+     "generic_resonance": 0.5, "overlap": 0.3},
+], ids=["moderate", "collisions", "background"])
 def test_engine_agrees_with_the_naive_reference(dynamics):
     """Mean final size, in and out of the target segment and by cause, within 4 SE.
 
@@ -159,6 +162,8 @@ def test_engine_agrees_with_the_naive_reference(dynamics):
                 ("other segments", eng[:, 1:].sum(), ref["total"][1:].sum()),
                 ("marketing", eng[CAUSE_MARKETING].sum(), ref["marketing"].sum()),
                 ("wom", eng[CAUSE_WOM].sum(), ref["wom"].sum()),
+                *([("background", eng[BACKGROUND].sum(), ref["background"].sum())]
+                  if sc.dynamics.background > 0 else []),
             ]:
                 diffs.setdefault((s, key), []).append(float(e - f))
     for (s, key), d in diffs.items():
@@ -260,3 +265,44 @@ def test_a_fixed_plan_in_one_compiled_call_equals_stepping_from_python(kind):
         assert np.array_equal(traj.new_by_cause, new) and np.array_equal(traj.spend, spend)
         assert np.array_equal(fast.adopted_at, slow.adopted_at)
         assert fast.t == slow.t == sc.horizon and traj.new_by_cause.sum() > 0
+
+
+def test_background_alone_is_a_binomial_trial_per_open_person_and_step():
+    """No seeds, no marketing, no word of mouth: each open person adopts in a step with
+    chance b, so after H steps the customers are Binomial(open, 1 − (1 − b)^H); all carry
+    the generic message and the cause `background`. Mean over replicates within 4 SE."""
+    b, horizon = 0.03, 10
+    sc = small_scenario(horizon=horizon, budget={"total": 0},
+                        dynamics={"word_of_mouth": 0.0, "marketing": 0.0, "background": b},
+                        segments=[{"name": "a", "size": 300, "tam": 0.8, "incumbent": 0.1},
+                                  {"name": "b", "size": 200}],
+                        strategies=[{"name": "none", "kind": "broad"}])
+    got = []
+    for r in range(60):
+        sim = Replicate(sc, r).simulation("none")
+        while sim.t < sim.horizon:
+            sim.step()
+        adopted = sim.adopted_at >= 0
+        assert set(sim.cause[adopted].tolist()) <= {BACKGROUND}
+        assert (sim.message[adopted] == len(sc.segments)).all()  # the generic message
+        assert not (adopted & ~sim.population.adoptable).any()
+        got.append(adopted.sum())
+    open_people = round(0.8 * 300) - round(0.1 * 300) + 200
+    share = 1 - (1 - b) ** horizon
+    mean, sd = open_people * share, np.sqrt(open_people * share * (1 - share))
+    assert abs(np.mean(got) - mean) < 4 * sd / np.sqrt(len(got))
+    assert np.std(got, ddof=1) == pytest.approx(sd, rel=0.35)
+
+
+def test_background_needs_references_like_every_trial_but_seeding():
+    """With references nobody can have, only the early market ever adopts from outside."""
+    sc = small_scenario(horizon=30, budget={"total": 0},
+                        dynamics={"word_of_mouth": 0.0, "marketing": 0.0, "background": 0.2},
+                        segments=[{"name": "a", "size": 400, "early_market": 0.25,
+                                   "references": 1000}],
+                        strategies=[{"name": "none", "kind": "broad"}])
+    sim = Replicate(sc, 0).simulation("none")
+    while sim.t < sim.horizon:
+        sim.step()
+    adopted = sim.adopted_at >= 0
+    assert adopted.sum() > 0.9 * 100 and not (adopted & (sim.population.references > 0)).any()

@@ -143,17 +143,17 @@ def test_segments_figure_has_a_panel_per_segment_with_tam_and_ignition(tables):
     assert fig.axes[0].get_ylabel() == "customers (people)"
 
 
-def test_causes_figure_stacks_seed_marketing_and_word_of_mouth(tables):
+def test_causes_figure_stacks_seed_marketing_background_and_word_of_mouth(tables):
     ts, _, sc = tables
     fig = causes_figure(ts, sc)
     assert [ax.get_title() for ax in fig.axes] == STRATEGIES
     assert fig.get_suptitle() == f"plotted: customers by cause (mean) — {COMPARED}"
-    assert _legend(fig) == ["seed", "marketing", "word of mouth"]
+    assert _legend(fig) == ["seed", "marketing", "background", "word of mouth"]
     final = _final_customers(ts)
     seeds = ts.groupby(["strategy", "replicate"]).new_by_seed.sum().groupby("strategy").mean()
     for ax, name in zip(fig.axes, STRATEGIES, strict=True):
         assert ax.get_xlabel() == "week"
-        seed, _, wom_layer = [c for c in ax.collections if isinstance(c, PolyCollection)]
+        seed, _, _, wom_layer = [c for c in ax.collections if isinstance(c, PolyCollection)]
         # The bottom layer tops out at the seeds, the whole stack at all customers.
         assert seed.get_paths()[0].vertices[:, 1].max() == pytest.approx(seeds[name])
         assert wom_layer.get_paths()[0].vertices[:, 1].max() == pytest.approx(final[name])

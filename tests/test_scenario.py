@@ -302,7 +302,7 @@ def test_to_yaml_round_trips(source: str) -> None:
     # Every default is written out, and the segments are written in full (no shorthand).
     assert set(data) == {"name", "description", "seed", "horizon", "replicates", "segments",
                          "network", "dynamics", "budget", "strategies"}
-    assert set(data["dynamics"]) == {"word_of_mouth", "marketing", "talk_weeks",
+    assert set(data["dynamics"]) == {"word_of_mouth", "marketing", "background", "talk_weeks",
                                      "generic_resonance", "overlap"}
     assert isinstance(data["segments"], list)
     again = scenario_from_dict(data)

@@ -202,6 +202,11 @@ class Dynamics(Strict):
     marketing: Share = Field(
         0.02, description="a: chance a reached person converts, at full resonance."
     )
+    background: Share = Field(
+        0.0, description="b: chance per step that a person who may adopt does so through "
+        "channels outside both the conversation graph and the campaign (press, search, the "
+        "category's own buzz: Bass's p); they carry the generic message.",
+    )
     talk_weeks: Count = Field(
         4, ge=1, le=100_000, description="Steps an adopter keeps advocating after adopting."
     )

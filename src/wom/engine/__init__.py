@@ -4,6 +4,7 @@ and repeated seed-only cascades."""
 from wom.engine.cascades import Cascades
 from wom.engine.simulation import Plan, Simulation, StepCounts, Trajectory, run_to_horizon, simulate
 from wom.engine.state import (
+    BACKGROUND,
     CAUSES,
     MARKETING,
     SEED,
@@ -15,6 +16,6 @@ from wom.engine.state import (
     resonance_matrix,
 )
 
-__all__ = ["CAUSES", "MARKETING", "SEED", "WOM", "Cascades", "Market", "Params", "People",
-           "Plan", "Scratch", "Simulation", "StepCounts", "Trajectory", "resonance_matrix",
-           "run_to_horizon", "simulate"]
+__all__ = ["BACKGROUND", "CAUSES", "MARKETING", "SEED", "WOM", "Cascades", "Market", "Params",
+           "People", "Plan", "Scratch", "Simulation", "StepCounts", "Trajectory",
+           "resonance_matrix", "run_to_horizon", "simulate"]

@@ -154,7 +154,8 @@ def _one_message(indptr, indices, segment, rho, beta, weak_tie, p_max, log_q, ta
 
 
 class Cascades:
-    """Repeated seed-only runs on one market (word of mouth only, no marketing)."""
+    """Repeated seed-only runs on one market (word of mouth only: no marketing, no
+    background)."""
 
     def __init__(self, population: Population, dynamics: Dynamics, weak_tie: float,
                  horizon: int) -> None:
@@ -163,7 +164,7 @@ class Cascades:
         self.population = pop
         self.horizon = int(horizon)
         self.market: Market = market_of(pop)
-        self.params: Params = params_of(pop, dynamics, weak_tie, marketing=False)
+        self.params: Params = params_of(pop, dynamics, weak_tie, word_of_mouth_only=True)
         self.people: People = new_people(pop, horizon)
         self.scratch: Scratch = new_scratch(pop.n)
         self._tally = Tally(np.zeros((len(CAUSES), S), np.int64), np.zeros(S, np.int64))

@@ -6,8 +6,8 @@ a named tuple of arrays into a struct): :class:`Market` is read-only during a ru
 :class:`Scratch` the working space of one step. A new mechanism adds its parameters to
 :class:`Params` and its per-person state to :class:`People` (docs/developing.md).
 
-Causes of adoption are numbered: :data:`SEED`, :data:`MARKETING`, :data:`WOM`, in the order
-of :data:`CAUSES` (the ``new_by_<cause>`` columns of every table).
+Causes of adoption are numbered: :data:`SEED`, :data:`MARKETING`, :data:`BACKGROUND`,
+:data:`WOM`, in the order of :data:`CAUSES` (the ``new_by_<cause>`` columns of every table).
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ from wom.config import Dynamics
 from wom.market import Population
 
 #: Why a person adopted: numbers stored in ``People.cause`` and used as table rows.
-SEED, MARKETING, WOM = 0, 1, 2
-#: The causes' names, by number (``new_by_seed``, ``new_by_marketing``, ``new_by_wom``).
-CAUSES = ("seed", "marketing", "wom")
+SEED, MARKETING, BACKGROUND, WOM = 0, 1, 2, 3
+#: The causes' names, by number (``new_by_seed``, ``new_by_marketing``,
+#: ``new_by_background``, ``new_by_wom``).
+CAUSES = ("seed", "marketing", "background", "wom")
 #: Slots of ``People.counters``: adopters so far; the advocates are
 #: ``advocates[counters[TALK_FROM]:counters[TALK_TO]]``.
 ADOPTED, TALK_FROM, TALK_TO = 0, 1, 2
@@ -46,6 +47,7 @@ class Params(NamedTuple):
     weak_tie: float  # strength of a cross-segment tie
     beta: float  # word of mouth: chance per advocate, tie and step at full resonance
     alpha: float  # marketing: chance a reached person converts at full resonance
+    background: float  # chance per step that a person adopts through outside channels
     talk_weeks: int  # steps an adopter advocates after adopting
     need_refs: bool  # whether anyone needs references (else they are not counted)
     p_max: np.ndarray  # float64[M]: largest word-of-mouth chance of each message on any tie
@@ -135,13 +137,14 @@ def _largest_chance(resonance, beta):  # pragma: no cover - compiled
 
 
 def params_of(pop: Population, dyn: Dynamics, weak_tie: float, *,
-              marketing: bool = True) -> Params:
-    """The rule's numbers for `pop` (``marketing=False``: word of mouth only)."""
+              word_of_mouth_only: bool = False) -> Params:
+    """The rule's numbers for `pop` (``word_of_mouth_only``: no marketing, no background)."""
     resonance = resonance_matrix(dyn, pop.segment_names)
     beta = float(dyn.word_of_mouth)
     p_max, log_q = _largest_chance(resonance, beta)
     return Params(resonance=resonance, weak_tie=float(weak_tie), beta=beta,
-                  alpha=float(dyn.marketing) if marketing else 0.0,
+                  alpha=0.0 if word_of_mouth_only else float(dyn.marketing),
+                  background=0.0 if word_of_mouth_only else float(dyn.background),
                   talk_weeks=int(dyn.talk_weeks),
                   need_refs=bool(pop.references.max(initial=0) > 0), p_max=p_max, log_q=log_q)
 

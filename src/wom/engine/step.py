@@ -25,7 +25,7 @@ import numba
 import numpy as np
 
 from wom.engine.rng import below, geometric_skip, uniform
-from wom.engine.state import ADOPTED, MARKETING, SEED, TALK_FROM, TALK_TO, WOM
+from wom.engine.state import ADOPTED, BACKGROUND, MARKETING, SEED, TALK_FROM, TALK_TO, WOM
 from wom.engine.trials import consider, kept, open_segment, tie_chance
 
 
@@ -141,6 +141,36 @@ def marketing(t, market, params, people, scratch, actions, reached, n_touched,
 
 
 @numba.njit(cache=True, inline="always")
+def background(t, market, params, people, scratch, n_touched, state):  # pragma: no cover
+    """Adoption through channels outside the graph and the campaign: every person who may
+    adopt has a trial of chance ``b`` each step. Run as independent trials over everyone,
+    the next tried a geometric skip away (work ∝ b·N, not N); a person tried who may not
+    adopt is a failed trial. Background adopters carry the generic message."""
+    b = params.background
+    if b <= 0.0:
+        return n_touched
+    references, need_refs = market.references, params.need_refs
+    open_seg, reference_count = people.open_segment, people.reference_count
+    stamp, weight, pick_cause = scratch.stamp, scratch.weight, scratch.pick_cause
+    pick_message, touched = scratch.pick_message, scratch.touched
+    generic = params.resonance.shape[0] - 1
+    n = open_seg.size
+    log_q = np.log1p(-b) if b < 1.0 else -np.inf
+    v = -1
+    while True:
+        if b < 1.0:
+            v += 1 + np.int64(min(geometric_skip(state, log_q), 4e18))
+        else:
+            v += 1
+        if v >= n:
+            break
+        if open_segment(open_seg, reference_count, references, need_refs, v) >= 0:
+            n_touched = consider(stamp, weight, pick_cause, pick_message, touched, v, b,
+                                 BACKGROUND, generic, t, n_touched, state)
+    return n_touched
+
+
+@numba.njit(cache=True, inline="always")
 def commit(t, people, scratch, n_touched):  # pragma: no cover - compiled
     """The step's successful trials take effect together."""
     touched, pick_cause, pick_message = scratch.touched, scratch.pick_cause, scratch.pick_message
@@ -195,6 +225,7 @@ def step(t, market, params, people, scratch, actions, tally, state):  # pragma: 
     n_touched = word_of_mouth(t, market, params, people, scratch, 0, state)
     n_touched = marketing(t, market, params, people, scratch, actions, tally.reached,
                           n_touched, state)
+    n_touched = background(t, market, params, people, scratch, n_touched, state)
     # ← a new kind of trial goes here (docs/developing.md)
     commit(t, people, scratch, n_touched)
     after_adoptions(t, market, params, people, first_new, tally.new_by_cause)

@@ -134,15 +134,15 @@ def read_adoptions(path: Path | str) -> PersonAdoptions | SegmentAdoptions:
     first: dict[tuple[int, str], int] = {}
     for (line, p), (_, s), (_, c) in zip(table.column("period"), table.column("segment"),
                                          table.column("new_customers"), strict=True):
-        when = whole_number(table.path, line, "period", p, minimum=0)
+        at = whole_number(table.path, line, "period", p, minimum=0)
         if not s:
             raise DataFileError(table.path, line, "no segment", "segment")
         n = whole_number(table.path, line, "new_customers", c, minimum=0)
-        if (when, s) in first:
-            raise DataFileError(table.path, line, f"period {when}, segment {s!r} is listed "
-                                f"twice (first on line {first[(when, s)]})")
-        first[(when, s)] = line
-        period.append(when)
+        if (at, s) in first:
+            raise DataFileError(table.path, line, f"period {at}, segment {s!r} is listed "
+                                f"twice (first on line {first[(at, s)]})")
+        first[(at, s)] = line
+        period.append(at)
         segment.append(s)
         count.append(n)
         lines.append(line)

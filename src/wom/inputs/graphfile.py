@@ -19,17 +19,14 @@ from wom.inputs.parsers import (
     SUFFIX_FORMATS,
     GraphFileError,
     LoadedGraph,
-    assemble,
     clean_ties,
     decode,
-    labels_from_attribute,
-    labels_from_file,
-    louvain,
     parse_csv,
     parse_edgelist,
     parse_networkx,
     read_bytes,
 )
+from wom.inputs.segments import assemble, labels_from_attribute, labels_from_file, louvain
 
 
 class GraphFileSpec(Protocol):

@@ -27,8 +27,6 @@ _COMMENT = COMMENT
 #: Column names of a ties file's header, and of a people (labels) file's.
 TIE_COLUMNS = ("source", "target")
 PEOPLE_COLUMNS = ("person", "segment")
-_NUMBER = re.compile(r"[+-]?\d+(\.\d*)?")
-_DIGITS = re.compile(r"(\d+)")
 _GML_WHERE = re.compile(r"at \((\d+), \d+\)")
 
 
@@ -134,7 +132,7 @@ def parse_edgelist(path: Path, text: str) -> tuple[list[str], list[int], list[in
     return list(ids), src, dst
 
 
-def _graph_table(path: Path, text: str, columns: tuple[str, ...], what: str) -> Table:
+def graph_table(path: Path, text: str, columns: tuple[str, ...], what: str) -> Table:
     try:
         return read_table(path, text, known=columns, needs=columns, what=what)
     except DataFileError as err:
@@ -144,7 +142,7 @@ def _graph_table(path: Path, text: str, columns: tuple[str, ...], what: str) -> 
 def _ties_by_name(path: Path, text: str) -> tuple[list[str], list[int], list[int]]:
     """Ties from the columns ``source`` and ``target`` of a file with a header (directed
     nominations are read as conversation ties; other columns are ignored)."""
-    table = _graph_table(path, text, TIE_COLUMNS, "ties file")
+    table = graph_table(path, text, TIE_COLUMNS, "ties file")
     a_at, b_at = table.index("source"), table.index("target")
     ids: dict[str, int] = {}
     src: list[int] = []
@@ -165,8 +163,7 @@ def parse_csv(path: Path, text: str) -> tuple[list[str], list[int], list[int], s
     ignored); without one, the first two columns are the tie, and a first row is taken as a
     header when neither of its two fields appears in any other row."""
     if header_of(text, TIE_COLUMNS) is not None:
-        nodes, src, dst = _ties_by_name(path, text)
-        return nodes, src, dst, ",".join(TIE_COLUMNS)
+        return (*_ties_by_name(path, text), ",".join(TIE_COLUMNS))
     first = next((ln for ln in text.split("\n") if ln.strip()
                   and not ln.lstrip().startswith(_COMMENT)), "")
     delimiter = next((d for d in ",;\t" if d in first), ",")
@@ -265,106 +262,6 @@ def _parse_graphml(path: Path, text: str):
         raise GraphFileError(path, None, f"not valid GraphML: {err}") from None
 
 
-# ---------------------------------------------------------------------------- segments
-
-
-def labels_from_file(
-    path: Path, text: str, nodes: list[str], graph: Path
-) -> tuple[list[str], list[str]]:
-    """Labels of the graph's nodes then of the extra nodes; the extra nodes (file order).
-
-    A people file with a header (``person,segment``, any delimiter) is read by column name,
-    other columns ignored; without a header, each line is ``node<TAB>segment`` (or
-    ``node segment``: the rest of the line is the segment).
-    """
-    seen: dict[str, tuple[str, int]] = {}
-    for number, node, label in _people_rows(path, text):
-        if not label:
-            raise GraphFileError(path, number, "expected `node<TAB>segment`, found one field")
-        if node in seen and seen[node][0] != label:
-            first, at = seen[node]
-            raise GraphFileError(path, number, f"node {node!r} is given segment {label!r}, but "
-                                 f"line {at} gave it {first!r}")
-        seen.setdefault(node, (label, number))
-    missing = [x for x in nodes if x not in seen]
-    if missing:
-        raise GraphFileError(path, None, f"{len(missing)} node(s) of {graph.name} have no "
-                             f"segment here, e.g. node {missing[0]!r}")
-    known = set(nodes)
-    extra = [x for x in seen if x not in known]
-    return [seen[x][0] for x in (*nodes, *extra)], extra
-
-
-def _people_rows(path: Path, text: str) -> list[tuple[int, str, str]]:
-    """``(line, person, segment)`` of a people (labels) file, with or without a header."""
-    if header_of(text, PEOPLE_COLUMNS) is not None:
-        table = _graph_table(path, text, PEOPLE_COLUMNS, "people file")
-        people, segments = table.column("person"), table.column("segment")
-        out = []
-        for (number, person), (_, segment) in zip(people, segments, strict=True):
-            if not person:
-                raise GraphFileError(path, number, "no person id", "person")
-            if not segment:
-                raise GraphFileError(path, number, f"person {person!r} has no segment",
-                                     "segment")
-            out.append((number, person, segment))
-        return out
-    rows = []
-    for number, line in enumerate(text.split("\n"), 1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith(_COMMENT):
-            continue
-        parts = stripped.split("\t", 2) if "\t" in stripped else stripped.split(None, 1)
-        rows.append((number, parts[0].strip(), parts[1].strip() if len(parts) > 1 else ""))
-    return rows
-
-
-def labels_from_attribute(
-    path: Path, attribute: str, nodes: list[str], attrs: list[dict[str, Any]],
-    default: dict[str, Any],
-) -> list[str]:
-    if attribute in default:
-        return [str(d.get(attribute, default[attribute])) for d in attrs]
-    missing = [x for x, d in zip(nodes, attrs, strict=True) if attribute not in d]
-    if len(missing) == len(nodes):
-        known = sorted({k for d in attrs for k in d})
-        listed = ", ".join(known) if known else "none"
-        raise GraphFileError(path, None, f"no node has the attribute {attribute!r} "
-                             f"(attributes found: {listed})")
-    if missing:
-        raise GraphFileError(path, None, f"{len(missing)} node(s) have no attribute "
-                             f"{attribute!r}, e.g. node {missing[0]!r}")
-    return [str(d[attribute]) for d in attrs]
-
-
-def louvain(n: int, ties: tuple[np.ndarray, np.ndarray], seed: int,
-             resolution: float) -> list[str]:
-    """Louvain communities numbered 1, 2, … by decreasing size (then first appearance)."""
-    import networkx as nx
-
-    g = nx.Graph()
-    g.add_nodes_from(range(n))
-    g.add_edges_from(zip(ties[0].tolist(), ties[1].tolist(), strict=True))
-    found = nx.community.louvain_communities(g, seed=seed, resolution=resolution)
-    found = sorted(found, key=lambda c: (-len(c), min(c)))
-    labels = [""] * n
-    for k, members in enumerate(found):
-        for x in members:
-            labels[x] = str(k + 1)
-    return labels
-
-
-def _label_order(labels: set[str]) -> list[str]:
-    """Numbers numerically (2 before 10), anything else naturally (dept2 before dept10)."""
-    if all(_NUMBER.fullmatch(x) for x in labels):
-        return sorted(labels, key=lambda x: (float(x), x))
-
-    def natural(x: str) -> tuple[tuple[int, int | str], ...]:
-        return tuple((0, int(p)) if p.isdigit() else (1, p) for p in _DIGITS.split(x) if p)
-
-    return sorted(labels, key=lambda x: (natural(x), x))
-
-
 # ---------------------------------------------------------------------------- ties
 
 
@@ -384,29 +281,3 @@ def clean_ties(path: Path, n: int, src: list[int], dst: list[int],
         dropped = f" ({notes['self_loops']} self-loop(s) dropped)" if loop.any() else ""
         raise GraphFileError(path, None, f"no ties found: the graph is empty{dropped}")
     return tie // n, tie % n
-
-
-def assemble(nodes: list[str], labels: list[str], ties: tuple[np.ndarray, np.ndarray],
-              prefix: str, notes: dict[str, int | str]) -> LoadedGraph:
-    order = _label_order(set(labels))
-    index = {lab: k for k, lab in enumerate(order)}
-    segment = np.array([index[lab] for lab in labels], dtype=np.int64)
-    perm = np.argsort(segment, kind="stable")  # new id -> old id
-    new_id = np.empty(len(nodes), dtype=np.int64)
-    new_id[perm] = np.arange(len(nodes), dtype=np.int64)
-    a, b = new_id[ties[0]], new_id[ties[1]]
-    key = np.sort(np.minimum(a, b) * len(nodes) + np.maximum(a, b))
-    u, v = key // len(nodes), key % len(nodes)
-    sizes = np.bincount(segment, minlength=len(order)).astype(np.int64)
-    degree = np.bincount(np.concatenate([u, v]), minlength=len(nodes))
-    notes["isolated_people"] = int(np.sum(degree == 0))
-    for arr in (sizes, u, v):
-        arr.flags.writeable = False
-    return LoadedGraph(
-        names=tuple(prefix + lab for lab in order),
-        sizes=sizes,
-        u=u,
-        v=v,
-        node_ids=tuple(nodes[i] for i in perm.tolist()),
-        notes=notes,
-    )

@@ -135,9 +135,9 @@ def read_table(path: Path, text: str, *, known: Iterable[str], needs: Iterable[s
     rows: list[tuple[int, tuple[str, ...]]] = []
     if delimiter is None:
         for k, raw in enumerate(text.split("\n")[number:], number + 1):
-            fields = raw.split()
-            if fields and not fields[0].startswith(COMMENT):
-                rows.append((k, tuple(fields)))
+            words = raw.split()
+            if words and not words[0].startswith(COMMENT):
+                rows.append((k, tuple(words)))
     else:
         body = "\n".join(text.split("\n")[number:])
         reader = csv.reader(io.StringIO(body, newline=""), delimiter=delimiter, strict=True)

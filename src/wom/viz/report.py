@@ -40,7 +40,7 @@ PLOT_ORDER = ("adoption", "segments", "causes", "differences", "penetration")
 CAPTIONS = {
     "adoption": "Customers over time, per strategy (mean and band over replicates).",
     "segments": "Customers per segment over time.",
-    "causes": "Why people bought: seed, marketing or word of mouth.",
+    "causes": "Why people bought: seed, marketing, background or word of mouth.",
     "differences": "Paired differences between strategies, with 95% intervals.",
     "penetration": "Share of each segment's TAM won.",
     "snapshot": "The conversation graph by segment; the customers of one replicate stand out.",

@@ -174,8 +174,8 @@ def segments_figure(
 
 
 def causes_figure(timeseries: pd.DataFrame, scenario: Scenario) -> Figure:
-    """Customers by cause over time (seed, marketing, word of mouth), stacked; a panel per
-    strategy, on one scale."""
+    """Customers by cause over time (seed, marketing, background, word of mouth), stacked; a
+    panel per strategy, on one scale."""
     strategies = [s.name for s in scenario.strategies]
     # Mean over replicates of each cause's cumulative customers, summed over segments.
     by_cause = [

@@ -27,10 +27,12 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F
 #: Paul Tol's "muted" scheme, for segments: colour-blind safe and unlike the strategies' hues.
 SEGMENT_PALETTE = ["#CC6677", "#332288", "#DDCC77", "#117733", "#88CCEE", "#882255",
                    "#44AA99", "#999933", "#AA4499"]
-#: Each cause of adoption in words, and its colour (Paul Tol's "high contrast" scheme: also
-#: distinct in greyscale).
-CAUSE_LABELS = {"seed": "seed", "marketing": "marketing", "wom": "word of mouth"}
-CAUSE_COLOURS = {"seed": "#004488", "marketing": "#DDAA33", "wom": "#BB5566"}
+#: Each cause of adoption in words, and its colour (Paul Tol's "high contrast" scheme, also
+#: distinct in greyscale, and his teal for background).
+CAUSE_LABELS = {"seed": "seed", "marketing": "marketing", "background": "background",
+                "wom": "word of mouth"}
+CAUSE_COLOURS = {"seed": "#004488", "marketing": "#DDAA33", "background": "#009988",
+                 "wom": "#BB5566"}
 #: A 16:9 slide, in inches; png resolution.
 SLIDE = (10.0, 5.6)
 DPI = 150

@@ -183,6 +183,11 @@ def describe_scenario(sc: Scenario) -> list[str]:
                 f"{as_number(dyn.marketing)} at full resonance. A tailored message resonates fully "
                 f"in its own segment and {overlap} elsewhere; the generic message resonates at "
                 f"{as_number(dyn.generic_resonance)} everywhere.")
+    if dyn.background > 0:
+        dynamics += (f" Each week, anyone who could buy also does so with probability "
+                     f"{as_number(dyn.background)} through channels outside the conversations "
+                     "and the campaign (press, search, the category's own buzz), and then "
+                     "retells the generic message.")
     b = sc.budget
     own_costs = any(s.cost_per_seed or s.cost_per_contact for s in segs)
     seeds = (f"seeds (people given the product in week 0, {as_money(b.cost_per_seed)} each)")

@@ -1,0 +1,145 @@
+"""Each person's segment: from a people (labels) file, a node attribute, or Louvain
+communities; then people renumbered segment by segment (:func:`assemble`)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from wom.inputs.parsers import (
+    PEOPLE_COLUMNS,
+    GraphFileError,
+    LoadedGraph,
+    graph_table,
+)
+from wom.inputs.tables import COMMENT, header_of
+
+_NUMBER = re.compile(r"[+-]?\d+(\.\d*)?")
+_DIGITS = re.compile(r"(\d+)")
+
+
+def labels_from_file(
+    path: Path, text: str, nodes: list[str], graph: Path
+) -> tuple[list[str], list[str]]:
+    """Labels of the graph's nodes then of the extra nodes; the extra nodes (file order).
+
+    A people file with a header (``person,segment``, any delimiter) is read by column name,
+    other columns ignored; without a header, each line is ``node<TAB>segment`` (or
+    ``node segment``: the rest of the line is the segment).
+    """
+    seen: dict[str, tuple[str, int]] = {}
+    for number, node, label in _people_rows(path, text):
+        if not label:
+            raise GraphFileError(path, number, "expected `node<TAB>segment`, found one field")
+        if node in seen and seen[node][0] != label:
+            first, at = seen[node]
+            raise GraphFileError(path, number, f"node {node!r} is given segment {label!r}, but "
+                                 f"line {at} gave it {first!r}")
+        seen.setdefault(node, (label, number))
+    missing = [x for x in nodes if x not in seen]
+    if missing:
+        raise GraphFileError(path, None, f"{len(missing)} node(s) of {graph.name} have no "
+                             f"segment here, e.g. node {missing[0]!r}")
+    known = set(nodes)
+    extra = [x for x in seen if x not in known]
+    return [seen[x][0] for x in (*nodes, *extra)], extra
+
+
+def _people_rows(path: Path, text: str) -> list[tuple[int, str, str]]:
+    """``(line, person, segment)`` of a people (labels) file, with or without a header."""
+    if header_of(text, PEOPLE_COLUMNS) is not None:
+        table = graph_table(path, text, PEOPLE_COLUMNS, "people file")
+        people, segments = table.column("person"), table.column("segment")
+        out = []
+        for (number, person), (_, segment) in zip(people, segments, strict=True):
+            if not person:
+                raise GraphFileError(path, number, "no person id", "person")
+            if not segment:
+                raise GraphFileError(path, number, f"person {person!r} has no segment",
+                                     "segment")
+            out.append((number, person, segment))
+        return out
+    rows = []
+    for number, line in enumerate(text.split("\n"), 1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith(COMMENT):
+            continue
+        parts = stripped.split("\t", 2) if "\t" in stripped else stripped.split(None, 1)
+        rows.append((number, parts[0].strip(), parts[1].strip() if len(parts) > 1 else ""))
+    return rows
+
+
+def labels_from_attribute(
+    path: Path, attribute: str, nodes: list[str], attrs: list[dict[str, Any]],
+    default: dict[str, Any],
+) -> list[str]:
+    if attribute in default:
+        return [str(d.get(attribute, default[attribute])) for d in attrs]
+    missing = [x for x, d in zip(nodes, attrs, strict=True) if attribute not in d]
+    if len(missing) == len(nodes):
+        known = sorted({k for d in attrs for k in d})
+        listed = ", ".join(known) if known else "none"
+        raise GraphFileError(path, None, f"no node has the attribute {attribute!r} "
+                             f"(attributes found: {listed})")
+    if missing:
+        raise GraphFileError(path, None, f"{len(missing)} node(s) have no attribute "
+                             f"{attribute!r}, e.g. node {missing[0]!r}")
+    return [str(d[attribute]) for d in attrs]
+
+
+def louvain(n: int, ties: tuple[np.ndarray, np.ndarray], seed: int,
+             resolution: float) -> list[str]:
+    """Louvain communities numbered 1, 2, … by decreasing size (then first appearance)."""
+    import networkx as nx
+
+    g = nx.Graph()
+    g.add_nodes_from(range(n))
+    g.add_edges_from(zip(ties[0].tolist(), ties[1].tolist(), strict=True))
+    found = nx.community.louvain_communities(g, seed=seed, resolution=resolution)
+    found = sorted(found, key=lambda c: (-len(c), min(c)))
+    labels = [""] * n
+    for k, members in enumerate(found):
+        for x in members:
+            labels[x] = str(k + 1)
+    return labels
+
+
+def _label_order(labels: set[str]) -> list[str]:
+    """Numbers numerically (2 before 10), anything else naturally (dept2 before dept10)."""
+    if all(_NUMBER.fullmatch(x) for x in labels):
+        return sorted(labels, key=lambda x: (float(x), x))
+
+    def natural(x: str) -> tuple[tuple[int, int | str], ...]:
+        return tuple((0, int(p)) if p.isdigit() else (1, p) for p in _DIGITS.split(x) if p)
+
+    return sorted(labels, key=lambda x: (natural(x), x))
+
+
+
+def assemble(nodes: list[str], labels: list[str], ties: tuple[np.ndarray, np.ndarray],
+              prefix: str, notes: dict[str, int | str]) -> LoadedGraph:
+    order = _label_order(set(labels))
+    index = {lab: k for k, lab in enumerate(order)}
+    segment = np.array([index[lab] for lab in labels], dtype=np.int64)
+    perm = np.argsort(segment, kind="stable")  # new id -> old id
+    new_id = np.empty(len(nodes), dtype=np.int64)
+    new_id[perm] = np.arange(len(nodes), dtype=np.int64)
+    a, b = new_id[ties[0]], new_id[ties[1]]
+    key = np.sort(np.minimum(a, b) * len(nodes) + np.maximum(a, b))
+    u, v = key // len(nodes), key % len(nodes)
+    sizes = np.bincount(segment, minlength=len(order)).astype(np.int64)
+    degree = np.bincount(np.concatenate([u, v]), minlength=len(nodes))
+    notes["isolated_people"] = int(np.sum(degree == 0))
+    for arr in (sizes, u, v):
+        arr.flags.writeable = False
+    return LoadedGraph(
+        names=tuple(prefix + lab for lab in order),
+        sizes=sizes,
+        u=u,
+        v=v,
+        node_ids=tuple(nodes[i] for i in perm.tolist()),
+        notes=notes,
+    )
