@@ -8,6 +8,7 @@ import pytest
 import wom
 from helpers import small_scenario
 from wom.errors import WomError
+from wom.experiment import Replicate
 from wom.store import COMPARISON_COLUMNS, SUMMARY_COLUMNS, TIMESERIES_COLUMNS, write_run
 
 CSV = ("scenario.yaml", "timeseries.csv", "summary.csv", "comparison.csv")
@@ -116,3 +117,21 @@ def test_default_run_folders_are_distinct(tmp_path):
     a = wom.save(res, root=tmp_path)
     b = wom.save(res, root=tmp_path)
     assert a != b and a.parent == b.parent == tmp_path / "small"
+
+
+def test_replicate_i_runs_draw_i_of_the_uncertainty_block():
+    """A fitted scenario's draws: replicate i uses draw i mod n, the same for every strategy
+    (so strategy differences stay paired), and the market and streams stay replicate i's."""
+    base = small_scenario(replicates=4, dynamics={"word_of_mouth": 0.0, "marketing": 0.0},
+                          budget={"total": 0})
+    data = base.model_dump(mode="json")
+    data["uncertainty"] = {"draws": {"dynamics.background": [0.0, 0.3]}, "source": "a test"}
+    sc = wom.scenario_from_dict(data)
+    res = wom.run(sc, workers=1)
+    per = res.per_replicate()
+    customers = per.pivot(index="replicate", columns="strategy", values="customers")
+    assert (customers.loc[[0, 2]] == 0).all().all()  # draws 0: no background
+    assert (customers.loc[[1, 3]] > 50).all().all()  # draws 1: a third of the open adopt
+    rep = Replicate(sc, 3)
+    assert rep.scenario.dynamics.background == 0.3 and rep.scenario.uncertainty is None
+    assert np.array_equal(rep.population.indices, Replicate(base, 3).population.indices)

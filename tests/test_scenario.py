@@ -119,8 +119,8 @@ BAD = {
     "only-comments": Bad("# nothing here\n", "", None, "got empty"),
     "top-level-list": Bad("- {name: dentists, size: 100}\n", "", None, "got a list"),
     "not-utf8": Bad(b"name: \xff\xfe\n", "", None, "not UTF-8"),
-    "missing-strategies": Bad(BASE.split("strategies:")[0], "strategies", None,
-                              "required key is missing"),
+    # (a scenario without strategies is valid since issue 13: it serves `wom fit`; `wom run`
+    # refuses it, see test_a_scenario_without_strategies_fits_but_does_not_run)
     "unknown-strategy-kind": Bad(edit("kind: broad", "kind: wide"),
                                  "strategies[1].kind", "kind: wide", "'multi' or 'beachhead'"),
     "unknown-seeding-rule": Bad(edit("kind: broad}", "kind: broad, seeding: psychic}"),
@@ -421,7 +421,8 @@ def test_schema_command_prints_json_schema() -> None:
     assert {"segments", "network", "dynamics", "budget", "strategies"} <= set(schema["properties"])
     assert {"name", "seed", "horizon", "replicates"} <= set(schema["properties"])
     assert schema["additionalProperties"] is False  # unknown keys are errors
-    assert set(schema["required"]) == {"segments", "strategies"}
+    # strategies became optional (issue 13: a scenario without them serves `wom fit`)
+    assert set(schema["required"]) == {"segments"}
     assert schema["title"] == "wom scenario"
     assert json.loads(wom.json_schema()) == schema
 
@@ -434,3 +435,43 @@ def test_default_campaign_shrinks_to_a_short_horizon(tmp_path: Path) -> None:
     assert sc.horizon == 8 and sc.budget.campaign_weeks == 8
     # Written out, the shrunk value is explicit and still valid.
     assert scenario_from_dict(yaml.safe_load(sc.to_yaml())) == sc
+
+
+def test_a_scenario_without_strategies_fits_but_does_not_run(tmp_path: Path) -> None:
+    path = tmp_path / "past.yaml"
+    path.write_text(BASE.split("strategies:")[0])
+    sc = load_scenario(path)
+    assert sc.strategies == []
+    result = CliRunner().invoke(main, ["run", str(path), "-r", "2", "-o", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "has no strategies to run" in result.stderr
+    assert "Traceback" not in result.output and not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize(("block", "message"), [
+    ({"fit": {"free": {"dynamics.nosuch": [0, 1]}}}, "fit.free.dynamics.nosuch: the scenario "
+                                                     "has no key 'nosuch'"),
+    ({"fit": {"free": {"dynamics.background": [0, 2]}}}, "fit.free.dynamics.background: the "
+                                                         "value 2 does not make a valid"),
+    ({"fit": {"free": {"dynamics.talk_weeks": [1, 2.5]}}}, "holds whole numbers: give "
+                                                           "whole-number bounds"),
+    ({"fit": {"free": {"dynamics.background": [0.3, 0.1]}}}, "the range [0.3, 0.1] is empty"),
+    ({"fit": {"free": {"dynamics.background": [0.1]}}}, "List should have at least 2 items"),
+    ({"fit": {"free": {}}}, "fit.free: Dictionary should have at least 1 item"),
+    ({"fit": {"first_period": 5, "last_period": 2}}, "last_period (2) is before first_period"),
+    ({"uncertainty": {"draws": {"dynamics.background": [0.1, 1.5]}}},
+     "uncertainty.draws.dynamics.background: the value 1.5 does not make a valid scenario"),
+    ({"uncertainty": {"draws": {"dynamics.background": [0.1, 0.2],
+                                "dynamics.word_of_mouth": [0.1]}}},
+     "every key needs as many draws"),
+])
+def test_fit_and_uncertainty_blocks_are_checked_like_the_rest(block: dict, message: str) -> None:
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_dict({**_minimal(), **block})
+    assert message in str(info.value)
+
+
+def test_default_fit_block_estimates_word_of_mouth_and_background() -> None:
+    sc = scenario_from_dict({**_minimal(), "fit": {}})
+    assert sc.fit is not None and sc.fit.free == {"dynamics.word_of_mouth": [0.0, 0.5],
+                                                  "dynamics.background": [0.0, 0.5]}
+    assert "fit:" in sc.to_yaml() and "uncertainty" not in sc.to_yaml()

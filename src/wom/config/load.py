@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -131,7 +132,7 @@ def scenario_from_dict(
                 msg = "required key is missing"
             problems.append((key_path(loc), line_of(tree, loc), msg))
         raise ScenarioError(file, problems) from None
-    cross = cross_checks(sc) + sweep_checks(sc)
+    cross = cross_checks(sc) + sweep_checks(sc) + inference_checks(sc)
     if cross:
         raise ScenarioError(file, [(key_path(p), line_of(tree, p), m) for p, m in cross])
     return sc
@@ -189,11 +190,20 @@ def json_schema() -> str:
     return json.dumps(schema, indent=2)
 
 
-def apply(sc: Scenario, point: dict[str, Value]) -> Scenario:
+def apply(sc: Scenario, point: Mapping[str, Value], *,
+          keep_uncertainty: bool = False) -> Scenario:
     """A copy of `sc` with the point's values set at their key paths, validated again
-    (errors name the key); ``*`` sets every element of a list."""
+    (errors name the key); ``*`` sets every element of a list.
+
+    The copy is one run: it has no ``sweep:`` or ``fit:`` block, and no ``uncertainty:``
+    block unless `keep_uncertainty` (a sweep point of a fitted scenario keeps its draws; a
+    replicate's own draw is applied without them).
+    """
     data = copy.deepcopy(sc.model_dump(mode="json"))
-    data.pop("sweep", None)  # a point is one run, not a sweep
+    data.pop("sweep", None)
+    data.pop("fit", None)
+    if not keep_uncertainty:
+        data.pop("uncertainty", None)
     for path, value in point.items():
         set_path(data, path, value)
     return scenario_from_dict(data)
@@ -202,7 +212,12 @@ def apply(sc: Scenario, point: dict[str, Value]) -> Scenario:
 def bad_sweep_value(sc: Scenario, path: str, spec: Any) -> str | None:
     """Why a swept value would make an invalid scenario (each listed value, or a range's
     ends; ``None`` if all are fine)."""
-    for value in representatives(make_vary(path, spec).values, limit=50):
+    return bad_value(sc, path, representatives(make_vary(path, spec).values, limit=50))
+
+
+def bad_value(sc: Scenario, path: str, values: Any) -> str | None:
+    """Why one of `values` at `path` would make an invalid scenario (``None``: all fine)."""
+    for value in values:
         try:
             apply(sc, {path: value})
         except WomError as err:
@@ -233,3 +248,40 @@ def sweep_checks(sc: Scenario) -> list[tuple[tuple[Any, ...], str]]:
             if why:
                 problems.append((("sweep", "vary", path), why))
     return problems
+
+
+def inference_checks(sc: Scenario) -> list[tuple[tuple[Any, ...], str]]:
+    """The ``fit:`` and ``uncertainty:`` blocks against the rest of the scenario: their key
+    paths name keys, a fit range lies within the key's valid values (whole numbers for a
+    key that holds them), and every draw makes a valid scenario."""
+    problems: list[tuple[tuple[Any, ...], str]] = []
+    data = sc.model_dump(mode="json")
+    if sc.fit is not None:
+        for path, (lo, hi) in sc.fit.free.items():
+            where = ("fit", "free", path)
+            why = missing_key(data, path) or whole_bounds(data, path, lo, hi) or bad_value(
+                sc, path, (lo, hi))
+            if why:
+                problems.append((where, why))
+    if sc.uncertainty is not None:
+        for path, values in sc.uncertainty.draws.items():
+            why = missing_key(data, path) or bad_value(sc, path, representatives(values, 0))
+            if why:
+                problems.append((("uncertainty", "draws", path), why))
+    return problems
+
+
+def integer_key(data: Any, path: str) -> bool:
+    """Whether the key at `path` of the scenario data holds whole numbers (its first value)."""
+    node = data
+    for key in path.split("."):
+        node = node[0 if key == "*" else int(key)] if isinstance(node, list) else node[key]
+    return isinstance(node, int) and not isinstance(node, bool)
+
+
+def whole_bounds(data: Any, path: str, lo: float, hi: float) -> str | None:
+    """Why [lo, hi] cannot bound a key that holds whole numbers (``None``: fine, or the key
+    holds any number)."""
+    if integer_key(data, path) and not (float(lo).is_integer() and float(hi).is_integer()):
+        return f"{path} holds whole numbers: give whole-number bounds, not [{lo}, {hi}]"
+    return None

@@ -12,6 +12,7 @@ import yaml
 from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
 
 from wom.config.fields import IGNITION_SHARE, Count, Name, Share, Strict, not_bool, printable
+from wom.config.inference import Fit, Uncertainty
 from wom.config.keys import Vary, make_vary
 from wom.config.metrics import METRIC_NAMES
 from wom.config.registry import SEEDING_RULES, STRATEGY_KINDS, choices
@@ -20,6 +21,8 @@ from wom.errors import UnknownStrategyError, WomError
 
 #: The keys of a strategy that name segments; each kind takes some of them.
 TARGET_KEYS = ("segment", "segments", "order")
+#: Top-level blocks a scenario may leave out (and a written scenario then omits).
+OPTIONAL_BLOCKS = ("sweep", "fit", "uncertainty")
 
 
 def _metric(name: str) -> str:
@@ -148,8 +151,15 @@ class Scenario(Strict):
     network: Network = Field(default_factory=Network)
     dynamics: Dynamics = Field(default_factory=Dynamics)
     budget: Budget = Field(default_factory=Budget)
-    strategies: list[Strategy] = Field(min_length=1)
+    strategies: list[Strategy] = Field(
+        default_factory=list, description="The plans compared (`wom run` needs one; `wom fit` "
+        "needs none: the past had no wom strategy).")
     sweep: Sweep | None = Field(None, description="What `wom sweep` varies by default.")
+    fit: Fit | None = Field(None, description="What `wom fit` estimates from observed "
+                            "adoption [default: word of mouth and background].")
+    uncertainty: Uncertainty | None = Field(
+        None, description="Parameter draws from a fit: replicate i uses draw i, so forecasts "
+        "carry the fit's uncertainty (wom fit writes it into fitted.yaml).")
 
     @field_validator("name")
     @classmethod
@@ -185,6 +195,9 @@ class Scenario(Strict):
         UnknownStrategyError
             No strategy has that name (the message lists those that exist).
         """
+        if not self.strategies:
+            raise UnknownStrategyError("the scenario has no strategies: add one under "
+                                       "`strategies:` to run it")
         if name is None:
             return self.strategies[0]
         for spec in self.strategies:
@@ -202,8 +215,10 @@ class Scenario(Strict):
         return sum(s.size for s in self.segments)
 
     def to_yaml(self) -> str:
-        """The scenario with every default filled in, as YAML (no ``sweep:`` if it has none)."""
+        """The scenario with every default filled in, as YAML (optional blocks it does not
+        have are left out)."""
         data = self.model_dump(mode="json")
-        if data.get("sweep") is None:
-            data.pop("sweep", None)
+        for block in OPTIONAL_BLOCKS:
+            if data.get(block) is None:
+                data.pop(block, None)
         return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)

@@ -87,7 +87,8 @@ def point_rows(sc: Scenario, point: dict[str, Value], replicates: int,
     rows as a local process.
     """
     try:
-        res = run(apply(sc, point), replicates=replicates, workers=workers)
+        res = run(apply(sc, point, keep_uncertainty=True), replicates=replicates,
+                  workers=workers)
     except WomError as err:
         raise point_error(point, err) from None
     return [(str(r.strategy), int(r.replicate),

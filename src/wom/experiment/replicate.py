@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from wom.campaign import make_plan
-from wom.config import Scenario, Strategy
+from wom.config import Scenario, Strategy, apply
 from wom.engine import Plan, Simulation
 from wom.market import Population, build_population
 
@@ -28,13 +28,22 @@ def stream(seed: int, replicate: int, stage: int, *more: int) -> np.random.Gener
     return np.random.Generator(np.random.PCG64(seq))
 
 
+def scenario_of(sc: Scenario, index: int) -> Scenario:
+    """The scenario replicate `index` runs: `sc` itself, or with its draw from a fit
+    (``uncertainty:``, draw ``index mod n``) so forecasts carry the fit's uncertainty."""
+    if sc.uncertainty is None:
+        return sc
+    return apply(sc, sc.uncertainty.draw(index))
+
+
 class Replicate:
     """Replicate `index` of a scenario: its market, and any strategy simulated on it.
 
     Parameters
     ----------
     scenario
-        A validated scenario.
+        A validated scenario (with an ``uncertainty:`` block, this replicate runs its own
+        draw of the parameters: :func:`scenario_of`).
     index
         Which replicate (``0 … replicates − 1`` in a run; any number ≥ 0).
     population
@@ -44,14 +53,14 @@ class Replicate:
 
     def __init__(self, scenario: Scenario, index: int, *,
                  population: Population | None = None) -> None:
-        self.scenario = scenario
         self.index = int(index)
+        self.scenario = scenario_of(scenario, self.index)
         self.population = (build_population(scenario, rng=self.stream(POPULATION))
                            if population is None else population)
 
     def stream(self, stage: int, *more: int) -> np.random.Generator:
         """This replicate's random generator for `stage`."""
-        return stream(self.scenario.seed, self.index, stage, *more)
+        return stream(self.scenario.seed, self.index, stage, *more)  # the draw keeps the seed
 
     def plan(self, strategy: Strategy | str | None = None) -> Plan:
         """The campaign plan of `strategy` (a name, or the first) on this market."""

@@ -20,6 +20,7 @@ import numpy as np
 
 from wom.config import Scenario
 from wom.engine import CAUSES, run_to_horizon
+from wom.errors import WomError
 from wom.experiment.memory import check_memory
 from wom.experiment.replicate import Replicate
 from wom.market import Population
@@ -90,6 +91,9 @@ def run(
     wom.experiment.memory.MemoryRefusalError
         The run would need more memory than the machine has available.
     """
+    if not sc.strategies:
+        raise WomError(f"scenario {sc.name!r} has no strategies to run: add one under "
+                       "`strategies:` (a scenario without strategies serves `wom fit`)")
     updates = {k: v for k, v in {"replicates": replicates, "seed": seed}.items() if v is not None}
     if updates:
         sc = sc.model_copy(update=updates)

@@ -118,7 +118,7 @@ def check_points(sc: Scenario, pts: Sequence[dict[str, Value]], replicates: int,
     have = available_memory()  # once: the points are checked against the same machine
     for point in todo:
         try:
-            point_sc = apply(sc, point)
+            point_sc = apply(sc, point, keep_uncertainty=True)
             if workers is not None:
                 check_memory(point_sc, replicates=replicates, workers=workers,
                              available=have)
