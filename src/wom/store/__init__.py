@@ -5,16 +5,18 @@ from wom.store.folder import (
     REPORT,
     TABLES,
     RunFolder,
+    atomic_folder,
     new_run_dir,
     read_run,
     remove_stale_partials,
     write_csv,
+    write_manifest,
     write_run,
 )
 from wom.store.results import COMPARISON_COLUMNS, SUMMARY_COLUMNS, TIMESERIES_COLUMNS, Results
 from wom.store.stats import Difference, Verdict, mean_interval, nanmean, pair, verdict
 
 __all__ = ["COMPARISON_COLUMNS", "MANIFEST", "REPORT", "SUMMARY_COLUMNS", "TABLES",
-           "TIMESERIES_COLUMNS", "Difference", "Results", "RunFolder", "Verdict",
+           "TIMESERIES_COLUMNS", "Difference", "Results", "RunFolder", "Verdict", "atomic_folder",
            "mean_interval", "nanmean", "new_run_dir", "pair", "read_run",
-           "remove_stale_partials", "verdict", "write_csv", "write_run"]
+           "remove_stale_partials", "verdict", "write_csv", "write_manifest", "write_run"]

@@ -13,7 +13,8 @@ import json
 import os
 import shutil
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,22 +51,21 @@ REPORT = "report.html"
 Extra = Callable[[Path], object]
 
 
-def write_run(results: Results, out: Path, *, plots: Extra | None = None,
-              report: Extra | None = None) -> Path:
-    """Write the run folder `out` atomically and return it.
-
-    The tables, then ``plots(folder)`` (if given), the manifest listing every file, and
-    ``report(folder)`` (if given; it writes :data:`REPORT` and may read the manifest), all
-    into a hidden temporary renamed to `out` once complete.
+@contextmanager
+def atomic_folder(out: Path | str, what: str = "run") -> Iterator[Path]:
+    """A hidden temporary folder beside `out` to write into, renamed to `out` when the block
+    ends without an exception (and removed if it raises, or was killed outright: the next
+    folder written beside it removes it).
 
     Raises
     ------
     WomError
-        `out` already exists (an earlier run is never overwritten).
+        `out` already exists (an earlier folder is never overwritten).
     """
     out = Path(out)
     if out.exists():
-        raise WomError(f"{out}: already exists; choose another --out (runs are never overwritten)")
+        raise WomError(f"{out}: already exists; choose another --out ({what}s are never "
+                       "overwritten)")
     out.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_partials(out.parent)
     tmp = out.parent / f".{out.name}{PARTIAL}{socket.gethostname()}-{os.getpid()}"
@@ -73,24 +73,46 @@ def write_run(results: Results, out: Path, *, plots: Extra | None = None,
         shutil.rmtree(tmp)
     tmp.mkdir()
     try:
+        yield tmp
+        os.rename(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def write_manifest(folder: Path, meta: dict[str, Any], later: Sequence[str] = ()) -> None:
+    """``manifest.json``: `meta` and the files of `folder` (with `later`, those still to
+    come)."""
+    manifest = {**meta, "files": sorted([*(p.name for p in folder.iterdir()), MANIFEST,
+                                         *later])}
+    (folder / MANIFEST).write_text(
+        json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+
+
+def write_run(results: Results, out: Path, *, plots: Extra | None = None,
+              report: Extra | None = None) -> Path:
+    """Write the run folder `out` atomically (:func:`atomic_folder`) and return it.
+
+    The tables, then ``plots(folder)`` (if given), the manifest listing every file, and
+    ``report(folder)`` (if given; it writes :data:`REPORT` and may read the manifest).
+
+    Raises
+    ------
+    WomError
+        `out` already exists (an earlier run is never overwritten).
+    """
+    out = Path(out)
+    with atomic_folder(out) as tmp:
         (tmp / "scenario.yaml").write_text(results.scenario.to_yaml(), encoding="utf-8")
         write_csv(results.timeseries(), tmp / "timeseries.csv")
         write_csv(results.summary(), tmp / "summary.csv")
         write_csv(results.comparison(), tmp / "comparison.csv")
         if plots is not None:
             plots(tmp)
-        later = [REPORT] if report is not None else []
-        manifest = {**results.meta, "graph": results.graph,
-                    "files": sorted([*(p.name for p in tmp.iterdir()), MANIFEST, *later])}
-        (tmp / MANIFEST).write_text(
-            json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8"
-        )
+        write_manifest(tmp, {**results.meta, "graph": results.graph},
+                       [REPORT] if report is not None else [])
         if report is not None:
             report(tmp)
-        os.rename(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out
 
 
