@@ -12,8 +12,8 @@ The public API — everything the command line does is one of these calls::
 The sub-packages follow the data flow, each importing only those before it (a layer
 contract in CI keeps it so; docs/developing.md)::
 
-    errors → inputs → config → market → engine → campaign → store → experiment → viz | abm
-           → app | cli
+    errors → inputs → config → market → engine → campaign → store → experiment → inference
+           → viz | abm → app | cli
 
 They are imported here in that order, which also fills the registries of graph models,
 strategy kinds and seeding rules before any scenario is validated.
@@ -27,18 +27,19 @@ from wom import campaign, config, engine, experiment, inputs, market, store, viz
 from wom.config import Scenario, json_schema, load_scenario, scenario_from_dict
 from wom.errors import ScenarioError, WomError
 from wom.experiment import run
+from wom.inference.fit import FitResult, fit
 from wom.store import Results, RunFolder, read_run
 from wom.version import __version__
-from wom.viz import plot_adoption, plot_run, save
+from wom.viz import plot_adoption, plot_run, save, save_fit
 
 if TYPE_CHECKING:
     from wom.abm import WomModel
 
 __all__ = [
-    "Results", "RunFolder", "Scenario", "ScenarioError", "WomError", "WomModel",
-    "__version__", "campaign", "config", "engine", "experiment", "inputs", "json_schema",
-    "load_scenario", "market", "plot_adoption", "plot_run", "read_run", "run", "save",
-    "scenario_from_dict", "store", "viz",
+    "FitResult", "Results", "RunFolder", "Scenario", "ScenarioError", "WomError", "WomModel",
+    "__version__", "campaign", "config", "engine", "experiment", "fit", "inference", "inputs",
+    "json_schema", "load_scenario", "market", "plot_adoption", "plot_run", "read_run", "run",
+    "save", "save_fit", "scenario_from_dict", "store", "viz",
 ]
 
 

@@ -11,6 +11,7 @@ from typing import IO, Any
 
 import click
 
+from wom.cli.fits import fit
 from wom.cli.lessons import app_, list_, new, schema
 from wom.cli.runs import animate, plot, report, run, snapshot, validate
 from wom.cli.sweeps import sensitivity, sweep
@@ -47,7 +48,7 @@ def main() -> None:
     """wom — word-of-mouth network simulator for go-to-market what-ifs."""
 
 
-for command in (run, validate, plot, report, snapshot, animate, sweep, sensitivity, app_,
+for command in (run, validate, plot, report, snapshot, animate, sweep, sensitivity, fit, app_,
                 list_, new, schema):
     main.add_command(command)
 

@@ -23,15 +23,17 @@ from wom.viz.style import (
     MAX_ANNOTATED,
     MAX_PANELS,
     SLIDE,
+    accent,
     compared,
     new_figure,
+    panels,
     segment_colours,
     strategy_colours,
     tam_sizes,
+    weeks_axis,
 )
 
 if TYPE_CHECKING:
-    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 
@@ -66,43 +68,6 @@ def _band(curves: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return curves.mean(axis=0), lo, hi
 
 
-def _grid(n: int) -> tuple[int, int]:
-    """Rows and columns for `n` panels on a wide slide."""
-    cols = {1: 1, 2: 2, 3: 3, 4: 2, 5: 3, 6: 3, 7: 4, 8: 4, 9: 3}.get(n)
-    if cols is None:
-        cols = 4 if n <= 12 else math.ceil(math.sqrt(n * 16 / 9))
-    return math.ceil(n / cols), cols
-
-
-def _panels(fig: Figure, n: int) -> list[Axes]:
-    rows, cols = _grid(n)
-    grid = fig.subplots(rows, cols, sharex=True, squeeze=False)
-    axes = list(grid.ravel())
-    for ax in axes[n:]:
-        fig.delaxes(ax)
-    for k, ax in enumerate(axes[:n]):
-        ax.grid(alpha=0.3)
-        if k // cols == rows - 1 or k + cols >= n:
-            ax.set_xlabel("week")
-            ax.xaxis.set_tick_params(labelbottom=True)
-        if k % cols == 0:
-            ax.set_ylabel("customers (people)")
-    return axes[:n]
-
-
-def _weeks(ax: Axes, last: int) -> None:
-    from matplotlib.ticker import MaxNLocator
-
-    ax.set_xlim(0, max(1, last))
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-
-
-def _accent(ax: Axes, colour: str) -> None:
-    """Mark a panel as a strategy's or a segment's with a thick top edge in its colour."""
-    ax.spines["top"].set_color(colour)
-    ax.spines["top"].set_linewidth(4)
-
-
 def adoption_figure(
     timeseries: pd.DataFrame, strategies: Sequence[str], *, title: str = "",
     budget: float | None = None,
@@ -124,7 +89,7 @@ def adoption_figure(
     ax.legend(title=f"mean; band: 95% of {total.shape[1]} replicates", loc="upper left",
               frameon=False)
     ax.grid(alpha=0.3)
-    _weeks(ax, int(steps[-1]))
+    weeks_axis(ax, int(steps[-1]))
     ax.set_ylim(bottom=0)
     return fig
 
@@ -151,7 +116,7 @@ def segments_figure(
     colours, seg_colours = strategy_colours(strategies), segment_colours(segments)
     fig = new_figure()
     steps = np.arange(cube.shape[2])
-    for ax, j in zip(_panels(fig, len(shown)), shown, strict=True):
+    for ax, j in zip(panels(fig, len(shown)), shown, strict=True):
         for k, name in enumerate(strategies):
             mean, lo, hi = _band(cube[k, :, :, j])
             ax.fill_between(steps, lo, hi, color=colours[name], alpha=0.2, linewidth=0)
@@ -160,8 +125,8 @@ def segments_figure(
         ax.axhline(IGNITION_SHARE * tam[j], color="0.35", linewidth=1, linestyle="--",
                    label=IGNITION_LABEL)
         ax.set_title(f"{segments[j]} (TAM {tam[j]:,})", fontsize="medium")
-        _accent(ax, seg_colours[segments[j]])
-        _weeks(ax, int(steps[-1]))
+        accent(ax, seg_colours[segments[j]])
+        weeks_axis(ax, int(steps[-1]))
         ax.set_ylim(0, max(1.0, tam[j], float(cube[:, :, :, j].max())) * 1.05)
     handles, labels = fig.axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), frameon=False,
@@ -187,12 +152,12 @@ def causes_figure(timeseries: pd.DataFrame, scenario: Scenario) -> Figure:
     steps = np.arange(stack.shape[2])
     top = max(1.0, float(stack.sum(axis=1).max()) * 1.05)
     colours = strategy_colours(strategies)
-    for ax, (k, name) in zip(_panels(fig, len(strategies)), enumerate(strategies), strict=True):
+    for ax, (k, name) in zip(panels(fig, len(strategies)), enumerate(strategies), strict=True):
         ax.stackplot(steps, stack[k], labels=[CAUSE_LABELS[c] for c in CAUSES],
                      colors=[CAUSE_COLOURS[c] for c in CAUSES], alpha=0.9)
         ax.set_title(name, fontsize="medium")
-        _accent(ax, colours[name])
-        _weeks(ax, int(steps[-1]))
+        accent(ax, colours[name])
+        weeks_axis(ax, int(steps[-1]))
         ax.set_ylim(0, top)
     handles, labels = fig.axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), frameon=False,

@@ -9,6 +9,7 @@ them (Agg backend, no screen needed).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +20,7 @@ from wom.config import IGNITION_SHARE, Scenario
 from wom.engine import CAUSES
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 #: Okabe–Ito, for strategies: distinguishable with the common colour-vision deficiencies.
@@ -97,3 +99,41 @@ def save_figure(fig: Figure, path: Path | str, *, fmt: str | None = None) -> Pat
         tmp.unlink(missing_ok=True)
         fig.clear()
     return path
+
+
+def panel_grid(n: int) -> tuple[int, int]:
+    """Rows and columns for `n` panels on a wide slide."""
+    cols = {1: 1, 2: 2, 3: 3, 4: 2, 5: 3, 6: 3, 7: 4, 8: 4, 9: 3}.get(n)
+    if cols is None:
+        cols = 4 if n <= 12 else math.ceil(math.sqrt(n * 16 / 9))
+    return math.ceil(n / cols), cols
+
+
+def panels(fig: Figure, n: int, xlabel: str = "week") -> list[Axes]:
+    """`n` panels sharing the x axis, labelled on the outer edges."""
+    rows, cols = panel_grid(n)
+    axes = list(fig.subplots(rows, cols, sharex=True, squeeze=False).ravel())
+    for ax in axes[n:]:
+        fig.delaxes(ax)
+    for k, ax in enumerate(axes[:n]):
+        ax.grid(alpha=0.3)
+        if k // cols == rows - 1 or k + cols >= n:
+            ax.set_xlabel(xlabel)
+            ax.xaxis.set_tick_params(labelbottom=True)
+        if k % cols == 0:
+            ax.set_ylabel("customers (people)")
+    return axes[:n]
+
+
+def weeks_axis(ax: Axes, last: int) -> None:
+    """An x axis of whole steps from 0 to `last`."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax.set_xlim(0, max(1, last))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
+def accent(ax: Axes, colour: str) -> None:
+    """Mark a panel as a strategy's or a segment's with a thick top edge in its colour."""
+    ax.spines["top"].set_color(colour)
+    ax.spines["top"].set_linewidth(4)

@@ -1,0 +1,81 @@
+"""``wom fit``: estimate a scenario's free parameters from observed adoption."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich import box
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+import wom
+from wom.cli.options import load, progress_bar, scenario_argument, scheduler_option, workers_option
+from wom.viz.fits import ASSUMPTIONS
+
+
+def print_fit(result: wom.FitResult, console: Console) -> None:
+    """The estimates with their intervals, and how the sampler did."""
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
+                  title=f"{escape(result.scenario.name)}: {escape(result.observed.describe())}")
+    for head in ("parameter", "estimate", "95% interval"):
+        table.add_column(head, justify="left" if head == "parameter" else "right")
+    for r in result.estimates().itertuples(index=False):
+        name = str(r.parameter)
+        if name.startswith("wom_share"):
+            shown = (f"{r.estimate:.0%}", f"{r.lo:.0%}–{r.hi:.0%}")
+        else:
+            shown = (f"{r.estimate:.4g}", f"{r.lo:.4g}–{r.hi:.4g}")
+        table.add_row(escape(name), *shown)
+    console.print(table)
+    console.print("wom_share: the share of adoption due to word of mouth (the rest: background)",
+                  style="dim")
+    d = result.diagnostics
+    if result.method == "likelihood":
+        worst = max(d["rhat"].values())
+        note = (f"exact likelihood, {d['chains']} chains × {d['draws_per_chain']:,} draws, "
+                f"R-hat ≤ {worst:.3f}, effective draws ≥ {min(d['ess'].values()):,}")
+        if worst > 1.05:
+            note += " — the chains disagree: widen or narrow fit.free, or check the data"
+    else:
+        note = (f"ABC-SMC, {d['particles']} particles, {d['generations']} generations, "
+                f"final tolerance {d['tolerances'][-1]}, effective particles {d['ess']}")
+    console.print(note, style="dim")
+
+
+@click.command("fit")
+@scenario_argument()
+@click.option("--adoptions", "-a", type=click.Path(path_type=Path), required=True,
+              help="Observed adoption: person,adopted (who adopted in which period, on the "
+                   "scenario's graph file) or period,segment,new_customers.")
+@click.option("--out", "-o", type=click.Path(path_type=Path),
+              help="Fit folder to create [default: results/<name>/fit-<timestamp>/].")
+@workers_option
+@scheduler_option
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table.")
+def fit(scenario: Path, adoptions: Path, out: Path | None, workers: int | None,
+        scheduler: str | None, quiet: bool) -> None:
+    """Estimate SCENARIO's free parameters from observed adoption.
+
+    The `fit:` block names them with their ranges (default: word of mouth and background).
+    Individual data on a known graph is fitted by its exact likelihood, counts per segment
+    by simulation (ABC-SMC). Writes estimates.csv (95% intervals), fitted.yaml (the
+    scenario with the estimates and posterior draws, ready for `wom run` once it has
+    strategies), draws.csv, fit.png and report.html.
+
+    \b
+    Assumed: """
+    sc = load(scenario)
+    if out is not None and out.exists():
+        raise wom.WomError(f"{out}: already exists; choose another --out (fits are never "
+                           "overwritten)")
+    with progress_bar("fit", "steps", quiet=quiet) as advance:
+        result = wom.fit(sc, adoptions, workers=workers, scheduler=scheduler, progress=advance)
+    folder = wom.save_fit(result, out)
+    if not quiet:
+        print_fit(result, Console())
+    click.echo(f"results: {folder}")
+
+
+fit.help = (fit.help or "") + " ".join(ASSUMPTIONS)

@@ -1,0 +1,232 @@
+"""``wom fit``: estimate a scenario's free parameters from observed adoption.
+
+:func:`fit` reads the data, sets it against the market (:mod:`~wom.inference.data`), and
+samples the posterior of the free parameters under flat priors on their ``fit:`` ranges:
+with the exact likelihood for individual data on a known graph
+(:mod:`~wom.inference.individual`), by ABC-SMC for counts per segment
+(:mod:`~wom.inference.abc`). It then simulates the market forward under posterior draws
+(the posterior predictive) for the fit plot and the word-of-mouth share of simulated
+adoption. Every estimate comes with its 95% interval.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from wom.config import Scenario, apply
+from wom.config.inference import Uncertainty
+from wom.errors import WomError
+from wom.inference.abc import abc_smc
+from wom.inference.data import Observed, observe
+from wom.inference.individual import IndividualModel, posterior
+from wom.inference.params import Free, free_parameters, values
+from wom.inference.simulate import QuietRun, quiet_runs
+from wom.inputs import PersonAdoptions, SegmentAdoptions, read_adoptions
+from wom.version import __version__
+
+#: Stage of the fit's own generator (the MCMC), below the scenario seed.
+MCMC = 102
+#: Posterior predictive simulations drawn for the fit plot.
+PREDICTIVE = 200
+#: Interval level of every estimate.
+LEVEL = 0.95
+
+Progress = Callable[[int, int], None]
+
+
+def predictive_summary(run: QuietRun) -> tuple[np.ndarray, float]:
+    """What the fit keeps of a predictive simulation: adopters so far per step and segment,
+    and the share won by word of mouth."""
+    return run.cumulative(), run.word_of_mouth_share()
+
+
+@dataclass
+class FitResult:
+    """A fit: the posterior draws, what they imply, and how well the model reproduces the
+    data.
+
+    Attributes
+    ----------
+    scenario, observed, free, method
+        What was fitted, to what, and how (``likelihood`` or ``abc``).
+    draws
+        One row per posterior draw, a column per free parameter (key path); with
+        ``weight`` (ABC particles carry weights; MCMC draws weigh the same).
+    derived
+        ``wom_share`` (the share of adoption due to word of mouth) and, for individual data,
+        ``wom_share:<segment>``, with a ``weight``: one row per draw (the observed adoptions
+        attributed to their causes), or for counts one row per predictive simulation (the
+        simulated adoptions' causes).
+    predictive
+        ``float64[sims, steps, S]``: adopters so far in simulations under posterior draws.
+    diagnostics, meta
+        How the sampler did (R-hat, effective sample size, acceptance, tolerances), and the
+        run's settings for the manifest.
+    """
+
+    scenario: Scenario
+    observed: Observed
+    free: list[Free]
+    method: str
+    draws: pd.DataFrame
+    derived: pd.DataFrame
+    predictive: np.ndarray
+    diagnostics: dict[str, Any] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def _weights(self) -> np.ndarray:
+        w = self.draws["weight"].to_numpy(float)
+        return w / w.sum()
+
+    def estimates(self) -> pd.DataFrame:
+        """``parameter, estimate, lo, hi`` (posterior median and 95% interval) for each free
+        parameter, then the derived rows."""
+        w = self._weights()
+        rows = []
+        for f in self.free:
+            rows.append(_summary(f.path, self.draws[f.path].to_numpy(float), w, f.integer))
+        dw = self.derived["weight"].to_numpy(float)
+        for col in self.derived.columns.drop("weight"):
+            x = self.derived[col].to_numpy(float)
+            ok = ~np.isnan(x)
+            if ok.any():
+                rows.append(_summary(col, x[ok], dw[ok] / dw[ok].sum(), False))
+        return pd.DataFrame(rows, columns=["parameter", "estimate", "lo", "hi"])
+
+    def point(self) -> dict[str, Any]:
+        """The estimates (posterior medians) as key path → value."""
+        est = self.estimates().set_index("parameter")["estimate"]
+        return {f.path: (int(est[f.path]) if f.integer else float(est[f.path]))
+                for f in self.free}
+
+    def fitted_scenario(self) -> Scenario:
+        """The scenario with the estimates written in and the fit's uncertainty attached:
+        ``uncertainty.draws`` holds ``fit.draws`` posterior draws (replicate i of a run uses
+        draw i), so forecasts carry what the data left uncertain."""
+        n = self.scenario.fit.draws if self.scenario.fit is not None else 400
+        chosen = _resample(self._weights(), n)
+        draws = {f.path: [(int(v) if f.integer else float(v))
+                          for v in self.draws[f.path].to_numpy()[chosen]] for f in self.free}
+        sc = apply(self.scenario, self.point())
+        source = (f"wom fit of {self.observed.path.name} ({self.method}, "
+                  f"{time.strftime('%Y-%m-%d')})")
+        return sc.model_copy(update={"uncertainty": Uncertainty(draws=draws, source=source)})
+
+
+def _summary(name: str, x: np.ndarray, w: np.ndarray, integer: bool) -> dict[str, Any]:
+    lo, mid, hi = weighted_quantiles(x, w, [(1 - LEVEL) / 2, 0.5, (1 + LEVEL) / 2])
+    if integer:
+        lo, mid, hi = (round(v) for v in (lo, mid, hi))
+    return {"parameter": name, "estimate": mid, "lo": lo, "hi": hi}
+
+
+def weighted_quantiles(x: np.ndarray, w: np.ndarray, q: list[float]) -> list[float]:
+    """Quantiles of `x` weighted by `w` (the lower value at a step of the distribution)."""
+    order = np.argsort(x, kind="stable")
+    x, cw = x[order], np.cumsum(w[order])
+    cw /= cw[-1]
+    return [float(x[min(int(np.searchsorted(cw, p)), x.size - 1)]) for p in q]
+
+
+def _resample(weights: np.ndarray, n: int) -> np.ndarray:
+    """`n` indices spread evenly over the weights' distribution (systematic resampling,
+    deterministic)."""
+    positions = (np.arange(n) + 0.5) / n
+    return np.minimum(np.searchsorted(np.cumsum(weights), positions), weights.size - 1)
+
+
+def method_of(sc: Scenario, observed: Observed) -> str:
+    chosen = sc.fit.method if sc.fit is not None else "auto"
+    if chosen == "auto":
+        return "likelihood" if observed.kind == "individual" else "abc"
+    if chosen == "likelihood" and observed.kind != "individual":
+        raise WomError("fit.method: likelihood needs individual data (person, adopted) on a "
+                       "market read from a file; counts per segment are fitted by abc")
+    return chosen
+
+
+def fit(sc: Scenario, adoptions: Path | str | PersonAdoptions | SegmentAdoptions, *,
+        workers: int | None = None, scheduler: Any = None,
+        progress: Progress | None = None) -> FitResult:
+    """Estimate the free parameters of `sc` (its ``fit:`` block) from observed adoption.
+
+    Parameters
+    ----------
+    sc
+        The scenario describing the market (its strategies and budget are not used).
+    adoptions
+        A file of adoptions (``person, adopted`` or ``period, segment, new_customers``) or
+        one read already.
+    workers, scheduler
+        Where simulations run (ABC and the predictive check): local processes, or a Dask
+        cluster. Results do not depend on either.
+
+    Raises
+    ------
+    WomError
+        The data do not fit the market (naming file, line and column), a free parameter the
+        method cannot estimate, or data impossible under the model in the whole box.
+    """
+    started = time.perf_counter()
+    data = adoptions if isinstance(adoptions, PersonAdoptions | SegmentAdoptions) else (
+        read_adoptions(adoptions))
+    observed = observe(sc, data)
+    free = free_parameters(sc)
+    method = method_of(sc, observed)
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(sc.seed, spawn_key=(MCMC,))))
+    diagnostics: dict[str, Any] = {}
+    if method == "likelihood":
+        model = IndividualModel(sc, observed, free)
+        chains = posterior(model, rng=rng, progress=progress)
+        points = chains.pooled()
+        weights = np.ones(len(points))
+        diagnostics.update(
+            sampler="adaptive Metropolis", chains=int(chains.samples.shape[0]),
+            draws_per_chain=int(chains.samples.shape[1]),
+            acceptance=round(chains.acceptance, 3),
+            rhat={f.path: round(float(r), 4) for f, r in zip(free, chains.rhat(), strict=True)},
+            ess={f.path: round(float(e)) for f, e in zip(free, chains.ess(), strict=True)})
+        shares = [model.word_of_mouth_shares(values(free, u)) for u in points]
+    else:
+        fit_block = sc.fit
+        particles = abc_smc(sc, observed, free,
+                            particles=fit_block.particles if fit_block else 300,
+                            generations=fit_block.generations if fit_block else 8,
+                            workers=workers, scheduler=scheduler, progress=progress)
+        points, weights = particles.points, particles.weights
+        diagnostics.update(
+            sampler="ABC-SMC", particles=len(points),
+            generations=len(particles.tolerances),
+            tolerances=[round(t, 5) for t in particles.tolerances[1:]] + [
+                round(float(np.median(particles.distances)), 5)],
+            candidates=particles.evaluated,
+            ess=round(float(1.0 / np.sum(weights**2))))
+        shares = []
+    draws = pd.DataFrame([values(free, u) for u in points], columns=[f.path for f in free])
+    draws["weight"] = weights
+    chosen = _resample(weights / weights.sum(), min(PREDICTIVE, len(points)))
+    jobs = [(values(free, points[i]), 500_000 + k) for k, i in enumerate(chosen)]
+    sims = quiet_runs(sc, jobs, observed.steps, summary=predictive_summary, workers=workers,
+                      scheduler=scheduler)
+    predictive = np.stack([c for c, _ in sims]).astype(np.float64)
+    names = list(observed.segment_names)
+    if method == "likelihood":
+        derived = pd.DataFrame([[total, *per] for total, per in shares],
+                               columns=["wom_share", *(f"wom_share:{n}" for n in names)])
+    else:  # the causes of the simulated adoptions under posterior draws
+        derived = pd.DataFrame({"wom_share": [s for _, s in sims]})
+    derived["weight"] = 1.0
+    meta = {"wom": __version__, "python": platform.python_version(), "seed": sc.seed,
+            "method": method, "data": str(observed.path), "observed": observed.describe(),
+            "wall_time_s": round(time.perf_counter() - started, 3),
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "workers": workers}
+    return FitResult(sc, observed, free, method, draws, derived, predictive, diagnostics,
+                     meta)

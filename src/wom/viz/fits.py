@@ -1,0 +1,134 @@
+"""A fit on paper: the data against the fitted model (``fit.png``), the fit folder with its
+tables, and its ``report.html``."""
+
+from __future__ import annotations
+
+import base64
+import time
+from html import escape
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from wom.inference.fit import FitResult
+from wom.store import MANIFEST, atomic_folder, new_run_dir, write_csv, write_manifest
+from wom.viz.style import (
+    MAX_PANELS,
+    accent,
+    new_figure,
+    panels,
+    save_figure,
+    segment_colours,
+    weeks_axis,
+)
+from wom.viz.words import as_percent
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+FIT_FILES = ("estimates.csv", "draws.csv", "fitted.yaml", "fit.png", "report.html")
+#: The assumptions of a fit, in words, for the report and the terminal.
+ASSUMPTIONS = (
+    "The past had no wom campaign: people adopted through background channels (press, "
+    "search, the category's buzz: chance b per period) and word of mouth (chance β·ρ·w per "
+    "advocating neighbour and period, ρ the generic message's resonance).",
+    "Flat priors over the fit ranges; estimates are posterior medians with 95% intervals.",
+    "The first period of the data is step 0 of the model; a person with no adoption had not "
+    "adopted by the last period.",
+)
+
+
+def fit_figure(result: FitResult) -> Figure:
+    """Observed adopters so far per segment against the fitted model's 95% predictive band
+    (simulations under posterior draws); the largest 12 segments if there are more."""
+    obs = result.observed
+    names = list(obs.segment_names)
+    order = sorted(range(len(names)), key=lambda k: (-int(obs.sizes[k]), k))[:MAX_PANELS]
+    shown = sorted(order)
+    cum = obs.cumulative()
+    lo, mid, hi = np.percentile(result.predictive, [2.5, 50, 97.5], axis=0)
+    steps = np.arange(obs.steps)
+    periods = steps + obs.first_period
+    colours = segment_colours(names)
+    fig = new_figure()
+    for ax, k in zip(panels(fig, len(shown), xlabel="period"), shown, strict=True):
+        ax.fill_between(periods, lo[:, k], hi[:, k], color=colours[names[k]], alpha=0.25,
+                        linewidth=0, label="model: 95% of simulations")
+        ax.plot(periods, mid[:, k], color=colours[names[k]], linewidth=1.5,
+                label="model: median")
+        ax.plot(periods, cum[:, k], "o", color="black", markersize=3, label="observed")
+        ax.set_title(f"{names[k]} ({int(obs.sizes[k]):,} people)", fontsize="medium")
+        accent(ax, colours[names[k]])
+        weeks_axis(ax, int(periods[-1]))
+        ax.set_xlim(periods[0], max(periods[-1], periods[0] + 1))
+        ax.set_ylim(0, max(1.0, float(hi[:, k].max()), float(cum[:, k].max())) * 1.05)
+    handles, labels = fig.axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=3, frameon=False)
+    which = "" if len(shown) == len(names) else f" (the {len(shown)} largest of {len(names)})"
+    fig.suptitle(f"{result.scenario.name}: adopters so far per segment{which}, observed and "
+                 f"fitted ({result.method}, {len(result.predictive)} simulations)")
+    return fig
+
+
+def save_fit(result: FitResult, out: Path | str | None = None, *,
+             root: Path | str = "results") -> Path:
+    """Write the fit folder (default ``results/<name>/fit-<timestamp>/``) atomically:
+    ``estimates.csv``, ``draws.csv``, ``fitted.yaml``, ``fit.png``, ``report.html``,
+    ``manifest.json``."""
+    if out is None:
+        out = new_run_dir(Path(root), result.scenario.name, time.strftime("fit-%Y%m%d-%H%M%S"))
+    with atomic_folder(out, "fit") as tmp:
+        write_csv(result.estimates(), tmp / "estimates.csv")
+        write_csv(result.draws, tmp / "draws.csv")
+        (tmp / "fitted.yaml").write_text(result.fitted_scenario().to_yaml(), encoding="utf-8")
+        save_figure(fit_figure(result), tmp / "fit.png")
+        write_manifest(tmp, {**result.meta, "diagnostics": result.diagnostics},
+                       ["report.html"])
+        (tmp / "report.html").write_text(fit_report(result, tmp / "fit.png"),
+                                         encoding="utf-8")
+    return Path(out)
+
+
+def _cell(x: float) -> str:
+    return f"{x:.4g}"
+
+
+def fit_report(result: FitResult, figure: Path | None = None) -> str:
+    """The fit on one self-contained page."""
+    est = result.estimates()
+    rows = []
+    for r in est.itertuples(index=False):
+        shown = as_percent if str(r.parameter).startswith("wom_share") else _cell
+        rows.append(f"<tr><td class=t>{escape(str(r.parameter))}</td><td>{shown(r.estimate)}"
+                    f"</td><td>{shown(r.lo)}</td><td>{shown(r.hi)}</td></tr>")
+    image = ""
+    if figure is not None and figure.is_file():
+        data = base64.b64encode(figure.read_bytes()).decode("ascii")
+        image = f'<img src="data:image/png;base64,{data}" alt="observed and fitted adopters">'
+    diag = "".join(f"<dt>{escape(str(k))}</dt><dd>{escape(str(v))}</dd>"
+                   for k, v in result.diagnostics.items())
+    assumptions = "".join(f"<li>{escape(a)}</li>" for a in ASSUMPTIONS)
+    fit_block = result.scenario.fit
+    kept = fit_block.draws if fit_block is not None else 400
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{escape(result.scenario.name)} — wom fit</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:auto;padding:1rem}}
+table{{border-collapse:collapse}}td,th{{padding:.2rem .6rem;border-bottom:1px solid #ddd;
+text-align:right}}.t{{text-align:left}}img{{max-width:100%}}dt{{font-weight:600}}</style>
+</head><body>
+<h1>{escape(result.scenario.name)}: fitted to {escape(result.observed.path.name)}</h1>
+<p>{escape(result.observed.describe())}; method: {escape(result.method)}.</p>
+<h2>Estimates</h2>
+<table><tr><th class=t>parameter</th><th>estimate</th><th>95% interval: low</th>
+<th>high</th></tr>{''.join(rows)}</table>
+<p><code>wom_share</code>: the share of adoption due to word of mouth (the rest came through
+background channels).</p>
+<h2>Observed and fitted</h2>{image}
+<h2>What is assumed</h2><ul>{assumptions}</ul>
+<h2>Sampler</h2><dl>{diag}</dl>
+<p>Files: {', '.join(FIT_FILES)}, {MANIFEST}. <code>fitted.yaml</code> is the scenario with
+the estimates written in and {kept:,} posterior draws in its <code>uncertainty:</code>
+block (replicate i of a run uses draw i): add strategies and <code>wom run</code> it.</p>
+</body></html>
+"""
