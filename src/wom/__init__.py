@@ -23,14 +23,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from wom import campaign, config, engine, experiment, inputs, market, store, viz
-from wom.config import Scenario, json_schema, load_scenario, scenario_from_dict
-from wom.errors import ScenarioError, WomError
-from wom.experiment import run
-from wom.inference.fit import FitResult, fit
-from wom.store import Results, RunFolder, read_run
-from wom.version import __version__
-from wom.viz import plot_adoption, plot_run, save, save_fit
+# isort: off
+from wom.numbacache import configure
+
+configure()  # before any kernel is defined: compiled kernels are keyed on the whole source
+
+# The layers, in order (this also fills the registries before anything is validated).
+from wom import inputs, config, market, engine, campaign, store  # noqa: E402
+from wom import experiment, inference, viz  # noqa: E402
+# isort: on
+from wom.config import Scenario, json_schema, load_scenario, scenario_from_dict  # noqa: E402
+from wom.errors import ScenarioError, WomError  # noqa: E402
+from wom.experiment import run  # noqa: E402
+from wom.inference.fit import FitResult, fit  # noqa: E402
+from wom.store import Results, RunFolder, read_run  # noqa: E402
+from wom.version import __version__  # noqa: E402
+from wom.viz import plot_adoption, plot_run, save, save_fit  # noqa: E402
 
 if TYPE_CHECKING:
     from wom.abm import WomModel
