@@ -475,3 +475,21 @@ def test_default_fit_block_estimates_word_of_mouth_and_background() -> None:
     assert sc.fit is not None and sc.fit.free == {"dynamics.word_of_mouth": [0.0, 0.5],
                                                   "dynamics.background": [0.0, 0.5]}
     assert "fit:" in sc.to_yaml() and "uncertainty" not in sc.to_yaml()
+
+
+def test_every_lesson_scenario_validates_against_the_json_schema() -> None:
+    """Editors check files against `wom schema`: every shipped scenario must pass it, and a
+    share above 1 or a negative count must not."""
+    import jsonschema
+
+    schema = json.loads(wom.json_schema())
+    validator = jsonschema.Draft202012Validator(schema)
+    files = sorted((Path(__file__).resolve().parents[1] / "scenarios").glob("*.yaml"))
+    assert len(files) >= 9
+    for path in files:
+        errors = [e.message for e in validator.iter_errors(yaml.safe_load(path.read_text()))]
+        assert errors == [], (path.name, errors)
+    bad = yaml.safe_load(files[0].read_text())
+    bad["dynamics"]["word_of_mouth"] = 1.5
+    assert any("1.5 is greater than the maximum of 1" in e.message
+               for e in validator.iter_errors(bad))

@@ -38,8 +38,8 @@ def printable(value: str) -> str:
 
 Number = BeforeValidator(not_bool)
 Name = Annotated[str, BeforeValidator(_name), Field(min_length=1), AfterValidator(printable)]
-Share = Annotated[float, Number, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
-Positive = Annotated[float, Number, Field(gt=0.0, allow_inf_nan=False)]
+Share = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False), Number]
+Positive = Annotated[float, Field(gt=0.0, allow_inf_nan=False), Number]
 Count = Annotated[int, Number]
 
 #: Biggest market the ``complete`` graph accepts: N·(N−1) arcs must fit in memory.

@@ -185,6 +185,16 @@ def load_scenario(path: Path | str) -> Scenario:
 def json_schema() -> str:
     """The JSON Schema of scenario files (for editor autocompletion)."""
     schema = Scenario.model_json_schema()
+    # `segments:` is a list of segments or the shorthand {count, size, …}, which the model
+    # expands before validating (so pydantic sees only the list).
+    shorthand = SegmentShorthand.model_json_schema()
+    listed = schema["properties"]["segments"]
+    schema["properties"]["segments"] = {
+        "anyOf": [listed, shorthand],
+        "description": "The market: a list of segments, or the shorthand {count, size, ...} "
+                       "for `count` segments alike (with network.model: file, taken from "
+                       "the file).",
+    }
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "wom scenario"
     return json.dumps(schema, indent=2)

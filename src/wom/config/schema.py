@@ -69,7 +69,7 @@ class SegmentShorthand(Strict):
 
     count: Count | None = Field(None, gt=0, le=10_000)
     size: Count | None = Field(None, gt=0, le=50_000_000)
-    size_exponent: Annotated[float, Number, Field(gt=1.0, le=10.0)] | None = Field(
+    size_exponent: Annotated[float, Field(gt=1.0, le=10.0), Number] | None = Field(
         None,
         description="Heavy-tailed sizes: segment sizes follow a power law with this exponent "
         "(the LFR benchmark uses 1–2), spread deterministically around a mean of `size`.",
@@ -172,7 +172,7 @@ class Network(Strict):
         description="Uneven cross-segment talk: talks_with[a][b] is the share of a's "
         "cross-segment ties that go to b; the rest is split over other segments by size.",
     )
-    degree_exponent: Annotated[float, Number, Field(gt=2.0, le=10.0)] = Field(
+    degree_exponent: Annotated[float, Field(gt=2.0, le=10.0), Number] = Field(
         2.5, description="lfr: exponent of the power-law degree distribution."
     )
     max_degree: Count | None = Field(
@@ -236,7 +236,7 @@ class Dynamics(Strict):
 class Budget(Strict):
     """The money every strategy spends (all strategies get the same budget)."""
 
-    total: Annotated[float, Number, Field(ge=0.0, allow_inf_nan=False)] = Field(
+    total: Annotated[float, Field(ge=0.0, allow_inf_nan=False), Number] = Field(
         100_000.0, description="Total budget."
     )
     cost_per_seed: Positive = Field(
