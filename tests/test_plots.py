@@ -4,6 +4,7 @@ the matplotlib objects (labels, titles, legends, plotted values), and the files 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -143,17 +144,17 @@ def test_segments_figure_has_a_panel_per_segment_with_tam_and_ignition(tables):
     assert fig.axes[0].get_ylabel() == "customers (people)"
 
 
-def test_causes_figure_stacks_seed_marketing_background_and_word_of_mouth(tables):
+def test_causes_figure_stacks_seed_marketing_and_word_of_mouth(tables):
     ts, _, sc = tables
     fig = causes_figure(ts, sc)
     assert [ax.get_title() for ax in fig.axes] == STRATEGIES
     assert fig.get_suptitle() == f"plotted: customers by cause (mean) — {COMPARED}"
-    assert _legend(fig) == ["seed", "marketing", "background", "word of mouth"]
+    assert _legend(fig) == ["seed", "marketing", "word of mouth"]  # nobody won by background
     final = _final_customers(ts)
     seeds = ts.groupby(["strategy", "replicate"]).new_by_seed.sum().groupby("strategy").mean()
     for ax, name in zip(fig.axes, STRATEGIES, strict=True):
         assert ax.get_xlabel() == "week"
-        seed, _, _, wom_layer = [c for c in ax.collections if isinstance(c, PolyCollection)]
+        seed, _, wom_layer = [c for c in ax.collections if isinstance(c, PolyCollection)]
         # The bottom layer tops out at the seeds, the whole stack at all customers.
         assert seed.get_paths()[0].vertices[:, 1].max() == pytest.approx(seeds[name])
         assert wom_layer.get_paths()[0].vertices[:, 1].max() == pytest.approx(final[name])
@@ -318,3 +319,22 @@ def test_plotting_leaves_pyplot_alone(folder, tmp_path):
                           check=False)
     assert done.returncode == 0, done.stderr
     assert len(list(Path(tmp_path).glob("*.png"))) == len(PLOTS)
+
+
+def test_a_folder_written_before_background_existed_still_plots(folder, tmp_path):
+    """Run folders from before the background cause have no new_by_background column."""
+    old = tmp_path / "old"
+    shutil.copytree(folder.path, old)
+    ts = pd.read_csv(old / "timeseries.csv")
+    ts.drop(columns="new_by_background").to_csv(old / "timeseries.csv", index=False)
+    run = wom.read_run(old)
+    assert (run.timeseries.new_by_background == 0).all()
+    assert len(wom.plot_run(run, tmp_path / "plots")) == 5
+
+
+def test_background_gets_its_band_when_it_wins_someone(tmp_path):
+    data = scenario_data()
+    data["dynamics"] = {**data.get("dynamics", {}), "background": 0.05}
+    res = wom.run(wom.scenario_from_dict(data), workers=1)
+    fig = causes_figure(res.timeseries(), res.scenario)
+    assert _legend(fig) == ["seed", "marketing", "background", "word of mouth"]

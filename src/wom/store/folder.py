@@ -23,8 +23,9 @@ import pandas as pd
 import yaml
 
 from wom.config import Scenario, scenario_from_dict
+from wom.engine import CAUSES
 from wom.errors import WomError
-from wom.store.results import Results
+from wom.store.results import TIMESERIES_COLUMNS, Results
 
 FLOAT_FORMAT = "%.10g"
 
@@ -166,6 +167,14 @@ def read_run(path: Path | str) -> RunFolder:
     missing = [f for f in needed if not (path / f).is_file()]
     if missing:
         raise WomError(f"{path}: not a wom run folder (missing {', '.join(missing)})")
+    timeseries = pd.read_csv(path / "timeseries.csv", dtype={"strategy": str, "segment": str})
+    for cause in CAUSES:  # a folder written before a cause existed had nobody won by it
+        if f"new_by_{cause}" not in timeseries:
+            timeseries[f"new_by_{cause}"] = 0
+    lacking = [c for c in TIMESERIES_COLUMNS if c not in timeseries]
+    if lacking:
+        raise WomError(f"{path / 'timeseries.csv'}: not a wom table (no column "
+                       f"{', '.join(lacking)})")
     sc = scenario_from_dict(
         yaml.safe_load((path / "scenario.yaml").read_text(encoding="utf-8")),
         file=path / "scenario.yaml",
@@ -174,8 +183,7 @@ def read_run(path: Path | str) -> RunFolder:
         path=path,
         scenario=sc,
         # names stay text: a segment called 01 must not come back as the number 1
-        timeseries=pd.read_csv(path / "timeseries.csv",
-                               dtype={"strategy": str, "segment": str}),
+        timeseries=timeseries[TIMESERIES_COLUMNS],
         summary=pd.read_csv(path / "summary.csv", dtype={"strategy": str}),
         comparison=pd.read_csv(path / "comparison.csv", dtype={"a": str, "b": str}),
         manifest=json.loads((path / "manifest.json").read_text(encoding="utf-8")),

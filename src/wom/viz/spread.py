@@ -17,6 +17,7 @@ from wom.config import IGNITION_SHARE, METRICS, Scenario
 from wom.engine import CAUSES
 from wom.store import pair
 from wom.viz.style import (
+    ALWAYS_SHOWN,
     CAUSE_COLOURS,
     CAUSE_LABELS,
     IGNITION_LABEL,
@@ -140,12 +141,14 @@ def segments_figure(
 
 def causes_figure(timeseries: pd.DataFrame, scenario: Scenario) -> Figure:
     """Customers by cause over time (seed, marketing, background, word of mouth), stacked; a
-    panel per strategy, on one scale."""
+    panel per strategy, on one scale. A cause beyond the campaign's and word of mouth
+    (background) is drawn only when it won someone."""
     strategies = [s.name for s in scenario.strategies]
+    causes = [c for c in CAUSES if c in ALWAYS_SHOWN or timeseries[f"new_by_{c}"].any()]
     # Mean over replicates of each cause's cumulative customers, summed over segments.
     by_cause = [
         np.cumsum(_cube(timeseries, f"new_by_{c}", strategies).sum(axis=3), axis=2).mean(axis=1)
-        for c in CAUSES
+        for c in causes
     ]
     stack = np.stack(by_cause, axis=1)  # strategies × causes × steps
     fig = new_figure()
@@ -153,8 +156,8 @@ def causes_figure(timeseries: pd.DataFrame, scenario: Scenario) -> Figure:
     top = max(1.0, float(stack.sum(axis=1).max()) * 1.05)
     colours = strategy_colours(strategies)
     for ax, (k, name) in zip(panels(fig, len(strategies)), enumerate(strategies), strict=True):
-        ax.stackplot(steps, stack[k], labels=[CAUSE_LABELS[c] for c in CAUSES],
-                     colors=[CAUSE_COLOURS[c] for c in CAUSES], alpha=0.9)
+        ax.stackplot(steps, stack[k], labels=[CAUSE_LABELS[c] for c in causes],
+                     colors=[CAUSE_COLOURS[c] for c in causes], alpha=0.9)
         ax.set_title(name, fontsize="medium")
         accent(ax, colours[name])
         weeks_axis(ax, int(steps[-1]))

@@ -45,6 +45,8 @@ MAX_PANELS = 12
 MAX_ANNOTATED = 20
 IGNITION_LABEL = f"{IGNITION_SHARE:.0%} of TAM (ignition)"
 assert set(CAUSE_LABELS) == set(CAUSE_COLOURS) == set(CAUSES)
+#: Causes the causes plot always draws (the others only when they won someone).
+ALWAYS_SHOWN = ("seed", "marketing", "wom")
 
 
 def strategy_colours(names: Sequence[str]) -> dict[str, str]:
