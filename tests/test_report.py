@@ -172,3 +172,39 @@ def test_user_strings_are_escaped(tmp_path):
     assert "<script>" not in page and "&lt;script&gt;" in page
     assert "broad & co" not in page and "broad &amp; co" in page
     assert "<i>" not in page and "&lt;i&gt;" in page
+
+
+def test_a_newly_registered_rule_kind_and_model_are_described_from_their_docstrings():
+    """A contributor's new seeding rule, strategy kind or graph model must not crash the
+    report (it used to be a KeyError after the whole run) nor be described as another."""
+    from wom.campaign.seeding import seed_hubs
+    from wom.campaign.strategies import broad
+    from wom.config import GRAPH_MODELS, SEEDING_RULES, STRATEGY_KINDS
+    from wom.market.partition import erdos_renyi
+
+    def far(ctx, candidates, k):
+        """The candidates with the fewest ties."""
+        return seed_hubs(ctx, candidates, k)
+
+    def everywhere(spec, sc, pop, rng):
+        """Everything everywhere at once."""
+        return broad(spec, sc, pop, rng)
+
+    def ring(sc, seg_start, rng):
+        """A ring of everyone."""
+        return erdos_renyi(sc, seg_start, rng)
+
+    SEEDING_RULES.register("far")(far)
+    STRATEGY_KINDS.register("everywhere")(everywhere)
+    GRAPH_MODELS.register("ring")(ring)
+    try:
+        sc = small_scenario(network={"model": "ring", "mean_degree": 4},
+                            strategies=[{"name": "x", "kind": "everywhere", "seeding": "far"}])
+        text = " ".join(describe_scenario(sc))
+        assert "x (everywhere): everything everywhere at once" in text
+        assert "people picked by the far rule (the candidates with the fewest ties)" in text
+        assert "ring (a ring of everyone)" in text
+    finally:
+        for registry, name in ((SEEDING_RULES, "far"), (STRATEGY_KINDS, "everywhere"),
+                               (GRAPH_MODELS, "ring")):
+            registry.unregister(name)

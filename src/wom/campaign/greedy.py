@@ -39,7 +39,8 @@ def celf(gain_of: Callable[[list[int], int], float], candidates: np.ndarray, k: 
     return chosen
 
 
-@SEEDING_RULES.register("greedy")
+@SEEDING_RULES.register("greedy", words="people picked by greedy influence maximisation on the "
+                                   "model's own simulations")
 def seed_greedy(ctx: SeedingContext, candidates: np.ndarray, k: int) -> np.ndarray:
     """The seeds that add the most expected customers, one at a time (CELF).
 

@@ -80,7 +80,8 @@ def segment_centrality(pop: Population, k: int) -> np.ndarray:
     return pop.cache[key]
 
 
-@SEEDING_RULES.register("poster_child")
+@SEEDING_RULES.register("poster_child",
+                        words="the poster children (the most central people inside the segment)")
 def seed_poster_child(ctx: SeedingContext, candidates: np.ndarray, k: int) -> np.ndarray:
     """The most central people *inside their own segment* (PageRank on in-segment ties).
 
@@ -96,7 +97,8 @@ def seed_poster_child(ctx: SeedingContext, candidates: np.ndarray, k: int) -> np
     return top(score, candidates, k, ctx.rng)
 
 
-@SEEDING_RULES.register("hubs")
+@SEEDING_RULES.register("hubs",
+                        words="the hubs (the people with the most ties)")
 def seed_hubs(ctx: SeedingContext, candidates: np.ndarray, k: int) -> np.ndarray:
     """The candidates with the most conversation ties."""
     return top(ctx.population.degree()[candidates].astype(float), candidates, k, ctx.rng)
@@ -110,7 +112,8 @@ def cross_ties(pop: Population) -> np.ndarray:
     return np.bincount(owner[other], minlength=pop.n)
 
 
-@SEEDING_RULES.register("bridges")
+@SEEDING_RULES.register("bridges",
+                        words="the bridges (the people with the most ties to other segments)")
 def seed_bridges(ctx: SeedingContext, candidates: np.ndarray, k: int) -> np.ndarray:
     """The candidates with the most ties to other segments (they carry the word across)."""
     pop = ctx.population
@@ -120,7 +123,8 @@ def seed_bridges(ctx: SeedingContext, candidates: np.ndarray, k: int) -> np.ndar
     return top(score[candidates].astype(float), candidates, k, ctx.rng)
 
 
-@SEEDING_RULES.register("random")
+@SEEDING_RULES.register("random",
+                        words="people drawn at random")
 def seed_random(ctx: SeedingContext, candidates: np.ndarray, k: int) -> np.ndarray:
     """Seeds drawn uniformly among the candidates."""
     return ctx.rng.choice(candidates, size=min(k, candidates.size), replace=False)

@@ -52,6 +52,11 @@ class Registry[F: Callable[..., Any]]:
 
         return add
 
+    def unregister(self, name: str) -> None:
+        """Forget `name` (a plugin unloaded, a test's temporary entry)."""
+        self._fns.pop(name, None)
+        self._info.pop(name, None)
+
     def __getitem__(self, name: str) -> F:
         return self._fns[name]
 

@@ -8,7 +8,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from wom.config import IGNITION_SHARE, Scenario, Strategy
+from wom.config import (
+    GRAPH_MODELS,
+    IGNITION_SHARE,
+    SEEDING_RULES,
+    STRATEGY_KINDS,
+    Scenario,
+    Strategy,
+)
+from wom.config.registry import first_line
 from wom.store import RunFolder, verdict
 
 #: Segment names listed in words before the rest are counted.
@@ -79,13 +87,12 @@ def ranged(values: Sequence[float], show: Callable[[float], str]) -> str:
 
 # ------------------------------------------------------------------ the scenario in words
 
-_SEEDING = {
-    "poster_child": "the poster children (the most central people inside the segment)",
-    "hubs": "the hubs (the people with the most ties)",
-    "bridges": "the bridges (the people with the most ties to other segments)",
-    "random": "people drawn at random",
-    "greedy": "people picked by greedy influence maximisation on the model's own simulations",
-}
+def _seeding_words(rule: str) -> str:
+    """Who a seeding rule picks, in words: what it registered, else its docstring."""
+    words = SEEDING_RULES.info(rule).get("words")
+    if words:
+        return str(words)
+    return f"people picked by the {rule} rule ({first_line(SEEDING_RULES[rule]).lower()})"
 
 
 def _strategy_words(spec: Strategy) -> str:
@@ -96,15 +103,17 @@ def _strategy_words(spec: Strategy) -> str:
     elif spec.kind == "multi":
         what = (f"the budget split over {listed(spec.segments or [])} by size, each with "
                 "its own tailored message")
-    else:
+    elif spec.kind == "beachhead":
         pins = spec.order or [spec.segment or ""]
         then = (f"then {listed(pins[1:])} in turn" if len(pins) > 1 else
                 "then the segment with the most ties to the customers won so far")
         what = (f"bowling pins: everything on {pins[0]} until it reaches "
                 f"{as_share(spec.trigger)} of its TAM, {then}, each with its own tailored "
                 "message")
+    else:  # a kind registered since: its docstring says what it does
+        what = first_line(STRATEGY_KINDS[spec.kind]).lower()
     name = spec.name if spec.name == spec.kind else f"{spec.name} ({spec.kind})"
-    return f"{name}: {what}; the seeds go to {_SEEDING[spec.seeding]}."
+    return f"{name}: {what}; the seeds go to {_seeding_words(spec.seeding)}."
 
 
 def _network_words(sc: Scenario) -> str:
@@ -124,6 +133,9 @@ def _network_words(sc: Scenario) -> str:
         graph = f"an Erdős–Rényi graph: {deg} ties per person on average, drawn at random"
     elif net.model == "complete":
         graph = "a complete graph: everyone talks to everyone"
+    elif net.model != "file":  # a model registered since: its docstring says what it is
+        graph = (f"{net.model} ({first_line(GRAPH_MODELS[net.model]).lower()}): {deg} ties "
+                 "per person on average")
     else:
         f = net.file
         path = Path(f.path).name if f is not None else "a file"
