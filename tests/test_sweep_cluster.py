@@ -557,3 +557,27 @@ def test_fuzzed_sweeps_run_or_exit_2(varies, design, fuzz_tally, tmp_path_factor
     else:
         assert (out / "sweep.csv").exists()
         tally["ran"] += 1
+
+
+def test_the_sweep_blocks_metric_is_the_one_in_sweep_csv(tmp_path):
+    data = yaml.safe_load(tiny().to_yaml())
+    data["sweep"] = {"vary": {"network.mixing": "0.05:0.3:2"}, "replicates": 2,
+                     "metric": "wom_share"}
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(data))
+    res = CliRunner().invoke(main, ["sweep", str(path), "-o", str(tmp_path / "o"), "-w", "1"])
+    assert res.exit_code == 0, res.output
+    header = (tmp_path / "o" / "sweep.csv").read_text().splitlines()[0].split(",")
+    assert "wom_share_mean" in header and "customers_mean" not in header
+
+
+def test_a_store_from_another_version_is_refused_clearly(tmp_path):
+    """A sweep store made before a metric existed (fewer columns) cannot be resumed into."""
+    out = sweep.run_sweep(tiny(), [parse_vary("network.mixing=0.1,0.2")], tmp_path / "s",
+                          replicates=1, workers=1)
+    with closing(sqlite3.connect(out / "sweep.sqlite")) as conn, conn:
+        conn.execute("ALTER TABLE results DROP COLUMN spend")
+        conn.execute("UPDATE points SET done = 0")
+    res = CliRunner().invoke(main, ["sweep", "--resume", str(out), "-w", "1"])
+    assert res.exit_code == 2 and "made by another version of wom" in res.stderr
+    assert "Traceback" not in res.output

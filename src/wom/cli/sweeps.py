@@ -112,10 +112,10 @@ def sweep(scenario: Path | None, varies: tuple[str, ...], design: str | None,
                 n=n_points or (block.points if block else None),
                 replicates=replicates or (block.replicates if block else None),
                 workers=workers, scheduler=scheduler, progress=advance)
-        click.echo(f"wrote {analysis.export_csv(folder)}")
         sc, kept, meta = sweeps.read_meta(folder)
+        metric = sc.sweep.metric if sc.sweep else "customers"
+        click.echo(f"wrote {analysis.export_csv(folder, metric)}")
         if pair is not None and len(kept) in (1, 2) and "sensitivity" not in meta:
-            metric = sc.sweep.metric if sc.sweep else "customers"
             fig = phase_figure(folder, *pair, metric)
             click.echo(f"wrote {save_figure(fig, folder / 'phase.png')}")
 

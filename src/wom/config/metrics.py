@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Kind = Literal["count", "share", "money", "weeks"]
+Kind = Literal["people", "segments", "share", "money", "weeks"]
 
 
 @dataclass(frozen=True)
@@ -29,9 +29,11 @@ class Metric:
     better
         ``"higher"`` or ``"lower"`` when one direction is better, else ``""``.
     compared
-        Paired differences between strategies are reported (``comparison.csv``).
+        Paired differences between strategies are reported (``comparison.csv``); such a
+        metric has a better direction.
     kind
-        How it is formatted: a count, a share, money or weeks.
+        What it counts, which says how it is formatted: people, segments, a share, money
+        or weeks.
     """
 
     name: str
@@ -43,13 +45,16 @@ class Metric:
 
     @property
     def higher_is_better(self) -> bool:
-        return self.better != "lower"
+        """Whether more is better (a metric with no better direction raises)."""
+        if not self.better:
+            raise ValueError(f"{self.name} has no better direction")
+        return self.better == "higher"
 
 
 #: Every metric, in the order of the per-replicate table and the sweep store's columns.
 METRICS: dict[str, Metric] = {m.name: m for m in (
-    Metric("customers", "customers", "people", "higher", True, "count"),
-    Metric("segments_ignited", "segments ignited", "segments", "higher", True, "count"),
+    Metric("customers", "customers", "people", "higher", True, "people"),
+    Metric("segments_ignited", "segments ignited", "segments", "higher", True, "segments"),
     Metric("weeks_to_ignite", "weeks to ignite", "weeks", "lower", False, "weeks"),
     Metric("cost_per_customer", "cost per customer", "per customer", "lower", True, "money"),
     Metric("wom_share", "word-of-mouth share", "share of customers", "higher", True, "share"),
@@ -59,3 +64,4 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
 METRIC_NAMES: tuple[str, ...] = tuple(METRICS)
 #: The metrics with paired differences in ``comparison.csv``, in that order.
 COMPARED: tuple[str, ...] = tuple(n for n, m in METRICS.items() if m.compared)
+assert all(METRICS[n].better for n in COMPARED), "a compared metric needs a better direction"

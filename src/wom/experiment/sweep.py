@@ -172,10 +172,15 @@ def read_meta(out_dir: Path | str) -> tuple[Scenario, list[Vary], dict[str, str]
         meta = _meta(conn)
         sc = scenario_from_dict(yaml.safe_load(meta["scenario"]))
         varies = [Vary.from_json(d) for d in json.loads(meta["varies"])]
+        columns = [row[1] for row in conn.execute("PRAGMA table_info(results)")]
     except (sqlite3.DatabaseError, KeyError, ValueError, TypeError) as err:
         raise WomError(f"{path} is not a wom sweep store ({err})") from None
     finally:
         conn.close()
+    if columns[3:] != list(METRIC_NAMES):
+        raise WomError(f"{path} was made by another version of wom (its metrics: "
+                       f"{', '.join(columns[3:])}; this wom's: {', '.join(METRIC_NAMES)}): "
+                       "read it with that version, or run the sweep again")
     return sc, varies, meta
 
 

@@ -69,9 +69,10 @@ SUMMARY_LABELS: dict[str, Column] = {
     "ignited_share": ("replicates igniting a segment", as_percent),
     "spend_mean": ("spend (mean)", formatter(",.2f")),
 }
-_DIFF: dict[str, Callable[[Any], str]] = {
-    "customers": formatter("+,.1f"), "segments_ignited": formatter("+.2f"),
-    "cost_per_customer": formatter("+,.2f"), "wom_share": as_points,
+#: How a paired difference is written, by what the metric counts (config.metrics).
+DIFFERENCE_FORMATS: dict[str, Callable[[Any], str]] = {
+    "people": formatter("+,.1f"), "segments": formatter("+.2f"), "money": formatter("+,.2f"),
+    "share": as_points, "weeks": formatter("+.1f"),
 }
 
 
@@ -112,8 +113,9 @@ def comparison_table(comparison: pd.DataFrame) -> str:
               "P(a beats b)"]
     rows, marked = [], []
     for r in comparison.to_dict("records"):
-        f = _DIFF.get(str(r["metric"]), formatter("+,.4g"))
         metric = str(r["metric"])
+        f = (DIFFERENCE_FORMATS[METRICS[metric].kind] if metric in METRICS
+             else formatter("+,.4g"))
         label = METRICS[metric].label if metric in METRICS else metric.replace("_", " ")
         rows.append([str(r["a"]), str(r["b"]), label,
                      f(r["diff_mean"]), f(r["diff_lo"]), f(r["diff_hi"]),
