@@ -49,7 +49,7 @@ def configure() -> Path | None:
         return None
     root = cache_root()
     folder = root / source_digest()
-    numba.config.CACHE_DIR = str(folder)
+    numba.config.CACHE_DIR = str(folder)  # type: ignore[attr-defined]
     if root.is_dir():
         for old in root.iterdir():
             if old != folder and old.is_dir():

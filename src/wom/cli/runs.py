@@ -65,8 +65,14 @@ def validate(scenario: Path) -> None:
     from wom.experiment.memory import available_memory, human
 
     sc = load(scenario)
-    click.echo(f"{scenario}: ok — {len(sc.segments)} segments, {sc.people:,} people, "
-               f"{len(sc.strategies)} strategies, {sc.replicates} replicates")
+
+    def count(n: int, one: str, many: str) -> str:
+        return f"{n:,} {one if n == 1 else many}"
+
+    click.echo(f"{scenario}: ok — {count(len(sc.segments), 'segment', 'segments')}, "
+               f"{count(sc.people, 'person', 'people')}, "
+               f"{count(len(sc.strategies), 'strategy', 'strategies')}, "
+               f"{count(sc.replicates, 'replicate', 'replicates')}")
     need, have = estimate(sc, workers=default_workers()).total, available_memory()
     too_much = "" if have is None or need <= have else ": too much"
     room = "" if have is None else f" ({human(have)} available{too_much})"

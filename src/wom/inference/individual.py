@@ -20,7 +20,12 @@ import numpy as np
 from wom.config import Scenario
 from wom.errors import WomError
 from wom.inference.data import Observed
-from wom.inference.likelihood import Exposures, background_share, log_likelihood
+from wom.inference.likelihood import (
+    Exposures,
+    background_share,
+    log_likelihood,
+    table_log_likelihood,
+)
 from wom.inference.mcmc import Chains, sample
 from wom.inference.params import Free, values
 from wom.market import to_csr
@@ -59,31 +64,48 @@ class IndividualModel:
             "early_market": np.array([s.early_market for s in segs]),
             "references": np.array([s.references for s in segs]),
         }
+        self._traits = self._segment_traits(self.base)
 
     def arguments(self, point: dict[str, Any]) -> dict[str, Any]:
         """The likelihood's arguments at `point` (key path → value)."""
-        a = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in self.base.items()}
+        a = dict(self.base)
+        segments = {}
         for path, value in point.items():
             m = _SEGMENT.match(path)
             if m is None:
                 a[path] = value
-            elif m.group(1) == "*":
-                a[m.group(2)][:] = value
             else:
-                a[m.group(2)][int(m.group(1))] = value
+                if m.group(2) not in segments:
+                    segments[m.group(2)] = a[m.group(2)].copy()
+                if m.group(1) == "*":
+                    segments[m.group(2)][:] = value
+                else:
+                    segments[m.group(2)][int(m.group(1))] = value
+        traits = self._traits if not segments else self._segment_traits({**a, **segments})
         beta_rho = a["dynamics.word_of_mouth"] * a["dynamics.generic_resonance"]
         return {
             "talk_weeks": int(a["dynamics.talk_weeks"]),
             "background": min(float(a["dynamics.background"]), _P_MAX),
             "p_in": min(float(beta_rho), _P_MAX),
             "p_out": min(float(beta_rho * a["network.weak_tie"]), _P_MAX),
-            "open_share": np.clip(a["tam"] - a["incumbent"], 0.0, 1.0).astype(np.float64),
-            "early": a["early_market"].astype(np.float64),
-            "needs": a["references"].astype(np.int64),
+            **traits,
         }
+
+    @staticmethod
+    def _segment_traits(a: dict[str, Any]) -> dict[str, Any]:
+        open_share = np.clip(a["tam"] - a["incumbent"], 0.0, 1.0).astype(np.float64)
+        needs = a["references"].astype(np.int64)
+        return {"open_share": open_share, "early": a["early_market"].astype(np.float64),
+                "needs": needs, "observed_all": bool(not needs.any()
+                                                     and (open_share >= 1.0).all())}
 
     def log_likelihood(self, point: dict[str, Any]) -> float:
         a = self.arguments(point)
+        if a["observed_all"]:
+            # nothing unobserved to mix over: the data reduce to a table of exposures
+            i, o, n_survive, n_adopt = self.exposures.table(a["talk_weeks"])
+            return float(table_log_likelihood(i, o, n_survive, n_adopt, a["background"],
+                                              a["p_in"], a["p_out"]))
         offset, inside, outside, refs = self.exposures.of(a["talk_weeks"])
         return float(log_likelihood(offset, inside, outside, refs, self.observed.adopted_step,
                                     self.segment, a["background"], a["p_in"], a["p_out"],

@@ -149,6 +149,43 @@ def background_share(offset, inside, outside, adopted_step, segment, n_segments,
     return adopters, by_background
 
 
+def exposure_table(offset: np.ndarray, inside: np.ndarray, outside: np.ndarray,
+                   adopted_step: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The data's sufficient statistics when everyone is open and nobody needs references:
+    each distinct (inside, outside) exposure with the person-steps survived and adopted."""
+    last = offset[1:] - 1
+    adopted = np.zeros(inside.size, dtype=bool)
+    adopted[last[adopted_step >= 0]] = True
+    key = inside.astype(np.int64) * (int(outside.max(initial=0)) + 1) + outside
+    uniq, index = np.unique(key, return_inverse=True)
+    n_adopt = np.bincount(index, weights=adopted, minlength=uniq.size)
+    n_total = np.bincount(index, minlength=uniq.size)
+    first = np.zeros(uniq.size, dtype=np.int64)
+    first[index[::-1]] = np.arange(index.size)[::-1]
+    return (inside[first].astype(np.int64), outside[first].astype(np.int64),
+            n_total - n_adopt, n_adopt)
+
+
+@numba.njit(cache=True)
+def table_log_likelihood(i, o, n_survive, n_adopt, background, p_in,
+                         p_out):  # pragma: no cover - compiled
+    """:func:`log_likelihood` from :func:`exposure_table` (everyone open, no references)."""
+    log1mb = np.log1p(-background) if background < 1.0 else -np.inf
+    lq_in = np.log1p(-p_in) if p_in < 1.0 else -np.inf
+    lq_out = np.log1p(-p_out) if p_out < 1.0 else -np.inf
+    total = 0.0
+    for k in range(i.size):
+        x = _log_survive(log1mb, lq_in, lq_out, i[k], o[k])
+        if n_survive[k] > 0:
+            total += n_survive[k] * x
+        if n_adopt[k] > 0:
+            h = -np.expm1(x)
+            if h <= 0.0:
+                return -np.inf
+            total += n_adopt[k] * np.log(h)
+    return total
+
+
 class Exposures:
     """What each person saw, per ``talk_weeks`` (computed once per value and kept)."""
 
@@ -160,6 +197,7 @@ class Exposures:
         self.indptr, self.indices, self.segment = indptr, indices, segment
         self.adopted_step = observed.adopted_step
         self._of = lru_cache(maxsize=32)(self._compute)
+        self._table = lru_cache(maxsize=32)(self._compute_table)
 
     def _compute(self, talk_weeks: int) -> tuple[np.ndarray, ...]:
         return person_steps(self.indptr, self.indices, self.segment, self.adopted_step,
@@ -169,3 +207,12 @@ class Exposures:
         """``(offset, inside, outside, refs)`` for `talk_weeks`."""
         result: tuple[np.ndarray, ...] = self._of(int(talk_weeks))
         return result
+
+    def table(self, talk_weeks: int) -> tuple[np.ndarray, ...]:
+        """:func:`exposure_table` for `talk_weeks`."""
+        result: tuple[np.ndarray, ...] = self._table(int(talk_weeks))
+        return result
+
+    def _compute_table(self, talk_weeks: int) -> tuple[np.ndarray, ...]:
+        offset, inside, outside, _ = self.of(talk_weeks)
+        return exposure_table(offset, inside, outside, self.adopted_step)
