@@ -51,6 +51,14 @@ def test_customers_by_person_or_by_segment(tmp_path: Path):
     assert isinstance(c, PersonCustomers) and c.adopted.tolist() == [3, -1]
     c = read_customers(write(tmp_path, "segment\tcustomers\ndentists\t40\nvets\t0\n"))
     assert isinstance(c, SegmentCustomers) and c.customers.tolist() == [40, 0]
+    assert c.adopted.tolist() == [-1, -1]
+    # a CRM's export: a row per customer, other columns ignored, periods where known
+    c = read_customers(write(tmp_path, "account,segment,adopted,owner\nx,vets,4,ann\n"
+                                       "y,vets,,bob\nz,dentists,2,ann\n"))
+    assert isinstance(c, SegmentCustomers) and c.segment == ("vets", "vets", "dentists")
+    assert c.customers.tolist() == [1, 1, 1] and c.adopted.tolist() == [4, -1, 2]
+    c = read_customers(write(tmp_path, "segment,customers,adopted\nvets,3,4\nvets,2,5\n"))
+    assert isinstance(c, SegmentCustomers) and c.customers.tolist() == [3, 2]
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -89,7 +97,10 @@ def test_binary_missing_and_folder(tmp_path: Path):
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ("segment,customers\na,1\na,2\n", "f.csv:3: column segment: 'a' is listed twice"),
+    ("segment,customers\na,1\na,2\n", "f.csv:3: column segment: segment 'a' is listed twice"),
+    ("segment,customers,adopted\na,1,3\na,2,3\n", "f.csv:3: column segment: segment 'a' and "
+                                                 "period 3 is listed twice"),
+    ("segment,adopted\na,x\n", "f.csv:2: column adopted:"),
     ("segment,customers\na,-1\n", "f.csv:2: column customers: -1 is below 0"),
     ("person\n", "f.csv:1: the file has a header but no customers"),
 ])

@@ -6,6 +6,7 @@ The public API — everything the command line does is one of these calls::
     sc = wom.load_scenario("scenarios/focused-vs-broad.yaml")
     results = wom.run(sc, replicates=200)
     results.summary()                     # pandas DataFrame, one row per strategy
+    wom.run(sc, customers="crm.csv")      # starting from today's customers
     folder = wom.save(results)            # results/<name>/<timestamp>/
     wom.plot_adoption(results, "adoption.png")
 
@@ -34,7 +35,7 @@ from wom import experiment, inference, viz  # noqa: E402
 # isort: on
 from wom.config import Scenario, json_schema, load_scenario, scenario_from_dict  # noqa: E402
 from wom.errors import ScenarioError, WomError  # noqa: E402
-from wom.experiment import run  # noqa: E402
+from wom.experiment import Customers, load_customers, run  # noqa: E402
 from wom.inference.fit import FitResult, fit  # noqa: E402
 from wom.store import Results, RunFolder, read_run  # noqa: E402
 from wom.version import __version__  # noqa: E402
@@ -44,10 +45,11 @@ if TYPE_CHECKING:
     from wom.abm import WomModel
 
 __all__ = [
-    "FitResult", "Results", "RunFolder", "Scenario", "ScenarioError", "WomError", "WomModel",
-    "__version__", "campaign", "config", "engine", "experiment", "fit", "inference", "inputs",
-    "json_schema", "load_scenario", "market", "plot_adoption", "plot_run", "read_run", "run",
-    "save", "save_fit", "scenario_from_dict", "store", "viz",
+    "Customers", "FitResult", "Results", "RunFolder", "Scenario", "ScenarioError", "WomError",
+    "WomModel", "__version__", "campaign", "config", "engine", "experiment", "fit",
+    "inference", "inputs", "json_schema", "load_customers", "load_scenario", "market",
+    "plot_adoption", "plot_run", "read_run", "run", "save", "save_fit", "scenario_from_dict",
+    "store", "viz",
 ]
 
 

@@ -13,7 +13,7 @@ import mesa
 import numpy as np
 from mesa.discrete_space import Cell, CellAgent
 
-from wom.engine import CAUSES, Simulation
+from wom.engine import CAUSES, EXISTING, NEVER, Simulation
 from wom.market import Population
 
 
@@ -66,20 +66,21 @@ class Person(CellAgent):
 
     @property
     def adopted_at(self) -> int | None:
-        """Step the person adopted at, or ``None`` if not (yet)."""
+        """Step the person adopted at (negative: before the run), or ``None`` if not (yet)."""
         t = int(self.model.simulation.adopted_at[self.person])
-        return t if t >= 0 else None
+        return t if t != NEVER else None
 
     @property
     def adopted(self) -> bool:
         """Has adopted (is our customer)."""
-        return bool(self.model.simulation.adopted_at[self.person] >= 0)
+        return bool(self.model.simulation.adopted_at[self.person] != NEVER)
 
     @property
     def cause(self) -> str | None:
-        """Why the person adopted: ``'seed'``, ``'marketing'`` or ``'wom'``; ``None`` if not."""
+        """Why the person adopted: one of :data:`~wom.engine.CAUSES`, ``'existing'`` (a
+        customer from before the run), or ``None`` if not."""
         c = int(self.model.simulation.cause[self.person])
-        return CAUSES[c] if c >= 0 else None
+        return CAUSES[c] if c >= 0 else "existing" if c == EXISTING else None
 
     @property
     def message(self) -> str | None:

@@ -29,12 +29,27 @@ from wom.errors import WomError
 @workers_option
 @click.option("--out", "-o", type=click.Path(path_type=Path),
               help="Run folder to create [default: results/<name>/<timestamp>/].")
+@click.option("--customers", "-c", type=click.Path(path_type=Path),
+              help="Start from today's customers: a CSV of person[,adopted] (people of the "
+                   "scenario's graph file, with the period each bought in) or "
+                   "segment,customers (counts, placed at random).")
+@click.option("--today", type=click.IntRange(min=0), metavar="PERIOD",
+              help="The period of the run's first week, for --customers with periods "
+                   "[default: the period after the last purchase].")
 @format_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table.")
 def run(scenario: Path, replicates: int | None, seed: int | None, workers: int | None,
-        out: Path | None, fmt: str, quiet: bool) -> None:
-    """Run every strategy of SCENARIO and write a run folder."""
+        out: Path | None, customers: Path | None, today: int | None, fmt: str,
+        quiet: bool) -> None:
+    """Run every strategy of SCENARIO and write a run folder.
+
+    With --customers, every strategy starts from today's customers: they count as customers
+    and references from the first week, and those who bought within talk_weeks of it still
+    talk (a customer with no period, or given as a count, no longer does)."""
     sc = load(scenario)
+    if today is not None and customers is None:
+        raise click.UsageError("--today needs --customers")
+    existing = None if customers is None else wom.load_customers(sc, customers, today=today)
     if out is not None and out.exists():
         raise WomError(f"{out}: already exists; choose another --out (runs are never "
                        "overwritten)")
@@ -46,13 +61,15 @@ def run(scenario: Path, replicates: int | None, seed: int | None, workers: int |
     with progress_bar(sc.name, "replicates", replicates or sc.replicates,
                       quiet=quiet) as advance:
         results = wom.run(sc, replicates=replicates, seed=seed, workers=workers,
-                          progress=advance)
+                          progress=advance, customers=existing)
     results.meta["command"] = "wom " + " ".join(sys.argv[1:]) if sys.argv else "wom run"
     try:
         folder = wom.save(results, out, fmt=fmt)
     except OSError as err:
         raise WomError(f"{out or 'results'}: cannot write the run folder: {err}") from None
     if not quiet:
+        if existing is not None:
+            click.echo(existing.describe(sc.dynamics.talk_weeks))
         print_summary(results, Console())
     click.echo(f"results: {folder}")
 

@@ -52,6 +52,10 @@ def print_summary(results: wom.Results, console: Console) -> None:
         table.add_row(*r)
     note = (f"ignited: segments reaching {IGNITION_SHARE:.0%} of their TAM; ignition week: "
             "when the first did (in replicates that ignite one); all means over replicates")
+    start = int(results.at_start.sum())
+    if start:
+        note += (f"\ncustomers: the {start:,} of today and those won; cost per customer and "
+                 "word of mouth: over those won in the run")
     console.print(table)
     console.print(note, style="dim")
     won = verdict(summary, results.comparison())

@@ -6,7 +6,9 @@ from wom.engine.simulation import Plan, Simulation, StepCounts, Trajectory, run_
 from wom.engine.state import (
     BACKGROUND,
     CAUSES,
+    EXISTING,
     MARKETING,
+    NEVER,
     SEED,
     WOM,
     Market,
@@ -16,6 +18,6 @@ from wom.engine.state import (
     resonance_matrix,
 )
 
-__all__ = ["BACKGROUND", "CAUSES", "MARKETING", "SEED", "WOM", "Cascades", "Market", "Params",
-           "People", "Plan", "Scratch", "Simulation", "StepCounts", "Trajectory",
-           "resonance_matrix", "run_to_horizon", "simulate"]
+__all__ = ["BACKGROUND", "CAUSES", "EXISTING", "MARKETING", "NEVER", "SEED", "WOM",
+           "Cascades", "Market", "Params", "People", "Plan", "Scratch", "Simulation",
+           "StepCounts", "Trajectory", "resonance_matrix", "run_to_horizon", "simulate"]

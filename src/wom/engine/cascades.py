@@ -19,6 +19,7 @@ from wom.engine.rng import geometric_skip, seed_state
 from wom.engine.state import (
     ADOPTED,
     CAUSES,
+    NEVER,
     TALK_FROM,
     TALK_TO,
     Actions,
@@ -43,7 +44,7 @@ def _reset(market, params, people):  # pragma: no cover - compiled
     for i in range(people.counters[ADOPTED]):
         u = people.order[i]
         people.open_segment[u] = market.segment[u]
-        people.adopted_at[u] = -1
+        people.adopted_at[u] = NEVER
         people.message[u] = -1
         people.cause[u] = -1
         if params.need_refs:

@@ -29,7 +29,7 @@ from wom.engine.state import (
     new_scratch,
     params_of,
 )
-from wom.engine.step import step
+from wom.engine.step import add_customers, step
 from wom.market import Population
 
 
@@ -122,11 +122,14 @@ class Simulation:
         self._scratch = new_scratch(population.n)
         self._no_seeds = (np.empty(0, np.int32), np.empty(0, np.int32))
         self.t = 0
+        if population.customers is not None:  # today's customers adopted before step 0
+            add_customers(self.market, self.params, self.people, *population.customers)
 
     # Everyone's state, by name (views on ``people``).
     @property
     def adopted_at(self) -> np.ndarray:
-        """``int32[N]``: step each person adopted at, −1 if not (yet)."""
+        """``int32[N]``: step each person adopted at (negative: a customer from before the
+        run), :data:`~wom.engine.state.NEVER` if not (yet)."""
         return self.people.adopted_at
 
     @property

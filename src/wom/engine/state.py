@@ -22,6 +22,10 @@ from wom.market import Population
 
 #: Why a person adopted: numbers stored in ``People.cause`` and used as table rows.
 SEED, MARKETING, BACKGROUND, WOM = 0, 1, 2, 3
+#: ``People.cause`` of today's customers (they adopted before the run: no cause of its own).
+EXISTING = -2
+#: ``People.adopted_at`` of someone who has not adopted (steps before the run are negative).
+NEVER = int(np.iinfo(np.int32).min)
 #: The causes' names, by number (``new_by_seed``, ``new_by_marketing``,
 #: ``new_by_background``, ``new_by_wom``).
 CAUSES = ("seed", "marketing", "background", "wom")
@@ -57,22 +61,23 @@ class Params(NamedTuple):
 class People(NamedTuple):
     """Everyone's state during a run.
 
-    Who advocates is held as state: ``advocates[counters[TALK_FROM]:counters[TALK_TO]]``, in
-    the order they adopted. Each step's adopters are appended; those whose talk weeks are
-    over leave from the front (the list is in adoption order, so they are always first). A
-    mechanism that silences someone else (a customer who leaves) removes them from the
-    window; nothing else assumes who advocates.
+    Who advocates is held as state: ``advocates[counters[TALK_FROM]:counters[TALK_TO]]``,
+    each with the last step it talks in (``advocate_until``), in the order they adopted. Each
+    step's adopters are appended; those whose talk weeks are over leave from the front (in
+    adoption order they are always first). A mechanism that silences someone else (a
+    customer who leaves) removes them from the window; nothing else assumes who advocates.
     """
 
     open_segment: np.ndarray  # int32[N]: the person's segment while they may adopt, else −1
-    adopted_at: np.ndarray  # int32[N]: step of adoption, −1 if not (yet)
+    adopted_at: np.ndarray  # int32[N]: step of adoption (< 0: before the run), NEVER if not
     message: np.ndarray  # int32[N]: the message the person adopted with (and retells)
-    cause: np.ndarray  # int8[N]: why they adopted (SEED, MARKETING, WOM), −1 if not
+    cause: np.ndarray  # int8[N]: why they adopted (SEED …, EXISTING: before the run), −1 if not
     reference_count: np.ndarray  # int32[N]: same-segment adopters among the neighbours
     order: np.ndarray  # int32[N]: adopters in the order they adopted (first counters[ADOPTED])
     step_start: np.ndarray  # int64[H+1]: adopters before each step
     advocates: np.ndarray  # int32[N]: who talks in the coming step (the TALK_FROM:TALK_TO window)
     advocate_tag: np.ndarray  # int64[N]: each advocate's message << 32 | segment
+    advocate_until: np.ndarray  # int32[N]: the last step each advocate talks in
     counters: np.ndarray  # int64[3]: adopters (ADOPTED), the advocates' window (TALK_FROM/TO)
 
 
@@ -154,7 +159,7 @@ def new_people(pop: Population, horizon: int) -> People:
     n = pop.n
     return People(
         open_segment=np.where(pop.adoptable, pop.segment, -1).astype(np.int32),
-        adopted_at=np.full(n, -1, dtype=np.int32),
+        adopted_at=np.full(n, NEVER, dtype=np.int32),
         message=np.full(n, -1, dtype=np.int32),
         cause=np.full(n, -1, dtype=np.int8),
         reference_count=np.zeros(n, dtype=np.int32),
@@ -162,6 +167,7 @@ def new_people(pop: Population, horizon: int) -> People:
         step_start=np.zeros(horizon + 1, dtype=np.int64),
         advocates=np.empty(n, dtype=np.int32),
         advocate_tag=np.empty(n, dtype=np.int64),
+        advocate_until=np.empty(n, dtype=np.int32),
         counters=np.zeros(3, dtype=np.int64),
     )
 

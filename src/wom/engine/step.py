@@ -25,7 +25,16 @@ import numba
 import numpy as np
 
 from wom.engine.rng import below, geometric_skip, uniform
-from wom.engine.state import ADOPTED, BACKGROUND, MARKETING, SEED, TALK_FROM, TALK_TO, WOM
+from wom.engine.state import (
+    ADOPTED,
+    BACKGROUND,
+    EXISTING,
+    MARKETING,
+    SEED,
+    TALK_FROM,
+    TALK_TO,
+    WOM,
+)
 from wom.engine.trials import consider, kept, open_segment, tie_chance
 
 
@@ -186,8 +195,8 @@ def after_adoptions(t, market, params, people, first_new, out):  # pragma: no co
     n_adopted = people.counters[ADOPTED]
     segment, indptr, indices = market.segment, market.indptr, market.indices
     order, cause, message = people.order, people.cause, people.message
-    adopted_at, reference_count = people.adopted_at, people.reference_count
-    advocates, advocate_tag = people.advocates, people.advocate_tag
+    reference_count = people.reference_count
+    advocates, advocate_tag, until = people.advocates, people.advocate_tag, people.advocate_until
     need_refs, talk_weeks = params.need_refs, params.talk_weeks
     for i in range(first_new, n_adopted):
         u = order[i]
@@ -204,14 +213,44 @@ def after_adoptions(t, market, params, people, first_new, out):  # pragma: no co
     # Who talks in the next step: those still within their talk weeks, then this step's
     # adopters. The window is in adoption order, so those whose weeks are over are first.
     talk_from, talk_to = people.counters[TALK_FROM], people.counters[TALK_TO]
-    while talk_from < talk_to and adopted_at[advocates[talk_from]] + talk_weeks <= t:
+    while talk_from < talk_to and until[talk_from] <= t:
         talk_from += 1
     for i in range(first_new, n_adopted):
         u = order[i]
         advocates[talk_to] = u
         advocate_tag[talk_to] = (np.int64(message[u]) << 32) | segment[u]
+        until[talk_to] = t + talk_weeks
         talk_to += 1
     people.counters[TALK_FROM] = talk_from
+    people.counters[TALK_TO] = talk_to
+
+
+@numba.njit(cache=True)
+def add_customers(market, params, people, persons, adopted_at):  # pragma: no cover
+    """Today's customers adopt before the first step: each of `persons` (the market's
+    customers, :mod:`wom.market.customers`, in non-decreasing order of `adopted_at`, every
+    step < 0) becomes a reference for their segment and, while their talk weeks last, an
+    advocate retelling their own segment's message (a customer talks about the product in
+    the words their community uses)."""
+    segment, indptr, indices = market.segment, market.indptr, market.indices
+    talk_to = people.counters[TALK_TO]
+    for i in range(persons.size):
+        u = persons[i]
+        su = segment[u]
+        adopt(people, u, adopted_at[i], EXISTING, su)
+        if params.need_refs:
+            for a in range(indptr[u], indptr[u + 1]):
+                v = indices[a]
+                if segment[v] == su:
+                    people.reference_count[v] += 1
+        # They talk in steps adopted_at + 1 … adopted_at + talk_weeks; only those who still
+        # talk at step 0 join the window.
+        until = adopted_at[i] + params.talk_weeks
+        if until >= 0:
+            people.advocates[talk_to] = u
+            people.advocate_tag[talk_to] = (np.int64(su) << 32) | su
+            people.advocate_until[talk_to] = until
+            talk_to += 1
     people.counters[TALK_TO] = talk_to
 
 

@@ -2,10 +2,21 @@
 local processes or Dask, and sensitivity analyses."""
 
 from wom.experiment import analysis, sensitivity, sweep
+from wom.experiment.customers import Customers, load_customers, resolve_customers
 from wom.experiment.memory import MemoryRefusalError, check_memory, estimate
-from wom.experiment.replicate import DYNAMICS, LAYOUT, MESA, PLAN, POPULATION, Replicate, stream
+from wom.experiment.replicate import (
+    CUSTOMERS,
+    DYNAMICS,
+    LAYOUT,
+    MESA,
+    PLAN,
+    POPULATION,
+    Replicate,
+    stream,
+)
 from wom.experiment.runner import default_workers, run, run_replicate
 
-__all__ = ["DYNAMICS", "LAYOUT", "MESA", "PLAN", "POPULATION", "MemoryRefusalError",
-           "Replicate", "analysis", "check_memory", "default_workers", "estimate", "run",
-           "run_replicate", "sensitivity", "stream", "sweep"]
+__all__ = ["CUSTOMERS", "DYNAMICS", "LAYOUT", "MESA", "PLAN", "POPULATION", "Customers",
+           "MemoryRefusalError", "Replicate", "analysis", "check_memory", "default_workers",
+           "estimate", "load_customers", "resolve_customers", "run", "run_replicate",
+           "sensitivity", "stream", "sweep"]

@@ -11,7 +11,7 @@ The estimate adds up what :mod:`wom.market`, :mod:`wom.engine`, :mod:`wom.campai
 - **per process that runs replicates** (one per worker at once, or the main process with one
   worker): the population, 18 bytes per person and 8 per tie, plus the larger of the graph
   sampler's temporaries (two int32 edge lists grown by doubling, then concatenated: up to 24
-  bytes per tie) and what a running replicate adds (58 bytes per person of engine state and
+  bytes per tie) and what a running replicate adds (62 bytes per person of engine state and
   about 40 of seeding scores: block PageRank iterates, cross-segment tie counts);
 - **the results arrays**, 20 bytes per row of ``timeseries.csv`` (strategy × replicate × week ×
   segment: new adopters by cause as int32, spend as float64), kept by the main process from
@@ -64,9 +64,9 @@ POPULATION_PER_PERSON = 18
 POPULATION_PER_TIE = 8
 #: Graph sampler: int32 edge lists grown by doubling, then concatenated (freed after the build).
 BUILD_PER_TIE = 24
-#: A running replicate: engine state (wom.engine.state: People 33 bytes, Scratch 25) and
+#: A running replicate: engine state (wom.engine.state: People 37 bytes, Scratch 25) and
 #: seeding scores (PageRank).
-ENGINE_PER_PERSON = 58
+ENGINE_PER_PERSON = 62
 STRATEGY_PER_PERSON = 40
 #: Results arrays: new adopters by cause (3 × int32) and spend (float64) per timeseries row.
 RESULT_PER_ROW = 20

@@ -5,8 +5,9 @@ teaching app, the validation suite — builds it here, so replicate ``i`` is the
 and the same random numbers everywhere. Randomness: replicate ``i`` draws from
 ``SeedSequence(seed, spawn_key=(i, stage))``; stage :data:`POPULATION` builds the market,
 :data:`PLAN` the strategies' plans, :data:`DYNAMICS` the dynamics, :data:`MESA` and
-:data:`LAYOUT` serve the Mesa view. Every strategy of replicate ``i`` starts from the same
-streams (common random numbers), so differences between strategies are paired.
+:data:`LAYOUT` serve the Mesa view, :data:`CUSTOMERS` places today's customers. Every
+strategy of replicate ``i`` starts from the same streams (common random numbers), so
+differences between strategies are paired.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ import numpy as np
 from wom.campaign import make_plan
 from wom.config import Scenario, Strategy, apply
 from wom.engine import Plan, Simulation
+from wom.experiment.customers import Customers
 from wom.market import Population, build_population
 
-#: Streams of a replicate. MESA and LAYOUT serve the Mesa view (wom.abm) only.
-POPULATION, PLAN, DYNAMICS, MESA, LAYOUT = 0, 1, 2, 3, 4
+#: Streams of a replicate. MESA and LAYOUT serve the Mesa view (wom.abm) only; CUSTOMERS
+#: places today's customers (wom.experiment.customers).
+POPULATION, PLAN, DYNAMICS, MESA, LAYOUT, CUSTOMERS = 0, 1, 2, 3, 4, 5
 
 
 def stream(seed: int, replicate: int, stage: int, *more: int) -> np.random.Generator:
@@ -49,14 +52,20 @@ class Replicate:
     population
         The market to use instead of building replicate `index`'s (the validation suite
         gives one with thresholds a scenario cannot express).
+    customers
+        Today's customers, placed in the market before any strategy runs (the same people
+        for every strategy of the replicate).
     """
 
     def __init__(self, scenario: Scenario, index: int, *,
-                 population: Population | None = None) -> None:
+                 population: Population | None = None,
+                 customers: Customers | None = None) -> None:
         self.index = int(index)
         self.scenario = scenario_of(scenario, self.index)
         self.population = (build_population(scenario, rng=self.stream(POPULATION))
                            if population is None else population)
+        if customers is not None:
+            self.population = customers.place(self.population, self.stream(CUSTOMERS))
 
     def stream(self, stage: int, *more: int) -> np.random.Generator:
         """This replicate's random generator for `stage`."""

@@ -7,6 +7,7 @@ strategies are paired. Nothing depends on the number of workers.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import platform
 import time
@@ -15,12 +16,14 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from importlib import metadata
 from multiprocessing import get_all_start_methods, get_context
 from multiprocessing.context import BaseContext
+from pathlib import Path
 
 import numpy as np
 
 from wom.config import Scenario
 from wom.engine import CAUSES, run_to_horizon
 from wom.errors import WomError
+from wom.experiment.customers import Customers, load_customers
 from wom.experiment.memory import check_memory
 from wom.experiment.replicate import Replicate
 from wom.market import Population
@@ -30,15 +33,16 @@ from wom.store import Results
 Progress = Callable[[int, int], None]
 
 
-def run_replicate(sc: Scenario, replicate: int) -> tuple[np.ndarray, np.ndarray, Population]:
-    """Every strategy on replicate `replicate`'s market.
+def run_replicate(sc: Scenario, replicate: int, customers: Customers | None = None,
+                  ) -> tuple[np.ndarray, np.ndarray, Population]:
+    """Every strategy on replicate `replicate`'s market (with today's `customers`).
 
     Returns
     -------
     new_by_cause, spend, population
         ``int32[strategies, horizon, len(CAUSES), S]``, ``float64[strategies, horizon, S]``.
     """
-    rep = Replicate(sc, replicate)
+    rep = Replicate(sc, replicate, customers=customers)
     news, spends = [], []
     for spec in sc.strategies:
         traj = run_to_horizon(rep.simulation(spec))
@@ -47,10 +51,10 @@ def run_replicate(sc: Scenario, replicate: int) -> tuple[np.ndarray, np.ndarray,
     return np.stack(news), np.stack(spends), rep.population
 
 
-def _run_chunk(sc: Scenario, replicates: range):
+def _run_chunk(sc: Scenario, replicates: range, customers: Customers | None):
     out = []
     for r in replicates:
-        new, spend, _ = run_replicate(sc, r)
+        new, spend, _ = run_replicate(sc, r, customers)
         out.append((r, new, spend))
     return out
 
@@ -72,6 +76,7 @@ def run(
     seed: int | None = None,
     workers: int | None = None,
     progress: Progress | None = None,
+    customers: Customers | Path | str | None = None,
 ) -> Results:
     """Run every strategy of a scenario over its replicates.
 
@@ -85,11 +90,17 @@ def run(
         Local worker processes (default: all cores; 1 runs in this process).
     progress
         Called as replicates finish.
+    customers
+        Today's customers (:mod:`wom.experiment.customers`): a CSV file, or one already
+        read with :func:`~wom.experiment.customers.load_customers`. Every strategy starts
+        from them; ``customers`` in the tables counts them too.
 
     Raises
     ------
     wom.experiment.memory.MemoryRefusalError
         The run would need more memory than the machine has available.
+    wom.inputs.DataFileError
+        The file of customers cannot be read or does not fit the market.
     """
     if not sc.strategies:
         raise WomError(f"scenario {sc.name!r} has no strategies to run: add one under "
@@ -97,12 +108,14 @@ def run(
     updates = {k: v for k, v in {"replicates": replicates, "seed": seed}.items() if v is not None}
     if updates:
         sc = sc.model_copy(update=updates)
+    if customers is not None and not isinstance(customers, Customers):
+        customers = load_customers(sc, customers)
     workers = max(1, workers or default_workers())
     n = sc.replicates
     check_memory(sc, workers=workers)  # refuse before allocating anything
     started = time.time()
     t0 = time.perf_counter()
-    pop0 = Replicate(sc, 0).population
+    pop0 = Replicate(sc, 0, customers=customers).population
     tam, graph = pop0.tam_size, {**pop0.stats(), "replicate": 0}
     del pop0  # forked workers would otherwise each carry a copy-on-write replica of it
     n_st, S = len(sc.strategies), len(sc.segments)
@@ -121,10 +134,11 @@ def run(
 
     if workers == 1 or n == 1:
         for chunk in _chunks(n, 1):
-            keep(_run_chunk(sc, chunk))
+            keep(_run_chunk(sc, chunk, customers))
     else:
         with ProcessPoolExecutor(min(workers, n), mp_context=fork_context()) as pool:
-            futures = [pool.submit(_run_chunk, sc, chunk) for chunk in _chunks(n, workers)]
+            futures = [pool.submit(_run_chunk, sc, chunk, customers)
+                       for chunk in _chunks(n, workers)]
             try:
                 for fut in as_completed(futures):
                     keep(fut.result())
@@ -147,7 +161,22 @@ def run(
         "wall_time_s": round(wall, 3),
         "platform": platform.platform(),
     }
-    return Results(scenario=sc, new_by_cause=new, spend=spend, tam=tam, graph=graph, meta=meta)
+    initial = None
+    if customers is not None:
+        initial = customers.initial
+        meta["customers"] = {
+            "file": str(customers.path), "sha256": file_digest(customers.path),
+            "today": customers.today,
+            "per_segment": dict(zip(sc.segment_names, customers.initial.tolist(), strict=True)),
+        }
+    return Results(scenario=sc, new_by_cause=new, spend=spend, tam=tam, graph=graph, meta=meta,
+                   initial=initial)
+
+
+def file_digest(path: Path) -> str:
+    """The SHA-256 of a file's bytes (inputs are recorded by content in manifests)."""
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def fork_context() -> BaseContext:

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from wom.config import Scenario
+from wom.experiment.customers import not_in_market, people_of
 from wom.inputs import DataFileError, PersonAdoptions, SegmentAdoptions
 
 
@@ -120,21 +121,14 @@ def observe(sc: Scenario, data: PersonAdoptions | SegmentAdoptions) -> Observed:
 
 def _individual(sc: Scenario, data: PersonAdoptions, names: tuple[str, ...],
                 sizes: np.ndarray) -> Observed:
-    spec = sc.network.file
-    if spec is None:
-        raise DataFileError(data.path, None, "individual adoption data (person, adopted) "
-                            "needs a market read from a file whose people it names "
-                            "(network.model: file); for a generated market give counts per "
-                            "segment (period, segment, new_customers)")
-    graph = spec.load(Path.cwd())
-    position = {node: i for i, node in enumerate(graph.node_ids)}
+    position = people_of(sc, data.path, "individual adoption data (person, adopted)",
+                         "counts per segment (period, segment, new_customers)")
     first, last = _periods(sc, data.periods)
-    step = np.full(len(graph.node_ids), -1, dtype=np.int64)
+    step = np.full(len(position), -1, dtype=np.int64)
     for person, when, line in zip(data.people, data.adopted.tolist(), data.lines.tolist(),
                                   strict=True):
         if person not in position:
-            raise DataFileError(data.path, line, f"person {person!r} is not in the market "
-                                f"({Path(spec.path).name} and its people file)", "person")
+            raise not_in_market(sc, data.path, line, person)
         if when >= 0:
             _check_period(data.path, line, when, first, last, "adopted")
             step[position[person]] = when - first

@@ -8,11 +8,12 @@ Two shapes of adoption data (:func:`read_adoptions`):
 - **aggregate**, columns ``period, segment, new_customers``: how many people of a segment
   first adopted in each period.
 
-And two shapes of today's customers (:func:`read_customers`): ``person[, adopted]`` (people
-of a known graph, with the period they bought in if known) or ``segment, customers``
-(counts per segment). Every problem names the file, the line and the column; what must be
-checked against a market (unknown people or segments) is checked by the caller, with the
-line numbers kept here.
+And today's customers (:func:`read_customers`), by person — ``person[, adopted]``: people
+of a known graph, with the period they bought in if known — or by segment: one row per
+customer (``segment[, adopted]``, a CRM's export with its other columns) or counts
+(``segment, customers[, adopted]``). Every problem names the file, the line and the
+column; what must be checked against a market (unknown people or segments) is checked by
+the caller, with the line numbers kept here.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ INDIVIDUAL = ("person", "adopted")
 AGGREGATE = ("period", "segment", "new_customers")
 PEOPLE = ("person",)
 COUNTS = ("segment", "customers")
+#: The optional column of a purchase's period.
+WHEN = "adopted"
 
 
 @dataclass(frozen=True)
@@ -69,11 +72,13 @@ class PersonCustomers:
 
 @dataclass(frozen=True)
 class SegmentCustomers:
-    """Today's customers as counts per segment."""
+    """Today's customers by segment: each row ``customers`` people (1 for a row per
+    customer) who bought in period ``adopted`` (−1: not known)."""
 
     path: Path
     segment: tuple[str, ...]
     customers: np.ndarray  # int64[r]
+    adopted: np.ndarray  # int64[r]
     lines: np.ndarray
 
 
@@ -150,41 +155,54 @@ def read_adoptions(path: Path | str) -> PersonAdoptions | SegmentAdoptions:
                             np.array(count, np.int64), np.array(lines, np.int64))
 
 
+def _period(table: Table, line: int, text: str) -> int:
+    return -1 if text == "" else whole_number(table.path, line, WHEN, text, minimum=0)
+
+
 def read_customers(path: Path | str) -> PersonCustomers | SegmentCustomers:
-    """Today's customers: ``person[, adopted]`` or ``segment, customers``.
+    """Today's customers: ``person[, adopted]``, ``segment[, adopted]`` (a row per customer)
+    or ``segment, customers[, adopted]`` (counts), told apart by the header.
 
     Raises
     ------
     DataFileError
-        As :func:`read_adoptions`.
+        As :func:`read_adoptions`; also a segment listed twice in counts without periods
+        (or a segment and period twice with them).
     """
-    table = _read(path, (*PEOPLE, "adopted", *COUNTS), "file of customers")
+    table = _read(path, (*PEOPLE, WHEN, *COUNTS), "file of customers")
+    when = table.column(WHEN) if table.has(WHEN) else None
     if table.has("person"):
         _not_empty(table, "customers")
         _unique(table, "person")
-        when = table.column("adopted") if table.has("adopted") else None
         people, adopted, lines = [], [], []
         for i, (line, person) in enumerate(table.column("person")):
             if not person:
                 raise DataFileError(table.path, line, "no person id", "person")
-            text = when[i][1] if when is not None else ""
             people.append(person)
-            adopted.append(-1 if text == "" else
-                           whole_number(table.path, line, "adopted", text, minimum=0))
+            adopted.append(_period(table, line, when[i][1]) if when is not None else -1)
             lines.append(line)
         return PersonCustomers(table.path, tuple(people), np.array(adopted, np.int64),
                                np.array(lines, np.int64))
-    for name in COUNTS:
-        table.index(name)
+    table.index("segment")
     _not_empty(table, "rows")
-    _unique(table, "segment")
-    segments, counts, lines = [], [], []
-    for (line, s), (_, c) in zip(table.column("segment"), table.column("customers"),
-                                 strict=True):
+    counted = table.has("customers")
+    counts = table.column("customers") if counted else None
+    segments, number, periods, lines = [], [], [], []
+    first: dict[tuple[str, int], int] = {}
+    for i, (line, s) in enumerate(table.column("segment")):
         if not s:
             raise DataFileError(table.path, line, "no segment", "segment")
+        at = _period(table, line, when[i][1]) if when is not None else -1
+        if counts is not None:
+            if (s, at) in first:
+                also = f" and period {at}" if at >= 0 else ""
+                raise DataFileError(table.path, line, f"segment {s!r}{also} is listed twice "
+                                    f"(first on line {first[(s, at)]})", "segment")
+            first[(s, at)] = line
         segments.append(s)
-        counts.append(whole_number(table.path, line, "customers", c, minimum=0))
+        number.append(whole_number(table.path, line, "customers", counts[i][1], minimum=0)
+                      if counts is not None else 1)
+        periods.append(at)
         lines.append(line)
-    return SegmentCustomers(table.path, tuple(segments), np.array(counts, np.int64),
-                            np.array(lines, np.int64))
+    return SegmentCustomers(table.path, tuple(segments), np.array(number, np.int64),
+                            np.array(periods, np.int64), np.array(lines, np.int64))

@@ -9,12 +9,20 @@ market of a million people builds in seconds. People are numbered segment by seg
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numba
 import numpy as np
 
 from wom.config import GRAPH_MODELS, Scenario
+
+
+class Existing(NamedTuple):
+    """Today's customers (:mod:`wom.market.customers`): who (``int32[n]``, distinct) and the
+    step each bought at (``int32[n]``, every one < 0), in order of that step."""
+
+    persons: np.ndarray
+    since: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,8 @@ class Population:
     references
         ``int32[N]``, same-segment adopters a person needs before adopting (the scenario's
         ``references`` outside the early market, 0 inside it).
+    customers
+        Today's customers, who adopted before the run (None: nobody yet).
     """
 
     segment_names: tuple[str, ...]
@@ -52,6 +62,7 @@ class Population:
     #: Derived per-person scores (centrality, cross-segment ties), computed once and shared
     #: by every strategy of a replicate.
     cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    customers: Existing | None = field(default=None, compare=False, repr=False)
 
     @property
     def n(self) -> int:
@@ -67,8 +78,12 @@ class Population:
 
     @property
     def adoptable(self) -> np.ndarray:
-        """``bool[N]``: could adopt (inside the TAM and not the incumbent's customer)."""
-        return self.eligible & ~self.incumbent
+        """``bool[N]``: could adopt (inside the TAM, not the incumbent's customer, not
+        already ours)."""
+        could = self.eligible & ~self.incumbent
+        if self.customers is not None:
+            could[self.customers.persons] = False
+        return could
 
     @property
     def tam_size(self) -> np.ndarray:

@@ -26,6 +26,7 @@ SUMMARY_COLUMNS = [
     "strategy", "customers_mean", "customers_lo", "customers_hi", "segments_ignited_mean",
     "weeks_to_ignite_mean", "cost_per_customer_mean", "wom_share_mean",
     "replicates", "customers_sd", "customers_p5", "customers_p95", "ignited_share", "spend_mean",
+    "customers_at_start",
 ]
 COMPARISON_COLUMNS = ["a", "b", "metric", "diff_mean", "diff_lo", "diff_hi", "p_a_beats_b"]
 
@@ -49,6 +50,10 @@ class Results:
         Statistics of replicate 0's conversation graph.
     meta
         Timings and run settings (for the manifest).
+    initial
+        ``int64[S]``: today's customers per segment, there before the first step (``wom run
+        --customers``); ``None``: none. ``adopters`` and ``customers`` count them; cost per
+        customer and word-of-mouth share are over the customers won in the run.
     """
 
     scenario: Scenario
@@ -57,6 +62,7 @@ class Results:
     tam: np.ndarray
     graph: dict[str, Any] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
+    initial: np.ndarray | None = None
 
     @property
     def strategies(self) -> list[str]:
@@ -66,9 +72,18 @@ class Results:
     def segments(self) -> list[str]:
         return self.scenario.segment_names
 
+    @property
+    def at_start(self) -> np.ndarray:
+        """``int64[S]``: customers per segment before the first step."""
+        S = self.new_by_cause.shape[-1]
+        return np.zeros(S, np.int64) if self.initial is None else np.asarray(self.initial,
+                                                                              np.int64)
+
     def adopters(self) -> np.ndarray:
-        """``int64[strategies, replicates, horizon, S]``: cumulative adopters."""
-        return np.cumsum(self.new_by_cause.sum(axis=3, dtype=np.int64), axis=2)
+        """``int64[strategies, replicates, horizon, S]``: customers at the end of each step
+        (today's customers, if any, and those won so far)."""
+        won = np.cumsum(self.new_by_cause.sum(axis=3, dtype=np.int64), axis=2)
+        return won + self.at_start if self.initial is not None else won
 
     def timeseries(self) -> pd.DataFrame:
         """One row per strategy × replicate × step × segment (docs/model.md, the run folder)."""
@@ -91,6 +106,7 @@ class Results:
         adopters = self.adopters()
         final = adopters[:, :, -1, :]
         customers = final.sum(axis=2)
+        won = customers - int(self.at_start.sum())
         ignite_at = np.where(self.tam > 0, np.ceil(IGNITION_SHARE * self.tam), np.inf)
         ignited_now = adopters >= ignite_at
         segments_ignited = ignited_now[:, :, -1, :].sum(axis=2)
@@ -99,8 +115,8 @@ class Results:
         spend = self.spend.sum(axis=(2, 3))
         wom = self.new_by_cause[:, :, :, WOM, :].sum(axis=(2, 3))
         with np.errstate(divide="ignore", invalid="ignore"):
-            cost = np.where(customers > 0, spend / np.maximum(customers, 1), np.nan)
-            wom_share = np.where(customers > 0, wom / np.maximum(customers, 1), np.nan)
+            cost = np.where(won > 0, spend / np.maximum(won, 1), np.nan)
+            wom_share = np.where(won > 0, wom / np.maximum(won, 1), np.nan)
         n_st, n_rep = customers.shape
         return pd.DataFrame({
             "strategy": np.repeat(np.array(self.strategies, dtype=object), n_rep),
@@ -134,6 +150,7 @@ class Results:
                 "customers_p95": float(np.percentile(c, 95)),
                 "ignited_share": float(d.weeks_to_ignite.notna().mean()),
                 "spend_mean": d.spend.mean(),
+                "customers_at_start": int(self.at_start.sum()),
             })
         return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from wom.config import Scenario
+from wom.engine import NEVER
 from wom.errors import WomError
 from wom.experiment import LAYOUT, stream
 from wom.market import Population, segment_positions
@@ -181,7 +182,7 @@ class Panel:
         ax.set_axis_off()
 
     def show(self, week: int) -> None:
-        bought = (self.adopted_at >= 0) & (self.adopted_at <= week)
+        bought = (self.adopted_at != NEVER) & (self.adopted_at <= week)
         self.customers.set_offsets(self.pos[self.people[bought]])
         self.customers.set_facecolor(self.strong[bought])
 

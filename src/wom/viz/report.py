@@ -68,6 +68,7 @@ SUMMARY_LABELS: dict[str, Column] = {
     "customers_p95": ("customers: 95th percentile", formatter(",.1f")),
     "ignited_share": ("replicates igniting a segment", as_percent),
     "spend_mean": ("spend (mean)", formatter(",.2f")),
+    "customers_at_start": ("customers at the start", formatter(",.0f")),
 }
 #: How a paired difference is written, by what the metric counts (config.metrics).
 DIFFERENCE_FORMATS: dict[str, Callable[[Any], str]] = {

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from wom.config import Scenario, Strategy
+from wom.engine import NEVER
 from wom.errors import WomError
 from wom.experiment import Replicate, check_memory
 from wom.market import Population
@@ -50,8 +51,8 @@ if TYPE_CHECKING:
 
 
 def customers_by(adopted_at: np.ndarray, week: int) -> int:
-    """People who adopted at or before `week` (``adopted_at`` is −1 for never)."""
-    return int(np.count_nonzero((adopted_at >= 0) & (adopted_at <= week)))
+    """People who adopted at or before `week` (``adopted_at``: NEVER for never)."""
+    return int(np.count_nonzero((adopted_at != NEVER) & (adopted_at <= week)))
 
 
 def spread(
@@ -63,7 +64,7 @@ def spread(
     -------
     population, adopted_at
         The replicate's market and ``int32[N]``: the week (step) each person adopted,
-        −1 for people who had not adopted by the horizon (as in
+        NEVER for people who had not adopted by the horizon (as in
         :attr:`wom.engine.Simulation.adopted_at`).
 
     Raises

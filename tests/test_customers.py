@@ -1,0 +1,230 @@
+"""Today's customers: placed in the market, adopted before step 0, references from the start,
+advocates while their talk weeks last; `wom run --customers` from a CRM-like file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from helpers import small_scenario
+
+import wom
+from wom.cli import main
+from wom.engine import BACKGROUND, EXISTING, MARKETING, NEVER, SEED, WOM, Simulation
+from wom.experiment import Replicate
+from wom.inference.simulate import quiet_plan
+from wom.inputs import DataFileError
+from wom.market import LONG_AGO, Population, to_csr, with_customers
+
+ROOT = Path(__file__).resolve().parents[1]
+FLAGSHIP = ROOT / "scenarios" / "focused-vs-broad.yaml"
+MEDICAL = ROOT / "data" / "medical-innovation"
+
+
+def star(leaves: int) -> Population:
+    """One segment: person 0 talks to everyone else; nobody needs references."""
+    n = leaves + 1
+    indptr, indices = to_csr(n, np.zeros(leaves, np.int64), np.arange(1, n, dtype=np.int64))
+    return Population(segment_names=("s",), seg_start=np.array([0, n]),
+                      segment=np.zeros(n, np.int32), indptr=indptr, indices=indices,
+                      eligible=np.ones(n, bool), incumbent=np.zeros(n, bool),
+                      references=np.zeros(n, np.int32))
+
+
+def word_of_mouth_only(talk_weeks: int, wom_chance: float = 1.0):
+    sc = small_scenario(dynamics={"word_of_mouth": wom_chance, "marketing": 0.0,
+                                  "talk_weeks": talk_weeks})
+    return sc.dynamics
+
+
+@pytest.mark.parametrize(("since", "talks"), [(-1, True), (-3, True), (-4, False),
+                                              (LONG_AGO, False)])
+def test_a_customer_talks_until_their_talk_weeks_are_over(since: int, talks: bool):
+    # talk_weeks 3: a customer who bought at step -3 talks in steps -2, -1 and 0 (the last);
+    # one from step -4 no longer talks. Word of mouth 1 in one's own segment: every tie works.
+    pop = with_customers(star(20), np.array([0]), np.array([since]), np.random.default_rng(0))
+    sim = Simulation(pop, quiet_plan(1, 5), word_of_mouth_only(3), 0.5,
+                     rng=np.random.default_rng(1))
+    assert sim.adopted_at[0] == since and sim.cause[0] == EXISTING
+    assert (sim.adopted_at[1:] == NEVER).all()
+    traj = wom.engine.run_to_horizon(sim)
+    won = traj.new_by_cause.sum(axis=(0, 2))
+    assert won[WOM] == (20 if talks else 0)
+    assert won[[SEED, MARKETING, BACKGROUND]].sum() == 0
+    if talks:  # all at step 0, from the customer
+        assert traj.new_by_cause[0, WOM, 0] == 20
+        assert (sim.adopted_at[1:] == 0).all()
+
+
+def test_customers_are_references_and_cannot_be_won_or_seeded_again():
+    sc = small_scenario()
+    rep0 = Replicate(sc, 0)
+    pop0 = rep0.population
+    a = pop0.members(0)
+    chosen = a[pop0.adoptable[a]][:10]
+    pop = with_customers(pop0, chosen, np.full(10, LONG_AGO), np.random.default_rng(2))
+    assert not pop.adoptable[chosen].any()
+    sim = Simulation(pop, quiet_plan(3, 4), sc.dynamics, sc.network.weak_tie,
+                     rng=np.random.default_rng(3))
+    # each person's references: customers among their same-segment neighbours
+    is_customer = np.zeros(pop.n, bool)
+    is_customer[chosen] = True
+    expected = np.zeros(pop.n, np.int64)
+    for u in chosen.tolist():
+        nbrs = pop.indices[pop.indptr[u]:pop.indptr[u + 1]]
+        np.add.at(expected, nbrs[pop.segment[nbrs] == pop.segment[u]], 1)
+    assert np.array_equal(sim.people.reference_count, expected)
+    assert (sim.people.open_segment[chosen] == -1).all()
+    # a focused poster-child plan never seeds today's customers
+    rep = Replicate(sc, 0)
+    object.__setattr__(rep, "population", pop)
+    assert not is_customer[rep.plan("focused").seeds].any()
+
+
+def test_a_listed_customer_outside_the_tam_trades_places():
+    sc = small_scenario()
+    pop = Replicate(sc, 0).population
+    outside = np.flatnonzero(~pop.eligible & (pop.segment == 2))[:3]
+    held = np.flatnonzero(pop.incumbent & (pop.segment == 0))[:2]
+    persons = np.concatenate([outside, held])
+    placed = with_customers(pop, persons, np.full(5, -2), np.random.default_rng(0))
+    assert placed.eligible[persons].all() and not placed.incumbent[persons].any()
+    assert np.array_equal(placed.tam_size, pop.tam_size)
+    assert placed.incumbent.sum() == pop.incumbent.sum()
+    with pytest.raises(ValueError, match="listed twice"):
+        with_customers(pop, np.array([1, 1]), np.array([-1, -1]), np.random.default_rng(0))
+    with pytest.raises(ValueError, match="before the run"):
+        with_customers(pop, np.array([1]), np.array([0]), np.random.default_rng(0))
+
+
+def crm(tmp_path: Path, text: str, name: str = "crm.csv") -> Path:
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def test_run_from_counts_counts_them_everywhere(tmp_path: Path):
+    sc = small_scenario(replicates=4)
+    path = crm(tmp_path, "segment,customers\na,12\nc,5\n")
+    res = wom.run(sc, workers=1, customers=path)
+    assert res.at_start.tolist() == [12, 0, 5]
+    ts = res.timeseries()
+    first = ts[ts.step == 0].set_index(["strategy", "replicate", "segment"])
+    assert (first.adopters - first.new_adopters).groupby("segment").unique().map(
+        lambda v: v.tolist()).to_dict() == {"a": [12], "b": [0], "c": [5]}
+    per = res.per_replicate()
+    won = per.customers - 17
+    assert np.allclose(per.cost_per_customer, per.spend / won)
+    assert (res.summary().customers_at_start == 17).all()
+    # the same customers whatever the worker count; different people in each replicate
+    again = wom.run(sc, workers=2, customers=path)
+    assert np.array_equal(res.new_by_cause, again.new_by_cause)
+    c = wom.load_customers(sc, path)
+    placed = [np.flatnonzero(~Replicate(sc, r, customers=c).population.adoptable &
+                             Replicate(sc, r).population.adoptable) for r in range(2)]
+    assert placed[0].size == 17 and not np.array_equal(placed[0], placed[1])
+
+
+def test_customers_from_the_list_talk_from_week_0(tmp_path: Path):
+    # Nobody else talks in week 0 (seeds adopt in it and talk from week 1), so word-of-mouth
+    # adoptions in week 0 come from today's customers only: none when they no longer talk.
+    sc = wom.load_scenario(FLAGSHIP).model_copy(update={"replicates": 6})
+    rows = "".join(f"c{i},vets,{50 + i % 2}\n" for i in range(150))
+    recent = crm(tmp_path, "customer,segment,adopted\n" + rows)
+    quiet = crm(tmp_path, "customer,segment\n" + "".join(f"c{i},vets\n" for i in range(150)),
+                "quiet.csv")
+    talking = wom.run(sc, workers=1, customers=recent)
+    silent = wom.run(sc, workers=1, customers=quiet)
+    vets = sc.segment_names.index("vets")
+    assert talking.at_start[vets] == silent.at_start[vets] == 150
+    assert silent.new_by_cause[:, :, 0, WOM, :].sum() == 0
+    assert (talking.new_by_cause[:, :, 0, WOM, vets] > 0).all()
+
+
+def test_wom_run_customers_on_the_flagship_market(tmp_path: Path):
+    rows = "".join(f"acct-{i},{seg},{p}\n" for i, (seg, p) in enumerate(
+        [("dentists", 48), ("dentists", 50), ("lawyers", 51), ("vets", "")] * 10))
+    path = crm(tmp_path, "account,segment,adopted\n" + rows)
+    out = tmp_path / "run"
+    r = CliRunner().invoke(main, ["run", str(FLAGSHIP), "-r", "3", "--customers", str(path),
+                                  "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "40 customers at the start" in r.output and "week 0 is period 52" in r.output
+    assert "30 still talking" in r.output
+    ts = pd.read_csv(out / "timeseries.csv")
+    start = (ts[ts.step == 0].adopters - ts[ts.step == 0].new_adopters)
+    by_segment = start.groupby(ts[ts.step == 0].segment).max().to_dict()
+    assert by_segment["dentists"] == 20 and by_segment["lawyers"] == 10
+    assert pd.read_csv(out / "summary.csv").customers_at_start.tolist() == [40, 40]
+    assert wom.read_run(out).manifest["customers"]["per_segment"]["vets"] == 10
+
+
+def medical(tmp_path: Path) -> Path:
+    p = tmp_path / "mi.yaml"
+    p.write_text(f"""name: mi
+horizon: 4
+replicates: 2
+segments: {{tam: 1.0}}
+network:
+  model: file
+  file: {{path: {MEDICAL / 'ties.csv'}, labels: {MEDICAL / 'people.csv'}}}
+dynamics: {{word_of_mouth: 0.1}}
+budget: {{total: 1000, cost_per_seed: 100, cost_per_contact: 1, campaign_weeks: 2}}
+strategies: [{{name: broad, kind: broad, seeding: random}}]
+""", encoding="utf-8")
+    return p
+
+
+def test_customers_by_person_on_a_file_market(tmp_path: Path):
+    sc = wom.load_scenario(medical(tmp_path))
+    people = pd.read_csv(MEDICAL / "people.csv")
+    early = people.person.astype(str).head(5).tolist()
+    path = crm(tmp_path, "person,adopted\n" + "".join(f"{p},{i}\n" for i, p in
+                                                    enumerate(early)))
+    c = wom.load_customers(sc, path)
+    assert c.today == 5 and c.since.tolist() == [-5, -4, -3, -2, -1]
+    res = wom.run(sc, workers=1, customers=c)
+    assert res.at_start.sum() == 5
+    c = wom.load_customers(sc, path, today=10)
+    assert c.since.tolist() == [-10, -9, -8, -7, -6]
+
+
+@pytest.mark.parametrize(("text", "where"), [
+    ("segment,customers\nsurgeons,3\n", "crm.csv:2: column segment: the scenario has no "
+                                        "segment 'surgeons'"),
+    ("segment,customers\ndentists,-1\n", "crm.csv:2: column customers: -1 is below 0"),
+    ("segment,customers\ndentists,1\ndentists,2\n", "crm.csv:3: column segment: segment "
+                                                    "'dentists' is listed twice"),
+    ("segment,customers\ndentists,1600\n", "crm.csv:2: 1600 customers in segment 'dentists'"),
+    ("segment,adopted\ndentists,1.5\n", "crm.csv:2: column adopted:"),
+    ("", "crm.csv: the file is empty"),
+])
+def test_bad_customer_files_exit_2_and_write_nothing(tmp_path: Path, text: str, where: str):
+    path = crm(tmp_path, text)
+    out = tmp_path / "run"
+    r = CliRunner().invoke(main, ["run", str(FLAGSHIP), "-r", "2", "--customers", str(path),
+                                  "--out", str(out)])
+    assert r.exit_code == 2 and where in r.output, r.output
+    assert "Traceback" not in r.output and not out.exists()
+
+
+def test_a_person_list_needs_a_file_market_and_today_after_the_purchases(tmp_path: Path):
+    r = CliRunner().invoke(main, ["run", str(FLAGSHIP), "--customers",
+                                  str(crm(tmp_path, "person\n1\n")), "--out",
+                                  str(tmp_path / "x")])
+    assert r.exit_code == 2 and "needs a market read from a file" in r.output
+    sc = wom.load_scenario(medical(tmp_path))
+    person = str(pd.read_csv(MEDICAL / "people.csv").person.iloc[0])
+    with pytest.raises(DataFileError, match=r"crm.csv:2: column adopted: period 7 is not "
+                                            r"before today \(period 5"):
+        wom.load_customers(sc, crm(tmp_path, f"person,adopted\n{person},7\n"), today=5)
+    r = CliRunner().invoke(main, ["run", str(medical(tmp_path)), "--customers",
+                                  str(crm(tmp_path, "person,adopted\nnobody,1\n")),
+                                  "--out", str(tmp_path / "y")])
+    assert r.exit_code == 2 and "crm.csv:2: column person: person 'nobody' is not in" in \
+        r.output and not (tmp_path / "y").exists()
+    r = CliRunner().invoke(main, ["run", str(FLAGSHIP), "--today", "3"])
+    assert r.exit_code == 2 and "--today needs --customers" in r.output
