@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from helpers import small_scenario
 
 import wom
+from helpers import small_scenario
 from wom.cli import main
 from wom.engine import BACKGROUND, EXISTING, MARKETING, NEVER, SEED, WOM, Simulation
 from wom.experiment import Replicate

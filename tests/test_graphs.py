@@ -212,7 +212,7 @@ def test_lfr_talks_with_directs_cross_segment_ties():
     sd_total = 0.3 * math.sqrt(20_000 * w.var())
     # Every segment sends 60,000 ties out (mixing is kept): s2 has only s0 and s1 to send
     # them to, so s0–s2 and s1–s2 take 30,000 each, which leaves 30,000 for s0–s1
-    # (wom.network.cross_expected); the weights' noise adds to the count's.
+    # (wom.market.cross_expected); the weights' noise adds to the count's.
     e = cross_expected(sc, np.full(3, 60_000.0))
     assert e[0, 1] == pytest.approx(30_000) and e[0, 2] == pytest.approx(30_000)
     assert abs(n01 - 30_000) < 4 * math.sqrt(30_000 + 2 * (0.5 * sd_total) ** 2)

@@ -129,3 +129,21 @@ def test_the_bass_market_draws_the_s_curve_of_its_mean_field():
     assert (np.abs(mean - field) <= 4 * se + 0.03 * n).all()
     wom_share = res.summary().wom_share_mean.iloc[0]
     assert wom_share > 0.5
+
+
+def test_the_library_is_found_from_any_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    # `wom list`, `wom new` and the app's lesson menu look for the library beside the
+    # package's source tree, not in the working folder.
+    from click.testing import CliRunner
+
+    from wom.app.views import lessons
+    from wom.cli import main
+
+    monkeypatch.delenv("WOM_SCENARIOS", raising=False)
+    monkeypatch.chdir(tmp_path)
+    listed = CliRunner().invoke(main, ["list"])
+    assert listed.exit_code == 0 and "focused-vs-broad" in listed.output
+    made = CliRunner().invoke(main, ["new", "demo"])
+    assert made.exit_code == 0, made.output
+    assert (tmp_path / "demo.yaml").is_file()
+    assert "focused-vs-broad" in lessons()

@@ -183,7 +183,7 @@ def test_the_model_places_people_by_the_segment_layout(sc):
 
 def test_a_large_market_builds_without_a_spring_layout(monkeypatch):
     def refuse(*args, **kwargs):
-        raise AssertionError("spring_layout is O(N²) per iteration; use wom.layout")
+        raise AssertionError("spring_layout is O(N²) per iteration; use wom.market.layout")
 
     # Network's default layout is bound at import, so patch the default as well as the module.
     defaults = Network.__init__.__defaults__

@@ -425,6 +425,10 @@ def test_schema_command_prints_json_schema() -> None:
     assert set(schema["required"]) == {"segments"}
     assert schema["title"] == "wom scenario"
     assert json.loads(wom.json_schema()) == schema
+    # the blocks a scenario may leave out show what it then gets
+    for block, key, value in (("network", "model", "planted_partition"),
+                              ("dynamics", "talk_weeks", 4), ("budget", "seed_share", 0.5)):
+        assert schema["properties"][block]["default"][key] == value
 
 
 def test_default_campaign_shrinks_to_a_short_horizon(tmp_path: Path) -> None:
@@ -445,6 +449,40 @@ def test_a_scenario_without_strategies_fits_but_does_not_run(tmp_path: Path) -> 
     result = CliRunner().invoke(main, ["run", str(path), "-r", "2", "-o", str(tmp_path / "o")])
     assert result.exit_code == 2 and "has no strategies to run" in result.stderr
     assert "Traceback" not in result.output and not (tmp_path / "o").exists()
+    # a sweep is refused before its store exists, not at one arbitrary point
+    result = CliRunner().invoke(main, ["sweep", str(path), "-v", "network.mixing=0.1,0.2",
+                                       "-r", "1", "-o", str(tmp_path / "s")])
+    assert result.exit_code == 2 and "has no strategies to sweep" in result.stderr
+    assert "sweep point" not in result.stderr and not (tmp_path / "s").exists()
+
+
+@pytest.mark.parametrize(("key", "value", "choices"), [
+    ("kind", "3", "'focused', 'broad', 'multi' or 'beachhead'"),
+    ("kind", "null", "'focused', 'broad', 'multi' or 'beachhead'"),
+    ("seeding", "[hubs]", "'poster_child', 'hubs', 'bridges', 'random' or 'greedy'"),
+    ("seeding", "{a: 1}", "'poster_child', 'hubs', 'bridges', 'random' or 'greedy'"),
+])
+def test_a_name_that_is_not_text_still_lists_the_choices(tmp_path: Path, key: str, value: str,
+                                                         choices: str) -> None:
+    text = BASE.split("strategies:")[0] + (
+        f"strategies:\n  - {{name: s, kind: broad, {key}: {value}}}\n"
+        if key != "kind" else f"strategies:\n  - {{name: s, kind: {value}}}\n")
+    path = tmp_path / "s.yaml"
+    path.write_text(text)
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert f"strategies[0].{key}: Input should be {choices}" in str(info.value)
+    bad_model = BASE + "network: {model: 7}\n"
+    assert "network.model: Input should be 'planted_partition', 'erdos_renyi', 'complete', " \
+           "'lfr', 'clustered' or 'file'" in str(_error_of(bad_model, tmp_path))
+
+
+def _error_of(text: str, tmp_path: Path) -> ScenarioError:
+    path = tmp_path / "e.yaml"
+    path.write_text(text)
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    return info.value
 
 
 @pytest.mark.parametrize(("block", "message"), [

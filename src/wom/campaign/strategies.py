@@ -149,7 +149,9 @@ class BeachheadPlan(Plan):
 @STRATEGY_KINDS.register("beachhead", takes=("segment", "order"),
                           check=_pins_given)
 def beachhead(spec: Strategy, sc: Scenario, pop: Population, rng: np.random.Generator) -> Plan:
-    """Win one segment, then move the remaining contacts to the next pin.
+    """Bowling pins: focused on the first pin until it wins `trigger` of its TAM, then the
+    remaining contacts move to the next (`order`, or the segment with the most ties to the
+    customers won so far).
 
     All seeds go to the first pin at step 0 (that is how the beachhead is won); each week's
     contacts go to the current pin, in its own language.

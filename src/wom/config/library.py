@@ -17,8 +17,14 @@ def scenario_dir() -> Path:
     env = os.environ.get("WOM_SCENARIOS")
     if env:
         return Path(env)
-    here = Path(__file__).resolve().parents[2] / "scenarios"
-    return here if here.is_dir() else Path("scenarios")
+    # The source tree is the nearest folder above this file with a pyproject.toml (however
+    # deep the package's sub-packages go).
+    for root in Path(__file__).resolve().parents:
+        if (root / "pyproject.toml").is_file():
+            if (root / "scenarios").is_dir():
+                return root / "scenarios"
+            break
+    return Path("scenarios")
 
 
 def list_scenarios(folder: Path | None = None) -> list[tuple[str, str, Path]]:

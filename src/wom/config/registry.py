@@ -75,7 +75,7 @@ class Registry[F: Callable[..., Any]]:
 
     def check(self, name: str) -> str:
         """`name` if it is registered; else a ``ValueError`` listing those that are."""
-        if name not in self._fns:
+        if not isinstance(name, str) or name not in self._fns:
             raise ValueError(f"Input should be {choices(self.names())}")
         return name
 

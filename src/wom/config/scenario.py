@@ -6,10 +6,11 @@ key); :func:`wom.config.load_scenario` reads one from YAML with line numbers in 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from wom.config.fields import IGNITION_SHARE, Count, Name, Share, Strict, not_bool, printable
 from wom.config.inference import Fit, Uncertainty
@@ -25,8 +26,17 @@ TARGET_KEYS = ("segment", "segments", "order")
 OPTIONAL_BLOCKS = ("sweep", "fit", "uncertainty")
 
 
-def _metric(name: str) -> str:
-    if name not in METRIC_NAMES:
+def defaults_of(block: type[Strict]) -> Callable[[dict[str, Any]], None]:
+    """A ``json_schema_extra`` giving a block's defaults, read when the schema is made."""
+
+    def extra(schema: dict[str, Any]) -> None:
+        schema["default"] = block().model_dump(mode="json")
+
+    return extra
+
+
+def _metric(name: Any) -> str:
+    if not isinstance(name, str) or name not in METRIC_NAMES:
         raise ValueError(f"Input should be {choices(METRIC_NAMES)}")
     return name
 
@@ -35,7 +45,7 @@ class Strategy(Strict):
     """How the budget becomes seeds and contacts."""
 
     name: Name = Field(description="Unique name, used in results.")
-    kind: Annotated[str, AfterValidator(STRATEGY_KINDS.check)] = Field(
+    kind: Annotated[str, BeforeValidator(STRATEGY_KINDS.check)] = Field(
         json_schema_extra=STRATEGY_KINDS.schema("How the budget becomes seeds and contacts. "),
     )
     segment: Name | None = Field(
@@ -49,7 +59,7 @@ class Strategy(Strict):
         IGNITION_SHARE,
         description="beachhead: share of the current pin's TAM won before moving on.",
     )
-    seeding: Annotated[str, AfterValidator(SEEDING_RULES.check)] = Field(
+    seeding: Annotated[str, BeforeValidator(SEEDING_RULES.check)] = Field(
         "poster_child",
         json_schema_extra=SEEDING_RULES.schema("Who gets the seeds inside a targeted segment. "),
     )
@@ -109,7 +119,7 @@ class Sweep(Strict):
     compare: list[Name] | None = Field(None, min_length=2, max_length=2,
                                        description="The two strategies of the phase diagram "
                                        "[default: the first two].")
-    metric: Annotated[str, AfterValidator(_metric)] = Field(
+    metric: Annotated[str, BeforeValidator(_metric)] = Field(
         "customers", description="What the phase diagram compares.",
         json_schema_extra={"enum": list(METRIC_NAMES)})
 
@@ -148,9 +158,11 @@ class Scenario(Strict):
     horizon: Count = Field(52, ge=1, le=100_000, description="Steps (weeks) simulated.")
     replicates: Count = Field(100, ge=1, le=10_000_000, description="Independent replicates.")
     segments: list[Segment] = Field(min_length=1)
-    network: Network = Field(default_factory=Network)
-    dynamics: Dynamics = Field(default_factory=Dynamics)
-    budget: Budget = Field(default_factory=Budget)
+    # Built when a scenario leaves the block out (not at import: a default network names a
+    # graph model, registered later); the schema shows the defaults all the same.
+    network: Network = Field(default_factory=Network, json_schema_extra=defaults_of(Network))
+    dynamics: Dynamics = Field(default_factory=Dynamics, json_schema_extra=defaults_of(Dynamics))
+    budget: Budget = Field(default_factory=Budget, json_schema_extra=defaults_of(Budget))
     strategies: list[Strategy] = Field(
         default_factory=list, description="The plans compared (`wom run` needs one; `wom fit` "
         "needs none: the past had no wom strategy).")
@@ -186,6 +198,19 @@ class Scenario(Strict):
         ):
             self.budget = self.budget.model_copy(update={"campaign_weeks": self.horizon})
         return self
+
+    def require_strategies(self, what: str = "run") -> None:
+        """Refuse to `what` a scenario that has no strategies (one that serves ``wom fit``).
+
+        Raises
+        ------
+        WomError
+            Naming the scenario and what to add.
+        """
+        if not self.strategies:
+            raise WomError(f"scenario {self.name!r} has no strategies to {what}: add one "
+                           "under `strategies:` (a scenario without strategies serves "
+                           "`wom fit`)")
 
     def strategy(self, name: str | None = None) -> Strategy:
         """The strategy called `name` (the first if ``None``).

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
 from wom.config.fields import EARLY_ADOPTERS, Count, Name, Number, Positive, Share, Strict
 from wom.config.registry import GRAPH_MODELS
@@ -156,7 +156,7 @@ class GraphFile(Strict):
 class Network(Strict):
     """The conversation graph."""
 
-    model: Annotated[str, AfterValidator(GRAPH_MODELS.check)] = Field(
+    model: Annotated[str, BeforeValidator(GRAPH_MODELS.check)] = Field(
         "planted_partition",
         json_schema_extra=GRAPH_MODELS.schema("How the conversation graph is made. "),
     )

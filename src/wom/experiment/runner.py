@@ -22,7 +22,6 @@ import numpy as np
 
 from wom.config import Scenario
 from wom.engine import CAUSES, run_to_horizon
-from wom.errors import WomError
 from wom.experiment.customers import Customers, load_customers
 from wom.experiment.memory import check_memory
 from wom.experiment.replicate import Replicate
@@ -102,9 +101,7 @@ def run(
     wom.inputs.DataFileError
         The file of customers cannot be read or does not fit the market.
     """
-    if not sc.strategies:
-        raise WomError(f"scenario {sc.name!r} has no strategies to run: add one under "
-                       "`strategies:` (a scenario without strategies serves `wom fit`)")
+    sc.require_strategies("run")
     updates = {k: v for k, v in {"replicates": replicates, "seed": seed}.items() if v is not None}
     if updates:
         sc = sc.model_copy(update=updates)

@@ -81,6 +81,7 @@ def start(out_dir: Path | str, sc: Scenario, pts: Sequence[dict[str, Value]],
           progress: SweepProgress | None) -> Path:
     """Check every point, reach the cluster (if any), create the store, run it: nothing is
     written until the points are known to be valid and the cluster reachable."""
+    sc.require_strategies("sweep")
     check_points(sc, pts, replicates, None if scheduler is not None
                  else max(1, workers or default_workers()))
     with executor(scheduler) as client:

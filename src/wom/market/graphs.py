@@ -1,4 +1,5 @@
-"""Graph models beyond the planted partition: heavy-tailed degrees (lfr), clustering (clustered).
+"""Graph models beyond the planted partition: heavy-tailed degrees (lfr), clustering
+(clustered), and a real graph read from a file (file).
 
 Both keep the segments as communities, with a share ``mixing`` of each person's ties leaving
 their segment, and are sampled with numpy straight into edge arrays (loops run over segments,
@@ -8,6 +9,7 @@ never over people, ties or pairs of segments), so a million people build in abou
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 
@@ -341,3 +343,17 @@ def clustered(
     segment = np.repeat(np.arange(S, dtype=np.int64), sizes)
     u_out, v_out = _cross_ties(sc, seg_start, segment, np.full(n, d_out), rng)
     return np.concatenate([u_in, u_out]), np.concatenate([v_in, v_out])
+
+
+@GRAPH_MODELS.register("file")
+def file_ties(sc: Scenario, seg_start: np.ndarray, rng: np.random.Generator):
+    """A real graph read from a file (see `file`): the same ties in every replicate, only
+    the traits are redrawn."""
+    spec = sc.network.file
+    assert spec is not None
+    g = spec.load(Path.cwd())
+    if list(g.names) != sc.segment_names or not np.array_equal(
+        g.sizes, [s.size for s in sc.segments]
+    ):
+        raise ValueError(f"{spec.path}: its segments changed since the scenario was validated")
+    return g.u, g.v

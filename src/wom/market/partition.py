@@ -7,8 +7,6 @@ seg_start, rng) -> (u, v)`` arrays of ties.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numba
 import numpy as np
 
@@ -189,19 +187,3 @@ def complete(sc: Scenario, seg_start: np.ndarray, rng: np.random.Generator):
     n = int(seg_start[-1])
     u, v = np.triu_indices(n, k=1)
     return u.astype(np.int64), v.astype(np.int64)
-
-
-
-
-@GRAPH_MODELS.register("file")
-def file_ties(sc: Scenario, seg_start: np.ndarray, rng: np.random.Generator):
-    """A real graph read from a file (see `file`): the same ties in every replicate, only
-    the traits are redrawn."""
-    spec = sc.network.file
-    assert spec is not None
-    g = spec.load(Path.cwd())
-    if list(g.names) != sc.segment_names or not np.array_equal(
-        g.sizes, [s.size for s in sc.segments]
-    ):
-        raise ValueError(f"{spec.path}: its segments changed since the scenario was validated")
-    return g.u, g.v

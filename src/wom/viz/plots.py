@@ -54,7 +54,7 @@ def plot_run(
     Parameters
     ----------
     run
-        A :class:`~wom.results.Results` or a :class:`~wom.results.RunFolder`.
+        A :class:`~wom.store.Results` or a :class:`~wom.store.RunFolder`.
     fmt
         ``png``, ``svg`` or ``pdf``.
 

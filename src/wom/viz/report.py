@@ -273,7 +273,7 @@ def write_report(run_dir: Path, *, command: str | None = None) -> Path:
     Parameters
     ----------
     run_dir
-        A run folder (see :func:`wom.results.read_run`).
+        A run folder (see :func:`wom.store.read_run`).
     command
         The command that made the run; default: the manifest's ``command``.
     """
