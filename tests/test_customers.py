@@ -14,6 +14,7 @@ import wom
 from helpers import small_scenario
 from wom.cli import main
 from wom.engine import BACKGROUND, EXISTING, MARKETING, NEVER, SEED, WOM, Simulation
+from wom.engine.replay import replay_customers
 from wom.experiment import Replicate
 from wom.inference.simulate import quiet_plan
 from wom.inputs import DataFileError
@@ -228,3 +229,43 @@ def test_a_person_list_needs_a_file_market_and_today_after_the_purchases(tmp_pat
         r.output and not (tmp_path / "y").exists()
     r = CliRunner().invoke(main, ["run", str(FLAGSHIP), "--today", "3"])
     assert r.exit_code == 2 and "--today needs --customers" in r.output
+
+
+def test_customers_by_segment_are_replayed_through_the_rule():
+    # Pragmatists need a reference: with no word of mouth to give them one, the customers of
+    # a segment are people of its early market (while it lasts), never placed uniformly.
+    sc = small_scenario(dynamics={"word_of_mouth": 0.0, "background": 0.05})
+    pop = Replicate(sc, 0).population
+    early_open = int(np.sum(pop.adoptable & (pop.references == 0) & (pop.segment == 0)))
+    n = early_open // 2
+    persons, _ = replay_customers(pop, sc.dynamics, sc.network.weak_tie,
+                                      np.zeros(n, np.int64), np.full(n, LONG_AGO),
+                                      np.random.default_rng(0))
+    assert persons.size == n and (pop.references[persons] == 0).all()
+    assert (pop.segment[persons] == 0).all() and np.unique(persons).size == n
+    # More than the early market holds: the rest are drawn from everyone open.
+    m = early_open + 5
+    persons, _ = replay_customers(pop, sc.dynamics, sc.network.weak_tie,
+                                  np.zeros(m, np.int64), np.full(m, -1),
+                                  np.random.default_rng(0))
+    assert np.sum(pop.references[persons] == 0) == early_open and persons.size == m
+
+
+def test_later_customers_are_drawn_near_those_still_talking():
+    # Without background, a period's customers can only have heard of it from customers of
+    # the periods before (within talk_weeks): they are their neighbours.
+    sc = small_scenario(dynamics={"word_of_mouth": 0.5, "background": 0.0, "talk_weeks": 2},
+                        segments=[{"name": "a", "size": 300}])
+    pop = Replicate(sc, 0).population
+    segment = np.zeros(15, np.int64)
+    steps = np.array([-5] * 10 + [-4] * 5)
+    persons, since = replay_customers(pop, sc.dynamics, sc.network.weak_tie, segment, steps,
+                                      np.random.default_rng(3))
+    first, later = persons[since == -5], persons[since == -4]
+    near = np.zeros(pop.n, bool)
+    for u in first.tolist():
+        near[pop.indices[pop.indptr[u]:pop.indptr[u + 1]]] = True
+    assert later.size == 5 and near[later].all()
+    with pytest.raises(ValueError, match="could adopt"):
+        replay_customers(pop, sc.dynamics, sc.network.weak_tie, np.zeros(301, np.int64),
+                         np.full(301, -1), np.random.default_rng(0))

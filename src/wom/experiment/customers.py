@@ -3,9 +3,10 @@
 
 By person (:func:`wom.inputs.read_customers`): people of a market read from a file, with
 the period each bought in if known (``person[, adopted]``). By segment: a row per customer
-(``segment[, adopted]``) or counts (``segment, customers[, adopted]``), placed at random
-among the people of the segment who could adopt, anew in each replicate (stream
-:data:`~wom.experiment.replicate.CUSTOMERS`).
+(``segment[, adopted]``) or counts (``segment, customers[, adopted]``); who they are is
+drawn anew in each replicate (stream :data:`~wom.experiment.replicate.CUSTOMERS`) by
+replaying their periods through the rule (:mod:`wom.engine.replay`), so pragmatists are
+customers only where references could have made them so.
 
 Periods are the scenario's steps (weeks): the run's step 0 is ``today`` (default: the period
 after the last purchase in the file), so a customer who bought in period ``p`` adopted at
@@ -22,8 +23,9 @@ from pathlib import Path
 import numpy as np
 
 from wom.config import Scenario
+from wom.engine.replay import replay_customers
 from wom.inputs import DataFileError, PersonCustomers, SegmentCustomers, read_customers
-from wom.market import LONG_AGO, Population, place_in_segments, with_customers
+from wom.market import LONG_AGO, Population, with_customers
 
 
 def people_of(sc: Scenario, path: Path, what: str, instead: str) -> dict[str, int]:
@@ -86,16 +88,19 @@ class Customers:
         """How many still talk at step 0 (bought within `talk_weeks` of the start)."""
         return int(np.sum(self.since + talk_weeks >= 0))
 
-    def place(self, pop: Population, rng: np.random.Generator) -> Population:
-        """`pop` with these customers in it (given by segment: chosen with `rng`)."""
-        persons = self.persons
+    def place(self, sc: Scenario, pop: Population, rng: np.random.Generator) -> Population:
+        """`pop` with these customers in it. Given by segment, who they are is drawn with
+        `rng` by replaying their periods under the dynamics of `sc`
+        (:func:`wom.engine.replay.replay_customers`)."""
+        persons, since = self.persons, self.since
         if persons is None:
             assert self.segment is not None
             try:
-                persons = place_in_segments(pop, self.segment, rng)
+                persons, since = replay_customers(pop, sc.dynamics, sc.network.weak_tie,
+                                                  self.segment, self.since, rng)
             except ValueError as err:
                 raise DataFileError(self.path, None, str(err)) from None
-        return with_customers(pop, persons, self.since, rng)
+        return with_customers(pop, persons, since, rng)
 
     def describe(self, talk_weeks: int) -> str:
         """One line for the terminal: how many, how many still talk, and which period is

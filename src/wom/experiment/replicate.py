@@ -65,7 +65,8 @@ class Replicate:
         self.population = (build_population(scenario, rng=self.stream(POPULATION))
                            if population is None else population)
         if customers is not None:
-            self.population = customers.place(self.population, self.stream(CUSTOMERS))
+            self.population = customers.place(self.scenario, self.population,
+                                              self.stream(CUSTOMERS))
 
     def stream(self, stage: int, *more: int) -> np.random.Generator:
         """This replicate's random generator for `stage`."""

@@ -18,7 +18,7 @@ import numpy as np
 
 from wom.config import Scenario, apply
 from wom.engine import CAUSES, WOM, Plan, Simulation, run_to_horizon
-from wom.experiment import DYNAMICS, Replicate, default_workers
+from wom.experiment import DYNAMICS, Customers, Replicate, default_workers
 from wom.experiment.cluster import client_for
 from wom.experiment.runner import fork_context
 
@@ -50,12 +50,13 @@ def quiet_plan(segments: int, steps: int) -> Plan:
                 contact_cost=none)
 
 
-def quiet_run(sc: Scenario, point: dict[str, Any], steps: int, index: int) -> QuietRun:
+def quiet_run(sc: Scenario, point: dict[str, Any], steps: int, index: int,
+              customers: Customers | None = None) -> QuietRun:
     """Replicate ``FIT_REPLICATES + index`` of `sc` with the values of `point`, for `steps`
-    steps with no campaign."""
+    steps with no campaign (starting from today's `customers`, if given)."""
     if point:
         sc = apply(sc, point)
-    rep = Replicate(sc, FIT_REPLICATES + index)
+    rep = Replicate(sc, FIT_REPLICATES + index, customers=customers)
     pop = rep.population
     sim = Simulation(pop, quiet_plan(pop.n_segments, steps), sc.dynamics, sc.network.weak_tie,
                      rng=rep.stream(DYNAMICS))
@@ -69,28 +70,28 @@ def as_is(run: QuietRun) -> QuietRun:
 
 
 def _batch(sc: Scenario, jobs: Sequence[tuple[dict[str, Any], int]], steps: int,
-           summary: Callable[[QuietRun], Any]) -> list[Any]:
-    return [summary(quiet_run(sc, point, steps, index)) for point, index in jobs]
+           summary: Callable[[QuietRun], Any], customers: Customers | None) -> list[Any]:
+    return [summary(quiet_run(sc, point, steps, index, customers)) for point, index in jobs]
 
 
 def quiet_runs(sc: Scenario, jobs: Sequence[tuple[dict[str, Any], int]], steps: int, *,
                summary: Callable[[QuietRun], Any] = as_is, workers: int | None = None,
-               scheduler: Any = None) -> list[Any]:
-    """``summary(quiet_run(sc, point, steps, index))`` for every ``(point, index)`` of
-    `jobs`, in their order; on `workers` local processes or a Dask `scheduler` (`summary`
-    is sent to them: a module-level function)."""
+               scheduler: Any = None, customers: Customers | None = None) -> list[Any]:
+    """``summary(quiet_run(sc, point, steps, index, customers))`` for every ``(point,
+    index)`` of `jobs`, in their order; on `workers` local processes or a Dask `scheduler`
+    (`summary` is sent to them: a module-level function)."""
     if scheduler is not None:
         with client_for(scheduler) as client:
             chunks = _chunks(jobs, 4 * max(1, len(client.scheduler_info()["workers"])))
             remote = client.scatter(sc, broadcast=True)
-            futures = [client.submit(_batch, remote, chunk, steps, summary, pure=False)
-                       for chunk in chunks]
+            futures = [client.submit(_batch, remote, chunk, steps, summary, customers,
+                                     pure=False) for chunk in chunks]
             return [x for part in client.gather(futures) for x in part]
     workers = max(1, workers or default_workers())
     if workers == 1 or len(jobs) < 2:
-        return _batch(sc, jobs, steps, summary)
+        return _batch(sc, jobs, steps, summary, customers)
     with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=fork_context()) as pool:
-        parts = pool.map(_batch, *zip(*[(sc, chunk, steps, summary)
+        parts = pool.map(_batch, *zip(*[(sc, chunk, steps, summary, customers)
                                         for chunk in _chunks(jobs, 4 * workers)], strict=True))
         return [x for part in parts for x in part]
 

@@ -4,11 +4,11 @@ Importing it registers the graph models (``planted_partition``, ``lfr``, …) by
 """
 
 from wom.market import graphs, partition  # noqa: F401 — register the graph models
-from wom.market.customers import LONG_AGO, open_people, place_in_segments, with_customers
+from wom.market.customers import LONG_AGO, with_customers
 from wom.market.layout import segment_layout, segment_positions
 from wom.market.partition import cross_expected, cross_shares, gnp_block
 from wom.market.population import Existing, Population, build_population, draw_traits, to_csr
 
 __all__ = ["LONG_AGO", "Existing", "Population", "build_population", "cross_expected",
-           "cross_shares", "draw_traits", "gnp_block", "open_people", "place_in_segments",
+           "cross_shares", "draw_traits", "gnp_block",
            "segment_layout", "segment_positions", "to_csr", "with_customers"]

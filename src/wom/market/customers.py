@@ -20,36 +20,6 @@ from wom.market.population import Existing, Population
 LONG_AGO = -(2**30)
 
 
-def open_people(pop: Population) -> np.ndarray:
-    """``int64[S]``: people of each segment who could still adopt."""
-    return np.bincount(pop.segment[pop.adoptable], minlength=pop.n_segments)
-
-
-def place_in_segments(pop: Population, segment: np.ndarray,
-                      rng: np.random.Generator) -> np.ndarray:
-    """A person for each entry of `segment` (a segment index per customer), chosen at random
-    among the people of that segment who could adopt, nobody twice.
-
-    Raises
-    ------
-    ValueError
-        A segment has fewer people who could adopt than customers to place.
-    """
-    segment = np.asarray(segment, dtype=np.int64)
-    persons = np.empty(segment.size, dtype=np.int64)
-    adoptable = pop.adoptable
-    for k in np.unique(segment).tolist():
-        rows = np.flatnonzero(segment == k)
-        members = pop.members(k)
-        candidates = members[adoptable[members]]
-        if rows.size > candidates.size:
-            raise ValueError(f"segment {pop.segment_names[k]!r}: {rows.size} customers, but "
-                             f"only {candidates.size} people could adopt (TAM less the "
-                             "incumbent's customers)")
-        persons[rows] = rng.choice(candidates, size=rows.size, replace=False)
-    return persons
-
-
 def with_customers(pop: Population, persons: np.ndarray, since: np.ndarray,
                    rng: np.random.Generator) -> Population:
     """`pop` with today's customers `persons`, who bought at steps `since` (< 0).
