@@ -37,7 +37,7 @@ def test_every_scenario_validates_runs_and_says_what_it_teaches(path: Path):
     assert (summary.spend_mean <= sc.budget.total + 1e-6).all()
 
 
-def _customers(sc: wom.Scenario, replicates: int):
+def customers_at(sc: wom.Scenario, replicates: int):
     res = wom.run(sc, replicates=replicates, workers=2)
     comp = res.comparison()
     return res, comp[comp.metric == "customers"].set_index(["a", "b"])
@@ -55,18 +55,18 @@ def _load(name: str) -> wom.Scenario:
 
 
 def test_focused_beats_broad_in_the_flagship():
-    _, comp = _customers(_load("focused-vs-broad"), 30)
+    _, comp = customers_at(_load("focused-vs-broad"), 30)
     assert _wins(comp, "focused", "broad")
 
 
 def test_the_poster_child_beats_random_and_bridge_seeds():
-    _, comp = _customers(_load("seeding"), 40)
+    _, comp = customers_at(_load("seeding"), 40)
     assert _wins(comp, "poster_child", "random")
     assert _wins(comp, "poster_child", "bridges")
 
 
 def test_spreading_the_budget_thinner_wins_fewer_customers():
-    res, comp = _customers(_load("for-everyone"), 40)
+    res, comp = customers_at(_load("for-everyone"), 40)
     for a, b in [("one", "two"), ("two", "four"), ("four", "eight")]:
         assert _wins(comp, a, b), (a, b)
     ignited = res.summary().set_index("strategy").segments_ignited_mean
@@ -74,22 +74,22 @@ def test_spreading_the_budget_thinner_wins_fewer_customers():
 
 
 def test_bowling_pins_beat_the_same_segments_at_once():
-    _, comp = _customers(_load("bowling-pins"), 30)
+    _, comp = customers_at(_load("bowling-pins"), 30)
     assert _wins(comp, "pins", "simultaneous")
 
 
 def test_the_chasm_decides_and_the_winner_flips_without_references():
     sc = _load("chasm")
-    _, comp = _customers(sc, 30)
+    _, comp = customers_at(sc, 30)
     assert _wins(comp, "focused", "broad")
     no_refs = sc.model_copy(update={"segments": [
         s.model_copy(update={"references": 0}) for s in sc.segments]})
-    _, comp = _customers(no_refs, 30)
+    _, comp = customers_at(no_refs, 30)
     assert _wins(comp, "broad", "focused")
 
 
 def test_the_open_segment_beats_the_capped_incumbent_held_one():
-    res, comp = _customers(_load("tam-incumbents"), 20)
+    res, comp = customers_at(_load("tam-incumbents"), 20)
     assert _wins(comp, "open-segment", "held-segment")
     ts = res.timeseries()
     final = ts[ts.step == ts.step.max()].groupby(["strategy", "segment"]).adopters.max()
@@ -98,7 +98,7 @@ def test_the_open_segment_beats_the_capped_incumbent_held_one():
 
 
 def test_on_the_email_graph_focus_wins_and_keeps_its_customers_home():
-    res, comp = _customers(_load("email-departments"), 40)
+    res, comp = customers_at(_load("email-departments"), 40)
     assert _wins(comp, "focused", "broad")
     ts = res.timeseries()
     last = ts[(ts.step == ts.step.max()) & (ts.strategy == "focused")]

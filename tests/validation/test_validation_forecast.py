@@ -18,7 +18,7 @@ from forecast_cases import (
 
 from wom.engine import Simulation, run_to_horizon
 from wom.experiment import DYNAMICS, Replicate
-from wom.inference.forecast import _cumulative, _customers
+from wom.inference.forecast import cumulative_of, customers_at
 from wom.inference.simulate import quiet_plan, quiet_runs
 from wom.inputs import read_adoptions
 from wom.market import with_customers
@@ -61,9 +61,9 @@ def test_forecasts_from_counts_are_as_good_as_knowing_the_customers(tmp_path: Pa
         total, lo, hi = _oracle_band(sc, i, split)
         oracle += int(lo <= total <= hi)
         data = read_adoptions(write_counts(sc, i, tmp_path / f"d{i}.csv"))
-        customers = _customers(sc, data, split)
+        customers = customers_at(sc, data, split)
         sims = quiet_runs(sc, [(SYNTHETIC_TRUTH, 900_000 + 1000 * i + k) for k in range(100)],
-                          sc.horizon - split, summary=_cumulative, customers=customers)
+                          sc.horizon - split, summary=cumulative_of, customers=customers)
         totals = np.array([s[-1].sum() for s in sims]) + customers.total
         lo, hi = np.quantile(totals, [0.025, 0.975])
         replayed += int(lo <= total <= hi)

@@ -112,7 +112,7 @@ class FitResult:
         ``uncertainty.draws`` holds ``fit.draws`` posterior draws (replicate i of a run uses
         draw i), so forecasts carry what the data left uncertain."""
         n = self.scenario.fit.draws if self.scenario.fit is not None else 400
-        chosen = _resample(self._weights(), n)
+        chosen = resample(self._weights(), n)
         draws = {f.path: [(int(v) if f.integer else float(v))
                           for v in self.draws[f.path].to_numpy()[chosen]] for f in self.free}
         sc = apply(self.scenario, self.point())
@@ -136,7 +136,7 @@ def weighted_quantiles(x: np.ndarray, w: np.ndarray, q: list[float]) -> list[flo
     return [float(x[min(int(np.searchsorted(cw, p)), x.size - 1)]) for p in q]
 
 
-def _resample(weights: np.ndarray, n: int) -> np.ndarray:
+def resample(weights: np.ndarray, n: int) -> np.ndarray:
     """`n` indices spread evenly over the weights' distribution (systematic resampling,
     deterministic)."""
     positions = (np.arange(n) + 0.5) / n
@@ -212,7 +212,7 @@ def fit(sc: Scenario, adoptions: Path | str | PersonAdoptions | SegmentAdoptions
         shares = []
     draws = pd.DataFrame([values(free, u) for u in points], columns=[f.path for f in free])
     draws["weight"] = weights
-    chosen = _resample(weights / weights.sum(), min(PREDICTIVE, len(points)))
+    chosen = resample(weights / weights.sum(), min(PREDICTIVE, len(points)))
     jobs = [(values(free, points[i]), 500_000 + k) for k, i in enumerate(chosen)]
     sims = quiet_runs(sc, jobs, observed.steps, summary=predictive_summary, workers=workers,
                       scheduler=scheduler)

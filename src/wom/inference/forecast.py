@@ -23,7 +23,7 @@ from wom.config.inference import Fit
 from wom.errors import WomError
 from wom.experiment import Customers, resolve_customers
 from wom.inference.data import Observed, observe
-from wom.inference.fit import LEVEL, FitResult, Progress, _resample, fit
+from wom.inference.fit import LEVEL, FitResult, Progress, fit, resample
 from wom.inference.simulate import QuietRun, quiet_runs
 from wom.inputs import (
     PersonAdoptions,
@@ -133,7 +133,7 @@ def _first_periods(data: PersonAdoptions | SegmentAdoptions,
                             data.new_customers[keep], data.lines[keep])
 
 
-def _customers(sc: Scenario, data: PersonAdoptions | SegmentAdoptions, split: int) -> Customers:
+def customers_at(sc: Scenario, data: PersonAdoptions | SegmentAdoptions, split: int) -> Customers:
     """The customers the first periods made, as of the first held-out period."""
     if isinstance(data, PersonAdoptions):
         won = (data.adopted >= 0) & (data.adopted <= split)
@@ -148,7 +148,7 @@ def _customers(sc: Scenario, data: PersonAdoptions | SegmentAdoptions, split: in
     return resolve_customers(sc, rows, today=split + 1)
 
 
-def _cumulative(run: QuietRun) -> np.ndarray:
+def cumulative_of(run: QuietRun) -> np.ndarray:
     return run.cumulative()
 
 
@@ -174,13 +174,13 @@ def holdout_check(sc: Scenario, adoptions: Path | str | PersonAdoptions | Segmen
     fitted_on = sc.model_copy(update={"fit": block})
     result = fit(fitted_on, _first_periods(data, split), workers=workers, scheduler=scheduler,
                  progress=progress)
-    customers = _customers(sc, data, split)
-    chosen = _resample(result.draws["weight"].to_numpy(float) /
+    customers = customers_at(sc, data, split)
+    chosen = resample(result.draws["weight"].to_numpy(float) /
                        result.draws["weight"].sum(), FORECASTS)
     jobs = [({f.path: (int if f.integer else float)(result.draws[f.path].iloc[i])
               for f in result.free}, FORECAST_REPLICATES + k) for k, i in enumerate(chosen)]
     held = last - split
-    sims = quiet_runs(sc, jobs, held, summary=_cumulative, workers=workers,
+    sims = quiet_runs(sc, jobs, held, summary=cumulative_of, workers=workers,
                       scheduler=scheduler, customers=customers)
     forecasts = np.stack(sims).astype(np.float64) + customers.initial
     cumulative = whole.cumulative()
