@@ -20,3 +20,11 @@ rm -rf results/examples/crossover-sweep results/examples/chasm-sensitivity
     -p network.mixing=0.02:0.42 -p 'segments.*.references=0:3' \
     -p dynamics.generic_resonance=0.3:0.9 -p budget.total=10000:80000 \
     --out results/examples/chasm-sensitivity
+rm -rf results/examples/medical-innovation-fit results/examples/from-today-fit \
+    results/examples/from-today
+"$wom" fit data/medical-innovation/fit.yaml --adoptions data/medical-innovation/people.csv \
+    --out results/examples/medical-innovation-fit --quiet
+"$wom" fit scenarios/from-today.yaml --adoptions data/crm/new-customers.csv \
+    --out results/examples/from-today-fit --quiet
+"$wom" run results/examples/from-today-fit/fitted.yaml --customers data/crm/customers.csv \
+    --out results/examples/from-today --quiet

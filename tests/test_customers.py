@@ -37,7 +37,7 @@ def star(leaves: int) -> Population:
 
 def word_of_mouth_only(talk_weeks: int, wom_chance: float = 1.0):
     sc = small_scenario(dynamics={"word_of_mouth": wom_chance, "marketing": 0.0,
-                                  "talk_weeks": talk_weeks})
+                                  "talk_weeks": talk_weeks, "generic_resonance": 1.0})
     return sc.dynamics
 
 
@@ -45,7 +45,8 @@ def word_of_mouth_only(talk_weeks: int, wom_chance: float = 1.0):
                                               (LONG_AGO, False)])
 def test_a_customer_talks_until_their_talk_weeks_are_over(since: int, talks: bool):
     # talk_weeks 3: a customer who bought at step -3 talks in steps -2, -1 and 0 (the last);
-    # one from step -4 no longer talks. Word of mouth 1 in one's own segment: every tie works.
+    # one from step -4 no longer talks. Word of mouth 1 and a generic message at full
+    # resonance (today's customers retell it): every tie works.
     pop = with_customers(star(20), np.array([0]), np.array([since]), np.random.default_rng(0))
     sim = Simulation(pop, quiet_plan(1, 5), word_of_mouth_only(3), 0.5,
                      rng=np.random.default_rng(1))

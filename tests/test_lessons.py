@@ -21,7 +21,7 @@ LIBRARY = [p for _, _, p in list_scenarios(SCENARIOS)]
 def test_the_library_has_every_lesson():
     names = {p.stem for p in LIBRARY}
     assert {"focused-vs-broad", "seeding", "for-everyone", "bowling-pins", "chasm",
-            "tam-incumbents", "email-departments", "bass"} <= names
+            "tam-incumbents", "email-departments", "bass", "from-today"} <= names
 
 
 @pytest.mark.parametrize("path", LIBRARY, ids=lambda p: p.stem)
@@ -129,6 +129,28 @@ def test_the_bass_market_draws_the_s_curve_of_its_mean_field():
     assert (np.abs(mean - field) <= 4 * se + 0.03 * n).all()
     wom_share = res.summary().wom_share_mean.iloc[0]
     assert wom_share > 0.5
+
+
+@pytest.mark.slow
+def test_from_today_fits_the_crm_and_focus_still_wins_from_today():
+    """The lesson's two commands: the fit's intervals hold the truth data/crm was made with,
+    and from today's customers focused beats broad in every paired replicate, with a spread
+    wider than the point estimate's (the fit's uncertainty is carried)."""
+    sc = _load("from-today")
+    root = SCENARIOS.parent / "data" / "crm"
+    fit = wom.fit(sc, root / "new-customers.csv", workers=2)
+    est = fit.estimates().set_index("parameter")
+    for key, truth in (("dynamics.word_of_mouth", 0.06), ("dynamics.background", 0.004)):
+        assert est.loc[key, "lo"] <= truth <= est.loc[key, "hi"], est
+    fitted = fit.fitted_scenario()
+    customers = wom.load_customers(fitted, root / "customers.csv")
+    res = wom.run(fitted.model_copy(update={"replicates": 60}), workers=2, customers=customers)
+    comp = res.comparison().query("metric == 'customers'").set_index(["a", "b"])
+    assert comp.loc[("focused", "broad")].p_a_beats_b == 1.0
+    point = wom.run(fitted.model_copy(update={"uncertainty": None, "replicates": 60}),
+                    workers=2, customers=customers)
+    spread = res.summary().set_index("strategy").customers_sd["focused"]
+    assert spread > 2 * point.summary().set_index("strategy").customers_sd["focused"]
 
 
 def test_the_library_is_found_from_any_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):

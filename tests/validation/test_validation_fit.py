@@ -49,3 +49,17 @@ def test_intervals_shrink_as_the_data_grow(tmp_path: Path):
         w_large = np.mean([r.width(path) for r in large])
         # four times the people: about half the width (1/√4)
         assert w_large < 0.7 * w_small, (path, w_small, w_large)
+
+
+def test_abc_intervals_from_counts_cover_the_truth(tmp_path: Path):
+    """ABC-SMC from counts per segment: 100 data sets. Its intervals are those of the
+    posterior given the data's summary within the final tolerance, wider than the exact
+    posterior's, so coverage at or above 95% is expected; below 90% would be a defect."""
+    from fit_cases import counts_study
+
+    results = counts_study(100, tmp_path)
+    for path in TRUTH:
+        c = coverage(results, path)
+        print(f"counts (ABC) {path}: coverage {c:.0%} over {len(results)} data sets, mean "
+              f"width {np.mean([r.width(path) for r in results]):.3f}")
+        assert c >= 0.90, f"{path}: {c:.0%}"

@@ -31,8 +31,8 @@ from wom.errors import WomError
               help="Run folder to create [default: results/<name>/<timestamp>/].")
 @click.option("--customers", "-c", type=click.Path(path_type=Path),
               help="Start from today's customers: a CSV of person[,adopted] (people of the "
-                   "scenario's graph file, with the period each bought in) or "
-                   "segment,customers (counts, placed at random).")
+                   "scenario's graph file, with the week each bought in), segment[,adopted] "
+                   "(a row per customer) or segment,customers[,adopted] (counts).")
 @click.option("--today", type=click.IntRange(min=0), metavar="PERIOD",
               help="The period of the run's first week, for --customers with periods "
                    "[default: the period after the last purchase].")
@@ -45,7 +45,8 @@ def run(scenario: Path, replicates: int | None, seed: int | None, workers: int |
 
     With --customers, every strategy starts from today's customers: they count as customers
     and references from the first week, and those who bought within talk_weeks of it still
-    talk (a customer with no period, or given as a count, no longer does)."""
+    talk (a customer with no purchase week no longer does). Customers given by segment are
+    placed in each replicate by replaying their weeks through the adoption rule."""
     sc = load(scenario)
     if today is not None and customers is None:
         raise click.UsageError("--today needs --customers")

@@ -12,7 +12,7 @@ run out (nobody left with a positive chance), the rest are drawn uniformly, firs
 those with the references they need, then among everyone open. Customers with no period are
 replayed first, as one block long before the others.
 
-Customers retell their own segment's message (as in :func:`wom.engine.step.add_customers`).
+Customers retell the generic message (as in :func:`wom.engine.step.add_customers`).
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ def _replay(market, params, open_seg, block_step, block_counts, state):  # pragm
     filled = 0
     log_bg = np.log1p(-params.background) if params.background < 1.0 else -np.inf
     talk_from = 0
+    rho = params.resonance[params.resonance.shape[0] - 1]  # the generic message
     for b in range(block_step.size):
         t = block_step[b]
         # Those still talking at step t: bought in steps t − talk_weeks … t − 1.
@@ -64,7 +65,6 @@ def _replay(market, params, open_seg, block_step, block_counts, state):  # pragm
         for i in range(talk_from, filled):
             u = persons[i]
             su = segment[u]
-            rho = params.resonance[su]
             for a in range(indptr[u], indptr[u + 1]):
                 v = indices[a]
                 if open_seg[v] >= 0:

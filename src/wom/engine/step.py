@@ -230,14 +230,15 @@ def add_customers(market, params, people, persons, adopted_at):  # pragma: no co
     """Today's customers adopt before the first step: each of `persons` (the market's
     customers, :mod:`wom.market.customers`, in non-decreasing order of `adopted_at`, every
     step < 0) becomes a reference for their segment and, while their talk weeks last, an
-    advocate retelling their own segment's message (a customer talks about the product in
-    the words their community uses)."""
+    advocate retelling the generic message: they came before any campaign of the scenario,
+    through background or word of mouth, which carry it (as a fit of the past assumes)."""
     segment, indptr, indices = market.segment, market.indptr, market.indices
+    generic = params.resonance.shape[0] - 1
     talk_to = people.counters[TALK_TO]
     for i in range(persons.size):
         u = persons[i]
         su = segment[u]
-        adopt(people, u, adopted_at[i], EXISTING, su)
+        adopt(people, u, adopted_at[i], EXISTING, generic)
         if params.need_refs:
             for a in range(indptr[u], indptr[u + 1]):
                 v = indices[a]
@@ -248,7 +249,7 @@ def add_customers(market, params, people, persons, adopted_at):  # pragma: no co
         until = adopted_at[i] + params.talk_weeks
         if until >= 0:
             people.advocates[talk_to] = u
-            people.advocate_tag[talk_to] = (np.int64(su) << 32) | su
+            people.advocate_tag[talk_to] = (np.int64(generic) << 32) | su
             people.advocate_until[talk_to] = until
             talk_to += 1
     people.counters[TALK_TO] = talk_to

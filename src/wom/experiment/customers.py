@@ -68,7 +68,8 @@ class Customers:
     persons
         Customers listed by person: their positions in the market (``int64[n]``).
     segment
-        Customers given by segment: each one's segment (``int64[n]``), placed at random.
+        Customers given by segment: each one's segment (``int64[n]``); who they are is
+        drawn by :meth:`place`.
     today
         The period of the run's step 0 (``None``: no purchase period was given).
     """
@@ -106,7 +107,8 @@ class Customers:
         """One line for the terminal: how many, how many still talk, and which period is
         the first week."""
         n = self.total
-        where = "placed at random in their segments" if self.persons is None else "by person"
+        where = ("by segment: who they are is drawn in each replicate" if self.persons is None
+                 else "by person")
         talk = self.talking(talk_weeks)
         when = (f"; week 0 is period {self.today}" if self.today is not None
                 else "; no purchase periods, so none still talks")

@@ -1,0 +1,237 @@
+"""wom fit: the exact likelihood against the engine, the samplers, the fit folder, bad input."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from click.testing import CliRunner
+
+import wom
+from wom.cli import main
+from wom.engine import Simulation, run_to_horizon
+from wom.inference.data import observe
+from wom.inference.individual import IndividualModel
+from wom.inference.mcmc import sample
+from wom.inference.params import free_parameters
+from wom.inference.simulate import quiet_plan
+from wom.inputs import PersonAdoptions
+
+ROOT = Path(__file__).resolve().parents[1]
+MEDICAL = ROOT / "data" / "medical-innovation"
+
+
+def tiny_market(tmp_path: Path, segments: object = None) -> wom.Scenario:
+    """a — b — c, with a and b in one segment and c in another; two periods watched."""
+    (tmp_path / "ties.csv").write_text("source,target\na,b\nb,c\n")
+    (tmp_path / "people.csv").write_text("person,segment\na,x\nb,x\nc,y\n")
+    return wom.scenario_from_dict({
+        "name": "tiny", "horizon": 2, "replicates": 1,
+        "segments": segments or {"tam": 1.0},
+        "network": {"model": "file", "weak_tie": 0.5,
+                    "file": {"path": str(tmp_path / "ties.csv"),
+                             "labels": str(tmp_path / "people.csv")}},
+        "dynamics": {"word_of_mouth": 0.6, "background": 0.3, "marketing": 0.0,
+                     "talk_weeks": 1, "generic_resonance": 1.0},
+        "fit": {"first_period": 1, "last_period": 2},
+    }, file=tmp_path / "s.yaml")
+
+
+def history_probabilities(sc: wom.Scenario) -> dict[tuple[int, int, int], float]:
+    """The likelihood of every history (each person adopts in period 1, 2 or never: 0)."""
+    model = None
+    out = {}
+    for h in itertools.product((1, 2, 0), repeat=3):
+        data = PersonAdoptions(Path("h.csv"), ("a", "b", "c"),
+                               np.array([p if p else -1 for p in h]), np.arange(2, 5))
+        model = IndividualModel(sc, observe(sc, data), free_parameters(sc))
+        out[h] = float(np.exp(model.log_likelihood({"dynamics.word_of_mouth": 0.6,
+                                                    "dynamics.background": 0.3})))
+    return out
+
+
+@pytest.mark.parametrize("segments", [
+    None,
+    # c needs a reference of its own segment and has none: it never adopts
+    [{"name": "x", "tam": 1.0, "early_market": 1.0, "references": 1},
+     {"name": "y", "tam": 1.0, "early_market": 0.0, "references": 1}],
+])
+def test_the_likelihood_is_the_engine_s_distribution_of_histories(tmp_path: Path, segments):
+    """Over all 27 histories the likelihood sums to 1 and matches how often the engine
+    produces each one (20,000 runs; 4 standard errors). (With shares of a segment that
+    are not 0 or 1 the likelihood mixes person by person while the market draws exact
+    counts: equal only for large segments, docs/fit.md.)"""
+    sc = tiny_market(tmp_path, segments)
+    prob = history_probabilities(sc)
+    assert sum(prob.values()) == pytest.approx(1.0, abs=1e-9)
+    runs = 20_000
+    counts: dict[tuple[int, int, int], int] = dict.fromkeys(prob, 0)
+    rng = np.random.default_rng(4)
+    for i in range(runs):
+        rep = wom.experiment.Replicate(sc, i)
+        sim = Simulation(rep.population, quiet_plan(2, 2), sc.dynamics, 0.5, rng=rng)
+        run_to_horizon(sim)
+        at = sim.adopted_at
+        counts[tuple(int(t) + 1 if t >= 0 else 0 for t in at)] += 1
+    for h, p in prob.items():
+        se = np.sqrt(p * (1 - p) / runs)
+        assert abs(counts[h] / runs - p) <= 4 * se + 1e-4, (h, counts[h] / runs, p)
+    if segments is not None:
+        assert all(p == 0.0 for h, p in prob.items() if h[2] != 0)
+
+
+def test_the_sampler_finds_a_known_posterior():
+    """A Beta(3, 5) × Beta(5, 2) density on the unit square: the pooled draws' means are
+    within 4 Monte Carlo standard errors (from the effective sample size) of 3/8 and 5/7."""
+    from scipy import stats
+
+    def log_density(u: np.ndarray) -> float:
+        return float(stats.beta(3, 5).logpdf(u[0]) + stats.beta(5, 2).logpdf(u[1]))
+
+    chains = sample(log_density, 2, rng=np.random.default_rng(0))
+    draws = chains.pooled()
+    ess = chains.ess()
+    truth = np.array([3 / 8, 5 / 7])
+    sd = np.array([stats.beta(3, 5).std(), stats.beta(5, 2).std()])
+    assert (np.abs(draws.mean(axis=0) - truth) < 4 * sd / np.sqrt(ess)).all()
+    assert (chains.rhat() < 1.05).all()
+
+
+def medical_scenario(tmp_path: Path, extra: str = "") -> Path:
+    p = tmp_path / "mi.yaml"
+    p.write_text(f"""name: medical-innovation
+horizon: 18
+segments: {{tam: 1.0}}
+network:
+  model: file
+  file: {{path: {MEDICAL / 'ties.csv'}, labels: {MEDICAL / 'people.csv'}}}
+dynamics: {{word_of_mouth: 0.1, marketing: 0.0, generic_resonance: 1.0}}
+budget: {{total: 2000, cost_per_seed: 100, cost_per_contact: 1, campaign_weeks: 4}}
+strategies:
+  - {{name: focused, kind: focused, segment: city-1}}
+  - {{name: broad, kind: broad}}
+{extra}""", encoding="utf-8")
+    return p
+
+
+def test_wom_fit_on_medical_innovation_writes_the_fit_folder(tmp_path: Path):
+    out = tmp_path / "fit"
+    r = CliRunner().invoke(main, ["fit", str(medical_scenario(tmp_path)), "--adoptions",
+                                  str(MEDICAL / "people.csv"), "--out", str(out), "-w", "1"])
+    assert r.exit_code == 0, r.output
+    assert {"estimates.csv", "draws.csv", "fitted.yaml", "fit.png", "report.html",
+            "manifest.json"} <= {p.name for p in out.iterdir()}
+    est = pd.read_csv(out / "estimates.csv").set_index("parameter")
+    assert {"dynamics.word_of_mouth", "dynamics.background", "wom_share"} <= set(est.index)
+    assert (est.lo <= est.estimate).all() and (est.estimate <= est.hi).all()
+    assert est.loc["wom_share", "lo"] >= 0 and est.loc["wom_share", "hi"] <= 1
+    assert "wom_share" in r.output and "R-hat" in r.output
+    # fitted.yaml runs as it is, each replicate with its own posterior draw
+    fitted = wom.load_scenario(out / "fitted.yaml")
+    draws = fitted.uncertainty.draws["dynamics.word_of_mouth"]
+    assert len(draws) == 400 and min(draws) >= 0 and max(draws) <= 0.5
+    assert fitted.dynamics.word_of_mouth == pytest.approx(
+        est.loc["dynamics.word_of_mouth", "estimate"])
+    for i in (0, 1, 401):
+        assert wom.experiment.replicate.scenario_of(fitted, i).dynamics.word_of_mouth == \
+            draws[i % 400]
+    run = CliRunner().invoke(main, ["run", str(out / "fitted.yaml"), "-r", "3", "-q",
+                                    "--out", str(tmp_path / "run")])
+    assert run.exit_code == 0, run.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["method"] == "likelihood"
+
+
+def test_a_fit_does_not_depend_on_the_worker_count(tmp_path: Path):
+    sc = wom.load_scenario(medical_scenario(tmp_path))
+    a = wom.fit(sc, MEDICAL / "people.csv", workers=1)
+    b = wom.fit(sc, MEDICAL / "people.csv", workers=2)
+    pd.testing.assert_frame_equal(a.draws, b.draws)
+    assert np.array_equal(a.predictive, b.predictive)
+
+
+def synthetic_counts(tmp_path: Path) -> tuple[wom.Scenario, Path]:
+    sc = wom.scenario_from_dict({
+        "name": "counts", "seed": 3, "horizon": 20, "replicates": 1,
+        "segments": {"count": 4, "size": 200},
+        "network": {"model": "planted_partition", "mean_degree": 8, "mixing": 0.1},
+        "dynamics": {"word_of_mouth": 0.08, "background": 0.01, "marketing": 0.0,
+                     "talk_weeks": 3, "generic_resonance": 1.0},
+        "fit": {"free": {"dynamics.word_of_mouth": [0, 0.3], "dynamics.background": [0, 0.1]},
+                "particles": 100, "generations": 5},
+    })
+    rep = wom.experiment.Replicate(sc, 0)
+    sim = Simulation(rep.population, quiet_plan(4, 20), sc.dynamics, sc.network.weak_tie,
+                     rng=rep.stream(wom.experiment.DYNAMICS))
+    new = run_to_horizon(sim).new_by_cause.sum(axis=1)
+    rows = [f"{t + 1},{name},{int(new[t, k])}" for t in range(20)
+            for k, name in enumerate(sc.segment_names)]
+    path = tmp_path / "counts.csv"
+    path.write_text("period,segment,new_customers\n" + "\n".join(rows) + "\n")
+    return sc, path
+
+
+def test_counts_per_segment_are_fitted_by_abc_the_same_with_any_workers(tmp_path: Path):
+    sc, path = synthetic_counts(tmp_path)
+    one = wom.fit(sc, path, workers=1)
+    two = wom.fit(sc, path, workers=2)
+    assert one.method == "abc"
+    pd.testing.assert_frame_equal(one.draws, two.draws)
+    est = one.estimates().set_index("parameter")
+    # one seeded data set: the truth inside the 95% intervals
+    for key, truth in (("dynamics.word_of_mouth", 0.08), ("dynamics.background", 0.01)):
+        assert est.loc[key, "lo"] <= truth <= est.loc[key, "hi"], est
+    assert one.predictive.shape[1:] == (20, 4)
+    # later generations have tighter tolerances
+    tol = one.diagnostics["tolerances"]
+    assert all(a >= b for a, b in itertools.pairwise(tol))
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ("person,adopted\nnobody,3\n", "adoptions.csv:2: column person: person 'nobody' is not "
+                                   "in the market"),
+    ("person,adopted\n1,2.5\n", "adoptions.csv:2: column adopted:"),
+    ("person,adopted\n1001,99\n", "column adopted: period 99 is after the data's last period"),
+    ("person,adopted\n1001,3\n1001,4\n", "adoptions.csv:3: column person: '1001' is listed twice"),
+    ("", "adoptions.csv: the file is empty"),
+    ("period,segment,new_customers\n1,city-1,-2\n", "adoptions.csv:2: column new_customers:"),
+    ("period,segment,new_customers\n1,nowhere,2\n", "adoptions.csv:2: column segment: the "
+                                                    "scenario has no segment 'nowhere'"),
+])
+def test_bad_adoption_files_exit_2_and_write_nothing(tmp_path: Path, data: str, message: str):
+    sc = medical_scenario(tmp_path, "fit: {last_period: 17}\n")
+    path = tmp_path / "adoptions.csv"
+    path.write_text(data)
+    out = tmp_path / "fit"
+    r = CliRunner().invoke(main, ["fit", str(sc), "--adoptions", str(path), "--out", str(out)])
+    assert r.exit_code == 2 and message in r.output, r.output
+    assert "Traceback" not in r.output and not out.exists()
+
+
+@pytest.mark.parametrize(("block", "message"), [
+    ("fit: {free: {dynamics.background: [0, 2]}}", "fit.free.dynamics.background: the value "
+                                                   "2 does not make a valid"),
+    ("fit: {free: {dynamics.nosuch: [0, 1]}}", "fit.free.dynamics.nosuch: the scenario has no "
+                                               "key 'nosuch'"),
+])
+def test_bad_fit_blocks_exit_2_and_write_nothing(tmp_path: Path, block: str, message: str):
+    out = tmp_path / "fit"
+    r = CliRunner().invoke(main, ["fit", str(medical_scenario(tmp_path, block + "\n")),
+                                  "--adoptions", str(MEDICAL / "people.csv"), "--out",
+                                  str(out)])
+    assert r.exit_code == 2 and message in r.output, r.output
+    assert not out.exists()
+
+
+def test_fitted_yaml_is_a_scenario_with_its_uncertainty(tmp_path: Path):
+    sc = wom.load_scenario(medical_scenario(tmp_path))
+    result = wom.fit(sc, MEDICAL / "people.csv", workers=1)
+    data = yaml.safe_load(result.fitted_scenario().to_yaml())
+    assert "fit" not in data and set(data["uncertainty"]["draws"]) == {
+        "dynamics.word_of_mouth", "dynamics.background"}
+    assert "wom fit of people.csv (likelihood" in data["uncertainty"]["source"]
