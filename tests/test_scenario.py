@@ -446,14 +446,27 @@ def test_a_scenario_without_strategies_fits_but_does_not_run(tmp_path: Path) -> 
     path.write_text(BASE.split("strategies:")[0])
     sc = load_scenario(path)
     assert sc.strategies == []
-    result = CliRunner().invoke(main, ["run", str(path), "-r", "2", "-o", str(tmp_path / "o")])
-    assert result.exit_code == 2 and "has no strategies to run" in result.stderr
-    assert "Traceback" not in result.output and not (tmp_path / "o").exists()
+    # Every command that needs a strategy refuses naming the file and the key to add.
+    commands = {
+        "run": ["run", str(path), "-r", "2", "-o", str(tmp_path / "o")],
+        "sweep": ["sweep", str(path), "-v", "network.mixing=0.1,0.2", "-r", "1",
+                  "-o", str(tmp_path / "s")],
+        "analyse": ["sensitivity", str(path), "-p", "network.mixing=0.1:0.2", "--n", "4",
+                    "-o", str(tmp_path / "a")],
+        "draw": ["snapshot", str(path), "-s", "focused", "-o", str(tmp_path / "x.png")],
+        "animate": ["animate", str(path), "-s", "focused", "-o", str(tmp_path / "x.gif")],
+    }
+    for what, args in commands.items():
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 2, (what, result.output)
+        assert result.stderr.startswith(f"error: {path}: strategies: no strategies to {what}"), (
+            what, result.stderr)
+        assert "Traceback" not in result.output
     # a sweep is refused before its store exists, not at one arbitrary point
-    result = CliRunner().invoke(main, ["sweep", str(path), "-v", "network.mixing=0.1,0.2",
-                                       "-r", "1", "-o", str(tmp_path / "s")])
-    assert result.exit_code == 2 and "has no strategies to sweep" in result.stderr
-    assert "sweep point" not in result.stderr and not (tmp_path / "s").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name not in {"past.yaml"}]
+    # the Python API says the same, naming the scenario it was given
+    with pytest.raises(ScenarioError, match="no strategies to run"):
+        wom.run(sc, replicates=1)
 
 
 @pytest.mark.parametrize(("key", "value", "choices"), [

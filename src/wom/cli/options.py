@@ -19,9 +19,15 @@ SCHEDULER_HELP = ("Run the points on a Dask cluster (tcp://HOST:PORT; needs the 
                   "instead of local processes; same results.")
 
 
-def load(path: Path) -> wom.Scenario:
-    """The scenario file at `path` (a bad one raises :class:`~wom.ScenarioError`)."""
-    return wom.load_scenario(path)
+def load(path: Path, need: str | None = None) -> wom.Scenario:
+    """The scenario file at `path` (a bad one raises :class:`~wom.ScenarioError`).
+
+    `need`: what the command does with its strategies ("run", "sweep", …); a scenario
+    without any is then refused naming the file."""
+    sc = wom.load_scenario(path)
+    if need is not None:
+        sc.require_strategies(need, file=path)
+    return sc
 
 
 def scenario_argument(required: bool = True) -> Callable[[Any], Any]:

@@ -47,7 +47,7 @@ def run(scenario: Path, replicates: int | None, seed: int | None, workers: int |
     and references from the first week, and those who bought within talk_weeks of it still
     talk (a customer with no purchase week no longer does). Customers given by segment are
     placed in each replicate by replaying their weeks through the adoption rule."""
-    sc = load(scenario)
+    sc = load(scenario, need="run")
     if today is not None and customers is None:
         raise click.UsageError("--today needs --customers")
     existing = None if customers is None else wom.load_customers(sc, customers, today=today)
@@ -135,7 +135,7 @@ def snapshot(scenario: Path, strategy: str, step: int | None, replicate: int, ma
     Segments coloured, customers highlighted; big markets drawn as a random sample."""
     from wom.viz import save_figure, snapshot_figure
 
-    sc = load(scenario)
+    sc = load(scenario, need="draw")
     week = sc.horizon - 1 if step is None else step
     out = out or Path(f"snapshot-{strategy}-{week}.png")
     fig = snapshot_figure(sc, strategy, week, replicate=replicate, max_people=max_people)
@@ -157,7 +157,7 @@ def animate(scenario: Path, strategies: tuple[str, ...], replicate: int, fps: in
     """Animate the spread week by week (one frame per week)."""
     from wom.viz import animate as make_animation
 
-    sc = load(scenario)
+    sc = load(scenario, need="animate")
     for path in make_animation(sc, list(strategies), out, replicate=replicate,
                                max_people=max_people, fps=fps):
         click.echo(f"wrote {path}")

@@ -93,7 +93,7 @@ def sweep(scenario: Path | None, varies: tuple[str, ...], design: str | None,
         else:
             if scenario is None:
                 raise WomError("give a SCENARIO (or --resume DIR)")
-            sc = load(scenario)
+            sc = load(scenario, need="sweep")
             block = None if varies else sc.sweep  # --vary replaces the whole block
             if not varies and block is None:
                 raise WomError(f"{scenario}: no --vary given and no sweep: block in the "
@@ -166,7 +166,7 @@ def sensitivity(scenario: Path | None, params: tuple[str, ...], method: str, n: 
         else:
             if scenario is None or not params:
                 raise WomError("give a SCENARIO and at least one --param (or --resume DIR)")
-            sc = load(scenario)
+            sc = load(scenario, need="analyse")
             parsed = [sens.parse_param(p) for p in params]
             folder = out or Path("results") / sc.name / time.strftime(
                 "sensitivity-%Y%m%d-%H%M%S")

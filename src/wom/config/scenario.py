@@ -7,6 +7,7 @@ key); :func:`wom.config.load_scenario` reads one from YAML with line numbers in 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
@@ -18,7 +19,7 @@ from wom.config.keys import Vary, make_vary
 from wom.config.metrics import METRIC_NAMES
 from wom.config.registry import SEEDING_RULES, STRATEGY_KINDS, choices
 from wom.config.schema import Budget, Dynamics, Network, Segment, SegmentShorthand
-from wom.errors import UnknownStrategyError, WomError
+from wom.errors import ScenarioError, UnknownStrategyError, WomError
 
 #: The keys of a strategy that name segments; each kind takes some of them.
 TARGET_KEYS = ("segment", "segments", "order")
@@ -199,18 +200,19 @@ class Scenario(Strict):
             self.budget = self.budget.model_copy(update={"campaign_weeks": self.horizon})
         return self
 
-    def require_strategies(self, what: str = "run") -> None:
+    def require_strategies(self, what: str = "run", file: Path | str | None = None) -> None:
         """Refuse to `what` a scenario that has no strategies (one that serves ``wom fit``).
 
         Raises
         ------
-        WomError
-            Naming the scenario and what to add.
+        ScenarioError
+            Naming the scenario `file` (when given, else the scenario's name) and what to add.
         """
         if not self.strategies:
-            raise WomError(f"scenario {self.name!r} has no strategies to {what}: add one "
-                           "under `strategies:` (a scenario without strategies serves "
-                           "`wom fit`)")
+            where = file if file is not None else f"<scenario {self.name!r}>"
+            raise ScenarioError(where, [("strategies", None, f"no strategies to {what}: add "
+                                         "one (a scenario without strategies serves "
+                                         "`wom fit`)")])
 
     def strategy(self, name: str | None = None) -> Strategy:
         """The strategy called `name` (the first if ``None``).
