@@ -425,3 +425,39 @@ def test_help_lists_every_command_unclipped():
     assert {line.split()[0] for line in listing} == set(main.commands)
     clipped = [line for line in listing if line.rstrip().endswith("...")]
     assert not clipped
+
+
+def test_long_work_off_a_terminal_reports_each_tenth(monkeypatch, capsys) -> None:
+    """A long run in a log (no terminal) says how far it is and how long is left, once per
+    tenth; short work stays silent (issue 14, item 22)."""
+    from wom.cli import options
+
+    with options.progress_bar("market", "replicates", 200) as advance:
+        for done in range(1, 201):
+            advance(done, 200)
+    assert capsys.readouterr().err == ""  # short: silent
+    monkeypatch.setattr(options, "QUIET_SECONDS", 0.0)
+    with options.progress_bar("market", "replicates", 200) as advance:
+        for done in range(1, 201):
+            advance(done, 200)
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 10, lines
+    assert lines[0].startswith("market: 20/200 replicates (10%) in ") and "s left" in lines[0]
+    assert lines[-1].startswith("market: 200/200 replicates (100%)")
+    with options.progress_bar("market", "replicates", 200, quiet=True) as advance:
+        advance(200, 200)
+    assert capsys.readouterr().err == ""
+
+
+def test_ctrl_c_exits_130_without_aborted(tmp_path: Path, monkeypatch) -> None:
+    """Ctrl-C is exit status 130 (128 + SIGINT) with a plain line, not click's 'Aborted!'
+    and status 1 (issue 14, item 22)."""
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(wom, "run", interrupted)
+    scenario = Path(__file__).parents[1] / "scenarios" / "chasm.yaml"
+    result = CliRunner().invoke(main, ["run", str(scenario), "-o", str(tmp_path / "o")])
+    assert result.exit_code == 130, result.output
+    assert "stopped (SIGINT)" in result.stderr and "Aborted" not in result.output
+    assert not (tmp_path / "o").exists()

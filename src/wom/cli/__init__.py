@@ -7,6 +7,10 @@ one place (:class:`WomGroup`), without a traceback.
 
 from __future__ import annotations
 
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from typing import IO, Any
 
 import click
@@ -32,14 +36,54 @@ class UserError(click.ClickException):
         click.echo(f"error: {text}" if "\n" not in text else f"error:\n{text}", err=True)
 
 
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP: handled like Ctrl-C (workers stopped, nothing half-written)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+#: Exit status of a command stopped by a signal: 128 + the signal's number (the shell's
+#: convention: 130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP).
+SIGNAL_EXIT = 128
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise Stopped(signum)
+
+
+@contextmanager
+def stopped_by_signals() -> Iterator[None]:
+    """SIGTERM and SIGHUP raise :class:`Stopped` in the main thread while a command runs."""
+    if threading.current_thread() is not threading.main_thread():  # (tests in threads)
+        yield
+        return
+    kept = {s: signal.signal(s, _stop) for s in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for s, handler in kept.items():
+            signal.signal(s, handler)
+
+
 class WomGroup(click.Group):
-    """The command group: the one place a command's :class:`WomError` becomes its exit."""
+    """The command group: the one place a command's :class:`WomError` becomes its exit, and
+    an interrupt (Ctrl-C, SIGTERM, SIGHUP) exit status 128 + the signal's number."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with stopped_by_signals():
+                return super().invoke(ctx)
         except WomError as err:
             raise UserError(err) from None
+        except KeyboardInterrupt as stop:
+            signum = stop.signum if isinstance(stop, Stopped) else int(signal.SIGINT)
+            with suppress(OSError):  # (after SIGHUP the terminal may be gone)
+                click.echo(f"\nstopped ({signal.Signals(signum).name}): nothing half-written "
+                           "was left (a sweep keeps its finished points: --resume it)",
+                           err=True)
+            raise click.exceptions.Exit(SIGNAL_EXIT + signum) from None
 
 
 @click.group(cls=WomGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -1,8 +1,9 @@
 """What the commands share: loading a scenario, options with one meaning everywhere, and
-progress bars on stderr (only on a terminal)."""
+progress on stderr (a bar on a terminal; on a log, a line per tenth of long work)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,7 +12,14 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 import wom
 
@@ -66,22 +74,40 @@ def resume_option(what: str) -> Callable[[Any], Any]:
                              + (" (nothing done is rerun)." if what == "sweep" else "."))
 
 
+#: Off a terminal, work that has run this long (seconds) reports each tenth done.
+QUIET_SECONDS = 10.0
+
+
 @contextmanager
 def progress_bar(label: str, unit: str, total: int | None = None, *,
                  quiet: bool = False) -> Iterator[Callable[[int, int], None]]:
-    """A progress bar of `unit` on stderr (off a terminal, or `quiet`: none) and the callback
-    that moves it: ``advance(done, total)``.
+    """Progress of `unit` on stderr and the callback that moves it: ``advance(done, total)``.
 
-    It refreshes without a thread: the runner forks its worker processes.
+    On a terminal, a bar shown from the start, with the time spent and the time left; off a
+    terminal (a log), a line at each tenth once the work has taken :data:`QUIET_SECONDS`
+    (short work stays silent); `quiet`: nothing. It refreshes without a thread: the runner
+    forks its worker processes.
     """
     console = Console(stderr=True)
+    shown = not quiet and console.is_terminal
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn(unit), TimeRemainingColumn(), console=console,
-                  disable=quiet or not console.is_terminal, transient=True,
+                  TextColumn(unit), TimeElapsedColumn(), TextColumn("left"),
+                  TimeRemainingColumn(), console=console, disable=not shown, transient=True,
                   auto_refresh=False) as bar:
         task = bar.add_task(escape(label), total=total)
+        bar.refresh()  # at once: a long run must not start silently
+        t0, told = time.monotonic(), 0
 
         def advance(done: int, all_: int) -> None:
+            nonlocal told
             bar.update(task, completed=done, total=all_, refresh=True)
+            spent = time.monotonic() - t0
+            tenth = 10 * done // max(all_, 1)
+            if quiet or shown or spent < QUIET_SECONDS or tenth <= told or done <= 0:
+                return
+            told = tenth
+            left = spent * (all_ - done) / done
+            click.echo(f"{label}: {done:,}/{all_:,} {unit} ({done / all_:.0%}) in "
+                       f"{spent:.0f} s, about {left:.0f} s left", err=True)
 
         yield advance

@@ -12,10 +12,8 @@ import os
 import platform
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from importlib import metadata
-from multiprocessing import get_all_start_methods, get_context
-from multiprocessing.context import BaseContext
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +22,7 @@ from wom.config import Scenario
 from wom.engine import CAUSES, run_to_horizon
 from wom.experiment.customers import Customers, load_customers
 from wom.experiment.memory import check_memory
+from wom.experiment.pool import worker_pool
 from wom.experiment.replicate import Replicate
 from wom.market import Population
 from wom.store import Results
@@ -133,16 +132,11 @@ def run(
         for chunk in _chunks(n, 1):
             keep(_run_chunk(sc, chunk, customers))
     else:
-        with ProcessPoolExecutor(min(workers, n), mp_context=fork_context()) as pool:
+        with worker_pool(min(workers, n)) as pool:
             futures = [pool.submit(_run_chunk, sc, chunk, customers)
                        for chunk in _chunks(n, workers)]
-            try:
-                for fut in as_completed(futures):
-                    keep(fut.result())
-            except BaseException:
-                for fut in futures:
-                    fut.cancel()
-                raise
+            for fut in as_completed(futures):
+                keep(fut.result())
     wall = time.perf_counter() - t0
     meta = {
         "wom": _version("wom"),
@@ -174,13 +168,6 @@ def file_digest(path: Path) -> str:
     """The SHA-256 of a file's bytes (inputs are recorded by content in manifests)."""
     with open(path, "rb") as f:
         return hashlib.file_digest(f, "sha256").hexdigest()
-
-
-def fork_context() -> BaseContext:
-    """Fork where the OS has it: workers start at once, compiled kernels included, and
-    scripts and notebooks need no ``if __name__ == "__main__"`` guard. wom starts no
-    threads before forking (the CLI's progress bar refreshes without a thread)."""
-    return get_context("fork" if "fork" in get_all_start_methods() else None)
 
 
 def _version(package: str) -> str:

@@ -19,7 +19,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,8 @@ from wom.errors import WomError
 from wom.experiment.cluster import as_completed_points, client_for
 from wom.experiment.design import Rows, point_error, point_rows, points
 from wom.experiment.memory import available_memory, check_memory
-from wom.experiment.runner import default_workers, fork_context
+from wom.experiment.pool import worker_pool
+from wom.experiment.runner import default_workers
 
 DB = "sweep.sqlite"
 CSV = "sweep.csv"
@@ -238,12 +239,8 @@ def _local_points(sc: Scenario, pending: Sequence[tuple[int, dict[str, Value]]],
         for point_id, params in pending:
             yield point_id, point_rows(sc, params, replicates, workers)
         return
-    with ProcessPoolExecutor(workers, mp_context=fork_context()) as pool:
+    with worker_pool(workers) as pool:
         futures = {pool.submit(point_rows, sc, params, replicates, 1): point_id
                    for point_id, params in pending}
-        try:
-            for fut in as_completed(futures):
-                yield futures[fut], fut.result()
-        finally:
-            for fut in futures:
-                fut.cancel()
+        for fut in as_completed(futures):
+            yield futures[fut], fut.result()

@@ -10,7 +10,6 @@ and by cause; :func:`quiet_runs` runs many, in order, on local processes or a Da
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +19,7 @@ from wom.config import Scenario, apply
 from wom.engine import CAUSES, WOM, Plan, Simulation, run_to_horizon
 from wom.experiment import DYNAMICS, Customers, Replicate, default_workers
 from wom.experiment.cluster import client_for
-from wom.experiment.runner import fork_context
+from wom.experiment.pool import worker_pool
 
 #: Offset of the replicate numbers a fit's simulations use (away from a run's 0, 1, 2 …).
 FIT_REPLICATES = 1_000_000_000
@@ -90,7 +89,7 @@ def quiet_runs(sc: Scenario, jobs: Sequence[tuple[dict[str, Any], int]], steps: 
     workers = max(1, workers or default_workers())
     if workers == 1 or len(jobs) < 2:
         return _batch(sc, jobs, steps, summary, customers)
-    with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=fork_context()) as pool:
+    with worker_pool(min(workers, len(jobs))) as pool:
         parts = pool.map(_batch, *zip(*[(sc, chunk, steps, summary, customers)
                                         for chunk in _chunks(jobs, 4 * workers)], strict=True))
         return [x for part in parts for x in part]

@@ -1,0 +1,86 @@
+"""Local worker processes that never outlive the command that started them.
+
+Every pool of wom's (replicates, sweep points, a fit's simulations) comes from
+:func:`worker_pool`. Its workers are forked (they start at once, compiled kernels included)
+and die with their parent however it ends — Ctrl-C, SIGTERM, SIGHUP, SIGKILL — on Linux by
+the kernel's parent-death signal, elsewhere by a watchdog thread. When the block that uses
+the pool raises (an interrupt included), the workers are killed at once instead of being
+left to finish work nobody will read.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from multiprocessing import active_children, get_all_start_methods, get_context
+from multiprocessing.context import BaseContext
+
+#: ``prctl`` option: the signal a process gets when its parent dies (linux/prctl.h).
+PR_SET_PDEATHSIG = 1
+#: How often a worker without ``prctl`` checks that its parent is still there (seconds).
+WATCH_INTERVAL = 1.0
+
+
+def fork_context() -> BaseContext:
+    """Fork where the OS has it: workers start at once, compiled kernels included, and
+    scripts and notebooks need no ``if __name__ == "__main__"`` guard. wom starts no
+    threads before forking (the CLI's progress bar refreshes without a thread)."""
+    return get_context("fork" if "fork" in get_all_start_methods() else None)
+
+
+def die_with_parent(parent: int) -> None:
+    """Worker initializer: end this process when `parent` ends.
+
+    Interrupts are the parent's to handle: a worker ignores Ctrl-C (the terminal sends it to
+    the whole process group) and takes the default action of SIGTERM and SIGHUP, whatever
+    handler the parent had installed before forking.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for s in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, signal.SIG_DFL)
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        armed = libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) == 0
+    else:
+        armed = False
+    if not armed:
+        threading.Thread(target=_watch, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+
+
+def _watch(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(WATCH_INTERVAL)
+    os._exit(1)
+
+
+@contextmanager
+def worker_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
+    """A pool of `workers` forked processes that die with this one.
+
+    Leaving the block normally waits for the submitted work; leaving it by an exception
+    (``KeyboardInterrupt`` and ``GeneratorExit`` included) cancels what has not started and
+    kills the workers before the exception goes on.
+    """
+    before = set(active_children())
+    pool = ProcessPoolExecutor(workers, mp_context=fork_context(),
+                               initializer=die_with_parent, initargs=(os.getpid(),))
+    try:
+        yield pool
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        mine = [p for p in active_children() if p not in before]
+        for p in mine:
+            p.kill()
+        for p in mine:
+            p.join(timeout=10)
+        raise
+    pool.shutdown(wait=True)

@@ -1,0 +1,121 @@
+"""A stopped command stops its workers (issue 14, items 1 and 22).
+
+``wom run``, ``wom sweep`` and ``wom fit`` run as subprocesses with two workers, in their own
+session (as ``setsid`` starts them), and their parent process is sent SIGTERM, SIGHUP,
+SIGINT or SIGKILL once its workers are busy. Every worker must be gone soon after, the exit
+status must be 128 + the signal's number, and no half-written folder may be left.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")]
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIO = ROOT / "scenarios" / "chasm.yaml"
+
+
+def children(pid: int) -> set[int]:
+    """The processes whose parent is `pid` (from /proc)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # pid (comm) state ppid …: comm may hold spaces and parentheses
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid == pid:
+            found.add(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has ended
+
+
+def start(args: list[str]) -> tuple[subprocess.Popen[bytes], set[int]]:
+    """Start ``wom ARGS`` in its own session and wait until it has two workers."""
+    proc = subprocess.Popen([sys.executable, "-m", "wom.cli", *args], start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        workers = children(proc.pid)
+        if len(workers) >= 2:
+            time.sleep(1.0)  # busy, not just forked
+            return proc, children(proc.pid)
+        if proc.poll() is not None:
+            pytest.fail(f"wom {args} ended before its workers started: "
+                        f"{proc.communicate()[1].decode()}")
+        time.sleep(0.05)
+    proc.kill()
+    pytest.fail("the workers never started")
+
+
+def gone(pids: set[int], within: float = 15.0) -> set[int]:
+    """The pids of `pids` still alive after `within` seconds."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        left = {p for p in pids if alive(p)}
+        if not left:
+            return set()
+        time.sleep(0.1)
+    return {p for p in pids if alive(p)}
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT, signal.SIGKILL])
+def test_a_stopped_run_stops_its_workers_and_leaves_nothing(tmp_path: Path, sig: int):
+    out = tmp_path / "run"
+    proc, workers = start(["run", str(SCENARIO), "-r", "4000", "--workers", "2", "-q",
+                           "--out", str(out)])
+    os.kill(proc.pid, sig)
+    err = proc.communicate(timeout=60)[1].decode()
+    code = proc.returncode
+    left = gone(workers)
+    for p in left:  # do not leave them to the next test
+        os.kill(p, signal.SIGKILL)
+    assert not left, f"workers {left} outlived their parent stopped by {sig!r}"
+    if sig == signal.SIGKILL:
+        assert code == -signal.SIGKILL
+    else:
+        assert code == 128 + sig, (code, err)
+        assert "Traceback" not in err and f"stopped ({signal.Signals(sig).name})" in err, err
+        # the parent cleaned up: no folder, no hidden temporary
+        assert list(tmp_path.iterdir()) == []
+    assert not out.exists()
+
+
+def test_a_terminated_sweep_stops_its_workers_and_can_be_resumed(tmp_path: Path):
+    out = tmp_path / "sweep"
+    proc, workers = start(["sweep", str(SCENARIO), "-v", "network.mixing=0.05:0.4:40",
+                           "-r", "200", "--workers", "2", "--out", str(out)])
+    os.kill(proc.pid, signal.SIGTERM)
+    err = proc.communicate(timeout=60)[1].decode()
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert not gone(workers)
+    assert [p.name for p in out.iterdir()] == ["sweep.sqlite"]  # no temporary left
+
+
+def test_a_killed_fit_leaves_no_workers(tmp_path: Path):
+    proc, workers = start(["fit", str(ROOT / "scenarios" / "from-today.yaml"), "--adoptions",
+                           str(ROOT / "data" / "crm" / "new-customers.csv"), "--workers", "2",
+                           "--out", str(tmp_path / "fit")])
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate(timeout=60)
+    assert not gone(workers)
+    assert not (tmp_path / "fit").exists()
