@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -126,7 +127,7 @@ def test_killed_run_leaves_the_old_state_or_the_complete_new_one(
         state = check_state(out)
         # Anything else left is a hidden temporary: not a run folder, never read as one.
         for p in partials(folder):
-            assert p.name.startswith(".run.partial-")
+            assert re.match(r"\.run\.\d+\.partial-", p.name), p.name
             with pytest.raises(WomError):
                 read_run(p)
         assert {p.name for p in folder.iterdir() if not p.name.startswith(".")} <= {"run"}
@@ -179,3 +180,102 @@ def test_a_finished_temporary_is_still_not_a_run_folder(tmp_path: Path) -> None:
     hidden = out.rename(tmp_path / ".run.partial-somehost-12345")
     with pytest.raises(WomError, match="interrupted"):
         read_run(hidden)
+
+
+def small_results(tmp_path: Path):
+    import wom
+
+    path = tmp_path / "kill-me.yaml"
+    path.write_text(SCENARIO.replace("replicates: 4", "replicates: 2"), encoding="utf-8")
+    return wom.run(wom.load_scenario(path), workers=1)
+
+
+def test_a_run_folder_named_for_the_user_lands_beside_one_taken_meanwhile(tmp_path: Path):
+    """Two runs writing the same timestamped folder at once (issue 14, item 2): the second
+    to finish lands at NAME-2 instead of failing with 'Directory not empty' (or replacing an
+    empty folder); a folder the user named is refused instead, and nothing is left behind."""
+    from wom.store import write_run
+
+    results = small_results(tmp_path)
+    out = tmp_path / "results" / "stamp"
+    inner: list[Path] = []
+
+    def meanwhile(folder: Path) -> None:  # another run takes the name while this one writes
+        inner.append(write_run(results, out, fresh=True))
+
+    outer = write_run(results, out, plots=meanwhile, fresh=True)
+    assert inner == [out] and outer == out.with_name("stamp-2")
+    assert (outer / "summary.csv").read_bytes() == (out / "summary.csv").read_bytes()
+    assert sorted(p.name for p in out.parent.iterdir()) == ["stamp", "stamp-2"]
+
+    mine = tmp_path / "mine"
+    before = {}
+
+    def taken(folder: Path) -> None:
+        write_run(results, mine)
+        before.update({p.name: p.read_bytes() for p in mine.iterdir()})
+
+    with pytest.raises(WomError, match="already exists"):
+        write_run(results, mine, plots=taken)
+    assert {p.name: p.read_bytes() for p in mine.iterdir()} == before  # untouched
+    assert not partials(tmp_path)
+
+
+def test_an_empty_folder_is_not_replaced_by_a_run(tmp_path: Path):
+    """A plain rename would silently replace an empty folder created meanwhile."""
+    from wom.store import rename_noreplace
+
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    src.mkdir()
+    (src / "x").write_text("x")
+    dst.mkdir()
+    with pytest.raises(FileExistsError):
+        rename_noreplace(src, dst)
+    assert (src / "x").exists() and list(dst.iterdir()) == []
+    rename_noreplace(src, tmp_path / "free")
+    assert (tmp_path / "free" / "x").exists() and not src.exists()
+
+
+def test_two_sweeps_never_share_a_store(tmp_path: Path, monkeypatch):
+    """A second sweep into the same folder that checks before the first has linked its store
+    in is refused when it tries, instead of replacing the first's store (issue 14, item 2)."""
+    import sqlite3
+
+    from wom.experiment import sweep
+
+    sc = small_results(tmp_path).scenario
+    pts = [{"network.mixing": 0.1}]
+    out = tmp_path / "sweep"
+    connect = sqlite3.connect
+    raced = []
+
+    def racing_connect(path, *args, **kwargs):
+        if not raced and str(path).endswith(".tmp"):
+            raced.append(True)  # the other sweep creates its store first
+            sweep.create_store(out, sc, pts, {"varies": "[]", "replicates": "1", "who": "first"})
+        return connect(path, *args, **kwargs)
+
+    monkeypatch.setattr(sweep.sqlite3, "connect", racing_connect)
+    with pytest.raises(WomError, match="another sweep created it first"):
+        sweep.create_store(out, sc, pts, {"varies": "[]", "replicates": "1", "who": "second"})
+    assert sweep.read_meta(out)[2]["who"] == "first"
+    assert [p.name for p in out.iterdir()] == ["sweep.sqlite"]
+
+
+def test_sweeps_started_in_the_same_second_get_their_own_folders(tmp_path: Path, monkeypatch):
+    """Without --out, a second sweep in the same second was told to resume the first's
+    store; now it gets NAME-2 (issue 14, item 2)."""
+    from wom.cli import sweeps as sweep_cli
+
+    scenario = tmp_path / "kill-me.yaml"
+    scenario.write_text(SCENARIO.replace("replicates: 4", "replicates: 1"), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sweep_cli.time, "strftime", lambda fmt, *a: "sweep-same")
+    for _ in range(2):
+        result = CliRunner().invoke(main, ["sweep", str(scenario), "-v",
+                                           "network.mixing=0.1,0.2", "-w", "1"])
+        assert result.exit_code == 0, result.output
+    folders = sorted(p.name for p in (tmp_path / "results" / "kill-me").iterdir())
+    assert folders == ["sweep-same", "sweep-same-2"]
+    for f in folders:
+        assert (tmp_path / "results" / "kill-me" / f / "sweep.sqlite").is_file()

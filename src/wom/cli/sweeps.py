@@ -111,7 +111,7 @@ def sweep(scenario: Path | None, varies: tuple[str, ...], design: str | None,
                 design=chosen,
                 n=n_points or (block.points if block else None),
                 replicates=replicates or (block.replicates if block else None),
-                workers=workers, scheduler=scheduler, progress=advance)
+                workers=workers, scheduler=scheduler, progress=advance, fresh=out is None)
         sc, kept, meta = sweeps.read_meta(folder)
         metric = sc.sweep.metric if sc.sweep else "customers"
         click.echo(f"wrote {analysis.export_csv(folder, metric)}")
@@ -173,7 +173,7 @@ def sensitivity(scenario: Path | None, params: tuple[str, ...], method: str, n: 
             folder = sens.run_sensitivity(
                 sc, parsed, folder, method=method, n=n, replicates=replicates,
                 output=output or "customers", strategy=strategy, vs=vs, workers=workers,
-                scheduler=scheduler, progress=advance)
+                scheduler=scheduler, progress=advance, fresh=out is None)
     shown = output if resume_dir is not None else None  # another output, on resume
     table = sens.indices(folder, shown)
     click.echo(f"{sens.describe_output(folder, shown)}:")

@@ -121,8 +121,9 @@ def run_sensitivity(sc: Scenario, params: Sequence[Param], out_dir: Path | str, 
                     output: str = "customers", strategy: str | None = None,
                     vs: str | None = None, workers: int | None = 1,
                     scheduler: Scheduler | None = None,
-                    progress: SweepProgress | None = None) -> Path:
-    """Run a Sobol or Morris design into ``out_dir/sweep.sqlite``; read the indices with
+                    progress: SweepProgress | None = None, fresh: bool = False) -> Path:
+    """Run a Sobol or Morris design into ``out_dir/sweep.sqlite`` (`fresh`: as for
+    :func:`~wom.experiment.sweep.run_sweep`) and return the folder; read the indices with
     :func:`indices`. `output` is a metric of `strategy` (default: the first) or
     ``"advantage"``: customers of `strategy` − customers of `vs` (default: the second)."""
     if output not in OUTPUTS:
@@ -145,7 +146,7 @@ def run_sensitivity(sc: Scenario, params: Sequence[Param], out_dir: Path | str, 
             "params": [p.__dict__ for p in params], "X": X.tolist()}
     return start(out_dir, sc, [_point(params, row) for row in X], varies, reps,
                  {"design": method, "n": json.dumps(n), "sensitivity": json.dumps(spec)},
-                 workers=workers, scheduler=scheduler, progress=progress)
+                 workers=workers, scheduler=scheduler, progress=progress, fresh=fresh)
 
 
 def analysis_spec(out_dir: Path | str, output: str | None = None) -> dict[str, Any]:

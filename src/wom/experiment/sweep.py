@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import as_completed
@@ -34,6 +35,7 @@ from wom.experiment.design import Rows, point_error, point_rows, points
 from wom.experiment.memory import available_memory, check_memory
 from wom.experiment.pool import worker_pool
 from wom.experiment.runner import default_workers
+from wom.store import rename_noreplace
 
 DB = "sweep.sqlite"
 CSV = "sweep.csv"
@@ -64,30 +66,32 @@ Scheduler = Any  # "tcp://host:port" or a distributed.Client
 def run_sweep(sc: Scenario, varies: Sequence[Vary], out_dir: Path | str, *,
               design: str = "grid", n: int | None = None, replicates: int | None = None,
               workers: int | None = 1, scheduler: Scheduler | None = None,
-              progress: SweepProgress | None = None) -> Path:
-    """Run every point of a sweep into ``out_dir/sweep.sqlite``; returns `out_dir`.
+              progress: SweepProgress | None = None, fresh: bool = False) -> Path:
+    """Run every point of a sweep into ``out_dir/sweep.sqlite``; returns the folder.
 
     `scheduler` (``"tcp://host:port"`` or a ``distributed.Client``) runs the points on a Dask
-    cluster instead of local processes; the stored rows are the same.
+    cluster instead of local processes; the stored rows are the same. `fresh`: `out_dir` is
+    a name chosen for the user (a timestamp); if it is taken the sweep goes to ``out_dir-2``…
     """
     pts = points(varies, design, n, seed=sc.seed)
     return start(out_dir, sc, pts, varies, replicates or sc.replicates,
                  {"design": design, "n": json.dumps(n)},
-                 workers=workers, scheduler=scheduler, progress=progress)
+                 workers=workers, scheduler=scheduler, progress=progress, fresh=fresh)
 
 
 def start(out_dir: Path | str, sc: Scenario, pts: Sequence[dict[str, Value]],
           varies: Sequence[Vary], replicates: int, meta: dict[str, str], *,
           workers: int | None, scheduler: Scheduler | None,
-          progress: SweepProgress | None) -> Path:
+          progress: SweepProgress | None, fresh: bool = False) -> Path:
     """Check every point, reach the cluster (if any), create the store, run it: nothing is
     written until the points are known to be valid and the cluster reachable."""
     sc.require_strategies("sweep")
     check_points(sc, pts, replicates, None if scheduler is not None
                  else max(1, workers or default_workers()))
     with executor(scheduler) as client:
-        create_store(out_dir, sc, pts, {"varies": json.dumps([v.to_json() for v in varies]),
-                                        "replicates": str(replicates), **meta})
+        out_dir = create_store(out_dir, sc, pts,
+                               {"varies": json.dumps([v.to_json() for v in varies]),
+                                "replicates": str(replicates), **meta}, fresh=fresh)
         return resume(out_dir, workers=workers, scheduler=client, progress=progress)
 
 
@@ -129,35 +133,61 @@ def check_points(sc: Scenario, pts: Sequence[dict[str, Value]], replicates: int,
 
 
 def create_store(out_dir: Path | str, sc: Scenario, pts: Sequence[dict[str, Value]],
-                 meta: dict[str, str]) -> Path:
-    """A new ``sweep.sqlite`` holding the scenario, the points (none done) and `meta`.
+                 meta: dict[str, str], *, fresh: bool = False) -> Path:
+    """A new ``sweep.sqlite`` holding the scenario, the points (none done) and `meta`, in
+    `out_dir`; returns the folder.
 
-    Refuses an existing store. Built under a temporary name and renamed, so a store on disk
-    always has its meta and every point: a kill during set-up leaves no store at all.
+    Refuses an existing store, even one another sweep creates at the same moment: the store
+    is built under a temporary name and linked into place only if the name is free, so a
+    store on disk always has its meta and every point (a kill during set-up leaves none), and
+    two sweeps never share one. `fresh`: `out_dir` is a name wom chose (a timestamp): the
+    folder is created exclusively, at the next free name (``-2``, …) if it is taken.
     """
     out_dir = Path(out_dir)
-    if (out_dir / DB).exists():
+    if (out_dir / DB).exists() and not fresh:
         raise WomError(f"{out_dir / DB} exists: resume it (wom sweep --resume {out_dir}) "
                        "or choose another folder")
     try:
+        out_dir = claim_folder(out_dir) if fresh else out_dir
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise WomError(f"{out_dir}: cannot create the sweep folder: {err}") from None
-    tmp = out_dir / f".{DB}.{os.getpid()}.tmp"
+    tmp = out_dir / f".{DB}.{os.getpid()}.{threading.get_ident()}.tmp"
     tmp.unlink(missing_ok=True)
-    conn = sqlite3.connect(tmp)
     try:
-        with conn:
-            conn.executescript("BEGIN;" + _SCHEMA + "COMMIT;")
-        with conn:
-            conn.executemany("INSERT INTO meta VALUES (?, ?)",
-                             {"scenario": sc.to_yaml(), **meta}.items())
-            conn.executemany("INSERT OR IGNORE INTO points (params_json) VALUES (?)",
-                             [(json.dumps(p),) for p in pts])
+        conn = sqlite3.connect(tmp)
+        try:
+            with conn:
+                conn.executescript("BEGIN;" + _SCHEMA + "COMMIT;")
+            with conn:
+                conn.executemany("INSERT INTO meta VALUES (?, ?)",
+                                 {"scenario": sc.to_yaml(), **meta}.items())
+                conn.executemany("INSERT OR IGNORE INTO points (params_json) VALUES (?)",
+                                 [(json.dumps(p),) for p in pts])
+        finally:
+            conn.close()
+        rename_noreplace(tmp, out_dir / DB)  # fails if the name is taken
+    except FileExistsError:
+        raise WomError(f"{out_dir / DB}: another sweep created it first; choose another "
+                       "folder") from None
+    except (OSError, sqlite3.Error) as err:
+        raise WomError(f"{out_dir}: cannot write the sweep store: {err}") from None
     finally:
-        conn.close()
-    os.replace(tmp, out_dir / DB)
+        tmp.unlink(missing_ok=True)
     return out_dir
+
+
+def claim_folder(path: Path) -> Path:
+    """Create `path` (or ``path-2``, ``path-3``, … if taken) exclusively and return it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    candidate, i = path, 1
+    while True:
+        try:
+            candidate.mkdir()
+            return candidate
+        except FileExistsError:
+            i += 1
+            candidate = path.with_name(f"{path.name}-{i}")
 
 
 def _meta(conn: sqlite3.Connection) -> dict[str, str]:

@@ -9,6 +9,7 @@ from wom.store.folder import (
     new_run_dir,
     read_run,
     remove_stale_partials,
+    rename_noreplace,
     write_csv,
     write_manifest,
     write_run,
@@ -19,4 +20,5 @@ from wom.store.stats import Difference, Verdict, mean_interval, nanmean, pair, v
 __all__ = ["COMPARISON_COLUMNS", "MANIFEST", "REPORT", "SUMMARY_COLUMNS", "TABLES",
            "TIMESERIES_COLUMNS", "Difference", "Results", "RunFolder", "Verdict", "atomic_folder",
            "mean_interval", "nanmean", "new_run_dir", "pair", "read_run",
-           "remove_stale_partials", "verdict", "write_csv", "write_manifest", "write_run"]
+           "remove_stale_partials", "rename_noreplace", "verdict", "write_csv", "write_manifest",
+           "write_run"]

@@ -9,12 +9,14 @@ the caller's ``extras`` into the hidden folder before the rename (:func:`wom.viz
 
 from __future__ import annotations
 
+import ctypes
+import errno
+import itertools
 import json
 import os
 import shutil
 import socket
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,7 +37,8 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
 
 
 def new_run_dir(root: Path, name: str, stamp: str) -> Path:
-    """A run folder path under `root`/`name` that does not exist yet."""
+    """A run folder path under `root`/`name` that does not exist yet (write it with
+    ``fresh=True``: another run may take the same name before this one is written)."""
     base = root / name / stamp
     path, i = base, 1
     while path.exists():
@@ -43,6 +46,51 @@ def new_run_dir(root: Path, name: str, stamp: str) -> Path:
         path = base.with_name(f"{stamp}-{i}")
     return path
 
+
+#: ``renameat2`` flag: fail with EEXIST instead of replacing the target (linux/fs.h).
+RENAME_NOREPLACE = 1
+#: ``renameat2``'s "relative to the working directory" (paths given are absolute).
+AT_FDCWD = -100
+
+
+def rename_noreplace(src: Path, dst: Path) -> None:
+    """Rename `src` to `dst` atomically, failing if `dst` exists (even as an empty folder,
+    which a plain rename would replace).
+
+    Uses Linux's ``renameat2(RENAME_NOREPLACE)``; where it is missing (another OS, an old
+    kernel or a file system without it) a check and a rename, which a second writer could
+    race.
+
+    Raises
+    ------
+    FileExistsError
+        `dst` exists.
+    """
+    libc = _libc()
+    rename2 = getattr(libc, "renameat2", None) if libc is not None else None
+    if rename2 is not None:
+        if rename2(AT_FDCWD, os.fsencode(src.absolute()), AT_FDCWD,
+                   os.fsencode(dst.absolute()), RENAME_NOREPLACE) == 0:
+            return
+        err = ctypes.get_errno()
+        if err in (errno.EEXIST, errno.ENOTEMPTY):
+            raise FileExistsError(err, os.strerror(err), str(dst))
+        if err not in (errno.ENOSYS, errno.EINVAL):
+            raise OSError(err, os.strerror(err), str(dst))
+    if dst.exists():
+        raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(dst))
+    os.rename(src, dst)
+
+
+def _libc() -> ctypes.CDLL | None:
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+
+
+#: Numbers the hidden temporaries of one process.
+WRITING = itertools.count()
 
 #: A run folder's files (besides the plots): the report's name is the folder's contract too.
 TABLES = ("scenario.yaml", "timeseries.csv", "summary.csv", "comparison.csv")
@@ -52,33 +100,68 @@ REPORT = "report.html"
 Extra = Callable[[Path], object]
 
 
-@contextmanager
-def atomic_folder(out: Path | str, what: str = "run") -> Iterator[Path]:
-    """A hidden temporary folder beside `out` to write into, renamed to `out` when the block
-    ends without an exception (and removed if it raises, or was killed outright: the next
-    folder written beside it removes it).
+class AtomicFolder:
+    """A hidden temporary folder beside `out` to write into (:attr:`tmp`), renamed to `out`
+    when the ``with`` block ends without an exception, and removed if it raises or was
+    killed outright (the next folder written beside it removes it). Where the folder landed
+    is :attr:`path`.
+
+    `fresh`: `out` is a name wom chose (a timestamp), not the user's: if another run took it
+    meanwhile, the folder lands at the next free name (``-2``, ``-3``, …) instead.
 
     Raises
     ------
     WomError
         `out` already exists (an earlier folder is never overwritten).
     """
-    out = Path(out)
-    if out.exists():
-        raise WomError(f"{out}: already exists; choose another --out ({what}s are never "
-                       "overwritten)")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_partials(out.parent)
-    tmp = out.parent / f".{out.name}{PARTIAL}{socket.gethostname()}-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
-    try:
-        yield tmp
-        os.rename(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+
+    def __init__(self, out: Path | str, what: str = "run", *, fresh: bool = False) -> None:
+        self.path = Path(out)
+        self.what = what
+        self.fresh = fresh
+        # one per folder being written, even several at once in one process (threads)
+        self.tmp = self.path.parent / (f".{self.path.name}.{next(WRITING)}{PARTIAL}"
+                                       f"{socket.gethostname()}-{os.getpid()}")
+
+    def refuse(self) -> WomError:
+        return WomError(f"{self.path}: already exists; choose another --out ({self.what}s are "
+                        "never overwritten)")
+
+    def __enter__(self) -> AtomicFolder:
+        if self.path.exists() and not self.fresh:
+            raise self.refuse()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_partials(self.path.parent)
+        if self.tmp.exists():
+            shutil.rmtree(self.tmp)
+        self.tmp.mkdir()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
+        try:
+            if kind is None:
+                self.place()
+        finally:
+            if self.tmp.exists():  # an exception, or a refused rename
+                shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def place(self) -> None:
+        base, i = self.path, 1
+        while True:
+            try:
+                rename_noreplace(self.tmp, self.path)
+                return
+            except FileExistsError:
+                if not self.fresh:
+                    raise self.refuse() from None
+                i += 1
+                self.path = base.with_name(f"{base.name}-{i}")
+
+
+def atomic_folder(out: Path | str, what: str = "run", *, fresh: bool = False) -> AtomicFolder:
+    """``with atomic_folder(out) as folder:`` write into ``folder.tmp``; the finished folder
+    is ``folder.path`` (see :class:`AtomicFolder`)."""
+    return AtomicFolder(out, what, fresh=fresh)
 
 
 def write_manifest(folder: Path, meta: dict[str, Any], later: Sequence[str] = ()) -> None:
@@ -91,7 +174,7 @@ def write_manifest(folder: Path, meta: dict[str, Any], later: Sequence[str] = ()
 
 
 def write_run(results: Results, out: Path, *, plots: Extra | None = None,
-              report: Extra | None = None) -> Path:
+              report: Extra | None = None, fresh: bool = False) -> Path:
     """Write the run folder `out` atomically (:func:`atomic_folder`) and return it.
 
     The tables, then ``plots(folder)`` (if given), the manifest listing every file, and
@@ -102,8 +185,8 @@ def write_run(results: Results, out: Path, *, plots: Extra | None = None,
     WomError
         `out` already exists (an earlier run is never overwritten).
     """
-    out = Path(out)
-    with atomic_folder(out) as tmp:
+    with atomic_folder(out, fresh=fresh) as folder:
+        tmp = folder.tmp
         (tmp / "scenario.yaml").write_text(results.scenario.to_yaml(), encoding="utf-8")
         write_csv(results.timeseries(), tmp / "timeseries.csv")
         write_csv(results.summary(), tmp / "summary.csv")
@@ -114,10 +197,11 @@ def write_run(results: Results, out: Path, *, plots: Extra | None = None,
                        [REPORT] if report is not None else [])
         if report is not None:
             report(tmp)
-    return out
+    return folder.path
 
 
-#: A run folder being written is the hidden sibling ``.NAME.partial-HOST-PID``.
+#: A run folder being written is the hidden sibling ``.NAME.K.partial-HOST-PID`` (``K``
+#: counts the folders this process has begun).
 PARTIAL = ".partial-"
 
 

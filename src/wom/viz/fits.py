@@ -76,9 +76,11 @@ def save_fit(result: FitResult, out: Path | str | None = None, *,
     """Write the fit folder (default ``results/<name>/fit-<timestamp>/``) atomically:
     ``estimates.csv``, ``draws.csv``, ``fitted.yaml``, ``fit.png``, ``report.html``,
     ``manifest.json``."""
+    fresh = out is None  # a name wom chose: another fit may take it first
     if out is None:
         out = new_run_dir(Path(root), result.scenario.name, time.strftime("fit-%Y%m%d-%H%M%S"))
-    with atomic_folder(out, "fit") as tmp:
+    with atomic_folder(out, "fit", fresh=fresh) as folder:
+        tmp = folder.tmp
         write_csv(result.estimates(), tmp / "estimates.csv")
         write_csv(result.draws, tmp / "draws.csv")
         (tmp / "fitted.yaml").write_text(result.fitted_scenario().to_yaml(), encoding="utf-8")
@@ -87,7 +89,7 @@ def save_fit(result: FitResult, out: Path | str | None = None, *,
                        ["report.html"])
         (tmp / "report.html").write_text(fit_report(result, tmp / "fit.png"),
                                          encoding="utf-8")
-    return Path(out)
+    return folder.path
 
 
 def _cell(x: float) -> str:

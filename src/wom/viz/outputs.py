@@ -19,11 +19,12 @@ def save(results: Results, out: Path | str | None = None, *, root: Path | str = 
          fmt: str = "png") -> Path:
     """Write a run folder (default ``results/<name>/<timestamp>/``, plots as `fmt`) and return
     its path."""
+    fresh = out is None  # a name wom chose: another run may take it first
     if out is None:
         stamp = time.strftime("%Y%m%d-%H%M%S")
         out = new_run_dir(Path(root), results.scenario.name, stamp)
     return write_run(
-        results, Path(out),
+        results, Path(out), fresh=fresh,
         plots=lambda folder: plot_run(results, folder, fmt=fmt),
         report=lambda folder: write_report(folder, command=results.meta.get("command")),
     )
