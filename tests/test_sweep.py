@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import sqlite3
 from contextlib import closing
@@ -10,9 +12,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 
 import wom
 from helpers import small_scenario
+from wom.cli import main
 from wom.config import Vary, apply, parse_vary
 from wom.errors import ScenarioError, WomError
 from wom.experiment import analysis, design, sweep
@@ -271,3 +275,37 @@ def test_phase_figure_one_parameter(tmp_path):
 def test_phase_figure_errors(full):
     with pytest.raises(WomError, match="unknown strategy"):
         phase_figure(full, "focused", "nope")
+
+
+def test_a_sweep_whose_graph_file_changed_is_not_resumed(tmp_path):
+    """Resuming after the graph file was edited would mix two markets: refused, naming the
+    file (issue 14, item 3); the run manifest records the file's digest too."""
+    from wom.experiment.sweep import create_store, resume, sweep_inputs
+
+    graph = tmp_path / "g.txt"
+    graph.write_text("".join(f"{i} {(i + 1) % 40}\n{i} {(i + 7) % 40}\n" for i in range(40)),
+                     encoding="utf-8")
+    path = tmp_path / "s.yaml"
+    path.write_text("name: real\nreplicates: 2\nhorizon: 6\nnetwork:\n  model: file\n"
+                    "  file: {path: g.txt}\nbudget: {total: 2000}\n"
+                    "strategies:\n  - {name: b, kind: broad}\n", encoding="utf-8")
+    sc = wom.load_scenario(path)
+    pts = [{"dynamics.word_of_mouth": w} for w in (0.1, 0.2)]
+    out = tmp_path / "sweep"
+    create_store(out, sc, pts, {"varies": "[]", "replicates": "1",
+                                "inputs": json.dumps(sweep_inputs(sc, pts))})
+    graph.write_text(graph.read_text() + "0 20\n", encoding="utf-8")
+    with pytest.raises(WomError, match=r"g\.txt: changed since the sweep in .* was started"):
+        resume(out, workers=1)
+    result = CliRunner().invoke(main, ["sweep", "--resume", str(out)])
+    assert result.exit_code == 2 and "g.txt: changed since" in result.stderr
+    assert not sqlite3.connect(out / "sweep.sqlite").execute(
+        "SELECT COUNT(*) FROM results").fetchone()[0]  # nothing computed on the new graph
+    graph.unlink()
+    with pytest.raises(WomError, match="cannot be read now"):
+        resume(out, workers=1)
+    # a run's manifest names every input by content
+    graph.write_text("0 1\n1 2\n2 0\n", encoding="utf-8")
+    run = wom.run(wom.load_scenario(path), workers=1)
+    assert run.meta["inputs"] == {str(graph.resolve()): hashlib.sha256(
+        graph.read_bytes()).hexdigest()}

@@ -241,6 +241,14 @@ class Scenario(Strict):
     def people(self) -> int:
         return sum(s.size for s in self.segments)
 
+    def input_files(self) -> list[Path]:
+        """The files the market is read from (the graph file and its labels), as written in
+        the scenario (absolute once loaded from a file)."""
+        spec = self.network.file
+        if spec is None:
+            return []
+        return [Path(p) for p in (spec.path, spec.labels) if p is not None]
+
     def to_yaml(self) -> str:
         """The scenario with every default filled in, as YAML (optional blocks it does not
         have are left out)."""

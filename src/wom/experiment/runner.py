@@ -20,6 +20,7 @@ import numpy as np
 
 from wom.config import Scenario
 from wom.engine import CAUSES, run_to_horizon
+from wom.errors import WomError
 from wom.experiment.customers import Customers, load_customers
 from wom.experiment.memory import check_memory
 from wom.experiment.pool import worker_pool
@@ -151,6 +152,7 @@ def run(
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
         "wall_time_s": round(wall, 3),
         "platform": platform.platform(),
+        "inputs": input_digests(sc),
     }
     initial = None
     if customers is not None:
@@ -168,6 +170,46 @@ def file_digest(path: Path) -> str:
     """The SHA-256 of a file's bytes (inputs are recorded by content in manifests)."""
     with open(path, "rb") as f:
         return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def input_digests(sc: Scenario) -> dict[str, str]:
+    """``{file: sha256}`` of every file the scenario's market is read from (its graph file
+    and labels): recorded in run manifests and sweep stores, checked when a sweep resumes."""
+    return input_digests_of(sc.input_files())
+
+
+def input_digests_of(paths: list[Path]) -> dict[str, str]:
+    """``{file: sha256}`` of `paths` (a file that cannot be read is a :class:`WomError`)."""
+    digests = {}
+    for path in paths:
+        try:
+            digests[str(path)] = file_digest(path)
+        except OSError as err:
+            raise WomError(f"{path}: cannot read the scenario's input file: "
+                           f"{err.strerror or err}") from None
+    return digests
+
+
+def check_inputs(recorded: dict[str, str], what: str) -> None:
+    """Refuse to go on with `what` (e.g. a sweep being resumed) if a file it was started on
+    has changed or gone since (`recorded`: :func:`input_digests` then).
+
+    Raises
+    ------
+    WomError
+        Naming the file and what happened to it.
+    """
+    for name, digest in recorded.items():
+        path = Path(name)
+        try:
+            now = file_digest(path)
+        except OSError as err:
+            raise WomError(f"{path}: {what} was started on this file, which cannot be read "
+                           f"now ({err.strerror or err}); put it back to go on") from None
+        if now != digest:
+            raise WomError(f"{path}: changed since {what} was started on it (sha256 "
+                           f"{digest[:12]}… then, {now[:12]}… now): its results would mix "
+                           "two markets; put the file back or start a new one")
 
 
 def _version(package: str) -> str:

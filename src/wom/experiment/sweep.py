@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import as_completed
 from contextlib import contextmanager
@@ -34,7 +34,7 @@ from wom.experiment.cluster import as_completed_points, client_for
 from wom.experiment.design import Rows, point_error, point_rows, points
 from wom.experiment.memory import available_memory, check_memory
 from wom.experiment.pool import worker_pool
-from wom.experiment.runner import default_workers
+from wom.experiment.runner import check_inputs, default_workers, input_digests
 from wom.store import rename_noreplace
 
 DB = "sweep.sqlite"
@@ -91,7 +91,9 @@ def start(out_dir: Path | str, sc: Scenario, pts: Sequence[dict[str, Value]],
     with executor(scheduler) as client:
         out_dir = create_store(out_dir, sc, pts,
                                {"varies": json.dumps([v.to_json() for v in varies]),
-                                "replicates": str(replicates), **meta}, fresh=fresh)
+                                "replicates": str(replicates),
+                                "inputs": json.dumps(sweep_inputs(sc, pts)), **meta},
+                               fresh=fresh)
         return resume(out_dir, workers=workers, scheduler=client, progress=progress)
 
 
@@ -130,6 +132,15 @@ def check_points(sc: Scenario, pts: Sequence[dict[str, Value]], replicates: int,
                              available=have)
         except WomError as err:
             raise point_error(point, err) from None
+
+
+def sweep_inputs(sc: Scenario, pts: Sequence[dict[str, Value]]) -> dict[str, str]:
+    """``{file: sha256}`` of the files every point reads (the graph files and labels)."""
+    digests = input_digests(sc)
+    if any(key.startswith("network.file") for p in pts for key in p):
+        for point in pts:
+            digests.update(input_digests(apply(sc, point, keep_uncertainty=True)))
+    return digests
 
 
 def create_store(out_dir: Path | str, sc: Scenario, pts: Sequence[dict[str, Value]],
@@ -195,13 +206,18 @@ def _meta(conn: sqlite3.Connection) -> dict[str, str]:
 
 
 def read_meta(out_dir: Path | str) -> tuple[Scenario, list[Vary], dict[str, str]]:
-    """The sweep's scenario, its varied parameters and the raw meta table."""
+    """The sweep's scenario, its varied parameters and the raw meta table.
+
+    The files the sweep was started on (its graph files) must be unchanged: the scenario is
+    read from them, and a resumed sweep on an edited graph would mix two markets."""
     path = Path(out_dir) / DB
     if not path.exists():
         raise WomError(f"{out_dir} holds no sweep ({DB} is missing)")
     conn = sqlite3.connect(path)
     try:
         meta = _meta(conn)
+        if "inputs" in meta:  # (stores made before wom recorded them have none)
+            check_inputs(dict(json.loads(meta["inputs"])), f"the sweep in {out_dir}")
         sc = scenario_from_dict(yaml.safe_load(meta["scenario"]))
         varies = [Vary.from_json(d) for d in json.loads(meta["varies"])]
         columns = [row[1] for row in conn.execute("PRAGMA table_info(results)")]

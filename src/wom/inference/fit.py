@@ -24,6 +24,7 @@ import pandas as pd
 from wom.config import Scenario, apply
 from wom.config.inference import Uncertainty
 from wom.errors import WomError
+from wom.experiment.runner import input_digests, input_digests_of
 from wom.inference.abc import abc_smc
 from wom.inference.data import Observed, observe
 from wom.inference.individual import IndividualModel, posterior
@@ -226,6 +227,8 @@ def fit(sc: Scenario, adoptions: Path | str | PersonAdoptions | SegmentAdoptions
     derived["weight"] = 1.0
     meta = {"wom": __version__, "python": platform.python_version(), "seed": sc.seed,
             "method": method, "data": str(observed.path), "observed": observed.describe(),
+            "inputs": {**input_digests(sc),  # (data built in Python may have no file)
+                       **input_digests_of([p for p in [Path(observed.path)] if p.is_file()])},
             "wall_time_s": round(time.perf_counter() - started, 3),
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "workers": workers}
     return FitResult(sc, observed, free, method, draws, derived, predictive, diagnostics,
