@@ -515,3 +515,51 @@ def test_the_medical_innovation_files_load_with_their_isolated_physicians():
     assert g.sizes.tolist() == [62, 24, 21, 18] and g.n == 125
     assert g.notes["isolated_people"] == 6 == g.notes["people_only_in_labels"]
     assert g.n_ties == 294 - 54  # distinct pairs, a mutual nomination is one tie
+
+
+RING = "".join(f"{i} {(i + 1) % 6}\n" for i in range(6)) + "0 3\n"
+NUMBERED_LABELS = "".join(f"{i}\t{'a' if i < 3 else 'b'}\n" for i in range(6))
+
+
+@pytest.mark.parametrize(("graph", "labels", "note"), [
+    (RING, "node\tgroup\n" + NUMBERED_LABELS, "labels_header"),
+    ("from to\n" + RING, NUMBERED_LABELS, "edgelist_header"),
+    ("from,to\n" + RING.replace(" ", ","), NUMBERED_LABELS, "csv_header"),
+])
+def test_a_header_line_is_never_read_as_people(tmp_path: Path, graph: str, labels: str,
+                                               note: str):
+    """A header by other names ('node<TAB>group', 'from to') above numbered people is a
+    header, noted as one, and never a person or a one-person segment (issue 14, item 4)."""
+    suffix = ".csv" if "," in graph else ".txt"
+    (tmp_path / f"g{suffix}").write_text(graph)
+    (tmp_path / "l.tsv").write_text(labels)
+    g = load(tmp_path, path=f"g{suffix}", labels="l.tsv")
+    assert g.names == ("a", "b") and g.sizes.tolist() == [3, 3], (g.names, g.sizes)
+    assert sorted(g.node_ids) == [str(i) for i in range(6)]
+    assert note in g.notes
+
+
+@pytest.mark.parametrize(("graph", "labels", "file", "words"), [
+    ("x y\nb c\nc a\nd e\ne f\nf d\nc d\n", None, "g.txt", "'x' and 'y'"),
+    ("b c\nc a\nd e\ne f\nf d\nc d\n", "who\tgroup\na\t1\nb\t1\nc\t1\nd\t2\ne\t2\nf\t2\n",
+     "l.tsv", "'who'"),
+])
+def test_words_that_may_be_a_header_are_refused(tmp_path: Path, graph: str,
+                                                labels: str | None, file: str, words: str):
+    """Above named people a header cannot be told from data: refused on line 1, asking for
+    named columns, rather than read as a tie or a person."""
+    (tmp_path / "g.txt").write_text(graph)
+    spec = {"path": "g.txt"}
+    if labels is not None:
+        (tmp_path / "l.tsv").write_text(labels)
+        spec["labels"] = "l.tsv"
+    err = fails(tmp_path, **spec)
+    assert err.line == 1 and Path(err.path).name == file and words in err.message
+
+
+def test_a_lone_first_tie_of_numbers_is_a_tie(tmp_path: Path):
+    """The old CSV rule dropped a first row whose people appear nowhere else as a header,
+    losing a real tie."""
+    (tmp_path / "g.csv").write_text("10,11\n" + RING.replace(" ", ","))
+    g = load(tmp_path, path="g.csv")
+    assert g.n_ties == 8 and "csv_header" not in g.notes

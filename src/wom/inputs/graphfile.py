@@ -114,7 +114,9 @@ def _load(
     default: dict[str, Any] = {}
     notes: dict[str, int | str] = {"format": fmt}
     if fmt == "edgelist":
-        nodes, src, dst = parse_edgelist(path, decode(path, data))
+        nodes, src, dst, header = parse_edgelist(path, decode(path, data))
+        if header:
+            notes["edgelist_header"] = header
     elif fmt == "csv":
         nodes, src, dst, header = parse_csv(path, decode(path, data))
         if header:
@@ -126,7 +128,9 @@ def _load(
     extra: list[str] = []
     if labels is not None:
         text = decode(labels, read_bytes(labels))
-        seg_label, extra = labels_from_file(labels, text, nodes, path)
+        seg_label, extra, header = labels_from_file(labels, text, nodes, path)
+        if header:
+            notes["labels_header"] = header
         notes["segments_from"] = "labels file"
     elif attrs is not None and attribute is not None:
         seg_label = labels_from_attribute(path, attribute, nodes, attrs, default)

@@ -16,7 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from wom.inputs.tables import COMMENT, DataFileError, Table, header_of, read_table
+from wom.inputs.tables import (
+    COMMENT,
+    DataFileError,
+    Table,
+    first_row_role,
+    header_of,
+    read_table,
+)
 
 #: Format chosen by ``format: auto``, by file suffix (anything else is an edge list).
 SUFFIX_FORMATS = {".gml": "gml", ".graphml": "graphml", ".csv": "csv"}
@@ -53,8 +60,8 @@ class LoadedGraph:
         What was dropped or inferred: ``self_loops``, ``duplicate_ties``,
         ``directed_pairs_merged``, ``isolated_people``, ``people_only_in_labels``,
         ``segments_from`` (``labels file``, ``attribute`` or ``louvain``), ``format``; and
-        when they apply ``csv_header``, ``node_names`` (GML: ``label`` or ``id``),
-        ``parser_warnings``.
+        when they apply ``csv_header``, ``edgelist_header``, ``labels_header``, ``node_names``
+        (GML: ``label`` or ``id``), ``parser_warnings``.
     """
 
     names: tuple[str, ...]
@@ -114,21 +121,51 @@ def _lines(text: str):
             yield number, fields
 
 
-def parse_edgelist(path: Path, text: str) -> tuple[list[str], list[int], list[int]]:
+def parse_edgelist(path: Path, text: str) -> tuple[list[str], list[int], list[int], str]:
     """``u v`` per line (more fields ignored); a first line naming the columns ``source`` and
-    ``target`` is a header, and picks them."""
+    ``target`` is a header, and picks them; so is a first line of words above numbered
+    people (returned, to be noted). Words nowhere else, above words, are refused as a
+    possible header (:func:`~wom.inputs.tables.first_row_role`)."""
     header = header_of(text, TIE_COLUMNS)
     if header is not None:
-        return _ties_by_name(path, text)
-    ids: dict[str, int] = {}
-    src: list[int] = []
-    dst: list[int] = []
+        return (*_ties_by_name(path, text), " ".join(TIE_COLUMNS))
+    rows: list[tuple[str, str, int]] = []
     for number, fields in _lines(text):
         if len(fields) < 2:
             raise GraphFileError(path, number, f"expected two node ids `u v`, found "
                                  f"{len(fields)} field")
-        src.append(ids.setdefault(fields[0], len(ids)))
-        dst.append(ids.setdefault(fields[1], len(ids)))
+        rows.append((fields[0], fields[1], number))
+    rows, skipped = _drop_header(path, rows, " ")
+    return (*_number_ties(rows), skipped)
+
+
+def _drop_header(path: Path, rows: list[tuple[str, str, int]], delimiter: str,
+                 ) -> tuple[list[tuple[str, str, int]], str]:
+    """`rows` without a first row that is a header (and that header), or an error if it
+    may be one (see :func:`~wom.inputs.tables.first_row_role`)."""
+    if not rows:
+        return rows, ""
+    a, b, number = rows[0]
+    if a == b:  # a self-loop, not a header
+        return rows, ""
+    others = [x for r in rows[1:] for x in r[:2]]
+    role = first_row_role((a, b), others, bool({a, b} & set(others)))
+    if role == "header":
+        return rows[1:], f"{a}{delimiter}{b}"
+    if role == "ambiguous":
+        raise GraphFileError(path, number, f"{a!r} and {b!r} are tied to nobody else: if "
+                             "this line names the columns, call them `source` and `target`; "
+                             "if it is a tie, put a header line `source target` above it")
+    return rows, ""
+
+
+def _number_ties(rows: list[tuple[str, str, int]]) -> tuple[list[str], list[int], list[int]]:
+    ids: dict[str, int] = {}
+    src: list[int] = []
+    dst: list[int] = []
+    for a, b, _ in rows:
+        src.append(ids.setdefault(a, len(ids)))
+        dst.append(ids.setdefault(b, len(ids)))
     return list(ids), src, dst
 
 
@@ -160,8 +197,9 @@ def _ties_by_name(path: Path, text: str) -> tuple[list[str], list[int], list[int
 
 def parse_csv(path: Path, text: str) -> tuple[list[str], list[int], list[int], str]:
     """CSV: a header naming ``source`` and ``target`` picks those columns (others are
-    ignored); without one, the first two columns are the tie, and a first row is taken as a
-    header when neither of its two fields appears in any other row."""
+    ignored); without one, the first two columns are the tie, and a first row of words above
+    numbered people is a header (words nowhere else, above words, are refused as a possible
+    header: :func:`_drop_header`)."""
     if header_of(text, TIE_COLUMNS) is not None:
         return (*_ties_by_name(path, text), ",".join(TIE_COLUMNS))
     first = next((ln for ln in text.split("\n") if ln.strip()
@@ -180,20 +218,8 @@ def parse_csv(path: Path, text: str) -> tuple[list[str], list[int], list[int], s
             rows.append((fields[0], fields[1], reader.line_num))
     except csv.Error as err:
         raise GraphFileError(path, reader.line_num, f"not valid CSV: {err}") from None
-    header = ""
-    if rows:
-        a, b, _ = rows[0]
-        elsewhere = {x for r in rows[1:] for x in r[:2]}
-        if a not in elsewhere and b not in elsewhere:
-            header = f"{a}{delimiter}{b}"
-            rows = rows[1:]
-    ids: dict[str, int] = {}
-    src: list[int] = []
-    dst: list[int] = []
-    for a, b, _ in rows:
-        src.append(ids.setdefault(a, len(ids)))
-        dst.append(ids.setdefault(b, len(ids)))
-    return list(ids), src, dst, header
+    rows, header = _drop_header(path, rows, delimiter)
+    return (*_number_ties(rows), header)
 
 
 def parse_networkx(

@@ -15,7 +15,7 @@ from wom.inputs.parsers import (
     LoadedGraph,
     graph_table,
 )
-from wom.inputs.tables import COMMENT, header_of
+from wom.inputs.tables import COMMENT, first_row_role, header_of
 
 _NUMBER = re.compile(r"[+-]?\d+(\.\d*)?")
 _DIGITS = re.compile(r"(\d+)")
@@ -23,15 +23,29 @@ _DIGITS = re.compile(r"(\d+)")
 
 def labels_from_file(
     path: Path, text: str, nodes: list[str], graph: Path
-) -> tuple[list[str], list[str]]:
-    """Labels of the graph's nodes then of the extra nodes; the extra nodes (file order).
+) -> tuple[list[str], list[str], str]:
+    """Labels of the graph's nodes then of the extra nodes; the extra nodes (file order);
+    the header line if one was recognised by its look (else ``""``).
 
     A people file with a header (``person,segment``, any delimiter) is read by column name,
     other columns ignored; without a header, each line is ``node<TAB>segment`` (or
-    ``node segment``: the rest of the line is the segment).
+    ``node segment``: the rest of the line is the segment). A first line whose person is a
+    word above numbered people is a header; a first person who is a word not in the graph,
+    above other words, is refused (it may be a header: name the columns instead).
     """
+    rows, header = _people_rows(path, text), ""
+    if rows and header_of(text, PEOPLE_COLUMNS) is None:
+        number, first, label = rows[0]
+        role = first_row_role((first,), [p for _, p, _ in rows[1:]], first in set(nodes))
+        if role == "header":
+            rows, header = rows[1:], f"{first}\t{label}"
+        elif role == "ambiguous":
+            raise GraphFileError(path, number, f"{first!r} is not a person of {graph.name}: "
+                                 "if this line names the columns, call them `person` and "
+                                 "`segment`; if it is someone who talks to nobody, put a "
+                                 "header line `person<TAB>segment` above it")
     seen: dict[str, tuple[str, int]] = {}
-    for number, node, label in _people_rows(path, text):
+    for number, node, label in rows:
         if not label:
             raise GraphFileError(path, number, "expected `node<TAB>segment`, found one field")
         if node in seen and seen[node][0] != label:
@@ -45,7 +59,7 @@ def labels_from_file(
                              f"segment here, e.g. node {missing[0]!r}")
     known = set(nodes)
     extra = [x for x in seen if x not in known]
-    return [seen[x][0] for x in (*nodes, *extra)], extra
+    return [seen[x][0] for x in (*nodes, *extra)], extra, header
 
 
 def _people_rows(path: Path, text: str) -> list[tuple[int, str, str]]:

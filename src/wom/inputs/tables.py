@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -163,3 +163,24 @@ def whole_number(path: Path, line: int, column: str, text: str, *,
     if minimum is not None and value < minimum:
         raise DataFileError(path, line, f"{value} is below {minimum}", column)
     return value
+
+
+_NUMERIC = re.compile(r"[+-]?\d+(\.\d*)?([eE][+-]?\d+)?")
+
+
+def first_row_role(first: Sequence[str], others: Iterable[str], elsewhere: bool) -> str:
+    """Whether the first row of a file without a header by name (no ``source``/``target``,
+    ``person``/``segment``) is ``"header"``, ``"data"`` or ``"ambiguous"``.
+
+    `first`: its id fields (a tie's two people, a labels row's person); `others`: every id
+    of the other rows; `elsewhere`: whether one of `first` appears in the rest of the data
+    (a tie to someone else, a person of the graph). A header is a row of words above rows
+    of numbers. Words that appear nowhere else, above words, cannot be told from a header:
+    ambiguous (the reader refuses it, asking for named columns), never silently data.
+    """
+    words = [f for f in first if not _NUMERIC.fullmatch(f)]
+    if not words:
+        return "data"
+    if all(_NUMERIC.fullmatch(x) for x in others):
+        return "header"
+    return "data" if elsewhere else "ambiguous"
