@@ -103,6 +103,11 @@ def test_binary_missing_and_folder(tmp_path: Path):
     ("segment,adopted\na,x\n", "f.csv:2: column adopted:"),
     ("segment,customers\na,-1\n", "f.csv:2: column customers: -1 is below 0"),
     ("person\n", "f.csv:1: the file has a header but no customers"),
+    # a purchase week under another name was silently ignored (new-user trial, issue 13)
+    ("segment,week\na,3\n", "f.csv:1: column week: the column 'week' would be ignored: the "
+                             "period each customer bought in is read from the column "
+                             "`adopted`"),
+    ("account,segment,date_signed\nx,a,3\n", "column date_signed: the column"),
 ])
 def test_bad_customer_files(tmp_path: Path, text: str, message: str):
     with pytest.raises(DataFileError) as info:
@@ -114,3 +119,21 @@ def test_lines_survive_comments_and_blank_lines(tmp_path: Path):
     a = read_adoptions(write(tmp_path, "person,adopted\n\n# a note\n5,1\n\n6,\n"))
     assert isinstance(a, PersonAdoptions) and a.lines.tolist() == [4, 6]
     assert np.array_equal(a.adopted, [1, -1])
+
+
+def test_a_customer_list_is_fitted_as_counts_per_period(tmp_path: Path):
+    """The CRM list `wom run --customers` reads (a row per customer, or counts with their
+    period) is also data for `wom fit`: new customers per period and segment (new-user
+    trial of issue 13, finding 2)."""
+    a = read_adoptions(write(tmp_path, "account,segment,adopted\nx,d,3\ny,d,5\nz,v,5\n"
+                                       "w,d,3\n"))
+    assert isinstance(a, SegmentAdoptions)
+    assert list(zip(a.period.tolist(), a.segment, a.new_customers.tolist(),
+                    a.lines.tolist(), strict=True)) == [(3, "d", 2, 2), (5, "d", 1, 3),
+                                                         (5, "v", 1, 4)]
+    b = read_adoptions(write(tmp_path, "segment,customers,adopted\nd,4,1\nv,2,1\nd,1,1\n"))
+    assert isinstance(b, SegmentAdoptions) and b.new_customers.tolist() == [5, 2]
+    with pytest.raises(DataFileError, match=r"f.csv:3: column adopted: no purchase period"):
+        read_adoptions(write(tmp_path, "segment,adopted\nd,1\nd,\n"))
+    with pytest.raises(DataFileError, match="no column `adopted`"):
+        read_adoptions(write(tmp_path, "segment,customers\nd,1\n"))

@@ -235,3 +235,53 @@ def test_fitted_yaml_is_a_scenario_with_its_uncertainty(tmp_path: Path):
     assert "fit" not in data and set(data["uncertainty"]["draws"]) == {
         "dynamics.word_of_mouth", "dynamics.background"}
     assert "wom fit of people.csv (likelihood" in data["uncertainty"]["source"]
+
+
+@pytest.mark.slow
+def test_abc_says_when_it_has_not_converged_and_goes_on_until_it_has(tmp_path: Path):
+    """Sparse counts (a handful of customers) start ABC far from the data: stopped after a
+    fixed number of generations it gave a background rate the data rule out, and the only
+    sign was a number ('final tolerance'). Now it runs until the tolerance stops falling,
+    and says so when capped (new-user trial of issue 13, finding 1)."""
+    sc, _ = synthetic_counts(tmp_path)
+    rows = [f"{t + 1},{name},{1 if (t, k) in ((4, 0), (12, 2)) else 0}" for t in range(20)
+            for k, name in enumerate(sc.segment_names)]
+    path = tmp_path / "sparse.csv"
+    path.write_text("period,segment,new_customers\n" + "\n".join(rows) + "\n")
+    def at_most(generations: int) -> wom.Scenario:
+        assert sc.fit is not None
+        return sc.model_copy(update={"fit": sc.fit.model_copy(
+            update={"generations": generations})})
+
+    capped = wom.fit(at_most(3), path, workers=1)
+    assert capped.diagnostics["stopped"] == "generations"
+    assert any("had not converged after 3 generations" in w
+               for w in capped.diagnostics["warnings"])
+    full = wom.fit(at_most(30), path, workers=1)
+    assert full.diagnostics["stopped"] in ("converged", "acceptance")
+    assert not full.diagnostics["warnings"], full.diagnostics["warnings"]
+    assert full.diagnostics["outside_band"] == []
+    # 2 customers among 800 people over 20 periods: background far below the capped fit's
+    est = full.estimates().set_index("parameter")
+    assert est.loc["dynamics.background", "hi"] < capped.estimates().set_index(
+        "parameter").loc["dynamics.background", "estimate"]
+    assert est.loc["dynamics.background", "hi"] < 0.002
+    # the command line and the report say it where a user reads
+    (tmp_path / "capped.yaml").write_text(at_most(3).to_yaml())
+    result = CliRunner().invoke(main, ["fit", str(tmp_path / "capped.yaml"), "-a", str(path),
+                                       "-w", "1", "-o", str(tmp_path / "f")])
+    assert result.exit_code == 0, result.output
+    assert "(not converged)" in result.output and "warning: ABC had not converged" in (
+        result.output)
+    assert "Warning:</strong> ABC had not converged" in (tmp_path / "f" / "report.html"
+                                                          ).read_text()
+
+
+def test_a_fit_that_misses_the_data_says_so():
+    """The predictive check: observed adopters outside the fitted model's 95% band in more
+    than a quarter of the segments is a warning."""
+    from wom.inference.fit import fit_warnings
+
+    assert fit_warnings({"outside_band": ["a"]}, 8) == []
+    warned = fit_warnings({"outside_band": ["a", "b", "c"]}, 8)
+    assert len(warned) == 1 and "3 of 8 segments (a, b, c)" in warned[0]

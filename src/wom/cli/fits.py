@@ -36,12 +36,18 @@ def print_fit(result: wom.FitResult, console: Console) -> None:
         worst = max(d["rhat"].values())
         note = (f"exact likelihood, {d['chains']} chains × {d['draws_per_chain']:,} draws, "
                 f"R-hat ≤ {worst:.3f}, effective draws ≥ {min(d['ess'].values()):,}")
-        if worst > 1.05:
-            note += " — the chains disagree: widen or narrow fit.free, or check the data"
     else:
-        note = (f"ABC-SMC, {d['particles']} particles, {d['generations']} generations, "
-                f"final tolerance {d['tolerances'][-1]}, effective particles {d['ess']}")
+        note = (f"ABC-SMC, {d['particles']} particles, {d['generations']} generations "
+                f"({STOPPED[d['stopped']]}), final tolerance {d['tolerances'][-1]}, effective "
+                f"particles {d['ess']}")
     console.print(note, style="dim")
+    for warning in d.get("warnings", []):
+        console.print(f"warning: {escape(warning)}", style="bold yellow")
+
+
+#: Why ABC stopped, in words.
+STOPPED = {"converged": "converged", "acceptance": "stopped: too few candidates kept",
+           "generations": "not converged"}
 
 
 @click.command("fit")

@@ -46,7 +46,9 @@ class Fit(Strict):
         "watched until its end [default: the last period in the data].")
     particles: Count = Field(300, ge=20, le=100_000, description="abc: particles per "
                              "generation.")
-    generations: Count = Field(8, ge=1, le=100, description="abc: most generations.")
+    generations: Count = Field(20, ge=1, le=100, description="abc: most generations (it "
+                               "stops before once the tolerance falls by less than 10% in a "
+                               "generation).")
 
     @field_validator("free")
     @classmethod

@@ -8,8 +8,9 @@ with the data. Generation 0 draws particles from the flat prior on the ``fit:`` 
 keeps those within the median distance; each next generation perturbs particles of the
 last (a Gaussian kernel with twice their weighted covariance), keeps those within a
 tighter tolerance (the median distance of the last generation) and weighs them by prior /
-proposal density. It stops after ``fit.generations`` or once fewer than 1 in 50
-candidates are kept. The last generation is the posterior sample.
+proposal density. It stops once the tolerance falls by less than 10% in a generation
+(converged), once fewer than 1 in 50 candidates are kept, or after ``fit.generations``
+(then not converged: the fit says so). The last generation is the posterior sample.
 
 The distance between simulated and observed adopters so far, ``C[t, k]``::
 
@@ -27,7 +28,7 @@ order workers finish them, which would tie the result to the worker count.)
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -43,12 +44,16 @@ ABC = 101
 MIN_ACCEPTANCE = 0.02
 #: Most candidates evaluated in one generation, in multiples of the particles.
 MAX_TRIES = 60
+#: Converged: the tolerance fell by less than this share in the last generation.
+MIN_GAIN = 0.1
 
 
 @dataclass(frozen=True)
 class Particles:
     """The last generation: points of ``[0, 1]^d``, weights (summing to 1), distances,
-    the tolerance of each generation and how many candidates each evaluated."""
+    the tolerance of each generation, how many candidates each evaluated, and why the
+    sampler stopped (``"converged"``, ``"acceptance"``: too few candidates kept, or
+    ``"generations"``: the most generations, still improving)."""
 
     points: np.ndarray
     weights: np.ndarray
@@ -56,6 +61,7 @@ class Particles:
     tolerances: list[float]
     evaluated: list[int]
     accepted: list[int]
+    stopped: str = "generations"
 
 
 class Distance:
@@ -116,8 +122,10 @@ def abc_smc(sc: Scenario, observed: Observed, free: list[Free], *, particles: in
             kept += [(u, x) for u, x in zip(points, dist, strict=True) if x <= tolerance]
             if progress is not None:
                 progress(g * particles + min(len(kept), particles), generations * particles)
-        if len(kept) < particles:
-            break  # the tolerance is out of reach: keep the last generation
+        if len(kept) < particles:  # the tolerance is out of reach: keep the last generation
+            if prev is not None:
+                prev = replace(prev, stopped="acceptance")
+            break
         kept = kept[:particles]
         pts = np.array([u for u, _ in kept])
         dists = np.array([x for _, x in kept])
@@ -132,9 +140,12 @@ def abc_smc(sc: Scenario, observed: Observed, free: list[Free], *, particles: in
         tolerances.append(float(tolerance))
         evaluated.append(tried)
         accepted_counts.append(particles)
-        prev = Particles(pts, w, dists, list(tolerances), list(evaluated), list(accepted_counts))
-        tolerance = float(np.median(dists))
-        if particles / tried < MIN_ACCEPTANCE:
+        used, tolerance = tolerance, float(np.median(dists))
+        stopped = ("acceptance" if particles / tried < MIN_ACCEPTANCE
+                   else "converged" if tolerance > (1.0 - MIN_GAIN) * used else "")
+        prev = Particles(pts, w, dists, list(tolerances), list(evaluated),
+                         list(accepted_counts), stopped or "generations")
+        if stopped:
             break
     if prev is None:
         raise RuntimeError("no particle was accepted")  # generation 0 accepts everything

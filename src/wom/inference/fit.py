@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from wom.config import Scenario, apply
-from wom.config.inference import Uncertainty
+from wom.config.inference import Fit, Uncertainty
 from wom.errors import WomError
 from wom.experiment.runner import input_digests, input_digests_of
 from wom.inference.abc import abc_smc
@@ -154,6 +154,37 @@ def method_of(sc: Scenario, observed: Observed) -> str:
     return chosen
 
 
+def outside_band(observed: Observed, predictive: np.ndarray) -> list[str]:
+    """The segments whose observed adopters at the last period lie outside the fitted
+    model's 95% predictive band (`predictive`: simulated adopters so far, ``[sims, steps,
+    segments]``)."""
+    final = observed.cumulative()[-1]
+    lo, hi = np.quantile(predictive[:, -1, :], [0.025, 0.975], axis=0)
+    return [name for name, x, a, b in zip(observed.segment_names, final, lo, hi, strict=True)
+            if not a <= x <= b]
+
+
+def fit_warnings(diagnostics: dict[str, Any], segments: int) -> list[str]:
+    """What a user must know before trusting the estimates (empty: nothing)."""
+    warnings = []
+    if diagnostics.get("stopped") == "generations":
+        tol = diagnostics["tolerances"]
+        warnings.append(f"ABC had not converged after {len(tol)} generations (its tolerance "
+                        f"was still falling, {tol[-2]:g} → {tol[-1]:g}): raise "
+                        "fit.generations; the intervals are too wide and may be off")
+    rhat = diagnostics.get("rhat")
+    if rhat and max(rhat.values()) > 1.05:
+        warnings.append(f"the chains disagree (R-hat {max(rhat.values()):.3f} > 1.05): widen "
+                        "or narrow fit.free, or check the data")
+    outside = diagnostics.get("outside_band", [])
+    if len(outside) >= 2 and len(outside) > segments / 4:
+        warnings.append(f"the fitted model does not reproduce the data: the adopters of "
+                        f"{len(outside)} of {segments} segments ({', '.join(outside[:4])}"
+                        f"{', …' if len(outside) > 4 else ''}) lie outside its 95% band "
+                        "(see fit.png): the model may not suit these data")
+    return warnings
+
+
 def fit(sc: Scenario, adoptions: Path | str | PersonAdoptions | SegmentAdoptions, *,
         workers: int | None = None, scheduler: Any = None,
         progress: Progress | None = None) -> FitResult:
@@ -199,8 +230,8 @@ def fit(sc: Scenario, adoptions: Path | str | PersonAdoptions | SegmentAdoptions
     else:
         fit_block = sc.fit
         particles = abc_smc(sc, observed, free,
-                            particles=fit_block.particles if fit_block else 300,
-                            generations=fit_block.generations if fit_block else 8,
+                            particles=(fit_block or Fit()).particles,
+                            generations=(fit_block or Fit()).generations,
                             workers=workers, scheduler=scheduler, progress=progress)
         points, weights = particles.points, particles.weights
         diagnostics.update(
@@ -208,7 +239,7 @@ def fit(sc: Scenario, adoptions: Path | str | PersonAdoptions | SegmentAdoptions
             generations=len(particles.tolerances),
             tolerances=[round(t, 5) for t in particles.tolerances[1:]] + [
                 round(float(np.median(particles.distances)), 5)],
-            candidates=particles.evaluated,
+            candidates=particles.evaluated, stopped=particles.stopped,
             ess=round(float(1.0 / np.sum(weights**2))))
         shares = []
     draws = pd.DataFrame([values(free, u) for u in points], columns=[f.path for f in free])
@@ -219,6 +250,8 @@ def fit(sc: Scenario, adoptions: Path | str | PersonAdoptions | SegmentAdoptions
                       scheduler=scheduler)
     predictive = np.stack([c for c, _ in sims]).astype(np.float64)
     names = list(observed.segment_names)
+    diagnostics["outside_band"] = outside_band(observed, predictive)
+    diagnostics["warnings"] = fit_warnings(diagnostics, len(names))
     if method == "likelihood":
         derived = pd.DataFrame([[total, *per] for total, per in shares],
                                columns=["wom_share", *(f"wom_share:{n}" for n in names)])

@@ -32,6 +32,9 @@ PEOPLE = ("person",)
 COUNTS = ("segment", "customers")
 #: The optional column of a purchase's period.
 WHEN = "adopted"
+#: Column names that look like a purchase period under another name.
+TIME_WORDS = ("period", "week", "month", "day", "date", "time", "when", "bought", "purchase",
+              "signed", "closed", "since", "year", "quarter")
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,9 @@ def _not_empty(table: Table, what: str) -> None:
 
 def read_adoptions(path: Path | str) -> PersonAdoptions | SegmentAdoptions:
     """Observed adoption, individual (``person, adopted``) or aggregate (``period, segment,
-    new_customers``), told apart by the header.
+    new_customers``; or a customer list, ``segment, adopted`` a row per customer or
+    ``segment, customers, adopted``, counted per period and segment), told apart by the
+    header.
 
     Raises
     ------
@@ -116,7 +121,9 @@ def read_adoptions(path: Path | str) -> PersonAdoptions | SegmentAdoptions:
         whole number or is negative, a negative count, a person or a (period, segment)
         listed twice, an empty person or segment.
     """
-    table = _read(path, (*INDIVIDUAL, *AGGREGATE), "file of adoptions")
+    table = _read(path, (*INDIVIDUAL, *AGGREGATE, "customers"), "file of adoptions")
+    if not table.has("person") and not table.has("period") and table.has("segment"):
+        return _list_as_counts(table)
     if table.has("person"):
         table.index("adopted")
         _not_empty(table, "people")
@@ -155,6 +162,33 @@ def read_adoptions(path: Path | str) -> PersonAdoptions | SegmentAdoptions:
                             np.array(count, np.int64), np.array(lines, np.int64))
 
 
+def _list_as_counts(table: Table) -> SegmentAdoptions:
+    """A customer list (``segment, adopted`` or ``segment, customers, adopted``) as new
+    customers per period and segment: a fit needs when each customer bought."""
+    table.index(WHEN)
+    _not_empty(table, "customers")
+    counts = table.column("customers") if table.has("customers") else None
+    first: dict[tuple[int, str], int] = {}
+    total: dict[tuple[int, str], int] = {}
+    for i, ((line, s), (_, when)) in enumerate(zip(table.column("segment"), table.column(WHEN),
+                                                   strict=True)):
+        if not s:
+            raise DataFileError(table.path, line, "no segment", "segment")
+        if when == "":
+            raise DataFileError(table.path, line, "no purchase period: a fit needs when each "
+                                "customer bought", WHEN)
+        at = whole_number(table.path, line, WHEN, when, minimum=0)
+        n = (whole_number(table.path, line, "customers", counts[i][1], minimum=0)
+             if counts is not None else 1)
+        first.setdefault((at, s), line)
+        total[(at, s)] = total.get((at, s), 0) + n
+    keys = sorted(total, key=lambda k: first[k])
+    return SegmentAdoptions(table.path, np.array([p for p, _ in keys], np.int64),
+                            tuple(s for _, s in keys),
+                            np.array([total[k] for k in keys], np.int64),
+                            np.array([first[k] for k in keys], np.int64))
+
+
 def _period(table: Table, line: int, text: str) -> int:
     return -1 if text == "" else whole_number(table.path, line, WHEN, text, minimum=0)
 
@@ -170,6 +204,13 @@ def read_customers(path: Path | str) -> PersonCustomers | SegmentCustomers:
         (or a segment and period twice with them).
     """
     table = _read(path, (*PEOPLE, WHEN, *COUNTS), "file of customers")
+    if not table.has(WHEN):
+        timely = [n for n in table.names if any(n.startswith(w) for w in TIME_WORDS)]
+        if timely:
+            raise DataFileError(table.path, table.header_line, f"the column {timely[0]!r} "
+                                f"would be ignored: the period each customer bought in is read "
+                                f"from the column `{WHEN}` (rename it, or drop it to start "
+                                f"from customers with no purchase period)", timely[0])
     when = table.column(WHEN) if table.has(WHEN) else None
     if table.has("person"):
         _not_empty(table, "customers")

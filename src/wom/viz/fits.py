@@ -111,17 +111,20 @@ def fit_report(result: FitResult, figure: Path | None = None) -> str:
     diag = "".join(f"<dt>{escape(str(k))}</dt><dd>{escape(str(v))}</dd>"
                    for k, v in result.diagnostics.items())
     assumptions = "".join(f"<li>{escape(a)}</li>" for a in ASSUMPTIONS)
+    warnings = "".join(f'<p class=w><strong>Warning:</strong> {escape(w)}</p>'
+                       for w in result.diagnostics.get("warnings", []))
     fit_block = result.scenario.fit
     kept = fit_block.draws if fit_block is not None else 400
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{escape(result.scenario.name)} — wom fit</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:auto;padding:1rem}}
 table{{border-collapse:collapse}}td,th{{padding:.2rem .6rem;border-bottom:1px solid #ddd;
-text-align:right}}.t{{text-align:left}}img{{max-width:100%}}dt{{font-weight:600}}</style>
+text-align:right}}.t{{text-align:left}}img{{max-width:100%}}dt{{font-weight:600}}
+.w{{background:#fff3cd;border-left:4px solid #e0a800;padding:.5rem}}</style>
 </head><body>
 <h1>{escape(result.scenario.name)}: fitted to {escape(result.observed.path.name)}</h1>
 <p>{escape(result.observed.describe())}; method: {escape(result.method)}.</p>
-<h2>Estimates</h2>
+{warnings}<h2>Estimates</h2>
 <table><tr><th class=t>parameter</th><th>estimate</th><th>95% interval: low</th>
 <th>high</th></tr>{''.join(rows)}</table>
 <p><code>wom_share</code>: the share of adoption due to word of mouth (the rest came through
@@ -131,6 +134,7 @@ background channels).</p>
 <h2>Sampler</h2><dl>{diag}</dl>
 <p>Files: {', '.join(FIT_FILES)}, {MANIFEST}. <code>fitted.yaml</code> is the scenario with
 the estimates written in and {kept:,} posterior draws in its <code>uncertainty:</code>
-block (replicate i of a run uses draw i): add strategies and <code>wom run</code> it.</p>
+block (replicate i of a run uses draw i mod their number): add strategies and
+<code>wom run</code> it.</p>
 </body></html>
 """
