@@ -129,19 +129,45 @@ def test_segments_figure_has_a_panel_per_segment_with_tam_and_ignition(tables):
     fig = segments_figure(ts, sc)
     assert len(fig.axes) == 3
     assert fig.get_suptitle() == f"plotted: customers per segment — {COMPARED}"
-    assert _legend(fig) == [*STRATEGIES, "TAM", "16% of TAM (ignition)"]
+    assert _legend(fig) == [*STRATEGIES, "TAM", "16% of TAM (ignition)",
+                            "winnable (TAM − incumbent's customers)"]
     last = ts[ts.step == ts.step.max()].groupby(["strategy", "segment"]).adopters.mean()
     for ax, seg in zip(fig.axes, SEGMENTS, strict=True):
-        assert ax.get_title() == f"{seg} (TAM {TAM[seg]})"
+        assert ax.get_title().startswith(f"{seg} (TAM {TAM[seg]}")
         assert ax.get_xlabel() == "week"
         (tam,) = _lines(ax, "TAM")
         (ignition,) = _lines(ax, "16% of TAM (ignition)")
         assert list(tam.get_ydata()) == [TAM[seg], TAM[seg]]
-        assert list(ignition.get_ydata()) == pytest.approx([0.16 * TAM[seg]] * 2)
+        assert list(ignition.get_ydata()) == [np.ceil(0.16 * TAM[seg])] * 2
         for name in STRATEGIES:
             (line,) = _lines(ax, name)
             assert line.get_ydata()[-1] == pytest.approx(last[name, seg])
     assert fig.axes[0].get_ylabel() == "customers (people)"
+
+
+def test_segments_figure_draws_ignition_where_results_count_it_and_what_is_winnable(live):
+    # dentists: TAM 120 of which the incumbent holds round(0.1·150) = 15, so 105 can be won.
+    # Ignition is counted against the whole TAM (incumbent's customers included), at
+    # ⌈0.16·120⌉ = 20 customers: the line must sit where Results counts it, not at 19.2.
+    ts, sc = live.timeseries(), live.scenario
+    fig = segments_figure(ts, sc)
+    dentists, lawyers = fig.axes[0], fig.axes[1]
+    (ignition,) = _lines(dentists, "16% of TAM (ignition)")
+    assert list(ignition.get_ydata()) == [20, 20]
+    # A replicate's segment counts as ignited exactly when its curve reaches the line drawn.
+    lines = {seg: _lines(ax, "16% of TAM (ignition)")[0].get_ydata()[0]
+             for ax, seg in zip(fig.axes, SEGMENTS, strict=True)}
+    final = ts[ts.step == ts.step.max()].pivot_table(
+        index=["strategy", "replicate"], columns="segment", values="adopters")
+    drawn = (final[SEGMENTS] >= pd.Series(lines)).sum(axis=1)
+    counted = live.per_replicate().set_index(["strategy", "replicate"]).segments_ignited
+    assert drawn.sort_index().tolist() == counted.sort_index().tolist()
+    (winnable,) = _lines(dentists, "winnable (TAM − incumbent's customers)")
+    assert list(winnable.get_ydata()) == [105, 105]
+    assert "incumbent holds 15" in dentists.get_title()
+    # No incumbent in lawyers: no winnable line of its own, and the title says TAM only.
+    assert not _lines(lawyers, "winnable (TAM − incumbent's customers)")
+    assert lawyers.get_title() == "lawyers (TAM 140)"
 
 
 def test_causes_figure_stacks_seed_marketing_and_word_of_mouth(tables):

@@ -149,6 +149,24 @@ def test_scenario_in_words():
     assert "4 replicates of 12 weeks from seed 5" in words
 
 
+def test_the_incumbent_is_described_where_it_is():
+    """Only segment a has an incumbent: the words must not say every segment has one."""
+    one = " ".join(describe_scenario(small_scenario(segments=SEGMENTS)))
+    assert "part of each segment" not in one
+    assert "An incumbent already holds 10% of a (15 people)" in one
+    assert "they count in its TAM but never buy" in one
+    both = [{**s, "incumbent": 0.1} for s in SEGMENTS[:2]] + [
+        {**SEGMENTS[2], "incumbent": 0.2}]
+    every = " ".join(describe_scenario(small_scenario(segments=both)))
+    assert "An incumbent already holds 10% of a (15 people), 10% of b (12 people) and 20% of c " \
+        "(36 people)" in every
+    alike = " ".join(describe_scenario(small_scenario(segments=[
+        {"name": n, "size": 100, "incumbent": 0.1} for n in "abc"])))
+    assert "An incumbent already holds 10% of every segment (10 people in each)" in alike
+    none = " ".join(describe_scenario(small_scenario(segments=[{"name": "a", "size": 100}])))
+    assert "incumbent" not in none
+
+
 def test_missing_numbers_are_shown_as_such():
     df = pd.DataFrame({"strategy": ["x"], "customers_mean": [0.0],
                        "weeks_to_ignite_mean": [float("nan")],

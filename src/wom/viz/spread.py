@@ -24,8 +24,11 @@ from wom.viz.style import (
     MAX_ANNOTATED,
     MAX_PANELS,
     SLIDE,
+    WINNABLE_LABEL,
     accent,
     compared,
+    ignition_sizes,
+    incumbent_sizes,
     new_figure,
     panels,
     segment_colours,
@@ -35,6 +38,8 @@ from wom.viz.style import (
 )
 
 if TYPE_CHECKING:
+    from matplotlib.artist import Artist
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 
@@ -113,7 +118,7 @@ def segments_figure(
     segments = scenario.segment_names
     cube = _cube(timeseries, "adopters", strategies, segments)
     shown = shown_segments(scenario, max_panels)
-    tam = tam_sizes(scenario)
+    tam, ignite, held_by = tam_sizes(scenario), ignition_sizes(scenario), incumbent_sizes(scenario)
     colours, seg_colours = strategy_colours(strategies), segment_colours(segments)
     fig = new_figure()
     steps = np.arange(cube.shape[2])
@@ -123,13 +128,18 @@ def segments_figure(
             ax.fill_between(steps, lo, hi, color=colours[name], alpha=0.2, linewidth=0)
             ax.plot(steps, mean, color=colours[name], linewidth=1.8, label=name)
         ax.axhline(tam[j], color="0.35", linewidth=1, label="TAM")
-        ax.axhline(IGNITION_SHARE * tam[j], color="0.35", linewidth=1, linestyle="--",
-                   label=IGNITION_LABEL)
-        ax.set_title(f"{segments[j]} (TAM {tam[j]:,})", fontsize="medium")
+        if tam[j] > 0:  # (an empty TAM never ignites)
+            ax.axhline(ignite[j], color="0.35", linewidth=1, linestyle="--",
+                       label=IGNITION_LABEL)
+        held = f"; incumbent holds {held_by[j]:,}" if held_by[j] else ""
+        if held_by[j]:
+            ax.axhline(tam[j] - held_by[j], color="#D55E00", linewidth=1.2, linestyle=":",
+                       label=WINNABLE_LABEL)
+        ax.set_title(f"{segments[j]} (TAM {tam[j]:,}{held})", fontsize="medium")
         accent(ax, seg_colours[segments[j]])
         weeks_axis(ax, int(steps[-1]))
         ax.set_ylim(0, max(1.0, tam[j], float(cube[:, :, :, j].max())) * 1.05)
-    handles, labels = fig.axes[0].get_legend_handles_labels()
+    handles, labels = legend_entries(fig.axes)
     fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), frameon=False,
                title=f"mean; band: 95% of {cube.shape[1]} replicates")
     which = ("" if len(shown) == len(segments)
@@ -137,6 +147,16 @@ def segments_figure(
     fig.suptitle(f"{scenario.name}: customers per segment — "
                  f"{compared(scenario, cube.shape[1])}{which}")
     return fig
+
+
+def legend_entries(axes: Sequence[Axes]) -> tuple[list[Artist], list[str]]:
+    """Every label of the panels once, in the order first drawn (a line only some panels
+    have, such as what an incumbent leaves winnable, still gets its entry)."""
+    handles: dict[str, Artist] = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            handles.setdefault(label, handle)
+    return list(handles.values()), list(handles)
 
 
 def causes_figure(timeseries: pd.DataFrame, scenario: Scenario) -> Figure:

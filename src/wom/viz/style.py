@@ -44,6 +44,7 @@ MAX_PANELS = 12
 #: Heatmap cells are annotated with their value up to this many segments.
 MAX_ANNOTATED = 20
 IGNITION_LABEL = f"{IGNITION_SHARE:.0%} of TAM (ignition)"
+WINNABLE_LABEL = "winnable (TAM − incumbent's customers)"
 assert set(CAUSE_LABELS) == set(CAUSE_COLOURS) == set(CAUSES)
 #: Causes the causes plot always draws (the others only when they won someone).
 ALWAYS_SHOWN = ("seed", "marketing", "wom")
@@ -62,6 +63,20 @@ def segment_colours(names: Sequence[str]) -> dict[str, str]:
 def tam_sizes(scenario: Scenario) -> np.ndarray:
     """``int64[S]``: people in each segment's TAM, ``round(tam·size)`` as the market draws it."""
     return np.array([round(s.tam * s.size) for s in scenario.segments], dtype=np.int64)
+
+
+def incumbent_sizes(scenario: Scenario) -> np.ndarray:
+    """``int64[S]``: the incumbent's customers in each segment, inside its TAM, as the market
+    draws them (``min(round(incumbent·size), TAM)``)."""
+    return np.minimum([round(s.incumbent * s.size) for s in scenario.segments],
+                      tam_sizes(scenario)).astype(np.int64)
+
+
+def ignition_sizes(scenario: Scenario) -> np.ndarray:
+    """``float64[S]``: customers that ignite each segment, ``⌈16%·TAM⌉`` of the whole TAM
+    (the incumbent's customers included), exactly as :class:`wom.store.Results` counts it."""
+    tam = tam_sizes(scenario)
+    return np.where(tam > 0, np.ceil(IGNITION_SHARE * tam), np.inf)
 
 
 def compared(scenario: Scenario, replicates: int | None = None) -> str:

@@ -153,6 +153,30 @@ def _network_words(sc: Scenario) -> str:
     return text
 
 
+def _incumbent_words(sc: Scenario) -> str:
+    """Which segments an incumbent holds part of, and how many people that is (inside the TAM,
+    as the market draws them), or nothing when no segment has one."""
+    held = [(s, min(round(s.incumbent * s.size), round(s.tam * s.size)))
+            for s in sc.segments if s.incumbent > 0]
+    if not held:
+        return ""
+    counts = [n for _, n in held]
+    shares = {s.incumbent for s, _ in held}
+    if len(held) == len(sc.segments) > 1 and len(shares) == 1:
+        each = (f"{counts[0]:,} people in each" if min(counts) == max(counts) else
+                f"{min(counts):,} to {max(counts):,} people")
+        where = f"{as_share(held[0][0].incumbent)} of every segment ({each})"
+    else:
+        parts = [f"{as_share(s.incumbent)} of {s.name} ({n:,} {'person' if n == 1 else 'people'})"
+                 for s, n in held]
+        if len(parts) > MAX_NAMED:
+            parts = [*parts[:MAX_NAMED - 1], f"part of {len(parts) - MAX_NAMED + 1} more segments"]
+        where = listed(parts, MAX_NAMED)
+    whose = "its" if len(held) == 1 else "their segment's"
+    return (f" An incumbent already holds {where}: they count in {whose} TAM but never buy "
+            "from us and never pass the word on, so only the rest of the TAM can be won.")
+
+
 def describe_scenario(sc: Scenario) -> list[str]:
     """The scenario in plain sentences, one paragraph per item (plain text, not HTML)."""
     segs = sc.segments
@@ -168,10 +192,7 @@ def describe_scenario(sc: Scenario) -> list[str]:
                   f"{min(sizes):,} to {max(sizes):,} people, {sc.people:,} people in all.")
     market += (f" The share of a segment that could ever buy (its TAM) is "
                f"{ranged([s.tam for s in segs], as_share)}.")
-    incumbent = [s.incumbent for s in segs]
-    if max(incumbent) > 0:
-        market += (" A competitor already holds part of each segment, people who never buy and "
-                   f"never pass the word on: {ranged(incumbent, as_share)}.")
+    market += _incumbent_words(sc)
     refs = [s.references for s in segs]
     early = [s.early_market for s in segs]
     if max(refs) == 0:
@@ -215,7 +236,9 @@ def describe_scenario(sc: Scenario) -> list[str]:
            f"of {sc.horizon} week{'s' if sc.horizon != 1 else ''} from seed {sc.seed}; "
            "replicate i of every strategy sees the same market (common random numbers), so "
            "the differences between strategies are paired. A segment counts as ignited once "
-           f"{as_share(IGNITION_SHARE)} of its TAM has bought.")
+           f"its customers reach {as_share(IGNITION_SHARE)} of its TAM"
+           + (", the incumbent's customers counted in the TAM." if any(
+               s.incumbent > 0 for s in segs) else "."))
     out = [market, _network_words(sc), dynamics, budget, strategies, run]
     if sc.description:
         out.insert(0, sc.description)
