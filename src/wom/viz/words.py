@@ -4,6 +4,7 @@ lesson of a run in one sentence (for the report, the terminal and the pictures).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,18 @@ def as_points(x: Any) -> str:
 def as_count(x: float) -> str:
     """A mean number of people: whole people from 100 on, one decimal below."""
     return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.1f}"
+
+
+def count_spec(a: float, b: float) -> str:
+    """One format for two mean numbers of people compared (and their difference): whole
+    people when both are 10 or more, one decimal otherwise (never "167 against 61.1")."""
+    return ",.0f" if min(abs(a), abs(b)) >= 10 else ",.1f"
+
+
+def as_counts(a: float, b: float) -> tuple[str, str]:
+    """Two mean numbers of people compared, written to one precision (:func:`count_spec`)."""
+    spec = count_spec(a, b)
+    return format(a, spec), format(b, spec)
 
 
 def as_money(x: float) -> str:
@@ -248,6 +261,33 @@ def describe_scenario(sc: Scenario) -> list[str]:
 
 # ---------------------------------------------------------------------------- the lesson
 
+_LABEL = re.compile(r"^([A-Z][A-Z ]*[A-Z])\s*[—:–-]\s*(.*)$", re.S)
+
+
+def notes_paragraphs(notes: str) -> list[tuple[str, str]]:
+    """A scenario file's opening comments as ``(label, text)`` paragraphs.
+
+    Blank comment lines separate paragraphs, the lines of one are joined; a paragraph opening
+    with a capitalised label (``LESSON —``, ``WHAT TO SEE:``) gives it as ``"Lesson"``,
+    ``"What to see"``, else the label is ``""``.
+    """
+    paragraphs: list[list[str]] = [[]]
+    for line in notes.splitlines():
+        text = line.strip().removeprefix("#").strip()
+        if text:
+            paragraphs[-1].append(text)
+        elif paragraphs[-1]:
+            paragraphs.append([])
+    out = []
+    for lines in paragraphs:
+        if not lines:
+            continue
+        text = " ".join(lines)
+        m = _LABEL.match(text)
+        out.append((m.group(1).capitalize(), m.group(2)) if m else ("", text))
+    return out
+
+
 
 def lesson(run: RunFolder) -> str:
     """The run's lesson in one sentence, from the summary and comparison tables.
@@ -277,15 +317,16 @@ def lesson(run: RunFolder) -> str:
                 f"{money} ({as_count(w_mean)} on average {over})")
         wom = ""
     else:
+        won_w, won_r = as_counts(w_mean, r_mean)
         head = (f"{w} won {as_ratio(w_mean / r_mean)} the customers of {r} at the same budget "
-                f"of {money} ({as_count(w_mean)} against {as_count(r_mean)} on average {over})"
-                f"{wom}")
+                f"of {money} ({won_w} against {won_r} on average {over}){wom}")
     diff = won.difference
     if diff is None or not diff.known:
         return (f"{head}; with {'one replicate' if n == 1 else 'these replicates'} there is "
                 "no interval for the difference, so this is not yet evidence.")
     lo, hi = diff.lo, diff.hi
-    interval = f"{lo:+,.1f} to {hi:+,.1f} customers"
+    spec = "+" + count_spec(w_mean, r_mean)  # as precise as the counts it compares
+    interval = f"{lo:{spec}} to {hi:{spec}} customers"
     if lo > 0:
         return f"{head}; the paired 95% interval of the difference, {interval}, excludes zero."
     return (f"{head}; but the paired 95% interval of the difference, {interval}, includes "
