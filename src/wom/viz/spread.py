@@ -27,8 +27,10 @@ from wom.viz.style import (
     WINNABLE_LABEL,
     accent,
     compared,
+    fit_text,
     ignition_sizes,
     incumbent_sizes,
+    legend_below,
     new_figure,
     panels,
     segment_colours,
@@ -91,12 +93,15 @@ def adoption_figure(
     ax.set_xlabel("week")
     ax.set_ylabel("customers (people)")
     money = f" at a budget of {budget:,.0f}" if budget is not None else ""
-    ax.set_title(title or f"Customers over time{money}")
-    ax.legend(title=f"mean; band: 95% of {total.shape[1]} replicates", loc="upper left",
-              frameon=False)
+    heading = ax.set_title(title or f"Customers over time{money}")
+    # Beside the plot, never over the curves and bands.
+    ax.legend(title=f"mean; band: 95%\nof {total.shape[1]} replicates", loc="upper left",
+              bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, frameon=False,
+              alignment="left")
     ax.grid(alpha=0.3)
     weeks_axis(ax, int(steps[-1]))
     ax.set_ylim(bottom=0)
+    fit_text(fig, heading)
     return fig
 
 
@@ -140,12 +145,12 @@ def segments_figure(
         weeks_axis(ax, int(steps[-1]))
         ax.set_ylim(0, max(1.0, tam[j], float(cube[:, :, :, j].max())) * 1.05)
     handles, labels = legend_entries(fig.axes)
-    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), frameon=False,
-               title=f"mean; band: 95% of {cube.shape[1]} replicates")
+    legend_below(fig, handles, labels, title=f"mean; band: 95% of {cube.shape[1]} replicates")
     which = ("" if len(shown) == len(segments)
              else f"\n(the {len(shown)} largest of {len(segments)} segments)")
-    fig.suptitle(f"{scenario.name}: customers per segment — "
-                 f"{compared(scenario, cube.shape[1])}{which}")
+    heading = fig.suptitle(f"{scenario.name}: customers per segment — "
+                           f"{compared(scenario, cube.shape[1])}{which}")
+    fit_text(fig, heading, *(ax.title for ax in fig.axes))
     return fig
 
 
@@ -183,10 +188,11 @@ def causes_figure(timeseries: pd.DataFrame, scenario: Scenario) -> Figure:
         weeks_axis(ax, int(steps[-1]))
         ax.set_ylim(0, top)
     handles, labels = fig.axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), frameon=False,
-               title="customers won by")
+    legend_below(fig, handles, labels, title="customers won by")
     n_rep = timeseries["replicate"].nunique()
-    fig.suptitle(f"{scenario.name}: customers by cause (mean) — {compared(scenario, n_rep)}")
+    heading = fig.suptitle(f"{scenario.name}: customers by cause (mean) — "
+                           f"{compared(scenario, n_rep)}")
+    fit_text(fig, heading, *(ax.title for ax in fig.axes))
     return fig
 
 
@@ -226,8 +232,9 @@ def differences_figure(
     ax.set_xlabel(f"difference in {what} at the horizon" + (f" ({unit})" if unit else ""))
     ax.set_ylabel("paired with")
     ax.grid(axis="x", alpha=0.3)
-    ax.set_title(f"{scenario.name}: {what}, {first} minus each other strategy (mean, 95% "
-                 f"interval)\n{compared(scenario)}", fontsize="medium")
+    heading = ax.set_title(f"{scenario.name}: {what}, {first} minus each other strategy "
+                           f"(mean, 95% interval)\n{compared(scenario)}", fontsize="medium")
+    fit_text(fig, heading)
     return fig
 
 
@@ -282,6 +289,7 @@ def penetration_figure(timeseries: pd.DataFrame, scenario: Scenario) -> Figure:
     bar.ax.axhline(IGNITION_SHARE, color="white", linewidth=2)
     last = int(timeseries["step"].max())
     n_rep = timeseries["replicate"].nunique()
-    ax.set_title(f"{scenario.name}: share of each segment's TAM won by week {last} — "
-                 f"{compared(scenario, n_rep)}", fontsize="medium")
+    heading = ax.set_title(f"{scenario.name}: share of each segment's TAM won by week {last} — "
+                           f"{compared(scenario, n_rep)}", fontsize="medium")
+    fit_text(fig, heading)
     return fig
