@@ -162,6 +162,10 @@ def test_wom_run_customers_on_the_flagship_market(tmp_path: Path):
     assert by_segment["dentists"] == 20 and by_segment["lawyers"] == 10
     assert pd.read_csv(out / "summary.csv").customers_at_start.tolist() == [40, 40]
     assert wom.read_run(out).manifest["customers"]["per_segment"]["vets"] == 10
+    # the report's command reproduces the run: today's customers included (new-user trial)
+    report = (out / "report.html").read_text()
+    assert f"--seed 42 --replicates 3 --customers {path} --today 52" in report
+    assert "started from today's 40 customers" in report
 
 
 def medical(tmp_path: Path) -> Path:

@@ -26,7 +26,7 @@ from wom.viz.spread import (
     penetration_figure,
     segments_figure,
 )
-from wom.viz.style import PALETTE, SEGMENT_PALETTE, segment_colours, strategy_colours
+from wom.viz.style import PALETTE, SEGMENT_PALETTE, compared, segment_colours, strategy_colours
 
 STRATEGIES = ["focused", "broad", "multi"]
 SEGMENTS = ["dentists", "lawyers", "vets"]
@@ -129,19 +129,45 @@ def test_segments_figure_has_a_panel_per_segment_with_tam_and_ignition(tables):
     fig = segments_figure(ts, sc)
     assert len(fig.axes) == 3
     assert fig.get_suptitle() == f"plotted: customers per segment — {COMPARED}"
-    assert _legend(fig) == [*STRATEGIES, "TAM", "16% of TAM (ignition)"]
+    assert _legend(fig) == [*STRATEGIES, "TAM", "16% of TAM (ignition)",
+                            "winnable (TAM − incumbent's customers)"]
     last = ts[ts.step == ts.step.max()].groupby(["strategy", "segment"]).adopters.mean()
     for ax, seg in zip(fig.axes, SEGMENTS, strict=True):
-        assert ax.get_title() == f"{seg} (TAM {TAM[seg]})"
+        assert ax.get_title().startswith(f"{seg} (TAM {TAM[seg]}")
         assert ax.get_xlabel() == "week"
         (tam,) = _lines(ax, "TAM")
         (ignition,) = _lines(ax, "16% of TAM (ignition)")
         assert list(tam.get_ydata()) == [TAM[seg], TAM[seg]]
-        assert list(ignition.get_ydata()) == pytest.approx([0.16 * TAM[seg]] * 2)
+        assert list(ignition.get_ydata()) == [np.ceil(0.16 * TAM[seg])] * 2
         for name in STRATEGIES:
             (line,) = _lines(ax, name)
             assert line.get_ydata()[-1] == pytest.approx(last[name, seg])
     assert fig.axes[0].get_ylabel() == "customers (people)"
+
+
+def test_segments_figure_draws_ignition_where_results_count_it_and_what_is_winnable(live):
+    # dentists: TAM 120 of which the incumbent holds round(0.1·150) = 15, so 105 can be won.
+    # Ignition is counted against the whole TAM (incumbent's customers included), at
+    # ⌈0.16·120⌉ = 20 customers: the line must sit where Results counts it, not at 19.2.
+    ts, sc = live.timeseries(), live.scenario
+    fig = segments_figure(ts, sc)
+    dentists, lawyers = fig.axes[0], fig.axes[1]
+    (ignition,) = _lines(dentists, "16% of TAM (ignition)")
+    assert list(ignition.get_ydata()) == [20, 20]
+    # A replicate's segment counts as ignited exactly when its curve reaches the line drawn.
+    lines = {seg: _lines(ax, "16% of TAM (ignition)")[0].get_ydata()[0]
+             for ax, seg in zip(fig.axes, SEGMENTS, strict=True)}
+    final = ts[ts.step == ts.step.max()].pivot_table(
+        index=["strategy", "replicate"], columns="segment", values="adopters")
+    drawn = (final[SEGMENTS] >= pd.Series(lines)).sum(axis=1)
+    counted = live.per_replicate().set_index(["strategy", "replicate"]).segments_ignited
+    assert drawn.sort_index().tolist() == counted.sort_index().tolist()
+    (winnable,) = _lines(dentists, "winnable (TAM − incumbent's customers)")
+    assert list(winnable.get_ydata()) == [105, 105]
+    assert "incumbent holds 15" in dentists.get_title()
+    # No incumbent in lawyers: no winnable line of its own, and the title says TAM only.
+    assert not _lines(lawyers, "winnable (TAM − incumbent's customers)")
+    assert lawyers.get_title() == "lawyers (TAM 140)"
 
 
 def test_causes_figure_stacks_seed_marketing_and_word_of_mouth(tables):
@@ -338,3 +364,76 @@ def test_background_gets_its_band_when_it_wins_someone(tmp_path):
     res = wom.run(wom.scenario_from_dict(data), workers=1)
     fig = causes_figure(res.timeseries(), res.scenario)
     assert _legend(fig) == ["seed", "marketing", "background", "word of mouth"]
+
+
+LONG = "scheduling-saas-for-every-dental-and-veterinary-clinic-in-the-region"
+
+
+@pytest.fixture(scope="module")
+def long_named() -> wom.Results:
+    """A long scenario name and eight strategies: titles and legends must still fit."""
+    names = [f"{kind}-campaign-{i}" for i, kind in enumerate(
+        ["focused", "broad", "multi", "focused", "broad", "multi", "focused", "broad"])]
+    kinds = [{"kind": "focused", "segment": "dentists"}, {"kind": "broad"},
+             {"kind": "multi", "segments": ["dentists", "lawyers"]}]
+    data = scenario_data(name=LONG, replicates=3, horizon=6, strategies=[
+        {"name": n, **kinds[i % 3]} for i, n in enumerate(names)])
+    return wom.run(wom.scenario_from_dict(data), workers=1)
+
+
+def _outside(fig: Any) -> list[str]:
+    """Texts and legends drawn (partly) outside the figure."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
+
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    page = fig.bbox
+    # Tick labels count only where a tick is drawn (the locator makes some beyond the view).
+    ticks, drawn = set(), set()
+    for panel in fig.axes + [c for ax in fig.axes for c in ax.child_axes]:
+        for axis in (panel.xaxis, panel.yaxis):
+            lo, hi = sorted(axis.get_view_interval())
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                labels = {id(tick.label1), id(tick.label2)}
+                ticks |= labels
+                if lo - 1e-9 <= tick.get_loc() <= hi + 1e-9:
+                    drawn |= labels
+    out = []
+    for artist in [*fig.findobj(Text), *fig.legends, *(ax.get_legend() for ax in fig.axes)]:
+        if artist is None or not artist.get_visible() or (id(artist) in ticks
+                                                          and id(artist) not in drawn):
+            continue
+        if isinstance(artist, Text) and not artist.get_text().strip():
+            continue
+        box = artist.get_window_extent(renderer)
+        if box.x0 < page.x0 - 1 or box.x1 > page.x1 + 1 or box.y0 < page.y0 - 1 \
+                or box.y1 > page.y1 + 1:
+            out.append(artist.get_text() if isinstance(artist, Text) else "a legend")
+    return out
+
+
+@pytest.mark.parametrize("name", PLOTS)
+def test_titles_and_legends_fit_the_figure_with_long_names(long_named, name):
+    ts, cmp, sc = long_named.timeseries(), long_named.comparison(), long_named.scenario
+    make = {"adoption": lambda: adoption_figure(ts, [s.name for s in sc.strategies],
+                                                title=f"{sc.name}: customers over time — "
+                                                f"{compared(sc, 3)}"),
+            "segments": lambda: segments_figure(ts, sc),
+            "causes": lambda: causes_figure(ts, sc),
+            "differences": lambda: differences_figure(cmp, sc),
+            "penetration": lambda: penetration_figure(ts, sc)}[name]
+    fig = make()
+    assert _outside(fig) == []
+    # The whole name is still said (wrapped, not cut).
+    words = " ".join(t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text")))
+    assert LONG in words.replace("\n", " ")
+
+
+def test_the_adoption_legend_stays_off_the_curves(live):
+    fig = adoption_figure(live.timeseries(), STRATEGIES)
+    fig.draw_without_rendering()
+    (ax,) = fig.axes
+    legend, plot = ax.get_legend().get_window_extent(), ax.get_window_extent()
+    assert legend.x0 >= plot.x1 or legend.y1 <= plot.y0 or legend.x1 <= plot.x0

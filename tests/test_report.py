@@ -9,12 +9,15 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
+from click.testing import CliRunner
 
 import wom
 from helpers import small_scenario
+from wom.cli import main
 from wom.store import read_run
 from wom.viz.report import summary_table, write_report
-from wom.viz.words import describe_scenario, lesson
+from wom.viz.words import as_counts, describe_scenario, lesson
 
 SEGMENTS = [
     {"name": "a", "size": 150, "tam": 0.8, "incumbent": 0.1, "early_market": 0.3,
@@ -57,7 +60,7 @@ def test_report_has_the_strategies_and_both_tables(run_dir, page):
     assert page.startswith("<!DOCTYPE html>")
     for name in ("focused", "broad"):
         assert f"<td class=\"t\">{name}</td>" in page
-    assert page.count("<table>") == 2
+    assert page.count("<table>") == 3  # the summary in two tables, the comparison
     summary = pd.read_csv(run_dir / "summary.csv").set_index("strategy")
     for name in ("focused", "broad"):
         row = summary.loc[name]
@@ -118,10 +121,11 @@ def test_lesson_is_honest_about_the_interval(run_dir):
         return lesson(dataclasses.replace(run, comparison=cmp))
 
     clear = with_interval(2.0, 9.0)
-    assert "the paired 95% interval of the difference, +2.0 to +9.0 customers, excludes zero" \
+    # Both means are 10 or more here, so whole people, as the counts compared are written.
+    assert "the paired 95% interval of the difference, +2 to +9 customers, excludes zero" \
         in clear
     unclear = with_interval(-3.0, 9.0)
-    assert "-3.0 to +9.0 customers, includes zero" in unclear
+    assert "-3 to +9 customers, includes zero" in unclear
     assert "cannot tell them apart" in unclear
     assert w in unclear and r in unclear
     none = with_interval(float("nan"), float("nan"))
@@ -147,6 +151,24 @@ def test_scenario_in_words():
     assert "broad: the budget split over all segments by size, with the generic message" \
         in words
     assert "4 replicates of 12 weeks from seed 5" in words
+
+
+def test_the_incumbent_is_described_where_it_is():
+    """Only segment a has an incumbent: the words must not say every segment has one."""
+    one = " ".join(describe_scenario(small_scenario(segments=SEGMENTS)))
+    assert "part of each segment" not in one
+    assert "An incumbent already holds 10% of a (15 people)" in one
+    assert "they count in its TAM but never buy" in one
+    both = [{**s, "incumbent": 0.1} for s in SEGMENTS[:2]] + [
+        {**SEGMENTS[2], "incumbent": 0.2}]
+    every = " ".join(describe_scenario(small_scenario(segments=both)))
+    assert "An incumbent already holds 10% of a (15 people), 10% of b (12 people) and 20% of c " \
+        "(36 people)" in every
+    alike = " ".join(describe_scenario(small_scenario(segments=[
+        {"name": n, "size": 100, "incumbent": 0.1} for n in "abc"])))
+    assert "An incumbent already holds 10% of every segment (10 people in each)" in alike
+    none = " ".join(describe_scenario(small_scenario(segments=[{"name": "a", "size": 100}])))
+    assert "incumbent" not in none
 
 
 def test_missing_numbers_are_shown_as_such():
@@ -208,3 +230,82 @@ def test_a_newly_registered_rule_kind_and_model_are_described_from_their_docstri
         for registry, name in ((SEEDING_RULES, "far"), (STRATEGY_KINDS, "everywhere"),
                                (GRAPH_MODELS, "ring")):
             registry.unregister(name)
+
+
+NOTES = """# LESSON — Focus beats spreading <thin> & wide.
+#
+# Early adopters need no proof; the others want one reference
+# from their own segment first.
+#
+# WHAT TO SEE: focused wins; broad ignites nothing.
+"""
+
+
+def test_the_report_carries_the_scenario_files_lesson(tmp_path):
+    """`wom run FILE` keeps the file's opening comments (LESSON / WHAT TO SEE) atop the run
+    folder's scenario.yaml, and the report shows them, escaped."""
+    data = yaml.safe_load(small_scenario(horizon=6, replicates=2).to_yaml())
+    scenario = tmp_path / "taught.yaml"
+    scenario.write_text(NOTES + "\n" + yaml.safe_dump(data, sort_keys=False)
+                        + "# a comment further down is not part of the lesson\n",
+                        encoding="utf-8")
+    out = tmp_path / "run"
+    done = CliRunner().invoke(main, ["run", str(scenario), "-w", "1", "-q", "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    kept = (out / "scenario.yaml").read_text(encoding="utf-8")
+    assert kept.startswith(NOTES)
+    assert "further down" not in kept
+    assert wom.load_scenario(out / "scenario.yaml") == wom.load_scenario(scenario)
+    run = read_run(out)
+    assert run.notes == NOTES
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "Focus beats spreading &lt;thin&gt; &amp; wide." in page
+    assert ("Early adopters need no proof; the others want one reference from their own "
+            "segment first.") in page
+    assert "focused wins; broad ignites nothing." in page
+    assert page.index("Focus beats spreading") < page.index("<h2>The scenario</h2>")
+    # Rerunning the folder's scenario.yaml keeps them again.
+    again = tmp_path / "again"
+    done = CliRunner().invoke(main, ["run", str(out / "scenario.yaml"), "-w", "1", "-q",
+                                     "--out", str(again)])
+    assert done.exit_code == 0, done.output
+    assert read_run(again).notes == NOTES
+
+
+def test_a_scenario_without_opening_comments_has_no_lesson_section(run_dir, page):
+    assert read_run(run_dir).notes == ""
+    assert "What the scenario teaches" not in page
+
+
+def test_counts_compared_are_written_to_one_precision():
+    assert as_counts(167.4, 61.1) == ("167", "61")
+    assert as_counts(1885.3, 67.9) == ("1,885", "68")
+    assert as_counts(12.4, 6.25) == ("12.4", "6.2")
+    assert as_counts(450.0, 0.5) == ("450.0", "0.5")
+
+
+def test_the_lesson_writes_both_counts_alike(run_dir):
+    run = read_run(run_dir)
+    summary = run.summary.copy()
+    summary["customers_mean"] = summary["customers_mean"].where(
+        summary.customers_mean < summary.customers_mean.max(), 167.4)
+    summary["customers_mean"] = summary["customers_mean"].where(
+        summary.customers_mean == 167.4, 61.1)
+    sentence = lesson(dataclasses.replace(run, summary=summary))
+    assert "(167 against 61 on average" in sentence
+    interval = re.search(r"difference, ([^ ]+) to ([^ ]+) customers", sentence)
+    assert interval and "." not in interval.group(1) + interval.group(2)
+
+
+def test_the_summary_table_fits_the_page_with_its_percentiles(page):
+    """Every table fits the page's width at its columns' minimum width, and the summary
+    shows the 5th and 95th percentiles of customers."""
+    width = float(re.search(r"main\{max-width:([0-9.]+)rem", page).group(1))
+    column = float(re.search(r"th\{[^}]*min-width:([0-9.]+)rem", page).group(1))
+    tables = re.findall(r"<table>.*?</table>", page, flags=re.S)
+    assert tables
+    for table in tables:
+        header = re.search(r"<thead>(.*?)</thead>", table, flags=re.S).group(1)
+        assert header.count("<th") * column <= width, header
+    summary = tables[0]
+    assert "5th percentile" in summary and "95th percentile" in summary

@@ -214,3 +214,51 @@ def test_animate_writes_an_mp4_when_ffmpeg_exists(sc, tmp_path):
     paths = animate(sc, ["focused", "broad"], tmp_path / "spread.gif")
     assert paths == [tmp_path / "spread.gif", tmp_path / "spread.mp4"]
     assert (tmp_path / "spread.mp4").stat().st_size > 0
+
+
+def test_a_sampled_snapshot_says_how_many_customers_it_draws(sc):
+    """The title counts the whole market's customers; when only a sample of people is
+    drawn, it says how many of those customers the picture shows and that it is a sample."""
+    fig = snapshot_figure(sc, "focused", 6, max_people=100)
+    ax = fig.axes[0]
+    drawn = len(customers_drawn(ax))
+    _, adopted_at = spread(sc, "focused")
+    assert drawn < customers_by(adopted_at, 6)
+    assert (f"{drawn:,} of them drawn: a random sample of 100 of {PEOPLE} people"
+            in ax.get_title())
+    frames = SpreadFrames(sc, ["focused"], max_people=100)
+    frames.show(6)
+    assert f"({drawn:,} drawn, random sample)" in frames.figure.axes[0].get_title()
+
+
+def test_segment_names_are_on_the_drawing(sc):
+    """Each segment's name sits by its own disk (nearer its people than any other's)."""
+    fig = snapshot_figure(sc, "broad", 3)
+    ax = fig.axes[0]
+    pop, _ = spread(sc, "broad")
+    pos = drawing.positions(pop, sc)
+    centres = np.array([pos[pop.segment == k].mean(axis=0) for k in range(3)])
+    named = {t.get_text(): t.get_position() for t in ax.texts}
+    assert set(named) == {"a", "b", "c"}
+    for k, name in enumerate("abc"):
+        nearest = np.argmin(np.linalg.norm(centres - np.asarray(named[name]), axis=1))
+        assert nearest == k, name
+
+
+def test_snapshot_text_is_slide_sized_and_inside_with_a_long_name():
+    long = small_scenario(name="scheduling-saas-for-every-dental-and-veterinary-clinic",
+                          segments=SEGMENTS, horizon=4, replicates=1, strategies=[
+                              {"name": "focused-on-the-dentists-of-the-region", "kind": "focused",
+                               "segment": "a"}])
+    fig = snapshot_figure(long, "focused-on-the-dentists-of-the-region", 2, max_people=100)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    for text in fig.findobj(Text):
+        if not text.get_visible() or not text.get_text().strip():
+            continue
+        assert text.get_fontsize() >= 9, text.get_text()
+        box = text.get_window_extent(renderer)
+        assert fig.bbox.x0 - 1 <= box.x0 and box.x1 <= fig.bbox.x1 + 1, text.get_text()

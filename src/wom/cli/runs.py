@@ -20,6 +20,7 @@ from wom.cli.options import (
 )
 from wom.cli.summary import print_summary
 from wom.errors import WomError
+from wom.store import SCENARIO_FILE
 
 
 @click.command()
@@ -64,6 +65,7 @@ def run(scenario: Path, replicates: int | None, seed: int | None, workers: int |
         results = wom.run(sc, replicates=replicates, seed=seed, workers=workers,
                           progress=advance, customers=existing)
     results.meta["command"] = "wom " + " ".join(sys.argv[1:]) if sys.argv else "wom run"
+    results.meta[SCENARIO_FILE] = str(scenario)  # its opening LESSON comments are kept
     try:
         folder = wom.save(results, out, fmt=fmt)
     except OSError as err:

@@ -29,8 +29,9 @@ class Segment(Strict):
     tam: Share = Field(1.0, description="Share of the segment that could ever buy (TAM).")
     incumbent: Share = Field(
         0.0,
-        description="Share of the segment already held by a competitor (taken out of the TAM): "
-        "they never adopt and never pass our message on.",
+        description="Share of the segment already held by a competitor, inside the TAM (at most "
+        "`tam`): they count in the TAM (penetration and ignition are measured against the whole "
+        "TAM) but never adopt and never pass our message on, so `tam − incumbent` is winnable.",
     )
     early_market: Share = Field(
         EARLY_ADOPTERS,

@@ -3,9 +3,11 @@
 from wom.store.folder import (
     MANIFEST,
     REPORT,
+    SCENARIO_FILE,
     TABLES,
     RunFolder,
     atomic_folder,
+    leading_comments,
     new_run_dir,
     read_run,
     remove_stale_partials,
@@ -17,8 +19,8 @@ from wom.store.folder import (
 from wom.store.results import COMPARISON_COLUMNS, SUMMARY_COLUMNS, TIMESERIES_COLUMNS, Results
 from wom.store.stats import Difference, Verdict, mean_interval, nanmean, pair, verdict
 
-__all__ = ["COMPARISON_COLUMNS", "MANIFEST", "REPORT", "SUMMARY_COLUMNS", "TABLES",
-           "TIMESERIES_COLUMNS", "Difference", "Results", "RunFolder", "Verdict", "atomic_folder",
-           "mean_interval", "nanmean", "new_run_dir", "pair", "read_run",
-           "remove_stale_partials", "rename_noreplace", "verdict", "write_csv", "write_manifest",
-           "write_run"]
+__all__ = ["COMPARISON_COLUMNS", "MANIFEST", "REPORT", "SCENARIO_FILE", "SUMMARY_COLUMNS",
+           "TABLES", "TIMESERIES_COLUMNS", "Difference", "Results", "RunFolder", "Verdict",
+           "atomic_folder", "leading_comments", "mean_interval", "nanmean", "new_run_dir", "pair",
+           "read_run", "remove_stale_partials", "rename_noreplace", "verdict", "write_csv",
+           "write_manifest", "write_run"]

@@ -96,6 +96,37 @@ WRITING = itertools.count()
 TABLES = ("scenario.yaml", "timeseries.csv", "summary.csv", "comparison.csv")
 MANIFEST = "manifest.json"
 REPORT = "report.html"
+#: The ``Results.meta`` (and manifest) key naming the scenario file a run was read from: its
+#: opening comments (a library scenario's LESSON / WHAT TO SEE) are kept atop the run
+#: folder's ``scenario.yaml``, where the report finds them.
+SCENARIO_FILE = "scenario_file"
+
+
+def leading_comments(text: str) -> str:
+    """The comment block a YAML text opens with: its ``#`` lines (and blank lines between
+    them) before the first line that is neither, as written, or ``""``."""
+    lines: list[str] = []
+    for line in text.splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            break
+        lines.append(line.rstrip())
+    while lines and not lines[-1]:
+        lines.pop()
+    while lines and not lines[0]:
+        lines.pop(0)
+    return "".join(f"{line}\n" for line in lines)
+
+
+def _scenario_notes(meta: dict[str, Any]) -> str:
+    """The opening comments of the scenario file named in `meta` ("" if none or unreadable:
+    they are the run's commentary, never worth failing a run for)."""
+    source = meta.get(SCENARIO_FILE)
+    if not source:
+        return ""
+    try:
+        return leading_comments(Path(source).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return ""
 #: Writes files into a run folder being made (the hidden temporary), e.g. plots.
 Extra = Callable[[Path], object]
 
@@ -179,6 +210,8 @@ def write_run(results: Results, out: Path, *, plots: Extra | None = None,
 
     The tables, then ``plots(folder)`` (if given), the manifest listing every file, and
     ``report(folder)`` (if given; it writes :data:`REPORT` and may read the manifest).
+    ``scenario.yaml`` opens with the comments the scenario file named by
+    ``results.meta[SCENARIO_FILE]`` opens with (``wom run`` names it).
 
     Raises
     ------
@@ -187,7 +220,9 @@ def write_run(results: Results, out: Path, *, plots: Extra | None = None,
     """
     with atomic_folder(out, fresh=fresh) as folder:
         tmp = folder.tmp
-        (tmp / "scenario.yaml").write_text(results.scenario.to_yaml(), encoding="utf-8")
+        notes = _scenario_notes(results.meta)
+        (tmp / "scenario.yaml").write_text(notes + ("\n" if notes else "")
+                                           + results.scenario.to_yaml(), encoding="utf-8")
         write_csv(results.timeseries(), tmp / "timeseries.csv")
         write_csv(results.summary(), tmp / "summary.csv")
         write_csv(results.comparison(), tmp / "comparison.csv")
@@ -230,7 +265,11 @@ def remove_stale_partials(folder: Path) -> None:
 
 @dataclass(frozen=True)
 class RunFolder:
-    """A run folder read back: the scenario and the tables."""
+    """A run folder read back: the scenario and the tables.
+
+    ``notes`` is the comment block ``scenario.yaml`` opens with (the scenario file's LESSON /
+    WHAT TO SEE text), ``""`` if none.
+    """
 
     path: Path
     scenario: Scenario
@@ -238,6 +277,7 @@ class RunFolder:
     summary: pd.DataFrame
     comparison: pd.DataFrame
     manifest: dict[str, Any]
+    notes: str = ""
 
 
 def read_run(path: Path | str) -> RunFolder:
@@ -259,10 +299,8 @@ def read_run(path: Path | str) -> RunFolder:
     if lacking:
         raise WomError(f"{path / 'timeseries.csv'}: not a wom table (no column "
                        f"{', '.join(lacking)})")
-    sc = scenario_from_dict(
-        yaml.safe_load((path / "scenario.yaml").read_text(encoding="utf-8")),
-        file=path / "scenario.yaml",
-    )
+    text = (path / "scenario.yaml").read_text(encoding="utf-8")
+    sc = scenario_from_dict(yaml.safe_load(text), file=path / "scenario.yaml")
     return RunFolder(
         path=path,
         scenario=sc,
@@ -271,4 +309,5 @@ def read_run(path: Path | str) -> RunFolder:
         summary=pd.read_csv(path / "summary.csv", dtype={"strategy": str}),
         comparison=pd.read_csv(path / "comparison.csv", dtype={"a": str, "b": str}),
         manifest=json.loads((path / "manifest.json").read_text(encoding="utf-8")),
+        notes=leading_comments(text),
     )

@@ -40,6 +40,10 @@ PANEL_INCHES = (4.6, 5.0)
 SNAPSHOT_INCHES = (6.4, 6.4)
 LEGEND_INCHES = 1.8
 EDGE = "#1a1a1a"
+#: Room a segment's name takes on the drawing, per letter and in height, as shares of the
+#: drawing's span (a bold medium font on a snapshot-sized panel).
+NAME_CHAR = 0.022
+NAME_HEIGHT = 0.05
 TIE = "#8c8c8c"
 
 
@@ -181,13 +185,52 @@ class Panel:
         ax.margins(0.03)
         ax.set_axis_off()
 
-    def show(self, week: int) -> None:
+    def show(self, week: int) -> int:
+        """Draw the customers won by the end of `week`; return how many are drawn (those
+        among the people shown)."""
         bought = (self.adopted_at != NEVER) & (self.adopted_at <= week)
         self.customers.set_offsets(self.pos[self.people[bought]])
         self.customers.set_facecolor(self.strong[bought])
+        return int(np.count_nonzero(bought))
 
 
-def legend(fig: Figure, sc: Scenario, colours: list[str]) -> None:
+def name_segments(ax: Axes, pos: np.ndarray, segment: np.ndarray, names: list[str],
+                  limit: int = MAX_LEGEND) -> None:
+    """Write each segment's name beside its disk, outward from the middle of the drawing
+    (up to `limit` segments, the largest; the legend has the rest)."""
+    import matplotlib.patheffects as effects
+
+    sizes = np.bincount(segment, minlength=len(names))
+    named = sorted(np.argsort(-sizes, kind="stable")[:limit].tolist())
+    centres = np.array([pos[segment == k].mean(axis=0) if sizes[k] else (np.nan, np.nan)
+                        for k in range(len(names))])
+    middle = np.nanmean(centres, axis=0)
+    span = float(np.ptp(pos, axis=0).max()) or 1.0
+    halo = [effects.withStroke(linewidth=3, foreground="white")]
+    for k in named:
+        if not sizes[k]:
+            continue
+        members = pos[segment == k]
+        radius = float(np.percentile(np.linalg.norm(members - centres[k], axis=1), 98))
+        out = centres[k] - middle
+        norm = float(np.linalg.norm(out))
+        direction = out / norm if norm > 1e-9 * span else np.array([0.0, 1.0])
+        x, y = centres[k] + direction * (radius + 0.02 * span)
+        dx, dy = direction
+        ha = "left" if dx > 0.35 else "right" if dx < -0.35 else "center"
+        va = "bottom" if dy > 0.35 else "top" if dy < -0.35 else "center"
+        ax.text(x, y, names[k], fontsize="medium", fontweight="bold", color="#222222",
+                ha=ha, va=va, path_effects=halo, zorder=3)
+        # Room for the name inside the axes (about a fiftieth of the drawing per letter, a
+        # twentieth in height), so it is neither cut at the figure's edge nor under the title.
+        wide, high = NAME_CHAR * span * len(names[k]), NAME_HEIGHT * span
+        left = {"left": 0.0, "right": -wide, "center": -wide / 2}[ha]
+        low = {"bottom": 0.0, "top": -high, "center": -high / 2}[va]
+        ax.update_datalim([(x + left, y + low), (x + left + wide, y + low + high)])
+    ax.autoscale_view()
+
+
+def legend(fig: Figure, sc: Scenario, colours: list[str], fontsize: str = "small") -> None:
     from matplotlib.lines import Line2D
 
     names = sc.segment_names
@@ -202,13 +245,16 @@ def legend(fig: Figure, sc: Scenario, colours: list[str]) -> None:
         handles.append(Line2D([], [], linestyle="none", label=f"+{len(names) - listed} more"))
     handles += [dot("#7f7f7f", "customer", 7.0, EDGE),
                 dot("#d9d9d9", "not (yet) a customer", 4.0)]
-    fig.legend(handles=handles, loc="outside right upper", frameon=False, fontsize="small",
+    fig.legend(handles=handles, loc="outside right upper", frameon=False, fontsize=fontsize,
                title="segment", alignment="left")
 
 
 def panels_figure(n_panels: int, dpi: int, panel: tuple[float, float] = PANEL_INCHES) -> Figure:
     use_agg()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     w, h = panel
-    return Figure(figsize=(n_panels * w + LEGEND_INCHES, h), dpi=dpi, layout="constrained")
+    fig = Figure(figsize=(n_panels * w + LEGEND_INCHES, h), dpi=dpi, layout="constrained")
+    FigureCanvasAgg(fig)  # a renderer to measure text with (fit_text), no pyplot
+    return fig

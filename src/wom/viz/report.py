@@ -1,9 +1,11 @@
 """``report.html``: one self-contained page per run folder, from what the folder holds.
 
-The page is written from the folder alone (nothing is re-run): the scenario in words, the
-lesson in one sentence, the summary and comparison tables, every plot image in the folder
-(embedded as ``data:`` URIs, so the page needs no other file and loads nothing from the
-network), the command that reproduces the run and the versions it ran with. Every string a
+The page is written from the folder alone (nothing is re-run): the run's lesson in one
+sentence, what the scenario teaches (the LESSON / WHAT TO SEE comments its file opens with,
+kept atop the folder's ``scenario.yaml``), the scenario in words, the summary and comparison
+tables, every plot image in the folder (embedded as ``data:`` URIs, so the page needs no
+other file and loads nothing from the network), the command that reproduces the run and the
+versions it ran with. Every string a
 user wrote (names, description, command) is HTML-escaped.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import os
+import shlex
 from collections.abc import Callable, Sequence
 from html import escape
 from pathlib import Path
@@ -29,6 +32,7 @@ from wom.viz.words import (
     is_number,
     lesson,
     listed,
+    notes_paragraphs,
 )
 
 #: Image files embedded, by suffix, with their MIME type; the first listed wins when one
@@ -70,6 +74,16 @@ SUMMARY_LABELS: dict[str, Column] = {
     "spend_mean": ("spend (mean)", formatter(",.2f")),
     "customers_at_start": ("customers at the start", formatter(",.0f")),
 }
+#: The summary as two tables that each fit the page: the customers (with their spread over
+#: replicates, p5 and p95), then ignition, money and word of mouth. Any other column goes
+#: into the second.
+SUMMARY_TABLES = (
+    ("strategy", "customers_mean", "customers_lo", "customers_hi", "customers_p5",
+     "customers_p95", "customers_sd"),
+    ("strategy", "segments_ignited_mean", "ignited_share", "weeks_to_ignite_mean",
+     "cost_per_customer_mean", "spend_mean", "wom_share_mean", "replicates",
+     "customers_at_start"),
+)
 #: How a paired difference is written, by what the metric counts (config.metrics).
 DIFFERENCE_FORMATS: dict[str, Callable[[Any], str]] = {
     "people": formatter("+,.1f"), "segments": formatter("+.2f"), "money": formatter("+,.2f"),
@@ -100,12 +114,31 @@ def _html_table(rows: list[list[str]], header: list[str], *, text: int = 1,
 
 
 def summary_table(summary: pd.DataFrame) -> str:
-    """The summary table as HTML (numbers formatted, columns named in words)."""
-    cols = list(summary.columns)
-    header = [SUMMARY_LABELS[c][0] if c in SUMMARY_LABELS else c for c in cols]
-    rows = [[SUMMARY_LABELS[c][1](r[c]) if c in SUMMARY_LABELS else _cell(r[c]) for c in cols]
-            for r in summary.to_dict("records")]
-    return _html_table(rows, header)
+    """The summary as HTML tables that fit the page (:data:`SUMMARY_TABLES`: customers and
+    their spread first, then the rest), numbers formatted, columns named in words."""
+    first, second = SUMMARY_TABLES
+    rest = [c for c in summary.columns if c not in first and c not in second]
+    html = []
+    for group in (first, [*second, *rest]):
+        cols = [c for c in group if c in summary.columns]
+        if len(cols) <= 1 and "strategy" in cols:
+            continue
+        header = [SUMMARY_LABELS[c][0] if c in SUMMARY_LABELS else c for c in cols]
+        rows = [[SUMMARY_LABELS[c][1](r[c]) if c in SUMMARY_LABELS else _cell(r[c])
+                 for c in cols] for r in summary.to_dict("records")]
+        html.append(_html_table(rows, header))
+    return "".join(html)
+
+
+def notes_html(notes: str) -> str:
+    """The scenario file's opening comments (LESSON / WHAT TO SEE) as a section, or ``""``."""
+    paragraphs = notes_paragraphs(notes)
+    if not paragraphs:
+        return ""
+    body = "".join(f"<p><strong>{escape(label)}</strong> — {escape(text)}</p>" if label
+                   else f"<p>{escape(text)}</p>" for label, text in paragraphs)
+    return (f'<h2>What the scenario teaches</h2><div class="notes">{body}</div>'
+            "<p class=\"sub\">From the comments the scenario file opens with.</p>")
 
 
 def comparison_table(comparison: pd.DataFrame) -> str:
@@ -165,6 +198,7 @@ body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-
  color:#1a1a1a;background:#fff;margin:0;line-height:1.5}
 main{max-width:68rem;margin:0 auto;padding:1.5rem}
 h1{margin-bottom:.2rem} .sub{color:#555;margin-top:0}
+.notes{border-left:.35rem solid #009E73;padding:.1rem 1rem;margin:1rem 0}
 .lesson{font-size:1.25rem;border-left:.35rem solid #0072B2;background:#f2f7fb;
  padding:.8rem 1rem;margin:1.2rem 0}
 .scroll{overflow-x:auto}
@@ -186,6 +220,16 @@ def _command(run: RunFolder, command: str | None) -> str:
     given = command or m.get("command")
     sc = run.scenario
     again = f"wom run scenario.yaml --seed {sc.seed} --replicates {sc.replicates}"
+    customers = m.get("customers")
+    start = ""
+    if isinstance(customers, dict) and customers.get("file"):
+        today = customers.get("today")
+        again += f" --customers {shlex.quote(str(customers['file']))}" + (
+            f" --today {today}" if today is not None else "")
+        count = sum(dict(customers.get("per_segment") or {}).values())
+        digest = str(customers.get("sha256", ""))[:12]
+        start = (f" Every strategy started from today's {count:,} customers in "
+                 f"<code>{escape(str(customers['file']))}</code> (sha256 {escape(digest)}…).")
     parts = []
     if given:
         parts.append(f"<p>This run was made with:</p><pre>{escape(str(given))}</pre>")
@@ -193,7 +237,7 @@ def _command(run: RunFolder, command: str | None) -> str:
         f"<p>Seed {sc.seed}, {sc.replicates:,} replicates. <code>scenario.yaml</code> in this "
         "folder is the scenario as run, every default filled in; from this folder,</p>"
         f"<pre>{escape(again)}</pre><p>reproduces these tables (the same seed gives the same "
-        "numbers, whatever the number of workers).</p>")
+        f"numbers, whatever the number of workers).{start}</p>")
     return "".join(parts)
 
 
@@ -245,11 +289,12 @@ def render_report(run: RunFolder, *, command: str | None = None) -> str:
 <p class="sub">wom report — {escape(listed([s.name for s in sc.strategies], 12))} at a budget of
 {escape(as_money(sc.budget.total))}</p>
 <p class="lesson">{escape(lesson(run))}</p>
+{notes_html(run.notes)}
 <h2>The scenario</h2>
 {words}
 <h2>Summary</h2>
 <p>One row per strategy: means over replicates; the interval is the 95% confidence interval of
-the mean number of customers.</p>
+the mean number of customers, the 5th and 95th percentiles span 90% of the replicates.</p>
 {summary_table(run.summary)}
 <h2>Comparison</h2>
 <p>Paired differences (the same replicate is the same market for every strategy), a − b, with

@@ -36,13 +36,14 @@ from wom.viz.drawing import (
     Panel,
     hex_colour,
     legend,
+    name_segments,
     pale,
     panels_figure,
     positions,
     segment_palette,
     shown,
 )
-from wom.viz.style import strategy_colours
+from wom.viz.style import fit_text, strategy_colours
 from wom.viz.words import as_money
 
 if TYPE_CHECKING:
@@ -133,13 +134,20 @@ def snapshot_figure(
     palette = segment_palette(scenario)
     fig = panels_figure(1, dpi, SNAPSHOT_INCHES)
     ax = fig.add_subplot()
-    Panel(ax, pos, show, pop.segment, palette, adopted_at).show(step)
+    drawn = Panel(ax, pos, show, pop.segment, palette, adopted_at).show(step)
+    name_segments(ax, pos, pop.segment, scenario.segment_names)
     customers = customers_by(adopted_at, step)
-    ax.set_title(f"{spec.name} — week {step}: {customers:,} customers "
-                 f"(at a budget of {as_money(scenario.budget.total)})", fontsize="medium")
-    fig.suptitle(scenario.name, fontsize="small", color="#555555")
-    fig.supxlabel(f"replicate {replicate}; {show.note()}", fontsize="x-small", color="#555555")
-    legend(fig, scenario, palette)
+    # A sample of people shows only some of the customers: the title says how many.
+    sample = (f"\n{drawn:,} of them drawn: a random sample of {show.people.size:,} of "
+              f"{show.total_people:,} people" if show.sampled else "")
+    title = ax.set_title(f"{spec.name} — week {step}: {customers:,} customers "
+                         f"(at a budget of {as_money(scenario.budget.total)}){sample}",
+                         fontsize="large")
+    name = fig.suptitle(scenario.name, fontsize="medium", color="#555555")
+    note = fig.supxlabel(f"replicate {replicate}; {show.note()}", fontsize="medium",
+                         color="#555555")
+    legend(fig, scenario, palette, fontsize="medium")
+    fit_text(fig, title, name, note)
     return fig
 
 
@@ -184,6 +192,9 @@ class SpreadFrames:
         self._panels = [Panel(ax, pos, show, pop.segment, palette, a)
                         for ax, a in zip(axes, adopted, strict=True)]
         self._strategy_colour = strategy_colours(self.names)
+        self._sampled = show.sampled
+        for panel in self._panels:
+            name_segments(panel.ax, pos, pop.segment, sc.segment_names)
         #: Colours the frames must show exactly (the GIF palette keeps them).
         self.colours = [*palette, *(hex_colour(c) for c in pale(palette)),
                         *self._strategy_colour.values(), EDGE, "#000000", "#ffffff"]
@@ -199,8 +210,9 @@ class SpreadFrames:
         self.figure.suptitle(f"{self.scenario.name} — week {week} (budget {money} each)",
                              fontsize="medium")
         for i, (name, panel) in enumerate(zip(self.names, self._panels, strict=True)):
-            panel.show(week)
-            panel.ax.set_title(f"{name}: {int(self.customers[i, week]):,} customers",
+            drawn = panel.show(week)
+            sample = f"\n({drawn:,} drawn, random sample)" if self._sampled else ""
+            panel.ax.set_title(f"{name}: {int(self.customers[i, week]):,} customers{sample}",
                                color=self._strategy_colour[name], fontweight="bold")
 
 

@@ -24,8 +24,13 @@ from wom.viz.style import (
     MAX_ANNOTATED,
     MAX_PANELS,
     SLIDE,
+    WINNABLE_LABEL,
     accent,
     compared,
+    fit_text,
+    ignition_sizes,
+    incumbent_sizes,
+    legend_below,
     new_figure,
     panels,
     segment_colours,
@@ -35,6 +40,8 @@ from wom.viz.style import (
 )
 
 if TYPE_CHECKING:
+    from matplotlib.artist import Artist
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 
@@ -86,12 +93,15 @@ def adoption_figure(
     ax.set_xlabel("week")
     ax.set_ylabel("customers (people)")
     money = f" at a budget of {budget:,.0f}" if budget is not None else ""
-    ax.set_title(title or f"Customers over time{money}")
-    ax.legend(title=f"mean; band: 95% of {total.shape[1]} replicates", loc="upper left",
-              frameon=False)
+    heading = ax.set_title(title or f"Customers over time{money}")
+    # Beside the plot, never over the curves and bands.
+    ax.legend(title=f"mean; band: 95%\nof {total.shape[1]} replicates", loc="upper left",
+              bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, frameon=False,
+              alignment="left")
     ax.grid(alpha=0.3)
     weeks_axis(ax, int(steps[-1]))
     ax.set_ylim(bottom=0)
+    fit_text(fig, heading)
     return fig
 
 
@@ -113,7 +123,7 @@ def segments_figure(
     segments = scenario.segment_names
     cube = _cube(timeseries, "adopters", strategies, segments)
     shown = shown_segments(scenario, max_panels)
-    tam = tam_sizes(scenario)
+    tam, ignite, held_by = tam_sizes(scenario), ignition_sizes(scenario), incumbent_sizes(scenario)
     colours, seg_colours = strategy_colours(strategies), segment_colours(segments)
     fig = new_figure()
     steps = np.arange(cube.shape[2])
@@ -123,20 +133,35 @@ def segments_figure(
             ax.fill_between(steps, lo, hi, color=colours[name], alpha=0.2, linewidth=0)
             ax.plot(steps, mean, color=colours[name], linewidth=1.8, label=name)
         ax.axhline(tam[j], color="0.35", linewidth=1, label="TAM")
-        ax.axhline(IGNITION_SHARE * tam[j], color="0.35", linewidth=1, linestyle="--",
-                   label=IGNITION_LABEL)
-        ax.set_title(f"{segments[j]} (TAM {tam[j]:,})", fontsize="medium")
+        if tam[j] > 0:  # (an empty TAM never ignites)
+            ax.axhline(ignite[j], color="0.35", linewidth=1, linestyle="--",
+                       label=IGNITION_LABEL)
+        held = f"; incumbent holds {held_by[j]:,}" if held_by[j] else ""
+        if held_by[j]:
+            ax.axhline(tam[j] - held_by[j], color="#D55E00", linewidth=1.2, linestyle=":",
+                       label=WINNABLE_LABEL)
+        ax.set_title(f"{segments[j]} (TAM {tam[j]:,}{held})", fontsize="medium")
         accent(ax, seg_colours[segments[j]])
         weeks_axis(ax, int(steps[-1]))
         ax.set_ylim(0, max(1.0, tam[j], float(cube[:, :, :, j].max())) * 1.05)
-    handles, labels = fig.axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), frameon=False,
-               title=f"mean; band: 95% of {cube.shape[1]} replicates")
+    handles, labels = legend_entries(fig.axes)
+    legend_below(fig, handles, labels, title=f"mean; band: 95% of {cube.shape[1]} replicates")
     which = ("" if len(shown) == len(segments)
              else f"\n(the {len(shown)} largest of {len(segments)} segments)")
-    fig.suptitle(f"{scenario.name}: customers per segment — "
-                 f"{compared(scenario, cube.shape[1])}{which}")
+    heading = fig.suptitle(f"{scenario.name}: customers per segment — "
+                           f"{compared(scenario, cube.shape[1])}{which}")
+    fit_text(fig, heading, *(ax.title for ax in fig.axes))
     return fig
+
+
+def legend_entries(axes: Sequence[Axes]) -> tuple[list[Artist], list[str]]:
+    """Every label of the panels once, in the order first drawn (a line only some panels
+    have, such as what an incumbent leaves winnable, still gets its entry)."""
+    handles: dict[str, Artist] = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            handles.setdefault(label, handle)
+    return list(handles.values()), list(handles)
 
 
 def causes_figure(timeseries: pd.DataFrame, scenario: Scenario) -> Figure:
@@ -163,10 +188,11 @@ def causes_figure(timeseries: pd.DataFrame, scenario: Scenario) -> Figure:
         weeks_axis(ax, int(steps[-1]))
         ax.set_ylim(0, top)
     handles, labels = fig.axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), frameon=False,
-               title="customers won by")
+    legend_below(fig, handles, labels, title="customers won by")
     n_rep = timeseries["replicate"].nunique()
-    fig.suptitle(f"{scenario.name}: customers by cause (mean) — {compared(scenario, n_rep)}")
+    heading = fig.suptitle(f"{scenario.name}: customers by cause (mean) — "
+                           f"{compared(scenario, n_rep)}")
+    fit_text(fig, heading, *(ax.title for ax in fig.axes))
     return fig
 
 
@@ -206,8 +232,9 @@ def differences_figure(
     ax.set_xlabel(f"difference in {what} at the horizon" + (f" ({unit})" if unit else ""))
     ax.set_ylabel("paired with")
     ax.grid(axis="x", alpha=0.3)
-    ax.set_title(f"{scenario.name}: {what}, {first} minus each other strategy (mean, 95% "
-                 f"interval)\n{compared(scenario)}", fontsize="medium")
+    heading = ax.set_title(f"{scenario.name}: {what}, {first} minus each other strategy "
+                           f"(mean, 95% interval)\n{compared(scenario)}", fontsize="medium")
+    fit_text(fig, heading)
     return fig
 
 
@@ -262,6 +289,7 @@ def penetration_figure(timeseries: pd.DataFrame, scenario: Scenario) -> Figure:
     bar.ax.axhline(IGNITION_SHARE, color="white", linewidth=2)
     last = int(timeseries["step"].max())
     n_rep = timeseries["replicate"].nunique()
-    ax.set_title(f"{scenario.name}: share of each segment's TAM won by week {last} — "
-                 f"{compared(scenario, n_rep)}", fontsize="medium")
+    heading = ax.set_title(f"{scenario.name}: share of each segment's TAM won by week {last} — "
+                           f"{compared(scenario, n_rep)}", fontsize="medium")
+    fit_text(fig, heading)
     return fig

@@ -10,9 +10,9 @@ them (Agg backend, no screen needed).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -21,7 +21,10 @@ from wom.engine import CAUSES
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.backend_bases import RendererBase
     from matplotlib.figure import Figure
+    from matplotlib.legend import Legend
+    from matplotlib.text import Text
 
 #: Okabe–Ito, for strategies: distinguishable with the common colour-vision deficiencies.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
@@ -44,6 +47,7 @@ MAX_PANELS = 12
 #: Heatmap cells are annotated with their value up to this many segments.
 MAX_ANNOTATED = 20
 IGNITION_LABEL = f"{IGNITION_SHARE:.0%} of TAM (ignition)"
+WINNABLE_LABEL = "winnable (TAM − incumbent's customers)"
 assert set(CAUSE_LABELS) == set(CAUSE_COLOURS) == set(CAUSES)
 #: Causes the causes plot always draws (the others only when they won someone).
 ALWAYS_SHOWN = ("seed", "marketing", "wom")
@@ -64,6 +68,20 @@ def tam_sizes(scenario: Scenario) -> np.ndarray:
     return np.array([round(s.tam * s.size) for s in scenario.segments], dtype=np.int64)
 
 
+def incumbent_sizes(scenario: Scenario) -> np.ndarray:
+    """``int64[S]``: the incumbent's customers in each segment, inside its TAM, as the market
+    draws them (``min(round(incumbent·size), TAM)``)."""
+    return np.minimum([round(s.incumbent * s.size) for s in scenario.segments],
+                      tam_sizes(scenario)).astype(np.int64)
+
+
+def ignition_sizes(scenario: Scenario) -> np.ndarray:
+    """``float64[S]``: customers that ignite each segment, ``⌈16%·TAM⌉`` of the whole TAM
+    (the incumbent's customers included), exactly as :class:`wom.store.Results` counts it."""
+    tam = tam_sizes(scenario)
+    return np.where(tam > 0, np.ceil(IGNITION_SHARE * tam), np.inf)
+
+
 def compared(scenario: Scenario, replicates: int | None = None) -> str:
     """What a run compared: ``"focused vs broad at a budget of 60,000 — 200 replicates"``."""
     names = [s.name for s in scenario.strategies]
@@ -82,10 +100,97 @@ def use_agg() -> None:
 
 def new_figure(size: tuple[float, float] = SLIDE) -> Figure:
     use_agg()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    return Figure(figsize=size, dpi=DPI, layout="constrained")
+    fig = Figure(figsize=size, dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)  # a renderer to measure text with (fit_text), no pyplot
+    return fig
 
+
+#: Pixels kept free between a text and the figure's edge.
+EDGE_PX = 4.0
+
+
+def _renderer(fig: Figure) -> RendererBase:
+    """Lay `fig` out (constrained layout included) and return a renderer to measure with."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    fig.draw_without_rendering()
+    return canvas.get_renderer()
+
+
+def _room(fig: Figure, text: Text, renderer: RendererBase) -> float:
+    """Pixels of width `text` may take where it is anchored, inside the figure."""
+    box, page = text.get_window_extent(renderer), fig.bbox
+    ha = text.get_horizontalalignment()
+    if ha == "left":
+        return page.x1 - box.x0 - EDGE_PX
+    if ha == "right":
+        return box.x1 - page.x0 - EDGE_PX
+    centre = (box.x0 + box.x1) / 2
+    return 2 * (min(centre - page.x0, page.x1 - centre) - EDGE_PX)
+
+
+def _wrap(line: str, fits: Callable[[str], bool]) -> list[str]:
+    """`line` broken so each piece fits: at " — " where that is enough, else at spaces."""
+    if fits(line):
+        return [line]
+    parts = line.split(" — ")
+    if len(parts) > 1 and all(fits(p) for p in parts):
+        out = [parts[0]]
+        for part in parts[1:]:
+            joined = f"{out[-1]} — {part}"
+            out[-1:] = [joined] if fits(joined) else [out[-1], part]
+        return out
+    out = []
+    for word in line.split(" "):
+        if out and fits(f"{out[-1]} {word}"):
+            out[-1] = f"{out[-1]} {word}"
+        else:
+            out.append(word)
+    return out
+
+
+def fit_text(fig: Figure, *texts: Text) -> None:
+    """Break each of `texts` (titles, notes) into lines so that, laid out, it lies inside the
+    figure: long scenario and strategy names wrap instead of being cut at the edges."""
+    for _ in range(3):  # wrapping a title moves the layout a little: measure again
+        renderer = _renderer(fig)
+        changed = False
+        for text in texts:
+            room = _room(fig, text, renderer)
+            prop = text.get_fontproperties()
+
+            def fits(s: str, prop: Any = prop, room: float = room,
+                     renderer: RendererBase = renderer) -> bool:
+                width = renderer.get_text_width_height_descent(s, prop, ismath=False)[0]
+                return bool(width <= room)
+
+            old = text.get_text()
+            new = "\n".join(piece for line in old.split("\n") for piece in _wrap(line, fits))
+            if new != old:
+                text.set_text(new)
+                changed = True
+        if not changed:
+            return
+
+
+def legend_below(fig: Figure, handles: Sequence[Any], labels: Sequence[str],
+                 **kwargs: Any) -> Legend:
+    """A legend under the panels, one row if it fits the figure's width, else as few rows
+    as fit (a row per entry overflows the figure with many strategies or long names)."""
+    entries = len(labels)
+    ncols = entries
+    while True:
+        legend = fig.legend(handles, labels, loc="outside lower center", ncols=ncols,
+                            frameon=False, **kwargs)
+        box = legend.get_window_extent(_renderer(fig))
+        if ncols == 1 or (box.x0 >= fig.bbox.x0 and box.x1 <= fig.bbox.x1):
+            return legend
+        legend.remove()
+        ncols = min(ncols - 1, math.ceil(entries / (math.ceil(entries / ncols) + 1)))
 
 
 def save_figure(fig: Figure, path: Path | str, *, fmt: str | None = None) -> Path:

@@ -4,6 +4,7 @@ lesson of a run in one sentence (for the report, the terminal and the pictures).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,18 @@ def as_points(x: Any) -> str:
 def as_count(x: float) -> str:
     """A mean number of people: whole people from 100 on, one decimal below."""
     return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.1f}"
+
+
+def count_spec(a: float, b: float) -> str:
+    """One format for two mean numbers of people compared (and their difference): whole
+    people when both are 10 or more, one decimal otherwise (never "167 against 61.1")."""
+    return ",.0f" if min(abs(a), abs(b)) >= 10 else ",.1f"
+
+
+def as_counts(a: float, b: float) -> tuple[str, str]:
+    """Two mean numbers of people compared, written to one precision (:func:`count_spec`)."""
+    spec = count_spec(a, b)
+    return format(a, spec), format(b, spec)
 
 
 def as_money(x: float) -> str:
@@ -153,6 +166,30 @@ def _network_words(sc: Scenario) -> str:
     return text
 
 
+def _incumbent_words(sc: Scenario) -> str:
+    """Which segments an incumbent holds part of, and how many people that is (inside the TAM,
+    as the market draws them), or nothing when no segment has one."""
+    held = [(s, min(round(s.incumbent * s.size), round(s.tam * s.size)))
+            for s in sc.segments if s.incumbent > 0]
+    if not held:
+        return ""
+    counts = [n for _, n in held]
+    shares = {s.incumbent for s, _ in held}
+    if len(held) == len(sc.segments) > 1 and len(shares) == 1:
+        each = (f"{counts[0]:,} people in each" if min(counts) == max(counts) else
+                f"{min(counts):,} to {max(counts):,} people")
+        where = f"{as_share(held[0][0].incumbent)} of every segment ({each})"
+    else:
+        parts = [f"{as_share(s.incumbent)} of {s.name} ({n:,} {'person' if n == 1 else 'people'})"
+                 for s, n in held]
+        if len(parts) > MAX_NAMED:
+            parts = [*parts[:MAX_NAMED - 1], f"part of {len(parts) - MAX_NAMED + 1} more segments"]
+        where = listed(parts, MAX_NAMED)
+    whose = "its" if len(held) == 1 else "their segment's"
+    return (f" An incumbent already holds {where}: they count in {whose} TAM but never buy "
+            "from us and never pass the word on, so only the rest of the TAM can be won.")
+
+
 def describe_scenario(sc: Scenario) -> list[str]:
     """The scenario in plain sentences, one paragraph per item (plain text, not HTML)."""
     segs = sc.segments
@@ -168,10 +205,7 @@ def describe_scenario(sc: Scenario) -> list[str]:
                   f"{min(sizes):,} to {max(sizes):,} people, {sc.people:,} people in all.")
     market += (f" The share of a segment that could ever buy (its TAM) is "
                f"{ranged([s.tam for s in segs], as_share)}.")
-    incumbent = [s.incumbent for s in segs]
-    if max(incumbent) > 0:
-        market += (" A competitor already holds part of each segment, people who never buy and "
-                   f"never pass the word on: {ranged(incumbent, as_share)}.")
+    market += _incumbent_words(sc)
     refs = [s.references for s in segs]
     early = [s.early_market for s in segs]
     if max(refs) == 0:
@@ -215,7 +249,9 @@ def describe_scenario(sc: Scenario) -> list[str]:
            f"of {sc.horizon} week{'s' if sc.horizon != 1 else ''} from seed {sc.seed}; "
            "replicate i of every strategy sees the same market (common random numbers), so "
            "the differences between strategies are paired. A segment counts as ignited once "
-           f"{as_share(IGNITION_SHARE)} of its TAM has bought.")
+           f"its customers reach {as_share(IGNITION_SHARE)} of its TAM"
+           + (", the incumbent's customers counted in the TAM." if any(
+               s.incumbent > 0 for s in segs) else "."))
     out = [market, _network_words(sc), dynamics, budget, strategies, run]
     if sc.description:
         out.insert(0, sc.description)
@@ -224,6 +260,33 @@ def describe_scenario(sc: Scenario) -> list[str]:
 
 
 # ---------------------------------------------------------------------------- the lesson
+
+_LABEL = re.compile(r"^([A-Z][A-Z ]*[A-Z])\s*[—:–-]\s*(.*)$", re.S)
+
+
+def notes_paragraphs(notes: str) -> list[tuple[str, str]]:
+    """A scenario file's opening comments as ``(label, text)`` paragraphs.
+
+    Blank comment lines separate paragraphs, the lines of one are joined; a paragraph opening
+    with a capitalised label (``LESSON —``, ``WHAT TO SEE:``) gives it as ``"Lesson"``,
+    ``"What to see"``, else the label is ``""``.
+    """
+    paragraphs: list[list[str]] = [[]]
+    for line in notes.splitlines():
+        text = line.strip().removeprefix("#").strip()
+        if text:
+            paragraphs[-1].append(text)
+        elif paragraphs[-1]:
+            paragraphs.append([])
+    out = []
+    for lines in paragraphs:
+        if not lines:
+            continue
+        text = " ".join(lines)
+        m = _LABEL.match(text)
+        out.append((m.group(1).capitalize(), m.group(2)) if m else ("", text))
+    return out
+
 
 
 def lesson(run: RunFolder) -> str:
@@ -254,15 +317,16 @@ def lesson(run: RunFolder) -> str:
                 f"{money} ({as_count(w_mean)} on average {over})")
         wom = ""
     else:
+        won_w, won_r = as_counts(w_mean, r_mean)
         head = (f"{w} won {as_ratio(w_mean / r_mean)} the customers of {r} at the same budget "
-                f"of {money} ({as_count(w_mean)} against {as_count(r_mean)} on average {over})"
-                f"{wom}")
+                f"of {money} ({won_w} against {won_r} on average {over}){wom}")
     diff = won.difference
     if diff is None or not diff.known:
         return (f"{head}; with {'one replicate' if n == 1 else 'these replicates'} there is "
                 "no interval for the difference, so this is not yet evidence.")
     lo, hi = diff.lo, diff.hi
-    interval = f"{lo:+,.1f} to {hi:+,.1f} customers"
+    spec = "+" + count_spec(w_mean, r_mean)  # as precise as the counts it compares
+    interval = f"{lo:{spec}} to {hi:{spec}} customers"
     if lo > 0:
         return f"{head}; the paired 95% interval of the difference, {interval}, excludes zero."
     return (f"{head}; but the paired 95% interval of the difference, {interval}, includes "
