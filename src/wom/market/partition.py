@@ -22,8 +22,11 @@ def _grow(a: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True)
-def _block(sa, na, sb, nb, p, rng, us, vs, m):  # pragma: no cover - compiled
-    """Append the ties of one G(n, p) block to ``us[:m], vs[:m]``; returns ``(us, vs, m)``."""
+def _block(sa, na, sb, nb, p, rng, us, vs, m, skip0=-1.0):  # pragma: no cover - compiled
+    """Append the ties of one G(n, p) block to ``us[:m], vs[:m]``; returns ``(us, vs, m)``.
+
+    ``skip0 ≥ 0``: the first geometric skip of a block between two ranges, already drawn.
+    """
     within = sa == sb
     total = na * (na - 1) // 2 if within else na * nb
     if p <= 0.0 or total <= 0:
@@ -54,7 +57,13 @@ def _block(sa, na, sb, nb, p, rng, us, vs, m):  # pragma: no cover - compiled
     else:
         idx = -1
         while True:
-            if p < 1.0:
+            if skip0 >= 0.0:
+                skip = skip0
+                skip0 = -1.0
+                if skip > total:
+                    break
+                idx += 1 + int(skip)
+            elif p < 1.0:
                 skip = np.floor(np.log(1.0 - rng.random()) / log_q)
                 if skip > total:
                     break
@@ -152,8 +161,17 @@ def _between(seg_start, sizes, rest, free, g_ptr, g_col, g_val, t_ptr, t_col, t_
                 sp += 1
             e = x[a] * x[b] * (s_ab + s_ba) * min(ratio[a], ratio[b])
             p = min(1.0, e / (sizes[a] * sizes[b]))
+            skip0 = -1.0
+            if 0.0 < p < 1.0:  # most pairs get no tie: decide that here, with _block's draw
+                total = (seg_start[a + 1] - seg_start[a]) * (seg_start[b + 1] - seg_start[b])
+                log_q = np.log(1.0 - p)
+                if log_q == 0.0:
+                    log_q = np.log1p(-p)
+                skip0 = np.floor(np.log(1.0 - rng.random()) / log_q)
+                if skip0 > total:
+                    continue
             us, vs, m = _block(seg_start[a], seg_start[a + 1] - seg_start[a], seg_start[b],
-                               seg_start[b + 1] - seg_start[b], p, rng, us, vs, m)
+                               seg_start[b + 1] - seg_start[b], p, rng, us, vs, m, skip0)
     return us[:m], vs[:m]
 
 
