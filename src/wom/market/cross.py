@@ -103,10 +103,9 @@ def mixing_of(sc: Scenario) -> Mixing:
     a_list: list[int] = []
     b_list: list[int] = []
     x_list: list[float] = []
-    for a_name, row in (sc.network.talks_with or {}).items():
-        a = idx[a_name]
-        for b_name, x in row.items():
-            a_list.append(a)
+    for a_name, given in (sc.network.talks_with or {}).items():
+        for b_name, x in given.items():
+            a_list.append(idx[a_name])
             b_list.append(idx[b_name])
             x_list.append(float(x))
     a_arr = np.array(a_list, dtype=np.int64)
@@ -118,12 +117,12 @@ def mixing_of(sc: Scenario) -> Mixing:
     g_rows = np.repeat(np.arange(S), np.diff(g_ptr))
     given_sum = np.bincount(g_rows, weights=g_val, minlength=S)
     if S <= DENSE_SEGMENTS:  # summed along the row as the dense fit did, to the bit
-        row = np.zeros(S)
-        for a in np.flatnonzero(np.diff(g_ptr)):
-            cols = g_col[g_ptr[a]:g_ptr[a + 1]]
-            row[cols] = g_val[g_ptr[a]:g_ptr[a + 1]]
-            given_sum[a] = row.sum()
-            row[cols] = 0.0
+        line = np.zeros(S)
+        for k in np.flatnonzero(np.diff(g_ptr)):
+            cols = g_col[g_ptr[k]:g_ptr[k + 1]]
+            line[cols] = g_val[g_ptr[k]:g_ptr[k + 1]]
+            given_sum[k] = line.sum()
+            line[cols] = 0.0
     given_size = np.bincount(g_rows, weights=sizes[g_col], minlength=S)
     rest = 1.0 - given_sum
     free = sizes.sum() - sizes - given_size
