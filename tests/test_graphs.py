@@ -271,3 +271,17 @@ def test_clustered_clustering_far_above_planted_partition():
     )
     assert c > 0.3
     assert c > 10 * c_pp  # pp: about d_in/size ≈ 0.01
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_cross_tie_counts_drawn_in_bands_are_the_same_as_at_once(model, monkeypatch):
+    """lfr and clustered draw the counts of 300 segments' pairs a band of rows at a time
+    (memory O(band), not O(S²)); the graph is the same whatever the band."""
+    import wom.market.graphs as graphs
+
+    sc = _sc(model, sizes=tuple(range(2, 302)), mean_degree=6.0, mixing=0.3)
+    whole = _build(sc, seed=4)
+    monkeypatch.setattr(graphs, "_PAIRS_AT_ONCE", 7)
+    banded = _build(sc, seed=4)
+    assert np.array_equal(whole.indptr, banded.indptr)
+    assert np.array_equal(whole.indices, banded.indices)

@@ -141,3 +141,30 @@ def test_the_app_refuses_a_market_it_cannot_hold(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["app", str(path), "--port", "0"],
                                 catch_exceptions=False)
     assert result.exit_code == 2 and "'ten-billion' needs about" in result.stderr
+
+
+def test_the_estimate_counts_what_is_quadratic_in_segments(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """20,000 one-person segments: the engine's resonance of every message in every segment
+    is float64[S+1, S] (3 GiB); the estimate counts it and a machine without it refuses the
+    run up front (exit 2, the estimate, no traceback) instead of failing to allocate it."""
+    S = 20_000
+    listed = [{"name": f"s{i}", "size": 1} for i in range(S)]
+    sc = small_scenario(segments=listed, strategies=[{"name": "broad", "kind": "broad"}])
+    est = estimate(sc, replicates=2)
+    assert est.per_replicate >= 8 * (S + 1) * S
+    assert estimate(market(S // 2, 2)).per_replicate < est.per_replicate / 3  # S², not S
+    lines = ["name: many", "replicates: 2", "network: {mixing: 0.5}", "segments:"]
+    lines += [f"  - {{name: s{i}, size: 1}}" for i in range(S)]
+    lines += ["strategies:", "  - {name: broad, kind: broad}"]
+    path = tmp_path / "many.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.setattr(memory, "available_memory", lambda: 3 * 2**30)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["run", str(path), "-q", "-o", str(out)],
+                                catch_exceptions=False)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert result.stderr.startswith("error:") and "'many' needs about" in result.stderr
+    assert "20,000 segments" in result.stderr
+    assert not out.exists()

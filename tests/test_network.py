@@ -246,3 +246,99 @@ def test_a_bad_graph_file_names_its_line_through_the_scenario(tmp_path):
         wom.load_scenario(path)
     text = str(err.value)
     assert "network.file.path" in text and "g.txt:3" in text
+
+
+def _many(count, model="planted_partition", talks_with=None, size=1, mixing=0.5):
+    segments = [{"name": f"s{i}", "size": size} for i in range(count)]
+    return small_scenario(segments=segments, strategies=[{"name": "b", "kind": "broad"}],
+                          network={"model": model, "mean_degree": 10.0, "mixing": mixing,
+                                   "talks_with": talks_with})
+
+
+def test_the_sparse_fit_gives_the_dense_fits_expected_ties(monkeypatch):
+    """Past DENSE_SEGMENTS the fit works on talks_with plus a rank-one rest, never an S×S
+    matrix: the expected ties of every pair are the dense fit's."""
+    from wom.market import cross
+
+    rng = np.random.default_rng(5)
+    S = 40
+    tw = {f"s{a}": {f"s{b}": 0.3 for b in rng.choice(S, 3, replace=False) if b != a}
+          for a in range(0, S, 3)}
+    sizes = rng.integers(1, 60, S)
+    sc = small_scenario(segments=[{"name": f"s{i}", "size": int(n)} for i, n in enumerate(sizes)],
+                        strategies=[{"name": "b", "kind": "broad"}],
+                        network={"mixing": 0.3, "talks_with": tw})
+    out = sizes * 3.0
+    dense = cross.cross_fit(sc, out).dense()
+    monkeypatch.setattr(cross, "DENSE_SEGMENTS", 2)
+    fit = cross.cross_fit(sc, out)
+    a, b = np.triu_indices(S, k=1)
+    assert np.allclose(fit.pairs(a, b), dense[a, b], rtol=1e-8, atol=1e-12)
+    assert np.allclose(fit.dense(), dense, rtol=1e-8, atol=1e-12)
+
+
+@pytest.mark.parametrize("ring", [False, True])
+def test_many_segments_are_drawn_without_a_segments_by_segments_array(ring):
+    """1,500 one-person segments: no array of every pair of segments is made (one float64
+    matrix would be 18 MB), whether every pair can have a tie or only talks_with's ring."""
+    import tracemalloc
+
+    S = 1500
+    tw = ({f"s{i}": {f"s{(i + 1) % S}": 0.5, f"s{(i - 1) % S}": 0.5} for i in range(S)}
+          if ring else None)
+    sc = _many(S, talks_with=tw)
+    build_population(_many(3, talks_with=tw and {"s0": {"s1": 1.0}}),
+                     rng=np.random.default_rng(0))  # compiled code loaded before tracing
+    tracemalloc.start()
+    try:
+        pop = build_population(sc, rng=np.random.default_rng(0))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * S * S / 4, peak
+    if ring:  # only neighbours on the ring talk: each pair wants 2.5 ties, gets its one
+        src, dst = _edges(pop)
+        assert pop.n_ties == S and ((dst - src) % S == 1).sum() == S
+    else:  # each sends 5 ties out: 3,750 in all, a sum of Bernoullis (sd below √mean)
+        assert abs(pop.n_ties - 3750) < 4 * np.sqrt(3750)
+
+
+def test_the_sparse_path_draws_the_dense_fits_ties():
+    """Past DENSE_SEGMENTS (600 segments of 4 people) the ties between segments follow the
+    dense fit's expected counts: in all, and on the pairs talks_with favours."""
+    S = 600
+    tw = {f"s{i}": {f"s{i + 1}": 0.4} for i in range(0, S, 2)}
+    sc = _many(S, talks_with=tw, size=4, mixing=0.4)
+    from wom.market.cross import cross_fit
+
+    sizes = np.full(S, 4.0)
+    fit = cross_fit(sc, sizes * 4.0)
+    a = np.arange(0, S, 2)
+    favoured = fit.pairs(a, a + 1).sum()
+    reps = 4
+    n_cross = n_fav = 0
+    for r in range(reps):
+        pop = build_population(sc, rng=np.random.default_rng(r))
+        src, dst = _edges(pop)
+        s, d = pop.segment[src], pop.segment[dst]
+        n_cross += np.sum(s < d)
+        n_fav += np.sum((s < d) & (s % 2 == 0) & (d == s + 1))
+    # Sums of independent Bernoullis: variance below the mean.
+    assert abs(n_cross - reps * 600 * 4 * 4 / 2) < 4 * np.sqrt(reps * 4800)
+    assert abs(n_fav - reps * favoured) < 4 * np.sqrt(reps * favoured)
+    assert favoured > 0.1 * 4800  # by size alone these pairs would get under 1%
+
+
+@pytest.mark.slow
+def test_many_one_person_segments_get_their_cross_ties_without_a_dense_matrix():
+    """20,000 one-person segments: the fit and the draw need no segments × segments array
+    (that was 3 GiB each), and each person keeps about mean_degree·mixing ties."""
+    import resource
+
+    sc = _many(20_000)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    pop = build_population(sc, rng=np.random.default_rng(0))
+    grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024
+    assert grown < 400 * 2**20  # one float64[S, S] alone is 3.2 GB
+    # 20,000 people × 5 outside ties / 2: a sum of Bernoullis, sd below √mean.
+    assert abs(pop.n_ties - 50_000) < 4 * np.sqrt(50_000)

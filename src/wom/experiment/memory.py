@@ -13,6 +13,13 @@ The estimate adds up what :mod:`wom.market`, :mod:`wom.engine`, :mod:`wom.campai
   sampler's temporaries (two int32 edge lists grown by doubling, then concatenated: up to 24
   bytes per tie) and what a running replicate adds (62 bytes per person of engine state and
   about 40 of seeding scores: block PageRank iterates, cross-segment tie counts);
+- **per pair of segments** (what is still quadratic in the number of segments S): the
+  engine's resonance of every message in every segment, ``float64[S+1, S]``, once for the
+  run and once more for greedy seeding's cascades; and, up to
+  :data:`wom.market.cross.DENSE_SEGMENTS` segments, the dense fit of cross-segment ties
+  (about 48 bytes a pair). Beyond that the fit and the draw of cross-segment ties take
+  ``O(S + ties)`` memory (:mod:`wom.market.cross`), though still ``O(S²)`` time when some
+  segment spreads its ties over all the others (about 0.1 µs a pair);
 - **the results arrays**, 20 bytes per row of ``timeseries.csv`` (strategy × replicate × week ×
   segment: new adopters by cause as int32, spend as float64), kept by the main process from
   start to finish;
@@ -50,6 +57,7 @@ from typing import Literal
 
 from wom.config import Scenario
 from wom.errors import WomError
+from wom.market.cross import DENSE_SEGMENTS
 
 MiB = 2**20
 GiB = 2**30
@@ -68,6 +76,11 @@ BUILD_PER_TIE = 24
 #: seeding scores (PageRank).
 ENGINE_PER_PERSON = 62
 STRATEGY_PER_PERSON = 40
+#: The engine's resonance matrix (wom.engine.state.resonance_matrix): float64 per message × segment.
+RESONANCE_PER_PAIR = 8
+#: The dense cross-segment fit (share, prior, the product, E and its scaling: float64 each),
+#: for markets of at most DENSE_SEGMENTS segments.
+DENSE_FIT_PER_PAIR = 48
 #: Results arrays: new adopters by cause (3 × int32) and spend (float64) per timeseries row.
 RESULT_PER_ROW = 20
 #: Writing the run folder: the timeseries DataFrame and the tables derived from it.
@@ -84,10 +97,12 @@ class Estimate:
 
     people: int
     ties: int
+    segments: int
     replicates: int
     concurrent: int
     rows: int
     per_replicate: int
+    segment_pairs: int
     results: int
     writing: int
     base: int
@@ -105,7 +120,9 @@ class Estimate:
 
     def describe(self) -> str:
         """What the estimate is made of, in words."""
-        return (f"{self.people:,} people and about {self.ties:,} ties: "
+        pairs = (f", {self.segments:,} segments: {human(self.segment_pairs)} of them per pair"
+                 if self.segment_pairs >= 64 * MiB else "")
+        return (f"{self.people:,} people and about {self.ties:,} ties{pairs}: "
                 f"{human(self.per_replicate)} per running replicate × {self.concurrent} at once; "
                 f"results of {self.rows:,} timeseries rows: {human(self.results + self.writing)}")
 
@@ -133,6 +150,15 @@ def expected_ties(sc: Scenario) -> int:
     return pairs if half >= pairs else math.ceil(half)
 
 
+def segment_pair_bytes(sc: Scenario) -> int:
+    """Memory a running replicate holds per pair of segments (quadratic in their number)."""
+    S = len(sc.segments)
+    greedy = any(st.seeding == "greedy" for st in sc.strategies)
+    resonance = RESONANCE_PER_PAIR * (S + 1) * S * (2 if greedy else 1)
+    fit = DENSE_FIT_PER_PAIR * S * S if S <= DENSE_SEGMENTS else 0
+    return resonance + fit
+
+
 def estimate(sc: Scenario, *, replicates: int | None = None, workers: int = 1) -> Estimate:
     """Peak memory of running `sc` with `replicates` (default: the scenario's) on `workers`."""
     n = sc.people
@@ -142,9 +168,11 @@ def estimate(sc: Scenario, *, replicates: int | None = None, workers: int = 1) -
     population = POPULATION_PER_PERSON * (n + 1) + POPULATION_PER_TIE * ties
     working = max(BUILD_PER_TIE * ties, (ENGINE_PER_PERSON + STRATEGY_PER_PERSON) * n)
     rows = len(sc.strategies) * reps * sc.horizon * len(sc.segments)
+    pairs = segment_pair_bytes(sc)
     return Estimate(
-        people=n, ties=ties, replicates=reps, concurrent=concurrent, rows=rows,
-        per_replicate=population + working, results=RESULT_PER_ROW * rows,
+        people=n, ties=ties, segments=len(sc.segments), replicates=reps,
+        concurrent=concurrent, rows=rows, per_replicate=population + working + pairs,
+        segment_pairs=pairs, results=RESULT_PER_ROW * rows,
         writing=WRITE_PER_ROW * rows, base=BASE_BYTES,
     )
 
@@ -219,6 +247,6 @@ def check_memory(sc: Scenario, *, replicates: int | None = None, workers: int = 
         raise MemoryRefusalError(
             f"scenario {sc.name!r} needs about {human(est.total)} of memory "
             f"({est.describe()}), but this machine has {human(have)} available; "
-            "reduce the segments' sizes (people), replicates, horizon or --workers"
+            "reduce the segments' sizes (people), their number, replicates, horizon or --workers"
         )
     return est

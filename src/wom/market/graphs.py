@@ -14,13 +14,15 @@ from pathlib import Path
 import numpy as np
 
 from wom.config import GRAPH_MODELS, Scenario
-from wom.market.partition import cross_expected
+from wom.market.cross import cross_fit
 
 #: Top-up rounds drawing endpoints by weight before falling back to uniform draws (a block
 #: so full that weighted draws keep hitting existing ties, e.g. a tiny segment with a hub).
 _WEIGHTED_ROUNDS = 12
 #: Top-up rounds in all; a block still short after this many keeps the ties it has.
 _MAX_ROUNDS = 200
+#: Pairs of segments whose tie counts are drawn at once.
+_PAIRS_AT_ONCE = 1 << 20
 
 
 def expected_degrees(
@@ -232,13 +234,28 @@ def _cross_ties(
     sizes = np.diff(seg_start)
     S = sizes.size
     total = np.bincount(segment, weights=weight, minlength=S)
-    a, b = np.triu_indices(S, k=1)
-    expected = cross_expected(sc, total)[a, b]
-    m = _tie_counts(sizes[a] * sizes[b], expected, rng)
+    fit = cross_fit(sc, total)
+    # Pairs a < b in row order, a band of rows at a time: memory O(band + blocks with a
+    # tie), never O(S²); the counts are drawn in the same order as all at once.
+    a_kept, b_kept, m_kept = [], [], []
+    lo = 0
+    while lo < S - 1:
+        rows = np.arange(lo, min(S - 1, lo + max(1, _PAIRS_AT_ONCE // (S - lo))),
+                         dtype=np.int64)
+        a = np.repeat(rows, S - 1 - rows)
+        b = _ranges(rows + 1, S - 1 - rows)
+        m = _tie_counts(sizes[a] * sizes[b], fit.pairs(a, b), rng)
+        keep = m > 0
+        a_kept.append(a[keep])
+        b_kept.append(b[keep])
+        m_kept.append(m[keep])
+        lo = int(rows[-1]) + 1
+    a, b, m = (np.concatenate(x) if x else np.empty(0, np.int64)
+               for x in (a_kept, b_kept, m_kept))
     # A segment sending nothing (mixing 0) may still receive a hub's overflow: its ends are
     # then chosen uniformly.
     weight = np.where(total[segment] > 0, weight, 1.0)
-    return _chung_lu(weight, seg_start, segment, a.astype(np.int64), b.astype(np.int64), m, rng)
+    return _chung_lu(weight, seg_start, segment, a, b, m, rng)
 
 
 @GRAPH_MODELS.register("lfr")

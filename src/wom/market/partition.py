@@ -11,6 +11,7 @@ import numba
 import numpy as np
 
 from wom.config import GRAPH_MODELS, Scenario
+from wom.market.cross import ITERATIONS, cross_fit, mixing_of
 
 
 @numba.njit(cache=True)
@@ -21,22 +22,15 @@ def _grow(a: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True)
-def gnp_block(sa, na, sb, nb, p, rng):  # pragma: no cover - compiled
-    """Ties of a G(n, p) block in O(n + ties) (Batagelj & Brandes 2005, geometric skips).
+def _block(sa, na, sb, nb, p, rng, us, vs, m, skip0=-1.0):  # pragma: no cover - compiled
+    """Append the ties of one G(n, p) block to ``us[:m], vs[:m]``; returns ``(us, vs, m)``.
 
-    ``sa == sb`` (and ``na == nb``): pairs inside one range; else all pairs between two
-    disjoint ranges. Each pair is a tie independently with probability `p`.
+    ``skip0 ≥ 0``: the first geometric skip of a block between two ranges, already drawn.
     """
     within = sa == sb
     total = na * (na - 1) // 2 if within else na * nb
-    expected = p * total
-    cap = int(expected + 6.0 * np.sqrt(expected + 1.0)) + 16
-    # int32 ends (people < 2**31): the edge lists are the biggest temporaries of a build.
-    us = np.empty(cap, np.int32)
-    vs = np.empty(cap, np.int32)
-    m = 0
     if p <= 0.0 or total <= 0:
-        return us[:0], vs[:0]
+        return us, vs, m
     log_q = np.log(1.0 - p) if p < 1.0 else -np.inf
     if log_q == 0.0:  # p below 1e-16: 1 − p rounds to 1 (and numba raises on x / 0)
         log_q = np.log1p(-p)
@@ -63,7 +57,13 @@ def gnp_block(sa, na, sb, nb, p, rng):  # pragma: no cover - compiled
     else:
         idx = -1
         while True:
-            if p < 1.0:
+            if skip0 >= 0.0:
+                skip = skip0
+                skip0 = -1.0
+                if skip > total:
+                    break
+                idx += 1 + int(skip)
+            elif p < 1.0:
                 skip = np.floor(np.log(1.0 - rng.random()) / log_q)
                 if skip > total:
                     break
@@ -78,32 +78,114 @@ def gnp_block(sa, na, sb, nb, p, rng):  # pragma: no cover - compiled
             us[m] = sa + idx // nb
             vs[m] = sb + idx % nb
             m += 1
+    return us, vs, m
+
+
+@numba.njit(cache=True)
+def gnp_block(sa, na, sb, nb, p, rng):  # pragma: no cover - compiled
+    """Ties of a G(n, p) block in O(n + ties) (Batagelj & Brandes 2005, geometric skips).
+
+    ``sa == sb`` (and ``na == nb``): pairs inside one range; else all pairs between two
+    disjoint ranges. Each pair is a tie independently with probability `p`.
+    """
+    total = na * (na - 1) // 2 if sa == sb else na * nb
+    expected = max(p, 0.0) * total
+    cap = int(expected + 6.0 * np.sqrt(expected + 1.0)) + 16
+    # int32 ends (people < 2**31): the edge lists are the biggest temporaries of a build.
+    us, vs, m = _block(sa, na, sb, nb, p, rng, np.empty(cap, np.int32), np.empty(cap, np.int32),
+                       0)
+    return us[:m], vs[:m]
+
+
+@numba.njit(cache=True)
+def _within(seg_start, d_in, cap, rng):  # pragma: no cover - compiled
+    """Every segment's own G(n, p) block, expected degree `d_in`, in segment order."""
+    us, vs, m = np.empty(cap, np.int32), np.empty(cap, np.int32), 0
+    for k in range(seg_start.size - 1):
+        n = seg_start[k + 1] - seg_start[k]
+        p = min(1.0, d_in / (n - 1)) if n > 1 else 0.0
+        us, vs, m = _block(seg_start[k], n, seg_start[k], n, p, rng, us, vs, m)
+    return us[:m], vs[:m]
+
+
+@numba.njit(cache=True)
+def _between(seg_start, sizes, rest, free, g_ptr, g_col, g_val, t_ptr, t_col, t_val, x, ratio,
+             spread, cap, rng):  # pragma: no cover - compiled
+    """The ties between segments: a G(n_a, n_b, p) block for every pair a < b that can have
+    one (see :func:`planted_partition`), in the order of the pairs.
+
+    A pair's expected ties are ``x_a·x_b·(share[a, b] + share[b, a])·min(ratio_a, ratio_b)``
+    with the shares of :class:`wom.market.cross.Mixing`. A segment that spreads its ties by
+    size (``rest > 0``) pairs with every later one; the others only with the segments in
+    `spread` and those ``talks_with`` names (given ``(g_*)`` and their transpose ``(t_*)``).
+    """
+    S = sizes.size
+    us, vs, m = np.empty(cap, np.int32), np.empty(cap, np.int32), 0
+    for a in range(S):
+        gp, ge, tp, te = g_ptr[a], g_ptr[a + 1], t_ptr[a], t_ptr[a + 1]
+        while gp < ge and g_col[gp] <= a:
+            gp += 1
+        while tp < te and t_col[tp] <= a:
+            tp += 1
+        sp = np.searchsorted(spread, a, side="right")
+        every = rest[a] > 0
+        b = a
+        while True:
+            if every:
+                b += 1
+            else:
+                b = S
+                if sp < spread.size:
+                    b = spread[sp]
+                if gp < ge and g_col[gp] < b:
+                    b = g_col[gp]
+                if tp < te and t_col[tp] < b:
+                    b = t_col[tp]
+            if b >= S:
+                break
+            if gp < ge and g_col[gp] == b:
+                s_ab = g_val[gp]
+                gp += 1
+            elif rest[a] > 0:
+                s_ab = rest[a] * sizes[b] / free[a]
+            else:
+                s_ab = 0.0
+            if tp < te and t_col[tp] == b:
+                s_ba = t_val[tp]
+                tp += 1
+            elif rest[b] > 0:
+                s_ba = rest[b] * sizes[a] / free[b]
+            else:
+                s_ba = 0.0
+            if sp < spread.size and spread[sp] == b:
+                sp += 1
+            e = x[a] * x[b] * (s_ab + s_ba) * min(ratio[a], ratio[b])
+            p = min(1.0, e / (sizes[a] * sizes[b]))
+            skip0 = -1.0
+            if 0.0 < p < 1.0:  # most pairs get no tie: decide that here, with _block's draw
+                total = (seg_start[a + 1] - seg_start[a]) * (seg_start[b + 1] - seg_start[b])
+                log_q = np.log(1.0 - p)
+                if log_q == 0.0:
+                    log_q = np.log1p(-p)
+                skip0 = np.floor(np.log(1.0 - rng.random()) / log_q)
+                if skip0 > total:
+                    continue
+            us, vs, m = _block(seg_start[a], seg_start[a + 1] - seg_start[a], seg_start[b],
+                               seg_start[b + 1] - seg_start[b], p, rng, us, vs, m, skip0)
     return us[:m], vs[:m]
 
 
 def cross_shares(sc: Scenario) -> np.ndarray:
-    """``float[S, S]``: share of segment a's cross-segment ties that go to segment b."""
-    sizes = np.array([s.size for s in sc.segments], dtype=float)
-    names = sc.segment_names
-    idx = {n: i for i, n in enumerate(names)}
-    S = len(names)
-    share = np.zeros((S, S))
-    tw = sc.network.talks_with or {}
-    for a in range(S):
-        given = tw.get(names[a], {})
-        fixed = np.zeros(S, dtype=bool)
-        for b_name, x in given.items():
-            share[a, idx[b_name]] = x
-            fixed[idx[b_name]] = True
-        free = ~fixed
-        free[a] = False
-        rest = 1.0 - share[a].sum()
-        if free.any() and rest > 0:
-            share[a, free] = rest * sizes[free] / sizes[free].sum()
-    return share
+    """``float[S, S]``: share of segment a's cross-segment ties that go to segment b.
+
+    A dense matrix, for small markets and tests; the graph models use its sparse form
+    (:func:`wom.market.cross.mixing_of`).
+    """
+    return mixing_of(sc).dense()
 
 
-def cross_expected(sc: Scenario, out_total: np.ndarray, iterations: int = 500) -> np.ndarray:
+def cross_expected(sc: Scenario, out_total: np.ndarray, iterations: int = ITERATIONS
+                   ) -> np.ndarray:
     """``float[S, S]``: expected ties between each pair of segments.
 
     Symmetric, zero on the diagonal, and each row adds up to ``out_total`` (what the
@@ -112,31 +194,10 @@ def cross_expected(sc: Scenario, out_total: np.ndarray, iterations: int = 500) -
     :func:`cross_shares` says (``talks_with``, else by size). Found by iterative
     proportional fitting, ``E[a, b] = x_a·x_b·T[a, b]``: averaging what a sends b with what b
     sends a instead would give small segments next to big ones far more outside ties than
-    ``mixing`` asks for.
+    ``mixing`` asks for. A dense matrix, for small markets and tests: the graph models ask
+    :func:`wom.market.cross.cross_fit` for the pairs they draw.
     """
-    share = cross_shares(sc)
-    prior = share + share.T
-    np.fill_diagonal(prior, 0.0)
-    target = np.asarray(out_total, dtype=float)
-    x = np.sqrt(np.maximum(target, 0.0) / max(prior.sum(), 1e-300)) + 1e-300
-    for _ in range(iterations):
-        reach = prior @ x
-        with np.errstate(over="ignore"):
-            new = np.where(reach > 0, target / np.where(reach > 0, reach, 1.0), 0.0)
-            # Bounded: with no exact solution (see below) x can run off to inf (and 0).
-            x_next = np.minimum(np.sqrt(x * new), 1e150)
-        if np.allclose(x_next, x, rtol=1e-10, atol=0.0):
-            x = x_next
-            break
-        x = x_next
-    e = x[:, None] * x[None, :] * prior
-    # A segment may want more outside ties than all the others together can take (a big
-    # segment among small ones): no exact solution exists. Scale every pair down to what
-    # both of its segments allow, so no segment sends more than `mixing` asks for.
-    rows = e.sum(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(rows > target, target / rows, 1.0)
-    return e * np.minimum(ratio[:, None], ratio[None, :])
+    return cross_fit(sc, out_total, iterations).dense()
 
 
 @GRAPH_MODELS.register("planted_partition")
@@ -146,31 +207,31 @@ def planted_partition(sc: Scenario, seg_start: np.ndarray, rng: np.random.Genera
     Inside segment ``k`` ties are G(n_k, p) with expected degree ``mean_degree·(1−mixing)``.
     Between segments the expected number of ties of each pair of segments comes from
     :func:`cross_expected` (every segment sends ``mixing`` of its ties out); each pair of
-    people of the block is a tie independently.
+    people of the block is a tie independently. Pairs of segments that cannot have a tie
+    (neither spreads ties by size, nor does ``talks_with`` name them) are never visited.
     """
     net = sc.network
     sizes = np.diff(seg_start)
     S = sizes.size
     d_in = net.mean_degree * (1.0 - net.mixing) if S > 1 else net.mean_degree
     d_out = net.mean_degree * net.mixing if S > 1 else 0.0
-    us, vs = [], []
-    for k in range(S):
-        n = int(sizes[k])
-        p = min(1.0, d_in / (n - 1)) if n > 1 else 0.0
-        u, v = gnp_block(int(seg_start[k]), n, int(seg_start[k]), n, p, rng)
-        us.append(u)
-        vs.append(v)
-    if d_out > 0:
-        expected_ties = cross_expected(sc, sizes * d_out)
-        for a in range(S):
-            for b in range(a + 1, S):
-                expected = expected_ties[a, b]
-                p = min(1.0, expected / (int(sizes[a]) * int(sizes[b])))
-                u, v = gnp_block(int(seg_start[a]), int(sizes[a]), int(seg_start[b]),
-                                 int(sizes[b]), p, rng)
-                us.append(u)
-                vs.append(v)
-    return np.concatenate(us), np.concatenate(vs)
+    n = int(seg_start[-1])
+    u, v = _within(seg_start, float(d_in), _capacity(n * d_in / 2, n), rng)
+    if d_out <= 0:
+        return u, v
+    fit = cross_fit(sc, sizes * d_out)
+    m = fit.mixing
+    spread = np.flatnonzero(m.rest > 0).astype(np.int64)
+    cu, cv = _between(seg_start, m.sizes, m.rest, m.free, m.g_ptr, m.g_col, m.g_val, m.t_ptr,
+                      m.t_col, m.t_val, fit.x, fit.ratio, spread,
+                      _capacity(n * d_out / 2, n), rng)
+    return np.concatenate([u, cu]), np.concatenate([v, cv])
+
+
+def _capacity(expected: float, n: int) -> int:
+    """Room for about `expected` ties among `n` people (the lists grow by doubling past it)."""
+    room = min(expected, n * (n - 1) / 2, 2.0**27)
+    return int(room * 1.05 + 6.0 * np.sqrt(room + 1.0)) + 16
 
 
 @GRAPH_MODELS.register("erdos_renyi")
