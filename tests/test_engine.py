@@ -306,3 +306,25 @@ def test_background_needs_references_like_every_trial_but_seeding():
         sim.step()
     adopted = sim.adopted_at >= 0
     assert adopted.sum() > 0.9 * 100 and not (adopted & (sim.population.references > 0)).any()
+
+
+@pytest.mark.parametrize("overlap", [
+    0.35, 0,
+    {"default": 0.1, "a": {"b": 0.7, "zz": 0.9}, "c": {"a": 0.0, "c": 0.5}},
+    {"b": {"a": 0.25}},            # no default: 0.2
+    {"default": 0.05, "default2": 0.3, "d": 0.6},  # a number as a row is no row
+])
+def test_the_resonance_matrix_is_overlap_of_for_every_pair(overlap):
+    """Built without a Python loop over pairs (many segments, issue 14 item 5), it must say
+    what Dynamics.overlap_of says for every pair, the generic message in the last row."""
+    from wom.config.schema import Dynamics
+    from wom.engine.state import resonance_matrix
+
+    dyn = Dynamics(overlap=overlap, generic_resonance=0.4)
+    names = ["a", "b", "c", "d", "default"]
+    r = resonance_matrix(dyn, names)
+    assert r.dtype == np.float64 and r.shape == (6, 5)
+    for m, w in enumerate(names):
+        for k, h in enumerate(names):
+            assert r[m, k] == dyn.overlap_of(w, h), (w, h)
+    assert (r[5] == 0.4).all()

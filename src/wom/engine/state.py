@@ -119,12 +119,24 @@ def resonance_matrix(dyn: Dynamics, names: list[str] | tuple[str, ...]) -> np.nd
     Message ``k < S`` is tailored to segment ``k``; message ``S`` is the generic one.
     """
     S = len(names)
-    r = np.empty((S + 1, S), dtype=np.float64)
-    for m, written_for in enumerate(names):
-        for k, heard_in in enumerate(names):
-            r[m, k] = dyn.overlap_of(written_for, heard_in)
+    overlap = dyn.overlap
+    if isinstance(overlap, dict):  # a default and the pairs the file names
+        default = overlap.get("default", 0.2)
+        r = np.full((S + 1, S), default if isinstance(default, float | int) else 0.2,
+                    dtype=np.float64)
+        index = {name: k for k, name in enumerate(names)}
+        for written_for, row in overlap.items():
+            m = index.get(written_for)
+            if m is None or not isinstance(row, dict):
+                continue
+            for heard_in, value in row.items():
+                if heard_in in index:
+                    r[m, index[heard_in]] = value
+    else:
+        r = np.full((S + 1, S), float(overlap), dtype=np.float64)
+    r[np.arange(S), np.arange(S)] = 1.0  # a message in its own segment
     r[S] = dyn.generic_resonance
-    return r
+    return r  # (what Dynamics.overlap_of says for each pair, in O(S² + pairs named))
 
 
 @numba.njit(cache=True)
