@@ -137,3 +137,44 @@ def test_a_customer_list_is_fitted_as_counts_per_period(tmp_path: Path):
         read_adoptions(write(tmp_path, "segment,adopted\nd,1\nd,\n"))
     with pytest.raises(DataFileError, match="no column `adopted`"):
         read_adoptions(write(tmp_path, "segment,customers\nd,1\n"))
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    # numbers too big for 64 bits gave an OverflowError traceback (adversarial probe, issue 13)
+    ("person,adopted\n1001,99999999999999999999999\n",
+     "f.csv:2: column adopted: 99999999999999999999999 is above 100,000: periods are numbered"),
+    ("person,adopted\n1001,9223372036854775807\n", "f.csv:2: column adopted:"),
+    # a date written as a number made arrays of 200,000 steps, or a fit without end
+    ("person,adopted\n1001,202401\n", "202401 is above 100,000: periods are numbered weeks or "
+                                      "months (0, 1, 2, …), not dates"),
+    ("segment,customers\ncity-1,99999999999999999999999\n",
+     "f.csv:2: column customers: 99999999999999999999999 is above 1,000,000,000"),
+    ("person,adopted\n1001,٣\n", "f.csv:2: column adopted: '٣' is not a whole number"),
+])
+def test_huge_or_foreign_numbers_are_refused_by_line(tmp_path: Path, text: str, message: str):
+    path = write(tmp_path, text)
+    reader = read_customers if text.startswith("segment,customers") else read_adoptions
+    with pytest.raises(DataFileError) as info:
+        reader(path)
+    assert message in str(info.value)
+
+
+def test_old_mac_line_endings_are_lines(tmp_path: Path):
+    """Excel's 'CSV (Macintosh)' ends lines with a lone carriage return: that gave a
+    csv.Error traceback (adversarial probe, issue 13)."""
+    path = tmp_path / "cr.csv"
+    path.write_bytes(b"person,adopted\r1001,3\r1002,4\r")
+    a = read_adoptions(path)
+    assert isinstance(a, PersonAdoptions) and a.people == ("1001", "1002")
+    assert a.adopted.tolist() == [3, 4] and a.lines.tolist() == [2, 3]
+
+
+def test_the_digest_is_of_the_bytes_read(tmp_path: Path):
+    """The manifest's sha256 was taken by reading the file again after the run: a pipe gave
+    the digest of nothing, an edited file that of other bytes."""
+    import hashlib
+
+    path = write(tmp_path, "segment,customers\na,3\n")
+    c = read_customers(path)
+    path.write_text("segment,customers\na,4\n")
+    assert c.sha256 == hashlib.sha256(b"segment,customers\na,3\n").hexdigest()

@@ -3,6 +3,10 @@ advocates while their talk weeks last; `wom run --customers` from a CRM-like fil
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -156,6 +160,10 @@ def test_wom_run_customers_on_the_flagship_market(tmp_path: Path):
     assert r.exit_code == 0, r.output
     assert "40 customers at the start" in r.output and "week 0 is period 52" in r.output
     assert "30 still talking" in r.output
+    summary = pd.read_csv(out / "summary.csv")
+    # a forecast's answer is its spread, on the terminal too (new-user trial, issue 13)
+    assert ("forecast range (5th–95th percentile of replicates): focused "
+            f"{summary.customers_p5[0]:,.0f}–{summary.customers_p95[0]:,.0f}") in r.output
     ts = pd.read_csv(out / "timeseries.csv")
     start = (ts[ts.step == 0].adopters - ts[ts.step == 0].new_adopters)
     by_segment = start.groupby(ts[ts.step == 0].segment).max().to_dict()
@@ -274,3 +282,71 @@ def test_later_customers_are_drawn_near_those_still_talking():
     with pytest.raises(ValueError, match="could adopt"):
         replay_customers(pop, sc.dynamics, sc.network.weak_tie, np.zeros(301, np.int64),
                          np.full(301, -1), np.random.default_rng(0))
+
+
+def test_the_python_api_refuses_what_it_cannot_use_with_wom_errors(tmp_path: Path):
+    """Wrong types and values gave AttributeError, ValueError, IndexError from deep inside
+    (adversarial probe of issue 13): each is now a WomError saying what to give."""
+    sc = wom.load_scenario(FLAGSHIP)
+    mi = wom.load_scenario(medical(tmp_path))
+    path = crm(tmp_path, "segment,customers\ndentists,3\n")
+    cases = [
+        (lambda: wom.run(None), "takes a Scenario"),
+        (lambda: wom.run(str(FLAGSHIP)), "takes a Scenario"),
+        (lambda: wom.run(sc, replicates=0), "replicates=0: a whole number, at least 1"),
+        (lambda: wom.run(sc, seed=-1), "seed=-1"),
+        (lambda: wom.run(sc, workers=0), "workers=0"),
+        (lambda: wom.run(mi, customers=wom.load_customers(sc, path)),
+         "set against another market"),
+        (lambda: wom.load_customers(None, path), "set against a Scenario"),
+        (lambda: wom.load_customers(sc, path, today="7"), "today='7'"),
+        (lambda: wom.load_customers(sc, path, today=7.5), "today=7.5"),
+        (lambda: wom.load_customers(sc, None), "give the path of a CSV file"),
+        (lambda: wom.load_customers(sc, ""), "give the path of a CSV file"),
+        (lambda: wom.fit(None, path), "takes a Scenario"),
+        (lambda: wom.fit(sc, 3), "give the path of a CSV file"),
+        (lambda: wom.fit(sc, path, workers=0), "workers=0"),
+    ]
+    for call, message in cases:
+        with pytest.raises(wom.WomError, match=re.escape(message)):
+            call()
+
+
+def test_a_fit_refuses_more_customers_than_could_adopt(tmp_path: Path):
+    """`wom run --customers` refused them, `wom fit` fitted them (adversarial probe)."""
+    path = crm(tmp_path, "period,segment,new_customers\n1,dentists,600\n2,dentists,500\n")
+    r = CliRunner().invoke(main, ["fit", str(FLAGSHIP), "-a", str(path), "-o",
+                                  str(tmp_path / "f")])
+    assert r.exit_code == 2, r.output
+    assert ("crm.csv:3: column new_customers: 1100 new customers in segment 'dentists' by "
+            "this line, but it has only 1000 people who could adopt") in r.stderr
+    assert not (tmp_path / "f").exists()
+
+
+@pytest.mark.parametrize("where", ["under-a-file", "read-only"])
+def test_a_fit_that_could_not_be_written_is_refused_before_it_runs(tmp_path: Path,
+                                                                   where: str):
+    """The fit ran to the end, then died with a traceback writing its folder."""
+    if where == "under-a-file":
+        (tmp_path / "afile").write_text("x")
+        out = tmp_path / "afile" / "sub"
+    else:
+        if os.geteuid() == 0:
+            pytest.skip("root writes anywhere")
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        out = locked / "fit"
+    path = crm(tmp_path, "period,segment,new_customers\n1,dentists,6\n")
+    r = CliRunner().invoke(main, ["fit", str(FLAGSHIP), "-a", str(path), "-o", str(out)])
+    assert r.exit_code == 2 and "cannot create the fit folder" in r.stderr, r.output
+    assert "Traceback" not in r.output
+
+
+def test_a_full_stdout_is_an_error_not_a_traceback(tmp_path: Path):
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full")
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "wom.cli", "list"], stdout=full,
+                              stderr=subprocess.PIPE, text=True, timeout=120)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert "No space left on device" in done.stderr

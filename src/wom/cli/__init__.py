@@ -19,7 +19,7 @@ from wom.cli.fits import fit
 from wom.cli.lessons import app_, list_, new, schema
 from wom.cli.runs import animate, plot, report, run, snapshot, validate
 from wom.cli.sweeps import sensitivity, sweep
-from wom.errors import WomError
+from wom.errors import EXIT_BAD_INPUT, WomError
 from wom.version import __version__
 
 
@@ -77,13 +77,26 @@ class WomGroup(click.Group):
                 return super().invoke(ctx)
         except WomError as err:
             raise UserError(err) from None
+        except SystemError as err:  # Ctrl-C inside a compiled kernel surfaces as this
+            if not isinstance(err.__cause__ or err.__context__, KeyboardInterrupt):
+                raise
+            return self.stopped(int(signal.SIGINT))
         except KeyboardInterrupt as stop:
-            signum = stop.signum if isinstance(stop, Stopped) else int(signal.SIGINT)
-            with suppress(OSError):  # (after SIGHUP the terminal may be gone)
-                click.echo(f"\nstopped ({signal.Signals(signum).name}): nothing half-written "
-                           "was left (a sweep keeps its finished points: --resume it)",
-                           err=True)
-            raise click.exceptions.Exit(SIGNAL_EXIT + signum) from None
+            return self.stopped(stop.signum if isinstance(stop, Stopped)
+                                else int(signal.SIGINT))
+        except OSError as err:  # e.g. stdout on a full disk (> /dev/full), a closed pipe
+            with suppress(OSError):
+                click.echo(f"error: {err.strerror or err}"
+                           f"{f': {err.filename}' if err.filename else ''}", err=True)
+            raise click.exceptions.Exit(EXIT_BAD_INPUT) from None
+
+    @staticmethod
+    def stopped(signum: int) -> Any:
+        """Leave with 128 + `signum` and a plain line (the work was stopped)."""
+        with suppress(OSError):  # (after SIGHUP the terminal may be gone)
+            click.echo(f"\nstopped ({signal.Signals(signum).name}): nothing half-written was "
+                       "left (a sweep keeps its finished points: --resume it)", err=True)
+        raise click.exceptions.Exit(SIGNAL_EXIT + signum) from None
 
 
 @click.group(cls=WomGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+import sys
 from pathlib import Path
 
 import click
@@ -11,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 import wom
-from wom.cli.options import load, progress_bar, scenario_argument, scheduler_option, workers_option
+from wom.cli.options import check_out, load, progress_bar, scenario_argument, workers_option
 from wom.viz.fits import ASSUMPTIONS
 
 
@@ -54,14 +56,18 @@ STOPPED = {"converged": "converged", "acceptance": "stopped: too few candidates 
 @scenario_argument()
 @click.option("--adoptions", "-a", type=click.Path(path_type=Path), required=True,
               help="Observed adoption: person,adopted (who adopted in which period, on the "
-                   "scenario's graph file) or period,segment,new_customers.")
+                   "scenario's graph file), period,segment,new_customers (counts), or a "
+                   "customer list segment,adopted (a row per customer).")
 @click.option("--out", "-o", type=click.Path(path_type=Path),
               help="Fit folder to create [default: results/<name>/fit-<timestamp>/].")
+@click.option("--seed", "-s", type=click.IntRange(min=0), help="Override `seed`.")
 @workers_option
-@scheduler_option
+@click.option("--scheduler", metavar="tcp://HOST:PORT",
+              help="Run the fit's simulations on a Dask cluster (tcp://HOST:PORT; needs the "
+                   "dask extra) instead of local processes; same results.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table.")
-def fit(scenario: Path, adoptions: Path, out: Path | None, workers: int | None,
-        scheduler: str | None, quiet: bool) -> None:
+def fit(scenario: Path, adoptions: Path, out: Path | None, seed: int | None,
+        workers: int | None, scheduler: str | None, quiet: bool) -> None:
     """Estimate SCENARIO's free parameters from observed adoption.
 
     The `fit:` block names them with their ranges (default: word of mouth and background).
@@ -70,18 +76,22 @@ def fit(scenario: Path, adoptions: Path, out: Path | None, workers: int | None,
     scenario with the estimates and posterior draws, ready for `wom run` once it has
     strategies), draws.csv, fit.png and report.html.
 
-    \b
-    Assumed: """
+    Assumed:
+    """
     sc = load(scenario)
-    if out is not None and out.exists():
-        raise wom.WomError(f"{out}: already exists; choose another --out (fits are never "
-                           "overwritten)")
+    if seed is not None:
+        sc = sc.model_copy(update={"seed": seed})
+    check_out(out, "fit")
     with progress_bar("fit", "steps", quiet=quiet) as advance:
         result = wom.fit(sc, adoptions, workers=workers, scheduler=scheduler, progress=advance)
-    folder = wom.save_fit(result, out)
+    result.meta["command"] = "wom " + " ".join(sys.argv[1:]) if sys.argv else "wom fit"
+    try:
+        folder = wom.save_fit(result, out)
+    except OSError as err:
+        raise wom.WomError(f"{out or 'results'}: cannot write the fit folder: {err}") from None
     if not quiet:
         print_fit(result, Console())
     click.echo(f"results: {folder}")
 
 
-fit.help = (fit.help or "") + " ".join(ASSUMPTIONS)
+fit.help = inspect.cleandoc(fit.help or "") + "\n\n" + "\n\n".join(ASSUMPTIONS)

@@ -3,6 +3,7 @@ progress on stderr (a bar on a terminal; on a log, a line per tenth of long work
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -36,6 +37,21 @@ def load(path: Path, need: str | None = None) -> wom.Scenario:
     if need is not None:
         sc.require_strategies(need, file=path)
     return sc
+
+
+def check_out(out: Path | None, what: str) -> None:
+    """Refuse, before any work, an `out` folder that exists or cannot be created or written
+    (``None``: a name wom chooses later)."""
+    if out is None:
+        return
+    if out.exists():
+        raise wom.WomError(f"{out}: already exists; choose another --out ({what}s are never "
+                           "overwritten)")
+    above = next(p for p in out.absolute().parents if p.exists())
+    if not above.is_dir():
+        raise wom.WomError(f"{out}: cannot create the {what} folder, {above} is not a folder")
+    if not os.access(above, os.W_OK | os.X_OK):
+        raise wom.WomError(f"{out}: cannot create the {what} folder, {above} is not writable")
 
 
 def scenario_argument(required: bool = True) -> Callable[[Any], Any]:

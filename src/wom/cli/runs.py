@@ -10,6 +10,7 @@ from rich.console import Console
 
 import wom
 from wom.cli.options import (
+    check_out,
     format_option,
     load,
     max_people_option,
@@ -20,6 +21,7 @@ from wom.cli.options import (
 )
 from wom.cli.summary import print_summary
 from wom.errors import WomError
+from wom.inputs.tables import MAX_PERIOD
 from wom.store import SCENARIO_FILE
 
 
@@ -34,7 +36,7 @@ from wom.store import SCENARIO_FILE
               help="Start from today's customers: a CSV of person[,adopted] (people of the "
                    "scenario's graph file, with the week each bought in), segment[,adopted] "
                    "(a row per customer) or segment,customers[,adopted] (counts).")
-@click.option("--today", type=click.IntRange(min=0), metavar="PERIOD",
+@click.option("--today", type=click.IntRange(min=0, max=MAX_PERIOD), metavar="PERIOD",
               help="The period of the run's first week, for --customers with periods "
                    "[default: the period after the last purchase].")
 @format_option
@@ -52,14 +54,7 @@ def run(scenario: Path, replicates: int | None, seed: int | None, workers: int |
     if today is not None and customers is None:
         raise click.UsageError("--today needs --customers")
     existing = None if customers is None else wom.load_customers(sc, customers, today=today)
-    if out is not None and out.exists():
-        raise WomError(f"{out}: already exists; choose another --out (runs are never "
-                       "overwritten)")
-    if out is not None:
-        # Fail now rather than after the whole run: the folder could not be created.
-        above = next(p for p in out.absolute().parents if p.exists())
-        if not above.is_dir():
-            raise WomError(f"{out}: cannot create the run folder, {above} is not a folder")
+    check_out(out, "run")
     with progress_bar(sc.name, "replicates", replicates or sc.replicates,
                       quiet=quiet) as advance:
         results = wom.run(sc, replicates=replicates, seed=seed, workers=workers,

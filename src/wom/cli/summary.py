@@ -56,6 +56,12 @@ def print_summary(results: wom.Results, console: Console) -> None:
     if start:
         note += (f"\ncustomers: the {start:,} of today and those won; cost per customer and "
                  "word of mouth: over those won in the run")
+    if sc.uncertainty is not None or start:  # a forecast: the spread is the answer
+        spread = "; ".join(f"{escape(r.strategy)} {_fmt(r.customers_p5)}–{_fmt(r.customers_p95)}"
+                           for r in summary.itertuples())
+        note += (f"\nforecast range (5th–95th percentile of replicates{', each with its own '
+                 'draw of the fitted parameters' if sc.uncertainty is not None else ''}): "
+                 f"{spread}")
     console.print(table)
     console.print(note, style="dim")
     won = verdict(summary, results.comparison())

@@ -39,11 +39,11 @@ class Fit(Strict):
     draws: Count = Field(400, ge=20, le=100_000, description="Posterior draws kept (written "
                          "into fitted.yaml: replicate i of a forecast uses draw i).")
     first_period: Count | None = Field(
-        None, ge=0, description="The data's first period (step 0 of the model) [default: 0 "
-        "if a period 0 appears in the data, else 1].")
+        None, ge=0, le=100_000, description="The data's first period (step 0 of the model) "
+        "[default: 0 if a period 0 appears in the data, else 1].")
     last_period: Count | None = Field(
-        None, ge=0, description="The data's last period: people with no adoption were "
-        "watched until its end [default: the last period in the data].")
+        None, ge=0, le=100_000, description="The data's last period: people with no adoption "
+        "were watched until its end [default: the last period in the data].")
     particles: Count = Field(300, ge=20, le=100_000, description="abc: particles per "
                              "generation.")
     generations: Count = Field(20, ge=1, le=100, description="abc: most generations (it "

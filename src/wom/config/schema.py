@@ -60,6 +60,12 @@ class Segment(Strict):
             )
         return self
 
+    @property
+    def winnable(self) -> int:
+        """People who could become customers: the TAM less the incumbent's customers."""
+        tam = round(self.tam * self.size)
+        return tam - min(round(self.incumbent * self.size), tam)
+
 
 class SegmentShorthand(Strict):
     """``{count: 8, size: 2000, ...}``: ``count`` identical segments.

@@ -24,7 +24,9 @@ import numpy as np
 
 from wom.config import Scenario
 from wom.engine.replay import replay_customers
+from wom.errors import WomError
 from wom.inputs import DataFileError, PersonCustomers, SegmentCustomers, read_customers
+from wom.inputs.tables import MAX_PERIOD
 from wom.market import LONG_AGO, Population, with_customers
 
 
@@ -72,6 +74,10 @@ class Customers:
         drawn by :meth:`place`.
     today
         The period of the run's step 0 (``None``: no purchase period was given).
+    sha256
+        Of the bytes read from `path`.
+    names
+        The segments of the market they were set against.
     """
 
     path: Path
@@ -80,6 +86,8 @@ class Customers:
     persons: np.ndarray | None = None
     segment: np.ndarray | None = None
     today: int | None = None
+    sha256: str = ""
+    names: tuple[str, ...] = ()
 
     @property
     def total(self) -> int:
@@ -147,6 +155,12 @@ def resolve_customers(sc: Scenario, data: PersonCustomers | SegmentCustomers, *,
         `today`, a segment the scenario does not have, more customers than people who could
         adopt in a segment.
     """
+    if not isinstance(sc, Scenario):
+        raise WomError(f"customers are set against a Scenario (wom.load_scenario(path)), "
+                       f"not {type(sc).__name__}")
+    if today is not None and (isinstance(today, bool) or not isinstance(today, int | np.integer)
+                              or not 0 <= today <= MAX_PERIOD):
+        raise WomError(f"today={today!r}: a period, a whole number from 0 to {MAX_PERIOD:,}")
     names = tuple(sc.segment_names)
     S = len(names)
     if isinstance(data, PersonCustomers):
@@ -160,7 +174,8 @@ def resolve_customers(sc: Scenario, data: PersonCustomers | SegmentCustomers, *,
         since, today = _steps(data.path, data.adopted, data.lines, today)
         segment_of = np.repeat(np.arange(S), [s.size for s in sc.segments])
         initial = np.bincount(segment_of[persons], minlength=S).astype(np.int64)
-        return Customers(data.path, initial, since, persons=persons, today=today)
+        return Customers(data.path, initial, since, persons=persons, today=today,
+                         sha256=data.sha256, names=names)
     index = {n: k for k, n in enumerate(names)}
     initial = np.zeros(S, dtype=np.int64)
     for s, c, line in zip(data.segment, data.customers.tolist(), data.lines.tolist(),
@@ -172,8 +187,7 @@ def resolve_customers(sc: Scenario, data: PersonCustomers | SegmentCustomers, *,
         k = index[s]
         initial[k] += c
         seg = sc.segments[k]
-        tam = round(seg.tam * seg.size)
-        room = tam - min(round(seg.incumbent * seg.size), tam)
+        room = seg.winnable
         if initial[k] > room:
             raise DataFileError(data.path, line, f"{int(initial[k])} customers in segment "
                                 f"{s!r} by this line, but it has only {room} people who could "
@@ -182,7 +196,8 @@ def resolve_customers(sc: Scenario, data: PersonCustomers | SegmentCustomers, *,
     rows = np.array([index[s] for s in data.segment], dtype=np.int64)
     since, today = _steps(data.path, data.adopted, data.lines, today)
     return Customers(data.path, initial, np.repeat(since, data.customers),
-                     segment=np.repeat(rows, data.customers), today=today)
+                     segment=np.repeat(rows, data.customers), today=today,
+                     sha256=data.sha256, names=names)
 
 def load_customers(sc: Scenario, path: Path | str, *, today: int | None = None) -> Customers:
     """Read today's customers from `path` (CSV) and set them against the market of `sc`.
@@ -192,4 +207,6 @@ def load_customers(sc: Scenario, path: Path | str, *, today: int | None = None) 
     DataFileError
         As :func:`wom.inputs.read_customers` and :func:`resolve_customers`.
     """
+    if not isinstance(path, str | Path) or str(path) == "":
+        raise WomError(f"customers={path!r}: give the path of a CSV file")
     return resolve_customers(sc, read_customers(path), today=today)

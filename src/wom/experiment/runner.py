@@ -101,12 +101,24 @@ def run(
     wom.inputs.DataFileError
         The file of customers cannot be read or does not fit the market.
     """
+    if not isinstance(sc, Scenario):
+        raise WomError(f"wom.run takes a Scenario (wom.load_scenario(path)), not "
+                       f"{type(sc).__name__}")
     sc.require_strategies("run")
+    for name, value, least in (("replicates", replicates, 1), ("seed", seed, 0),
+                               ("workers", workers, 1)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or value < least):
+            raise WomError(f"{name}={value!r}: a whole number, at least {least}")
     updates = {k: v for k, v in {"replicates": replicates, "seed": seed}.items() if v is not None}
     if updates:
         sc = sc.model_copy(update=updates)
     if customers is not None and not isinstance(customers, Customers):
         customers = load_customers(sc, customers)
+    if customers is not None and customers.names and customers.names != tuple(sc.segment_names):
+        raise WomError(f"{customers.path}: these customers were set against another market "
+                       f"(segments {', '.join(customers.names[:4])}…): load them with this "
+                       "scenario (wom.load_customers(sc, path))")
     workers = max(1, workers or default_workers())
     n = sc.replicates
     check_memory(sc, workers=workers)  # refuse before allocating anything
@@ -158,7 +170,7 @@ def run(
     if customers is not None:
         initial = customers.initial
         meta["customers"] = {
-            "file": str(customers.path), "sha256": file_digest(customers.path),
+            "file": str(customers.path), "sha256": customers.sha256,
             "today": customers.today,
             "per_segment": dict(zip(sc.segment_names, customers.initial.tolist(), strict=True)),
         }

@@ -110,12 +110,14 @@ def observe(sc: Scenario, data: PersonAdoptions | SegmentAdoptions) -> Observed:
             raise DataFileError(data.path, line, f"the scenario has no segment {s!r} (it "
                                 f"has: {known})", "segment")
         _check_period(data.path, line, p, first, last, "period")
-        new[p - first, index[s]] += c
-    over = np.flatnonzero(new.sum(axis=0) > sizes)
-    if over.size:
-        k = int(over[0])
-        raise DataFileError(data.path, None, f"segment {names[k]!r} has {int(new[:, k].sum())} "
-                            f"new customers in all, more than its {int(sizes[k])} people")
+        k = index[s]
+        new[p - first, k] += c
+        seg = sc.segments[k]
+        if new[:, k].sum() > seg.winnable:
+            raise DataFileError(data.path, line, f"{int(new[:, k].sum())} new customers in "
+                                f"segment {s!r} by this line, but it has only {seg.winnable} "
+                                f"people who could adopt (size {seg.size}, tam {seg.tam:g}, "
+                                f"incumbent {seg.incumbent:g})", "new_customers")
     return Observed("aggregate", data.path, first, last, names, sizes, None, new)
 
 

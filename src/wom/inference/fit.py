@@ -117,8 +117,8 @@ class FitResult:
         draws = {f.path: [(int(v) if f.integer else float(v))
                           for v in self.draws[f.path].to_numpy()[chosen]] for f in self.free}
         sc = apply(self.scenario, self.point())
-        source = (f"wom fit of {self.observed.path.name} ({self.method}, "
-                  f"{time.strftime('%Y-%m-%d')})")
+        source = (f"wom fit of {self.observed.path.name} ({self.method}, seed "
+                  f"{self.scenario.seed})")  # (no date: same seed, same bytes)
         return sc.model_copy(update={"uncertainty": Uncertainty(draws=draws, source=source)})
 
 
@@ -208,6 +208,16 @@ def fit(sc: Scenario, adoptions: Path | str | PersonAdoptions | SegmentAdoptions
         method cannot estimate, or data impossible under the model in the whole box.
     """
     started = time.perf_counter()
+    if not isinstance(sc, Scenario):
+        raise WomError(f"wom.fit takes a Scenario (wom.load_scenario(path)), not "
+                       f"{type(sc).__name__}")
+    if not isinstance(adoptions, str | Path | PersonAdoptions | SegmentAdoptions) or (
+            str(adoptions) == ""):
+        raise WomError(f"adoptions={adoptions!r}: give the path of a CSV file (or data read "
+                       "with wom.inputs.read_adoptions)")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
+                                or workers < 1):
+        raise WomError(f"workers={workers!r}: a whole number, at least 1")
     data = adoptions if isinstance(adoptions, PersonAdoptions | SegmentAdoptions) else (
         read_adoptions(adoptions))
     observed = observe(sc, data)
@@ -257,6 +267,8 @@ def fit(sc: Scenario, adoptions: Path | str | PersonAdoptions | SegmentAdoptions
                                columns=["wom_share", *(f"wom_share:{n}" for n in names)])
     else:  # the causes of the simulated adoptions under posterior draws
         derived = pd.DataFrame({"wom_share": [s for _, s in sims]})
+    share = [c for c in derived.columns if c.startswith("wom_share")]
+    derived[share] = derived[share].clip(0.0, 1.0)  # (rounding: -2e-16 is no share)
     derived["weight"] = 1.0
     meta = {"wom": __version__, "python": platform.python_version(), "seed": sc.seed,
             "method": method, "data": str(observed.path), "observed": observed.describe(),

@@ -18,13 +18,14 @@ the caller, with the line numbers kept here.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from wom.inputs.parsers import decode, read_bytes
-from wom.inputs.tables import DataFileError, Table, read_table, whole_number
+from wom.inputs.tables import DataFileError, Table, period_number, read_table, whole_number
 
 INDIVIDUAL = ("person", "adopted")
 AGGREGATE = ("period", "segment", "new_customers")
@@ -45,6 +46,8 @@ class PersonAdoptions:
     people: tuple[str, ...]
     adopted: np.ndarray  # int64[n], period or −1
     lines: np.ndarray  # int64[n]
+    #: SHA-256 of the bytes read (the manifest records what was used, not the file later)
+    sha256: str = ""
 
     @property
     def periods(self) -> np.ndarray:
@@ -61,6 +64,8 @@ class SegmentAdoptions:
     segment: tuple[str, ...]
     new_customers: np.ndarray  # int64[r]
     lines: np.ndarray  # int64[r]
+    #: SHA-256 of the bytes read (the manifest records what was used, not the file later)
+    sha256: str = ""
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,8 @@ class PersonCustomers:
     people: tuple[str, ...]
     adopted: np.ndarray  # int64[n]
     lines: np.ndarray
+    #: SHA-256 of the bytes read (the manifest records what was used, not the file later)
+    sha256: str = ""
 
 
 @dataclass(frozen=True)
@@ -83,14 +90,18 @@ class SegmentCustomers:
     customers: np.ndarray  # int64[r]
     adopted: np.ndarray  # int64[r]
     lines: np.ndarray
+    #: SHA-256 of the bytes read (the manifest records what was used, not the file later)
+    sha256: str = ""
 
 
-def _read(path: Path | str, known: tuple[str, ...], what: str) -> Table:
+def _read(path: Path | str, known: tuple[str, ...], what: str) -> tuple[Table, str]:
+    """The table of `path` and the SHA-256 of its bytes (read once: a pipe works too)."""
     path = Path(path)
     if path.is_dir():
         raise DataFileError(path, None, "is a folder, not a file")
-    return read_table(path, decode(path, read_bytes(path), f"text {what}"), known=known,
-                      what=what)
+    data = read_bytes(path)
+    return (read_table(path, decode(path, data, f"text {what}"), known=known, what=what),
+            hashlib.sha256(data).hexdigest())
 
 
 def _unique(table: Table, column: str) -> None:
@@ -121,9 +132,9 @@ def read_adoptions(path: Path | str) -> PersonAdoptions | SegmentAdoptions:
         whole number or is negative, a negative count, a person or a (period, segment)
         listed twice, an empty person or segment.
     """
-    table = _read(path, (*INDIVIDUAL, *AGGREGATE, "customers"), "file of adoptions")
+    table, digest = _read(path, (*INDIVIDUAL, *AGGREGATE, "customers"), "file of adoptions")
     if not table.has("person") and not table.has("period") and table.has("segment"):
-        return _list_as_counts(table)
+        return _list_as_counts(table, digest)
     if table.has("person"):
         table.index("adopted")
         _not_empty(table, "people")
@@ -135,10 +146,10 @@ def read_adoptions(path: Path | str) -> PersonAdoptions | SegmentAdoptions:
                 raise DataFileError(table.path, line, "no person id", "person")
             people.append(person)
             adopted.append(-1 if when == "" else
-                           whole_number(table.path, line, "adopted", when, minimum=0))
+                           period_number(table.path, line, "adopted", when))
             lines.append(line)
         return PersonAdoptions(table.path, tuple(people), np.array(adopted, np.int64),
-                               np.array(lines, np.int64))
+                               np.array(lines, np.int64), digest)
     for name in AGGREGATE:
         table.index(name)
     _not_empty(table, "rows")
@@ -146,7 +157,7 @@ def read_adoptions(path: Path | str) -> PersonAdoptions | SegmentAdoptions:
     first: dict[tuple[int, str], int] = {}
     for (line, p), (_, s), (_, c) in zip(table.column("period"), table.column("segment"),
                                          table.column("new_customers"), strict=True):
-        at = whole_number(table.path, line, "period", p, minimum=0)
+        at = period_number(table.path, line, "period", p)
         if not s:
             raise DataFileError(table.path, line, "no segment", "segment")
         n = whole_number(table.path, line, "new_customers", c, minimum=0)
@@ -159,10 +170,10 @@ def read_adoptions(path: Path | str) -> PersonAdoptions | SegmentAdoptions:
         count.append(n)
         lines.append(line)
     return SegmentAdoptions(table.path, np.array(period, np.int64), tuple(segment),
-                            np.array(count, np.int64), np.array(lines, np.int64))
+                            np.array(count, np.int64), np.array(lines, np.int64), digest)
 
 
-def _list_as_counts(table: Table) -> SegmentAdoptions:
+def _list_as_counts(table: Table, digest: str) -> SegmentAdoptions:
     """A customer list (``segment, adopted`` or ``segment, customers, adopted``) as new
     customers per period and segment: a fit needs when each customer bought."""
     table.index(WHEN)
@@ -177,7 +188,7 @@ def _list_as_counts(table: Table) -> SegmentAdoptions:
         if when == "":
             raise DataFileError(table.path, line, "no purchase period: a fit needs when each "
                                 "customer bought", WHEN)
-        at = whole_number(table.path, line, WHEN, when, minimum=0)
+        at = period_number(table.path, line, WHEN, when)
         n = (whole_number(table.path, line, "customers", counts[i][1], minimum=0)
              if counts is not None else 1)
         first.setdefault((at, s), line)
@@ -186,11 +197,11 @@ def _list_as_counts(table: Table) -> SegmentAdoptions:
     return SegmentAdoptions(table.path, np.array([p for p, _ in keys], np.int64),
                             tuple(s for _, s in keys),
                             np.array([total[k] for k in keys], np.int64),
-                            np.array([first[k] for k in keys], np.int64))
+                            np.array([first[k] for k in keys], np.int64), digest)
 
 
 def _period(table: Table, line: int, text: str) -> int:
-    return -1 if text == "" else whole_number(table.path, line, WHEN, text, minimum=0)
+    return -1 if text == "" else period_number(table.path, line, WHEN, text)
 
 
 def read_customers(path: Path | str) -> PersonCustomers | SegmentCustomers:
@@ -203,7 +214,7 @@ def read_customers(path: Path | str) -> PersonCustomers | SegmentCustomers:
         As :func:`read_adoptions`; also a segment listed twice in counts without periods
         (or a segment and period twice with them).
     """
-    table = _read(path, (*PEOPLE, WHEN, *COUNTS), "file of customers")
+    table, digest = _read(path, (*PEOPLE, WHEN, *COUNTS), "file of customers")
     if not table.has(WHEN):
         timely = [n for n in table.names if any(n.startswith(w) for w in TIME_WORDS)]
         if timely:
@@ -223,7 +234,7 @@ def read_customers(path: Path | str) -> PersonCustomers | SegmentCustomers:
             adopted.append(_period(table, line, when[i][1]) if when is not None else -1)
             lines.append(line)
         return PersonCustomers(table.path, tuple(people), np.array(adopted, np.int64),
-                               np.array(lines, np.int64))
+                               np.array(lines, np.int64), digest)
     table.index("segment")
     _not_empty(table, "rows")
     counted = table.has("customers")
@@ -246,4 +257,4 @@ def read_customers(path: Path | str) -> PersonCustomers | SegmentCustomers:
         periods.append(at)
         lines.append(line)
     return SegmentCustomers(table.path, tuple(segments), np.array(number, np.int64),
-                            np.array(periods, np.int64), np.array(lines, np.int64))
+                            np.array(periods, np.int64), np.array(lines, np.int64), digest)

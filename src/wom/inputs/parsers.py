@@ -106,8 +106,8 @@ def read_bytes(path: Path) -> bytes:
 def decode(path: Path, data: bytes, what: str = "text graph or labels file") -> str:
     if b"\x00" in data:
         raise GraphFileError(path, None, f"looks like a binary file, not a {what}")
-    try:
-        return data.decode("utf-8-sig")
+    try:  # any line ending: \r\n (Windows), \r (old Mac, Excel's "CSV (Macintosh)")
+        return data.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
     except UnicodeDecodeError as err:
         line = data[: err.start].count(b"\n") + 1
         raise GraphFileError(path, line, "is not UTF-8 text (save it as UTF-8)") from None

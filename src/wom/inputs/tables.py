@@ -19,7 +19,12 @@ from pathlib import Path
 from wom.errors import WomError
 
 COMMENT = ("#", "%")
-_INTEGER = re.compile(r"[+-]?\d+(\.0*)?")
+_INTEGER = re.compile(r"[+-]?[0-9]+(\.0*)?")
+#: The largest period (week or month number) a file may give: a date written as a number
+#: (202401) is a mistake, not a period, and would make arrays of that many steps.
+MAX_PERIOD = 100_000
+#: The largest count a file may give (more than any market wom can hold).
+MAX_COUNT = 10**9
 
 
 class DataFileError(WomError):
@@ -155,14 +160,24 @@ def read_table(path: Path, text: str, *, known: Iterable[str], needs: Iterable[s
 
 
 def whole_number(path: Path, line: int, column: str, text: str, *,
-                 minimum: int | None = None) -> int:
-    """`text` as a whole number (``3`` or ``3.0``), at least `minimum`; else an error."""
+                 minimum: int | None = None, maximum: int = MAX_COUNT,
+                 why: str = "") -> int:
+    """`text` as a whole number (``3`` or ``3.0``, ASCII digits), at least `minimum` and at
+    most `maximum` (`why`: what a larger one probably is); else an error."""
     if not _INTEGER.fullmatch(text.strip()):
         raise DataFileError(path, line, f"{text!r} is not a whole number", column)
-    value = int(float(text))
+    value = int(text.strip().split(".")[0])  # exact: no float rounding of big numbers
     if minimum is not None and value < minimum:
         raise DataFileError(path, line, f"{value} is below {minimum}", column)
+    if value > maximum:
+        raise DataFileError(path, line, f"{value} is above {maximum:,}{why}", column)
     return value
+
+
+def period_number(path: Path, line: int, column: str, text: str) -> int:
+    """A period (week or month number, 0 or more) read from a file."""
+    return whole_number(path, line, column, text, minimum=0, maximum=MAX_PERIOD,
+                        why=": periods are numbered weeks or months (0, 1, 2, …), not dates")
 
 
 _NUMERIC = re.compile(r"[+-]?\d+(\.\d*)?([eE][+-]?\d+)?")

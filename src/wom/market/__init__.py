@@ -3,7 +3,9 @@
 Importing it registers the graph models (``planted_partition``, ``lfr``, …) by name.
 """
 
-from wom.market import graphs, partition  # noqa: F401 — register the graph models
+# Register the graph models, the default (planted_partition) first: choices list in this order.
+from wom.market import partition  # noqa: F401, I001
+from wom.market import graphs  # noqa: F401
 from wom.market.customers import LONG_AGO, with_customers
 from wom.market.layout import segment_layout, segment_positions
 from wom.market.partition import cross_expected, cross_shares, gnp_block

@@ -30,9 +30,9 @@ if TYPE_CHECKING:
 FIT_FILES = ("estimates.csv", "draws.csv", "fitted.yaml", "fit.png", "report.html")
 #: The assumptions of a fit, in words, for the report and the terminal.
 ASSUMPTIONS = (
-    "The past had no wom campaign: people adopted through background channels (press, "
-    "search, the category's buzz: chance b per period) and word of mouth (chance β·ρ·w per "
-    "advocating neighbour and period, ρ the generic message's resonance).",
+    "The past had no campaign of the company's own: people adopted through background "
+    "channels (press, search, the category's buzz: chance b per period) and word of mouth "
+    "(chance β·ρ·w per advocating neighbour and period, ρ the generic message's resonance).",
     "Flat priors over the fit ranges; estimates are posterior medians with 95% intervals.",
     "The first period of the data is step 0 of the model; a person with no adoption had not "
     "adopted by the last period.",
