@@ -49,7 +49,8 @@ log = logging.getLogger(__name__)
 
 #: The lesson opened when none is given.
 DEFAULT_LESSON = "focused-vs-broad"
-#: Milliseconds from one week to the next while playing (drawing included).
+#: Milliseconds from one week to the next while playing, stepping and drawing included
+#: (about 6 weeks per second for the flagship; docs/benchmarks.md); 0: as fast as it can.
 PLAY_INTERVAL = 150
 
 
