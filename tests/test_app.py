@@ -185,6 +185,16 @@ def _texts(rc: Any, cls: str) -> list[str]:
     return [w.children[0] for w in rc.find(vw.Html, class_=cls).widgets]
 
 
+def _until(check: Any, timeout: float = 60.0) -> None:
+    """Wait for `check()` to hold: a change of the inputs is built in the background."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
 def test_the_page_steps_switches_strategy_and_applies_a_slider(sc):
     import ipyvuetify as vw
 
@@ -200,13 +210,15 @@ def test_the_page_steps_switches_strategy_and_applies_a_slider(sc):
         assert seeded != ["focused: 0 customers", "broad: 0 customers"]
         # Picking the strategy shown beside swaps the two, and the run restarts.
         rc.find(vw.Select, label="strategy").widget.v_model = "broad"
+        _until(lambda: _texts(rc, "wom-customers") == ["broad: 0 customers",
+                                                       "focused: 0 customers"])
         assert _texts(rc, "wom-week") == [f"Week 0 of {sc.horizon}"]
-        assert _texts(rc, "wom-customers") == ["broad: 0 customers", "focused: 0 customers"]
         # A slider applies when let go: Vuetify's "change" event.
         sliders = rc.find(vw.Slider).widgets  # ..., budget, seeds, talk weeks: the last
         budget = sliders[-3]
         assert budget.v_model == sc.budget.total
         budget.fire_event("change", 0)
+        _until(lambda: not rc.find(vw.Html, class_="wom-building").widgets)
         rc.find(vw.Btn, children=["Step"]).widget.click()
         assert _texts(rc, "wom-customers") == ["broad: 0 customers", "focused: 0 customers"]
     finally:
@@ -342,3 +354,259 @@ def test_serve_raises_wom_errors_for_the_api(monkeypatch):
     monkeypatch.delenv("WOM_APP_SCENARIO", raising=False)
     with pytest.raises(WomError, match=r"install\.sh"):
         serve(None, port=0)
+
+
+# --- a burst of slider changes builds once (issue 14, item 9) ----------------------------------
+
+def test_a_burst_of_slider_changes_builds_only_the_latest(sc, monkeypatch):
+    import ipyvuetify as vw
+
+    from wom.app import sessions, views
+
+    built: list[int] = []
+
+    def counted(**kwargs: Any) -> Lesson:
+        built.append(kwargs["budget"])
+        return Lesson(**kwargs)
+
+    monkeypatch.setattr(sessions, "QUIET", 3.0)  # a burst: changes less than 3 s apart
+    monkeypatch.setattr(views, "Lesson", counted)
+    _, rc = solara.render(solara.AppLayout(children=[views.LessonView(sc)]), handle_error=False)
+    try:
+        built.clear()  # the first run, built when the page opened
+        budget = rc.find(vw.Slider).widgets[-3]
+        # 30 key presses, as a held arrow key: 30 values within the slider's range
+        presses = [int(budget.max) * k // 31 for k in range(1, 31)]
+        for value in presses:
+            budget.fire_event("change", value)
+        _until(lambda: not rc.find(vw.Html, class_="wom-building").widgets)
+        assert built == [presses[-1]]  # one rebuild, for the last value only
+    finally:
+        rc.close()
+
+
+def test_latest_drops_a_result_made_stale_while_building():
+    import threading
+
+    from wom.app.sessions import Latest
+
+    started, release = threading.Event(), threading.Event()
+    done: list[tuple[int, Any]] = []
+
+    def build(value: int) -> int:
+        started.set()
+        release.wait(10)
+        return value * 10
+
+    latest: Latest[int, int] = Latest(build, lambda v, r: done.append((v, r)), quiet=0.01)
+    latest.submit(1)
+    assert started.wait(10)
+    latest.submit(2)  # while 1 is being built
+    latest.submit(3)
+    release.set()
+    _until(lambda: not latest.busy)
+    assert done == [(3, 30)] and latest.builds == 2  # 1 was built, but never shown
+    latest.close()
+    latest.submit(4)
+    assert not latest.busy and done == [(3, 30)]
+
+
+# --- crafted values from the browser (issue 14, item 11) ---------------------------------------
+
+def _alerts(rc: Any) -> str:
+    import ipyvuetify as vw
+
+    return " ".join(str(w.children) for w in rc.find(vw.Alert).widgets)
+
+
+@pytest.mark.parametrize("crafted", ["../../../etc/passwd", "no-such-lesson", ["a"], 3])
+def test_a_crafted_lesson_choice_shows_a_plain_error(crafted, monkeypatch):
+    import ipyvuetify as vw
+
+    from wom.app.views import Page
+
+    monkeypatch.delenv("WOM_APP_SCENARIO", raising=False)
+    monkeypatch.delenv("WOM_SCENARIOS", raising=False)
+    _, rc = solara.render(solara.AppLayout(children=[Page()]), handle_error=False)
+    try:
+        rc.find(vw.Select, label="scenario").widget.v_model = crafted
+        shown = _alerts(rc)
+        assert "no such lesson" in shown
+        assert "Traceback" not in shown and "/" not in shown.replace("../../../etc/passwd", "")
+        # and the menu still works
+        rc.find(vw.Select, label="scenario").widget.v_model = "bass"
+        _until(lambda: _texts(rc, "wom-week") == ["Week 0 of 30"])
+    finally:
+        rc.close()
+
+
+@pytest.mark.parametrize("crafted", ["abc", float("nan"), float("inf"), None, {"a": 1}, True])
+def test_crafted_slider_values_are_ignored_and_out_of_range_ones_clamped(sc, crafted):
+    import ipyvuetify as vw
+
+    from wom.app.views import LessonView, slider_value
+
+    assert slider_value(crafted, low=0, high=10, integer=True) is None
+    assert slider_value("1e99", low=0, high=10, integer=True) == 10
+    assert slider_value(-3.7, low=0.5, high=1, integer=False) == 0.5
+    _, rc = solara.render(solara.AppLayout(children=[LessonView(sc)]), handle_error=False)
+    try:
+        budget = rc.find(vw.Slider).widgets[-3]
+        budget.fire_event("change", crafted)
+        assert not rc.find(vw.Html, class_="wom-building").widgets  # nothing to build
+        assert _alerts(rc) == ""
+    finally:
+        rc.close()
+
+
+# --- sessions: a limit, and nothing left behind (issue 14, item 8) ------------------------------
+
+def test_sessions_over_the_limit_get_a_plain_message_and_no_models(monkeypatch):
+
+    from wom.app import sessions, views
+    from wom.app.lesson import live_lessons
+
+    monkeypatch.setattr(sessions.SESSIONS, "limit", 1)
+    monkeypatch.setattr(sessions, "GIVE_BACK_AFTER", 0.0)
+    monkeypatch.delenv("WOM_APP_SCENARIO", raising=False)
+    monkeypatch.delenv("WOM_SCENARIOS", raising=False)
+    import gc
+
+    gc.collect()
+    before = live_lessons()
+    _, first = solara.render(views.Page(), handle_error=False)
+    _, second = solara.render(views.Page(), handle_error=False)
+    try:
+        assert len(sessions.SESSIONS) == 1
+        assert _texts(first, "wom-week")
+        assert "The app is busy" in _alerts(second) and not _texts(second, "wom-week")
+        assert live_lessons() == before + 1  # the refused page built nothing
+    finally:
+        second.close()
+        first.close()
+    assert len(sessions.SESSIONS) == 0  # a closed page gives its place back
+    _until(lambda: (gc.collect(), live_lessons())[1] == before)  # and its models
+    _, third = solara.render(views.Page(), handle_error=False)
+    try:
+        assert _texts(third, "wom-week") and len(sessions.SESSIONS) == 1
+    finally:
+        third.close()
+
+
+def test_sessions_count_places_and_give_memory_back():
+    from wom.app.sessions import Sessions, give_back
+
+    seats = Sessions(2)
+    a, b = seats.admit(), seats.admit()
+    assert a is not None and b is not None and a != b
+    assert seats.admit() is None and len(seats) == 2
+    seats.release(a)
+    seats.release(a)  # twice: nothing more
+    assert len(seats) == 1 and seats.admit() is not None
+    assert give_back() in (True, False)
+
+
+def test_wom_app_has_a_session_limit_option(monkeypatch):
+    from wom.app import server
+
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(server, "serve", lambda *a, **k: seen.update(k))
+    monkeypatch.setattr("wom.app.serve", lambda *a, **k: seen.update(k))
+    result = CliRunner().invoke(main, ["app", "--max-sessions", "3"])
+    assert result.exit_code == 0, result.output
+    assert seen["max_sessions"] == 3
+    assert "--max-sessions" in CliRunner().invoke(main, ["app", "--help"]).output
+    result = CliRunner().invoke(main, ["app", "--max-sessions", "0"])
+    assert result.exit_code == 2
+
+
+# --- Solara's CDN route: only the packaged files (issue 14, item 10) ---------------------------
+
+def _get(app: Any, path: str) -> tuple[int, bytes]:
+    """One GET through an ASGI app, without a network."""
+    import asyncio
+
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": path, "raw_path": path.encode(),
+             "query_string": b"", "headers": [], "root_path": "", "scheme": "http",
+             "server": ("127.0.0.1", 80), "client": ("127.0.0.1", 1), "http_version": "1.1"}
+    asyncio.run(app(scope, receive, send))
+    status = next(m["status"] for m in sent if m["type"] == "http.response.start")
+    return status, b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+
+
+def test_the_cdn_route_serves_only_packaged_files_and_never_fetches(tmp_path, monkeypatch):
+    from solara.server import cdn_helper
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+
+    from wom.app import offline
+
+    cache = tmp_path / "cdn"
+    (cache / "pkg@1.0.0").mkdir(parents=True)
+    (cache / "pkg@1.0.0" / "a.js").write_text("ok")
+    (cache / "other@2.0.0").mkdir()
+    (cache / "other@2.0.0" / "b.js").write_text("not listed")
+    (tmp_path / "secret.txt").write_text("secret")
+    (cache / "pkg@1.0.0" / "link.js").symlink_to(tmp_path / "secret.txt")
+    fetched: list[str] = []
+    monkeypatch.setattr(cdn_helper, "fetch_from_cdn", lambda url: fetched.append(url) or b"x")
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    app = Starlette(routes=[Mount("/_solara/cdn", app=offline.PackagedFiles(
+        cache, ["pkg@1.0.0"]))])
+    assert _get(app, "/_solara/cdn/pkg@1.0.0/a.js") == (200, b"ok")
+    for path in ("pkg@1.0.0/missing.js", "pkg@1.0.0/", "pkg@1.0.0", "other@2.0.0/b.js",
+                 "nope@9.9.9/x.js", "pkg@1.0.0/../other@2.0.0/b.js", "../secret.txt",
+                 "pkg@1.0.0/link.js", "pkg@1.0.0/%2e%2e/%2e%2e/secret.txt"):
+        assert _get(app, f"/_solara/cdn/{path}")[0] == 404, path
+    assert fetched == []
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+
+
+def test_serve_puts_the_packaged_files_in_place_of_solaras_cdn_route(tmp_path):
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+
+    from wom.app import offline
+
+    app = Starlette(routes=[Mount("/_solara/cdn", app=offline.StaticCdn(directory=tmp_path))])
+    offline.install(app, tmp_path, ["pkg@1.0.0"])
+    mounts = [r for r in app.router.routes if isinstance(r, Mount)]
+    assert [type(m.app) for m in mounts] == [offline.PackagedFiles]
+    assert _get(app, "/_wom/status")[0] == 200
+    with pytest.raises(WomError, match="no /_solara/cdn route"):
+        offline.install(Starlette(routes=[]), tmp_path, [])
+
+
+# --- the pictures redraw only what changed (issue 14, item 12) ---------------------------------
+
+def _pixels(png: bytes) -> np.ndarray:
+    import io
+
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+
+
+def test_pictures_drawn_week_by_week_match_pictures_drawn_afresh(sc):
+    from wom.app.pictures import curves_picture, graph_picture
+
+    lesson = Lesson(sc, "focused", "broad")
+    graph, curves = graph_picture(lesson), curves_picture(lesson)
+    first = _pixels(graph.frame(lesson))
+    curves.frame(lesson)
+    for _ in range(6):
+        lesson.step()
+        g, c = graph.frame(lesson), curves.frame(lesson)
+    assert graph.full_draws == 1  # the graph's ties and people were drawn once
+    assert curves.full_draws < 1 + 6  # the curves' axes only when the y axis grew
+    assert not np.array_equal(_pixels(g), first)  # customers appeared
+    np.testing.assert_array_equal(_pixels(g), _pixels(graph_picture(lesson).frame(lesson)))
+    np.testing.assert_array_equal(_pixels(c), _pixels(curves_picture(lesson).frame(lesson)))

@@ -71,15 +71,17 @@ def _free_port() -> int:
 class Server:
     """``wom app`` in a subprocess, its output in a file."""
 
-    def __init__(self, log: Path, *args: str) -> None:
+    def __init__(self, log: Path, *args: str, env: dict[str, str] | None = None) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.log = log
+        extra = env
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SOLARA_", "WOM_APP"))}
         # The only CDN the server could fall back to: a port on this machine where nothing
         # listens. A front-end file missing from the cache becomes a failed request.
         env["SOLARA_ASSETS_CDN"] = f"http://127.0.0.1:{_free_port()}/npm/"
         env["PYTHONUNBUFFERED"] = "1"
+        env.update(extra or {})
         self._out = log.open("w")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "wom.cli", "app", *args, "--port", str(self.port)],
@@ -294,3 +296,96 @@ def test_ctrl_c_stops_the_server_cleanly(tmp_path):
     out = app.output()
     assert f"wom app: http://127.0.0.1:{app.port}/" in out
     assert "wom app: stopped" in out and "Traceback" not in out
+
+
+# --- sessions are capped and freed; the CDN route never reaches out (issue 14, items 8, 10) --
+
+def _status(server: Server, collect: bool = False) -> dict[str, int]:
+    import json
+
+    query = "?collect=1" if collect else ""
+    with urllib.request.urlopen(f"{server.url}_wom/status{query}", timeout=30) as response:
+        out: dict[str, int] = json.load(response)
+        return out
+
+
+def _wait_for(check: Any, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.5)
+
+
+def test_sessions_are_capped_and_vanished_ones_freed_within_seconds(browser, tmp_path):
+    _require(not assets.missing(), "Solara's front-end files are missing (bash install.sh)")
+    # Cull after 3 s here (2 min in use) so the test sees a vanished browser's session go.
+    app = Server(tmp_path / "server.log", str(FLAGSHIP), "--max-sessions", "2",
+                 env={"SOLARA_KERNEL_CULL_TIMEOUT": "3s"})
+    contexts = []
+    try:
+        for _ in range(2):
+            context = browser.new_context()
+            contexts.append(context)
+            tab = context.new_page()
+            tab.goto(app.url)
+            expect(week(tab)).to_have_text("Week 0 of 52")
+        assert _status(app)["sessions"] == 2
+        third = browser.new_context()
+        contexts.append(third)
+        tab = third.new_page()
+        tab.goto(app.url)
+        expect(tab.locator(".wom-full")).to_contain_text("The app is busy")
+        expect(week(tab)).to_have_count(0)
+        third.close()
+        # A browser that vanishes sends no "tab closed" signal: block it, then go.
+        first = contexts[0]
+        first.route("**/_solara/api/close/**", lambda route: route.abort())
+        first.close()
+        _wait_for(lambda: _status(app)["sessions"] == 1)  # culled after 3 s, not 24 h
+        contexts[1].close()  # a closed tab: freed at once
+        _wait_for(lambda: _status(app)["sessions"] == 0)
+        # Nothing of theirs is left: no kernel, no model.
+        _wait_for(lambda: _status(app, collect=True) == {
+            "sessions": 0, "max_sessions": 2, "kernels": 0, "lessons": 0})
+    finally:
+        app.stop()
+
+
+def test_the_cdn_route_serves_packaged_files_and_404s_the_rest_at_once(tmp_path):
+    import http.client
+
+    _require(not assets.missing(), "Solara's front-end files are missing (bash install.sh)")
+    # The CDN Solara would fetch misses from: a socket here that records who connects.
+    cdn = socket.socket()
+    cdn.bind(("127.0.0.1", 0))
+    cdn.listen(16)
+    cdn.settimeout(0.5)
+    cache = assets.cache_dir()
+    before = sorted(str(p) for p in cache.rglob("*"))
+    app = Server(tmp_path / "server.log",
+                 env={"SOLARA_ASSETS_CDN": f"http://127.0.0.1:{cdn.getsockname()[1]}/npm/"})
+    try:
+        def get(path: str) -> tuple[int, float]:
+            conn = http.client.HTTPConnection("127.0.0.1", app.port, timeout=30)
+            start = time.monotonic()
+            conn.request("GET", path)  # sent as it is: no client-side clean-up of ".."
+            status = conn.getresponse().status
+            conn.close()
+            return status, time.monotonic() - start
+
+        spec = assets.packages()[0]
+        assert get(f"/_solara/cdn/{spec}/package.json")[0] == 200
+        for path in ("nope@1.0.0/x.js", f"{spec}/no-such-file.js", f"{spec}/", spec,
+                     f"{spec}/../../../../etc/passwd", "requirejs@9.9.9/require.js"):
+            status, took = get(f"/_solara/cdn/{path}")
+            assert status == 404 and took < 5, (path, status, took)
+        try:
+            conn, _ = cdn.accept()
+            conn.close()
+            pytest.fail("the server connected to the CDN")
+        except TimeoutError:
+            pass
+    finally:
+        app.stop()
+        cdn.close()
+    assert sorted(str(p) for p in cache.rglob("*")) == before  # nothing written or removed

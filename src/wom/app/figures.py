@@ -4,10 +4,17 @@ The graph is drawn as ``wom snapshot`` and ``wom animate`` draw it (:mod:`wom.vi
 segments as disks (:func:`wom.market.segment_positions`, O(N), never a spring layout),
 people not yet customers pale, customers in their segment's full colour; markets above
 :data:`MAX_PEOPLE` people as a seeded random sample, the same people in every panel.
+
+Each picture is built once per lesson (:class:`GraphFigure`, :class:`CurvesFigure`) and
+brought up to date week by week with :meth:`update`, which touches only what changes (the
+customers, the counts in the titles, the curves' data); :attr:`dynamic` lists those artists,
+so :class:`wom.app.pictures.Picture` can redraw them alone over the rest, drawn once.
+:func:`graph_figure` and :func:`curves_figure` build and update in one call.
 """
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -26,13 +33,20 @@ from wom.viz.style import segment_colours, strategy_colours
 from wom.viz.words import as_money
 
 if TYPE_CHECKING:
+    from matplotlib.artist import Artist
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.text import Text
 
     from wom.app.lesson import Lesson
 
 #: People drawn per panel (a sample of bigger markets): redrawn every week, so kept small.
 MAX_PEOPLE = MAX_PEOPLE_ANIMATED
 DPI = 90
+#: The curves' y axis ends at the first of these (× a power of ten) above 1.1 × the most
+#: customers: it changes a few times per run, not every week.
+NICE = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
 
 
 def drawn(lesson: Lesson, max_people: int = MAX_PEOPLE) -> Shown:
@@ -46,57 +60,121 @@ def drawn(lesson: Lesson, max_people: int = MAX_PEOPLE) -> Shown:
     return out
 
 
+class GraphFigure:
+    """The conversation graph by segment, one panel per strategy: ties and people drawn
+    once; the customers so far and the counts in the titles set by :meth:`update`."""
+
+    def __init__(self, lesson: Lesson, *, max_people: int = MAX_PEOPLE, dpi: int = DPI) -> None:
+        sc = lesson.wom_scenario
+        pop = lesson.models[0].population
+        pos = positions(pop, sc, lesson.replicate)
+        show = drawn(lesson, max_people)
+        palette = segment_palette(sc)
+        by_strategy = strategy_colours([s.name for s in sc.strategies])
+        self.fig: Figure = panels_figure(len(lesson.models), dpi)
+        axes = self.fig.subplots(1, len(lesson.models), squeeze=False)[0]
+        self.axes: list[Axes] = list(axes)
+        self.panels = [Panel(ax, pos, show, pop.segment, palette, m.simulation.adopted_at)
+                       for ax, m in zip(axes, lesson.models, strict=True)]
+        for ax, model in zip(axes, lesson.models, strict=True):
+            ax.set_title(" ", color=by_strategy.get(model.strategy.name, "#000000"),
+                         fontweight="bold")
+        self.title: Text = self.fig.suptitle(" ", fontsize="medium")
+        self.fig.supxlabel(f"market {lesson.replicate}; same people and places in every "
+                           f"panel; {show.note()}", fontsize="x-small", color="#555555")
+        legend(self.fig, sc, palette)
+        self.update(lesson)
+
+    @property
+    def dynamic(self) -> list[Artist]:
+        """What :meth:`update` changes: each panel's customers and title, the figure title."""
+        return [*(p.customers for p in self.panels), *(ax.title for ax in self.axes),
+                self.title]
+
+    def update(self, lesson: Lesson) -> bool:
+        """Show the lesson's week; ``False``: only :attr:`dynamic` changed."""
+        sc = lesson.wom_scenario
+        for ax, panel, model in zip(self.axes, self.panels, lesson.models, strict=True):
+            # The panel keeps its people's adoption steps (a copy): read them again.
+            panel.adopted_at = model.simulation.adopted_at[panel.people]
+            # Week t's customers are those who adopted in steps 0 … t − 1.
+            panel.show(model.simulation.t - 1)
+            # set_text, not set_title: that would move the title back to where it was
+            # before the layout placed it
+            ax.title.set_text(f"{model.strategy.name}: {model.simulation.adopters:,} customers")
+        self.title.set_text(f"{sc.name} — week {lesson.week} of {lesson.horizon} "
+                            f"(budget {as_money(sc.budget.total)} each)")
+        return False
+
+
+def nice_top(most: float) -> float:
+    """The first "nice" number (:data:`NICE` × 10^k) at or above ``max(10, 1.1 × most)``."""
+    want = max(10.0, 1.1 * float(most))
+    power = 10.0 ** math.floor(math.log10(want))
+    return next(power * n for n in NICE if power * n >= want * (1 - 1e-12))
+
+
+class CurvesFigure:
+    """Customers per segment week by week, one panel per strategy (same scales): axes drawn
+    once; :meth:`update` (not yet called) sets the curves' data, and the y axis when it
+    must grow."""
+
+    def __init__(self, lesson: Lesson, *, dpi: int = DPI) -> None:
+        sc = lesson.wom_scenario
+        segments = sc.segment_names
+        colours = segment_colours(segments)
+        by_strategy = strategy_colours([s.name for s in sc.strategies])
+        self.fig: Figure = panels_figure(len(lesson.models), dpi, (4.6, 3.0))
+        axes = self.fig.subplots(1, len(lesson.models), squeeze=False, sharey=True)[0]
+        self.axes: list[Axes] = list(axes)
+        self.lines: list[list[Line2D]] = []
+        for ax, model in zip(axes, lesson.models, strict=True):
+            self.lines.append([ax.plot([], [], color=colours[name], linewidth=1.6,
+                                       label=name)[0] for name in segments])
+            ax.set_xlim(0, lesson.horizon)
+            ax.set_xlabel("week")
+            ax.grid(alpha=0.3)
+            name = model.strategy.name
+            ax.set_title(f"{name}: customers per segment",
+                         color=by_strategy.get(name, "#000000"), fontsize="medium")
+        axes[0].set_ylabel("customers")
+        # Until the first update, the axis is as tall as it could ever be (the biggest
+        # segment): a layout made now leaves room for the widest numbers it will show.
+        sizes = np.bincount(lesson.models[0].population.segment)
+        self.top = nice_top(int(sizes.max()) if sizes.size else 0)
+        axes[0].set_ylim(0, self.top)
+        handles, labels = axes[0].get_legend_handles_labels()
+        shown_ = min(len(handles), 12)
+        self.fig.legend(handles[:shown_], labels[:shown_], loc="outside right upper",
+                        frameon=False, fontsize="small", title="segment", alignment="left")
+
+    @property
+    def dynamic(self) -> list[Artist]:
+        """The curves (the axes change only when :meth:`update` says so)."""
+        return [line for lines in self.lines for line in lines]
+
+    def update(self, lesson: Lesson) -> bool:
+        """Show the lesson's weeks so far; ``True``: the y axis grew (redraw everything)."""
+        for lines, model in zip(self.lines, lesson.models, strict=True):
+            data = model.datacollector.model_vars
+            weeks = np.asarray(data["week"])
+            for line in lines:
+                line.set_data(weeks, np.asarray(data[line.get_label()]))
+        top = nice_top(max(int(np.max(m.adopters_by_segment)) for m in lesson.models))
+        if top == self.top:
+            return False
+        self.top = top
+        self.axes[0].set_ylim(0, top)
+        return True
+
+
 def graph_figure(lesson: Lesson, *, max_people: int = MAX_PEOPLE, dpi: int = DPI) -> Figure:
     """The conversation graph by segment, the customers so far lit, one panel per strategy."""
-    sc = lesson.wom_scenario
-    pop = lesson.models[0].population
-    pos = positions(pop, sc, lesson.replicate)
-    show = drawn(lesson, max_people)
-    palette = segment_palette(sc)
-    names = [m.strategy.name for m in lesson.models]
-    by_strategy = strategy_colours([s.name for s in sc.strategies])
-    fig = panels_figure(len(lesson.models), dpi)
-    axes = fig.subplots(1, len(lesson.models), squeeze=False)[0]
-    for ax, name, model in zip(axes, names, lesson.models, strict=True):
-        # Week t's customers are those who adopted in steps 0 … t − 1.
-        Panel(ax, pos, show, pop.segment, palette, model.simulation.adopted_at).show(
-            model.simulation.t - 1)
-        ax.set_title(f"{name}: {model.simulation.adopters:,} customers",
-                     color=by_strategy.get(name, "#000000"), fontweight="bold")
-    fig.suptitle(f"{sc.name} — week {lesson.week} of {lesson.horizon} "
-                 f"(budget {as_money(sc.budget.total)} each)", fontsize="medium")
-    fig.supxlabel(f"market {lesson.replicate}; same people and places in every panel; "
-                  f"{show.note()}", fontsize="x-small", color="#555555")
-    legend(fig, sc, palette)
-    return fig
+    return GraphFigure(lesson, max_people=max_people, dpi=dpi).fig
 
 
 def curves_figure(lesson: Lesson, *, dpi: int = DPI) -> Figure:
     """Customers per segment week by week, one panel per strategy (same scales)."""
-    sc = lesson.wom_scenario
-    segments = sc.segment_names
-    colours = segment_colours(segments)
-    by_strategy = strategy_colours([s.name for s in sc.strategies])
-    fig = panels_figure(len(lesson.models), dpi, (4.6, 3.0))
-    axes = fig.subplots(1, len(lesson.models), squeeze=False, sharey=True)[0]
-    for ax, model in zip(axes, lesson.models, strict=True):
-        frame = model.datacollector.get_model_vars_dataframe()
-        weeks = frame["week"].to_numpy()
-        for name in segments:
-            ax.plot(weeks, frame[name].to_numpy(), color=colours[name], linewidth=1.6,
-                    label=name)
-        ax.set_xlim(0, lesson.horizon)
-        ax.set_ylim(bottom=0)
-        ax.set_xlabel("week")
-        ax.grid(alpha=0.3)
-        name = model.strategy.name
-        ax.set_title(f"{name}: customers per segment", color=by_strategy.get(name, "#000000"),
-                     fontsize="medium")
-    axes[0].set_ylabel("customers")
-    top = max(int(np.max(m.adopters_by_segment)) for m in lesson.models)
-    axes[0].set_ylim(0, max(10, 1.1 * top))
-    handles, labels = axes[0].get_legend_handles_labels()
-    shown_ = min(len(handles), 12)
-    fig.legend(handles[:shown_], labels[:shown_], loc="outside right upper", frameon=False,
-               fontsize="small", title="segment", alignment="left")
-    return fig
+    curves = CurvesFigure(lesson, dpi=dpi)
+    curves.update(lesson)
+    return curves.fig

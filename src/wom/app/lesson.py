@@ -12,6 +12,7 @@ Nothing here imports solara: the page (:mod:`wom.app.views`) draws a :class:`Les
 from __future__ import annotations
 
 import math
+import weakref
 from collections import Counter
 from typing import Any
 
@@ -30,6 +31,13 @@ MIXED_GRAPHS = ("planted_partition", "lfr", "clustered")
 #: The what-ifs the sliders set, in the order they are shown.
 WHAT_IFS = ("mixing", "generic_resonance", "overlap", "references", "budget", "seed_share",
             "talk_weeks")
+#: Every Lesson alive in this process (to see that closed sessions leave none behind).
+_LIVE: weakref.WeakSet[Lesson] = weakref.WeakSet()
+
+
+def live_lessons() -> int:
+    """Lessons alive in this process (garbage not yet collected included)."""
+    return len(_LIVE)
 
 
 def _overlap_default(sc: Scenario) -> float:
@@ -225,6 +233,7 @@ class Lesson(mesa.Model):
         # Same scenario and replicate: the same market and random streams for each.
         self.models: list[WomModel] = [WomModel(sc, name, replicate) for name in names]
         self.running = any(m.running for m in self.models)
+        _LIVE.add(self)
 
     @property
     def week(self) -> int:

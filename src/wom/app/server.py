@@ -17,6 +17,10 @@ PORT = 8765
 APP = "wom.app.views:Page"
 #: Environment variable naming the scenario file the page opens with.
 SCENARIO_ENV = "WOM_APP_SCENARIO"
+#: How long the kernel of a page whose browser vanished (no tab-close signal) is kept for
+#: it to reconnect, before its models are freed (Solara's default is 24 h);
+#: ``SOLARA_KERNEL_CULL_TIMEOUT`` overrides it.
+CULL_AFTER = "2m"
 
 
 def _check_port(host: str, port: int) -> int:
@@ -38,6 +42,7 @@ def serve(
     *,
     host: str = HOST,
     port: int = PORT,
+    max_sessions: int | None = None,
     announce: Callable[[str], None] = print,
 ) -> None:
     """Run the teaching app until interrupted (Ctrl-C).
@@ -49,6 +54,9 @@ def serve(
         default: the library's ``focused-vs-broad``.
     host, port
         Where to listen; by default this machine only. ``port=0`` picks a free port.
+    max_sessions
+        Browser sessions served at once (default :data:`wom.app.sessions.MAX_SESSIONS`);
+        a page opened beyond it says the app is busy.
     announce
         Called once with the app's address before serving.
 
@@ -71,7 +79,11 @@ def serve(
         raise WomError(f"the teaching app needs wom's `app` extra ({err.name} is missing): "
                        "pip install -e '.[app]'") from None
     from wom.app import assets
+    from wom.app.sessions import MAX_SESSIONS, SESSIONS
 
+    limit = MAX_SESSIONS if max_sessions is None else max_sessions
+    if limit < 1:
+        raise WomError(f"max_sessions must be at least 1 (got {limit})")
     gone = assets.missing()
     if gone:
         raise WomError(f"Solara's front-end files are missing from {assets.cache_dir()} "
@@ -81,12 +93,21 @@ def serve(
     # Nothing leaves the machine: no usage statistics, no version check (production mode).
     settings.telemetry.mixpanel_enable = False
     settings.main.mode = "production"
+    # A page whose browser vanished is freed within minutes, not a day.
+    if not os.environ.get("SOLARA_KERNEL_CULL_TIMEOUT"):
+        settings.kernel.cull_timeout = CULL_AFTER
+    SESSIONS.limit = limit
     os.environ["SOLARA_APP"] = APP
     if scenario is not None:
         os.environ[SCENARIO_ENV] = str(Path(scenario).resolve())
     # Solara warns on every page load over plain http to an address (not "localhost").
     warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
+    from solara.server.starlette import app
+
+    from wom.app import offline
+
+    # Only the packaged front-end files, never a download from a CDN.
+    offline.install(app, assets.cache_dir(), assets.packages())
     shown_host = f"[{host}]" if ":" in host else host
     announce(f"wom app: http://{shown_host}:{port}/  (Ctrl-C to stop)")
-    uvicorn.run("solara.server.starlette:app", host=host, port=port, log_level="warning",
-                lifespan="on")
+    uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="on")

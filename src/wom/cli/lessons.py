@@ -17,7 +17,10 @@ from wom.cli.options import load, scenario_argument
               help="Port to listen on (0: any free port).")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on; 0.0.0.0 lets other machines in (no password!).")
-def app_(scenario: Path | None, port: int, host: str) -> None:
+@click.option("--max-sessions", type=click.IntRange(1), default=20, show_default=True,
+              help="Browser sessions served at once (each holds its own models, about "
+                   "100 MB for the flagship); a page opened beyond says the app is busy.")
+def app_(scenario: Path | None, port: int, host: str, max_sessions: int) -> None:
     """Start the teaching app: lesson scenarios in the browser.
 
     Sliders for the ideas, a strategy picker, the graph by segment and adoption curves,
@@ -29,7 +32,7 @@ def app_(scenario: Path | None, port: int, host: str) -> None:
         # the app builds one market per panel: refuse one it cannot hold, up front
         check_memory(load(scenario), replicates=2)
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn handles Ctrl-C itself
-        serve(scenario, host=host, port=port, announce=click.echo)
+        serve(scenario, host=host, port=port, max_sessions=max_sessions, announce=click.echo)
     click.echo("wom app: stopped")
 
 
