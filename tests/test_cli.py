@@ -461,3 +461,22 @@ def test_ctrl_c_exits_130_without_aborted(tmp_path: Path, monkeypatch) -> None:
     assert result.exit_code == 130, result.output
     assert "stopped (SIGINT)" in result.stderr and "Aborted" not in result.output
     assert not (tmp_path / "o").exists()
+
+
+def test_commands_that_cannot_write_exit_2_without_a_traceback(run_dir, tmp_path: Path) -> None:
+    """plot, snapshot, animate, new and report writing where they cannot (issue 14, item 6):
+    `error: …` and exit 2, never a traceback."""
+    scenario, folder, _ = run_dir
+    blocker = tmp_path / "afile"
+    blocker.write_text("not a folder")
+    cases = [
+        ["plot", str(folder), "--out", str(blocker / "plots")],
+        ["snapshot", str(scenario), "-s", "focused", "-o", str(blocker / "x.png")],
+        ["animate", str(scenario), "-s", "focused", "-o", str(blocker / "x.gif")],
+        ["new", "mine", "--dir", str(blocker / "sub")],
+    ]
+    for args in cases:
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 2, (args, result.output)
+        assert result.stderr.startswith("error:") and "Traceback" not in result.output, (
+            args, result.output)

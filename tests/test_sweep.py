@@ -309,3 +309,40 @@ def test_a_sweep_whose_graph_file_changed_is_not_resumed(tmp_path):
     run = wom.run(wom.load_scenario(path), workers=1)
     assert run.meta["inputs"] == {str(graph.resolve()): hashlib.sha256(
         graph.read_bytes()).hexdigest()}
+
+
+def test_a_store_that_cannot_be_written_is_refused_before_computing(tmp_path, monkeypatch):
+    """Resuming on a read-only store computed a point, then died with a traceback (issue 14,
+    item 6); a full disk while storing did too. Both are now errors naming the store, the
+    first before any point runs, the second keeping the points stored before."""
+    sc = small_scenario(replicates=2)
+    out = tmp_path / "sweep"
+    sweep.create_store(out, sc, [{"network.mixing": 0.1}, {"network.mixing": 0.2}],
+                       {"varies": json.dumps([parse_vary("network.mixing=0.1,0.2").to_json()]),
+                        "replicates": "2"})
+    db = out / "sweep.sqlite"
+    monkeypatch.setattr(sweep, "_connect", lambda d: sqlite3.connect(
+        f"file:{d / 'sweep.sqlite'}?mode=ro", uri=True))
+    monkeypatch.setattr(sweep, "point_rows", lambda *a, **k: pytest.fail("computed a point"))
+    result = CliRunner().invoke(main, ["sweep", "--resume", str(out), "-w", "1"])
+    assert result.exit_code == 2 and "cannot write the sweep store" in result.stderr, (
+        result.output)
+    monkeypatch.undo()
+
+    stored = []
+    real_store = sweep._store
+
+    def fill_up(conn, point_id, rows):
+        if stored:
+            raise sqlite3.OperationalError("database or disk is full")
+        stored.append(point_id)
+        real_store(conn, point_id, rows)
+
+    monkeypatch.setattr(sweep, "_store", fill_up)
+    result = CliRunner().invoke(main, ["sweep", "--resume", str(out), "-w", "1"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "cannot store a finished point (database or disk is full)" in result.stderr
+    with closing(sqlite3.connect(db)) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM points WHERE done = 1").fetchone()[0] == 1
+    monkeypatch.undo()
+    assert CliRunner().invoke(main, ["sweep", "--resume", str(out), "-w", "1"]).exit_code == 0

@@ -238,13 +238,41 @@ def resume(out_dir: Path | str, *, workers: int | None = 1,
     are not run again."""
     out_dir = Path(out_dir)
     sc, _, meta = read_meta(out_dir)
-    conn = _connect(out_dir)
+    conn = _writable(out_dir)
     try:
         with executor(scheduler) as client:
             _run_pending(conn, sc, int(meta["replicates"]), workers, client, progress)
+    except sqlite3.Error as err:  # a full disk, a file size limit, …
+        raise WomError(f"{out_dir / DB}: cannot store a finished point ({err}); the points "
+                       f"stored before are kept: make room, then wom sweep --resume "
+                       f"{out_dir}") from None
     finally:
         conn.close()
     return out_dir
+
+
+def _writable(out_dir: Path) -> sqlite3.Connection:
+    """The store, checked before any point is computed: undamaged and writable."""
+    path = out_dir / DB
+    try:
+        conn = _connect(out_dir)
+    except sqlite3.Error as err:
+        raise WomError(f"{path}: cannot open the sweep store ({err})") from None
+    try:
+        check = conn.execute("PRAGMA quick_check").fetchone()[0]
+        if check != "ok":
+            raise WomError(f"{path} is damaged ({check}): run the sweep again into a new "
+                           "folder")
+        # a write that changes nothing, undone: fails where the store cannot be written
+        conn.execute("UPDATE meta SET value = value WHERE key = 'replicates'")
+        conn.rollback()
+    except sqlite3.Error as err:
+        conn.close()
+        raise WomError(f"{path}: cannot write the sweep store ({err})") from None
+    except WomError:
+        conn.close()
+        raise
+    return conn
 
 
 def _store(conn: sqlite3.Connection, point_id: int, rows: Rows) -> None:
