@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 import wom
 from wom.config.library import list_scenarios
@@ -165,7 +166,31 @@ def test_the_library_is_found_from_any_folder(tmp_path: Path, monkeypatch: pytes
     monkeypatch.chdir(tmp_path)
     listed = CliRunner().invoke(main, ["list"])
     assert listed.exit_code == 0 and "focused-vs-broad" in listed.output
-    made = CliRunner().invoke(main, ["new", "demo"])
+    made = CliRunner().invoke(main, ["new", "demo", "--from", "chasm"])
     assert made.exit_code == 0, made.output
     assert (tmp_path / "demo.yaml").is_file()
     assert "focused-vs-broad" in lessons()
+
+
+def test_wom_new_starts_from_a_blank_commented_template(tmp_path: Path):
+    """`wom new NAME` copied the flagship lesson's LESSON text into a user's file; it now
+    writes a blank template whose every key says what it means (issue 14, item 19)."""
+    from click.testing import CliRunner
+
+    from wom.cli import main
+
+    made = CliRunner().invoke(main, ["new", "my-market", "--dir", str(tmp_path)])
+    assert made.exit_code == 0, made.output
+    path = tmp_path / "my-market.yaml"
+    text = path.read_text()
+    assert "LESSON" not in text and text.startswith("# my-market — describe your market")
+    sc = wom.load_scenario(path)
+    assert sc.name == "my-market" and len(sc.segments) == 2 and len(sc.strategies) == 2
+    # every key of the dynamics and the budget is there (the network's common ones)
+    data = yaml.safe_load(text)
+    for block in ("dynamics", "budget"):
+        assert set(data[block]) == set(type(getattr(sc, block)).model_fields), block
+    assert set(data["network"]) == {"model", "mean_degree", "mixing", "weak_tie"}
+    ran = CliRunner().invoke(main, ["run", str(path), "-r", "2", "-w", "1", "-q",
+                                    "-o", str(tmp_path / "run")])
+    assert ran.exit_code == 0, ran.output

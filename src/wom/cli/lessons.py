@@ -52,12 +52,13 @@ def list_() -> None:
 
 @click.command()
 @click.argument("name")
-@click.option("--from", "template", default="focused-vs-broad", show_default=True,
-              help="The library scenario to start from (see `wom list`).")
+@click.option("--from", "template", default="blank", show_default=True,
+              help="blank: every block with its keys explained; or a lesson scenario to "
+                   "copy, comments and all (see `wom list`).")
 @click.option("--dir", "dest", type=click.Path(file_okay=False, path_type=Path),
               help="Folder to write NAME.yaml in [default: here].")
 def new(name: str, template: str, dest: Path | None) -> None:
-    """Start a scenario NAME.yaml from a library scenario."""
+    """Start a scenario NAME.yaml: a blank, commented template, or a lesson to edit."""
     from wom.config.library import new_scenario
 
     path = new_scenario(name, template, dest=dest)

@@ -41,26 +41,80 @@ def list_scenarios(folder: Path | None = None) -> list[tuple[str, str, Path]]:
     return out
 
 
+#: ``wom new NAME`` (``--from blank``): every block, each key with what it means. Only
+#: ``segments`` and ``strategies`` are needed; the values are a starting point.
+BLANK = """\
+# NAME — describe your market and the strategies to compare. Only `segments` and
+# `strategies` are needed: a key you delete takes wom's default (`wom schema` lists them).
+# `wom validate NAME.yaml` checks the file, `wom run NAME.yaml` runs it.
+name: NAME
+description: ""
+seed: 1                # one seed fixes every number of the run
+horizon: 52            # weeks simulated
+replicates: 100        # markets drawn; strategies are compared replicate by replicate
+
+# The market: your segments (groups who share a use case and talk to each other).
+segments:
+  - name: first-segment
+    size: 2000         # people
+    tam: 0.6           # share who could ever buy (the total addressable market)
+    incumbent: 0.0     # share already a competitor's customers (inside the TAM, never won)
+    early_market: 0.16 # share who buy without references (enthusiasts and visionaries)
+    references: 2      # customers in their own segment the rest want before they buy
+  - name: second-segment
+    size: 2000
+
+# Who talks to whom.
+network:
+  model: planted_partition   # or lfr, clustered, erdos_renyi, complete, file
+  mean_degree: 10            # conversation ties per person
+  mixing: 0.1                # share of ties that cross segments
+  weak_tie: 0.5              # strength of a cross-segment tie against an in-segment one
+
+# How a message spreads.
+dynamics:
+  word_of_mouth: 0.08        # chance a customer convinces a neighbour in a week
+  marketing: 0.02            # chance a marketing contact converts in a week
+  background: 0.0            # chance anyone adopts through other channels in a week
+  talk_weeks: 6              # weeks a new customer keeps talking
+  generic_resonance: 0.3     # how well a generic message lands (a tailored one: 1)
+  overlap: 0.2               # how well a message tailored to one segment lands in another
+
+# The money every strategy spends.
+budget:
+  total: 60000
+  cost_per_seed: 400         # a seed: a person given the product (or paid to talk)
+  cost_per_contact: 5        # a marketing contact
+  seed_share: 0.3            # share of the budget spent on seeds
+  campaign_weeks: 12         # weeks the campaign runs
+
+# What to compare (kinds: focused, broad, multi, beachhead; seeding: poster_child, hubs,
+# bridges, random, greedy).
+strategies:
+  - {name: focused, kind: focused, segment: first-segment}
+  - {name: broad, kind: broad}
+"""
+
+
 _FILE_KEYS = re.compile(r"^(\s*(?:path|labels):\s*)(['\"]?)([^'\"\n#]+?)\2(\s*(?:#.*)?)$", re.M)
 
 
 def new_scenario(name: str, template: str, *, folder: Path | None = None,
                  dest: Path | None = None) -> Path:
-    """Copy library scenario `template` to ``NAME.yaml`` (in `dest`, default here).
+    """Copy library scenario `template` to ``NAME.yaml`` (in `dest`, default here);
+    ``"blank"``: a commented template of every block (:data:`BLANK`).
 
     The copy keeps the template's comments; its ``name`` becomes `name`, and relative graph
     file paths are rewritten so they still point at the same files.
     """
     folder = folder or scenario_dir()
     source = folder / f"{template}.yaml"
+    if template == "blank" and not source.is_file():
+        return _write_new(name, BLANK.replace("NAME", name), dest)
     if not source.is_file():
         known = ", ".join(n for n, _, _ in list_scenarios(folder)) or "none found"
         raise WomError(f"{source}: no such template (known: {known})")
-    if not re.fullmatch(r"[\w.-]+", name) or name.strip(".") == "":
-        raise WomError(f"{name!r}: a scenario name is letters, digits, '-', '_' and '.'")
-    target = (dest or Path.cwd()) / f"{name}.yaml"
-    if target.exists():
-        raise WomError(f"{target}: already exists (not overwritten)")
+    target = _target(name, dest)
     text = source.read_text(encoding="utf-8")
     text = re.sub(r"^name:.*$", f"name: {name}", text, count=1, flags=re.M)
 
@@ -71,7 +125,20 @@ def new_scenario(name: str, template: str, *, folder: Path | None = None,
         moved = os.path.relpath((source.parent / p).resolve(), target.parent.resolve())
         return f"{m.group(1)}{m.group(2)}{moved}{m.group(2)}{m.group(4)}"
 
-    text = _FILE_KEYS.sub(move, text)
+    return _write_new(name, _FILE_KEYS.sub(move, text), dest)
+
+
+def _target(name: str, dest: Path | None) -> Path:
+    if not re.fullmatch(r"[\w.-]+", name) or name.strip(".") == "":
+        raise WomError(f"{name!r}: a scenario name is letters, digits, '-', '_' and '.'")
+    target = (dest or Path.cwd()) / f"{name}.yaml"
+    if target.exists():
+        raise WomError(f"{target}: already exists (not overwritten)")
+    return target
+
+
+def _write_new(name: str, text: str, dest: Path | None) -> Path:
+    target = _target(name, dest)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.partial")
     tmp.write_text(text, encoding="utf-8")
