@@ -77,8 +77,8 @@ def check_state(out: Path) -> str:
         return "absent"
     assert {p.name for p in out.iterdir()} >= RUN_FILES
     run = read_run(out)
-    assert len(run.timeseries) == 2 * 4 * 8 * 2
-    assert list(run.summary.strategy) == ["focused", "broad"]
+    assert len(run.timeseries()) == 2 * 4 * 8 * 2
+    assert list(run.summary().strategy) == ["focused", "broad"]
     return "complete"
 
 

@@ -76,7 +76,7 @@ def outcome(result: Result, out: Path, names: list[str]) -> str:
     if result.exit_code == 0:
         assert {p.name for p in out.iterdir()} >= RUN_FILES
         run = read_run(out)  # complete and readable
-        assert len(run.summary) == len(run.scenario.strategies)
+        assert len(run.summary()) == len(run.scenario.strategies)
         return "ran"
     assert not out.exists(), "a refused run left a results folder"
     assert result.stdout == "", result.stdout

@@ -17,6 +17,7 @@ from matplotlib.collections import PolyCollection
 from matplotlib.lines import Line2D
 
 import wom
+from wom.errors import WomError
 from wom.store import pair
 from wom.viz.plots import plot_adoption, plot_run
 from wom.viz.spread import (
@@ -79,7 +80,7 @@ def tables(request: pytest.FixtureRequest) -> tuple[pd.DataFrame, pd.DataFrame, 
     run = request.getfixturevalue(request.param)
     if isinstance(run, wom.Results):
         return run.timeseries(), run.comparison(), run.scenario
-    return run.timeseries, run.comparison, run.scenario
+    return run.timeseries(), run.comparison(), run.scenario
 
 
 def _legend(fig_or_ax: Any) -> list[str]:
@@ -285,7 +286,7 @@ def test_plot_run_from_a_live_run_and_plot_adoption(live, tmp_path):
 
 
 def test_plot_run_rejects_other_formats(folder, tmp_path):
-    with pytest.raises(ValueError, match="jpg"):
+    with pytest.raises(WomError, match="jpg"):  # a wom error, not a raw ValueError
         plot_run(folder, tmp_path / "plots", fmt="jpg")
     assert not (tmp_path / "plots").exists()
 
@@ -330,7 +331,7 @@ def test_numeric_segment_names_survive_the_csv(tmp_path):
     res = wom.run(wom.scenario_from_dict(data), workers=1)
     run = wom.read_run(wom.save(res, tmp_path / "run"))
     live_values = penetration_figure(res.timeseries(), res.scenario).axes[0].images[0]
-    read_values = penetration_figure(run.timeseries, run.scenario).axes[0].images[0]
+    read_values = penetration_figure(run.timeseries(), run.scenario).axes[0].images[0]
     np.testing.assert_allclose(np.asarray(read_values.get_array()),
                                np.asarray(live_values.get_array()))
 
@@ -354,7 +355,7 @@ def test_a_folder_written_before_background_existed_still_plots(folder, tmp_path
     ts = pd.read_csv(old / "timeseries.csv")
     ts.drop(columns="new_by_background").to_csv(old / "timeseries.csv", index=False)
     run = wom.read_run(old)
-    assert (run.timeseries.new_by_background == 0).all()
+    assert (run.timeseries().new_by_background == 0).all()
     assert len(wom.plot_run(run, tmp_path / "plots")) == 5
 
 

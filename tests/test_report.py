@@ -109,16 +109,16 @@ def test_lesson_names_the_winner_and_the_ratio(run_dir, page):
 
 def test_lesson_is_honest_about_the_interval(run_dir):
     run = read_run(run_dir)
-    summary = run.summary.sort_values("customers_mean", ascending=False)
+    summary = run.summary().sort_values("customers_mean", ascending=False)
     w, r = summary.strategy.iloc[0], summary.strategy.iloc[1]
 
     def with_interval(lo: float, hi: float) -> str:
-        cmp = run.comparison.copy()
+        cmp = run.comparison().copy()
         rows = cmp.metric == "customers"
         # Stored as a − b; flip when the winner is b.
         sign = 1.0 if cmp.loc[rows, "a"].iloc[0] == w else -1.0
         cmp.loc[rows, "diff_lo"], cmp.loc[rows, "diff_hi"] = sorted([sign * lo, sign * hi])
-        return lesson(dataclasses.replace(run, comparison=cmp))
+        return lesson(dataclasses.replace(run, comparison_table=cmp))
 
     clear = with_interval(2.0, 9.0)
     # Both means are 10 or more here, so whole people, as the counts compared are written.
@@ -286,12 +286,12 @@ def test_counts_compared_are_written_to_one_precision():
 
 def test_the_lesson_writes_both_counts_alike(run_dir):
     run = read_run(run_dir)
-    summary = run.summary.copy()
+    summary = run.summary().copy()
     summary["customers_mean"] = summary["customers_mean"].where(
         summary.customers_mean < summary.customers_mean.max(), 167.4)
     summary["customers_mean"] = summary["customers_mean"].where(
         summary.customers_mean == 167.4, 61.1)
-    sentence = lesson(dataclasses.replace(run, summary=summary))
+    sentence = lesson(dataclasses.replace(run, summary_table=summary))
     assert "(167 against 61 on average" in sentence
     interval = re.search(r"difference, ([^ ]+) to ([^ ]+) customers", sentence)
     assert interval and "." not in interval.group(1) + interval.group(2)

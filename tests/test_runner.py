@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import wom
@@ -91,7 +92,14 @@ def test_run_folder_is_complete_and_never_overwritten(tmp_path):
     assert (out / "adoption.png").stat().st_size > 10_000
     back = wom.read_run(out)
     assert back.scenario == res.scenario
-    assert list(back.timeseries.columns) == TIMESERIES_COLUMNS
+    assert list(back.timeseries().columns) == TIMESERIES_COLUMNS
+    # one interface, live or read back (issue 14, item 20): the same methods, the same tables
+    for table in ("timeseries", "summary", "comparison"):
+        live, read = getattr(res, table)(), getattr(back, table)()
+        pd.testing.assert_frame_equal(live.reset_index(drop=True), read, check_dtype=False,
+                                      rtol=1e-9)
+    with pytest.raises(WomError, match="plots are drawn from a run"):
+        wom.plot_run(str(out), tmp_path / "plots")
     assert back.manifest["seed"] == 7 and back.manifest["graph"]["people"] == 270
     before = (out / "summary.csv").read_bytes()
     with pytest.raises(WomError, match="already exists"):

@@ -265,7 +265,9 @@ def remove_stale_partials(folder: Path) -> None:
 
 @dataclass(frozen=True)
 class RunFolder:
-    """A run folder read back: the scenario and the tables.
+    """A run folder read back: the scenario and the tables, read as from the
+    :class:`~wom.store.Results` of a live run — ``timeseries()``, ``summary()``,
+    ``comparison()``, ``scenario`` — so code takes either.
 
     ``notes`` is the comment block ``scenario.yaml`` opens with (the scenario file's LESSON /
     WHAT TO SEE text), ``""`` if none.
@@ -273,11 +275,23 @@ class RunFolder:
 
     path: Path
     scenario: Scenario
-    timeseries: pd.DataFrame
-    summary: pd.DataFrame
-    comparison: pd.DataFrame
+    timeseries_table: pd.DataFrame
+    summary_table: pd.DataFrame
+    comparison_table: pd.DataFrame
     manifest: dict[str, Any]
     notes: str = ""
+
+    def timeseries(self) -> pd.DataFrame:
+        """``timeseries.csv``: one row per strategy, replicate, step and segment."""
+        return self.timeseries_table
+
+    def summary(self) -> pd.DataFrame:
+        """``summary.csv``: one row per strategy."""
+        return self.summary_table
+
+    def comparison(self) -> pd.DataFrame:
+        """``comparison.csv``: paired differences of every pair of strategies."""
+        return self.comparison_table
 
 
 def read_run(path: Path | str) -> RunFolder:
@@ -305,9 +319,9 @@ def read_run(path: Path | str) -> RunFolder:
         path=path,
         scenario=sc,
         # names stay text: a segment called 01 must not come back as the number 1
-        timeseries=timeseries[TIMESERIES_COLUMNS],
-        summary=pd.read_csv(path / "summary.csv", dtype={"strategy": str}),
-        comparison=pd.read_csv(path / "comparison.csv", dtype={"a": str, "b": str}),
+        timeseries_table=timeseries[TIMESERIES_COLUMNS],
+        summary_table=pd.read_csv(path / "summary.csv", dtype={"strategy": str}),
+        comparison_table=pd.read_csv(path / "comparison.csv", dtype={"a": str, "b": str}),
         manifest=json.loads((path / "manifest.json").read_text(encoding="utf-8")),
         notes=leading_comments(text),
     )

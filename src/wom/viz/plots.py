@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from wom.errors import WomError
 from wom.store import Results, RunFolder
 from wom.viz.spread import (
     adoption_figure,
@@ -22,16 +23,15 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
-def _tables(run: Results | RunFolder | Any) -> tuple[pd.DataFrame, pd.DataFrame]:
-    def table(name: str) -> pd.DataFrame:
-        value = getattr(run, name)
-        return value() if callable(value) else value
-
-    return table("timeseries"), table("comparison")
-
+def _tables(run: Results | RunFolder) -> tuple[pd.DataFrame, pd.DataFrame]:
+    if not isinstance(run, Results | RunFolder):
+        raise WomError(f"plots are drawn from a run (wom.run(...) or wom.read_run(folder)), "
+                       f"not {type(run).__name__}")
+    return run.timeseries(), run.comparison()
 
 
-def plot_adoption(run: Results | RunFolder | Any, path: Path | str) -> Path:
+
+def plot_adoption(run: Results | RunFolder, path: Path | str) -> Path:
     """Write ``adoption.png`` (or any matplotlib format by suffix) for a run."""
     ts, _ = _tables(run)
     sc = run.scenario
@@ -44,7 +44,7 @@ def plot_adoption(run: Results | RunFolder | Any, path: Path | str) -> Path:
 
 
 def plot_run(
-    run: Results | RunFolder | Any, out_dir: Path | str, *, fmt: str = "png"
+    run: Results | RunFolder, out_dir: Path | str, *, fmt: str = "png"
 ) -> list[Path]:
     """Write every plot of a run into `out_dir` as ``NAME.fmt`` and return the paths.
 
@@ -60,15 +60,15 @@ def plot_run(
 
     Raises
     ------
-    ValueError
-        `fmt` is not one of those.
+    WomError
+        `run` is not a run, or `fmt` is not one of those formats.
     """
     if fmt not in FORMATS:
-        raise ValueError(f"unknown plot format {fmt!r} (use {', '.join(FORMATS)})")
+        raise WomError(f"unknown plot format {fmt!r} (use {', '.join(FORMATS)})")
+    ts, cmp = _tables(run)
+    sc = run.scenario
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    sc = run.scenario
-    ts, cmp = _tables(run)
     n_rep = ts["replicate"].nunique()
     makers: dict[str, Callable[[], Figure]] = {
         "adoption": lambda: adoption_figure(

@@ -273,7 +273,7 @@ def render_report(run: RunFolder, *, command: str | None = None) -> str:
     plots = plot_files(run.path)
     figures = ("".join(_figure_html(p, others) for p, others in plots) if plots else
                "<p>No plot images in this folder.</p>")
-    comparison = (comparison_table(run.comparison) if len(run.comparison) else
+    comparison = (comparison_table(run.comparison()) if len(run.comparison()) else
                   "<p>One strategy: nothing to compare.</p>")
     return f"""<!DOCTYPE html>
 <html lang="en">
@@ -295,7 +295,7 @@ def render_report(run: RunFolder, *, command: str | None = None) -> str:
 <h2>Summary</h2>
 <p>One row per strategy: means over replicates; the interval is the 95% confidence interval of
 the mean number of customers, the 5th and 95th percentiles span 90% of the replicates.</p>
-{summary_table(run.summary)}
+{summary_table(run.summary())}
 <h2>Comparison</h2>
 <p>Paired differences (the same replicate is the same market for every strategy), a − b, with
 95% intervals; rows in bold have an interval that excludes zero.</p>

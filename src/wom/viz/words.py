@@ -296,8 +296,8 @@ def lesson(run: RunFolder) -> str:
     runner-up by ratio, word-of-mouth share and the paired 95% interval of the difference,
     saying plainly when that interval does not exclude zero.
     """
-    won = verdict(run.summary, run.comparison)
-    summary = run.summary.set_index(run.summary["strategy"].astype(str))
+    won = verdict(run.summary(), run.comparison())
+    summary = run.summary().set_index(run.summary()["strategy"].astype(str))
     money = as_money(run.scenario.budget.total)
     n = int(summary["replicates"].iloc[0]) if "replicates" in summary else run.scenario.replicates
     over = f"over {n:,} replicate{'s' if n != 1 else ''}"
