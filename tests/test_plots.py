@@ -168,7 +168,23 @@ def test_segments_figure_draws_ignition_where_results_count_it_and_what_is_winna
     assert "incumbent holds 15" in dentists.get_title()
     # No incumbent in lawyers: no winnable line of its own, and the title says TAM only.
     assert not _lines(lawyers, "winnable (TAM − incumbent's customers)")
-    assert lawyers.get_title() == "lawyers (TAM 140)"
+    assert lawyers.get_title() == "lawyers\nTAM 140"
+
+
+def test_panel_titles_do_not_run_into_each_other():
+    """The flagship's eight panels titled 'dentists (TAM 1,200; incumbent holds 200)' ran
+    into their neighbours' titles (seen in the regenerated example, issue 14 item 16)."""
+    import itertools
+
+    sc = wom.load_scenario(Path(__file__).resolve().parents[1] / "scenarios" /
+                           "focused-vs-broad.yaml")
+    res = wom.run(sc, replicates=2, workers=1)
+    fig = segments_figure(res.timeseries(), sc)
+    fig.draw_without_rendering()
+    boxes = [ax.title.get_window_extent() for ax in fig.axes if ax.get_title()]
+    assert len(boxes) == 8
+    for a, b in itertools.combinations(boxes, 2):
+        assert not a.overlaps(b), (a, b)
 
 
 def test_causes_figure_stacks_seed_marketing_and_word_of_mouth(tables):

@@ -136,11 +136,12 @@ def segments_figure(
         if tam[j] > 0:  # (an empty TAM never ignites)
             ax.axhline(ignite[j], color="0.35", linewidth=1, linestyle="--",
                        label=IGNITION_LABEL)
-        held = f"; incumbent holds {held_by[j]:,}" if held_by[j] else ""
+        held = f", incumbent holds {held_by[j]:,}" if held_by[j] else ""
         if held_by[j]:
             ax.axhline(tam[j] - held_by[j], color="#D55E00", linewidth=1.2, linestyle=":",
                        label=WINNABLE_LABEL)
-        ax.set_title(f"{segments[j]} (TAM {tam[j]:,}{held})", fontsize="medium")
+        # two short lines: a panel is narrow, and a long title runs into its neighbours'
+        ax.set_title(f"{segments[j]}\nTAM {tam[j]:,}{held}", fontsize="medium")
         accent(ax, seg_colours[segments[j]])
         weeks_axis(ax, int(steps[-1]))
         ax.set_ylim(0, max(1.0, tam[j], float(cube[:, :, :, j].max())) * 1.05)
