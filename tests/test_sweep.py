@@ -17,7 +17,7 @@ from click.testing import CliRunner
 import wom
 from helpers import small_scenario
 from wom.cli import main
-from wom.config import Vary, apply, parse_vary
+from wom.config import METRIC_NAMES, Vary, apply, parse_vary
 from wom.errors import ScenarioError, WomError
 from wom.experiment import analysis, design, sweep
 from wom.experiment.design import points
@@ -220,9 +220,12 @@ def test_sweep_csv(full):
     path = analysis.export_csv(full)
     assert path == full / "sweep.csv"
     df = pd.read_csv(path)
+    # every metric, not only the compared one (issue 14, item 14)
     assert list(df.columns) == ["network.mixing", "segments.*.references", "strategy",
-                                "customers_mean", "customers_lo", "customers_hi", "vs",
-                                "diff_mean", "diff_lo", "diff_hi"]
+                                *(f"{m}_{x}" for m in METRIC_NAMES
+                                  for x in ("mean", "lo", "hi")),
+                                "vs", "metric", "diff_mean", "diff_lo", "diff_hi"]
+    assert (df.metric == "customers").all()
     assert len(df) == 6 * 2
     assert (df.vs == "focused").all()
     assert df[df.strategy == "focused"].diff_mean.isna().all()

@@ -13,7 +13,14 @@ from rich.markup import escape
 from rich.table import Table
 
 import wom
-from wom.cli.options import check_out, load, progress_bar, scenario_argument, workers_option
+from wom.cli.options import (
+    check_out,
+    load,
+    progress_bar,
+    scenario_argument,
+    set_option,
+    workers_option,
+)
 from wom.viz.fits import ASSUMPTIONS
 
 
@@ -66,8 +73,10 @@ STOPPED = {"converged": "converged", "acceptance": "stopped: too few candidates 
               help="Run the fit's simulations on a Dask cluster (tcp://HOST:PORT; needs the "
                    "dask extra) instead of local processes; same results.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table.")
+@set_option
 def fit(scenario: Path, adoptions: Path, out: Path | None, seed: int | None,
-        workers: int | None, scheduler: str | None, quiet: bool) -> None:
+        workers: int | None, scheduler: str | None, quiet: bool,
+        settings: tuple[str, ...] = ()) -> None:
     """Estimate SCENARIO's free parameters from observed adoption.
 
     The `fit:` block names them with their ranges (default: word of mouth and background).
@@ -78,7 +87,7 @@ def fit(scenario: Path, adoptions: Path, out: Path | None, seed: int | None,
 
     Assumed:
     """
-    sc = load(scenario)
+    sc = load(scenario, settings=settings)
     if seed is not None:
         sc = sc.model_copy(update={"seed": seed})
     check_out(out, "fit")

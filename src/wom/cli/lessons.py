@@ -58,7 +58,7 @@ def list_() -> None:
 @click.option("--dir", "dest", type=click.Path(file_okay=False, path_type=Path),
               help="Folder to write NAME.yaml in [default: here].")
 def new(name: str, template: str, dest: Path | None) -> None:
-    """Start a scenario NAME.yaml: a blank, commented template, or a lesson to edit."""
+    """Start NAME.yaml from a blank template or a lesson."""
     from wom.config.library import new_scenario
 
     path = new_scenario(name, template, dest=dest)

@@ -28,12 +28,15 @@ SCHEDULER_HELP = ("Run the points on a Dask cluster (tcp://HOST:PORT; needs the 
                   "instead of local processes; same results.")
 
 
-def load(path: Path, need: str | None = None) -> wom.Scenario:
-    """The scenario file at `path` (a bad one raises :class:`~wom.ScenarioError`).
+def load(path: Path, need: str | None = None, settings: tuple[str, ...] = ()) -> wom.Scenario:
+    """The scenario file at `path` (a bad one raises :class:`~wom.ScenarioError`), with the
+    ``--set`` `settings` applied.
 
     `need`: what the command does with its strategies ("run", "sweep", …); a scenario
     without any is then refused naming the file."""
-    sc = wom.load_scenario(path)
+    from wom.config import with_settings
+
+    sc = with_settings(wom.load_scenario(path), settings)
     if need is not None:
         sc.require_strategies(need, file=path)
     return sc
@@ -56,6 +59,15 @@ def check_out(out: Path | None, what: str) -> None:
 
 def scenario_argument(required: bool = True) -> Callable[[Any], Any]:
     return click.argument("scenario", type=click.Path(path_type=Path), required=required)
+
+
+def set_option[F: Callable[..., Any]](fn: F) -> F:
+    return click.option(
+        "--set", "settings", multiple=True, metavar="PATH=VALUE",
+        help="Change one value of the scenario for this command, without editing the file "
+             "(repeatable): a key path as --vary takes it, segments and strategies by name "
+             "(segments.vets.references=0, strategies.focused.segment=vets, "
+             "budget.total=80000).")(fn)
 
 
 def workers_option[F: Callable[..., Any]](fn: F) -> F:

@@ -17,6 +17,7 @@ from wom.cli.options import (
     progress_bar,
     replicate_option,
     scenario_argument,
+    set_option,
     workers_option,
 )
 from wom.cli.summary import print_summary
@@ -41,16 +42,17 @@ from wom.store import SCENARIO_FILE
                    "[default: the period after the last purchase].")
 @format_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table.")
+@set_option
 def run(scenario: Path, replicates: int | None, seed: int | None, workers: int | None,
         out: Path | None, customers: Path | None, today: int | None, fmt: str,
-        quiet: bool) -> None:
+        quiet: bool, settings: tuple[str, ...] = ()) -> None:
     """Run every strategy of SCENARIO and write a run folder.
 
     With --customers, every strategy starts from today's customers: they count as customers
     and references from the first week, and those who bought within talk_weeks of it still
     talk (a customer with no purchase week no longer does). Customers given by segment are
     placed in each replicate by replaying their weeks through the adoption rule."""
-    sc = load(scenario, need="run")
+    sc = load(scenario, need="run", settings=settings)
     if today is not None and customers is None:
         raise click.UsageError("--today needs --customers")
     existing = None if customers is None else wom.load_customers(sc, customers, today=today)
@@ -74,12 +76,13 @@ def run(scenario: Path, replicates: int | None, seed: int | None, workers: int |
 
 @click.command()
 @scenario_argument()
-def validate(scenario: Path) -> None:
+@set_option
+def validate(scenario: Path, settings: tuple[str, ...] = ()) -> None:
     """Check SCENARIO without running it."""
     from wom.experiment import default_workers, estimate
     from wom.experiment.memory import available_memory, human
 
-    sc = load(scenario)
+    sc = load(scenario, settings=settings)
 
     def count(n: int, one: str, many: str) -> str:
         return f"{n:,} {one if n == 1 else many}"
@@ -125,14 +128,15 @@ def report(run_dir: Path) -> None:
 @max_people_option(5000)
 @click.option("--out", "-o", type=click.Path(path_type=Path, dir_okay=False),
               help="Image to write (.png, .svg or .pdf) [default: snapshot-STRATEGY-STEP.png].")
+@set_option
 def snapshot(scenario: Path, strategy: str, step: int | None, replicate: int, max_people: int,
-             out: Path | None) -> None:
+             out: Path | None, settings: tuple[str, ...] = ()) -> None:
     """Draw the conversation graph at one week.
 
     Segments coloured, customers highlighted; big markets drawn as a random sample."""
     from wom.viz import save_figure, snapshot_figure
 
-    sc = load(scenario, need="draw")
+    sc = load(scenario, need="draw", settings=settings)
     week = sc.horizon - 1 if step is None else step
     out = out or Path(f"snapshot-{strategy}-{week}.png")
     fig = snapshot_figure(sc, strategy, week, replicate=replicate, max_people=max_people)
@@ -149,12 +153,13 @@ def snapshot(scenario: Path, strategy: str, step: int | None, replicate: int, ma
 @click.option("--out", "-o", type=click.Path(path_type=Path, dir_okay=False),
               default=Path("spread.gif"), show_default=True,
               help="The GIF to write (an MP4 beside it when ffmpeg is installed).")
+@set_option
 def animate(scenario: Path, strategies: tuple[str, ...], replicate: int, fps: int,
-            max_people: int, out: Path) -> None:
+            max_people: int, out: Path, settings: tuple[str, ...] = ()) -> None:
     """Animate the spread week by week (one frame per week)."""
     from wom.viz import animate as make_animation
 
-    sc = load(scenario, need="animate")
+    sc = load(scenario, need="animate", settings=settings)
     for path in make_animation(sc, list(strategies), out, replicate=replicate,
                                max_people=max_people, fps=fps):
         click.echo(f"wrote {path}")

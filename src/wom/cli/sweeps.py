@@ -15,10 +15,46 @@ from wom.cli.options import (
     resume_option,
     scenario_argument,
     scheduler_option,
+    set_option,
     workers_option,
 )
 from wom.config import METRIC_NAMES, parse_vary
 from wom.errors import WomError
+
+#: Rows of a sweep's table printed in the terminal (the rest: in sweep.csv).
+SHOWN_ROWS = 40
+
+
+def print_sweep(csv: Path, params: list[str], metric: str) -> None:
+    """The sweep's table: per point and strategy, `metric` with its 95% interval and the
+    paired advantage over the first strategy (the first :data:`SHOWN_ROWS` rows)."""
+    import pandas as pd
+    from rich import box
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    df = pd.read_csv(csv, dtype={"strategy": str})
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
+                  title=f"{metric}: mean (95% CI); vs {escape(str(df.vs.iloc[0]))}: paired "
+                        "difference" if len(df) else metric)
+    for head in [*params, "strategy", metric, "95% CI", "vs first", "95% CI "]:
+        table.add_column(escape(head), justify="left" if head == "strategy" else "right")
+
+    def num(x: float) -> str:
+        return "–" if pd.isna(x) else f"{x:,.4g}"
+
+    for d in df.head(SHOWN_ROWS).to_dict("records"):  # (keys: the columns, dots and all)
+        table.add_row(*(escape(str(d[p])) for p in params), escape(str(d["strategy"])),
+                      num(d[f"{metric}_mean"]),
+                      f"{num(d[f'{metric}_lo'])}–{num(d[f'{metric}_hi'])}",
+                      num(d["diff_mean"]),
+                      "" if pd.isna(d["diff_mean"]) else
+                      f"{num(d['diff_lo'])}–{num(d['diff_hi'])}")
+    console = Console()
+    console.print(table)
+    if len(df) > SHOWN_ROWS:
+        console.print(f"… {len(df) - SHOWN_ROWS:,} more rows in {escape(str(csv))}", style="dim")
 
 
 def _phase_pair(sc: wom.Scenario, compare: str | None) -> tuple[str, str] | None:
@@ -62,10 +98,11 @@ def _phase_pair(sc: wom.Scenario, compare: str | None) -> tuple[str, str] | None
 @click.option("--out", "-o", type=click.Path(path_type=Path, file_okay=False),
               help="Sweep folder [default: results/<name>/sweep-<timestamp>/].")
 @resume_option("sweep")
+@set_option
 def sweep(scenario: Path | None, varies: tuple[str, ...], design: str | None,
           n_points: int | None, replicates: int | None, workers: int | None,
           scheduler: str | None, compare: str | None, out: Path | None,
-          resume_dir: Path | None) -> None:
+          resume_dir: Path | None, settings: tuple[str, ...] = ()) -> None:
     """Run SCENARIO over a grid of what-ifs; resumable.
 
     Writes sweep.sqlite, sweep.csv and, for 1 or 2 varied parameters, phase.png: the
@@ -77,8 +114,8 @@ def sweep(scenario: Path | None, varies: tuple[str, ...], design: str | None,
 
     with progress_bar("sweep", "points") as advance:
         if resume_dir is not None:
-            if scenario is not None or varies:
-                raise WomError("--resume DIR takes no SCENARIO or --vary: the sweep "
+            if scenario is not None or varies or settings:
+                raise WomError("--resume DIR takes no SCENARIO, --vary or --set: the sweep "
                                "folder holds them")
             ignored = [o for o, v in (("--design", design), ("--points", n_points),
                                       ("--replicates", replicates), ("--out", out))
@@ -93,7 +130,7 @@ def sweep(scenario: Path | None, varies: tuple[str, ...], design: str | None,
         else:
             if scenario is None:
                 raise WomError("give a SCENARIO (or --resume DIR)")
-            sc = load(scenario, need="sweep")
+            sc = load(scenario, need="sweep", settings=settings)
             block = None if varies else sc.sweep  # --vary replaces the whole block
             if not varies and block is None:
                 raise WomError(f"{scenario}: no --vary given and no sweep: block in the "
@@ -114,7 +151,9 @@ def sweep(scenario: Path | None, varies: tuple[str, ...], design: str | None,
                 workers=workers, scheduler=scheduler, progress=advance, fresh=out is None)
         sc, kept, meta = sweeps.read_meta(folder)
         metric = sc.sweep.metric if sc.sweep else "customers"
-        click.echo(f"wrote {analysis.export_csv(folder, metric)}")
+        written = analysis.export_csv(folder, metric)
+        print_sweep(written, [v.path for v in kept], metric)
+        click.echo(f"wrote {written}")
         if pair is not None and len(kept) in (1, 2) and "sensitivity" not in meta:
             fig = phase_figure(folder, *pair, metric)
             click.echo(f"wrote {save_figure(fig, folder / 'phase.png')}")
@@ -143,10 +182,11 @@ def sweep(scenario: Path | None, varies: tuple[str, ...], design: str | None,
 @click.option("--out", "-o", type=click.Path(path_type=Path, file_okay=False),
               help="Folder [default: results/<name>/sensitivity-<timestamp>/].")
 @resume_option("analysis")
+@set_option
 def sensitivity(scenario: Path | None, params: tuple[str, ...], method: str, n: int,
                 output: str, strategy: str | None, vs: str | None, replicates: int | None,
                 workers: int | None, scheduler: str | None, out: Path | None,
-                resume_dir: Path | None) -> None:
+                resume_dir: Path | None, settings: tuple[str, ...] = ()) -> None:
     """Which parameters move an outcome: Sobol or Morris (SALib).
 
     Writes sweep.sqlite (resumable), sensitivity.csv and sensitivity.png.
@@ -157,8 +197,8 @@ def sensitivity(scenario: Path | None, params: tuple[str, ...], method: str, n: 
 
     with progress_bar(method if resume_dir is None else "sensitivity", "points") as advance:
         if resume_dir is not None:
-            if scenario is not None or params:
-                raise WomError("--resume DIR takes no SCENARIO or --param: the folder "
+            if scenario is not None or params or settings:
+                raise WomError("--resume DIR takes no SCENARIO, --param or --set: the folder "
                                "holds them")
             sens.describe_output(resume_dir, output)  # refuses a plain sweep up front
             folder = resume(resume_dir, workers=workers, scheduler=scheduler,
@@ -166,7 +206,7 @@ def sensitivity(scenario: Path | None, params: tuple[str, ...], method: str, n: 
         else:
             if scenario is None or not params:
                 raise WomError("give a SCENARIO and at least one --param (or --resume DIR)")
-            sc = load(scenario, need="analyse")
+            sc = load(scenario, need="analyse", settings=settings)
             parsed = [sens.parse_param(p) for p in params]
             folder = out or Path("results") / sc.name / time.strftime(
                 "sensitivity-%Y%m%d-%H%M%S")

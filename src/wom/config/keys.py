@@ -148,7 +148,7 @@ def representatives(values: Sequence[Value], limit: int) -> list[Value]:
 
 def set_path(data: Any, path: str, value: Any) -> None:
     """Set `value` at the dotted key `path` of the scenario data `data` (``*``: every element
-    of a list), in place."""
+    of a list; a segment or a strategy by its name or its index), in place."""
     _set(data, path.split("."), value, path)
 
 
@@ -159,9 +159,17 @@ def _set(node: Any, keys: list[str], value: Any, path: str) -> None:
             raise WomError(f"{path}: '*' needs a list here")
         targets = list(range(len(node)))
     elif isinstance(node, list):
-        if not key.isdigit() or int(key) >= len(node):
-            raise WomError(f"{path}: {key!r} is not an index of a list of {len(node)}")
-        targets = [int(key)]
+        named = [i for i, x in enumerate(node) if isinstance(x, dict) and x.get("name") == key]
+        if named:  # a segment or a strategy by its name
+            targets = named[:1]
+        elif not key.isdigit() or int(key) >= len(node):
+            names = [str(x["name"]) for x in node if isinstance(x, dict) and "name" in x]
+            known = (f" (names: {', '.join(names[:8])}{', …' if len(names) > 8 else ''})"
+                     if names else "")
+            raise WomError(f"{path}: {key!r} is neither a name nor an index of a list of "
+                           f"{len(node)}{known}")
+        else:
+            targets = [int(key)]
     elif isinstance(node, dict):
         if rest and key not in node:
             raise WomError(f"{path}: the scenario has no key {key!r}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -217,6 +217,43 @@ def apply(sc: Scenario, point: Mapping[str, Value], *,
     for path, value in point.items():
         set_path(data, path, value)
     return scenario_from_dict(data)
+
+
+def with_settings(sc: Scenario, settings: Sequence[str]) -> Scenario:
+    """`sc` with ``PATH=VALUE`` settings applied (``--set``), every block kept: a what-if
+    without copying the file. ``PATH`` as ``--vary`` takes it, segments and strategies by
+    name or index (``segments.vets.references=0``); ``VALUE`` is read as YAML (``0.2``,
+    ``true``, ``[a, b]``, ``{...}``).
+
+    Raises
+    ------
+    WomError
+        Naming the setting and what is wrong with it.
+    """
+    if not settings:
+        return sc
+    data = copy.deepcopy(sc.model_dump(mode="json"))
+    for text in settings:
+        path, eq, raw = text.partition("=")
+        path = path.strip()
+        if not eq or not path:
+            raise WomError(f"--set {text!r}: expected PATH=VALUE, e.g. "
+                           "segments.dentists.references=0")
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError as err:
+            why = getattr(err, "problem", None) or str(err).splitlines()[0]
+            raise WomError(f"--set {text!r}: the value is not valid YAML ({why})") from None
+        try:
+            set_path(data, path, value)
+        except WomError as err:
+            raise WomError(f"--set {text!r}: {err}") from None
+    try:
+        return scenario_from_dict(data)
+    except ScenarioError as err:
+        lines = "; ".join(msg for _, _, msg in err.problems)
+        keys = ", ".join(k for k, _, _ in err.problems if k)
+        raise WomError(f"--set {', '.join(map(repr, settings))}: {keys}: {lines}") from None
 
 
 def bad_sweep_value(sc: Scenario, path: str, spec: Any) -> str | None:

@@ -36,8 +36,9 @@ def read_results(out_dir: Path | str) -> pd.DataFrame:
 
 
 def export_csv(out_dir: Path | str, metric: str = "customers") -> Path:
-    """Write ``sweep.csv``: one row per point × strategy, with the mean and 95% interval of
-    `metric` and the paired advantage (this strategy − the first strategy)."""
+    """Write ``sweep.csv``: one row per point × strategy with the mean and 95% interval of
+    every metric, then the paired advantage in `metric` (this strategy − the first strategy;
+    the ``metric`` column names it)."""
     sc, varies, _ = read_meta(out_dir)
     per = read_results(out_dir)
     names = [v.path for v in varies]
@@ -46,17 +47,19 @@ def export_csv(out_dir: Path | str, metric: str = "customers") -> Path:
     for _pid, d in per.groupby("point_id", sort=True):
         ref = d[d.strategy == base].set_index("replicate")[metric]
         for s in [x.name for x in sc.strategies]:
-            ds = d[d.strategy == s].set_index("replicate")[metric]
-            m, lo, hi = mean_interval(ds.to_numpy(float))
+            mine = d[d.strategy == s].set_index("replicate")
+            row = {**{k: d[k].iloc[0] for k in names}, "strategy": s}
+            for m in METRIC_NAMES:
+                row[f"{m}_mean"], row[f"{m}_lo"], row[f"{m}_hi"] = mean_interval(
+                    mine[m].to_numpy(float))
             if s == base:
                 dm = dlo = dhi = math.nan
             else:
-                dm, dlo, dhi = mean_interval((ds - ref).to_numpy(float))
-            rows.append({**{k: d[k].iloc[0] for k in names}, "strategy": s,
-                         f"{metric}_mean": m, f"{metric}_lo": lo, f"{metric}_hi": hi,
-                         "vs": base, "diff_mean": dm, "diff_lo": dlo, "diff_hi": dhi})
-    cols = [*names, "strategy", f"{metric}_mean", f"{metric}_lo", f"{metric}_hi", "vs",
-            "diff_mean", "diff_lo", "diff_hi"]
+                dm, dlo, dhi = mean_interval((mine[metric] - ref).to_numpy(float))
+            rows.append({**row, "vs": base, "metric": metric, "diff_mean": dm,
+                         "diff_lo": dlo, "diff_hi": dhi})
+    cols = [*names, "strategy", *(f"{m}_{x}" for m in METRIC_NAMES for x in ("mean", "lo", "hi")),
+            "vs", "metric", "diff_mean", "diff_lo", "diff_hi"]
     path = Path(out_dir) / CSV
     tmp = path.with_name(f".{CSV}.tmp")
     pd.DataFrame(rows, columns=cols).to_csv(tmp, index=False, float_format="%.10g")

@@ -1,0 +1,105 @@
+"""`--set PATH=VALUE`: a what-if without copying the scenario file (issue 14, item 14)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
+
+import wom
+from wom.cli import main
+from wom.config import with_settings
+from wom.errors import WomError
+
+ROOT = Path(__file__).resolve().parents[1]
+CHASM = ROOT / "scenarios" / "chasm.yaml"
+
+
+def test_a_setting_is_the_same_run_as_the_edited_file(tmp_path: Path):
+    """`--set segments.vets.references=0` gives byte for byte the run of a copy of the file
+    with that one value edited; segments and strategies are named, not numbered."""
+    data = yaml.safe_load(CHASM.read_text())
+    edited = tmp_path / "chasm-edited.yaml"
+    vets = next(i for i, s in enumerate(wom.load_scenario(CHASM).segments) if s.name == "vets")
+    sc = wom.load_scenario(CHASM)
+    full = yaml.safe_load(sc.to_yaml())
+    full["segments"][vets]["references"] = 0
+    full["name"] = data["name"]
+    edited.write_text(yaml.safe_dump(full))
+    a, b = tmp_path / "a", tmp_path / "b"
+    ran = CliRunner().invoke(main, ["run", str(CHASM), "-r", "6", "-w", "1", "-q", "-o", str(a),
+                                    "--set", "segments.vets.references=0"])
+    assert ran.exit_code == 0, ran.output
+    assert CliRunner().invoke(main, ["run", str(edited), "-r", "6", "-w", "1", "-q",
+                                     "-o", str(b)]).exit_code == 0
+    for table in ("summary.csv", "timeseries.csv", "comparison.csv"):
+        assert (a / table).read_bytes() == (b / table).read_bytes(), table
+    assert wom.read_run(a).scenario.segments[vets].references == 0
+
+
+def test_settings_by_name_index_and_star_and_every_block_kept():
+    sc = wom.load_scenario(ROOT / "scenarios" / "from-today.yaml")
+    changed = with_settings(sc, ["segments.dentists.tam=0.5", "segments.1.references=0",
+                                 "segments.*.early_market=0.2", "fit.generations=3",
+                                 "dynamics.overlap={default: 0.1, dentists: {vets: 0.5}}"])
+    assert changed.segments[0].tam == 0.5 and changed.segments[1].references == 0
+    assert {s.early_market for s in changed.segments} == {0.2}
+    assert changed.fit is not None and changed.fit.generations == 3  # the fit block stays
+    assert changed.dynamics.overlap_of("dentists", "vets") == 0.5
+    assert with_settings(sc, []) is sc
+
+
+@pytest.mark.parametrize(("setting", "message"), [
+    ("segments.surgeons.tam=0.5", "'surgeons' is neither a name nor an index of a list of 8 "
+                                  "(names: dentists, lawyers,"),
+    ("segments.dentists.tam=2", "segments[0].tam: Input should be less than or equal to 1"),
+    ("budget.totl=3", "budget.totl: unknown key"),
+    ("budget.total", "expected PATH=VALUE"),
+    ("=3", "expected PATH=VALUE"),
+    ("budget.total=[1, 2", "the value is not valid YAML"),
+    ("strategies.focused.segment=nowhere", "unknown segment 'nowhere'"),
+])
+def test_a_bad_setting_exits_2_naming_it(tmp_path: Path, setting: str, message: str):
+    result = CliRunner().invoke(main, ["run", str(ROOT / "scenarios" / "focused-vs-broad.yaml"),
+                                       "-r", "2", "-o", str(tmp_path / "o"), "--set", setting])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"error: --set {setting!r}") and message in result.stderr, (
+        result.stderr)
+    assert "Traceback" not in result.output and not (tmp_path / "o").exists()
+
+
+def test_vary_takes_names_too(tmp_path: Path):
+    """`--vary` needed segments.2.references; a name works now, and the column says it."""
+    out = tmp_path / "s"
+    result = CliRunner().invoke(main, ["sweep", str(CHASM), "-v", "segments.vets.references=0,2",
+                                       "-r", "2", "-w", "1", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "segments.vets.references" in (out / "sweep.csv").read_text().splitlines()[0]
+    # and the terminal shows the sweep's table, not only where the file is
+    assert "customers: mean (95% CI); vs focused: paired difference" in result.output
+    assert result.output.count("broad") == 2 and "wrote " in result.output
+
+
+@given(path=st.sampled_from(["segments.dentists.tam", "segments.9.size", "budget.total",
+                             "strategies.focused.kind", "network.mixing", "dynamics",
+                             "segments.*.references", "horizon", "fit.free", "nope.nope", ""]),
+       value=st.one_of(st.integers(-5, 10**6), st.floats(allow_nan=True),
+                       st.text(max_size=8), st.sampled_from(["[1, 2", "{a: 1}", "null",
+                                                             "true", "1e400", "[]"])))
+def test_fuzzed_settings_run_or_exit_2(path: str, value: object):
+    """Any --set either validates or is refused with `error: --set …` and status 2."""
+    setting = f"{path}={value}"
+    result = CliRunner().invoke(main, ["validate", str(CHASM), "--set", setting])
+    assert result.exit_code in (0, 2), result.output
+    assert "Traceback" not in result.output
+    if result.exit_code == 2:
+        assert result.stderr.startswith("error: --set"), result.stderr
+
+
+def test_with_settings_is_a_wom_error_in_python():
+    with pytest.raises(WomError, match="--set 'x'"):
+        with_settings(wom.load_scenario(CHASM), ["x"])
