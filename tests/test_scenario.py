@@ -544,3 +544,25 @@ def test_every_lesson_scenario_validates_against_the_json_schema() -> None:
     bad["dynamics"]["word_of_mouth"] = 1.5
     assert any("1.5 is greater than the maximum of 1" in e.message
                for e in validator.iter_errors(bad))
+
+
+@pytest.mark.parametrize(("settings", "key", "words"), [
+    (["budget.total=80", "budget.cost_per_contact=100"], "budget.total",
+     "80 buys no seed at 500 and no contact at 100: every strategy wins nothing"),
+    (["budget.total=800"], "budget.seed_share", "0.5 of 800 is 400: not one seed at 500"),
+    (["network.mixing=1"], "network.mixing", "1: nearly every conversation crosses segments"),
+    (["segments.dentists.incumbent=0", "segments.dentists.tam=0"], "strategies[0]", "'focused' aims at 'dentists', where nobody "
+                                                   "can be won"),
+])
+def test_legal_but_suspicious_values_are_warned_about(tmp_path: Path, settings: list[str],
+                                                      key: str, words: str) -> None:
+    """A budget of 80 meant as 80k gave 0 customers everywhere, silently (issue 14, item 15):
+    such values run, with a warning naming the key and what it implies."""
+    flagship = Path(__file__).resolve().parents[1] / "scenarios" / "focused-vs-broad.yaml"
+    args = ["validate", str(flagship)]
+    for s in settings:
+        args += ["--set", s]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert f"warning: {flagship}: {key}: {words}" in result.stderr, result.stderr
+    assert CliRunner().invoke(main, ["validate", str(flagship)]).stderr == ""

@@ -1,5 +1,6 @@
 """The scenario file: its schema, loading with line numbers, cross-key checks, key paths."""
 
+from wom.config.checks import suspicious
 from wom.config.fields import COMPLETE_GRAPH_MAX_PEOPLE, IGNITION_SHARE, MAX_UNITS
 from wom.config.keys import Vary, make_vary, parse_vary
 from wom.config.load import (
@@ -19,5 +20,5 @@ __all__ = [
     "METRICS", "METRIC_NAMES", "SEEDING_RULES", "STRATEGY_KINDS", "Budget", "Dynamics",
     "GraphFile", "Metric", "Network", "Registry", "Scenario", "Segment", "Strategy", "Sweep",
     "Vary", "apply", "json_schema", "load_scenario", "make_vary", "parse_vary",
-    "power_law_sizes", "scenario_from_dict", "with_settings",
+    "power_law_sizes", "scenario_from_dict", "suspicious", "with_settings",
 ]

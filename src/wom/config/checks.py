@@ -93,3 +93,33 @@ def cross_checks(sc: Scenario) -> list[tuple[tuple[Any, ...], str]]:
              f"horizon ({sc.horizon} steps): part of the budget would never be spent")
         )
     return problems
+
+
+def suspicious(sc: Scenario) -> list[tuple[str, str]]:
+    """Legal values that are probably mistakes: ``(key path, what it implies)`` to warn
+    about, not to refuse (a budget of 80 meant as 80k, a share written as a percent)."""
+    notes: list[tuple[str, str]] = []
+    b = sc.budget
+    seeds = int(b.total * b.seed_share // b.cost_per_seed)
+    contacts = int(b.total * (1.0 - b.seed_share) // b.cost_per_contact)
+    if sc.strategies and b.total > 0 and seeds == 0 and contacts == 0:
+        notes.append(("budget.total", f"{b.total:g} buys no seed at {b.cost_per_seed:g} and no "
+                                      f"contact at {b.cost_per_contact:g}: every strategy wins "
+                                      "nothing (a budget in thousands?)"))
+    elif sc.strategies and b.seed_share > 0 and seeds == 0:
+        notes.append(("budget.seed_share", f"{b.seed_share:g} of {b.total:g} is "
+                                           f"{b.total * b.seed_share:g}: not one seed at "
+                                           f"{b.cost_per_seed:g}"))
+    if sc.network.model in ("planted_partition", "lfr", "clustered") and \
+            sc.network.mixing >= 0.95 and len(sc.segments) > 1:
+        notes.append(("network.mixing", f"{sc.network.mixing:g}: nearly every conversation "
+                                        "crosses segments, so they barely matter (mixing is a "
+                                        "share from 0 to 1, not a percent)"))
+    for i, st in enumerate(sc.strategies):
+        for name in [st.segment, *(st.segments or [])]:
+            seg = next((s for s in sc.segments if s.name == name), None)
+            if seg is not None and seg.winnable == 0:
+                notes.append((f"strategies[{i}]", f"{st.name!r} aims at {name!r}, where nobody "
+                                                  "can be won (its TAM less the incumbent's "
+                                                  "customers is 0)"))
+    return notes
