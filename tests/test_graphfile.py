@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
 
@@ -563,3 +564,26 @@ def test_a_lone_first_tie_of_numbers_is_a_tie(tmp_path: Path):
     (tmp_path / "g.csv").write_text("10,11\n" + RING.replace(" ", ","))
     g = load(tmp_path, path="g.csv")
     assert g.n_ties == 8 and "csv_header" not in g.notes
+
+
+def test_louvain_on_a_big_graph_says_what_it_is_doing(tmp_path: Path):
+    """Reading a big graph without labels ran Louvain for minutes without a word (issue 14,
+    item 21): the command line now says what it does, how long it takes and how to skip it,
+    then how it went."""
+    from click.testing import CliRunner
+
+    from wom.cli import main
+
+    rng = np.random.default_rng(1)
+    a = rng.integers(0, 6000, 25_000)
+    b = np.where(rng.random(a.size) < 0.9, (a // 3000) * 3000 + rng.integers(0, 3000, a.size),
+                 rng.integers(0, 6000, a.size))
+    (tmp_path / "g.txt").write_text("".join(f"{x} {y}\n" for x, y in zip(a, b, strict=True)))
+    (tmp_path / "s.yaml").write_text("name: big\nnetwork:\n  model: file\n  file: {path: g.txt}"
+                                     "\nstrategies:\n  - {name: b, kind: broad}\n")
+    result = CliRunner().invoke(main, ["validate", str(tmp_path / "s.yaml")])
+    assert result.exit_code == 0, result.output
+    notes = [x for x in result.stderr.splitlines() if x.startswith("note: g.txt:")]
+    assert len(notes) == 2, result.stderr
+    assert "finding segments with Louvain in" in notes[0] and "a labels file skips it" in notes[0]
+    assert re.fullmatch(r"note: g\.txt: \d+ segments found in \d+ s", notes[1]), notes[1]

@@ -551,8 +551,8 @@ def test_every_lesson_scenario_validates_against_the_json_schema() -> None:
      "80 buys no seed at 500 and no contact at 100: every strategy wins nothing"),
     (["budget.total=800"], "budget.seed_share", "0.5 of 800 is 400: not one seed at 500"),
     (["network.mixing=1"], "network.mixing", "1: nearly every conversation crosses segments"),
-    (["segments.dentists.incumbent=0", "segments.dentists.tam=0"], "strategies[0]", "'focused' aims at 'dentists', where nobody "
-                                                   "can be won"),
+    (["segments.dentists.incumbent=0", "segments.dentists.tam=0"], "strategies[0]",
+     "'focused' aims at 'dentists', where nobody can be won"),
 ])
 def test_legal_but_suspicious_values_are_warned_about(tmp_path: Path, settings: list[str],
                                                       key: str, words: str) -> None:

@@ -7,6 +7,7 @@ one place (:class:`WomGroup`), without a traceback.
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 from collections.abc import Iterator
@@ -99,10 +100,22 @@ class WomGroup(click.Group):
         raise click.exceptions.Exit(SIGNAL_EXIT + signum) from None
 
 
+class Notes(logging.Handler):
+    """wom's log records on stderr as ``note: …`` (whatever stderr is at the time)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with suppress(OSError):
+            click.echo(f"note: {record.getMessage()}", err=True)
+
+
 @click.group(cls=WomGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="wom")
 def main() -> None:
     """wom — word-of-mouth network simulator for go-to-market what-ifs."""
+    notes = logging.getLogger("wom")  # what long steps say (Louvain on a big graph, …)
+    if not any(isinstance(h, Notes) for h in notes.handlers):
+        notes.addHandler(Notes())
+        notes.setLevel(logging.INFO)
 
 
 for command in (run, validate, plot, report, snapshot, animate, sweep, sensitivity, fit, app_,

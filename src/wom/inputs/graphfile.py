@@ -10,7 +10,9 @@ strings written in the file, so ``007`` and ``7`` are two different people.
 from __future__ import annotations
 
 import functools
+import logging
 import stat
+import time
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -98,6 +100,14 @@ def _stamp(path: Path) -> tuple[int, int]:
     return st.st_mtime_ns, st.st_size
 
 
+log = logging.getLogger(__name__)
+#: Graphs with this many ties get a notice before Louvain (it takes seconds to minutes).
+LOUVAIN_NOTICE = 20_000
+#: Louvain's time per 100,000 ties on a 2-core machine (networkx; issue 14's probe: 24 s at
+#: 100,000 ties, more than 240 s at a million).
+LOUVAIN_SECONDS_PER_100K = 25
+
+
 @functools.lru_cache(maxsize=16)
 def _load(
     path: Path, _path_stamp: tuple[int, int],
@@ -136,7 +146,15 @@ def _load(
         seg_label = labels_from_attribute(path, attribute, nodes, attrs, default)
         notes["segments_from"] = "attribute"
     else:
+        started = time.perf_counter()
+        if len(ties[0]) >= LOUVAIN_NOTICE:  # minutes on big graphs: say so, and why
+            log.info("%s: finding segments with Louvain in %s people and %s ties (about "
+                     "%d s per 100,000 ties here; a labels file skips it)…", path.name,
+                     f"{len(nodes):,}", f"{len(ties[0]):,}", LOUVAIN_SECONDS_PER_100K)
         seg_label = louvain(len(nodes), ties, seed, resolution)
+        if len(ties[0]) >= LOUVAIN_NOTICE:
+            log.info("%s: %s segments found in %.0f s", path.name,
+                     f"{len(set(seg_label)):,}", time.perf_counter() - started)
         prefix = prefix or COMMUNITY_PREFIX
         notes["segments_from"] = "louvain"
     notes["people_only_in_labels"] = len(extra)
