@@ -134,7 +134,7 @@ def test_segments_figure_has_a_panel_per_segment_with_tam_and_ignition(tables):
                             "winnable (TAM − incumbent's customers)"]
     last = ts[ts.step == ts.step.max()].groupby(["strategy", "segment"]).adopters.mean()
     for ax, seg in zip(fig.axes, SEGMENTS, strict=True):
-        assert ax.get_title().startswith(f"{seg} (TAM {TAM[seg]}")
+        assert ax.get_title().startswith(f"{seg}\nTAM {TAM[seg]}")
         assert ax.get_xlabel() == "week"
         (tam,) = _lines(ax, "TAM")
         (ignition,) = _lines(ax, "16% of TAM (ignition)")
@@ -329,7 +329,7 @@ def test_many_segments_keep_the_largest_twelve_panels():
     fig = segments_figure(res.timeseries(), res.scenario)
     assert len(fig.axes) == 12
     assert "(the 12 largest of 42 segments)" in fig.get_suptitle()
-    shown = {ax.get_title().split(" (")[0] for ax in fig.axes}
+    shown = {ax.get_title().split("\n")[0] for ax in fig.axes}
     assert shown == set(sorted(sizes, key=lambda n: -sizes[n])[:12])
     heat = penetration_figure(res.timeseries(), res.scenario)
     assert np.asarray(heat.axes[0].images[0].get_array()).shape == (2, 42)
