@@ -160,7 +160,8 @@ def test_a_store_is_whole_or_absent(tmp_path, monkeypatch):
     posing as one); the folder can then be used again."""
     out = tmp_path / "s"
     monkeypatch.setattr(sweep.sqlite3, "connect", _failing_connect())
-    with pytest.raises(OSError, match="disk full"):
+    # a WomError naming the folder (it was a raw OSError: a traceback on the command line)
+    with pytest.raises(WomError, match="s: cannot write the sweep store: disk full"):
         sweep.run_sweep(tiny(), [parse_vary(VARIES[0])], out, replicates=1, workers=1)
     monkeypatch.undo()
     assert not (out / "sweep.sqlite").exists()

@@ -4,6 +4,7 @@ graph, and shrink as the data grow (see fit_cases.py and docs/fit.md)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -51,15 +52,22 @@ def test_intervals_shrink_as_the_data_grow(tmp_path: Path):
         assert w_large < 0.7 * w_small, (path, w_small, w_large)
 
 
+#: ABC data sets: each fit runs ABC to convergence (about 11 s here), so the default run
+#: takes 50 and ``WOM_THOROUGH=1`` the full study of 100 (docs/fit.md quotes it).
+ABC_N = 100 if os.environ.get("WOM_THOROUGH") else 50
+
+
 def test_abc_intervals_from_counts_cover_the_truth(tmp_path: Path):
-    """ABC-SMC from counts per segment: 100 data sets. Its intervals are those of the
-    posterior given the data's summary within the final tolerance, wider than the exact
-    posterior's, so coverage at or above 95% is expected; below 90% would be a defect."""
+    """ABC-SMC from counts per segment. Its intervals are those of the posterior given the
+    data's summary within the final tolerance, wider than the exact posterior's, so coverage
+    at or above 95% is expected: the test fails below 95% less two standard errors of a
+    binomial share over ABC_N data sets (88% at 50, 91% at 100)."""
     from fit_cases import counts_study
 
-    results = counts_study(100, tmp_path)
+    results = counts_study(ABC_N, tmp_path)
+    floor = 0.95 - 2 * np.sqrt(0.95 * 0.05 / len(results))
     for path in TRUTH:
         c = coverage(results, path)
         print(f"counts (ABC) {path}: coverage {c:.0%} over {len(results)} data sets, mean "
               f"width {np.mean([r.width(path) for r in results]):.3f}")
-        assert c >= 0.90, f"{path}: {c:.0%}"
+        assert c >= floor, f"{path}: {c:.0%} < {floor:.0%}"
