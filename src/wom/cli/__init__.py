@@ -50,6 +50,10 @@ class Stopped(KeyboardInterrupt):
 SIGNAL_EXIT = 128
 
 
+#: The signals that stop a command like Ctrl-C does (SIGHUP: where the OS has it).
+STOP_SIGNALS = tuple(getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n))
+
+
 def _stop(signum: int, frame: object) -> None:
     raise Stopped(signum)
 
@@ -60,7 +64,7 @@ def stopped_by_signals() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():  # (tests in threads)
         yield
         return
-    kept = {s: signal.signal(s, _stop) for s in (signal.SIGTERM, signal.SIGHUP)}
+    kept = {s: signal.signal(s, _stop) for s in STOP_SIGNALS}
     try:
         yield
     finally:

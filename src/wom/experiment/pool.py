@@ -43,8 +43,9 @@ def die_with_parent(parent: int) -> None:
     handler the parent had installed before forking.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    for s in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(s, signal.SIG_DFL)
+    for name in ("SIGTERM", "SIGHUP"):  # (SIGHUP: where the OS has it)
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL(None, use_errno=True)
         armed = libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) == 0
