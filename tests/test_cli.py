@@ -463,7 +463,8 @@ def test_ctrl_c_exits_130_without_aborted(tmp_path: Path, monkeypatch) -> None:
     assert not (tmp_path / "o").exists()
 
 
-def test_commands_that_cannot_write_exit_2_without_a_traceback(run_dir, tmp_path: Path) -> None:
+def test_commands_that_cannot_write_exit_2_without_a_traceback(run_dir, tmp_path: Path,
+                                                               monkeypatch) -> None:
     """plot, snapshot, animate, new and report writing where they cannot (issue 14, item 6):
     `error: …` and exit 2, never a traceback."""
     scenario, folder, _ = run_dir
@@ -475,6 +476,13 @@ def test_commands_that_cannot_write_exit_2_without_a_traceback(run_dir, tmp_path
         ["animate", str(scenario), "-s", "focused", "-o", str(blocker / "x.gif")],
         ["new", "mine", "--dir", str(blocker / "sub")],
     ]
+    import wom.viz
+
+    def no_drawing(*args, **kwargs):
+        raise AssertionError("drew before finding it could not write")
+
+    monkeypatch.setattr(wom.viz, "snapshot_figure", no_drawing)
+    monkeypatch.setattr(wom.viz, "animate", no_drawing)
     for args in cases:
         result = CliRunner().invoke(main, args)
         assert result.exit_code == 2, (args, result.output)

@@ -60,6 +60,18 @@ def check_out(out: Path | None, what: str) -> None:
         raise wom.WomError(f"{out}: cannot create the {what} folder, {above} is not writable")
 
 
+def check_file_out(out: Path) -> None:
+    """Refuse, before any drawing, an output file that cannot be written: a folder by that
+    name, or a place under a file or not writable."""
+    if out.is_dir():
+        raise wom.WomError(f"{out}: is a folder; give a file name (e.g. {out / 'out.png'})")
+    above = next(p for p in out.absolute().parents if p.exists())
+    if not above.is_dir():
+        raise wom.WomError(f"{out}: cannot be written, {above} is not a folder")
+    if not os.access(above, os.W_OK | os.X_OK):
+        raise wom.WomError(f"{out}: cannot be written, {above} is not writable")
+
+
 def scenario_argument(required: bool = True) -> Callable[[Any], Any]:
     return click.argument("scenario", type=click.Path(path_type=Path), required=required)
 

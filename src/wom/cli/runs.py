@@ -10,6 +10,7 @@ from rich.console import Console
 
 import wom
 from wom.cli.options import (
+    check_file_out,
     check_out,
     format_option,
     load,
@@ -139,6 +140,7 @@ def snapshot(scenario: Path, strategy: str, step: int | None, replicate: int, ma
     sc = load(scenario, need="draw", settings=settings)
     week = sc.horizon - 1 if step is None else step
     out = out or Path(f"snapshot-{strategy}-{week}.png")
+    check_file_out(out)
     fig = snapshot_figure(sc, strategy, week, replicate=replicate, max_people=max_people)
     click.echo(f"wrote {save_figure(fig, out)}")
 
@@ -160,6 +162,7 @@ def animate(scenario: Path, strategies: tuple[str, ...], replicate: int, fps: in
     from wom.viz import animate as make_animation
 
     sc = load(scenario, need="animate", settings=settings)
+    check_file_out(out)
     for path in make_animation(sc, list(strategies), out, replicate=replicate,
                                max_people=max_people, fps=fps):
         click.echo(f"wrote {path}")
