@@ -53,11 +53,7 @@ def check_out(out: Path | None, what: str) -> None:
     if out.exists():
         raise wom.WomError(f"{out}: already exists; choose another --out ({what}s are never "
                            "overwritten)")
-    above = next(p for p in out.absolute().parents if p.exists())
-    if not above.is_dir():
-        raise wom.WomError(f"{out}: cannot create the {what} folder, {above} is not a folder")
-    if not os.access(above, os.W_OK | os.X_OK):
-        raise wom.WomError(f"{out}: cannot create the {what} folder, {above} is not writable")
+    _writable_place(out, f"cannot create the {what} folder")
 
 
 def check_file_out(out: Path) -> None:
@@ -65,11 +61,16 @@ def check_file_out(out: Path) -> None:
     name, or a place under a file or not writable."""
     if out.is_dir():
         raise wom.WomError(f"{out}: is a folder; give a file name (e.g. {out / 'out.png'})")
+    _writable_place(out, "cannot be written")
+
+
+def _writable_place(out: Path, cannot: str) -> None:
+    """Refuse `out` if the nearest existing folder above it is a file or not writable."""
     above = next(p for p in out.absolute().parents if p.exists())
     if not above.is_dir():
-        raise wom.WomError(f"{out}: cannot be written, {above} is not a folder")
+        raise wom.WomError(f"{out}: {cannot}, {above} is not a folder")
     if not os.access(above, os.W_OK | os.X_OK):
-        raise wom.WomError(f"{out}: cannot be written, {above} is not writable")
+        raise wom.WomError(f"{out}: {cannot}, {above} is not writable")
 
 
 def scenario_argument(required: bool = True) -> Callable[[Any], Any]:

@@ -7,6 +7,7 @@ strategies are paired. Nothing depends on the number of workers.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import platform
@@ -107,9 +108,7 @@ def run(
     sc.require_strategies("run")
     for name, value, least in (("replicates", replicates, 1), ("seed", seed, 0),
                                ("workers", workers, 1)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
-                                  or value < least):
-            raise WomError(f"{name}={value!r}: a whole number, at least {least}")
+        check_whole(name, value, least)
     updates = {k: v for k, v in {"replicates": replicates, "seed": seed}.items() if v is not None}
     if updates:
         sc = sc.model_copy(update=updates)
@@ -178,8 +177,26 @@ def run(
                    initial=initial)
 
 
+def check_whole(name: str, value: object, least: int) -> None:
+    """Refuse an API argument `name` that is given (not ``None``) but is not a whole number
+    of at least `least` (a bool is no number here)."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                              or value < least):
+        raise WomError(f"{name}={value!r}: a whole number, at least {least}")
+
+
 def file_digest(path: Path) -> str:
-    """The SHA-256 of a file's bytes (inputs are recorded by content in manifests)."""
+    """The SHA-256 of a file's bytes (inputs are recorded by content in manifests).
+
+    Read once per version of the file: a sweep's store is read several times at the end of
+    a command (table, figure, …), each time checking its graph file; a file whose size or
+    modification time changed is read again (as the graph reader's cache does)."""
+    st = os.stat(path)
+    return _digest(Path(path).resolve(), st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _digest(path: Path, _mtime_ns: int, _size: int) -> str:
     with open(path, "rb") as f:
         return hashlib.file_digest(f, "sha256").hexdigest()
 

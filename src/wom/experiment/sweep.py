@@ -35,7 +35,7 @@ from wom.experiment.design import Rows, point_error, point_rows, points
 from wom.experiment.memory import available_memory, check_memory
 from wom.experiment.pool import worker_pool
 from wom.experiment.runner import check_inputs, default_workers, input_digests
-from wom.store import rename_noreplace
+from wom.store import fresh_names, rename_noreplace
 
 DB = "sweep.sqlite"
 CSV = "sweep.csv"
@@ -191,14 +191,16 @@ def create_store(out_dir: Path | str, sc: Scenario, pts: Sequence[dict[str, Valu
 def claim_folder(path: Path) -> Path:
     """Create `path` (or ``path-2``, ``path-3``, … if taken) exclusively and return it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    candidate, i = path, 1
-    while True:
-        try:
-            candidate.mkdir()
-            return candidate
-        except FileExistsError:
-            i += 1
-            candidate = path.with_name(f"{path.name}-{i}")
+    return next(p for p in fresh_names(path) if _made(p))
+
+
+def _made(path: Path) -> bool:
+    """Whether this call created `path` (``False``: it existed)."""
+    try:
+        path.mkdir()
+    except FileExistsError:
+        return False
+    return True
 
 
 def _meta(conn: sqlite3.Connection) -> dict[str, str]:

@@ -24,7 +24,7 @@ import pandas as pd
 from wom.config import Scenario, apply
 from wom.config.inference import Fit, Uncertainty
 from wom.errors import WomError
-from wom.experiment.runner import input_digests, input_digests_of
+from wom.experiment.runner import check_whole, input_digests, input_digests_of
 from wom.inference.abc import abc_smc
 from wom.inference.data import Observed, observe
 from wom.inference.individual import IndividualModel, posterior
@@ -215,9 +215,7 @@ def fit(sc: Scenario, adoptions: Path | str | PersonAdoptions | SegmentAdoptions
             str(adoptions) == ""):
         raise WomError(f"adoptions={adoptions!r}: give the path of a CSV file (or data read "
                        "with wom.inputs.read_adoptions)")
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
-                                or workers < 1):
-        raise WomError(f"workers={workers!r}: a whole number, at least 1")
+    check_whole("workers", workers, 1)
     data = adoptions if isinstance(adoptions, PersonAdoptions | SegmentAdoptions) else (
         read_adoptions(adoptions))
     observed = observe(sc, data)

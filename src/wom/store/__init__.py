@@ -7,6 +7,7 @@ from wom.store.folder import (
     TABLES,
     RunFolder,
     atomic_folder,
+    fresh_names,
     leading_comments,
     new_run_dir,
     read_run,
@@ -21,6 +22,6 @@ from wom.store.stats import Difference, Verdict, mean_interval, nanmean, pair, v
 
 __all__ = ["COMPARISON_COLUMNS", "MANIFEST", "REPORT", "SCENARIO_FILE", "SUMMARY_COLUMNS",
            "TABLES", "TIMESERIES_COLUMNS", "Difference", "Results", "RunFolder", "Verdict",
-           "atomic_folder", "leading_comments", "mean_interval", "nanmean", "new_run_dir", "pair",
-           "read_run", "remove_stale_partials", "rename_noreplace", "verdict", "write_csv",
-           "write_manifest", "write_run"]
+           "atomic_folder", "fresh_names", "leading_comments", "mean_interval", "nanmean",
+           "new_run_dir", "pair", "read_run", "remove_stale_partials", "rename_noreplace",
+           "verdict", "write_csv", "write_manifest", "write_run"]

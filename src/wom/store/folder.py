@@ -16,7 +16,7 @@ import json
 import os
 import shutil
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,15 +36,18 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
     df.to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
 
 
+def fresh_names(base: Path) -> Iterator[Path]:
+    """`base`, then ``base-2``, ``base-3``, …: the names tried for a folder wom names itself
+    when the one before is taken."""
+    yield base
+    for i in itertools.count(2):
+        yield base.with_name(f"{base.name}-{i}")
+
+
 def new_run_dir(root: Path, name: str, stamp: str) -> Path:
     """A run folder path under `root`/`name` that does not exist yet (write it with
     ``fresh=True``: another run may take the same name before this one is written)."""
-    base = root / name / stamp
-    path, i = base, 1
-    while path.exists():
-        i += 1
-        path = base.with_name(f"{stamp}-{i}")
-    return path
+    return next(p for p in fresh_names(root / name / stamp) if not p.exists())
 
 
 #: ``renameat2`` flag: fail with EEXIST instead of replacing the target (linux/fs.h).
@@ -177,16 +180,15 @@ class AtomicFolder:
                 shutil.rmtree(self.tmp, ignore_errors=True)
 
     def place(self) -> None:
-        base, i = self.path, 1
-        while True:
+        for path in fresh_names(self.path):
             try:
-                rename_noreplace(self.tmp, self.path)
-                return
+                rename_noreplace(self.tmp, path)
             except FileExistsError:
                 if not self.fresh:
                     raise self.refuse() from None
-                i += 1
-                self.path = base.with_name(f"{base.name}-{i}")
+                continue
+            self.path = path
+            return
 
 
 def atomic_folder(out: Path | str, what: str = "run", *, fresh: bool = False) -> AtomicFolder:
