@@ -126,7 +126,7 @@ def test_every_lesson_of_the_menu_opens_as_its_file_says(path):
     lesson = Lesson(sc, **start)
     assert lesson.wom_scenario is sc  # the sliders start at the file's own numbers
     lesson.step()
-    assert lesson.week == 1
+    assert lesson.week == 0 and lesson.steps_done == 1
 
 
 # --- one model, or two side by side on the same market and random numbers ----------------
@@ -144,7 +144,7 @@ def test_side_by_side_runs_both_strategies_on_one_market(sc):
     while lesson.running:
         lesson.step()
         weeks.append([m.last_step.new_by_cause for m in lesson.models])
-    assert lesson.week == sc.horizon and len(weeks) == sc.horizon
+    assert lesson.week == sc.horizon - 1 and len(weeks) == sc.horizon
     per_model = np.array(weeks).swapaxes(0, 1)  # [strategy, week, cause, segment]
     np.testing.assert_array_equal(per_model, new_by_cause)
     assert focused.simulation.adopters != broad.simulation.adopters
@@ -202,17 +202,17 @@ def test_the_page_steps_switches_strategy_and_applies_a_slider(sc):
 
     _, rc = solara.render(solara.AppLayout(children=[LessonView(sc)]), handle_error=False)
     try:
-        assert _texts(rc, "wom-week") == [f"Week 0 of {sc.horizon}"]
+        assert _texts(rc, "wom-week") == [f"Before week 0 (weeks 0–{sc.horizon - 1})"]
         assert _texts(rc, "wom-customers") == ["focused: 0 customers", "broad: 0 customers"]
         rc.find(vw.Btn, children=["Step"]).widget.click()
-        assert _texts(rc, "wom-week") == [f"Week 1 of {sc.horizon}"]
+        assert _texts(rc, "wom-week") == [f"Week 0 (weeks 0–{sc.horizon - 1})"]
         seeded = _texts(rc, "wom-customers")
         assert seeded != ["focused: 0 customers", "broad: 0 customers"]
         # Picking the strategy shown beside swaps the two, and the run restarts.
         rc.find(vw.Select, label="strategy").widget.v_model = "broad"
         _until(lambda: _texts(rc, "wom-customers") == ["broad: 0 customers",
                                                        "focused: 0 customers"])
-        assert _texts(rc, "wom-week") == [f"Week 0 of {sc.horizon}"]
+        assert _texts(rc, "wom-week") == [f"Before week 0 (weeks 0–{sc.horizon - 1})"]
         # A slider applies when let go: Vuetify's "change" event.
         sliders = rc.find(vw.Slider).widgets  # ..., budget, seeds, talk weeks: the last
         budget = sliders[-3]
@@ -435,7 +435,7 @@ def test_a_crafted_lesson_choice_shows_a_plain_error(crafted, monkeypatch):
         assert "Traceback" not in shown and "/" not in shown.replace("../../../etc/passwd", "")
         # and the menu still works
         rc.find(vw.Select, label="scenario").widget.v_model = "bass"
-        _until(lambda: _texts(rc, "wom-week") == ["Week 0 of 30"])
+        _until(lambda: _texts(rc, "wom-week") == ["Before week 0 (weeks 0–29)"])
     finally:
         rc.close()
 

@@ -184,15 +184,15 @@ def pick(tab: Page, select: str, option: str) -> None:
 
 def test_loads_offline_then_step_and_play_move_time_and_customers(page, server):
     tab, traffic = page
-    expect(week(tab)).to_have_text("Week 0 of 52")
+    expect(week(tab)).to_have_text("Before week 0 (weeks 0–51)")
     expect(customers(tab)).to_have_text(["focused: 0 customers", "broad: 0 customers"])
     tab.get_by_role("button", name="Step").click()
-    expect(week(tab)).to_have_text("Week 1 of 52")
+    expect(week(tab)).to_have_text("Week 0 (weeks 0–51)")
     expect(customers(tab).first).not_to_have_text("focused: 0 customers")
     after_step = customers(tab).all_inner_texts()
 
     tab.get_by_role("button", name="▶").click()
-    expect(week(tab)).to_have_text(re.compile(r"Week ([4-9]|[1-5]\d) of 52"))
+    expect(week(tab)).to_have_text(re.compile(r"Week ([3-9]|[1-5]\d) \(weeks 0–51\)"))
     tab.get_by_role("button", name="❚❚").click()
     expect(tab.get_by_role("button", name="Step")).to_be_enabled()
     assert customers(tab).all_inner_texts() != after_step
@@ -212,20 +212,20 @@ def test_loads_offline_then_step_and_play_move_time_and_customers(page, server):
 
 def test_switching_strategy_and_side_by_side(page):
     tab, _ = page
-    expect(week(tab)).to_have_text("Week 0 of 52")
+    expect(week(tab)).to_have_text("Before week 0 (weeks 0–51)")
     tab.get_by_role("button", name="▶").click()
-    expect(week(tab)).to_have_text(re.compile(r"Week ([2-9]|[1-5]\d) of 52"))
+    expect(week(tab)).to_have_text(re.compile(r"Week ([1-9]|[1-5]\d) \(weeks 0–51\)"))
     pick(tab, "strategy", "broad")  # the strategy shown beside: the two swap
     expect(customers(tab)).to_have_text(["broad: 0 customers", "focused: 0 customers"])
-    # A change stops the run and restarts it at week 0: nothing plays on in the background.
+    # A change stops the run and restarts it before week 0: nothing plays on in the background.
     expect(tab.get_by_role("button", name="▶")).to_be_enabled()
     expect(tab.get_by_role("button", name="Step")).to_be_enabled()
     tab.wait_for_timeout(1500)
-    expect(week(tab)).to_have_text("Week 0 of 52")
+    expect(week(tab)).to_have_text("Before week 0 (weeks 0–51)")
     pick(tab, "side by side with", "nothing")
     expect(customers(tab)).to_have_text(["broad: 0 customers"])
     tab.get_by_role("button", name="Step").click()
-    expect(week(tab)).to_have_text("Week 1 of 52")
+    expect(week(tab)).to_have_text("Week 0 (weeks 0–51)")
     expect(customers(tab)).to_have_text([re.compile(r"broad: [1-9][\d,]* customers")])
 
 
@@ -234,14 +234,14 @@ def test_a_slider_applies_when_let_go_and_lessons_load_from_the_menu(page):
     label = tab.get_by_text("references needed: 2", exact=True)
     expect(label).to_be_visible()
     tab.get_by_role("button", name="Step").click()
-    expect(week(tab)).to_have_text("Week 1 of 52")
+    expect(week(tab)).to_have_text("Week 0 (weeks 0–51)")
     label.locator("xpath=following::*[@role='slider'][1]").focus()  # its thumb
     tab.keyboard.press("ArrowLeft")  # Vuetify: a key press is a "change", as a release
     expect(tab.get_by_text("references needed: 1", exact=True)).to_be_visible()
-    expect(week(tab)).to_have_text("Week 0 of 52")  # the run restarted with it
+    expect(week(tab)).to_have_text("Before week 0 (weeks 0–51)")  # the run restarted with it
 
     pick(tab, "scenario", "bass")
-    expect(week(tab)).to_have_text("Week 0 of 30")
+    expect(week(tab)).to_have_text("Before week 0 (weeks 0–29)")
     expect(customers(tab)).to_have_text(["launch: 0 customers"])
     expect(tab.get_by_text("references needed: 0", exact=True)).to_be_visible()
 
@@ -252,14 +252,14 @@ def test_two_browser_sessions_do_not_share_a_run(browser, server):
         a, b = first.new_page(), second.new_page()
         a.goto(server.url)
         b.goto(server.url)
-        expect(week(a)).to_have_text("Week 0 of 52")
-        expect(week(b)).to_have_text("Week 0 of 52")
+        expect(week(a)).to_have_text("Before week 0 (weeks 0–51)")
+        expect(week(b)).to_have_text("Before week 0 (weeks 0–51)")
         a.get_by_role("button", name="Step").click()
         a.get_by_role("button", name="Step").click()
-        expect(week(a)).to_have_text("Week 2 of 52")
+        expect(week(a)).to_have_text("Week 1 (weeks 0–51)")
         b.get_by_role("button", name="Step").click()
-        expect(week(b)).to_have_text("Week 1 of 52")
-        expect(week(a)).to_have_text("Week 2 of 52")
+        expect(week(b)).to_have_text("Week 0 (weeks 0–51)")
+        expect(week(a)).to_have_text("Week 1 (weeks 0–51)")
     finally:
         first.close()
         second.close()
@@ -269,10 +269,10 @@ def test_screenshot_of_the_side_by_side_view(page, tmp_path):
     from PIL import Image, ImageStat
 
     tab, _ = page
-    expect(week(tab)).to_have_text("Week 0 of 52")
+    expect(week(tab)).to_have_text("Before week 0 (weeks 0–51)")
     for n in range(1, 9):
         tab.get_by_role("button", name="Step").click()
-        expect(week(tab)).to_have_text(f"Week {n} of 52")
+        expect(week(tab)).to_have_text(f"Week {n - 1} (weeks 0–51)")
     expect(tab.locator("img")).to_have_count(2)  # the graph and the curves
     shot = tmp_path / "app-side-by-side.png"
     tab.screenshot(path=str(shot))
@@ -328,7 +328,7 @@ def test_sessions_are_capped_and_vanished_ones_freed_within_seconds(browser, tmp
             contexts.append(context)
             tab = context.new_page()
             tab.goto(app.url)
-            expect(week(tab)).to_have_text("Week 0 of 52")
+            expect(week(tab)).to_have_text("Before week 0 (weeks 0–51)")
         assert _status(app)["sessions"] == 2
         third = browser.new_context()
         contexts.append(third)

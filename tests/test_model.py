@@ -129,8 +129,9 @@ def test_data_frame_has_a_row_per_step_and_consistent_columns(sc):
     assert not model.running
     frame = model.datacollector.get_model_vars_dataframe()
     assert len(frame) == sc.horizon + 1
-    assert frame["week"].tolist() == list(range(sc.horizon + 1))
-    assert (frame.iloc[0] == 0).all()
+    # The row before the first step is week -1; then week t is timeseries.csv's step t.
+    assert frame["week"].tolist() == list(range(-1, sc.horizon))
+    assert (frame.iloc[0].drop("week") == 0).all()
     np.testing.assert_array_equal(frame[list(SEGMENTS)].sum(axis=1), frame["adopters"])
     assert (frame[list(SEGMENTS)].diff().iloc[1:] >= 0).all().all()
     new = frame[[f"new_by_{c}" for c in CAUSES]].sum(axis=1)
@@ -215,3 +216,25 @@ def test_batch_run_varies_replicates(sc, monkeypatch):
         assert final[r] == expected[1].sum()
     with pytest.raises(ValueError, match="replicate"):
         WomModel(sc, rng=42)
+
+
+def test_week_t_is_timeseries_step_t_in_the_model_the_app_and_the_snapshot(sc):
+    """One convention (docs/model.md, "Weeks"): week t is the run's step t, counted at its
+    end. The app once said "Week 13" where timeseries.csv and the snapshot said step 12."""
+    from wom.app import Lesson
+    from wom.viz.snapshot import customers_by
+
+    series = wom.run(sc, replicates=1, workers=1).timeseries()
+    by_step = series[series.strategy == "broad"].groupby("step")["adopters"].sum()
+    model = WomModel(sc, "broad", 0)
+    run_to_horizon(model)
+    frame = model.datacollector.get_model_vars_dataframe().set_index("week")
+    np.testing.assert_array_equal(frame.loc[0:, "adopters"], by_step.to_numpy())
+    lesson = Lesson(sc, "broad")
+    assert lesson.week_label == f"Before week 0 (weeks 0–{sc.horizon - 1})"
+    for t in range(sc.horizon):
+        lesson.step()
+        assert lesson.week == t
+        assert lesson.week_label == f"Week {t} (weeks 0–{sc.horizon - 1})"
+        assert lesson.models[0].simulation.adopters == by_step[t]
+        assert customers_by(lesson.models[0].simulation.adopted_at, t) == by_step[t]

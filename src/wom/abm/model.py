@@ -28,7 +28,8 @@ Layout = Mapping[int, tuple[float, float]]
 
 
 def _week(model: WomModel) -> int:
-    return model.simulation.t
+    # The last week simulated, as timeseries.csv counts: -1 before the first (docs/model.md).
+    return model.simulation.t - 1
 
 
 def _adopters(model: WomModel) -> int:
@@ -76,8 +77,11 @@ class WomModel(mesa.Model):
     grid
         The network space; cell ``v`` holds person ``v``.
     datacollector
-        One row per step from step 0: ``week``, ``adopters``, one column per segment
-        (adopters there) and ``new_by_seed``, ``new_by_marketing``, ``new_by_wom``.
+        A row before the first step (``week`` −1: the market at launch, customers from
+        before the campaign included) and one per step after it: ``week`` ``t`` is the
+        week just simulated, row for row ``timeseries.csv``'s ``step`` ``t``; ``adopters``,
+        one column per segment (adopters there) and ``new_by_<cause>`` (in that week).
+        Mesa's own ``Step`` (in ``batch_run``) counts steps taken: ``week + 1``.
     last_step
         What happened in the last step (``None`` before the first).
     """

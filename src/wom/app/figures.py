@@ -97,12 +97,12 @@ class GraphFigure:
         for ax, panel, model in zip(self.axes, self.panels, lesson.models, strict=True):
             # The panel keeps its people's adoption steps (a copy): read them again.
             panel.adopted_at = model.simulation.adopted_at[panel.people]
-            # Week t's customers are those who adopted in steps 0 … t − 1.
-            panel.show(model.simulation.t - 1)
+            # Week t's customers are those who adopted in steps 0 … t (none before week 0).
+            panel.show(lesson.week)
             # set_text, not set_title: that would move the title back to where it was
             # before the layout placed it
             ax.title.set_text(f"{model.strategy.name}: {model.simulation.adopters:,} customers")
-        self.title.set_text(f"{sc.name} — week {lesson.week} of {lesson.horizon} "
+        self.title.set_text(f"{sc.name} — {lesson.week_label} "
                             f"(budget {as_money(sc.budget.total)} each)")
         return False
 
@@ -131,7 +131,7 @@ class CurvesFigure:
         for ax, model in zip(axes, lesson.models, strict=True):
             self.lines.append([ax.plot([], [], color=colours[name], linewidth=1.6,
                                        label=name)[0] for name in segments])
-            ax.set_xlim(0, lesson.horizon)
+            ax.set_xlim(0, max(lesson.horizon - 1, 1))
             ax.set_xlabel("week")
             ax.grid(alpha=0.3)
             name = model.strategy.name
@@ -157,9 +157,10 @@ class CurvesFigure:
         """Show the lesson's weeks so far; ``True``: the y axis grew (redraw everything)."""
         for lines, model in zip(self.lines, lesson.models, strict=True):
             data = model.datacollector.model_vars
-            weeks = np.asarray(data["week"])
+            # From week 0, as the plots of `wom run` start (the row before it is the launch).
+            weeks = np.asarray(data["week"])[1:]
             for line in lines:
-                line.set_data(weeks, np.asarray(data[line.get_label()]))
+                line.set_data(weeks, np.asarray(data[line.get_label()])[1:])
         top = nice_top(max(int(np.max(m.adopters_by_segment)) for m in lesson.models))
         if top == self.top:
             return False

@@ -236,9 +236,21 @@ class Lesson(mesa.Model):
         _LIVE.add(self)
 
     @property
-    def week(self) -> int:
+    def steps_done(self) -> int:
         """Weeks (steps) simulated so far."""
         return self.models[0].simulation.t
+
+    @property
+    def week(self) -> int:
+        """The last week simulated, counted as ``timeseries.csv`` counts steps: ``0`` after
+        the first step (the seeds' week), ``horizon − 1`` at the end, ``−1`` before the first."""
+        return self.steps_done - 1
+
+    @property
+    def week_label(self) -> str:
+        """The week as the app shows it: "Week 12 (weeks 0–51)", "Before week 0 (…)"."""
+        span = f"(weeks 0–{self.horizon - 1})"
+        return f"Before week 0 {span}" if self.week < 0 else f"Week {self.week} {span}"
 
     @property
     def horizon(self) -> int:

@@ -5,7 +5,7 @@ Solara serves :func:`Page` once per browser session: every session builds its ow
 for it (:data:`wom.app.sessions.SESSIONS`). The inputs are
 :func:`wom.app.lesson.controls`, in Mesa's ``model_params`` format, and the pictures follow
 Mesa's ``update_counter``. Unlike Mesa's ``SolaraViz``, a slider shows its value and applies
-when let go (the run restarts at week 0, stopped), and the graph takes the whole width.
+when let go (the run restarts from before week 0, stopped), and the graph takes the whole width.
 The run buttons work like Mesa's ``ModelController`` (Reset, ▶/❚❚, Step), but its play
 loop cannot be stopped from outside: replacing the model under it kept a stale loop
 stepping the new one, so :func:`RunControls` plays in a loop bound to one model.
@@ -182,7 +182,7 @@ def Status(lesson: Lesson, building: bool) -> None:  # noqa: N802
     """Week and customers so far, per strategy (read by people and by the browser tests)."""
     update_counter.get()
     with solara.Row(style={"align-items": "baseline", "flex-wrap": "wrap"}):
-        solara.Text(f"Week {lesson.week} of {lesson.horizon}", classes=["wom-week"],
+        solara.Text(lesson.week_label, classes=["wom-week"],
                     style={"font-size": "1.3em", "font-weight": "bold"})
         for model in lesson.models:
             solara.Text(f"{model.strategy.name}: {model.simulation.adopters:,} customers",
@@ -268,7 +268,7 @@ def LessonView(scenario: Scenario) -> None:  # noqa: N802
             Slider("ms from one week to the next while playing", play_interval.value,
                    play_interval.set, low=0, high=2000, step=50, integer=True)
         with solara.Card("What if"):
-            solara.Text("A change restarts the run at week 0.", style={"font-size": "0.9em"})
+            solara.Text("A change restarts the run from the start.", style={"font-size": "0.9em"})
             Inputs(user, values.value, change)
             if error.value:
                 solara.Error(error.value)
