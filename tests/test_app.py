@@ -610,3 +610,35 @@ def test_pictures_drawn_week_by_week_match_pictures_drawn_afresh(sc):
     assert not np.array_equal(_pixels(g), first)  # customers appeared
     np.testing.assert_array_equal(_pixels(g), _pixels(graph_picture(lesson).frame(lesson)))
     np.testing.assert_array_equal(_pixels(c), _pixels(curves_picture(lesson).frame(lesson)))
+
+
+@pytest.mark.parametrize("where", ["drawing", "step", "play"])
+def test_an_unexpected_failure_shows_a_plain_message_and_logs_the_details(
+        where, monkeypatch, caplog):
+    """Anything that fails unexpectedly — while drawing, in a button's event, in the play
+    loop's thread — shows a plain message, never a traceback with server paths."""
+    import ipyvuetify as vw
+
+    from wom.app import views
+    from wom.app.views import CRASHED, Page
+
+    def boom(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("/srv/secret/path.py exploded")
+
+    if where == "drawing":
+        monkeypatch.setattr(views, "graph_picture", boom)
+    else:
+        monkeypatch.setattr(Lesson, "step", boom)
+    monkeypatch.setenv("WOM_APP_SCENARIO", str(FLAGSHIP))
+    _, rc = solara.render(solara.AppLayout(children=[Page()]), handle_error=False)
+    try:
+        if where == "step":
+            rc.find(vw.Btn, children=["Step"]).widget.click()
+        elif where == "play":
+            rc.find(vw.Btn, children=["▶"]).widget.click()
+        _until(lambda: CRASHED in _alerts(rc))
+        shown = _alerts(rc)
+        assert "Traceback" not in shown and "/srv/secret" not in shown
+        assert "/srv/secret/path.py exploded" in caplog.text  # the details: in the log
+    finally:
+        rc.close()

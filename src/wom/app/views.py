@@ -264,12 +264,14 @@ def LessonView(scenario: Scenario) -> None:  # noqa: N802
 
     with solara.Sidebar():
         with solara.Card("Run"):
-            RunControls(model, playing, play_interval, lambda: restart(wanted.current))
+            # The sidebar is drawn outside the page's own tree (a portal): guarded apart.
+            Guarded(functools.partial(RunControls, model, playing, play_interval,
+                                      lambda: restart(wanted.current)))
             Slider("ms from one week to the next while playing", play_interval.value,
                    play_interval.set, low=0, high=2000, step=50, integer=True)
         with solara.Card("What if"):
             solara.Text("A change restarts the run from the start.", style={"font-size": "0.9em"})
-            Inputs(user, values.value, change)
+            Guarded(functools.partial(Inputs, user, values.value, change))
             if error.value:
                 solara.Error(error.value)
 
@@ -312,6 +314,30 @@ def Lessons() -> None:  # noqa: N802
     LessonView(scenario).key(f"lesson-{picked}")
 
 
+#: What the page says when something unexpected fails (the details go to the server's log,
+#: never to the browser: a traceback shows server paths).
+CRASHED = ("Something went wrong in the app, and this lesson stopped. Reload the page to start "
+           "again; the server's log has the details.")
+
+
+def _log_crash(error: BaseException | None) -> None:
+    if error is not None:
+        log.error("the app failed: %s", error, exc_info=error)
+
+
+@solara.component
+def Guarded(child: Callable[[], Any]) -> Any:  # noqa: N802
+    """`child`, or — when it or anything below it fails unexpectedly, while drawing, in an
+    event or in the play loop (Solara raises a task's error where it is used) — a plain
+    message (:data:`CRASHED`) instead of Solara's traceback."""
+    error, _ = solara.use_exception()
+    solara.use_effect(lambda: _log_crash(error), [error])
+    if error is not None:
+        # A bare element: a component with hooks here would change the hook count.
+        return rv.Alert(type="error", class_="wom-crash", children=[CRASHED])
+    return child()
+
+
 @solara.component
 def Page() -> None:  # noqa: N802
     """The app: a place among the sessions served, then the lessons."""
@@ -326,4 +352,4 @@ def Page() -> None:  # noqa: N802
                      "as it was started for. Try again in a few minutes (a closed tab frees "
                      "its place at once).", classes=["wom-full"])
         return
-    Lessons()
+    Guarded(Lessons)
