@@ -642,3 +642,64 @@ def test_an_unexpected_failure_shows_a_plain_message_and_logs_the_details(
         assert "/srv/secret/path.py exploded" in caplog.text  # the details: in the log
     finally:
         rc.close()
+
+
+# --- --set on `wom app` (issue 14, item 14) ------------------------------------------------
+
+def test_wom_app_set_opens_the_scenario_with_the_change(monkeypatch):
+    import ipyvuetify as vw
+
+    from wom.app import server
+    from wom.app.views import Page
+
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(server, "serve", lambda *a, **k: seen.update(k))
+    monkeypatch.setattr("wom.app.serve", lambda *a, **k: seen.update(k))
+    result = CliRunner().invoke(main, ["app", str(FLAGSHIP), "--set", "budget.total=12345"])
+    assert result.exit_code == 0, result.output
+    assert seen["settings"] == ("budget.total=12345",)
+    bad = CliRunner().invoke(main, ["app", str(FLAGSHIP), "--set", "budget.totl=1"])
+    assert bad.exit_code == 2 and "budget.totl" in bad.output and "Traceback" not in bad.output
+    alone = CliRunner().invoke(main, ["app", "--set", "budget.total=1"])
+    assert alone.exit_code == 2 and "give SCENARIO" in alone.output
+
+    # What the server hands the page: the file, and the settings for it alone.
+    monkeypatch.setenv(server.SCENARIO_ENV, str(FLAGSHIP.resolve()))
+    monkeypatch.setenv(server.SETTINGS_ENV, '["budget.total=12345"]')
+    _, rc = solara.render(solara.AppLayout(children=[Page()]), handle_error=False)
+    try:
+        budget = rc.find(vw.Slider).widgets[-3]
+        assert budget.v_model == 12345
+        # Another lesson of the menu opens as its file says.
+        rc.find(vw.Select, label="scenario").widget.v_model = "bass"
+        _until(lambda: _texts(rc, "wom-week") == ["Before week 0 (weeks 0–29)"])
+        assert rc.find(vw.Slider).widgets[-3].v_model == wom.load_scenario(
+            ROOT / "scenarios" / "bass.yaml").budget.total
+    finally:
+        rc.close()
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # uvicorn's websockets import
+def test_serve_hands_the_settings_to_the_page(monkeypatch):
+    """Through the real serve() up to the server loop (a name clash once sent Solara's
+    settings module instead of the user's)."""
+    import uvicorn
+    from solara.server import settings as solara_settings
+
+    from wom.app import serve, server
+    from wom.app.sessions import SESSIONS
+
+    for name in ("SOLARA_APP", server.SCENARIO_ENV, server.SETTINGS_ENV):
+        monkeypatch.setenv(name, "")
+    monkeypatch.setattr(SESSIONS, "limit", SESSIONS.limit)
+    monkeypatch.setattr(solara_settings.main, "mode", solara_settings.main.mode)
+    monkeypatch.setattr(solara_settings.kernel, "cull_timeout",
+                        solara_settings.kernel.cull_timeout)
+    monkeypatch.setattr(assets, "missing", lambda folder=None: [])
+    ran: list[Any] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: ran.append(k))
+    serve(FLAGSHIP, settings=["budget.total=12345"], port=0, announce=lambda _: None)
+    assert ran and os.environ[server.SETTINGS_ENV] == '["budget.total=12345"]'
+    assert os.environ[server.SCENARIO_ENV] == str(FLAGSHIP.resolve())
+    with pytest.raises(WomError, match=r"budget\.totl"):
+        serve(FLAGSHIP, settings=["budget.totl=1"], port=0, announce=lambda _: None)

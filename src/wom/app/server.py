@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from wom.errors import WomError
@@ -17,6 +18,8 @@ PORT = 8765
 APP = "wom.app.views:Page"
 #: Environment variable naming the scenario file the page opens with.
 SCENARIO_ENV = "WOM_APP_SCENARIO"
+#: Environment variable holding ``--set`` settings for that file (a JSON list of strings).
+SETTINGS_ENV = "WOM_APP_SETTINGS"
 #: How long the kernel of a page whose browser vanished (no tab-close signal) is kept for
 #: it to reconnect, before its models are freed (Solara's default is 24 h);
 #: ``SOLARA_KERNEL_CULL_TIMEOUT`` overrides it.
@@ -40,6 +43,7 @@ def _check_port(host: str, port: int) -> int:
 def serve(
     scenario: Path | str | None = None,
     *,
+    settings: Sequence[str] = (),
     host: str = HOST,
     port: int = PORT,
     max_sessions: int | None = None,
@@ -52,6 +56,9 @@ def serve(
     scenario
         The scenario file the app opens with (it is also added to the lesson menu);
         default: the library's ``focused-vs-broad``.
+    settings
+        ``PATH=VALUE`` changes to `scenario` (as ``--set`` takes them): the app opens it
+        with them, as ``wom run --set`` would run it.
     host, port
         Where to listen; by default this machine only. ``port=0`` picks a free port.
     max_sessions
@@ -68,13 +75,16 @@ def serve(
         The app's extra is not installed, its front-end files are missing (run
         ``bash install.sh``), or the port is taken.
     """
-    from wom.config import load_scenario
+    from wom.config import load_scenario, with_settings
 
+    if settings and scenario is None:
+        raise WomError("--set changes the scenario the app opens with: give SCENARIO too")
     if scenario is not None:
-        load_scenario(scenario)  # refuse a bad file before starting anything
+        # refuse a bad file, or a bad setting, before starting anything
+        with_settings(load_scenario(scenario), settings)
     try:
         import uvicorn
-        from solara.server import settings
+        from solara.server import settings as solara_settings
     except ImportError as err:
         raise WomError(f"the teaching app needs wom's `app` extra ({err.name} is missing): "
                        "pip install -e '.[app]'") from None
@@ -91,15 +101,16 @@ def serve(
                        "`python -m wom.app.assets`) once, with access to the npm registry")
     port = _check_port(host, port)
     # Nothing leaves the machine: no usage statistics, no version check (production mode).
-    settings.telemetry.mixpanel_enable = False
-    settings.main.mode = "production"
+    solara_settings.telemetry.mixpanel_enable = False
+    solara_settings.main.mode = "production"
     # A page whose browser vanished is freed within minutes, not a day.
     if not os.environ.get("SOLARA_KERNEL_CULL_TIMEOUT"):
-        settings.kernel.cull_timeout = CULL_AFTER
+        solara_settings.kernel.cull_timeout = CULL_AFTER
     SESSIONS.limit = limit
     os.environ["SOLARA_APP"] = APP
     if scenario is not None:
         os.environ[SCENARIO_ENV] = str(Path(scenario).resolve())
+        os.environ[SETTINGS_ENV] = json.dumps(list(settings))
     # Solara warns on every page load over plain http to an address (not "localhost").
     warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
     from solara.server.starlette import app

@@ -22,6 +22,7 @@ Only Solara's own Vuetify app, RequireJS and Font Awesome are loaded in the brow
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import math
 import os
@@ -39,9 +40,9 @@ from mesa.visualization.utils import force_update, update_counter
 
 from wom.app.lesson import ALONE, Lesson, controls
 from wom.app.pictures import curves_picture, graph_picture
-from wom.app.server import SCENARIO_ENV
+from wom.app.server import SCENARIO_ENV, SETTINGS_ENV
 from wom.app.sessions import SESSIONS, Latest
-from wom.config import Scenario, load_scenario
+from wom.config import Scenario, load_scenario, with_settings
 from wom.config.library import list_scenarios
 from wom.errors import WomError
 
@@ -67,8 +68,12 @@ def lessons() -> dict[str, Path]:
 
 
 def _load(path: Path) -> tuple[Scenario | None, str | None]:
+    """The lesson at `path`; the scenario ``wom app`` was given comes with its ``--set``."""
     try:
-        return load_scenario(path), None
+        sc = load_scenario(path)
+        if os.environ.get(SCENARIO_ENV) == str(path):
+            sc = with_settings(sc, json.loads(os.environ.get(SETTINGS_ENV) or "[]"))
+        return sc, None
     except WomError as err:
         return None, str(err)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 import wom
-from wom.cli.options import load, scenario_argument
+from wom.cli.options import load, scenario_argument, set_option
 
 
 @click.command("app")
@@ -20,7 +20,9 @@ from wom.cli.options import load, scenario_argument
 @click.option("--max-sessions", type=click.IntRange(1), default=20, show_default=True,
               help="Browser sessions served at once (each holds its own models, about "
                    "100 MB for the flagship); a page opened beyond says the app is busy.")
-def app_(scenario: Path | None, port: int, host: str, max_sessions: int) -> None:
+@set_option
+def app_(scenario: Path | None, port: int, host: str, max_sessions: int,
+         settings: tuple[str, ...]) -> None:
     """Start the teaching app: lesson scenarios in the browser.
 
     Sliders for the ideas, a strategy picker, the graph by segment and adoption curves,
@@ -28,11 +30,14 @@ def app_(scenario: Path | None, port: int, host: str, max_sessions: int) -> None
     from wom.app import serve
     from wom.experiment import check_memory
 
+    if settings and scenario is None:
+        raise wom.WomError("--set changes the scenario the app opens with: give SCENARIO too")
     if scenario is not None:
         # the app builds one market per panel: refuse one it cannot hold, up front
-        check_memory(load(scenario), replicates=2)
+        check_memory(load(scenario, settings=settings), replicates=2)
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn handles Ctrl-C itself
-        serve(scenario, host=host, port=port, max_sessions=max_sessions, announce=click.echo)
+        serve(scenario, settings=settings, host=host, port=port, max_sessions=max_sessions,
+              announce=click.echo)
     click.echo("wom app: stopped")
 
 
