@@ -302,6 +302,11 @@ def edge_lines(draw: st.DrawFn) -> list[str]:
     return lines
 
 
+#: Header rows a hand-made edge list or labels file starts with: never people or segments.
+HEADER_WORDS = [("person", "segment"), ("node", "community"), ("source", "target"),
+                ("id", "label"), ("from", "to")]
+
+
 @st.composite
 def graph_files(draw: st.DrawFn) -> tuple[str, bytes, bytes | None]:
     """(suffix, graph file bytes, labels file bytes or None)."""
@@ -312,7 +317,9 @@ def graph_files(draw: st.DrawFn) -> tuple[str, bytes, bytes | None]:
     if fmt == "binary":
         return ".txt", draw(st.binary(max_size=200)), None
     if fmt == "edgelist":
-        suffix, body = ".txt", "\n".join(lines)
+        header = draw(st.sampled_from([""] * 6 + [f"{a}{sep}{b}\n" for a, b in HEADER_WORDS
+                                                  for sep in (" ", "\t")]))
+        suffix, body = ".txt", header + "\n".join(lines)
     elif fmt == "csv":
         header = draw(st.sampled_from(["", "source,target\n", "a,b,c\n"]))
         suffix = ".csv"
@@ -348,7 +355,11 @@ def graph_files(draw: st.DrawFn) -> tuple[str, bytes, bytes | None]:
         rows = [f"{x}{draw(st.sampled_from(['\t', ' ', '\t ']))}{draw(st.sampled_from('AAB'))}"
                 if not rarely(draw, 30) else x  # a line without a segment
                 for x in known if not rarely(draw, 20)]  # some nodes left out
-        labels = "\n".join(rows).encode("utf-8")
+        header = draw(st.sampled_from([""] * 4 + [f"{a}{sep}{b}\n" for a, b in HEADER_WORDS
+                                                  for sep in ("\t", " ")]))
+        labels = (header + "\n".join(rows)).encode("utf-8")
+        if rarely(draw, 10):
+            labels = b"\xef\xbb\xbf" + labels  # a byte-order mark
     return suffix, data, labels
 
 
@@ -391,7 +402,12 @@ def test_fuzzed_graph_files_run_or_exit_2(
         path = tmp / "fuzz.yaml"
         path.write_text(yaml.safe_dump(scenario), encoding="utf-8")
         out = tmp / "out"
-        tally[outcome(run_cli(path, out, plots=False), out, [str(path), *names])] += 1
+        ended = outcome(run_cli(path, out, plots=False), out, [str(path), *names])
+        if ended == "ran":  # a header row never became a segment (issue 14, item 4)
+            words = {w for pair in HEADER_WORDS for w in pair}
+            segments = set(read_run(out).timeseries()["segment"])
+            assert not words & segments, segments
+        tally[ended] += 1
 
 
 # ---------------------------------------------------------------------------- found by fuzzing
