@@ -53,7 +53,8 @@ class Economics:
         m, c, d = self.margin_per_step, self.churn, self.discount_rate
         with np.errstate(divide="ignore", invalid="ignore"):
             ltv = m * (1.0 + d) / (d + c)
-        return np.where(m == 0, 0.0, np.where(d + c > 0, ltv, np.sign(m) * math.inf))
+            unbounded = np.where(m > 0, math.inf, -math.inf)
+        return np.where(m == 0, 0.0, np.where(d + c > 0, ltv, unbounded))
 
 
 @dataclass(frozen=True)
