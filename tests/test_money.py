@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -177,3 +178,36 @@ def test_fit_refuses_churn():
     sc = small_scenario(segments=[{"name": "a", "size": 50, "churn": 0.1}], strategies=[])
     with pytest.raises(wom.WomError, match="churn"):
         wom.fit(sc, "no-such-file.csv")  # refused before the data are looked at
+
+
+def test_wom_run_by_profit_prints_the_money_and_names_the_profit_winner(tmp_path):
+    path = Path(__file__).resolve().parents[1] / "scenarios" / "quality-revenue.yaml"
+    result = CliRunner().invoke(main, ["run", str(path), "-r", "4", "-w", "1", "--by", "profit",
+                                       "-o", str(tmp_path / "run")], terminal_width=120)
+    assert result.exit_code == 0, result.output
+    assert "paying" in result.output and "payback" in result.output
+    assert "profit over broad (95% CI" in result.output
+    assert (tmp_path / "run" / "money.png").is_file()
+    report = (tmp_path / "run" / "report.html").read_text()
+    assert "pays back first" in report
+
+
+def test_a_scenario_without_economics_prints_no_money(tmp_path):
+    result = CliRunner().invoke(main, ["run", str(DATA / "main-baseline.yaml"), "-r", "2",
+                                       "-w", "1", "-o", str(tmp_path / "run")])
+    assert result.exit_code == 0, result.output
+    assert "paying" not in result.output and "payback" not in result.output
+    assert not (tmp_path / "run" / "money.png").exists()
+
+
+def test_a_sweep_compares_profit(tmp_path):
+    path = Path(__file__).resolve().parents[1] / "scenarios" / "quality-revenue.yaml"
+    result = CliRunner().invoke(main, ["sweep", str(path), "-v", "segments.*.churn=0,0.05",
+                                       "-r", "2", "-w", "1", "--metric", "profit",
+                                       "-o", str(tmp_path / "sweep")])
+    assert result.exit_code == 0, result.output
+    csv = pd.read_csv(tmp_path / "sweep" / "sweep.csv")
+    assert (csv.metric == "profit").all() and "profit_mean" in csv
+    # churn costs the focused plan profit
+    focused = csv[csv.strategy == "focused"].set_index("segments.*.churn").profit_mean
+    assert focused[0.0] > focused[0.05]
