@@ -84,4 +84,5 @@ class Replicate:
         return Simulation(self.population, self.plan(strategy), sc.dynamics,
                           sc.network.weak_tie, rng=self.stream(DYNAMICS),
                           churn=np.array(sc.churn, dtype=np.float64),
-                          churn_rng=self.stream(CHURN))
+                          # without churn nothing is drawn from it: no stream to build
+                          churn_rng=self.stream(CHURN) if any(sc.churn) else None)
