@@ -15,9 +15,13 @@ from wom.market import Population
 
 
 def naive_run(
-    pop: Population, plan: Plan, dyn: Dynamics, weak_tie: float, rng: np.random.Generator
+    pop: Population, plan: Plan, dyn: Dynamics, weak_tie: float, rng: np.random.Generator,
+    churn: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
-    """Final adopters per segment, in total and by cause (seed, marketing, background, wom)."""
+    """Final adopters per segment, in total and by cause (seed, marketing, background, wom),
+    and (``left``) how many of them left; ``churn``: each segment's chance per step that a
+    customer leaves (docs/model.md: at the end of each step, every customer there at its
+    start; a leaver no longer talks, counts as a reference or adopts again)."""
     n, S = pop.n, pop.n_segments
     seg = pop.segment.tolist()
     adj = [pop.indices[pop.indptr[v]:pop.indptr[v + 1]].tolist() for v in range(n)]
@@ -29,6 +33,8 @@ def naive_run(
             return dyn.generic_resonance
         return 1.0 if message == segment else dyn.overlap
 
+    leave = [0.0] * S if churn is None else [float(c) for c in churn]
+    left = [False] * n
     adopted_at = [-1] * n
     message = [-1] * n
     cause = [""] * n
@@ -47,12 +53,14 @@ def naive_run(
         for v in range(n):
             if adopted_at[v] >= 0 or v in new or not adoptable[v]:
                 continue
-            refs = sum(1 for u in adj[v] if seg[u] == seg[v] and 0 <= adopted_at[u] < t)
+            refs = sum(1 for u in adj[v]
+                       if seg[u] == seg[v] and 0 <= adopted_at[u] < t and not left[u])
             if refs < threshold[v]:
                 continue
             influences = []
             for u in adj[v]:
-                if adopted_at[u] >= 0 and t - dyn.talk_weeks <= adopted_at[u] <= t - 1:
+                if (adopted_at[u] >= 0 and t - dyn.talk_weeks <= adopted_at[u] <= t - 1
+                        and not left[u]):
                     w = 1.0 if seg[u] == seg[v] else weak_tie
                     influences.append((dyn.word_of_mouth * w * resonance(message[u], seg[v]),
                                        "wom", message[u]))
@@ -65,6 +73,9 @@ def naive_run(
                 p = np.array([x[0] for x in succeeded])
                 pick = succeeded[rng.choice(len(succeeded), p=p / p.sum())]
                 new[v] = (pick[1], pick[2])
+        for v in range(n):  # customers there at the start of the step may leave at its end
+            if 0 <= adopted_at[v] < t and not left[v] and rng.random() < leave[seg[v]]:
+                left[v] = True
         for v, (c_, m) in new.items():
             adopted_at[v], message[v], cause[v] = t, m, c_
     out = {}
@@ -75,4 +86,5 @@ def naive_run(
                 counts[seg[v]] += 1
         out[name] = counts
     out["total"] = out["seed"] + out["marketing"] + out["background"] + out["wom"]
+    out["left"] = np.bincount([seg[v] for v in range(n) if left[v]], minlength=S)
     return out

@@ -34,7 +34,7 @@ SEGMENTS = ["dentists", "lawyers"]
 # docs/model.md §8, written out here so that the test checks the contract, not the code's own lists.
 TIMESERIES = ["strategy", "replicate", "step", "segment", "adopters", "new_adopters",
               "new_by_seed", "new_by_marketing", "new_by_background", "new_by_wom",
-              "spend"]
+              "spend", "churned", "customers", "revenue", "gross_profit"]
 SUMMARY = ["strategy", "customers_mean", "customers_lo", "customers_hi", "segments_ignited_mean",
            "weeks_to_ignite_mean", "cost_per_customer_mean", "wom_share_mean"]
 COMPARISON = ["a", "b", "metric", "diff_mean", "diff_lo", "diff_hi", "p_a_beats_b"]

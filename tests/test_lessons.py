@@ -22,7 +22,8 @@ LIBRARY = [p for _, _, p in list_scenarios(SCENARIOS)]
 def test_the_library_has_every_lesson():
     names = {p.stem for p in LIBRARY}
     assert {"focused-vs-broad", "seeding", "for-everyone", "bowling-pins", "chasm",
-            "tam-incumbents", "email-departments", "bass", "from-today"} <= names
+            "tam-incumbents", "email-departments", "bass", "from-today",
+            "quality-revenue"} <= names
 
 
 @pytest.mark.parametrize("path", LIBRARY, ids=lambda p: p.stem)
@@ -58,6 +59,17 @@ def _load(name: str) -> wom.Scenario:
 def test_focused_beats_broad_in_the_flagship():
     _, comp = customers_at(_load("focused-vs-broad"), 30)
     assert _wins(comp, "focused", "broad")
+
+
+def test_broad_wins_customers_but_focus_on_the_best_fit_earns_more_and_pays_back_first():
+    """quality-revenue: each claim of its WHAT TO SEE, paired, its interval excluding zero."""
+    res = wom.run(_load("quality-revenue"), replicates=30, workers=2)
+    comp = res.comparison().set_index(["a", "b", "metric"])
+    c, p, r = (comp.loc[("focused", "broad", m)] for m in ("customers", "profit", "revenue"))
+    assert c.diff_hi < 0 and p.diff_lo > 0 and r.diff_lo > 0
+    back = comp.loc[("focused", "broad", "payback_step")]
+    assert back.diff_hi < 0  # focused pays back earlier (over replicates where both do)
+    assert (res.summary().set_index("strategy").paid_back_share > 0.9).all()
 
 
 def test_the_poster_child_beats_random_and_bridge_seeds():

@@ -60,7 +60,7 @@ def test_report_has_the_strategies_and_both_tables(run_dir, page):
     assert page.startswith("<!DOCTYPE html>")
     for name in ("focused", "broad"):
         assert f"<td class=\"t\">{name}</td>" in page
-    assert page.count("<table>") == 3  # the summary in two tables, the comparison
+    assert page.count("<table>") == 4  # the summary in three tables, the comparison
     summary = pd.read_csv(run_dir / "summary.csv").set_index("strategy")
     for name in ("focused", "broad"):
         row = summary.loc[name]

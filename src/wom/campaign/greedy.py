@@ -52,7 +52,7 @@ def seed_greedy(ctx: SeedingContext, candidates: np.ndarray, k: int) -> np.ndarr
     cascades = ctx.cache.get("cascades")
     if cascades is None:
         cascades = ctx.cache["cascades"] = Cascades(pop, sc.dynamics, sc.network.weak_tie,
-                                                    sc.horizon)
+                                                    sc.horizon, churn=np.array(sc.churn))
         ctx.cache["run_seeds"] = ctx.rng.integers(0, 2**63 - 1, size=spec.greedy_runs)
         ctx.cache["greedy_chosen"] = []
     run_seeds = ctx.cache["run_seeds"]

@@ -22,6 +22,7 @@ from wom.cli.options import (
     workers_option,
 )
 from wom.cli.summary import print_summary
+from wom.config import COMPARED
 from wom.errors import WomError
 from wom.inputs.tables import MAX_PERIOD
 from wom.store import SCENARIO_FILE
@@ -43,10 +44,12 @@ from wom.store import SCENARIO_FILE
                    "[default: the period after the last purchase].")
 @format_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table.")
+@click.option("--by", type=click.Choice(COMPARED), default="customers", show_default=True,
+              help="The metric the verdict line compares (profit, paying_customers, …).")
 @set_option
 def run(scenario: Path, replicates: int | None, seed: int | None, workers: int | None,
         out: Path | None, customers: Path | None, today: int | None, fmt: str,
-        quiet: bool, settings: tuple[str, ...] = ()) -> None:
+        quiet: bool, by: str = "customers", settings: tuple[str, ...] = ()) -> None:
     """Run every strategy of SCENARIO and write a run folder.
 
     With --customers, every strategy starts from today's customers: they count as customers
@@ -71,7 +74,7 @@ def run(scenario: Path, replicates: int | None, seed: int | None, workers: int |
     if not quiet:
         if existing is not None:
             click.echo(existing.describe(sc.dynamics.talk_weeks))
-        print_summary(results, Console())
+        print_summary(results, Console(), by=by)
     click.echo(f"results: {folder}")
 
 

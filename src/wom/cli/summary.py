@@ -10,8 +10,9 @@ from rich.markup import escape
 from rich.table import Table
 
 import wom
-from wom.config import IGNITION_SHARE
+from wom.config import IGNITION_SHARE, METRICS
 from wom.store import verdict
+from wom.store.money import Economics
 
 
 def _fmt(x: float, digits: int = 0) -> str:
@@ -20,14 +21,64 @@ def _fmt(x: float, digits: int = 0) -> str:
     return f"{x:,.{digits}f}"
 
 
-def print_summary(results: wom.Results, console: Console) -> None:
-    """The summary as a table, and which strategy wins (paired, with its interval)."""
+def _table(title: str | None, headers: tuple[str, ...], rows: list[list[str]]) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True,
+                  title=title)
+    for i, head in enumerate(headers):
+        # Fixed widths: rich would otherwise measure a two-line header by its whole text and
+        # squeeze the numbers into ellipses on an 80-column terminal.
+        width = max([len(line) for line in head.split("\n")] + [len(r[i]) for r in rows])
+        table.add_column(head, justify="left" if i == 0 else "right", width=width,
+                         no_wrap=True)
+    for r in rows:
+        table.add_row(*r)
+    return table
+
+
+def _money_table(results: wom.Results, console: Console) -> None:
+    """Paying customers and money, with 95% intervals (scenarios with prices or churn)."""
+    sc = results.scenario
+    summary = results.summary()
+
+    def ci(row, m: str, digits: int = 0, scale: float = 1.0) -> str:
+        lo, hi = getattr(row, f"{m}_lo") * scale, getattr(row, f"{m}_hi") * scale
+        return f"{_fmt(lo, digits)}–{_fmt(hi, digits)}"
+
+    people = [[escape(r.strategy), _fmt(r.paying_customers_mean), ci(r, "paying_customers"),
+               _fmt(r.seeds_mean), _fmt(r.segments_ignited_won_mean, 2),
+               _fmt(r.acquisition_cost_mean, 1)] for r in summary.itertuples()]
+    console.print(_table(None, ("strategy", "paying\ncustomers", "95% CI", "seeds",
+                                "ignited\n(won)", "acquisition\ncost"), people))
+    if sc.priced:
+        money = [[escape(r.strategy), _fmt(r.revenue_mean), _fmt(r.profit_mean),
+                  ci(r, "profit"),
+                  f"{_fmt(100 * r.roi_mean)}%" if not math.isnan(r.roi_mean) else "–",
+                  (f"{_fmt(r.payback_step_mean, 1)} ({100 * r.paid_back_share:.0f}%)"
+                   if r.paid_back_share > 0 else "never")] for r in summary.itertuples()]
+        console.print(_table(None, ("strategy", "revenue", "profit", "95% CI", "ROI",
+                                    "payback\nweek"), money))
+    note = (f"paying customers: at the horizon, without the seeds (given the product"
+            f"{'; here they pay' if sc.budget.seeds_pay else ''}) and those who left; "
+            f"ignited (won): segments whose customers won other than seeds reach "
+            f"{IGNITION_SHARE:.0%} of their TAM; acquisition cost: spend / customers won by "
+            "marketing, background and word of mouth")
+    if sc.priced:
+        ltv = Economics.of(sc).lifetime_value()
+        values = ", ".join(f"{escape(n)} {'unbounded' if math.isinf(v) else _fmt(v)}"
+                           for n, v in zip(sc.segment_names[:8], ltv, strict=False))
+        note += (f"\nrevenue and profit (gross profit − spend) to week {sc.horizon}; ROI: "
+                 "profit / spend; payback week: mean over the replicates that paid back "
+                 f"(their share); lifetime value of a customer: {values}"
+                 f"{', …' if len(ltv) > 8 else ''}")
+    console.print(note, style="dim")
+
+
+def print_summary(results: wom.Results, console: Console, by: str = "customers") -> None:
+    """The summary as a table (and money, when the scenario has prices or churn), and which
+    strategy wins on `by` (paired, with its interval)."""
     sc = results.scenario
     summary = results.summary()
     # Names are the user's text, not rich markup: "[...]" in a name must print as it is.
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True,
-                  title=f"{escape(sc.name)}: {sc.replicates} replicates, budget "
-                        f"{sc.budget.total:,.0f} each, {sc.horizon} weeks")
     rows = [
         [
             escape(row.strategy),
@@ -42,14 +93,8 @@ def print_summary(results: wom.Results, console: Console) -> None:
     ]
     headers = ("strategy", "customers", "95% CI", "ignited", "ignition\nweek",
                "cost per\ncustomer", "word of\nmouth")
-    for i, head in enumerate(headers):
-        # Fixed widths: rich would otherwise measure a two-line header by its whole text and
-        # squeeze the numbers into ellipses on an 80-column terminal.
-        width = max([len(line) for line in head.split("\n")] + [len(r[i]) for r in rows])
-        table.add_column(head, justify="left" if i == 0 else "right", width=width,
-                         no_wrap=True)
-    for r in rows:
-        table.add_row(*r)
+    table = _table(f"{escape(sc.name)}: {sc.replicates} replicates, budget "
+                   f"{sc.budget.total:,.0f} each, {sc.horizon} weeks", headers, rows)
     note = (f"ignited: segments reaching {IGNITION_SHARE:.0%} of their TAM; ignition week: "
             "when the first did (in replicates that ignite one); all means over replicates")
     start = int(results.at_start.sum())
@@ -64,18 +109,27 @@ def print_summary(results: wom.Results, console: Console) -> None:
                  f"{spread}")
     console.print(table)
     console.print(note, style="dim")
-    won = verdict(summary, results.comparison())
+    if sc.priced or any(sc.churn):
+        _money_table(results, console)
+    won = verdict(summary, results.comparison(), by)
     diff = won.difference
     if won.second is None or diff is None:
         return
     best, second = escape(won.best), escape(won.second)
+    metric = METRICS[by]
+    what = "customers" if by == "customers" else metric.label
+    digits = 2 if metric.kind in ("share", "ratio") else 0
+
+    def num(x: float) -> str:
+        return f"{x:+,.{digits}f}"
+
     if not diff.known:  # one replicate: no interval
-        console.print(f"[bold]{best}[/bold] leads: {diff.mean:+,.0f} customers over "
+        console.print(f"[bold]{best}[/bold] leads: {num(diff.mean)} {what} over "
                       f"{second} (a single replicate: no interval; run more replicates).")
         return
     says = "wins" if won.decided else "leads, but the interval includes zero"
     console.print(
-        f"[bold]{best}[/bold] {says}: {diff.mean:+,.0f} customers over {second} "
-        f"(95% CI {diff.lo:+,.0f} to {diff.hi:+,.0f}); it beat {second} in "
+        f"[bold]{best}[/bold] {says}: {num(diff.mean)} {what} over {second} "
+        f"(95% CI {num(diff.lo)} to {num(diff.hi)}); it beat {second} in "
         f"{100 * diff.p_a_beats_b:.0f}% of paired replicates."
     )

@@ -18,7 +18,7 @@ from wom.cli.options import (
     set_option,
     workers_option,
 )
-from wom.config import METRIC_NAMES, parse_vary
+from wom.config import COMPARED, METRIC_NAMES, METRICS, parse_vary
 from wom.errors import WomError
 
 #: Rows of a sweep's table printed in the terminal (the rest: in sweep.csv).
@@ -41,8 +41,11 @@ def print_sweep(csv: Path, params: list[str], metric: str) -> None:
     for head in [*params, "strategy", metric, "95% CI", "vs first", "95% CI "]:
         table.add_column(escape(head), justify="left" if head == "strategy" else "right")
 
+    big = METRICS[metric].kind == "money" if metric in METRICS else False
+
     def num(x: float) -> str:
-        return "–" if pd.isna(x) else f"{x:,.4g}"
+        # money in whole units (4 significant digits would print 1.995e+05)
+        return "–" if pd.isna(x) else f"{x:,.0f}" if big and abs(x) >= 1000 else f"{x:,.4g}"
 
     for d in df.head(SHOWN_ROWS).to_dict("records"):  # (keys: the columns, dots and all)
         table.add_row(*(escape(str(d[p])) for p in params), escape(str(d["strategy"])),
@@ -95,6 +98,9 @@ def _phase_pair(sc: wom.Scenario, compare: str | None) -> tuple[str, str] | None
 @click.option("--compare", metavar="A,B",
               help="The phase diagram shows A − B [default: the sweep: block's, else the "
                    "first two strategies].")
+@click.option("--metric", type=click.Choice(COMPARED),
+              help="What sweep.csv's paired advantage and the phase diagram compare, e.g. "
+                   "profit [default: the sweep: block's, else customers].")
 @click.option("--out", "-o", type=click.Path(path_type=Path, file_okay=False),
               help="Sweep folder [default: results/<name>/sweep-<timestamp>/].")
 @resume_option("sweep")
@@ -102,7 +108,8 @@ def _phase_pair(sc: wom.Scenario, compare: str | None) -> tuple[str, str] | None
 def sweep(scenario: Path | None, varies: tuple[str, ...], design: str | None,
           n_points: int | None, replicates: int | None, workers: int | None,
           scheduler: str | None, compare: str | None, out: Path | None,
-          resume_dir: Path | None, settings: tuple[str, ...] = ()) -> None:
+          resume_dir: Path | None, metric: str | None = None,
+          settings: tuple[str, ...] = ()) -> None:
     """Run SCENARIO over a grid of what-ifs; resumable.
 
     Writes sweep.sqlite, sweep.csv and, for 1 or 2 varied parameters, phase.png: the
@@ -150,7 +157,7 @@ def sweep(scenario: Path | None, varies: tuple[str, ...], design: str | None,
                 replicates=replicates or (block.replicates if block else None),
                 workers=workers, scheduler=scheduler, progress=advance, fresh=out is None)
         sc, kept, meta = sweeps.read_meta(folder)
-        metric = sc.sweep.metric if sc.sweep else "customers"
+        metric = metric or (sc.sweep.metric if sc.sweep else "customers")
         written = analysis.export_csv(folder, metric)
         print_sweep(written, [v.path for v in kept], metric)
         click.echo(f"wrote {written}")

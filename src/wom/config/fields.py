@@ -40,6 +40,8 @@ Number = BeforeValidator(not_bool)
 Name = Annotated[str, BeforeValidator(_name), Field(min_length=1), AfterValidator(printable)]
 Share = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False), Number]
 Positive = Annotated[float, Field(gt=0.0, allow_inf_nan=False), Number]
+#: An amount of money per customer and step: 0 or more.
+Money = Annotated[float, Field(ge=0.0, le=1e12, allow_inf_nan=False), Number]
 Count = Annotated[int, Number]
 
 #: Biggest market the ``complete`` graph accepts: N·(N−1) arcs must fit in memory.

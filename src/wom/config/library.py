@@ -61,6 +61,10 @@ segments:
     incumbent: 0.0     # share already a competitor's customers (inside the TAM, never won)
     early_market: 0.16 # share who buy without references (enthusiasts and visionaries)
     references: 2      # customers in their own segment the rest want before they buy
+    price: 0           # revenue per paying customer per week (0: count customers only)
+    gross_margin: 1.0  # share of the revenue kept as gross profit
+    churn: 0.0         # chance a customer leaves in a week (they stop talking too)
+    cost_to_serve: 0   # cost of serving one customer for a week
   - name: second-segment
     size: 2000
 
@@ -87,6 +91,8 @@ budget:
   cost_per_contact: 5        # a marketing contact
   seed_share: 0.3            # share of the budget spent on seeds
   campaign_weeks: 12         # weeks the campaign runs
+  seeds_pay: false           # whether seeds pay (false: they were given the product)
+  discount_rate: 0.0         # per week, for the net present value of profit
 
 # What to compare (kinds: focused, broad, multi, beachhead; seeding: poster_child, hubs,
 # bridges, random, greedy).

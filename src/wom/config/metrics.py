@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Kind = Literal["people", "segments", "share", "money", "weeks"]
+Kind = Literal["people", "segments", "share", "money", "weeks", "ratio"]
 
 
 @dataclass(frozen=True)
@@ -32,8 +32,11 @@ class Metric:
         Paired differences between strategies are reported (``comparison.csv``); such a
         metric has a better direction.
     kind
-        What it counts, which says how it is formatted: people, segments, a share, money
-        or weeks.
+        What it counts, which says how it is formatted: people, segments, a share, money,
+        weeks or a ratio (ROI: printed as a percentage, may exceed 100% or fall below 0).
+    priced
+        It means something only when some segment has a price or a cost to serve
+        (:attr:`wom.config.Scenario.priced`); tables and plots leave it out otherwise.
     """
 
     name: str
@@ -42,6 +45,7 @@ class Metric:
     better: Literal["higher", "lower", ""]
     compared: bool
     kind: Kind
+    priced: bool = False
 
     @property
     def higher_is_better(self) -> bool:
@@ -59,6 +63,17 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("cost_per_customer", "cost per customer", "per customer", "lower", True, "money"),
     Metric("wom_share", "word-of-mouth share", "share of customers", "higher", True, "share"),
     Metric("spend", "spend", "money", "", False, "money"),
+    Metric("paying_customers", "paying customers", "people", "higher", True, "people"),
+    Metric("seeds", "seeds", "people", "", False, "people"),
+    Metric("segments_ignited_won", "segments ignited by customers won", "segments", "higher",
+           True, "segments"),
+    Metric("acquisition_cost", "acquisition cost", "per customer won", "lower", True, "money"),
+    Metric("revenue", "revenue", "money", "higher", True, "money", priced=True),
+    Metric("gross_profit", "gross profit", "money", "higher", True, "money", priced=True),
+    Metric("profit", "profit", "money", "higher", True, "money", priced=True),
+    Metric("npv", "net present value", "money", "higher", False, "money", priced=True),
+    Metric("roi", "ROI", "return per unit spent", "higher", True, "ratio", priced=True),
+    Metric("payback_step", "payback week", "weeks", "lower", True, "weeks", priced=True),
 )}
 #: Names of every metric.
 METRIC_NAMES: tuple[str, ...] = tuple(METRICS)

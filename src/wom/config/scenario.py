@@ -238,6 +238,17 @@ class Scenario(Strict):
         return [s.name for s in self.segments]
 
     @property
+    def churn(self) -> tuple[float, ...]:
+        """Each segment's chance per step that a customer leaves."""
+        return tuple(s.churn for s in self.segments)
+
+    @property
+    def priced(self) -> bool:
+        """Whether any segment has a price or a cost to serve: results in money mean
+        something (else every money metric is 0 and tables leave them out)."""
+        return any(s.price > 0 or s.cost_to_serve > 0 for s in self.segments)
+
+    @property
     def people(self) -> int:
         return sum(s.size for s in self.segments)
 

@@ -10,9 +10,18 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, Field, StrictBool, model_validator
 
-from wom.config.fields import EARLY_ADOPTERS, Count, Name, Number, Positive, Share, Strict
+from wom.config.fields import (
+    EARLY_ADOPTERS,
+    Count,
+    Money,
+    Name,
+    Number,
+    Positive,
+    Share,
+    Strict,
+)
 from wom.config.registry import GRAPH_MODELS
 from wom.inputs import LoadedGraph, load_graph
 
@@ -49,6 +58,20 @@ class Segment(Strict):
     )
     cost_per_seed: Positive | None = Field(
         None, description="Cost of one seed in this segment (default: the budget's)."
+    )
+    price: Money = Field(
+        0.0, description="Revenue per paying customer per step (0: results in customers only)."
+    )
+    gross_margin: Share = Field(
+        1.0, description="Share of the revenue kept as gross profit (before cost_to_serve)."
+    )
+    churn: Share = Field(
+        0.0, description="Chance per step that a customer leaves: they stop paying, stop "
+        "advocating and stop counting as a reference, and never adopt again (0: nobody leaves)."
+    )
+    cost_to_serve: Money = Field(
+        0.0, description="Cost of serving one paying customer per step, taken from the gross "
+        "profit."
     )
 
     @model_validator(mode="after")
@@ -88,6 +111,10 @@ class SegmentShorthand(Strict):
     references: Count = Field(0, ge=0, le=1000)
     cost_per_contact: Positive | None = None
     cost_per_seed: Positive | None = None
+    price: Money = 0.0
+    gross_margin: Share = 1.0
+    churn: Share = 0.0
+    cost_to_serve: Money = 0.0
 
     def traits(self) -> dict[str, Any]:
         """The keys every expanded segment shares."""
@@ -254,4 +281,11 @@ class Budget(Strict):
     campaign_weeks: Count = Field(
         12, ge=1, description="Contacts are spread evenly over these first steps "
         "(the default shrinks to a shorter horizon)."
+    )
+    seeds_pay: StrictBool = Field(
+        False, description="Whether seeds pay the segment's price like other customers "
+        "(false: they were given the product; they are reported apart)."
+    )
+    discount_rate: Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False), Number] = Field(
+        0.0, description="Discount rate per step for the net present value of profit (0: none)."
     )

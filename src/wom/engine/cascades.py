@@ -3,8 +3,9 @@
 Each run starts from its own 64-bit seed (common random numbers: the same run seeds for every
 seed set compared), with word of mouth only (no marketing). The general path runs the same
 :func:`~wom.engine.step.step` as every replicate; when every seed carries one message and
-nobody needs references, a faster path applies (:func:`_one_message`): whether a person adopts
-no longer depends on which trial succeeded, so the first success adopts at once. Both make
+nobody needs references and nobody leaves (no churn), a faster path applies
+(:func:`_one_message`): whether a person adopts no longer depends on which trial succeeded,
+so the first success adopts at once. With churn, every run takes the general path. Both make
 their trials with :func:`~wom.engine.trials.tie_chance` and
 :func:`~wom.engine.trials.kept`.
 """
@@ -18,7 +19,6 @@ from wom.config import Dynamics
 from wom.engine.rng import geometric_skip, seed_state
 from wom.engine.state import (
     ADOPTED,
-    CAUSES,
     NEVER,
     TALK_FROM,
     TALK_TO,
@@ -27,10 +27,10 @@ from wom.engine.state import (
     Params,
     People,
     Scratch,
-    Tally,
     market_of,
     new_people,
     new_scratch,
+    new_tally,
     params_of,
 )
 from wom.engine.step import step
@@ -47,6 +47,7 @@ def _reset(market, params, people):  # pragma: no cover - compiled
         people.adopted_at[u] = NEVER
         people.message[u] = -1
         people.cause[u] = -1
+        people.left_at[u] = NEVER
         if params.need_refs:
             for a in range(market.indptr[u], market.indptr[u + 1]):
                 people.reference_count[market.indices[a]] = 0
@@ -58,9 +59,10 @@ def _reset(market, params, people):  # pragma: no cover - compiled
 @numba.njit(cache=True)
 def _cascade(market, params, people, scratch, seeds, seed_message, horizon, tally,
              state):  # pragma: no cover - compiled
-    """Seeds only, word of mouth only, to the horizon; returns the customers won and leaves
-    the state as it found it (nobody adopted), so one set of arrays serves any number of
-    runs."""
+    """Seeds only, word of mouth only, to the horizon; returns the people won (those who
+    left since included) and leaves the state as it found it (nobody adopted), so one set
+    of arrays serves any number of runs. Churn draws from the same run seed's stream (a
+    cascade is its own experiment: nothing to keep unchanged)."""
     S = market.seg_start.size - 1
     no_contacts = np.zeros(S, np.int64)
     contact_message = np.zeros(S, np.int32)
@@ -68,7 +70,8 @@ def _cascade(market, params, people, scratch, seeds, seed_message, horizon, tall
     for t in range(horizon):
         step_seeds = seeds if t == 0 else empty
         step(t, market, params, people, scratch,
-             Actions(step_seeds, seed_message, no_contacts, contact_message), tally, state)
+             Actions(step_seeds, seed_message, no_contacts, contact_message), tally, state,
+             state)
         if people.counters[TALK_FROM] == people.counters[TALK_TO]:
             break  # nobody talks any more: nothing else can happen
     n = people.counters[ADOPTED]
@@ -159,16 +162,17 @@ class Cascades:
     background)."""
 
     def __init__(self, population: Population, dynamics: Dynamics, weak_tie: float,
-                 horizon: int) -> None:
+                 horizon: int, *, churn: np.ndarray | None = None) -> None:
         pop = population
         S = pop.n_segments
         self.population = pop
         self.horizon = int(horizon)
         self.market: Market = market_of(pop)
-        self.params: Params = params_of(pop, dynamics, weak_tie, word_of_mouth_only=True)
+        self.params: Params = params_of(pop, dynamics, weak_tie, word_of_mouth_only=True,
+                                        churn=churn)
         self.people: People = new_people(pop, horizon)
         self.scratch: Scratch = new_scratch(pop.n)
-        self._tally = Tally(np.zeros((len(CAUSES), S), np.int64), np.zeros(S, np.int64))
+        self._tally = new_tally(S)
         self._state = np.zeros(4, np.uint64)
 
     def _arrays(self, seeds: np.ndarray, seed_message: np.ndarray,
@@ -181,7 +185,7 @@ class Cascades:
         """Mean customers won by `seeds` over one run per entry of `run_seeds`."""
         seeds, seed_message = self._arrays(seeds, seed_message)
         run_seeds = np.ascontiguousarray(run_seeds, dtype=np.int64)
-        if (not self.params.need_refs and seed_message.size
+        if (not self.params.need_refs and self.params.churn_max <= 0.0 and seed_message.size
                 and (seed_message == seed_message[0]).all()):
             m, p, people = self.market, self.params, self.people
             mu = int(seed_message[0])

@@ -20,6 +20,7 @@ from wom.engine.rng import new_state
 from wom.engine.state import (
     ADOPTED,
     CAUSES,
+    NEVER,
     TALK_FROM,
     TALK_TO,
     Actions,
@@ -27,6 +28,7 @@ from wom.engine.state import (
     market_of,
     new_people,
     new_scratch,
+    new_tally,
     params_of,
 )
 from wom.engine.step import add_customers, step
@@ -73,11 +75,13 @@ class Plan:
 
 @dataclass
 class StepCounts:
-    """What happened in one step, per segment: new adopters by cause, people reached."""
+    """What happened in one step, per segment: new adopters by cause, people reached,
+    seeds placed, customers who left (rows: seeds, the others)."""
 
     new_by_cause: np.ndarray  # int64[len(CAUSES), S]
     reached: np.ndarray  # int64[S]
     seeded: np.ndarray  # int64[S]
+    churned: np.ndarray  # int64[2, S]
 
 
 class Simulation:
@@ -94,7 +98,13 @@ class Simulation:
     weak_tie
         Strength of a cross-segment tie.
     rng
-        The only source of randomness for the dynamics.
+        The source of randomness for the dynamics.
+    churn
+        ``float64[S]``: each segment's chance per step that a customer leaves (default:
+        nobody leaves).
+    churn_rng
+        Churn's own random stream (default: drawn from `rng` after the dynamics' stream,
+        which it leaves unchanged). Without churn nothing is drawn from it.
 
     Attributes
     ----------
@@ -112,11 +122,14 @@ class Simulation:
         weak_tie: float,
         *,
         rng: np.random.Generator,
+        churn: np.ndarray | None = None,
+        churn_rng: np.random.Generator | None = None,
     ) -> None:
         self.population, self.plan = population, plan
         self._state = new_state(rng)
+        self._churn_state = new_state(rng if churn_rng is None else churn_rng)
         self.market = market_of(population)
-        self.params = params_of(population, dynamics, weak_tie)
+        self.params = params_of(population, dynamics, weak_tie, churn=churn)
         self.horizon = int(plan.contacts.shape[0])
         self.people = new_people(population, self.horizon)
         self._scratch = new_scratch(population.n)
@@ -164,10 +177,22 @@ class Simulation:
         counters = self.people.counters
         return self.people.advocates[counters[TALK_FROM]:counters[TALK_TO]]
 
+    @property
+    def left_at(self) -> np.ndarray:
+        """``int32[N]``: step each customer left at (churn), NEVER if they did not."""
+        return self.people.left_at
+
     def adopters_by_segment(self) -> np.ndarray:
-        """``int64[S]``: adopters so far in each segment."""
+        """``int64[S]``: adopters so far in each segment (those who left included)."""
         pop = self.population
         return np.bincount(pop.segment[self.order[: self.n_adopted]], minlength=pop.n_segments)
+
+    def customers_by_segment(self) -> np.ndarray:
+        """``int64[S]``: customers now in each segment (adopters who have not left)."""
+        pop = self.population
+        adopters = self.order[: self.n_adopted]
+        stayed = adopters[self.people.left_at[adopters] == NEVER]
+        return np.bincount(pop.segment[stayed], minlength=pop.n_segments)
 
     def step(self) -> StepCounts:
         """Advance one step (week)."""
@@ -177,13 +202,14 @@ class Simulation:
         S = pop.n_segments
         seeds, seed_msg = (plan.seeds, plan.seed_message) if t == 0 else self._no_seeds
         contacts, contact_message = plan.at(t, self)
-        tally = Tally(new_by_cause=np.zeros((len(CAUSES), S), dtype=np.int64),
-                      reached=np.zeros(S, dtype=np.int64))
+        tally = new_tally(S)
         step(t, self.market, self.params, self.people, self._scratch,
-                    Actions(seeds, seed_msg, contacts, contact_message), tally, self._state)
+             Actions(seeds, seed_msg, contacts, contact_message), tally, self._state,
+             self._churn_state)
         seeded = np.bincount(pop.segment[seeds], minlength=S) if t == 0 else np.zeros(S, np.int64)
         self.t += 1
-        return StepCounts(new_by_cause=tally.new_by_cause, reached=tally.reached, seeded=seeded)
+        return StepCounts(new_by_cause=tally.new_by_cause, reached=tally.reached, seeded=seeded,
+                          churned=tally.churned)
 
 
 @dataclass(frozen=True)
@@ -196,26 +222,31 @@ class Trajectory:
         ``int32[horizon, len(CAUSES), S]``: new adopters by cause.
     spend
         ``float64[horizon, S]``: money spent in each step in each segment.
+    churned
+        ``int32[horizon, 2, S]``: customers who left in each step, seeds (row 0) apart from
+        the others (row 1).
     """
 
     new_by_cause: np.ndarray
     spend: np.ndarray
+    churned: np.ndarray
 
 
 @numba.njit(cache=True)
 def _fixed_plan(market, params, people, scratch, seeds, seed_message, contacts,
-                contact_message, seed_cost, contact_cost, first, new_by_cause, spend,
-                state):  # pragma: no cover - compiled
+                contact_message, seed_cost, contact_cost, first, new_by_cause, spend, churned,
+                state, churn_state):  # pragma: no cover - compiled
     """Steps ``first … H−1`` of a plan that does not react, in one call: the same calls of
     :func:`~wom.engine.step.step`, and the same spend, as stepping from Python."""
     H, S = contacts.shape
     for t in range(first, H):
-        tally = Tally(np.zeros(new_by_cause.shape[1:], np.int64), np.zeros(S, np.int64))
+        tally = Tally(np.zeros(new_by_cause.shape[1:], np.int64), np.zeros(S, np.int64),
+                      np.zeros(churned.shape[1:], np.int64))
         at_start = t == 0
         step_seeds = seeds if at_start else seeds[:0]
         step(t, market, params, people, scratch,
              Actions(step_seeds, seed_message if at_start else seed_message[:0], contacts[t],
-                     contact_message), tally, state)
+                     contact_message), tally, state, churn_state)
         seeded = np.zeros(S, np.int64)
         for i in range(step_seeds.size):
             seeded[market.segment[step_seeds[i]]] += 1
@@ -223,6 +254,8 @@ def _fixed_plan(market, params, people, scratch, seeds, seed_message, contacts,
             for c in range(new_by_cause.shape[1]):
                 new_by_cause[t, c, k] = tally.new_by_cause[c, k]
             spend[t, k] = seeded[k] * seed_cost[k] + tally.reached[k] * contact_cost[k]
+            for r in range(churned.shape[1]):
+                churned[t, r, k] = tally.churned[r, k]
 
 
 def run_to_horizon(sim: Simulation) -> Trajectory:
@@ -236,17 +269,19 @@ def run_to_horizon(sim: Simulation) -> Trajectory:
     plan = sim.plan
     new = np.zeros((sim.horizon, len(CAUSES), S), dtype=np.int32)
     spend = np.zeros((sim.horizon, S), dtype=np.float64)
+    churned = np.zeros((sim.horizon, 2, S), dtype=np.int32)
     if not plan.reacts:
         _fixed_plan(sim.market, sim.params, sim.people, sim._scratch, plan.seeds,
                     plan.seed_message, plan.contacts, plan.contact_message, plan.seed_cost,
-                    plan.contact_cost, sim.t, new, spend, sim._state)
+                    plan.contact_cost, sim.t, new, spend, churned, sim._state, sim._churn_state)
         sim.t = sim.horizon
-        return Trajectory(new_by_cause=new, spend=spend)
+        return Trajectory(new_by_cause=new, spend=spend, churned=churned)
     for t in range(sim.t, sim.horizon):
         c = sim.step()
         new[t] = c.new_by_cause
         spend[t] = c.seeded * plan.seed_cost + c.reached * plan.contact_cost
-    return Trajectory(new_by_cause=new, spend=spend)
+        churned[t] = c.churned
+    return Trajectory(new_by_cause=new, spend=spend, churned=churned)
 
 
 def simulate(
@@ -256,6 +291,10 @@ def simulate(
     weak_tie: float,
     *,
     rng: np.random.Generator,
+    churn: np.ndarray | None = None,
+    churn_rng: np.random.Generator | None = None,
 ) -> Trajectory:
-    """Run one replicate of one strategy to the horizon."""
-    return run_to_horizon(Simulation(population, plan, dynamics, weak_tie, rng=rng))
+    """Run one replicate of one strategy to the horizon (``churn``, ``churn_rng``: as
+    :class:`Simulation`)."""
+    return run_to_horizon(Simulation(population, plan, dynamics, weak_tie, rng=rng,
+                                     churn=churn, churn_rng=churn_rng))

@@ -8,6 +8,8 @@ a named tuple of arrays into a struct): :class:`Market` is read-only during a ru
 
 Causes of adoption are numbered: :data:`SEED`, :data:`MARKETING`, :data:`BACKGROUND`,
 :data:`WOM`, in the order of :data:`CAUSES` (the ``new_by_<cause>`` columns of every table).
+Customers who leave (churn) are counted in two rows, :data:`LEFT_SEEDS` (seeds) and
+:data:`LEFT_OTHERS` (everyone else, today's customers included): seeds did not pay.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ CAUSES = ("seed", "marketing", "background", "wom")
 #: Slots of ``People.counters``: adopters so far; the advocates are
 #: ``advocates[counters[TALK_FROM]:counters[TALK_TO]]``.
 ADOPTED, TALK_FROM, TALK_TO = 0, 1, 2
+#: Rows of ``Tally.churned``: customers who left, seeds apart from the others.
+LEFT_SEEDS, LEFT_OTHERS = 0, 1
 
 
 class Market(NamedTuple):
@@ -56,6 +60,8 @@ class Params(NamedTuple):
     need_refs: bool  # whether anyone needs references (else they are not counted)
     p_max: np.ndarray  # float64[M]: largest word-of-mouth chance of each message on any tie
     log_q: np.ndarray  # float64[M]: log(1 − p_max), for geometric skips
+    churn: np.ndarray  # float64[S]: chance per step that a customer of segment k leaves
+    churn_max: float  # the largest of them (0: nobody ever leaves, the stage is skipped)
 
 
 class People(NamedTuple):
@@ -78,6 +84,7 @@ class People(NamedTuple):
     advocates: np.ndarray  # int32[N]: who talks in the coming step (the TALK_FROM:TALK_TO window)
     advocate_tag: np.ndarray  # int64[N]: each advocate's message << 32 | segment
     advocate_until: np.ndarray  # int32[N]: the last step each advocate talks in
+    left_at: np.ndarray  # int32[N]: step the customer left (churned), NEVER if they did not
     counters: np.ndarray  # int64[3]: adopters (ADOPTED), the advocates' window (TALK_FROM/TO)
 
 
@@ -106,6 +113,13 @@ class Tally(NamedTuple):
 
     new_by_cause: np.ndarray  # int64[len(CAUSES), S]
     reached: np.ndarray  # int64[S]
+    churned: np.ndarray  # int64[2, S]: customers who left, rows LEFT_SEEDS and LEFT_OTHERS
+
+
+def new_tally(S: int) -> Tally:
+    """An empty tally for `S` segments."""
+    return Tally(np.zeros((len(CAUSES), S), np.int64), np.zeros(S, np.int64),
+                 np.zeros((2, S), np.int64))
 
 
 def market_of(pop: Population) -> Market:
@@ -154,16 +168,22 @@ def _largest_chance(resonance, beta):  # pragma: no cover - compiled
 
 
 def params_of(pop: Population, dyn: Dynamics, weak_tie: float, *,
-              word_of_mouth_only: bool = False) -> Params:
-    """The rule's numbers for `pop` (``word_of_mouth_only``: no marketing, no background)."""
+              word_of_mouth_only: bool = False, churn: np.ndarray | None = None) -> Params:
+    """The rule's numbers for `pop` (``word_of_mouth_only``: no marketing, no background;
+    ``churn``: each segment's chance per step that a customer leaves, default none)."""
     resonance = resonance_matrix(dyn, pop.segment_names)
     beta = float(dyn.word_of_mouth)
     p_max, log_q = _largest_chance(resonance, beta)
+    S = pop.n_segments
+    leave = np.zeros(S) if churn is None else np.asarray(churn, dtype=np.float64)
+    if leave.shape != (S,) or not np.all((leave >= 0) & (leave <= 1)):
+        raise ValueError(f"churn: {S} chances in [0, 1], one per segment")
     return Params(resonance=resonance, weak_tie=float(weak_tie), beta=beta,
                   alpha=0.0 if word_of_mouth_only else float(dyn.marketing),
                   background=0.0 if word_of_mouth_only else float(dyn.background),
                   talk_weeks=int(dyn.talk_weeks),
-                  need_refs=bool(pop.references.max(initial=0) > 0), p_max=p_max, log_q=log_q)
+                  need_refs=bool(pop.references.max(initial=0) > 0), p_max=p_max, log_q=log_q,
+                  churn=leave, churn_max=float(leave.max(initial=0.0)))
 
 
 def new_people(pop: Population, horizon: int) -> People:
@@ -180,6 +200,7 @@ def new_people(pop: Population, horizon: int) -> People:
         advocates=np.empty(n, dtype=np.int32),
         advocate_tag=np.empty(n, dtype=np.int64),
         advocate_until=np.empty(n, dtype=np.int32),
+        left_at=np.full(n, NEVER, dtype=np.int32),
         counters=np.zeros(3, dtype=np.int64),
     )
 

@@ -14,9 +14,11 @@ with population). All adoptions of a step take effect together at its end.
 is a stage between :func:`marketing` and :func:`commit` that calls
 :func:`~wom.engine.trials.consider` for each success (with its own cause), taking the
 tuples' fields into local variables before its loops; a change to who
-stays a customer, an advocate or a reference goes in :func:`after_adoptions`. Each stage
-draws random numbers only when its mechanism is on, so adding one leaves the streams of
-scenarios that do not use it unchanged. See docs/developing.md.
+stays a customer, an advocate or a reference goes in :func:`after_adoptions` or beside it,
+as :func:`leave` (churn) does. Each stage draws random numbers only when its mechanism is
+on, so adding one leaves the streams of scenarios that do not use it unchanged; churn draws
+from a stream of its own (``churn_state``), so turning it on changes no other draw either.
+See docs/developing.md.
 """
 
 from __future__ import annotations
@@ -29,7 +31,10 @@ from wom.engine.state import (
     ADOPTED,
     BACKGROUND,
     EXISTING,
+    LEFT_OTHERS,
+    LEFT_SEEDS,
     MARKETING,
+    NEVER,
     SEED,
     TALK_FROM,
     TALK_TO,
@@ -189,6 +194,59 @@ def commit(t, people, scratch, n_touched):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, inline="always")
+def leave(t, market, params, people, first_new, churned, churn_state):  # pragma: no cover
+    """Churn: each customer there at the start of step `t` (not the step's own adopters)
+    leaves with their segment's chance. A customer who leaves stops talking and stops
+    counting as a reference from the next step on, and never adopts again (they stay out
+    of the open people). Run as independent trials over the adoption order, the next tried
+    a geometric skip away at the largest chance (work ∝ churn · customers); a person
+    reached who left before is a failed trial. Nothing runs, and nothing is drawn, when no
+    segment churns."""
+    c_max = params.churn_max
+    if c_max <= 0.0 or first_new == 0:
+        return
+    churn, segment, order, cause = params.churn, market.segment, people.order, people.cause
+    left_at, reference_count = people.left_at, people.reference_count
+    indptr, indices, need_refs = market.indptr, market.indices, params.need_refs
+    log_q = np.log1p(-c_max) if c_max < 1.0 else -np.inf
+    n_left = 0
+    i = -1
+    while True:
+        if c_max < 1.0:
+            i += 1 + np.int64(min(geometric_skip(churn_state, log_q), 4e18))
+        else:
+            i += 1
+        if i >= first_new:
+            break
+        u = order[i]
+        if left_at[u] != NEVER:
+            continue
+        su = segment[u]
+        c = churn[su]
+        if c <= 0.0 or (c < c_max and uniform(churn_state) * c_max >= c):
+            continue
+        left_at[u] = t
+        churned[LEFT_SEEDS if cause[u] == SEED else LEFT_OTHERS, su] += 1
+        n_left += 1
+        if need_refs:
+            for a in range(indptr[u], indptr[u + 1]):
+                v = indices[a]
+                if segment[v] == su:
+                    reference_count[v] -= 1
+    if n_left == 0:
+        return
+    # Those who left fall silent: the advocates' window is compacted, keeping its order.
+    advocates, tag, until = people.advocates, people.advocate_tag, people.advocate_until
+    talk_from, talk_to = people.counters[TALK_FROM], people.counters[TALK_TO]
+    j = talk_from
+    for i in range(talk_from, talk_to):
+        if left_at[advocates[i]] == NEVER:
+            advocates[j], tag[j], until[j] = advocates[i], tag[i], until[i]
+            j += 1
+    people.counters[TALK_TO] = j
+
+
+@numba.njit(cache=True, inline="always")
 def after_adoptions(t, market, params, people, first_new, out):  # pragma: no cover
     """Count the step's adopters by cause; they become references for their segment and
     advocates from the next step on; advocates whose ``talk_weeks`` are over fall quiet."""
@@ -256,9 +314,11 @@ def add_customers(market, params, people, persons, adopted_at):  # pragma: no co
 
 
 @numba.njit(cache=True, inline="always")
-def step(t, market, params, people, scratch, actions, tally, state):  # pragma: no cover
+def step(t, market, params, people, scratch, actions, tally, state,
+         churn_state):  # pragma: no cover - compiled
     """Advance one step: the stages of the rule, in order. ``tally`` receives the step's new
-    adopters by cause and the people reached, per segment."""
+    adopters by cause, the people reached and the customers who left, per segment;
+    ``churn_state`` is churn's own random stream."""
     first_new = people.counters[ADOPTED]
     people.step_start[t] = first_new
     adopt_seeds(t, people, actions)
@@ -268,4 +328,5 @@ def step(t, market, params, people, scratch, actions, tally, state):  # pragma: 
     n_touched = background(t, market, params, people, scratch, n_touched, state)
     # ← a new kind of trial goes here (docs/developing.md)
     commit(t, people, scratch, n_touched)
+    leave(t, market, params, people, first_new, tally.churned, churn_state)
     after_adoptions(t, market, params, people, first_new, tally.new_by_cause)

@@ -5,6 +5,7 @@ from wom.experiment import analysis, sensitivity, sweep
 from wom.experiment.customers import Customers, load_customers, resolve_customers
 from wom.experiment.memory import MemoryRefusalError, check_memory, estimate
 from wom.experiment.replicate import (
+    CHURN,
     CUSTOMERS,
     DYNAMICS,
     LAYOUT,
@@ -16,7 +17,7 @@ from wom.experiment.replicate import (
 )
 from wom.experiment.runner import default_workers, run, run_replicate
 
-__all__ = ["CUSTOMERS", "DYNAMICS", "LAYOUT", "MESA", "PLAN", "POPULATION", "Customers",
+__all__ = ["CHURN", "CUSTOMERS", "DYNAMICS", "LAYOUT", "MESA", "PLAN", "POPULATION", "Customers",
            "MemoryRefusalError", "Replicate", "analysis", "check_memory", "default_workers",
            "estimate", "load_customers", "resolve_customers", "run", "run_replicate",
            "sensitivity", "stream", "sweep"]

@@ -20,10 +20,10 @@ The estimate adds up what :mod:`wom.market`, :mod:`wom.engine`, :mod:`wom.campai
   (about 48 bytes a pair). Beyond that the fit and the draw of cross-segment ties take
   ``O(S + ties)`` memory (:mod:`wom.market.cross`), though still ``O(S²)`` time when some
   segment spreads its ties over all the others (about 0.1 µs a pair);
-- **the results arrays**, 20 bytes per row of ``timeseries.csv`` (strategy × replicate × week ×
-  segment: new adopters by cause as int32, spend as float64), kept by the main process from
-  start to finish;
-- **writing the run folder**, about 190 bytes per row more while the tidy tables (the
+- **the results arrays**, 32 bytes per row of ``timeseries.csv`` (strategy × replicate × week ×
+  segment: new adopters by cause and customers who left, seeds apart, as int32, spend as
+  float64), kept by the main process from start to finish;
+- **writing the run folder**, about 260 bytes per row more while the tidy tables (the
   ``timeseries`` DataFrame, cumulative adopters, per-replicate metrics) exist;
 - **the interpreter** with numpy, numba, pandas and matplotlib loaded (about 320 MiB), and the
   private pages of each forked worker (about 50 MiB; the rest is shared with the parent).
@@ -81,10 +81,13 @@ RESONANCE_PER_PAIR = 8
 #: The dense cross-segment fit (share, prior, the product, E and its scaling: float64 each),
 #: for markets of at most DENSE_SEGMENTS segments.
 DENSE_FIT_PER_PAIR = 48
-#: Results arrays: new adopters by cause (3 × int32) and spend (float64) per timeseries row.
-RESULT_PER_ROW = 20
-#: Writing the run folder: the timeseries DataFrame and the tables derived from it.
-WRITE_PER_ROW = 190
+#: Results arrays: new adopters by cause (4 × int32), who left (2 × int32) and spend (float64)
+#: per timeseries row.
+RESULT_PER_ROW = 32
+#: Writing the run folder: the timeseries DataFrame and the tables derived from it (190 bytes
+#: measured before the money columns; their four columns and the cumulative sums behind them
+#: add about 70).
+WRITE_PER_ROW = 260
 
 
 class MemoryRefusalError(WomError):

@@ -5,7 +5,8 @@ teaching app, the validation suite — builds it here, so replicate ``i`` is the
 and the same random numbers everywhere. Randomness: replicate ``i`` draws from
 ``SeedSequence(seed, spawn_key=(i, stage))``; stage :data:`POPULATION` builds the market,
 :data:`PLAN` the strategies' plans, :data:`DYNAMICS` the dynamics, :data:`MESA` and
-:data:`LAYOUT` serve the Mesa view, :data:`CUSTOMERS` places today's customers. Every
+:data:`LAYOUT` serve the Mesa view, :data:`CUSTOMERS` places today's customers, :data:`CHURN`
+decides who leaves (churn; nothing is drawn from it without churn). Every
 strategy of replicate ``i`` starts from the same streams (common random numbers), so
 differences between strategies are paired.
 """
@@ -21,8 +22,8 @@ from wom.experiment.customers import Customers
 from wom.market import Population, build_population
 
 #: Streams of a replicate. MESA and LAYOUT serve the Mesa view (wom.abm) only; CUSTOMERS
-#: places today's customers (wom.experiment.customers).
-POPULATION, PLAN, DYNAMICS, MESA, LAYOUT, CUSTOMERS = 0, 1, 2, 3, 4, 5
+#: places today's customers (wom.experiment.customers); CHURN decides who leaves.
+POPULATION, PLAN, DYNAMICS, MESA, LAYOUT, CUSTOMERS, CHURN = 0, 1, 2, 3, 4, 5, 6
 
 
 def stream(seed: int, replicate: int, stage: int, *more: int) -> np.random.Generator:
@@ -81,4 +82,7 @@ class Replicate:
         """A fresh simulation of `strategy` on this market, at step 0."""
         sc = self.scenario
         return Simulation(self.population, self.plan(strategy), sc.dynamics,
-                          sc.network.weak_tie, rng=self.stream(DYNAMICS))
+                          sc.network.weak_tie, rng=self.stream(DYNAMICS),
+                          churn=np.array(sc.churn, dtype=np.float64),
+                          # without churn nothing is drawn from it: no stream to build
+                          churn_rng=self.stream(CHURN) if any(sc.churn) else None)

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from wom.config import Scenario
-from wom.engine import CAUSES, run_to_horizon
+from wom.engine import CAUSES, Trajectory, run_to_horizon
 from wom.errors import WomError
 from wom.experiment.customers import Customers, load_customers
 from wom.experiment.memory import check_memory
@@ -40,22 +40,29 @@ def run_replicate(sc: Scenario, replicate: int, customers: Customers | None = No
     Returns
     -------
     new_by_cause, spend, population
-        ``int32[strategies, horizon, len(CAUSES), S]``, ``float64[strategies, horizon, S]``.
+        ``int32[strategies, horizon, len(CAUSES), S]``, ``float64[strategies, horizon, S]``
+        (who left: :func:`replicate_trajectories`).
     """
+    traj, pop = replicate_trajectories(sc, replicate, customers)
+    return traj.new_by_cause, traj.spend, pop
+
+
+def replicate_trajectories(sc: Scenario, replicate: int, customers: Customers | None = None,
+                           ) -> tuple[Trajectory, Population]:
+    """Every strategy on replicate `replicate`'s market, as one :class:`Trajectory` whose
+    arrays gain a leading strategy axis, and the market."""
     rep = Replicate(sc, replicate, customers=customers)
-    news, spends = [], []
-    for spec in sc.strategies:
-        traj = run_to_horizon(rep.simulation(spec))
-        news.append(traj.new_by_cause)
-        spends.append(traj.spend)
-    return np.stack(news), np.stack(spends), rep.population
+    trajs = [run_to_horizon(rep.simulation(spec)) for spec in sc.strategies]
+    return Trajectory(new_by_cause=np.stack([t.new_by_cause for t in trajs]),
+                      spend=np.stack([t.spend for t in trajs]),
+                      churned=np.stack([t.churned for t in trajs])), rep.population
 
 
 def _run_chunk(sc: Scenario, replicates: range, customers: Customers | None):
     out = []
     for r in replicates:
-        new, spend, _ = run_replicate(sc, r, customers)
-        out.append((r, new, spend))
+        traj, _ = replicate_trajectories(sc, r, customers)
+        out.append((r, traj))
     return out
 
 
@@ -129,13 +136,15 @@ def run(
     n_st, S = len(sc.strategies), len(sc.segments)
     new = np.zeros((n_st, n, sc.horizon, len(CAUSES), S), dtype=np.int32)
     spend = np.zeros((n_st, n, sc.horizon, S), dtype=np.float64)
+    churned = np.zeros((n_st, n, sc.horizon, 2, S), dtype=np.int32)
     done = 0
 
     def keep(rows) -> None:
         nonlocal done
-        for r, nw, sp in rows:
-            new[:, r] = nw
-            spend[:, r] = sp
+        for r, traj in rows:
+            new[:, r] = traj.new_by_cause
+            spend[:, r] = traj.spend
+            churned[:, r] = traj.churned
         done += len(rows)
         if progress is not None:
             progress(done, n)
@@ -174,7 +183,7 @@ def run(
             "per_segment": dict(zip(sc.segment_names, customers.initial.tolist(), strict=True)),
         }
     return Results(scenario=sc, new_by_cause=new, spend=spend, tam=tam, graph=graph, meta=meta,
-                   initial=initial)
+                   initial=initial, churned=churned)
 
 
 def check_whole(name: str, value: object, least: int) -> None:

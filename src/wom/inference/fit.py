@@ -211,6 +211,13 @@ def fit(sc: Scenario, adoptions: Path | str | PersonAdoptions | SegmentAdoptions
     if not isinstance(sc, Scenario):
         raise WomError(f"wom.fit takes a Scenario (wom.load_scenario(path)), not "
                        f"{type(sc).__name__}")
+    churning = [s.name for s in sc.segments if s.churn > 0]
+    if churning:
+        # The likelihood and the simulator of the fit assume customers stay; prices and
+        # margins do not touch adoption and are simply not used.
+        raise WomError(f"wom fit does not estimate with churn (segments {', '.join(churning)} "
+                       "have churn > 0): fitting with customers who leave is not supported; "
+                       "set churn: 0 in the scenario you fit, and add churn to the fitted one")
     if not isinstance(adoptions, str | Path | PersonAdoptions | SegmentAdoptions) or (
             str(adoptions) == ""):
         raise WomError(f"adoptions={adoptions!r}: give the path of a CSV file (or data read "

@@ -311,6 +311,13 @@ def read_run(path: Path | str) -> RunFolder:
     for cause in CAUSES:  # a folder written before a cause existed had nobody won by it
         if f"new_by_{cause}" not in timeseries:
             timeseries[f"new_by_{cause}"] = 0
+    if "churned" not in timeseries and "adopters" in timeseries:
+        # Written before money: nobody left, nothing was priced, and seeds never pay.
+        seeds = timeseries.groupby(["strategy", "replicate", "segment"], sort=False)[
+            "new_by_seed"].cumsum()
+        timeseries["churned"] = 0
+        timeseries["customers"] = timeseries["adopters"] - seeds
+        timeseries["revenue"] = timeseries["gross_profit"] = 0.0
     lacking = [c for c in TIMESERIES_COLUMNS if c not in timeseries]
     if lacking:
         raise WomError(f"{path / 'timeseries.csv'}: not a wom table (no column "

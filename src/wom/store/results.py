@@ -15,18 +15,25 @@ import numpy as np
 import pandas as pd
 
 from wom.config import COMPARED, IGNITION_SHARE, METRICS, Scenario
-from wom.engine import CAUSES, WOM
+from wom.engine import CAUSES, SEED, WOM
+from wom.store.money import Economics, Series, discounted, payback_step, series
 from wom.store.stats import mean_interval, nanmean
 
 TIMESERIES_COLUMNS = [
     "strategy", "replicate", "step", "segment", "adopters", "new_adopters",
-    *(f"new_by_{c}" for c in CAUSES), "spend",
+    *(f"new_by_{c}" for c in CAUSES), "spend", "churned", "customers", "revenue",
+    "gross_profit",
 ]
+#: Metrics in ``summary.csv`` with their 95% interval (``_mean``, ``_lo``, ``_hi``), after
+#: the columns it had before money.
+MONEY_SUMMARY = ("paying_customers", "revenue", "gross_profit", "profit", "npv", "roi",
+                 "acquisition_cost", "payback_step")
 SUMMARY_COLUMNS = [
     "strategy", "customers_mean", "customers_lo", "customers_hi", "segments_ignited_mean",
     "weeks_to_ignite_mean", "cost_per_customer_mean", "wom_share_mean",
     "replicates", "customers_sd", "customers_p5", "customers_p95", "ignited_share", "spend_mean",
-    "customers_at_start",
+    "customers_at_start", "seeds_mean", "segments_ignited_won_mean",
+    *(f"{m}_{x}" for m in MONEY_SUMMARY for x in ("mean", "lo", "hi")), "paid_back_share",
 ]
 COMPARISON_COLUMNS = ["a", "b", "metric", "diff_mean", "diff_lo", "diff_hi", "p_a_beats_b"]
 
@@ -54,6 +61,9 @@ class Results:
         ``int64[S]``: today's customers per segment, there before the first step (``wom run
         --customers``); ``None``: none. ``adopters`` and ``customers`` count them; cost per
         customer and word-of-mouth share are over the customers won in the run.
+    churned
+        ``int32[strategies, replicates, horizon, 2, S]``: customers who left per step, seeds
+        (row 0) apart from the others (row 1); ``None``: nobody left.
     """
 
     scenario: Scenario
@@ -63,6 +73,7 @@ class Results:
     graph: dict[str, Any] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
     initial: np.ndarray | None = None
+    churned: np.ndarray | None = None
 
     @property
     def strategies(self) -> list[str]:
@@ -85,11 +96,21 @@ class Results:
         won = np.cumsum(self.new_by_cause.sum(axis=3, dtype=np.int64), axis=2)
         return won + self.at_start if self.initial is not None else won
 
+    def money(self) -> Series:
+        """Paying customers, revenue and gross profit per strategy × replicate × step ×
+        segment (:mod:`wom.store.money`)."""
+        churned = self.churned
+        if churned is None:
+            shape = self.new_by_cause.shape
+            churned = np.zeros((*shape[:3], 2, shape[4]), np.int32)
+        return series(self.adopters(), self.new_by_cause, churned, Economics.of(self.scenario))
+
     def timeseries(self) -> pd.DataFrame:
         """One row per strategy × replicate × step × segment (docs/model.md, the run folder)."""
         n_st, n_rep, horizon, _, S = self.new_by_cause.shape
         idx = np.indices((n_st, n_rep, horizon, S)).reshape(4, -1)
         new = self.new_by_cause.transpose(0, 1, 2, 4, 3).reshape(-1, len(CAUSES))
+        money = self.money()
         return pd.DataFrame({
             "strategy": np.array(self.strategies, dtype=object)[idx[0]],
             "replicate": idx[1],
@@ -99,6 +120,10 @@ class Results:
             "new_adopters": new.sum(axis=1),
             **{f"new_by_{c}": new[:, i] for i, c in enumerate(CAUSES)},
             "spend": self.spend.reshape(-1),
+            "churned": money.churned.reshape(-1),
+            "customers": money.paying.reshape(-1),
+            "revenue": money.revenue.reshape(-1),
+            "gross_profit": money.gross_profit.reshape(-1),
         }, columns=TIMESERIES_COLUMNS)
 
     def per_replicate(self) -> pd.DataFrame:
@@ -114,9 +139,20 @@ class Results:
         weeks = np.where(any_ignited.any(axis=2), any_ignited.argmax(axis=2), np.nan)
         spend = self.spend.sum(axis=(2, 3))
         wom = self.new_by_cause[:, :, :, WOM, :].sum(axis=(2, 3))
+        seeds = self.new_by_cause[:, :, :, SEED, :].astype(np.int64)
+        # Ignited by customers won: the seeds (bought, not won) left out.
+        won_now = adopters - np.cumsum(seeds, axis=2)
+        segments_won = (won_now[:, :, -1, :] >= ignite_at).sum(axis=2)
+        acquired = won - seeds.sum(axis=(2, 3))  # by marketing, background, word of mouth
+        money = self.money()
+        gross = money.gross_profit.sum(axis=3)  # per step
+        step_spend = self.spend.sum(axis=3)
+        gross_profit = gross.sum(axis=2)
         with np.errstate(divide="ignore", invalid="ignore"):
             cost = np.where(won > 0, spend / np.maximum(won, 1), np.nan)
             wom_share = np.where(won > 0, wom / np.maximum(won, 1), np.nan)
+            acquisition = np.where(acquired > 0, spend / np.maximum(acquired, 1), np.nan)
+            roi = np.where(spend > 0, (gross_profit - spend) / spend, np.nan)
         n_st, n_rep = customers.shape
         return pd.DataFrame({
             "strategy": np.repeat(np.array(self.strategies, dtype=object), n_rep),
@@ -127,6 +163,17 @@ class Results:
             "cost_per_customer": cost.reshape(-1),
             "wom_share": wom_share.reshape(-1),
             "spend": spend.reshape(-1),
+            "paying_customers": money.paying[:, :, -1, :].sum(axis=2).reshape(-1),
+            "seeds": seeds.sum(axis=(2, 3)).reshape(-1),
+            "segments_ignited_won": segments_won.reshape(-1),
+            "acquisition_cost": acquisition.reshape(-1),
+            "revenue": money.revenue.sum(axis=(2, 3)).reshape(-1),
+            "gross_profit": gross_profit.reshape(-1),
+            "profit": (gross_profit - spend).reshape(-1),
+            "npv": discounted(gross - step_spend, Economics.of(self.scenario).discount_rate
+                              ).reshape(-1),
+            "roi": roi.reshape(-1),
+            "payback_step": payback_step(gross, step_spend).reshape(-1),
         })
 
     def summary(self) -> pd.DataFrame:
@@ -151,6 +198,12 @@ class Results:
                 "ignited_share": float(d.weeks_to_ignite.notna().mean()),
                 "spend_mean": d.spend.mean(),
                 "customers_at_start": int(self.at_start.sum()),
+                "seeds_mean": d.seeds.mean(),
+                "segments_ignited_won_mean": d.segments_ignited_won.mean(),
+                **{f"{k}_{x}": v for k in MONEY_SUMMARY
+                   for x, v in zip(("mean", "lo", "hi"), mean_interval(d[k].to_numpy(float)),
+                                   strict=True)},
+                "paid_back_share": float(d.payback_step.notna().mean()),
             })
         return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 

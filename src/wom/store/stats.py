@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from wom.config import METRICS
+
 
 def mean_interval(x: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
     """Mean of `x` (NaNs dropped) and its `level` confidence interval (Student t)."""
@@ -83,16 +85,18 @@ def pair(comparison: pd.DataFrame, a: str, b: str, metric: str = "customers") ->
 
 @dataclass(frozen=True)
 class Verdict:
-    """Which strategy won the most customers, against the runner-up.
+    """Which strategy did best on a metric (customers by default), against the runner-up.
 
     Attributes
     ----------
     best, second
-        The strategies with the most and second-most customers on average.
+        The strategies with the best and second-best mean.
     best_mean, second_mean
-        Their mean customers.
+        Their means.
     difference
-        ``best − second`` customers, paired (``None`` with a single strategy).
+        ``best − second``, paired (``None`` with a single strategy).
+    metric
+        The metric compared.
     """
 
     best: str
@@ -100,24 +104,32 @@ class Verdict:
     second: str | None
     second_mean: float
     difference: Difference | None
+    metric: str = "customers"
 
     @property
     def decided(self) -> bool:
         """The winner's paired 95% interval excludes zero."""
-        return self.difference is not None and self.difference.known and self.difference.lo > 0
+        d = self.difference
+        if d is None or not d.known:
+            return False
+        return d.lo > 0 if METRICS[self.metric].higher_is_better else d.hi < 0
 
 
-def verdict(summary: pd.DataFrame, comparison: pd.DataFrame) -> Verdict:
-    """The winner by mean customers and its paired difference from the runner-up (ties keep
-    the scenario's order)."""
-    ranked = summary.sort_values("customers_mean", ascending=False, kind="stable")
+def verdict(summary: pd.DataFrame, comparison: pd.DataFrame,
+            metric: str = "customers") -> Verdict:
+    """The winner by the mean of `metric` (a compared metric: customers, profit, …) and its
+    paired difference from the runner-up (ties keep the scenario's order)."""
+    column = f"{metric}_mean"
+    ranked = summary.sort_values(column, ascending=not METRICS[metric].higher_is_better,
+                                 kind="stable", na_position="last")
     best = ranked.iloc[0]
     if len(ranked) < 2:
-        return Verdict(str(best.strategy), float(best.customers_mean), None, math.nan, None)
+        return Verdict(str(best.strategy), float(best[column]), None, math.nan, None, metric)
     second = ranked.iloc[1]
     try:
-        diff: Difference | None = pair(comparison, str(best.strategy), str(second.strategy))
+        diff: Difference | None = pair(comparison, str(best.strategy), str(second.strategy),
+                                       metric)
     except ValueError:  # a comparison table without that row: no interval to report
         diff = None
-    return Verdict(str(best.strategy), float(best.customers_mean), str(second.strategy),
-                   float(second.customers_mean), diff)
+    return Verdict(str(best.strategy), float(best[column]), str(second.strategy),
+                   float(second[column]), diff, metric)

@@ -10,6 +10,7 @@ import pandas as pd
 
 from wom.errors import WomError
 from wom.store import Results, RunFolder
+from wom.viz.money import money_figure
 from wom.viz.spread import (
     adoption_figure,
     causes_figure,
@@ -49,7 +50,8 @@ def plot_run(
     """Write every plot of a run into `out_dir` as ``NAME.fmt`` and return the paths.
 
     The plots: ``adoption``, ``segments``, ``causes``, ``differences`` (two or more
-    strategies) and ``penetration``.
+    strategies), ``penetration`` and, when the scenario has prices
+    (:attr:`~wom.config.Scenario.priced`), ``money`` (revenue and cumulative profit).
 
     Parameters
     ----------
@@ -81,6 +83,10 @@ def plot_run(
     }
     if len(sc.strategies) < 2:
         del makers["differences"]
+    if sc.priced:
+        makers["money"] = lambda: money_figure(ts, sc)
+        if len(sc.strategies) > 1:
+            makers["profit-differences"] = lambda: differences_figure(cmp, sc, metric="profit")
     # One figure at a time: a run with many segments makes large ones.
     return [save_figure(make(), out_dir / f"{name}.{fmt}", fmt=fmt)
             for name, make in makers.items()]

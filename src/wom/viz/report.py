@@ -23,6 +23,7 @@ import pandas as pd
 
 from wom.config import METRICS
 from wom.store import REPORT, RunFolder, read_run
+from wom.viz.money import money_lesson
 from wom.viz.words import (
     as_money,
     as_percent,
@@ -40,13 +41,16 @@ from wom.viz.words import (
 IMAGES = {".png": "image/png", ".svg": "image/svg+xml", ".gif": "image/gif",
           ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
 #: Plots in the order a reader needs them (then any other image, by name).
-PLOT_ORDER = ("adoption", "segments", "causes", "differences", "penetration")
+PLOT_ORDER = ("adoption", "money", "segments", "causes", "differences", "penetration")
 CAPTIONS = {
     "adoption": "Customers over time, per strategy (mean and band over replicates).",
     "segments": "Customers per segment over time.",
     "causes": "Why people bought: seed, marketing, background or word of mouth.",
     "differences": "Paired differences between strategies, with 95% intervals.",
     "penetration": "Share of each segment's TAM won.",
+    "profit-differences": "Paired differences in profit to the horizon, with 95% intervals.",
+    "money": "Revenue per week and cumulative profit (gross profit − spend), per strategy "
+             "(mean and band over replicates); a dot marks the mean payback week.",
     "snapshot": "The conversation graph by segment; the customers of one replicate stand out.",
     "spread": "The spread week by week, on one replicate.",
 }
@@ -73,21 +77,47 @@ SUMMARY_LABELS: dict[str, Column] = {
     "ignited_share": ("replicates igniting a segment", as_percent),
     "spend_mean": ("spend (mean)", formatter(",.2f")),
     "customers_at_start": ("customers at the start", formatter(",.0f")),
+    "seeds_mean": ("seeds (mean)", formatter(",.1f")),
+    "segments_ignited_won_mean": ("segments ignited by customers won (mean)",
+                                  formatter(".2f")),
+    "paying_customers_mean": ("paying customers (mean)", formatter(",.1f")),
+    "paying_customers_lo": ("95% interval: low", formatter(",.1f")),
+    "paying_customers_hi": ("95% interval: high", formatter(",.1f")),
+    "acquisition_cost_mean": ("acquisition cost (mean)", formatter(",.2f")),
+    "acquisition_cost_lo": ("95% interval: low", formatter(",.2f")),
+    "acquisition_cost_hi": ("95% interval: high", formatter(",.2f")),
+    "paid_back_share": ("replicates paid back", as_percent),
+    **{f"{m}_{x}": (f"{METRICS[m].label} ({'mean' if x == 'mean' else '95% interval: ' + x})",
+                    as_percent if m == "roi" else formatter(".1f" if m == "payback_step"
+                                                            else ",.0f", "—"))
+       for m in ("revenue", "gross_profit", "profit", "npv", "roi", "payback_step")
+       for x in ("mean", "lo", "hi")},
 }
-#: The summary as two tables that each fit the page: the customers (with their spread over
-#: replicates, p5 and p95), then ignition, money and word of mouth. Any other column goes
-#: into the second.
+#: The summary as three tables that each fit the page: the customers (with their spread over
+#: replicates, p5 and p95), then ignition, money and word of mouth (any other column goes
+#: there), then the customers won apart from the seeds.
 SUMMARY_TABLES = (
     ("strategy", "customers_mean", "customers_lo", "customers_hi", "customers_p5",
      "customers_p95", "customers_sd"),
     ("strategy", "segments_ignited_mean", "ignited_share", "weeks_to_ignite_mean",
      "cost_per_customer_mean", "spend_mean", "wom_share_mean", "replicates",
      "customers_at_start"),
+    ("strategy", "seeds_mean", "segments_ignited_won_mean", "paying_customers_mean",
+     "paying_customers_lo", "paying_customers_hi", "acquisition_cost_mean",
+     "acquisition_cost_lo", "acquisition_cost_hi"),
 )
+#: Money (only when the scenario has prices: :attr:`wom.config.Scenario.priced`).
+MONEY_TABLES = (
+    ("strategy", *(f"{m}_{x}" for m in ("revenue", "gross_profit", "profit")
+                   for x in ("mean", "lo", "hi"))),
+    ("strategy", *(f"{m}_{x}" for m in ("roi", "payback_step") for x in ("mean", "lo", "hi")),
+     "paid_back_share", "npv_mean"),
+)
+MONEY_COLUMNS = {c for t in MONEY_TABLES for c in t} - {"strategy"}
 #: How a paired difference is written, by what the metric counts (config.metrics).
 DIFFERENCE_FORMATS: dict[str, Callable[[Any], str]] = {
     "people": formatter("+,.1f"), "segments": formatter("+.2f"), "money": formatter("+,.2f"),
-    "share": as_points, "weeks": formatter("+.1f"),
+    "share": as_points, "weeks": formatter("+.1f"), "ratio": as_points,
 }
 
 
@@ -113,13 +143,15 @@ def _html_table(rows: list[list[str]], header: list[str], *, text: int = 1,
             f"<tbody>{''.join(body)}</tbody></table></div>")
 
 
-def summary_table(summary: pd.DataFrame) -> str:
+def summary_table(summary: pd.DataFrame, *, priced: bool = False) -> str:
     """The summary as HTML tables that fit the page (:data:`SUMMARY_TABLES`: customers and
-    their spread first, then the rest), numbers formatted, columns named in words."""
-    first, second = SUMMARY_TABLES
-    rest = [c for c in summary.columns if c not in first and c not in second]
+    their spread first, then the rest, then customers won; then money if `priced`), numbers
+    formatted, columns named in words."""
+    first, second, won = SUMMARY_TABLES
+    rest = [c for c in summary.columns if c not in first and c not in second and c not in won
+            and c not in MONEY_COLUMNS and not c.startswith("npv_")]
     html = []
-    for group in (first, [*second, *rest]):
+    for group in (first, [*second, *rest], won, *(MONEY_TABLES if priced else ())):
         cols = [c for c in group if c in summary.columns]
         if len(cols) <= 1 and "strategy" in cols:
             continue
@@ -141,13 +173,16 @@ def notes_html(notes: str) -> str:
             "<p class=\"sub\">From the comments the scenario file opens with.</p>")
 
 
-def comparison_table(comparison: pd.DataFrame) -> str:
-    """The comparison table as HTML; rows whose 95% interval excludes zero are marked."""
+def comparison_table(comparison: pd.DataFrame, *, priced: bool = False) -> str:
+    """The comparison table as HTML; rows whose 95% interval excludes zero are marked. The
+    money rows are left out unless the scenario is `priced`."""
     header = ["a", "b", "metric", "a − b (mean)", "95% interval: low", "95% interval: high",
               "P(a beats b)"]
     rows, marked = [], []
     for r in comparison.to_dict("records"):
         metric = str(r["metric"])
+        if not priced and metric in METRICS and METRICS[metric].priced:
+            continue
         f = (DIFFERENCE_FORMATS[METRICS[metric].kind] if metric in METRICS
              else formatter("+,.4g"))
         label = METRICS[metric].label if metric in METRICS else metric.replace("_", " ")
@@ -273,7 +308,8 @@ def render_report(run: RunFolder, *, command: str | None = None) -> str:
     plots = plot_files(run.path)
     figures = ("".join(_figure_html(p, others) for p, others in plots) if plots else
                "<p>No plot images in this folder.</p>")
-    comparison = (comparison_table(run.comparison()) if len(run.comparison()) else
+    priced = sc.priced
+    comparison = (comparison_table(run.comparison(), priced=priced) if len(run.comparison()) else
                   "<p>One strategy: nothing to compare.</p>")
     return f"""<!DOCTYPE html>
 <html lang="en">
@@ -289,13 +325,14 @@ def render_report(run: RunFolder, *, command: str | None = None) -> str:
 <p class="sub">wom report — {escape(listed([s.name for s in sc.strategies], 12))} at a budget of
 {escape(as_money(sc.budget.total))}</p>
 <p class="lesson">{escape(lesson(run))}</p>
+{f'<p class="lesson">{escape(money_lesson(run))}</p>' if priced else ""}
 {notes_html(run.notes)}
 <h2>The scenario</h2>
 {words}
 <h2>Summary</h2>
 <p>One row per strategy: means over replicates; the interval is the 95% confidence interval of
 the mean number of customers, the 5th and 95th percentiles span 90% of the replicates.</p>
-{summary_table(run.summary())}
+{summary_table(run.summary(), priced=priced)}
 <h2>Comparison</h2>
 <p>Paired differences (the same replicate is the same market for every strategy), a − b, with
 95% intervals; rows in bold have an interval that excludes zero.</p>

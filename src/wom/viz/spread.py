@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
-def _cube(
+def cube(
     timeseries: pd.DataFrame, column: str, strategies: Sequence[str],
     segments: Sequence[str] | None = None,
 ) -> np.ndarray:
@@ -70,7 +70,7 @@ def _cube(
     return out
 
 
-def _band(curves: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def band(curves: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mean over replicates (axis 0) and the band holding 95% of them."""
     lo, hi = np.percentile(curves, [2.5, 97.5], axis=0)
     return curves.mean(axis=0), lo, hi
@@ -81,13 +81,13 @@ def adoption_figure(
     budget: float | None = None,
 ) -> Figure:
     """Mean cumulative customers per strategy, with the band holding 95% of replicates."""
-    total = _cube(timeseries, "adopters", strategies).sum(axis=3)  # strategies × reps × steps
+    total = cube(timeseries, "adopters", strategies).sum(axis=3)  # strategies × reps × steps
     fig = new_figure()
     ax = fig.add_subplot()
     colours = strategy_colours(strategies)
     steps = np.arange(total.shape[2])
     for k, name in enumerate(strategies):
-        mean, lo, hi = _band(total[k])
+        mean, lo, hi = band(total[k])
         ax.fill_between(steps, lo, hi, color=colours[name], alpha=0.2, linewidth=0)
         ax.plot(steps, mean, color=colours[name], linewidth=2, label=name)
     ax.set_xlabel("week")
@@ -121,15 +121,15 @@ def segments_figure(
     """
     strategies = [s.name for s in scenario.strategies]
     segments = scenario.segment_names
-    cube = _cube(timeseries, "adopters", strategies, segments)
+    counts = cube(timeseries, "adopters", strategies, segments)
     shown = shown_segments(scenario, max_panels)
     tam, ignite, held_by = tam_sizes(scenario), ignition_sizes(scenario), incumbent_sizes(scenario)
     colours, seg_colours = strategy_colours(strategies), segment_colours(segments)
     fig = new_figure()
-    steps = np.arange(cube.shape[2])
+    steps = np.arange(counts.shape[2])
     for ax, j in zip(panels(fig, len(shown)), shown, strict=True):
         for k, name in enumerate(strategies):
-            mean, lo, hi = _band(cube[k, :, :, j])
+            mean, lo, hi = band(counts[k, :, :, j])
             ax.fill_between(steps, lo, hi, color=colours[name], alpha=0.2, linewidth=0)
             ax.plot(steps, mean, color=colours[name], linewidth=1.8, label=name)
         ax.axhline(tam[j], color="0.35", linewidth=1, label="TAM")
@@ -144,13 +144,13 @@ def segments_figure(
         ax.set_title(f"{segments[j]}\nTAM {tam[j]:,}{held}", fontsize="medium")
         accent(ax, seg_colours[segments[j]])
         weeks_axis(ax, int(steps[-1]))
-        ax.set_ylim(0, max(1.0, tam[j], float(cube[:, :, :, j].max())) * 1.05)
+        ax.set_ylim(0, max(1.0, tam[j], float(counts[:, :, :, j].max())) * 1.05)
     handles, labels = legend_entries(fig.axes)
-    legend_below(fig, handles, labels, title=f"mean; band: 95% of {cube.shape[1]} replicates")
+    legend_below(fig, handles, labels, title=f"mean; band: 95% of {counts.shape[1]} replicates")
     which = ("" if len(shown) == len(segments)
              else f"\n(the {len(shown)} largest of {len(segments)} segments)")
     heading = fig.suptitle(f"{scenario.name}: customers per segment — "
-                           f"{compared(scenario, cube.shape[1])}{which}")
+                           f"{compared(scenario, counts.shape[1])}{which}")
     fit_text(fig, heading, *(ax.title for ax in fig.axes))
     return fig
 
@@ -173,7 +173,7 @@ def causes_figure(timeseries: pd.DataFrame, scenario: Scenario) -> Figure:
     causes = [c for c in CAUSES if c in ALWAYS_SHOWN or timeseries[f"new_by_{c}"].any()]
     # Mean over replicates of each cause's cumulative customers, summed over segments.
     by_cause = [
-        np.cumsum(_cube(timeseries, f"new_by_{c}", strategies).sum(axis=3), axis=2).mean(axis=1)
+        np.cumsum(cube(timeseries, f"new_by_{c}", strategies).sum(axis=3), axis=2).mean(axis=1)
         for c in causes
     ]
     stack = np.stack(by_cause, axis=1)  # strategies × causes × steps
@@ -242,7 +242,7 @@ def differences_figure(
 def penetration(timeseries: pd.DataFrame, scenario: Scenario) -> np.ndarray:
     """``float64[strategies, S]``: mean customers at the horizon / TAM (NaN for an empty TAM)."""
     strategies = [s.name for s in scenario.strategies]
-    final = _cube(timeseries, "adopters", strategies, scenario.segment_names)[:, :, -1, :]
+    final = cube(timeseries, "adopters", strategies, scenario.segment_names)[:, :, -1, :]
     tam = tam_sizes(scenario).astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(tam > 0, final.mean(axis=1) / tam, np.nan)
