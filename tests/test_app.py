@@ -703,3 +703,22 @@ def test_serve_hands_the_settings_to_the_page(monkeypatch):
     assert os.environ[server.SCENARIO_ENV] == str(FLAGSHIP.resolve())
     with pytest.raises(WomError, match=r"budget\.totl"):
         serve(FLAGSHIP, settings=["budget.totl=1"], port=0, announce=lambda _: None)
+
+
+def test_every_panel_title_of_the_graph_is_on_the_picture(sc):
+    """The panel titles ("focused: 269 customers") were placed off the figure, above where
+    Matplotlib thought the hidden x axis ended: the page showed panels without names."""
+    from wom.app.pictures import graph_picture
+
+    lesson = Lesson(sc, "focused", "broad")
+    picture = graph_picture(lesson)
+    for _ in range(3):
+        lesson.step()
+        picture.frame(lesson)
+    fig = picture.drawn.fig
+    renderer = picture.canvas.get_renderer()
+    for ax, model in zip(picture.drawn.axes, lesson.models, strict=True):
+        assert ax.title.get_text() == f"{model.strategy.name}: {model.customers:,} customers"
+        box = ax.title.get_window_extent(renderer)
+        assert fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1, box
+        assert fig.bbox.y0 <= box.y0 and box.y1 <= fig.bbox.y1, box

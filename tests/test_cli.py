@@ -196,6 +196,18 @@ def test_single_replicate_verdict_has_no_interval(tmp_path: Path) -> None:
     assert "no interval" in result.stdout
 
 
+def test_a_budget_that_buys_nothing_names_no_leader(tmp_path: Path) -> None:
+    """Every strategy at 0 customers in every replicate: no one "leads, but the interval
+    includes zero" (issue 14's new-user trial)."""
+    scenario = _write(tmp_path)
+    result = CliRunner().invoke(main, ["run", str(scenario), "-r", "3", "-w", "1", "--set",
+                                       "budget.total=1", "-o", str(tmp_path / "out")],
+                                env=WIDE)
+    assert result.exit_code == 0, result.output
+    assert "no strategy leads on customers" in result.stdout, result.stdout
+    assert " leads, but" not in result.stdout and " wins" not in result.stdout
+
+
 @pytest.mark.slow
 def test_same_seed_gives_identical_tables(tmp_path: Path) -> None:
     scenario = _write(tmp_path)

@@ -238,3 +238,29 @@ def test_week_t_is_timeseries_step_t_in_the_model_the_app_and_the_snapshot(sc):
         assert lesson.week_label == f"Week {t} (weeks 0–{sc.horizon - 1})"
         assert lesson.models[0].simulation.adopters == by_step[t]
         assert customers_by(lesson.models[0].simulation.adopted_at, t) == by_step[t]
+
+
+def test_with_churn_the_model_the_app_and_the_snapshot_count_customers_who_stayed(sc):
+    """Customers who left (issue 15) are not drawn or counted as customers anywhere: week t
+    shows adopters by then less those who had left by then, as timeseries.csv says."""
+    from wom.app import Lesson
+    from wom.viz.snapshot import _run, customers_by
+
+    churning = sc.model_copy(update={"segments": [
+        g.model_copy(update={"churn": 0.2}) for g in sc.segments]})
+    series = wom.run(churning, replicates=1, workers=1).timeseries()
+    broad = series[series.strategy == "broad"].groupby("step")
+    stayed = (broad["adopters"].sum() - broad["churned"].sum().cumsum()).to_numpy()
+    assert broad["churned"].sum().sum() > 0  # the case is not empty
+    model = WomModel(churning, "broad", 0)
+    run_to_horizon(model)
+    frame = model.datacollector.get_model_vars_dataframe().set_index("week")
+    np.testing.assert_array_equal(frame.loc[0:, "customers"], stayed)
+    np.testing.assert_array_equal(frame.loc[0:, list(SEGMENTS)].sum(axis=1), stayed)
+    np.testing.assert_array_equal(frame.loc[0:, "churned"], broad["churned"].sum())
+    lesson = Lesson(churning, "broad")
+    adopted_at, left_at = _run(Replicate(churning, 0), churning.strategy("broad"))
+    for t in range(churning.horizon):
+        lesson.step()
+        assert lesson.models[0].customers == stayed[t]
+        assert customers_by(adopted_at, t, left_at) == stayed[t]

@@ -22,7 +22,8 @@ from wom.experiment import LAYOUT, MESA, Replicate, check_memory, stream
 from wom.market import Population, segment_layout
 
 #: Columns of the model frame besides one per segment.
-COLUMNS = ("week", "adopters", *(f"new_by_{c}" for c in CAUSES))
+COLUMNS = ("week", "adopters", "customers", "churned",
+           *(f"new_by_{c}" for c in CAUSES))
 
 Layout = Mapping[int, tuple[float, float]]
 
@@ -36,8 +37,17 @@ def _adopters(model: WomModel) -> int:
     return model.simulation.adopters
 
 
-def _segment_adopters(model: WomModel, k: int) -> int:
-    return int(model.adopters_by_segment[k])
+def _customers(model: WomModel) -> int:
+    return model.customers
+
+
+def _churned(model: WomModel) -> int:
+    last = model.last_step
+    return 0 if last is None else int(last.churned.sum())
+
+
+def _segment_customers(model: WomModel, k: int) -> int:
+    return int(model.customers_by_segment[k])
 
 
 def _new_by(model: WomModel, cause: int) -> int:
@@ -70,8 +80,9 @@ class WomModel(mesa.Model):
         The engine's state, the market and the strategy's campaign plan.
     wom_scenario, strategy, replicate
         The wom scenario, the strategy run (its specification) and the replicate.
-    adopters_by_segment
-        ``int64[S]``: adopters so far in each segment.
+    adopters_by_segment, customers_by_segment
+        ``int64[S]``: adopters so far in each segment; customers now (adopters who have
+        not left: the same without churn).
     advocating
         ``bool[N]``: who talks in the coming step.
     grid
@@ -79,8 +90,10 @@ class WomModel(mesa.Model):
     datacollector
         A row before the first step (``week`` −1: the market at launch, customers from
         before the campaign included) and one per step after it: ``week`` ``t`` is the
-        week just simulated, row for row ``timeseries.csv``'s ``step`` ``t``; ``adopters``,
-        one column per segment (adopters there) and ``new_by_<cause>`` (in that week).
+        week just simulated, row for row ``timeseries.csv``'s ``step`` ``t``; ``adopters``
+        (ever), ``customers`` (now: adopters who have not left), ``churned`` (left in that
+        week), one column per segment (customers there now) and ``new_by_<cause>`` (in
+        that week).
         Mesa's own ``Step`` (in ``batch_run``) counts steps taken: ``week + 1``.
     last_step
         What happened in the last step (``None`` before the first).
@@ -126,18 +139,25 @@ class WomModel(mesa.Model):
         for cell in self.grid.all_cells:
             Person(self, cell.coordinate, cell)
 
-        reporters = {"week": _week, "adopters": _adopters}
+        reporters = {"week": _week, "adopters": _adopters, "customers": _customers,
+                     "churned": _churned}
         for k, name in enumerate(self.population.segment_names):
-            reporters[name] = partial(_segment_adopters, k=k)
+            reporters[name] = partial(_segment_customers, k=k)
         for c, cause in enumerate(CAUSES):
             reporters[f"new_by_{cause}"] = partial(_new_by, cause=c)
         self.datacollector = mesa.DataCollector(model_reporters=reporters)
         self.running = self.simulation.t < self.simulation.horizon
         self.datacollector.collect(self)
 
+    @property
+    def customers(self) -> int:
+        """Customers now: adopters who have not left (all adopters without churn)."""
+        return int(self.customers_by_segment.sum())
+
     def _observe(self) -> None:
         sim = self.simulation
         self.adopters_by_segment = sim.adopters_by_segment()
+        self.customers_by_segment = sim.customers_by_segment()
         self.advocating = np.zeros(self.population.n, dtype=bool)
         self.advocating[sim.advocates()] = True
 

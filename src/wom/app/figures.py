@@ -77,8 +77,10 @@ class GraphFigure:
         self.panels = [Panel(ax, pos, show, pop.segment, palette, m.simulation.adopted_at)
                        for ax, m in zip(axes, lesson.models, strict=True)]
         for ax, model in zip(axes, lesson.models, strict=True):
+            # y given: Matplotlib would otherwise move the title above where it thinks the
+            # hidden x axis ends, off the figure (the panels had no visible titles).
             ax.set_title(" ", color=by_strategy.get(model.strategy.name, "#000000"),
-                         fontweight="bold")
+                         fontweight="bold", y=1.0)
         self.title: Text = self.fig.suptitle(" ", fontsize="medium")
         self.fig.supxlabel(f"market {lesson.replicate}; same people and places in every "
                            f"panel; {show.note()}", fontsize="x-small", color="#555555")
@@ -97,11 +99,12 @@ class GraphFigure:
         for ax, panel, model in zip(self.axes, self.panels, lesson.models, strict=True):
             # The panel keeps its people's adoption steps (a copy): read them again.
             panel.adopted_at = model.simulation.adopted_at[panel.people]
+            panel.left_at = model.simulation.left_at[panel.people]
             # Week t's customers are those who adopted in steps 0 … t (none before week 0).
             panel.show(lesson.week)
             # set_text, not set_title: that would move the title back to where it was
             # before the layout placed it
-            ax.title.set_text(f"{model.strategy.name}: {model.simulation.adopters:,} customers")
+            ax.title.set_text(f"{model.strategy.name}: {model.customers:,} customers")
         self.title.set_text(f"{sc.name} — {lesson.week_label} "
                             f"(budget {as_money(sc.budget.total)} each)")
         return False
@@ -161,7 +164,7 @@ class CurvesFigure:
             weeks = np.asarray(data["week"])[1:]
             for line in lines:
                 line.set_data(weeks, np.asarray(data[line.get_label()])[1:])
-        top = nice_top(max(int(np.max(m.adopters_by_segment)) for m in lesson.models))
+        top = nice_top(max(int(np.max(m.customers_by_segment)) for m in lesson.models))
         if top == self.top:
             return False
         self.top = top

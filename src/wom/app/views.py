@@ -190,7 +190,7 @@ def Status(lesson: Lesson, building: bool) -> None:  # noqa: N802
         solara.Text(lesson.week_label, classes=["wom-week"],
                     style={"font-size": "1.3em", "font-weight": "bold"})
         for model in lesson.models:
-            solara.Text(f"{model.strategy.name}: {model.simulation.adopters:,} customers",
+            solara.Text(f"{model.strategy.name}: {model.customers:,} customers",
                         classes=["wom-customers"], style={"font-size": "1.1em"})
         if building:
             solara.Text("building the new market…", classes=["wom-building"],

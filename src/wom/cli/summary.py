@@ -45,10 +45,8 @@ def _money_table(results: wom.Results, console: Console) -> None:
         return f"{_fmt(lo, digits)}–{_fmt(hi, digits)}"
 
     people = [[escape(r.strategy), _fmt(r.paying_customers_mean), ci(r, "paying_customers"),
-               _fmt(r.seeds_mean), _fmt(r.segments_ignited_won_mean, 2),
-               _fmt(r.acquisition_cost_mean, 1)] for r in summary.itertuples()]
-    console.print(_table(None, ("strategy", "paying\ncustomers", "95% CI", "seeds",
-                                "ignited\n(won)", "acquisition\ncost"), people))
+               _fmt(r.churned_mean)] for r in summary.itertuples()]
+    console.print(_table(None, ("strategy", "paying\ncustomers", "95% CI", "left"), people))
     if sc.priced:
         money = [[escape(r.strategy), _fmt(r.revenue_mean), _fmt(r.profit_mean),
                   ci(r, "profit"),
@@ -58,10 +56,8 @@ def _money_table(results: wom.Results, console: Console) -> None:
         console.print(_table(None, ("strategy", "revenue", "profit", "95% CI", "ROI",
                                     "payback\nweek"), money))
     note = (f"paying customers: at the horizon, without the seeds (given the product"
-            f"{'; here they pay' if sc.budget.seeds_pay else ''}) and those who left; "
-            f"ignited (won): segments whose customers won other than seeds reach "
-            f"{IGNITION_SHARE:.0%} of their TAM; acquisition cost: spend / customers won by "
-            "marketing, background and word of mouth")
+            f"{'; here they pay' if sc.budget.seeds_pay else ''}) and those who left; left: "
+            "customers who left by the horizon (seeds included)")
     if sc.priced:
         ltv = Economics.of(sc).lifetime_value()
         values = ", ".join(f"{escape(n)} {'unbounded' if math.isinf(v) else _fmt(v)}"
@@ -84,23 +80,29 @@ def print_summary(results: wom.Results, console: Console, by: str = "customers")
             escape(row.strategy),
             _fmt(row.customers_mean),
             f"{_fmt(row.customers_lo)}–{_fmt(row.customers_hi)}",
+            _fmt(row.seeds_mean),
             _fmt(row.segments_ignited_mean, 2),
             _fmt(row.weeks_to_ignite_mean, 1),
-            _fmt(row.cost_per_customer_mean, 1),
+            _fmt(row.acquisition_cost_mean, 1),
             f"{_fmt(100 * row.wom_share_mean)}%" if not math.isnan(row.wom_share_mean) else "–",
         ]
         for row in summary.itertuples()
     ]
-    headers = ("strategy", "customers", "95% CI", "ignited", "ignition\nweek",
-               "cost per\ncustomer", "word of\nmouth")
+    headers = ("strategy", "customers", "95% CI", "seeds", "ignited", "ignition\nweek",
+               "acquisition\ncost", "word of\nmouth")
     table = _table(f"{escape(sc.name)}: {sc.replicates} replicates, budget "
                    f"{sc.budget.total:,.0f} each, {sc.horizon} weeks", headers, rows)
-    note = (f"ignited: segments reaching {IGNITION_SHARE:.0%} of their TAM; ignition week: "
-            "when the first did (in replicates that ignite one); all means over replicates")
+    unseeded = "; ".join(f"{escape(r.strategy)} {_fmt(r.segments_ignited_won_mean, 2)}"
+                         for r in summary.itertuples())
     start = int(results.at_start.sum())
-    if start:
-        note += (f"\ncustomers: the {start:,} of today and those won; cost per customer and "
-                 "word of mouth: over those won in the run")
+    today = f"the {start:,} of today, " if start else ""
+    left = ", those who left since included" if any(sc.churn) else ""
+    note = (f"customers: {today}the seeds (given the product) and those won{left}; "
+            "acquisition cost: spend / customers won by marketing, background and word of "
+            "mouth; word of mouth: its share of the run's customers\n"
+            f"ignited: segments whose customers, seeds included, reach {IGNITION_SHARE:.0%} "
+            f"of their TAM (without the seeds: {unseeded}); ignition week: when the first did (in "
+            "replicates that ignite one); all means over replicates")
     if sc.uncertainty is not None or start:  # a forecast: the spread is the answer
         spread = "; ".join(f"{escape(r.strategy)} {_fmt(r.customers_p5)}–{_fmt(r.customers_p95)}"
                            for r in summary.itertuples())
@@ -123,6 +125,11 @@ def print_summary(results: wom.Results, console: Console, by: str = "customers")
     def num(x: float) -> str:
         return f"{x:+,.{digits}f}"
 
+    if diff.known and diff.lo == diff.hi == diff.mean == 0:
+        # Every paired replicate the same: no strategy leads (all at 0 customers, say).
+        console.print(f"no strategy leads on {what}: {best} and {second} gave the same "
+                      f"number in every paired replicate.")
+        return
     if not diff.known:  # one replicate: no interval
         console.print(f"[bold]{best}[/bold] leads: {num(diff.mean)} {what} over "
                       f"{second} (a single replicate: no interval; run more replicates).")

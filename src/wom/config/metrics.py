@@ -74,6 +74,7 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("npv", "net present value", "money", "higher", False, "money", priced=True),
     Metric("roi", "ROI", "return per unit spent", "higher", True, "ratio", priced=True),
     Metric("payback_step", "payback week", "weeks", "lower", True, "weeks", priced=True),
+    Metric("churned", "customers who left", "people", "", False, "people"),
 )}
 #: Names of every metric.
 METRIC_NAMES: tuple[str, ...] = tuple(METRICS)

@@ -34,6 +34,7 @@ SUMMARY_COLUMNS = [
     "replicates", "customers_sd", "customers_p5", "customers_p95", "ignited_share", "spend_mean",
     "customers_at_start", "seeds_mean", "segments_ignited_won_mean",
     *(f"{m}_{x}" for m in MONEY_SUMMARY for x in ("mean", "lo", "hi")), "paid_back_share",
+    "churned_mean",
 ]
 COMPARISON_COLUMNS = ["a", "b", "metric", "diff_mean", "diff_lo", "diff_hi", "p_a_beats_b"]
 
@@ -174,6 +175,7 @@ class Results:
                               ).reshape(-1),
             "roi": roi.reshape(-1),
             "payback_step": payback_step(gross, step_spend).reshape(-1),
+            "churned": money.churned.sum(axis=(2, 3)).reshape(-1),
         })
 
     def summary(self) -> pd.DataFrame:
@@ -204,6 +206,7 @@ class Results:
                    for x, v in zip(("mean", "lo", "hi"), mean_interval(d[k].to_numpy(float)),
                                    strict=True)},
                 "paid_back_share": float(d.payback_step.notna().mean()),
+                "churned_mean": d.churned.mean(),
             })
         return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 

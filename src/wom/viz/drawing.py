@@ -161,11 +161,14 @@ class Panel:
     """One strategy's view: ties and pale people drawn once, customers redrawn per week."""
 
     def __init__(self, ax: Axes, pos: np.ndarray, show: Shown, segment: np.ndarray,
-                 colours: list[str], adopted_at: np.ndarray) -> None:
+                 colours: list[str], adopted_at: np.ndarray,
+                 left_at: np.ndarray | None = None) -> None:
         from matplotlib.collections import LineCollection
 
         self.ax, self.pos, self.people = ax, pos, show.people
         self.adopted_at = adopted_at[show.people]
+        #: The step each person shown left at (churn), NEVER if they did not; None: nobody.
+        self.left_at = None if left_at is None else left_at[show.people]
         from matplotlib.colors import to_rgba_array
 
         seg = segment[show.people]
@@ -186,9 +189,11 @@ class Panel:
         ax.set_axis_off()
 
     def show(self, week: int) -> int:
-        """Draw the customers won by the end of `week`; return how many are drawn (those
-        among the people shown)."""
+        """Draw the customers at the end of `week` (won by then, not left by then); return
+        how many are drawn (those among the people shown)."""
         bought = (self.adopted_at != NEVER) & (self.adopted_at <= week)
+        if self.left_at is not None:
+            bought &= (self.left_at == NEVER) | (self.left_at > week)
         self.customers.set_offsets(self.pos[self.people[bought]])
         self.customers.set_facecolor(self.strong[bought])
         return int(np.count_nonzero(bought))

@@ -51,9 +51,13 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
-def customers_by(adopted_at: np.ndarray, week: int) -> int:
-    """People who adopted at or before `week` (``adopted_at``: NEVER for never)."""
-    return int(np.count_nonzero((adopted_at != NEVER) & (adopted_at <= week)))
+def customers_by(adopted_at: np.ndarray, week: int, left_at: np.ndarray | None = None) -> int:
+    """Customers at the end of `week`: people who adopted at or before it (``adopted_at``:
+    NEVER for never) and had not left by then (``left_at``, churn: NEVER for never)."""
+    bought = (adopted_at != NEVER) & (adopted_at <= week)
+    if left_at is not None:
+        bought &= (left_at == NEVER) | (left_at > week)
+    return int(np.count_nonzero(bought))
 
 
 def spread(
@@ -77,14 +81,15 @@ def spread(
     _check_replicate(replicate)
     check_memory(scenario, replicates=1)  # one market, one replicate: refuse up front
     rep = Replicate(scenario, replicate)
-    return rep.population, _adopted_at(rep, spec)
+    return rep.population, _run(rep, spec)[0]
 
 
-def _adopted_at(rep: Replicate, spec: Strategy) -> np.ndarray:
+def _run(rep: Replicate, spec: Strategy) -> tuple[np.ndarray, np.ndarray]:
+    """The step each person adopted at, and left at (churn), NEVER for never."""
     sim = rep.simulation(spec)
     while sim.t < sim.horizon:
         sim.step()
-    return sim.adopted_at.copy()
+    return sim.adopted_at.copy(), sim.left_at.copy()
 
 
 def _check_replicate(replicate: int) -> None:
@@ -128,15 +133,15 @@ def snapshot_figure(
     check_memory(scenario, replicates=1)  # one market, one replicate: refuse up front
     rep = Replicate(scenario, replicate)
     pop = rep.population
-    adopted_at = _adopted_at(rep, spec)
+    adopted_at, left_at = _run(rep, spec)
     pos = positions(pop, scenario, replicate)
     show = shown(pop, scenario, replicate=replicate, max_people=max_people)
     palette = segment_palette(scenario)
     fig = panels_figure(1, dpi, SNAPSHOT_INCHES)
     ax = fig.add_subplot()
-    drawn = Panel(ax, pos, show, pop.segment, palette, adopted_at).show(step)
+    drawn = Panel(ax, pos, show, pop.segment, palette, adopted_at, left_at).show(step)
     name_segments(ax, pos, pop.segment, scenario.segment_names)
-    customers = customers_by(adopted_at, step)
+    customers = customers_by(adopted_at, step, left_at)
     # A sample of people shows only some of the customers: the title says how many.
     sample = (f"\n{drawn:,} of them drawn: a random sample of {show.people.size:,} of "
               f"{show.total_people:,} people" if show.sampled else "")
@@ -179,18 +184,21 @@ class SpreadFrames:
         check_memory(sc, replicates=1)
         rep = Replicate(sc, replicate)
         pop = rep.population
-        adopted = [_adopted_at(rep, spec) for spec in specs]
+        runs = [_run(rep, spec) for spec in specs]
         pos = positions(pop, sc, replicate)
         show = shown(pop, sc, replicate=replicate, max_people=max_people)
         palette = segment_palette(sc)
         self.scenario, self.names = sc, [s.name for s in specs]
         self.weeks = sc.horizon
-        counted = np.stack([np.bincount(a[a >= 0], minlength=self.weeks) for a in adopted])
-        self.customers = np.cumsum(counted[:, : self.weeks], axis=1)
+        # Customers at the end of each week: won by then, less those who had left by then.
+        counted = np.stack([np.bincount(a[a >= 0], minlength=self.weeks)[: self.weeks]
+                            - np.bincount(gone[gone >= 0], minlength=self.weeks)[: self.weeks]
+                            for a, gone in runs])
+        self.customers = np.cumsum(counted, axis=1)
         self.figure = panels_figure(len(specs), dpi)
         axes = self.figure.subplots(1, len(specs), squeeze=False)[0]
-        self._panels = [Panel(ax, pos, show, pop.segment, palette, a)
-                        for ax, a in zip(axes, adopted, strict=True)]
+        self._panels = [Panel(ax, pos, show, pop.segment, palette, a, gone)
+                        for ax, (a, gone) in zip(axes, runs, strict=True)]
         self._strategy_colour = strategy_colours(self.names)
         self._sampled = show.sampled
         for panel in self._panels:
