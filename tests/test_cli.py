@@ -461,6 +461,25 @@ def test_long_work_off_a_terminal_reports_each_tenth(monkeypatch, capsys) -> Non
     assert capsys.readouterr().err == ""
 
 
+def test_the_bar_says_which_time_is_spent_and_which_is_left() -> None:
+    """"1000/5000 replicates 0:00:07 left 0:00:25" read as 7 s left (new-user trial)."""
+    import io
+
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from wom.cli import options
+
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=120, color_system=None)
+    with Progress(*options.progress_columns("replicates"), console=console,
+                  auto_refresh=False) as bar:
+        task = bar.add_task("run", total=5000)
+        bar.update(task, completed=1000, refresh=True)
+    assert re.search(r"1000/5000 replicates \d+:\d\d:\d\d elapsed, (\d+:\d\d:\d\d|-:--:--) left",
+                     out.getvalue()), out.getvalue()
+
+
 def test_ctrl_c_exits_130_without_aborted(tmp_path: Path, monkeypatch) -> None:
     """Ctrl-C is exit status 130 (128 + SIGINT) with a plain line, not click's 'Aborted!'
     and status 1 (issue 14, item 22)."""

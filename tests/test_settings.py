@@ -76,12 +76,17 @@ def test_vary_takes_names_too(tmp_path: Path):
     """`--vary` needed segments.2.references; a name works now, and the column says it."""
     out = tmp_path / "s"
     result = CliRunner().invoke(main, ["sweep", str(CHASM), "-v", "segments.vets.references=0,2",
-                                       "-r", "2", "-w", "1", "-o", str(out)])
+                                       "-v", "network.mixing=0.05,0.3", "-r", "2", "-w", "1",
+                                       "-o", str(out)], env={"COLUMNS": "80"})
     assert result.exit_code == 0, result.output
     assert "segments.vets.references" in (out / "sweep.csv").read_text().splitlines()[0]
-    # and the terminal shows the sweep's table, not only where the file is
-    assert "customers: mean (95% CI); vs focused: paired difference" in result.output
-    assert result.output.count("broad") == 2 and "wrote " in result.output
+    # and the terminal shows the sweep's table, not only where the file is; on 80 columns
+    # nothing is cut into ellipses (the intervals were), the short names explained below
+    assert "customers: mean (95% CI); − focused: paired difference, strategy − focused" in (
+        result.output)
+    assert result.output.count("broad") == 4 and "wrote " in result.output
+    assert "…" not in result.output
+    assert "references: segments.vets.references; mixing: network.mixing" in result.output
 
 
 @given(path=st.sampled_from(["segments.dentists.tam", "segments.9.size", "budget.total",

@@ -17,6 +17,7 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -122,6 +123,13 @@ def resume_option(what: str) -> Callable[[Any], Any]:
 QUIET_SECONDS = 10.0
 
 
+def progress_columns(unit: str) -> tuple[ProgressColumn, ...]:
+    """The bar's columns: "run ━━━━ 1000/5000 replicates 0:00:07 elapsed, 0:00:25 left"."""
+    return (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn(unit), TimeElapsedColumn(), TextColumn("elapsed,"),
+            TimeRemainingColumn(), TextColumn("left"))
+
+
 @contextmanager
 def progress_bar(label: str, unit: str, total: int | None = None, *,
                  quiet: bool = False) -> Iterator[Callable[[int, int], None]]:
@@ -134,10 +142,8 @@ def progress_bar(label: str, unit: str, total: int | None = None, *,
     """
     console = Console(stderr=True)
     shown = not quiet and console.is_terminal
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn(unit), TimeElapsedColumn(), TextColumn("left"),
-                  TimeRemainingColumn(), console=console, disable=not shown, transient=True,
-                  auto_refresh=False) as bar:
+    with Progress(*progress_columns(unit), console=console, disable=not shown,
+                  transient=True, auto_refresh=False) as bar:
         task = bar.add_task(escape(label), total=total)
         bar.refresh()  # at once: a long run must not start silently
         t0, told = time.monotonic(), 0

@@ -35,27 +35,40 @@ def print_sweep(csv: Path, params: list[str], metric: str) -> None:
     from rich.table import Table
 
     df = pd.read_csv(csv, dtype={"strategy": str})
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
-                  title=f"{metric}: mean (95% CI); vs {escape(str(df.vs.iloc[0]))}: paired "
-                        "difference" if len(df) else metric)
-    for head in [*params, "strategy", metric, "95% CI", "vs first", "95% CI "]:
-        table.add_column(escape(head), justify="left" if head == "strategy" else "right")
-
+    first = escape(str(df.vs.iloc[0])) if len(df) else ""
+    # Parameters by their last key (a full path would not leave the numbers room on an
+    # 80-column terminal); the full paths are said below the table.
+    last = [p.rsplit(".", 1)[-1] for p in params]
+    short = [k if last.count(k) == 1 else p for k, p in zip(last, params, strict=True)]
     big = METRICS[metric].kind == "money" if metric in METRICS else False
 
     def num(x: float) -> str:
         # money in whole units (4 significant digits would print 1.995e+05)
         return "–" if pd.isna(x) else f"{x:,.0f}" if big and abs(x) >= 1000 else f"{x:,.4g}"
 
-    for d in df.head(SHOWN_ROWS).to_dict("records"):  # (keys: the columns, dots and all)
-        table.add_row(*(escape(str(d[p])) for p in params), escape(str(d["strategy"])),
-                      num(d[f"{metric}_mean"]),
-                      f"{num(d[f'{metric}_lo'])}–{num(d[f'{metric}_hi'])}",
-                      num(d["diff_mean"]),
-                      "" if pd.isna(d["diff_mean"]) else
-                      f"{num(d['diff_lo'])}–{num(d['diff_hi'])}")
+    rows = [[*(escape(str(d[p])) for p in params), escape(str(d["strategy"])),
+             num(d[f"{metric}_mean"]), f"{num(d[f'{metric}_lo'])}–{num(d[f'{metric}_hi'])}",
+             num(d["diff_mean"]),
+             "" if pd.isna(d["diff_mean"]) else f"{num(d['diff_lo'])}–{num(d['diff_hi'])}"]
+            for d in df.head(SHOWN_ROWS).to_dict("records")]  # (keys: columns, dots and all)
+    heads = [*map(escape, short), "strategy", escape(metric), "95% CI", f"− {first}",
+             "95% CI "]
+    title = (f"{metric}: mean (95% CI); − {first}: paired difference, strategy − {first}"
+             if len(df) else metric)
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True,
+                  title=title)
+    for i, head in enumerate(heads):
+        # Fixed widths and no wrapping: the intervals are never cut into ellipses.
+        width = max([len(head)] + [len(r[i]) for r in rows])
+        table.add_column(head, justify="left" if head == "strategy" else "right",
+                         width=width, no_wrap=True)
+    for r in rows:
+        table.add_row(*r)
     console = Console()
     console.print(table)
+    renamed = [f"{k}: {escape(p)}" for k, p in zip(short, params, strict=True) if k != p]
+    if renamed:
+        console.print("; ".join(renamed), style="dim")
     if len(df) > SHOWN_ROWS:
         console.print(f"… {len(df) - SHOWN_ROWS:,} more rows in {escape(str(csv))}", style="dim")
 
