@@ -55,7 +55,7 @@ def test_validate_prints_the_estimate(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["validate", str(path)], catch_exceptions=False)
     assert result.exit_code == 0  # valid, only too big for this machine
     assert "memory: about" in result.stdout and "TiB" in result.stdout
-    assert "too much" in result.stdout
+    assert "too much, wom run refuses it on this machine" in result.stdout
 
 
 def test_the_estimate_grows_with_people_replicates_workers_and_horizon() -> None:

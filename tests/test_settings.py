@@ -109,3 +109,50 @@ def test_fuzzed_settings_run_or_exit_2(path: str, value: object):
 def test_with_settings_is_a_wom_error_in_python():
     with pytest.raises(WomError, match="--set 'x'"):
         with_settings(wom.load_scenario(CHASM), ["x"])
+
+
+BROKEN = """name: broken
+segments:
+  - {name: dentists, size: 200}
+  - {name: lawyers, size: 200}
+strategies:
+  - {name: f, kind: focused, segment: dentist}
+"""
+
+
+@pytest.mark.parametrize("setting", ["strategies.f.segment=dentists",
+                                     "strategies.0.segment=dentists",
+                                     "strategies[0].segment=dentists"])
+def test_a_setting_can_repair_the_file(tmp_path: Path, setting: str):
+    """Settings are an edit of the file: they can fix a wrong value (it was refused before
+    the setting applied), with the paths error messages print (`strategies[0]`)."""
+    path = tmp_path / "broken.yaml"
+    path.write_text(BROKEN)
+    assert CliRunner().invoke(main, ["validate", str(path)]).exit_code == 2
+    result = CliRunner().invoke(main, ["validate", str(path), "--set", setting])
+    assert result.exit_code == 0, result.output
+    assert wom.load_scenario(path, [setting]).strategies[0].segment == "dentists"
+    # a setting that does not repair it: the file's line, with the value as set
+    wrong = CliRunner().invoke(main, ["validate", str(path), "--set",
+                                      "strategies.0.segment=nobody"])
+    assert wrong.exit_code == 2 and "broken.yaml:6: strategies[0].segment: unknown segment " \
+        "'nobody'" in wrong.stderr, wrong.stderr
+
+
+def test_the_shorthand_keys_of_segments_can_be_set():
+    """`segments: {count: 8, size: 2000, …}`: `segments.size` is the file's own key."""
+    flagship = ROOT / "scenarios" / "focused-vs-broad.yaml"
+    sc = wom.load_scenario(flagship, ["segments.size=1000"])
+    assert {s.size for s in sc.segments} == {1000} and len(sc.segments) == 8
+    # and names still reach one segment of the expanded list
+    one = wom.load_scenario(flagship, ["segments.vets.references=0"])
+    assert [s.references for s in one.segments].count(0) == 1
+    with pytest.raises(WomError, match=r"--set 'segments.count=4'.*names has 8 entries"):
+        wom.load_scenario(flagship, ["segments.count=4"])
+
+
+def test_a_warning_says_it_comes_from_a_setting(tmp_path: Path):
+    result = CliRunner().invoke(main, ["validate", str(ROOT / "scenarios" / "for-everyone.yaml"),
+                                       "--set", "budget.total=80"])
+    assert "for-everyone.yaml with --set budget.total=80: budget." in result.stderr, (
+        result.stderr)

@@ -75,13 +75,13 @@ def serve(
         The app's extra is not installed, its front-end files are missing (run
         ``bash install.sh``), or the port is taken.
     """
-    from wom.config import load_scenario, with_settings
+    from wom.config import load_scenario
 
     if settings and scenario is None:
         raise WomError("--set changes the scenario the app opens with: give SCENARIO too")
     if scenario is not None:
         # refuse a bad file, or a bad setting, before starting anything
-        with_settings(load_scenario(scenario), settings)
+        load_scenario(scenario, settings)
     try:
         import uvicorn
         from solara.server import settings as solara_settings

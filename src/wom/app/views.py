@@ -42,7 +42,7 @@ from wom.app.lesson import ALONE, Lesson, controls
 from wom.app.pictures import curves_picture, graph_picture
 from wom.app.server import SCENARIO_ENV, SETTINGS_ENV
 from wom.app.sessions import SESSIONS, Latest
-from wom.config import Scenario, load_scenario, with_settings
+from wom.config import Scenario, load_scenario
 from wom.config.library import list_scenarios
 from wom.errors import WomError
 
@@ -70,10 +70,9 @@ def lessons() -> dict[str, Path]:
 def _load(path: Path) -> tuple[Scenario | None, str | None]:
     """The lesson at `path`; the scenario ``wom app`` was given comes with its ``--set``."""
     try:
-        sc = load_scenario(path)
-        if os.environ.get(SCENARIO_ENV) == str(path):
-            sc = with_settings(sc, json.loads(os.environ.get(SETTINGS_ENV) or "[]"))
-        return sc, None
+        given = os.environ.get(SCENARIO_ENV) == str(path)
+        settings = json.loads(os.environ.get(SETTINGS_ENV) or "[]") if given else []
+        return load_scenario(path, settings), None
     except WomError as err:
         return None, str(err)
 

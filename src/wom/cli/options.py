@@ -35,12 +35,12 @@ def load(path: Path, need: str | None = None, settings: tuple[str, ...] = ()) ->
 
     `need`: what the command does with its strategies ("run", "sweep", …); a scenario
     without any is then refused naming the file."""
-    from wom.config import with_settings
     from wom.config.checks import suspicious
 
-    sc = with_settings(wom.load_scenario(path), settings)
+    sc = wom.load_scenario(path, settings)
+    where = f"{path} with --set {' '.join(settings)}" if settings else str(path)
     for key, what in suspicious(sc):  # legal, probably a mistake: said, not refused
-        click.echo(f"warning: {path}: {key}: {what}", err=True)
+        click.echo(f"warning: {where}: {key}: {what}", err=True)
     if need is not None:
         sc.require_strategies(need, file=path)
     return sc

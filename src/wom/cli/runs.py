@@ -96,7 +96,9 @@ def validate(scenario: Path, settings: tuple[str, ...] = ()) -> None:
                f"{count(len(sc.strategies), 'strategy', 'strategies')}, "
                f"{count(sc.replicates, 'replicate', 'replicates')}")
     need, have = estimate(sc, workers=default_workers()).total, available_memory()
-    too_much = "" if have is None or need <= have else ": too much"
+    # valid (exit 0: a bigger machine runs it), but said plainly: `run` would refuse it here
+    too_much = ("" if have is None or need <= have else
+                ": too much, wom run refuses it on this machine")
     room = "" if have is None else f" ({human(have)} available{too_much})"
     click.echo(f"memory: about {human(need)} to run on all cores{room}")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -138,13 +139,18 @@ def scenario_from_dict(
     return sc
 
 
-def load_scenario(path: Path | str) -> Scenario:
+def load_scenario(path: Path | str, settings: Sequence[str] = ()) -> Scenario:
     """Read and validate a scenario file.
 
     Parameters
     ----------
     path
         A YAML scenario file.
+    settings
+        ``PATH=VALUE`` changes (``--set``; see :func:`with_settings`), applied to the file
+        as written when every path is there (so they can repair a file, or set the
+        ``segments: {count: …}`` shorthand's keys), else to the validated scenario (names
+        of segments and strategies, ``*`` over a shorthand's segments).
 
     Raises
     ------
@@ -178,7 +184,18 @@ def load_scenario(path: Path | str) -> Scenario:
             path, [(key_path(p), line, "key given twice") for p, line in dups]
         )
     reject_non_finite(data, path, tree)
-    return scenario_from_dict(data, file=path, tree=tree)
+    if settings:
+        edited = _as_edited(data, settings)
+        if edited is not None:
+            try:
+                return scenario_from_dict(edited, file=path, tree=tree)
+            except ScenarioError as err:
+                try:
+                    scenario_from_dict(data, file=path, tree=tree)
+                except ScenarioError:
+                    raise err from None  # the file is wrong too: by line, as edited
+                raise settings_error(settings, err) from None  # the settings made it wrong
+    return with_settings(scenario_from_dict(data, file=path, tree=tree), settings)
 
 
 
@@ -219,6 +236,35 @@ def apply(sc: Scenario, point: Mapping[str, Value], *,
     return scenario_from_dict(data)
 
 
+def _setting(text: str) -> tuple[str, Any]:
+    """``PATH=VALUE`` as its path and its value read as YAML."""
+    path, eq, raw = text.partition("=")
+    # "segments[0].references", as error messages write paths, is segments.0.references
+    path = re.sub(r"\[\s*([^\]\s]+)\s*\]", r".\1", path.strip())
+    if not eq or not path:
+        raise WomError(f"--set {text!r}: expected PATH=VALUE, e.g. "
+                       "segments.dentists.references=0")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError as err:
+        why = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise WomError(f"--set {text!r}: the value is not valid YAML ({why})") from None
+    return path, value
+
+
+def _as_edited(data: Any, settings: Sequence[str]) -> Any | None:
+    """The file's data with `settings` applied as an edit of the file would (``None``: a
+    path is not in the file as written)."""
+    edited = copy.deepcopy(data)
+    for text in settings:
+        path, value = _setting(text)
+        try:
+            set_path(edited, path, value)
+        except WomError:
+            return None
+    return edited
+
+
 def with_settings(sc: Scenario, settings: Sequence[str]) -> Scenario:
     """`sc` with ``PATH=VALUE`` settings applied (``--set``), every block kept: a what-if
     without copying the file. ``PATH`` as ``--vary`` takes it, segments and strategies by
@@ -234,16 +280,7 @@ def with_settings(sc: Scenario, settings: Sequence[str]) -> Scenario:
         return sc
     data = copy.deepcopy(sc.model_dump(mode="json"))
     for text in settings:
-        path, eq, raw = text.partition("=")
-        path = path.strip()
-        if not eq or not path:
-            raise WomError(f"--set {text!r}: expected PATH=VALUE, e.g. "
-                           "segments.dentists.references=0")
-        try:
-            value = yaml.safe_load(raw) if raw.strip() else ""
-        except yaml.YAMLError as err:
-            why = getattr(err, "problem", None) or str(err).splitlines()[0]
-            raise WomError(f"--set {text!r}: the value is not valid YAML ({why})") from None
+        path, value = _setting(text)
         try:
             set_path(data, path, value)
         except WomError as err:
@@ -251,9 +288,14 @@ def with_settings(sc: Scenario, settings: Sequence[str]) -> Scenario:
     try:
         return scenario_from_dict(data)
     except ScenarioError as err:
-        lines = "; ".join(msg for _, _, msg in err.problems)
-        keys = ", ".join(k for k, _, _ in err.problems if k)
-        raise WomError(f"--set {', '.join(map(repr, settings))}: {keys}: {lines}") from None
+        raise settings_error(settings, err) from None
+
+
+def settings_error(settings: Sequence[str], err: ScenarioError) -> WomError:
+    """What is wrong with a scenario once `settings` are applied, naming them."""
+    lines = "; ".join(msg for _, _, msg in err.problems)
+    keys = ", ".join(k for k, _, _ in err.problems if k)
+    return WomError(f"--set {', '.join(map(repr, settings))}: {keys}: {lines}")
 
 
 def bad_sweep_value(sc: Scenario, path: str, spec: Any) -> str | None:
