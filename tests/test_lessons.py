@@ -203,6 +203,13 @@ def test_wom_new_starts_from_a_blank_commented_template(tmp_path: Path):
     for block in ("dynamics", "budget"):
         assert set(data[block]) == set(type(getattr(sc, block)).model_fields), block
     assert set(data["network"]) == {"model", "mean_degree", "mixing", "weak_tie"}
+    # the two segments are alike but for their names: a copy of either makes a third alike
+    first, second = sc.segments
+    assert first.model_copy(update={"name": "x"}) == second.model_copy(update={"name": "x"})
     ran = CliRunner().invoke(main, ["run", str(path), "-r", "2", "-w", "1", "-q",
                                     "-o", str(tmp_path / "run")])
     assert ran.exit_code == 0, ran.output
+    # an unknown template: named as given, with blank among those known, no internal path
+    bad = CliRunner().invoke(main, ["new", "x", "--from", "nope", "--dir", str(tmp_path)])
+    assert bad.exit_code == 2 and "--from nope: no such template (known: blank, " in bad.stderr
+    assert "/scenarios/" not in bad.stderr

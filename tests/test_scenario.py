@@ -553,6 +553,13 @@ def test_every_lesson_scenario_validates_against_the_json_schema() -> None:
     (["network.mixing=1"], "network.mixing", "1: nearly every conversation crosses segments"),
     (["segments.dentists.incumbent=0", "segments.dentists.tam=0"], "strategies[0]",
      "'focused' aims at 'dentists', where nobody can be won"),
+    (["budget.total=80"], "budget.seed_share",
+     "0.5 of 80 is 40: not one seed at 500 (a budget in thousands?)"),
+    (["network.mean_degree=20000"], "network.mean_degree",
+     "20000: more ties than the 15,999 other people of the market; it is capped there"),
+    (["segments.dentists.tam=0.1", "segments.dentists.references=300"],
+     "segments[0].references", "300: more than the 200 people of 'dentists' who could ever "
+                               "buy; only its early market ever will"),
 ])
 def test_legal_but_suspicious_values_are_warned_about(tmp_path: Path, settings: list[str],
                                                       key: str, words: str) -> None:
@@ -564,5 +571,6 @@ def test_legal_but_suspicious_values_are_warned_about(tmp_path: Path, settings: 
         args += ["--set", s]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
-    assert f"warning: {flagship}: {key}: {words}" in result.stderr, result.stderr
+    where = f"{flagship} with --set {' '.join(settings)}"  # the warning says where it is from
+    assert f"warning: {where}: {key}: {words}" in result.stderr, result.stderr
     assert CliRunner().invoke(main, ["validate", str(flagship)]).stderr == ""

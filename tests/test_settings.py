@@ -156,3 +156,13 @@ def test_a_warning_says_it_comes_from_a_setting(tmp_path: Path):
                                        "--set", "budget.total=80"])
     assert "for-everyone.yaml with --set budget.total=80: budget." in result.stderr, (
         result.stderr)
+
+
+def test_a_key_both_set_and_swept_is_refused(tmp_path: Path):
+    """The sweep overwrote the --set at every point without a word (new-user trial)."""
+    result = CliRunner().invoke(main, ["sweep", str(CHASM), "-v", "network.mixing=0.05,0.3",
+                                       "--set", "network.mixing=0.9", "-r", "2",
+                                       "-o", str(tmp_path / "s")])
+    assert result.exit_code == 2 and "network.mixing: both set (--set) and swept" in (
+        result.stderr), result.output
+    assert not (tmp_path / "s").exists()

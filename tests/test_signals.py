@@ -95,6 +95,7 @@ def test_a_stopped_run_stops_its_workers_and_leaves_nothing(tmp_path: Path, sig:
     else:
         assert code == 128 + sig, (code, err)
         assert "Traceback" not in err and f"stopped ({signal.Signals(sig).name})" in err, err
+        assert "nothing half-written was left" in err and "sweep" not in err, err
         # the parent cleaned up: no folder, no hidden temporary
         assert list(tmp_path.iterdir()) == []
     assert not out.exists()
@@ -109,6 +110,8 @@ def test_a_terminated_sweep_stops_its_workers_and_can_be_resumed(tmp_path: Path)
     assert proc.returncode == 128 + signal.SIGTERM, err
     assert not gone(workers)
     assert [p.name for p in out.iterdir()] == ["sweep.sqlite"]  # no temporary left
+    # the message says how to finish it, naming the folder (it said "a sweep keeps …")
+    assert f"the points finished are kept: wom sweep --resume {out}" in err, err
 
 
 def test_a_killed_fit_leaves_no_workers(tmp_path: Path):

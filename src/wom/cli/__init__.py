@@ -18,6 +18,7 @@ import click
 
 from wom.cli.fits import fit
 from wom.cli.lessons import app_, list_, new, schema
+from wom.cli.options import RESUME
 from wom.cli.runs import animate, plot, report, run, snapshot, validate
 from wom.cli.sweeps import sensitivity, sweep
 from wom.errors import EXIT_BAD_INPUT, WomError
@@ -85,10 +86,10 @@ class WomGroup(click.Group):
         except SystemError as err:  # Ctrl-C inside a compiled kernel surfaces as this
             if not isinstance(err.__cause__ or err.__context__, KeyboardInterrupt):
                 raise
-            return self.stopped(int(signal.SIGINT))
+            return self.stopped(int(signal.SIGINT), ctx.meta.get(RESUME))
         except KeyboardInterrupt as stop:
             return self.stopped(stop.signum if isinstance(stop, Stopped)
-                                else int(signal.SIGINT))
+                                else int(signal.SIGINT), ctx.meta.get(RESUME))
         except OSError as err:  # e.g. stdout on a full disk (> /dev/full), a closed pipe
             with suppress(OSError):
                 click.echo(f"error: {err.strerror or err}"
@@ -96,11 +97,13 @@ class WomGroup(click.Group):
             raise click.exceptions.Exit(EXIT_BAD_INPUT) from None
 
     @staticmethod
-    def stopped(signum: int) -> Any:
-        """Leave with 128 + `signum` and a plain line (the work was stopped)."""
+    def stopped(signum: int, resume: str | None = None) -> Any:
+        """Leave with 128 + `signum` and a plain line (the work was stopped); `resume`: the
+        command that finishes it (a sweep's stored points are kept)."""
+        after = (f"; the points finished are kept: {resume}" if resume else
+                 ": nothing half-written was left")
         with suppress(OSError):  # (after SIGHUP the terminal may be gone)
-            click.echo(f"\nstopped ({signal.Signals(signum).name}): nothing half-written was "
-                       "left (a sweep keeps its finished points: --resume it)", err=True)
+            click.echo(f"\nstopped ({signal.Signals(signum).name}){after}", err=True)
         raise click.exceptions.Exit(SIGNAL_EXIT + signum) from None
 
 

@@ -46,6 +46,15 @@ def load(path: Path, need: str | None = None, settings: tuple[str, ...] = ()) ->
     return sc
 
 
+#: ``ctx.meta`` key: how to finish the work if it is stopped now (set by the sweep commands).
+RESUME = "wom.resume"
+
+
+def resumable(folder: Path, command: str = "sweep") -> None:
+    """Say that work stopped from now on is finished by ``wom COMMAND --resume FOLDER``."""
+    click.get_current_context().meta[RESUME] = f"wom {command} --resume {folder}"
+
+
 def check_out(out: Path | None, what: str) -> None:
     """Refuse, before any work, an `out` folder that exists or cannot be created or written
     (``None``: a name wom chooses later)."""

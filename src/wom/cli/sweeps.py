@@ -3,6 +3,7 @@ sensitivity (which parameters move an outcome)."""
 
 from __future__ import annotations
 
+import functools
 import time
 from pathlib import Path
 
@@ -12,13 +13,14 @@ import wom
 from wom.cli.options import (
     load,
     progress_bar,
+    resumable,
     resume_option,
     scenario_argument,
     scheduler_option,
     set_option,
     workers_option,
 )
-from wom.config import COMPARED, METRIC_NAMES, METRICS, parse_vary
+from wom.config import COMPARED, METRIC_NAMES, METRICS, parse_vary, setting_path
 from wom.errors import WomError
 
 #: Rows of a sweep's table printed in the terminal (the rest: in sweep.csv).
@@ -144,6 +146,7 @@ def sweep(scenario: Path | None, varies: tuple[str, ...], design: str | None,
                 raise WomError(f"--resume DIR keeps the sweep as it was started: "
                                f"{', '.join(ignored)} cannot change it")
             sc, _, meta = sweeps.read_meta(resume_dir)
+            resumable(resume_dir)
             pair = _phase_pair(sc, compare)
             folder = sweeps.resume(resume_dir, workers=workers, scheduler=scheduler,
                                    progress=advance)
@@ -157,6 +160,10 @@ def sweep(scenario: Path | None, varies: tuple[str, ...], design: str | None,
                                "scenario")
             kept = ([parse_vary(v) for v in varies] if block is None
                     else block.varies())
+            both = sorted({v.path for v in kept} & {setting_path(t) for t in settings})
+            if both:  # the sweep would overwrite the setting at every point, silently
+                raise WomError(f"{', '.join(both)}: both set (--set) and swept; a sweep "
+                               "varies it, so drop the --set (or the --vary)")
             pair = _phase_pair(sc, compare)
             folder = out or Path("results") / sc.name / time.strftime("sweep-%Y%m%d-%H%M%S")
             chosen = design or (block.design if block else "grid")
@@ -168,7 +175,8 @@ def sweep(scenario: Path | None, varies: tuple[str, ...], design: str | None,
                 design=chosen,
                 n=n_points or (block.points if block else None),
                 replicates=replicates or (block.replicates if block else None),
-                workers=workers, scheduler=scheduler, progress=advance, fresh=out is None)
+                workers=workers, scheduler=scheduler, progress=advance, fresh=out is None,
+                claimed=resumable)
         sc, kept, meta = sweeps.read_meta(folder)
         metric = metric or (sc.sweep.metric if sc.sweep else "customers")
         written = analysis.export_csv(folder, metric)
@@ -221,6 +229,7 @@ def sensitivity(scenario: Path | None, params: tuple[str, ...], method: str, n: 
                 raise WomError("--resume DIR takes no SCENARIO, --param or --set: the folder "
                                "holds them")
             sens.describe_output(resume_dir, output)  # refuses a plain sweep up front
+            resumable(resume_dir, "sensitivity")
             folder = resume(resume_dir, workers=workers, scheduler=scheduler,
                             progress=advance)
         else:
@@ -233,7 +242,8 @@ def sensitivity(scenario: Path | None, params: tuple[str, ...], method: str, n: 
             folder = sens.run_sensitivity(
                 sc, parsed, folder, method=method, n=n, replicates=replicates,
                 output=output or "customers", strategy=strategy, vs=vs, workers=workers,
-                scheduler=scheduler, progress=advance, fresh=out is None)
+                scheduler=scheduler, progress=advance, fresh=out is None,
+                claimed=functools.partial(resumable, command="sensitivity"))
     shown = output if resume_dir is not None else None  # another output, on resume
     table = sens.indices(folder, shown)
     click.echo(f"{sens.describe_output(folder, shown)}:")

@@ -8,6 +8,7 @@ from wom.config.load import (
     json_schema,
     load_scenario,
     scenario_from_dict,
+    setting_path,
     with_settings,
 )
 from wom.config.metrics import COMPARED, METRIC_NAMES, METRICS, Metric
@@ -20,5 +21,5 @@ __all__ = [
     "METRICS", "METRIC_NAMES", "SEEDING_RULES", "STRATEGY_KINDS", "Budget", "Dynamics",
     "GraphFile", "Metric", "Network", "Registry", "Scenario", "Segment", "Strategy", "Sweep",
     "Vary", "apply", "json_schema", "load_scenario", "make_vary", "parse_vary",
-    "power_law_sizes", "scenario_from_dict", "suspicious", "with_settings",
+    "power_law_sizes", "scenario_from_dict", "setting_path", "suspicious", "with_settings",
 ]

@@ -107,14 +107,28 @@ def suspicious(sc: Scenario) -> list[tuple[str, str]]:
                                       f"contact at {b.cost_per_contact:g}: every strategy wins "
                                       "nothing (a budget in thousands?)"))
     elif sc.strategies and b.seed_share > 0 and seeds == 0:
+        thousands = " (a budget in thousands?)" if b.total < b.cost_per_seed else ""
         notes.append(("budget.seed_share", f"{b.seed_share:g} of {b.total:g} is "
                                            f"{b.total * b.seed_share:g}: not one seed at "
-                                           f"{b.cost_per_seed:g}"))
+                                           f"{b.cost_per_seed:g}{thousands}"))
     if sc.network.model in ("planted_partition", "lfr", "clustered") and \
             sc.network.mixing >= 0.95 and len(sc.segments) > 1:
         notes.append(("network.mixing", f"{sc.network.mixing:g}: nearly every conversation "
                                         "crosses segments, so they barely matter (mixing is a "
                                         "share from 0 to 1, not a percent)"))
+    degree = getattr(sc.network, "mean_degree", None)
+    if sc.network.model != "file" and degree is not None and sc.people > 1 and \
+            degree > sc.people - 1:
+        notes.append(("network.mean_degree", f"{degree:g}: more ties than the {sc.people - 1:,} "
+                                             "other people of the market; it is capped there "
+                                             "(everyone talks to everyone)"))
+    for i, seg in enumerate(sc.segments):
+        could = int(seg.size * seg.tam)
+        if seg.references > could:
+            notes.append((f"segments[{i}].references", f"{seg.references}: more than the "
+                                                       f"{could:,} people of {seg.name!r} who "
+                                                       "could ever buy; only its early market "
+                                                       "ever will"))
     for i, st in enumerate(sc.strategies):
         for name in [st.segment, *(st.segments or [])]:
             seg = next((s for s in sc.segments if s.name == name), None)

@@ -65,8 +65,10 @@ segments:
     gross_margin: 1.0  # share of the revenue kept as gross profit
     churn: 0.0         # chance a customer leaves in a week (they stop talking too)
     cost_to_serve: 0   # cost of serving one customer for a week
-  - name: second-segment
+  - name: second-segment   # keys left out take wom's defaults (tam 1.0, references 0, …)
     size: 2000
+    tam: 0.6
+    references: 2
 
 # Who talks to whom.
 network:
@@ -118,8 +120,9 @@ def new_scenario(name: str, template: str, *, folder: Path | None = None,
     if template == "blank" and not source.is_file():
         return _write_new(name, BLANK.replace("NAME", name), dest)
     if not source.is_file():
-        known = ", ".join(n for n, _, _ in list_scenarios(folder)) or "none found"
-        raise WomError(f"{source}: no such template (known: {known})")
+        known = ", ".join(["blank", *(n for n, _, _ in list_scenarios(folder))])
+        raise WomError(f"--from {template}: no such template (known: {known}; "
+                       "`wom list` describes the lessons)")
     target = _target(name, dest)
     text = source.read_text(encoding="utf-8")
     text = re.sub(r"^name:.*$", f"name: {name}", text, count=1, flags=re.M)

@@ -236,11 +236,16 @@ def apply(sc: Scenario, point: Mapping[str, Value], *,
     return scenario_from_dict(data)
 
 
+def setting_path(text: str) -> str:
+    """The key path of a ``PATH=VALUE`` setting ("segments[0].references", as error
+    messages write paths, is segments.0.references)."""
+    return re.sub(r"\[\s*([^\]\s]+)\s*\]", r".\1", text.partition("=")[0].strip())
+
+
 def _setting(text: str) -> tuple[str, Any]:
     """``PATH=VALUE`` as its path and its value read as YAML."""
-    path, eq, raw = text.partition("=")
-    # "segments[0].references", as error messages write paths, is segments.0.references
-    path = re.sub(r"\[\s*([^\]\s]+)\s*\]", r".\1", path.strip())
+    _, eq, raw = text.partition("=")
+    path = setting_path(text)
     if not eq or not path:
         raise WomError(f"--set {text!r}: expected PATH=VALUE, e.g. "
                        "segments.dentists.references=0")

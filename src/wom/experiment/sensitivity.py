@@ -25,7 +25,7 @@ import json
 import math
 import re
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,8 +121,9 @@ def run_sensitivity(sc: Scenario, params: Sequence[Param], out_dir: Path | str, 
                     output: str = "customers", strategy: str | None = None,
                     vs: str | None = None, workers: int | None = 1,
                     scheduler: Scheduler | None = None,
-                    progress: SweepProgress | None = None, fresh: bool = False) -> Path:
-    """Run a Sobol or Morris design into ``out_dir/sweep.sqlite`` (`fresh`: as for
+                    progress: SweepProgress | None = None, fresh: bool = False,
+                    claimed: Callable[[Path], None] | None = None) -> Path:
+    """Run a Sobol or Morris design into ``out_dir/sweep.sqlite`` (`fresh`, `claimed`: as for
     :func:`~wom.experiment.sweep.run_sweep`) and return the folder; read the indices with
     :func:`indices`. `output` is a metric of `strategy` (default: the first) or
     ``"advantage"``: customers of `strategy` − customers of `vs` (default: the second)."""
@@ -146,7 +147,8 @@ def run_sensitivity(sc: Scenario, params: Sequence[Param], out_dir: Path | str, 
             "params": [p.__dict__ for p in params], "X": X.tolist()}
     return start(out_dir, sc, [_point(params, row) for row in X], varies, reps,
                  {"design": method, "n": json.dumps(n), "sensitivity": json.dumps(spec)},
-                 workers=workers, scheduler=scheduler, progress=progress, fresh=fresh)
+                 workers=workers, scheduler=scheduler, progress=progress, fresh=fresh,
+                 claimed=claimed)
 
 
 def analysis_spec(out_dir: Path | str, output: str | None = None) -> dict[str, Any]:

@@ -66,8 +66,10 @@ Scheduler = Any  # "tcp://host:port" or a distributed.Client
 def run_sweep(sc: Scenario, varies: Sequence[Vary], out_dir: Path | str, *,
               design: str = "grid", n: int | None = None, replicates: int | None = None,
               workers: int | None = 1, scheduler: Scheduler | None = None,
-              progress: SweepProgress | None = None, fresh: bool = False) -> Path:
-    """Run every point of a sweep into ``out_dir/sweep.sqlite``; returns the folder.
+              progress: SweepProgress | None = None, fresh: bool = False,
+              claimed: Callable[[Path], None] | None = None) -> Path:
+    """Run every point of a sweep into ``out_dir/sweep.sqlite``; returns the folder
+    (`claimed` is told it as soon as the store is created: a stopped sweep resumes there).
 
     `scheduler` (``"tcp://host:port"`` or a ``distributed.Client``) runs the points on a Dask
     cluster instead of local processes; the stored rows are the same. `fresh`: `out_dir` is
@@ -76,13 +78,15 @@ def run_sweep(sc: Scenario, varies: Sequence[Vary], out_dir: Path | str, *,
     pts = points(varies, design, n, seed=sc.seed)
     return start(out_dir, sc, pts, varies, replicates or sc.replicates,
                  {"design": design, "n": json.dumps(n)},
-                 workers=workers, scheduler=scheduler, progress=progress, fresh=fresh)
+                 workers=workers, scheduler=scheduler, progress=progress, fresh=fresh,
+                 claimed=claimed)
 
 
 def start(out_dir: Path | str, sc: Scenario, pts: Sequence[dict[str, Value]],
           varies: Sequence[Vary], replicates: int, meta: dict[str, str], *,
           workers: int | None, scheduler: Scheduler | None,
-          progress: SweepProgress | None, fresh: bool = False) -> Path:
+          progress: SweepProgress | None, fresh: bool = False,
+          claimed: Callable[[Path], None] | None = None) -> Path:
     """Check every point, reach the cluster (if any), create the store, run it: nothing is
     written until the points are known to be valid and the cluster reachable."""
     sc.require_strategies("sweep")
@@ -94,6 +98,8 @@ def start(out_dir: Path | str, sc: Scenario, pts: Sequence[dict[str, Value]],
                                 "replicates": str(replicates),
                                 "inputs": json.dumps(sweep_inputs(sc, pts)), **meta},
                                fresh=fresh)
+        if claimed is not None:
+            claimed(out_dir)
         return resume(out_dir, workers=workers, scheduler=client, progress=progress)
 
 

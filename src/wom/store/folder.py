@@ -27,7 +27,7 @@ import yaml
 from wom.config import Scenario, scenario_from_dict
 from wom.engine import CAUSES
 from wom.errors import WomError
-from wom.store.results import TIMESERIES_COLUMNS, Results
+from wom.store.results import TIMESERIES_COLUMNS, WHOLE_SUMMARY_COLUMNS, Results
 
 FLOAT_FORMAT = "%.10g"
 
@@ -318,19 +318,32 @@ def read_run(path: Path | str) -> RunFolder:
         timeseries["churned"] = 0
         timeseries["customers"] = timeseries["adopters"] - seeds
         timeseries["revenue"] = timeseries["gross_profit"] = 0.0
+    for money in ("spend", "revenue", "gross_profit"):  # floats, whole or not (as live)
+        if money in timeseries:
+            timeseries[money] = timeseries[money].astype(float)
     lacking = [c for c in TIMESERIES_COLUMNS if c not in timeseries]
     if lacking:
         raise WomError(f"{path / 'timeseries.csv'}: not a wom table (no column "
                        f"{', '.join(lacking)})")
     text = (path / "scenario.yaml").read_text(encoding="utf-8")
     sc = scenario_from_dict(yaml.safe_load(text), file=path / "scenario.yaml")
+    # The live tables' types: a mean that happens to be whole (spend 60000.0) is a float
+    # there, and must not come back as an integer (equality checks between the two failed).
+    summary = pd.read_csv(path / "summary.csv", dtype={"strategy": str})
+    for column in summary.columns.drop("strategy"):
+        if column not in WHOLE_SUMMARY_COLUMNS:
+            summary[column] = summary[column].astype(float)
+    comparison = pd.read_csv(path / "comparison.csv", dtype={"a": str, "b": str,
+                                                               "metric": str})
+    for column in comparison.columns.drop(["a", "b", "metric"]):
+        comparison[column] = comparison[column].astype(float)
     return RunFolder(
         path=path,
         scenario=sc,
         # names stay text: a segment called 01 must not come back as the number 1
         timeseries_table=timeseries[TIMESERIES_COLUMNS],
-        summary_table=pd.read_csv(path / "summary.csv", dtype={"strategy": str}),
-        comparison_table=pd.read_csv(path / "comparison.csv", dtype={"a": str, "b": str}),
+        summary_table=summary,
+        comparison_table=comparison,
         manifest=json.loads((path / "manifest.json").read_text(encoding="utf-8")),
         notes=leading_comments(text),
     )

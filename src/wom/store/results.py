@@ -36,6 +36,8 @@ SUMMARY_COLUMNS = [
     *(f"{m}_{x}" for m in MONEY_SUMMARY for x in ("mean", "lo", "hi")), "paid_back_share",
     "churned_mean",
 ]
+#: Columns of ``summary.csv`` that are whole numbers (the others are floats).
+WHOLE_SUMMARY_COLUMNS = frozenset({"replicates", "customers_at_start"})
 COMPARISON_COLUMNS = ["a", "b", "metric", "diff_mean", "diff_lo", "diff_hi", "p_a_beats_b"]
 
 
@@ -110,7 +112,9 @@ class Results:
         """One row per strategy × replicate × step × segment (docs/model.md, the run folder)."""
         n_st, n_rep, horizon, _, S = self.new_by_cause.shape
         idx = np.indices((n_st, n_rep, horizon, S)).reshape(4, -1)
-        new = self.new_by_cause.transpose(0, 1, 2, 4, 3).reshape(-1, len(CAUSES))
+        # int64, as the table reads back from its CSV
+        new = self.new_by_cause.transpose(0, 1, 2, 4, 3).reshape(-1, len(CAUSES)).astype(
+            np.int64)
         money = self.money()
         return pd.DataFrame({
             "strategy": np.array(self.strategies, dtype=object)[idx[0]],
