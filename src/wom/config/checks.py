@@ -122,13 +122,13 @@ def suspicious(sc: Scenario) -> list[tuple[str, str]]:
         notes.append(("network.mean_degree", f"{degree:g}: more ties than the {sc.people - 1:,} "
                                              "other people of the market; it is capped there "
                                              "(everyone talks to everyone)"))
-    for i, seg in enumerate(sc.segments):
-        could = int(seg.size * seg.tam)
-        if seg.references > could:
-            notes.append((f"segments[{i}].references", f"{seg.references}: more than the "
-                                                       f"{could:,} people of {seg.name!r} who "
-                                                       "could ever buy; only its early market "
-                                                       "ever will"))
+    for i, group in enumerate(sc.segments):
+        could = int(group.size * group.tam)
+        if group.references > could:
+            notes.append((f"segments[{i}].references", f"{group.references}: more than the "
+                                                       f"{could:,} people of {group.name!r} "
+                                                       "who could ever buy; only its early "
+                                                       "market ever will"))
     for i, st in enumerate(sc.strategies):
         for name in [st.segment, *(st.segments or [])]:
             seg = next((s for s in sc.segments if s.name == name), None)
