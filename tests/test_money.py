@@ -211,3 +211,92 @@ def test_a_sweep_compares_profit(tmp_path):
     # churn costs the focused plan profit
     focused = csv[csv.strategy == "focused"].set_index("segments.*.churn").profit_mean
     assert focused[0.0] > focused[0.05]
+
+
+NEVER_PAYS = """name: never
+horizon: 20
+replicates: 6
+segments:
+  - {name: a, size: 300, price: 5, churn: 0.02}
+  - {name: b, size: 300, price: 0.01}
+budget: {total: 5000, cost_per_seed: 100, cost_per_contact: 2}
+strategies:
+  - {name: pays, kind: focused, segment: a}
+  - {name: never, kind: focused, segment: b}
+"""
+
+
+def test_payback_verdict_when_one_plan_never_pays_back(tmp_path):
+    """`--by payback_step` printed "+nan payback week … a single replicate" when one plan
+    never paid back (new-user trial of issue 15)."""
+    path = tmp_path / "never.yaml"
+    path.write_text(NEVER_PAYS)
+    result = CliRunner().invoke(main, ["run", str(path), "-w", "1", "--by", "payback_step",
+                                       "-o", str(tmp_path / "run")], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.output.split())
+    assert "nan" not in out
+    assert "pays pays back in 100% of replicates" in out
+    assert "never never pays back within the 20 weeks" in out
+    # and the money table shows each plan's spend, what it could buy of its budget
+    summary = pd.read_csv(tmp_path / "run" / "summary.csv")
+    for row in summary.itertuples():
+        assert f"{row.spend_mean:,.0f}" in out
+
+
+def test_roi_verdict_in_percentage_points_and_the_seeds_paying_footnote(tmp_path):
+    path = Path(__file__).resolve().parents[1] / "scenarios" / "quality-revenue.yaml"
+    result = CliRunner().invoke(main, ["run", str(path), "-r", "4", "-w", "1", "--by", "roi",
+                                       "--set", "budget.seeds_pay=true",
+                                       "-o", str(tmp_path / "run")], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.output.split())
+    summary = pd.read_csv(tmp_path / "run" / "summary.csv").set_index("strategy")
+    diff = 100 * (summary.roi_mean["focused"] - summary.roi_mean["broad"])
+    assert f"focused wins: {diff:+,.0f} percentage points of ROI over broad" in out, out
+    assert "the seeds included (here they pay)" in out
+    assert "paying customers: at the horizon, without the seeds" not in out
+
+
+def test_a_plan_run_from_todays_customers_says_its_money_counts_them(tmp_path):
+    root = Path(__file__).resolve().parents[1]
+    result = CliRunner().invoke(main, [
+        "run", str(root / "scenarios" / "from-today.yaml"), "--customers",
+        str(root / "data" / "crm" / "customers.csv"), "--set", "segments.*.price=10", "-r", "3",
+        "-w", "1", "-o", str(tmp_path / "run")], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "count the 138 customers of today too" in " ".join(result.output.split())
+
+
+def test_a_customer_who_costs_more_than_they_pay_is_warned_about(tmp_path):
+    path = Path(__file__).resolve().parents[1] / "scenarios" / "quality-revenue.yaml"
+    result = CliRunner().invoke(main, ["validate", str(path), "--set",
+                                       "segments.gyms.cost_to_serve=20"])
+    assert result.exit_code == 0
+    assert "segments[1].cost_to_serve: 20 a week is more than the 4 a paying customer of " \
+        "'gyms' leaves after the margin" in result.stderr, result.stderr
+
+
+def test_a_payback_sweep_says_how_often_plans_paid_back(tmp_path):
+    path = tmp_path / "never.yaml"
+    path.write_text(NEVER_PAYS)
+    result = CliRunner().invoke(main, ["sweep", str(path), "-v", "segments.a.price=1,5",
+                                       "--metric", "payback_step", "-w", "1",
+                                       "-o", str(tmp_path / "sweep")], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    csv = pd.read_csv(tmp_path / "sweep" / "sweep.csv")
+    never = csv[csv.strategy == "never"]
+    assert (never.paid_back_share == 0).all() and "never" in result.output
+    pays = csv[(csv.strategy == "pays") & (csv["segments.a.price"] == 5)]
+    assert pays.paid_back_share.iloc[0] == 1.0 and "(100%)" in result.output
+
+
+def test_the_report_says_what_each_plan_spent_and_what_customers_pay(tmp_path):
+    path = tmp_path / "never.yaml"
+    path.write_text(NEVER_PAYS)
+    assert CliRunner().invoke(main, ["run", str(path), "-w", "1", "-q",
+                                     "-o", str(tmp_path / "run")]).exit_code == 0
+    report = (tmp_path / "run" / "report.html").read_text()
+    assert "spends the same budget" not in report and "the summary gives each one" in report
+    assert "a paying customer pays a 5, b 0.01 a week" in report
+    assert "customers who left (mean)" in report and "churned_mean" not in report

@@ -224,7 +224,8 @@ def test_sweep_csv(full):
     assert list(df.columns) == ["network.mixing", "segments.*.references", "strategy",
                                 *(f"{m}_{x}" for m in METRIC_NAMES
                                   for x in ("mean", "lo", "hi")),
-                                "vs", "metric", "diff_mean", "diff_lo", "diff_hi"]
+                                "paid_back_share", "vs", "metric", "diff_mean", "diff_lo",
+                                "diff_hi"]
     assert (df.metric == "customers").all()
     assert len(df) == 6 * 2
     assert (df.vs == "focused").all()

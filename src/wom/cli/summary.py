@@ -48,24 +48,30 @@ def _money_table(results: wom.Results, console: Console) -> None:
                _fmt(r.churned_mean)] for r in summary.itertuples()]
     console.print(_table(None, ("strategy", "paying\ncustomers", "95% CI", "left"), people))
     if sc.priced:
-        money = [[escape(r.strategy), _fmt(r.revenue_mean), _fmt(r.profit_mean),
+        money = [[escape(r.strategy), _fmt(r.spend_mean), _fmt(r.revenue_mean),
+                  _fmt(r.profit_mean),
                   ci(r, "profit"),
                   f"{_fmt(100 * r.roi_mean)}%" if not math.isnan(r.roi_mean) else "–",
                   (f"{_fmt(r.payback_step_mean, 1)} ({100 * r.paid_back_share:.0f}%)"
                    if r.paid_back_share > 0 else "never")] for r in summary.itertuples()]
-        console.print(_table(None, ("strategy", "revenue", "profit", "95% CI", "ROI",
-                                    "payback\nweek"), money))
-    note = (f"paying customers: at the horizon, without the seeds (given the product"
-            f"{'; here they pay' if sc.budget.seeds_pay else ''}) and those who left; left: "
+        console.print(_table(None, ("strategy", "spend", "revenue", "profit", "95% CI",
+                                    "ROI", "payback\nweek"), money))
+    seeds = ("the seeds included (here they pay)" if sc.budget.seeds_pay else
+             "without the seeds (given the product)")
+    note = (f"paying customers: at the horizon, {seeds}, without those who left; left: "
             "customers who left by the horizon (seeds included)")
     if sc.priced:
         ltv = Economics.of(sc).lifetime_value()
         values = ", ".join(f"{escape(n)} {'unbounded' if math.isinf(v) else _fmt(v)}"
                            for n, v in zip(sc.segment_names[:8], ltv, strict=False))
-        note += (f"\nrevenue and profit (gross profit − spend) to week {sc.horizon}; ROI: "
-                 "profit / spend; payback week: mean over the replicates that paid back "
-                 f"(their share); lifetime value of a customer: {values}"
-                 f"{', …' if len(ltv) > 8 else ''}")
+        start = int(results.at_start.sum())
+        if start:
+            note += (f"\nrevenue, profit, ROI and payback count the {start:,} customers of "
+                     "today too: compare plans by their paired difference")
+        note += (f"\nspend: what the plan could buy of its budget; revenue and profit (gross "
+                 f"profit − spend) over weeks 0–{sc.horizon - 1}; ROI: profit / spend; "
+                 "payback week: mean over the replicates that paid back (their share); "
+                 f"lifetime value of a customer: {values}{', …' if len(ltv) > 8 else ''}")
     console.print(note, style="dim")
 
 
@@ -123,18 +129,43 @@ def print_summary(results: wom.Results, console: Console, by: str = "customers")
     digits = 2 if metric.kind in ("share", "ratio") else 0
 
     def num(x: float) -> str:
+        if metric.kind == "ratio":  # ROI: in percentage points, as the table shows it in %
+            return f"{100 * x:+,.0f}"
         return f"{x:+,.{digits}f}"
+
+    if metric.kind == "ratio":
+        what = f"percentage points of {metric.label}"
 
     if diff.known and diff.lo == diff.hi == diff.mean == 0:
         # Every paired replicate the same: no strategy leads (all at 0 customers, say).
         console.print(f"no strategy leads on {what}: {best} and {second} gave the same "
                       f"number in every paired replicate.")
         return
+    if math.isnan(diff.mean):  # no replicate where both have a value (paid back, ignited)
+        rows = summary.set_index(summary.strategy.astype(str))
+        if by == "payback_step":
+            def paid(name: str) -> str:
+                share = rows.loc[name, "paid_back_share"]
+                return (f"{escape(name)} never pays back within the {sc.horizon} weeks"
+                        if share == 0 else f"{escape(name)} pays back in {share:.0%} of "
+                        f"replicates (week {rows.loc[name, 'payback_step_mean']:.1f} on average)")
+            console.print(f"{paid(won.best)}; {paid(won.second)}: no replicate where both "
+                          "pay back, so no paired difference.")
+        else:
+            console.print(f"{best} and {second}: no replicate where both have a {what}, so "
+                          "no paired difference.")
+        return
     if not diff.known:  # one replicate: no interval
         console.print(f"[bold]{best}[/bold] leads: {num(diff.mean)} {what} over "
                       f"{second} (a single replicate: no interval; run more replicates).")
         return
     says = "wins" if won.decided else "leads, but the interval includes zero"
+    if by == "payback_step":  # lower is better: say it in weeks before
+        console.print(
+            f"[bold]{best}[/bold] {says}: it pays back {-diff.mean:,.1f} weeks before "
+            f"{second} (95% CI {-diff.hi:,.1f} to {-diff.lo:,.1f}, over the replicates where "
+            f"both pay back); it paid back first in {100 * diff.p_a_beats_b:.0f}% of them.")
+        return
     console.print(
         f"[bold]{best}[/bold] {says}: {num(diff.mean)} {what} over {second} "
         f"(95% CI {num(diff.lo)} to {num(diff.hi)}); it beat {second} in "

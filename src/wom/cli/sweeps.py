@@ -4,8 +4,10 @@ sensitivity (which parameters move an outcome)."""
 from __future__ import annotations
 
 import functools
+import math
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -48,8 +50,15 @@ def print_sweep(csv: Path, params: list[str], metric: str) -> None:
         # money in whole units (4 significant digits would print 1.995e+05)
         return "–" if pd.isna(x) else f"{x:,.0f}" if big and abs(x) >= 1000 else f"{x:,.4g}"
 
-    rows = [[*(escape(str(d[p])) for p in params), escape(str(d["strategy"])),
-             num(d[f"{metric}_mean"]), f"{num(d[f'{metric}_lo'])}–{num(d[f'{metric}_hi'])}",
+    def mean(d: dict[str, Any]) -> str:
+        if metric != "payback_step":
+            return num(d[f"{metric}_mean"])
+        share = d.get("paid_back_share", math.nan)  # the mean is over those that paid back
+        return "never" if share == 0 else f"{num(d[f'{metric}_mean'])} ({share:.0%})"
+
+    rows = [[*(escape(str(d[p])) for p in params), escape(str(d["strategy"])), mean(d),
+             f"{num(d[f'{metric}_lo'])}–{num(d[f'{metric}_hi'])}"
+             if not pd.isna(d[f"{metric}_mean"]) else "–",
              num(d["diff_mean"]),
              "" if pd.isna(d["diff_mean"]) else f"{num(d['diff_lo'])}–{num(d['diff_hi'])}"]
             for d in df.head(SHOWN_ROWS).to_dict("records")]  # (keys: columns, dots and all)

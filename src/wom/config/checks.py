@@ -129,6 +129,14 @@ def suspicious(sc: Scenario) -> list[tuple[str, str]]:
                                                        f"{could:,} people of {group.name!r} "
                                                        "who could ever buy; only its early "
                                                        "market ever will"))
+    for i, group in enumerate(sc.segments):
+        margin = group.price * group.gross_margin - group.cost_to_serve
+        if group.cost_to_serve > 0 and margin < 0:
+            kept = group.price * group.gross_margin
+            notes.append((f"segments[{i}].cost_to_serve",
+                          f"{group.cost_to_serve:g} a week is more than the {kept:g} a paying "
+                          f"customer of {group.name!r} leaves after the margin: every customer "
+                          "there loses money each week"))
     for i, st in enumerate(sc.strategies):
         for name in [st.segment, *(st.segments or [])]:
             seg = next((s for s in sc.segments if s.name == name), None)

@@ -71,7 +71,7 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("revenue", "revenue", "money", "higher", True, "money", priced=True),
     Metric("gross_profit", "gross profit", "money", "higher", True, "money", priced=True),
     Metric("profit", "profit", "money", "higher", True, "money", priced=True),
-    Metric("npv", "net present value", "money", "higher", False, "money", priced=True),
+    Metric("npv", "net present value", "money", "higher", True, "money", priced=True),
     Metric("roi", "ROI", "return per unit spent", "higher", True, "ratio", priced=True),
     Metric("payback_step", "payback week", "weeks", "lower", True, "weeks", priced=True),
     Metric("churned", "customers who left", "people", "", False, "people"),

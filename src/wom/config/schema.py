@@ -70,8 +70,8 @@ class Segment(Strict):
         "advocating and stop counting as a reference, and never adopt again (0: nobody leaves)."
     )
     cost_to_serve: Money = Field(
-        0.0, description="Cost of serving one paying customer per step, taken from the gross "
-        "profit."
+        0.0, description="Cost of serving one customer per step (every customer served, the "
+        "seeds included), taken from the gross profit."
     )
 
     @model_validator(mode="after")

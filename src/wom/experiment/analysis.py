@@ -52,6 +52,8 @@ def export_csv(out_dir: Path | str, metric: str = "customers") -> Path:
             for m in METRIC_NAMES:
                 row[f"{m}_mean"], row[f"{m}_lo"], row[f"{m}_hi"] = mean_interval(
                     mine[m].to_numpy(float))
+            # payback's mean is over the replicates that paid back: how many did
+            row["paid_back_share"] = float(mine["payback_step"].notna().mean())
             if s == base:
                 dm = dlo = dhi = math.nan
             else:
@@ -59,7 +61,7 @@ def export_csv(out_dir: Path | str, metric: str = "customers") -> Path:
             rows.append({**row, "vs": base, "metric": metric, "diff_mean": dm,
                          "diff_lo": dlo, "diff_hi": dhi})
     cols = [*names, "strategy", *(f"{m}_{x}" for m in METRIC_NAMES for x in ("mean", "lo", "hi")),
-            "vs", "metric", "diff_mean", "diff_lo", "diff_hi"]
+            "paid_back_share", "vs", "metric", "diff_mean", "diff_lo", "diff_hi"]
     path = Path(out_dir) / CSV
     tmp = path.with_name(f".{CSV}.tmp")
     pd.DataFrame(rows, columns=cols).to_csv(tmp, index=False, float_format="%.10g")

@@ -249,7 +249,7 @@ def legend(fig: Figure, sc: Scenario, colours: list[str], fontsize: str = "small
     if listed < len(names):
         handles.append(Line2D([], [], linestyle="none", label=f"+{len(names) - listed} more"))
     handles += [dot("#7f7f7f", "customer", 7.0, EDGE),
-                dot("#d9d9d9", "not (yet) a customer", 4.0)]
+                dot("#d9d9d9", "not a customer (yet, or any more)", 4.0)]
     fig.legend(handles=handles, loc="outside right upper", frameon=False, fontsize=fontsize,
                title="segment", alignment="left")
 

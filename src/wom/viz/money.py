@@ -82,19 +82,21 @@ def money_lesson(run: Results | RunFolder) -> str:
     best, second = str(by_profit.index[0]), str(by_profit.index[1])
     d = pair(cmp, best, second, "profit")
     sure = "" if d.excludes_zero else " (the interval includes zero: not established)"
-    words = (f"Most profit by week {sc.horizon}: {best}, {d.mean:+,.0f} against {second} "
-             f"(paired 95% interval {d.lo:+,.0f} to {d.hi:+,.0f}){sure}.")
+    most = "Most profit" if summary.loc[best, "profit_mean"] > 0 else (
+        "Least loss (no plan makes a profit)")
+    words = (f"{most} by the horizon (week {sc.horizon - 1}): {best}, {d.mean:+,.0f} against "
+             f"{second} (paired 95% interval {d.lo:+,.0f} to {d.hi:+,.0f}){sure}.")
     paid = summary["paid_back_share"]
     first = summary[paid > 0]["payback_step_mean"].sort_values(kind="stable")
     if first.empty:
-        return words + f" No plan pays its budget back within {sc.horizon} weeks."
+        return words + f" No plan pays its spend back within the {sc.horizon} weeks."
     a = str(first.index[0])
     words += (f" {a} pays back first: week {first.iloc[0]:.1f} on average, in "
               f"{paid[a]:.0%} of replicates")
     others = [s for s in summary.index if s != a]
     b = min(others, key=lambda s: (-paid[s], summary.loc[s, "payback_step_mean"]))
     if paid[b] == 0:
-        return words + f"; {b} does not pay back within {sc.horizon} weeks."
+        return words + f"; {b} does not pay back within the {sc.horizon} weeks."
     p = pair(cmp, a, b, "payback_step")
     sure = "" if p.excludes_zero else "; the interval includes zero: not established"
     return words + (f"; {-p.mean:,.1f} weeks before {b} (paired 95% interval "

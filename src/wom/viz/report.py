@@ -87,6 +87,7 @@ SUMMARY_LABELS: dict[str, Column] = {
     "acquisition_cost_lo": ("95% interval: low", formatter(",.2f")),
     "acquisition_cost_hi": ("95% interval: high", formatter(",.2f")),
     "paid_back_share": ("replicates paid back", as_percent),
+    "churned_mean": ("customers who left (mean)", formatter(",.1f")),
     **{f"{m}_{x}": (f"{METRICS[m].label} ({'mean' if x == 'mean' else '95% interval: ' + x})",
                     as_percent if m == "roi" else formatter(".1f" if m == "payback_step"
                                                             else ",.0f", "—"))
@@ -116,7 +117,7 @@ MONEY_TABLES = (
 MONEY_COLUMNS = {c for t in MONEY_TABLES for c in t} - {"strategy"}
 #: How a paired difference is written, by what the metric counts (config.metrics).
 DIFFERENCE_FORMATS: dict[str, Callable[[Any], str]] = {
-    "people": formatter("+,.1f"), "segments": formatter("+.2f"), "money": formatter("+,.2f"),
+    "people": formatter("+,.1f"), "segments": formatter("+.2f"), "money": formatter("+,.0f"),
     "share": as_points, "weeks": formatter("+.1f"), "ratio": as_points,
 }
 

@@ -242,8 +242,22 @@ def describe_scenario(sc: Scenario) -> list[str]:
     spent = (f"everything on {contacts}" if b.seed_share == 0 else
              f"everything on {seeds}" if b.seed_share == 1 else
              f"{as_share(b.seed_share)} on {seeds} and the rest on {contacts}")
-    budget = (f"Every strategy spends the same budget of {as_money(b.total)}: {spent}"
-              + ("; some segments have costs of their own." if own_costs else "."))
+    budget = (f"Every strategy has the same budget of {as_money(b.total)}: {spent}"
+              + ("; some segments have costs of their own" if own_costs else "")
+              + ". A strategy may spend less (a week's contacts in a segment stop at its "
+                "size, seeds at its open people): the summary gives each one's spend.")
+    if sc.priced or any(s.churn for s in segs):
+        def each(key: str, fmt: str) -> str:
+            values = {getattr(s, key) for s in segs}
+            if len(values) == 1:
+                return format(values.pop(), fmt)
+            return ", ".join(f"{s.name} {format(getattr(s, key), fmt)}" for s in segs[:8]) + (
+                ", …" if len(segs) > 8 else "")
+        budget += (f" Money: a paying customer pays {each('price', ',g')} a week at a gross "
+                   f"margin of {each('gross_margin', '.0%')}, costs {each('cost_to_serve', ',g')}"
+                   f" a week to serve, and leaves with chance {each('churn', '.0%')} a week; "
+                   + ("seeds pay too." if b.seeds_pay else "seeds (given the product) do not "
+                                                          "pay."))
     strategies = "The strategies compared: " + " ".join(_strategy_words(s) for s in sc.strategies)
     run = (f"Each strategy ran {sc.replicates:,} replicate{'s' if sc.replicates != 1 else ''} "
            f"of {sc.horizon} week{'s' if sc.horizon != 1 else ''} from seed {sc.seed}; "
