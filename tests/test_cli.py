@@ -494,6 +494,71 @@ def test_ctrl_c_exits_130_without_aborted(tmp_path: Path, monkeypatch) -> None:
     assert not (tmp_path / "o").exists()
 
 
+def test_ctrl_c_deep_inside_compiled_calls_exits_130(tmp_path: Path, monkeypatch) -> None:
+    """numba wraps an interrupt in one SystemError per compiled call it crosses: a stop two
+    calls deep gave a traceback and exit 1 (adversarial trial of issue 14)."""
+    def deep(*args, **kwargs):
+        try:
+            try:
+                raise KeyboardInterrupt
+            except KeyboardInterrupt as stop:
+                raise SystemError("returned a result with an exception set") from stop
+        except SystemError as inner:
+            raise SystemError("CPUDispatcher returned a result with an exception set") from inner
+
+    monkeypatch.setattr(wom, "run", deep)
+    scenario = Path(__file__).parents[1] / "scenarios" / "chasm.yaml"
+    result = CliRunner().invoke(main, ["run", str(scenario), "-o", str(tmp_path / "o")])
+    assert result.exit_code == 130, result.output
+    assert "stopped (SIGINT)" in result.stderr and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("ticks", [True, False])
+def test_a_stop_signal_swallowed_where_it_landed_still_stops(tmp_path: Path, monkeypatch,
+                                                             ticks: bool) -> None:
+    """SIGTERM raised inside a numba finaliser was printed as "Exception ignored" and the
+    run went on to exit 0 (adversarial trial of issue 14): the request is kept and the next
+    progress tick, or the end of the command, stops it with 143."""
+    import contextlib
+    import signal
+
+    from wom.cli import stops
+
+    real = wom.run
+
+    def swallowing(*args, **kwargs):
+        with contextlib.suppress(KeyboardInterrupt):  # as Python does in a finaliser
+            stops.handler(signal.SIGTERM, None)
+        if ticks:
+            kwargs["progress"](1, 2)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(wom, "run", swallowing)
+    scenario = Path(__file__).parents[1] / "scenarios" / "chasm.yaml"
+    result = CliRunner().invoke(main, ["run", str(scenario), "-r", "2", "-w", "1",
+                                       "-o", str(tmp_path / "o")])
+    assert result.exit_code == 143, result.output
+    assert "stopped (SIGTERM)" in result.stderr
+    if ticks:
+        assert not (tmp_path / "o").exists()  # stopped before anything was written
+
+
+def test_a_snapshot_to_an_unknown_picture_format_is_refused_before_drawing(tmp_path: Path,
+                                                                           monkeypatch) -> None:
+    import wom.viz
+
+    def never(*args, **kwargs):
+        raise AssertionError("drew before checking the file name")
+
+    monkeypatch.setattr(wom.viz, "snapshot_figure", never)
+    scenario = Path(__file__).parents[1] / "scenarios" / "bass.yaml"
+    out = tmp_path / "x.unknownext"
+    result = CliRunner().invoke(main, ["snapshot", str(scenario), "-s", "launch", "--out",
+                                       str(out)])
+    assert result.exit_code == 2, result.output
+    assert ".unknownext is not a picture format" in result.stderr and not out.exists()
+
+
 def test_commands_that_cannot_write_exit_2_without_a_traceback(run_dir, tmp_path: Path,
                                                                monkeypatch) -> None:
     """plot, snapshot, animate, new and report writing where they cannot (issue 14, item 6):

@@ -300,3 +300,22 @@ def test_the_report_says_what_each_plan_spent_and_what_customers_pay(tmp_path):
     assert "spends the same budget" not in report and "the summary gives each one" in report
     assert "a paying customer pays a 5, b 0.01 a week" in report
     assert "customers who left (mean)" in report and "churned_mean" not in report
+
+
+@pytest.mark.parametrize("key", ["segments.*.churn", "segments.0.price",
+                                 "segments.*.gross_margin"])
+def test_fit_refuses_to_free_churn_or_money_naming_the_line(tmp_path, key):
+    """`fit: {free: {segments.*.churn: [0, 0.2]}}` was fitted (its flat prior back as the
+    estimate) while the docs said the fit refuses churn (adversarial trial of issue 15)."""
+    root = Path(__file__).resolve().parents[1]
+    text = (root / "scenarios" / "from-today.yaml").read_text()
+    path = tmp_path / "f.yaml"
+    path.write_text(text.replace("    dynamics.background: [0, 0.05]",
+                                 f"    dynamics.background: [0, 0.05]\n    {key}: [0, 0.2]"))
+    result = CliRunner().invoke(main, ["fit", str(path), "--adoptions",
+                                       str(root / "data" / "crm" / "new-customers.csv"),
+                                       "-o", str(tmp_path / "fit")])
+    assert result.exit_code == 2, result.output
+    assert "f.yaml:" in result.stderr and f"fit.free.{key}: wom fit estimates how people " \
+        "adopt, not the money" in result.stderr, result.stderr
+    assert not (tmp_path / "fit").exists()

@@ -20,6 +20,7 @@ from wom.cli.fits import fit
 from wom.cli.lessons import app_, list_, new, schema
 from wom.cli.options import RESUME
 from wom.cli.runs import animate, plot, report, run, snapshot, validate
+from wom.cli.stops import SIGNAL_EXIT, STOP_SIGNALS, Stopped, checkpoint, forget, handler
 from wom.cli.sweeps import sensitivity, sweep
 from wom.errors import EXIT_BAD_INPUT, WomError
 from wom.version import __version__
@@ -38,25 +39,19 @@ class UserError(click.ClickException):
         click.echo(f"error: {text}" if "\n" not in text else f"error:\n{text}", err=True)
 
 
-class Stopped(KeyboardInterrupt):
-    """SIGTERM or SIGHUP: handled like Ctrl-C (workers stopped, nothing half-written)."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
 
 
-#: Exit status of a command stopped by a signal: 128 + the signal's number (the shell's
-#: convention: 130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP).
-SIGNAL_EXIT = 128
-
-
-#: The signals that stop a command like Ctrl-C does (SIGHUP: where the OS has it).
-STOP_SIGNALS = tuple(getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n))
-
-
-def _stop(signum: int, frame: object) -> None:
-    raise Stopped(signum)
+def interrupt_in(err: BaseException) -> KeyboardInterrupt | None:
+    """The Ctrl-C or stop signal behind `err`, however deep in its chain of causes (numba
+    wraps it in one SystemError per compiled call it crossed)."""
+    seen: set[int] = set()
+    cause: BaseException | None = err
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return cause
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return None
 
 
 @contextmanager
@@ -65,12 +60,12 @@ def stopped_by_signals() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():  # (tests in threads)
         yield
         return
-    kept = {s: signal.signal(s, _stop) for s in STOP_SIGNALS}
+    kept = {s: signal.signal(s, handler) for s in STOP_SIGNALS}
     try:
         yield
     finally:
-        for s, handler in kept.items():
-            signal.signal(s, handler)
+        for s, before in kept.items():
+            signal.signal(s, before)
 
 
 class WomGroup(click.Group):
@@ -78,15 +73,20 @@ class WomGroup(click.Group):
     an interrupt (Ctrl-C, SIGTERM, SIGHUP) exit status 128 + the signal's number."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        forget()
         try:
             with stopped_by_signals():
-                return super().invoke(ctx)
+                done = super().invoke(ctx)
+                checkpoint()  # a stop that landed where Python swallowed it: said now
+                return done
         except WomError as err:
             raise UserError(err) from None
         except SystemError as err:  # Ctrl-C inside a compiled kernel surfaces as this
-            if not isinstance(err.__cause__ or err.__context__, KeyboardInterrupt):
+            stop = interrupt_in(err)
+            if stop is None:
                 raise
-            return self.stopped(int(signal.SIGINT), ctx.meta.get(RESUME))
+            return self.stopped(stop.signum if isinstance(stop, Stopped)
+                                else int(signal.SIGINT), ctx.meta.get(RESUME))
         except KeyboardInterrupt as stop:
             return self.stopped(stop.signum if isinstance(stop, Stopped)
                                 else int(signal.SIGINT), ctx.meta.get(RESUME))

@@ -24,6 +24,7 @@ from rich.progress import (
 )
 
 import wom
+from wom.cli.stops import checkpoint
 
 SCHEDULER_HELP = ("Run the points on a Dask cluster (tcp://HOST:PORT; needs the dask extra) "
                   "instead of local processes; same results.")
@@ -72,6 +73,19 @@ def check_file_out(out: Path) -> None:
     if out.is_dir():
         raise wom.WomError(f"{out}: is a folder; give a file name (e.g. {out / 'out.png'})")
     _writable_place(out, "cannot be written")
+
+
+def check_picture_format(out: Path) -> None:
+    """Refuse, before any drawing, a file name whose ending names no picture format."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    known = FigureCanvasAgg(Figure()).get_supported_filetypes()
+    suffix = out.suffix.lower().lstrip(".")
+    if suffix not in known:
+        raise wom.WomError(f"{out}: {'no' if not suffix else f'.{suffix} is not a'} picture "
+                           f"format; end the name with one of "
+                           f"{', '.join('.' + k for k in sorted(known))}")
 
 
 def _writable_place(out: Path, cannot: str) -> None:
@@ -159,6 +173,7 @@ def progress_bar(label: str, unit: str, total: int | None = None, *,
 
         def advance(done: int, all_: int) -> None:
             nonlocal told
+            checkpoint()  # a stop signal swallowed where it landed stops the work here
             bar.update(task, completed=done, total=all_, refresh=True)
             spent = time.monotonic() - t0
             tenth = 10 * done // max(all_, 1)

@@ -12,6 +12,7 @@ import wom
 from wom.cli.options import (
     check_file_out,
     check_out,
+    check_picture_format,
     format_option,
     load,
     max_people_option,
@@ -146,6 +147,7 @@ def snapshot(scenario: Path, strategy: str, step: int | None, replicate: int, ma
     week = sc.horizon - 1 if step is None else step
     out = out or Path(f"snapshot-{strategy}-{week}.png")
     check_file_out(out)
+    check_picture_format(out)
     fig = snapshot_figure(sc, strategy, week, replicate=replicate, max_people=max_people)
     click.echo(f"wrote {save_figure(fig, out)}")
 

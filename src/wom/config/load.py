@@ -344,6 +344,12 @@ def sweep_checks(sc: Scenario) -> list[tuple[tuple[Any, ...], str]]:
     return problems
 
 
+#: Keys a fit cannot free: the economics (the data say nothing of them) and churn (the
+#: likelihood and the fit's simulations assume customers stay).
+NOT_FITTED = frozenset({"price", "gross_margin", "churn", "cost_to_serve", "seeds_pay",
+                        "discount_rate"})
+
+
 def inference_checks(sc: Scenario) -> list[tuple[tuple[Any, ...], str]]:
     """The ``fit:`` and ``uncertainty:`` blocks against the rest of the scenario: their key
     paths name keys, a fit range lies within the key's valid values (whole numbers for a
@@ -353,8 +359,11 @@ def inference_checks(sc: Scenario) -> list[tuple[tuple[Any, ...], str]]:
     if sc.fit is not None:
         for path, (lo, hi) in sc.fit.free.items():
             where = ("fit", "free", path)
-            why = missing_key(data, path) or whole_bounds(data, path, lo, hi) or bad_value(
-                sc, path, (lo, hi))
+            money = path.rsplit(".", 1)[-1] in NOT_FITTED
+            why = ("wom fit estimates how people adopt, not the money (prices, margins, "
+                   "costs) or churn: give it as a known value in the scenario") if money else (
+                missing_key(data, path) or whole_bounds(data, path, lo, hi) or bad_value(
+                    sc, path, (lo, hi)))
             if why:
                 problems.append((where, why))
     if sc.uncertainty is not None:
