@@ -106,9 +106,9 @@ class Server:
         self.stop()
         pytest.fail(f"wom app did not answer within {START_TIMEOUT_S} s:\n{self.output()}")
 
-    def interrupt(self, timeout: float = 30) -> int:
-        """Ctrl-C, as a person at the terminal would; the exit status."""
-        self.proc.send_signal(signal.SIGINT)
+    def interrupt(self, sig: int = signal.SIGINT, timeout: float = 30) -> int:
+        """Ctrl-C (or `sig`), as a person at the terminal would; the exit status."""
+        self.proc.send_signal(sig)
         try:
             return self.proc.wait(timeout=timeout)
         finally:
@@ -288,11 +288,15 @@ def test_screenshot_of_the_side_by_side_view(page, tmp_path):
         shutil.copyfile(shot, ROOT / target)
 
 
-def test_ctrl_c_stops_the_server_cleanly(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP],
+                         ids=lambda s: signal.Signals(s).name)
+def test_a_stop_signal_stops_the_server_cleanly(tmp_path, sig):
+    """Ctrl-C, SIGTERM and a hang-up shut the server down and exit 128 + the signal, as
+    every command does (they exited 0, and SIGHUP printed a traceback)."""
     _require(not assets.missing(), "Solara's front-end files are missing (bash install.sh)")
     app = Server(tmp_path / "server.log")
-    status = app.interrupt()
-    assert status == 0, app.output()
+    status = app.interrupt(sig)
+    assert status == 128 + sig, app.output()
     out = app.output()
     assert f"wom app: http://127.0.0.1:{app.port}/" in out
     assert "wom app: stopped" in out and "Traceback" not in out

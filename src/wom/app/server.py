@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import FrameType
 
 from wom.errors import WomError
 
@@ -121,4 +123,33 @@ def serve(
     offline.install(app, assets.cache_dir(), assets.packages())
     shown_host = f"[{host}]" if ":" in host else host
     announce(f"wom app: http://{shown_host}:{port}/  (Ctrl-C to stop)")
-    uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="on")
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
+                                           lifespan="on"))
+    # uvicorn shuts down cleanly on SIGINT and SIGTERM, then raises them again for the
+    # caller; a hang-up (SIGHUP, not one of uvicorn's) shuts it down the same way and is
+    # said as itself (the caller exits 128 + its number).
+    hangup = getattr(signal, "SIGHUP", None)
+    hung: list[int] = []
+
+    def hang_up(signum: int, frame: FrameType | None) -> None:
+        hung.append(signum)
+        server.handle_exit(signal.SIGTERM, frame)
+
+    before = signal.signal(hangup, hang_up) if hangup is not None else None
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        if hung:
+            raise HungUp(hung[0]) from None
+        raise
+    finally:
+        if hangup is not None and before is not None:
+            signal.signal(hangup, before)
+
+
+class HungUp(KeyboardInterrupt):
+    """The app was stopped by a hang-up (its terminal closed)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum

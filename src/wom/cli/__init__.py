@@ -20,7 +20,7 @@ from wom.cli.fits import fit
 from wom.cli.lessons import app_, list_, new, schema
 from wom.cli.options import RESUME
 from wom.cli.runs import animate, plot, report, run, snapshot, validate
-from wom.cli.stops import SIGNAL_EXIT, STOP_SIGNALS, Stopped, checkpoint, forget, handler
+from wom.cli.stops import SIGNAL_EXIT, STOP_SIGNALS, checkpoint, forget, handler
 from wom.cli.sweeps import sensitivity, sweep
 from wom.errors import EXIT_BAD_INPUT, WomError
 from wom.version import __version__
@@ -85,11 +85,11 @@ class WomGroup(click.Group):
             stop = interrupt_in(err)
             if stop is None:
                 raise
-            return self.stopped(stop.signum if isinstance(stop, Stopped)
-                                else int(signal.SIGINT), ctx.meta.get(RESUME))
+            return self.stopped(getattr(stop, "signum", int(signal.SIGINT)),
+                                ctx.meta.get(RESUME))
         except KeyboardInterrupt as stop:
-            return self.stopped(stop.signum if isinstance(stop, Stopped)
-                                else int(signal.SIGINT), ctx.meta.get(RESUME))
+            return self.stopped(getattr(stop, "signum", int(signal.SIGINT)),
+                                ctx.meta.get(RESUME))
         except OSError as err:  # e.g. stdout on a full disk (> /dev/full), a closed pipe
             with suppress(OSError):
                 click.echo(f"error: {err.strerror or err}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 import click
@@ -35,9 +34,13 @@ def app_(scenario: Path | None, port: int, host: str, max_sessions: int,
     if scenario is not None:
         # the app builds one market per panel: refuse one it cannot hold, up front
         check_memory(load(scenario, settings=settings), replicates=2)
-    with contextlib.suppress(KeyboardInterrupt):  # uvicorn handles Ctrl-C itself
+    try:
         serve(scenario, settings=settings, host=host, port=port, max_sessions=max_sessions,
               announce=click.echo)
+    except KeyboardInterrupt:
+        # uvicorn has shut down and raised the signal again: exit 128 + its number
+        click.echo("wom app: stopped")
+        raise
     click.echo("wom app: stopped")
 
 
