@@ -319,3 +319,47 @@ def test_fit_refuses_to_free_churn_or_money_naming_the_line(tmp_path, key):
     assert "f.yaml:" in result.stderr and f"fit.free.{key}: wom fit estimates how people " \
         "adopt, not the money" in result.stderr, result.stderr
     assert not (tmp_path / "fit").exists()
+
+
+def test_a_resumed_sweep_keeps_its_metric(tmp_path):
+    """`wom sweep --resume` rewrote sweep.csv comparing customers for a sweep started with
+    --metric profit (adversarial trial of issue 15)."""
+    path = Path(__file__).resolve().parents[1] / "scenarios" / "quality-revenue.yaml"
+    out = tmp_path / "sweep"
+    first = CliRunner().invoke(main, ["sweep", str(path), "-v", "segments.*.churn=0,0.05",
+                                      "-r", "2", "-w", "1", "--metric", "profit",
+                                      "-o", str(out)])
+    assert first.exit_code == 0, first.output
+    before = (out / "sweep.csv").read_bytes()
+    again = CliRunner().invoke(main, ["sweep", "--resume", str(out), "-w", "1"])
+    assert again.exit_code == 0, again.output
+    assert (out / "sweep.csv").read_bytes() == before
+    assert (pd.read_csv(out / "sweep.csv").metric == "profit").all()
+
+
+def test_identical_plans_are_said_to_tie_and_a_losing_customer_has_an_unbounded_loss(tmp_path):
+    """Two identical plans at a zero budget: the report named a winner "+0 … not
+    established" and asked for more replicates; a customer who costs more than they pay,
+    with no churn, had a lifetime value printed "unbounded" like a gain (adversarial trial)."""
+    path = tmp_path / "tie.yaml"
+    path.write_text("""name: tie
+horizon: 8
+replicates: 4
+segments:
+  - {name: a, size: 100, price: 0, cost_to_serve: 1}
+  - {name: b, size: 100, price: 3}
+dynamics: {background: 0.05}
+budget: {total: 0, cost_per_seed: 100, cost_per_contact: 2}
+strategies:
+  - {name: one, kind: focused, segment: a}
+  - {name: two, kind: focused, segment: a}
+""")
+    result = CliRunner().invoke(main, ["run", str(path), "-w", "1", "--by", "profit",
+                                       "-o", str(tmp_path / "run")], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.output.split())
+    assert "a an unbounded loss, b unbounded" in out, out
+    assert "no strategy leads on profit" in out
+    report = " ".join((tmp_path / "run" / "report.html").read_text().split())
+    assert "no plan leads on money" in report
+    assert "run more replicates" not in report

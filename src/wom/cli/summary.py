@@ -18,7 +18,8 @@ from wom.store.money import Economics
 def _fmt(x: float, digits: int = 0) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "–"
-    return f"{x:,.{digits}f}"
+    text = f"{x:,.{digits}f}"
+    return text[1:] if text.startswith("-") and not text.strip("-0.,") else text  # not "-0"
 
 
 def _table(title: str | None, headers: tuple[str, ...], rows: list[list[str]]) -> Table:
@@ -62,7 +63,12 @@ def _money_table(results: wom.Results, console: Console) -> None:
             "customers who left by the horizon (seeds included)")
     if sc.priced:
         ltv = Economics.of(sc).lifetime_value()
-        values = ", ".join(f"{escape(n)} {'unbounded' if math.isinf(v) else _fmt(v)}"
+        def ltv_words(v: float) -> str:
+            if math.isinf(v):  # no churn and no discounting: it never ends
+                return "unbounded" if v > 0 else "an unbounded loss"
+            return _fmt(v)
+
+        values = ", ".join(f"{escape(n)} {ltv_words(v)}"
                            for n, v in zip(sc.segment_names[:8], ltv, strict=False))
         start = int(results.at_start.sum())
         if start:

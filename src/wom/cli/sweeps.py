@@ -185,9 +185,11 @@ def sweep(scenario: Path | None, varies: tuple[str, ...], design: str | None,
                 n=n_points or (block.points if block else None),
                 replicates=replicates or (block.replicates if block else None),
                 workers=workers, scheduler=scheduler, progress=advance, fresh=out is None,
-                claimed=resumable)
+                claimed=resumable, metric=metric)
         sc, kept, meta = sweeps.read_meta(folder)
-        metric = metric or (sc.sweep.metric if sc.sweep else "customers")
+        # as asked, else as the sweep was started (a resume keeps its metric)
+        metric = metric or meta.get("metric") or (sc.sweep.metric if sc.sweep else
+                                                  "customers")
         written = analysis.export_csv(folder, metric)
         print_sweep(written, [v.path for v in kept], metric)
         click.echo(f"wrote {written}")

@@ -67,9 +67,11 @@ def run_sweep(sc: Scenario, varies: Sequence[Vary], out_dir: Path | str, *,
               design: str = "grid", n: int | None = None, replicates: int | None = None,
               workers: int | None = 1, scheduler: Scheduler | None = None,
               progress: SweepProgress | None = None, fresh: bool = False,
-              claimed: Callable[[Path], None] | None = None) -> Path:
+              claimed: Callable[[Path], None] | None = None,
+              metric: str | None = None) -> Path:
     """Run every point of a sweep into ``out_dir/sweep.sqlite``; returns the folder
-    (`claimed` is told it as soon as the store is created: a stopped sweep resumes there).
+    (`claimed` is told it as soon as the store is created: a stopped sweep resumes there;
+    `metric`: the one its table compares, kept with it for ``--resume``).
 
     `scheduler` (``"tcp://host:port"`` or a ``distributed.Client``) runs the points on a Dask
     cluster instead of local processes; the stored rows are the same. `fresh`: `out_dir` is
@@ -77,7 +79,8 @@ def run_sweep(sc: Scenario, varies: Sequence[Vary], out_dir: Path | str, *,
     """
     pts = points(varies, design, n, seed=sc.seed)
     return start(out_dir, sc, pts, varies, replicates or sc.replicates,
-                 {"design": design, "n": json.dumps(n)},
+                 {"design": design, "n": json.dumps(n),
+                  **({"metric": metric} if metric else {})},
                  workers=workers, scheduler=scheduler, progress=progress, fresh=fresh,
                  claimed=claimed)
 

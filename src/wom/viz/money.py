@@ -81,6 +81,9 @@ def money_lesson(run: Results | RunFolder) -> str:
     by_profit = summary["profit_mean"].sort_values(ascending=False, kind="stable")
     best, second = str(by_profit.index[0]), str(by_profit.index[1])
     d = pair(cmp, best, second, "profit")
+    if d.lo == d.hi == d.mean == 0:  # every paired replicate the same: no plan leads
+        return (f"Every plan makes the same profit by the horizon (week {sc.horizon - 1}) in "
+                "every paired replicate: no plan leads on money.")
     sure = "" if d.excludes_zero else " (the interval includes zero: not established)"
     most = "Most profit" if summary.loc[best, "profit_mean"] > 0 else (
         "Least loss (no plan makes a profit)")

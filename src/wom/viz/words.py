@@ -339,6 +339,9 @@ def lesson(run: RunFolder) -> str:
         return (f"{head}; with {'one replicate' if n == 1 else 'these replicates'} there is "
                 "no interval for the difference, so this is not yet evidence.")
     lo, hi = diff.lo, diff.hi
+    if lo == hi == 0:
+        return (f"{head}; every paired replicate gave both the same number, so no strategy "
+                "leads (more replicates would not change that).")
     spec = "+" + count_spec(w_mean, r_mean)  # as precise as the counts it compares
     interval = f"{lo:{spec}} to {hi:{spec}} customers"
     if lo > 0:
