@@ -587,3 +587,25 @@ def test_louvain_on_a_big_graph_says_what_it_is_doing(tmp_path: Path):
     assert len(notes) == 2, result.stderr
     assert "finding segments with Louvain in" in notes[0] and "a labels file skips it" in notes[0]
     assert re.fullmatch(r"note: g\.txt: \d+ segments found in \d+ s", notes[1]), notes[1]
+
+
+def test_a_header_pasted_into_the_middle_is_refused_naming_its_line(tmp_path: Path):
+    """`person<TAB>segment` on line 2 of a labels file became a person and a segment, and
+    `source<TAB>target` on line 6 of an edge list two people (adversarial trial of issue
+    14); a first-line header was already refused or skipped."""
+    ties = "\n".join(f"{i} {(i + 1) % 40}" for i in range(40)) + "\n"
+    (tmp_path / "g.txt").write_text(ties)
+    (tmp_path / "labels.txt").write_text(
+        "0\tA\nperson\tsegment\n" + "".join(f"{i}\t{'AB'[i % 2]}\n" for i in range(1, 40)))
+    with pytest.raises(GraphFileError, match=r"labels.txt:2: 'person segment' looks like a "
+                                             r"header line in the middle"):
+        load(tmp_path, path="g.txt", labels="labels.txt")
+    lines = ties.splitlines()
+    (tmp_path / "g2.txt").write_text("\n".join([*lines[:5], "source\ttarget", *lines[5:]]))
+    with pytest.raises(GraphFileError, match=r"g2.txt:6: 'source target' looks like a header"):
+        load(tmp_path, path="g2.txt")
+    # a person who is called "node", and talks: a person, not a header
+    (tmp_path / "g3.txt").write_text(ties + "node 3\nnode 7\n")
+    (tmp_path / "labels3.txt").write_text(
+        "".join(f"{i}\t{'AB'[i % 2]}\n" for i in range(40)) + "node\tgroup\n")
+    assert load(tmp_path, path="g3.txt", labels="labels3.txt").n == 41

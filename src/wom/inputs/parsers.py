@@ -23,6 +23,7 @@ from wom.inputs.tables import (
     first_row_role,
     header_of,
     read_table,
+    stray_header,
 )
 
 #: Format chosen by ``format: auto``, by file suffix (anything else is an edge list).
@@ -136,7 +137,20 @@ def parse_edgelist(path: Path, text: str) -> tuple[list[str], list[int], list[in
                                  f"{len(fields)} field")
         rows.append((fields[0], fields[1], number))
     rows, skipped = _drop_header(path, rows, " ")
+    _no_stray_header(path, rows)
     return (*_number_ties(rows), skipped)
+
+
+def _no_stray_header(path: Path, rows: list[tuple[str, str, int]]) -> None:
+    """Refuse a `source target` line below the first whose words are tied to nobody else."""
+    count: dict[str, int] = {}
+    for a, b, _ in rows:
+        count[a] = count.get(a, 0) + 1
+        count[b] = count.get(b, 0) + 1
+    stray = stray_header(((n, (a, b)) for a, b, n in rows[1:]),
+                         lambda fields: any(count[f] > 1 for f in fields))
+    if stray is not None:
+        raise GraphFileError(path, *stray)
 
 
 def _drop_header(path: Path, rows: list[tuple[str, str, int]], delimiter: str,

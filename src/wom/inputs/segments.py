@@ -15,7 +15,7 @@ from wom.inputs.parsers import (
     LoadedGraph,
     graph_table,
 )
-from wom.inputs.tables import COMMENT, first_row_role, header_of
+from wom.inputs.tables import COMMENT, first_row_role, header_of, stray_header
 
 _NUMBER = re.compile(r"[+-]?\d+(\.\d*)?")
 _DIGITS = re.compile(r"(\d+)")
@@ -44,6 +44,11 @@ def labels_from_file(
                                  "if this line names the columns, call them `person` and "
                                  "`segment`; if it is someone who talks to nobody, put a "
                                  "header line `person<TAB>segment` above it")
+    known_nodes = set(nodes)
+    stray = stray_header(((n, (p, lab)) for n, p, lab in rows[1:]),
+                         lambda fields: fields[0] in known_nodes)
+    if stray is not None:
+        raise GraphFileError(path, *stray)
     seen: dict[str, tuple[str, int]] = {}
     for number, node, label in rows:
         if not label:

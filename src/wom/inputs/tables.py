@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -181,6 +181,24 @@ def period_number(path: Path, line: int, column: str, text: str) -> int:
 
 
 _NUMERIC = re.compile(r"[+-]?\d+(\.\d*)?([eE][+-]?\d+)?")
+
+
+#: Words that name the columns of a people or ties file: a row of nothing else, below the
+#: first, is a header pasted into the middle (two files joined), never people.
+HEADER_WORDS = frozenset({"person", "people", "node", "id", "name", "segment", "community",
+                          "label", "group", "source", "target", "from", "to"})
+
+
+def stray_header(rows: Iterable[tuple[int, Sequence[str]]],
+                 used: Callable[[Sequence[str]], bool]) -> tuple[int, str] | None:
+    """The line and why, if a row below the first is a header pasted into the middle of a
+    file (two files joined): made only of column names (``person segment``) whose ids
+    `used` says appear nowhere else; ``None`` if no row is."""
+    for number, fields in rows:
+        if fields and all(f.lower() in HEADER_WORDS for f in fields) and not used(fields):
+            return number, (f"{' '.join(fields)!r} looks like a header line in the middle of "
+                            "the file (two files joined?): remove it")
+    return None
 
 
 def first_row_role(first: Sequence[str], others: Iterable[str], elsewhere: bool) -> str:
