@@ -697,7 +697,7 @@ def test_serve_hands_the_settings_to_the_page(monkeypatch):
                         solara_settings.kernel.cull_timeout)
     monkeypatch.setattr(assets, "missing", lambda folder=None: [])
     ran: list[Any] = []
-    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: ran.append(k))
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, *a, **k: ran.append(self))
     serve(FLAGSHIP, settings=["budget.total=12345"], port=0, announce=lambda _: None)
     assert ran and os.environ[server.SETTINGS_ENV] == '["budget.total=12345"]'
     assert os.environ[server.SCENARIO_ENV] == str(FLAGSHIP.resolve())
