@@ -85,7 +85,9 @@ class Server:
         self._out = log.open("w")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "wom.cli", "app", *args, "--port", str(self.port)],
-            stdout=self._out, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+            stdout=self._out, stderr=subprocess.STDOUT, env=env, cwd=ROOT,
+            # Ctrl-C heard even when the suite runs in the background (SIGINT ignored)
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         self._wait()
 
     def output(self) -> str:

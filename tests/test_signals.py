@@ -49,10 +49,18 @@ def alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has ended
 
 
+def hear_ctrl_c() -> None:
+    """In the child, before it starts: Ctrl-C back to its default. A suite started in the
+    background (``cmd &``, nohup) passes SIGINT on ignored, and Python then never turns
+    it into KeyboardInterrupt: the command is right to carry on, the test would be wrong."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(args: list[str]) -> tuple[subprocess.Popen[bytes], set[int]]:
     """Start ``wom ARGS`` in its own session and wait until it has two workers."""
     proc = subprocess.Popen([sys.executable, "-m", "wom.cli", *args], start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            preexec_fn=hear_ctrl_c)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         workers = children(proc.pid)
