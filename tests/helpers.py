@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import wom
+
+#: The Medical Innovation data (who adopted when, who talks to whom).
+MEDICAL = Path(__file__).resolve().parents[1] / "data" / "medical-innovation"
 
 
 def small_scenario(**overrides: Any) -> wom.Scenario:
@@ -32,3 +36,22 @@ def small_scenario(**overrides: Any) -> wom.Scenario:
     }
     data.update(overrides)
     return wom.scenario_from_dict(data)
+
+
+def medical_scenario(tmp_path: Path, extra: str = "") -> Path:
+    """The Medical Innovation market (246 doctors in 4 cities) as `tmp_path/mi.yaml`;
+    `extra`: more top-level YAML."""
+    p = tmp_path / "mi.yaml"
+    p.write_text(f"""name: medical-innovation
+horizon: 18
+segments: {{tam: 1.0}}
+network:
+  model: file
+  file: {{path: {MEDICAL / 'ties.csv'}, labels: {MEDICAL / 'people.csv'}}}
+dynamics: {{word_of_mouth: 0.1, marketing: 0.0, generic_resonance: 1.0}}
+budget: {{total: 2000, cost_per_seed: 100, cost_per_contact: 1, campaign_weeks: 4}}
+strategies:
+  - {{name: focused, kind: focused, segment: city-1}}
+  - {{name: broad, kind: broad}}
+{extra}""", encoding="utf-8")
+    return p

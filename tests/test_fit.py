@@ -13,6 +13,7 @@ import yaml
 from click.testing import CliRunner
 
 import wom
+from helpers import MEDICAL, medical_scenario
 from wom.cli import main
 from wom.engine import Simulation, run_to_horizon
 from wom.inference.data import observe
@@ -23,7 +24,7 @@ from wom.inference.simulate import quiet_plan
 from wom.inputs import PersonAdoptions
 
 ROOT = Path(__file__).resolve().parents[1]
-MEDICAL = ROOT / "data" / "medical-innovation"
+
 
 
 def tiny_market(tmp_path: Path, segments: object = None) -> wom.Scenario:
@@ -100,23 +101,6 @@ def test_the_sampler_finds_a_known_posterior():
     sd = np.array([stats.beta(3, 5).std(), stats.beta(5, 2).std()])
     assert (np.abs(draws.mean(axis=0) - truth) < 4 * sd / np.sqrt(ess)).all()
     assert (chains.rhat() < 1.05).all()
-
-
-def medical_scenario(tmp_path: Path, extra: str = "") -> Path:
-    p = tmp_path / "mi.yaml"
-    p.write_text(f"""name: medical-innovation
-horizon: 18
-segments: {{tam: 1.0}}
-network:
-  model: file
-  file: {{path: {MEDICAL / 'ties.csv'}, labels: {MEDICAL / 'people.csv'}}}
-dynamics: {{word_of_mouth: 0.1, marketing: 0.0, generic_resonance: 1.0}}
-budget: {{total: 2000, cost_per_seed: 100, cost_per_contact: 1, campaign_weeks: 4}}
-strategies:
-  - {{name: focused, kind: focused, segment: city-1}}
-  - {{name: broad, kind: broad}}
-{extra}""", encoding="utf-8")
-    return p
 
 
 def test_wom_fit_on_medical_innovation_writes_the_fit_folder(tmp_path: Path):

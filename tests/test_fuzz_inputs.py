@@ -14,7 +14,6 @@ and checked against the market (what is fuzzed is the reading; fitting is tested
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 from typing import Any
 from unittest import mock
 
@@ -25,10 +24,9 @@ from hypothesis import strategies as st
 
 import wom.inference.fit
 import wom.viz.outputs
+from helpers import medical_scenario
 from test_fuzz import EXAMPLES, outcome, workdir
 from wom.cli import main
-
-MEDICAL = Path(__file__).resolve().parents[1] / "data" / "medical-innovation"
 
 #: Headers: the shapes wom reads, and the ways a hand-made file gets them wrong.
 HEADERS = [
@@ -87,25 +85,6 @@ def csv_files(draw: st.DrawFn) -> bytes:
     return data
 
 
-def medical(tmp: Path) -> Path:
-    """The Medical Innovation market (246 doctors in 4 cities), as `tests/test_fit.py`."""
-    path = tmp / "mi.yaml"
-    path.write_text(f"""name: medical-innovation
-horizon: 18
-replicates: 2
-segments: {{tam: 1.0}}
-network:
-  model: file
-  file: {{path: {MEDICAL / 'ties.csv'}, labels: {MEDICAL / 'people.csv'}}}
-dynamics: {{word_of_mouth: 0.1, marketing: 0.0, generic_resonance: 1.0}}
-budget: {{total: 2000, cost_per_seed: 100, cost_per_contact: 1, campaign_weeks: 4}}
-strategies:
-  - {{name: focused, kind: focused, segment: city-1}}
-  - {{name: broad, kind: broad}}
-""", encoding="utf-8")
-    return path
-
-
 class ReachedFitError(Exception):
     """The fit got past reading and checking its data."""
 
@@ -121,7 +100,7 @@ def test_fuzzed_adoption_files_are_read_or_exit_2(
         data: bytes, fuzz_tally: dict[str, Counter[str]]) -> None:
     tally = fuzz_tally.setdefault("adoption files through wom fit", Counter())
     with workdir() as tmp:
-        scenario = medical(tmp)
+        scenario = medical_scenario(tmp, "replicates: 2\n")
         path = tmp / "adoptions.csv"
         path.write_bytes(data)
         out = tmp / "fit"
@@ -149,7 +128,7 @@ def test_fuzzed_customer_files_run_or_exit_2(
         data: bytes, today: int | None, fuzz_tally: dict[str, Counter[str]]) -> None:
     tally = fuzz_tally.setdefault("customer files through wom run --customers", Counter())
     with workdir() as tmp:
-        scenario = medical(tmp)
+        scenario = medical_scenario(tmp, "replicates: 2\n")
         path = tmp / "customers.csv"
         path.write_bytes(data)
         out = tmp / "out"

@@ -157,6 +157,17 @@ def marker_sizes(n_shown: int) -> tuple[float, float]:
     return small, max(4.0 * small, 9.0)
 
 
+def customers_at(adopted_at: np.ndarray, week: int,
+                 left_at: np.ndarray | None = None) -> np.ndarray:
+    """``bool[...]``: customers at the end of `week` — adopted at or before it
+    (``adopted_at``: NEVER for never) and not left by then (``left_at``, churn: NEVER for
+    never; ``None``: nobody leaves)."""
+    bought = (adopted_at != NEVER) & (adopted_at <= week)
+    if left_at is not None:
+        bought &= (left_at == NEVER) | (left_at > week)
+    return bought
+
+
 class Panel:
     """One strategy's view: ties and pale people drawn once, customers redrawn per week."""
 
@@ -191,9 +202,7 @@ class Panel:
     def show(self, week: int) -> int:
         """Draw the customers at the end of `week` (won by then, not left by then); return
         how many are drawn (those among the people shown)."""
-        bought = (self.adopted_at != NEVER) & (self.adopted_at <= week)
-        if self.left_at is not None:
-            bought &= (self.left_at == NEVER) | (self.left_at > week)
+        bought = customers_at(self.adopted_at, week, self.left_at)
         self.customers.set_offsets(self.pos[self.people[bought]])
         self.customers.set_facecolor(self.strong[bought])
         return int(np.count_nonzero(bought))

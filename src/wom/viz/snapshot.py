@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from wom.config import Scenario, Strategy
-from wom.engine import NEVER
 from wom.errors import WomError
 from wom.experiment import Replicate, check_memory
 from wom.market import Population
@@ -34,6 +33,7 @@ from wom.viz.drawing import (
     MAX_PEOPLE_ANIMATED,
     SNAPSHOT_INCHES,
     Panel,
+    customers_at,
     hex_colour,
     legend,
     name_segments,
@@ -52,12 +52,8 @@ if TYPE_CHECKING:
 
 
 def customers_by(adopted_at: np.ndarray, week: int, left_at: np.ndarray | None = None) -> int:
-    """Customers at the end of `week`: people who adopted at or before it (``adopted_at``:
-    NEVER for never) and had not left by then (``left_at``, churn: NEVER for never)."""
-    bought = (adopted_at != NEVER) & (adopted_at <= week)
-    if left_at is not None:
-        bought &= (left_at == NEVER) | (left_at > week)
-    return int(np.count_nonzero(bought))
+    """How many are customers at the end of `week` (:func:`~wom.viz.drawing.customers_at`)."""
+    return int(np.count_nonzero(customers_at(adopted_at, week, left_at)))
 
 
 def spread(
