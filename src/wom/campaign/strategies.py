@@ -176,5 +176,9 @@ def beachhead(spec: Strategy, sc: Scenario, pop: Population, rng: np.random.Gene
 def make_plan(
     spec: Strategy, sc: Scenario, pop: Population, *, rng: np.random.Generator
 ) -> Plan:
-    """The plan of strategy `spec` on population `pop`."""
-    return STRATEGY_KINDS[spec.kind](spec, sc, pop, rng)
+    """The plan of strategy `spec` on population `pop` (with its aim and its message's
+    resonance with each role, which matter only in a market of accounts)."""
+    plan = STRATEGY_KINDS[spec.kind](spec, sc, pop, rng)
+    plan.aim = np.array(spec.aim_shares(), dtype=np.float64)
+    plan.roles = spec.role_resonance()
+    return plan

@@ -71,6 +71,17 @@ class Strategy(Strict):
         100, ge=1, le=1_000_000,
         description="greedy: candidates considered per segment (those with the most ties).",
     )
+    aim: dict[Literal["anyone", "user", "buyer", "payer"], Share] | None = Field(
+        None, description="With accounts: how the contacts split over roles, e.g. {user: 0.5, "
+        "buyer: 0.3, payer: 0.2} (shares summing to 1; default: anyone in the segment, drawn "
+        "at random)."
+    )
+    resonance: dict[Literal["user", "buyer", "payer"], Share] | None = Field(
+        None, description="With accounts: the message's resonance with each role, e.g. a "
+        "feature message {user: 1.0, buyer: 0.6, payer: 0.2} or an ROI message {user: 0.5, "
+        "buyer: 0.8, payer: 1.0} (a role left out: 1.0). It multiplies every chance the "
+        "campaign's message has with a person of that role, retold or heard."
+    )
 
     @model_validator(mode="after")
     def _needs(self) -> Strategy:
@@ -88,7 +99,23 @@ class Strategy(Strict):
             check(self)
         if self.segments is not None and not self.segments:
             raise ValueError("`segments` is empty")
+        if self.aim is not None:
+            total = sum(self.aim.values())
+            if abs(total - 1.0) > 1e-6:
+                raise ValueError(f"the shares of `aim` sum to {total:g}, not 1")
         return self
+
+    def role_resonance(self) -> tuple[float, float, float]:
+        """The message's resonance with users, buyers and payers (1.0 unless given)."""
+        given = self.resonance or {}
+        return (given.get("user", 1.0), given.get("buyer", 1.0), given.get("payer", 1.0))
+
+    def aim_shares(self) -> tuple[float, float, float, float]:
+        """The contacts' shares for anyone, users, buyers and payers."""
+        if self.aim is None:
+            return (1.0, 0.0, 0.0, 0.0)
+        return tuple(float(self.aim.get(r, 0.0))  # type: ignore[return-value]
+                     for r in ("anyone", "user", "buyer", "payer"))
 
     @property
     def targets(self) -> list[str]:
@@ -251,6 +278,12 @@ class Scenario(Strict):
     @property
     def people(self) -> int:
         return sum(s.size for s in self.segments)
+
+    @property
+    def has_accounts(self) -> bool:
+        """Whether people buy in accounts (some segment has an ``accounts:`` block; the
+        others are then accounts of one)."""
+        return any(s.accounts is not None for s in self.segments)
 
     def input_files(self) -> list[Path]:
         """The files the market is read from (the graph file and its labels), as written in

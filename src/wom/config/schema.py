@@ -25,6 +25,53 @@ from wom.config.fields import (
 from wom.config.registry import GRAPH_MODELS
 from wom.inputs import LoadedGraph, load_graph
 
+#: The roles a person may have in an account (docs/model.md §accounts).
+ROLES = ("user", "buyer", "payer")
+
+
+class Accounts(Strict):
+    """``accounts:`` on a segment: its people belong to accounts (organisations, households)
+    that buy as one. Every account has a buyer and a payer (possibly the same person); the
+    rest are users. An account of one person is buyer, payer and user at once, which is
+    today's market."""
+
+    size: Count | None = Field(
+        None, ge=1, le=100_000, description="Every account has this many people (the last "
+        "one of a segment may be smaller)."
+    )
+    sizes: dict[Annotated[int, Field(ge=1, le=100_000)], Share] | None = Field(
+        None, description="Or a distribution of sizes: {size: share of accounts}, shares "
+        "summing to 1, e.g. {1: 0.5, 5: 0.3, 20: 0.2}."
+    )
+    buyer_is_payer: Share = Field(
+        0.0, description="Chance that an account's buyer also pays (accounts of 2 or more; "
+        "an account of one is always its own buyer and payer)."
+    )
+    strength: Annotated[float, Field(ge=0.0, le=1000.0, allow_inf_nan=False), Number] = Field(
+        3.0, description="How much more often people of one account talk together than two "
+        "people of a segment: a convinced member convinces another with chance "
+        "min(1, strength · word_of_mouth · resonance) per step."
+    )
+
+    @model_validator(mode="after")
+    def _one_size(self) -> Accounts:
+        if (self.size is None) == (self.sizes is None):
+            raise ValueError("give `size` (every account) or `sizes` (a distribution), "
+                             "not both" if self.size is not None else
+                             "needs `size` (e.g. 5) or `sizes` (e.g. {1: 0.5, 5: 0.5})")
+        if self.sizes is not None:
+            if not self.sizes:
+                raise ValueError("`sizes` is empty")
+            total = sum(self.sizes.values())
+            if abs(total - 1.0) > 1e-6:
+                raise ValueError(f"the shares of `sizes` sum to {total:g}, not 1")
+        return self
+
+    @property
+    def single(self) -> bool:
+        """Every account is one person (today's market)."""
+        return self.size == 1 or (self.sizes is not None and set(self.sizes) == {1})
+
 
 class Segment(Strict):
     """One market segment: people who share a use case and talk to each other."""
@@ -73,6 +120,14 @@ class Segment(Strict):
         0.0, description="Cost of serving one customer per step (every customer served, the "
         "seeds included), taken from the gross profit."
     )
+    accounts: Accounts | None = Field(
+        None, description="People belong to accounts that buy as one (buyer, payer, users); "
+        "leave out for a market of individuals."
+    )
+    price_per: Literal["seat", "account"] = Field(
+        "seat", description="With accounts: `price` is paid per seat (each member of an "
+        "account won) or per account."
+    )
 
     @model_validator(mode="after")
     def _incumbent_inside_tam(self) -> Segment:
@@ -115,6 +170,8 @@ class SegmentShorthand(Strict):
     gross_margin: Share = 1.0
     churn: Share = 0.0
     cost_to_serve: Money = 0.0
+    accounts: Accounts | None = None
+    price_per: Literal["seat", "account"] = "seat"
 
     def traits(self) -> dict[str, Any]:
         """The keys every expanded segment shares."""

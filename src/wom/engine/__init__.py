@@ -4,6 +4,7 @@ and repeated seed-only cascades."""
 from wom.engine.cascades import Cascades
 from wom.engine.simulation import Plan, Simulation, StepCounts, Trajectory, run_to_horizon, simulate
 from wom.engine.state import (
+    ACCOUNT_ROWS,
     BACKGROUND,
     CAUSES,
     EXISTING,
@@ -18,6 +19,6 @@ from wom.engine.state import (
     resonance_matrix,
 )
 
-__all__ = ["BACKGROUND", "CAUSES", "EXISTING", "MARKETING", "NEVER", "SEED", "WOM",
+__all__ = ["ACCOUNT_ROWS", "BACKGROUND", "CAUSES", "EXISTING", "MARKETING", "NEVER", "SEED", "WOM",
            "Cascades", "Market", "Params", "People", "Plan", "Scratch", "Simulation",
            "StepCounts", "Trajectory", "resonance_matrix", "run_to_horizon", "simulate"]

@@ -37,6 +37,9 @@ from wom.engine.step import step
 from wom.engine.trials import kept, tie_chance
 from wom.market import Population
 
+#: Seed-only runs have no contacts to aim.
+AIM = np.array([1.0, 0.0, 0.0, 0.0])
+
 
 @numba.njit(cache=True)
 def _reset(market, params, people):  # pragma: no cover - compiled
@@ -70,7 +73,7 @@ def _cascade(market, params, people, scratch, seeds, seed_message, horizon, tall
     for t in range(horizon):
         step_seeds = seeds if t == 0 else empty
         step(t, market, params, people, scratch,
-             Actions(step_seeds, seed_message, no_contacts, contact_message), tally, state,
+             Actions(step_seeds, seed_message, no_contacts, contact_message, AIM), tally, state,
              state)
         if people.counters[TALK_FROM] == people.counters[TALK_TO]:
             break  # nobody talks any more: nothing else can happen
@@ -168,8 +171,9 @@ class Cascades:
         self.population = pop
         self.horizon = int(horizon)
         self.market: Market = market_of(pop)
+        # Greedy scores seed sets by word of mouth between people: accounts are left out.
         self.params: Params = params_of(pop, dynamics, weak_tie, word_of_mouth_only=True,
-                                        churn=churn)
+                                        churn=churn, individuals=True)
         self.people: People = new_people(pop, horizon)
         self.scratch: Scratch = new_scratch(pop.n)
         self._tally = new_tally(S)

@@ -9,7 +9,7 @@ a time; the runner calls :func:`simulate`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numba
@@ -18,7 +18,10 @@ import numpy as np
 from wom.config import Dynamics
 from wom.engine.rng import new_state
 from wom.engine.state import (
+    ACCOUNT_ROWS,
+    ACCOUNTS_BOUGHT,
     ADOPTED,
+    AIM_NONE,
     CAUSES,
     NEVER,
     TALK_FROM,
@@ -51,6 +54,11 @@ class Plan:
         ``int32[S]`` the message a contact in segment ``k`` hears.
     seed_cost, contact_cost
         ``float64[S]``: cost of one seed and of one contact in each segment.
+    aim
+        ``float64[4]``: with accounts, the contacts' shares for anyone in the segment,
+        users, buyers and payers (default: anyone).
+    roles
+        With accounts, the message's resonance with users, buyers and payers.
     """
 
     seeds: np.ndarray
@@ -59,6 +67,8 @@ class Plan:
     contact_message: np.ndarray
     seed_cost: np.ndarray
     contact_cost: np.ndarray
+    aim: np.ndarray = field(default_factory=lambda: AIM_NONE.copy())
+    roles: tuple[float, float, float] = (1.0, 1.0, 1.0)
 
     #: Whether :meth:`at` reads the market's state (a plan that reacts must be stepped from
     #: Python; a fixed plan runs the whole horizon in one compiled call).
@@ -76,12 +86,14 @@ class Plan:
 @dataclass
 class StepCounts:
     """What happened in one step, per segment: new adopters by cause, people reached,
-    seeds placed, customers who left (rows: seeds, the others)."""
+    seeds placed, customers who left (rows: seeds, the others), accounts won and lost and
+    people waiting (rows of :data:`~wom.engine.state.ACCOUNT_ROWS`; zeros without accounts)."""
 
     new_by_cause: np.ndarray  # int64[len(CAUSES), S]
     reached: np.ndarray  # int64[S]
     seeded: np.ndarray  # int64[S]
     churned: np.ndarray  # int64[2, S]
+    accounts: np.ndarray  # int64[len(ACCOUNT_ROWS), S]
 
 
 class Simulation:
@@ -105,6 +117,9 @@ class Simulation:
     churn_rng
         Churn's own random stream (default: drawn from `rng` after the dynamics' stream,
         which it leaves unchanged). Without churn nothing is drawn from it.
+    strength
+        ``float64[S]``: with accounts, how much more often members of one account talk
+        together, per segment (default 3).
 
     Attributes
     ----------
@@ -124,18 +139,24 @@ class Simulation:
         rng: np.random.Generator,
         churn: np.ndarray | None = None,
         churn_rng: np.random.Generator | None = None,
+        strength: np.ndarray | None = None,
     ) -> None:
         self.population, self.plan = population, plan
         self._state = new_state(rng)
         self._churn_state = new_state(rng if churn_rng is None else churn_rng)
         self.market = market_of(population)
-        self.params = params_of(population, dynamics, weak_tie, churn=churn)
+        self.params = params_of(population, dynamics, weak_tie, churn=churn, roles=plan.roles,
+                                strength=strength)
         self.horizon = int(plan.contacts.shape[0])
         self.people = new_people(population, self.horizon)
-        self._scratch = new_scratch(population.n)
+        self._scratch = new_scratch(population.n, population)
+        self._aim = np.ascontiguousarray(plan.aim, dtype=np.float64)
         self._no_seeds = (np.empty(0, np.int32), np.empty(0, np.int32))
         self.t = 0
         if population.customers is not None:  # today's customers adopted before step 0
+            if population.accounts is not None:
+                raise ValueError("today's customers cannot be given for a market of accounts "
+                                 "yet")
             add_customers(self.market, self.params, self.people, *population.customers)
 
     # Everyone's state, by name (views on ``people``).
@@ -187,6 +208,31 @@ class Simulation:
         pop = self.population
         return np.bincount(pop.segment[self.order[: self.n_adopted]], minlength=pop.n_segments)
 
+    @property
+    def accounts_bought(self) -> int:
+        """Accounts that have bought so far (those that left included; with accounts)."""
+        return int(self.people.counters[ACCOUNTS_BOUGHT])
+
+    def accounts_by_segment(self) -> np.ndarray:
+        """``int64[S]``: accounts that are customers now in each segment (bought, not left);
+        without accounts, the customers."""
+        acc, pop = self.population.accounts, self.population
+        if acc is None:
+            return self.customers_by_segment()
+        bought = self.people.account_order[: self.accounts_bought]
+        now = bought[self.people.account_left[bought] == NEVER]
+        return np.bincount(acc.segment[now], minlength=pop.n_segments)
+
+    def waiting_by_segment(self) -> np.ndarray:
+        """``int64[S]``: people convinced in accounts that have not bought (zeros without
+        accounts)."""
+        return self.people.waiting.copy()
+
+    def convinced(self) -> np.ndarray:
+        """``bool[N]``: people convinced (with accounts, whether or not their account has
+        bought; without, the adopters)."""
+        return self.people.message >= 0
+
     def customers_by_segment(self) -> np.ndarray:
         """``int64[S]``: customers now in each segment (adopters who have not left)."""
         pop = self.population
@@ -204,12 +250,12 @@ class Simulation:
         contacts, contact_message = plan.at(t, self)
         tally = new_tally(S)
         step(t, self.market, self.params, self.people, self._scratch,
-             Actions(seeds, seed_msg, contacts, contact_message), tally, self._state,
+             Actions(seeds, seed_msg, contacts, contact_message, self._aim), tally, self._state,
              self._churn_state)
         seeded = np.bincount(pop.segment[seeds], minlength=S) if t == 0 else np.zeros(S, np.int64)
         self.t += 1
         return StepCounts(new_by_cause=tally.new_by_cause, reached=tally.reached, seeded=seeded,
-                          churned=tally.churned)
+                          churned=tally.churned, accounts=tally.accounts)
 
 
 @dataclass(frozen=True)
@@ -225,28 +271,34 @@ class Trajectory:
     churned
         ``int32[horizon, 2, S]``: customers who left in each step, seeds (row 0) apart from
         the others (row 1).
+    accounts
+        ``int32[horizon, len(ACCOUNT_ROWS), S]``: accounts won and lost in each step, and
+        people waiting at its end (:data:`~wom.engine.state.ACCOUNT_ROWS`); zeros without
+        accounts.
     """
 
     new_by_cause: np.ndarray
     spend: np.ndarray
     churned: np.ndarray
+    accounts: np.ndarray
 
 
 @numba.njit(cache=True)
 def _fixed_plan(market, params, people, scratch, seeds, seed_message, contacts,
-                contact_message, seed_cost, contact_cost, first, new_by_cause, spend, churned,
-                state, churn_state):  # pragma: no cover - compiled
+                contact_message, aim, seed_cost, contact_cost, first, new_by_cause, spend,
+                churned, accounts, state, churn_state):  # pragma: no cover - compiled
     """Steps ``first … H−1`` of a plan that does not react, in one call: the same calls of
     :func:`~wom.engine.step.step`, and the same spend, as stepping from Python."""
     H, S = contacts.shape
     for t in range(first, H):
         tally = Tally(np.zeros(new_by_cause.shape[1:], np.int64), np.zeros(S, np.int64),
-                      np.zeros(churned.shape[1:], np.int64))
+                      np.zeros(churned.shape[1:], np.int64),
+                      np.zeros(accounts.shape[1:], np.int64))
         at_start = t == 0
         step_seeds = seeds if at_start else seeds[:0]
         step(t, market, params, people, scratch,
              Actions(step_seeds, seed_message if at_start else seed_message[:0], contacts[t],
-                     contact_message), tally, state, churn_state)
+                     contact_message, aim), tally, state, churn_state)
         seeded = np.zeros(S, np.int64)
         for i in range(step_seeds.size):
             seeded[market.segment[step_seeds[i]]] += 1
@@ -256,6 +308,9 @@ def _fixed_plan(market, params, people, scratch, seeds, seed_message, contacts,
             spend[t, k] = seeded[k] * seed_cost[k] + tally.reached[k] * contact_cost[k]
             for r in range(churned.shape[1]):
                 churned[t, r, k] = tally.churned[r, k]
+            if params.accounts:
+                for r in range(accounts.shape[1]):
+                    accounts[t, r, k] = tally.accounts[r, k]
 
 
 def run_to_horizon(sim: Simulation) -> Trajectory:
@@ -270,18 +325,21 @@ def run_to_horizon(sim: Simulation) -> Trajectory:
     new = np.zeros((sim.horizon, len(CAUSES), S), dtype=np.int32)
     spend = np.zeros((sim.horizon, S), dtype=np.float64)
     churned = np.zeros((sim.horizon, 2, S), dtype=np.int32)
+    accounts = np.zeros((sim.horizon, len(ACCOUNT_ROWS), S), dtype=np.int32)
     if not plan.reacts:
         _fixed_plan(sim.market, sim.params, sim.people, sim._scratch, plan.seeds,
-                    plan.seed_message, plan.contacts, plan.contact_message, plan.seed_cost,
-                    plan.contact_cost, sim.t, new, spend, churned, sim._state, sim._churn_state)
+                    plan.seed_message, plan.contacts, plan.contact_message, sim._aim,
+                    plan.seed_cost, plan.contact_cost, sim.t, new, spend, churned, accounts,
+                    sim._state, sim._churn_state)
         sim.t = sim.horizon
-        return Trajectory(new_by_cause=new, spend=spend, churned=churned)
+        return Trajectory(new_by_cause=new, spend=spend, churned=churned, accounts=accounts)
     for t in range(sim.t, sim.horizon):
         c = sim.step()
         new[t] = c.new_by_cause
         spend[t] = c.seeded * plan.seed_cost + c.reached * plan.contact_cost
         churned[t] = c.churned
-    return Trajectory(new_by_cause=new, spend=spend, churned=churned)
+        accounts[t] = c.accounts
+    return Trajectory(new_by_cause=new, spend=spend, churned=churned, accounts=accounts)
 
 
 def simulate(
@@ -293,8 +351,9 @@ def simulate(
     rng: np.random.Generator,
     churn: np.ndarray | None = None,
     churn_rng: np.random.Generator | None = None,
+    strength: np.ndarray | None = None,
 ) -> Trajectory:
-    """Run one replicate of one strategy to the horizon (``churn``, ``churn_rng``: as
-    :class:`Simulation`)."""
+    """Run one replicate of one strategy to the horizon (``churn``, ``churn_rng``,
+    ``strength``: as :class:`Simulation`)."""
     return run_to_horizon(Simulation(population, plan, dynamics, weak_tie, rng=rng,
-                                     churn=churn, churn_rng=churn_rng))
+                                     churn=churn, churn_rng=churn_rng, strength=strength))

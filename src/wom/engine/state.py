@@ -36,6 +36,20 @@ CAUSES = ("seed", "marketing", "background", "wom")
 ADOPTED, TALK_FROM, TALK_TO = 0, 1, 2
 #: Rows of ``Tally.churned``: customers who left, seeds apart from the others.
 LEFT_SEEDS, LEFT_OTHERS = 0, 1
+#: More slots of ``People.counters``, used with accounts: accounts bought so far; the
+#: champions (convinced members of accounts that have not bought) are
+#: ``champions[counters[CHAMP_FROM]:counters[CHAMP_TO]]``.
+ACCOUNTS_BOUGHT, CHAMP_FROM, CHAMP_TO = 3, 4, 5
+#: Rows of ``Tally.accounts``: accounts won in the step (and those of them a seed closed),
+#: accounts lost (and those of them a seed had closed), and people convinced in accounts that
+#: have not bought, at the end of the step (a level, not a flow).
+ACC_WON, ACC_WON_SEED, ACC_LOST, ACC_LOST_SEED, ACC_WAITING = 0, 1, 2, 3, 4
+#: The names of those rows, as table columns.
+ACCOUNT_ROWS = ("accounts_won", "accounts_won_seed", "accounts_lost", "accounts_lost_seed",
+                "waiting")
+#: Groups a campaign may aim its contacts at (``Actions.aim``): anyone in the segment, or
+#: the people of one role.
+AIM_ANYONE, AIM_USER, AIM_BUYER, AIM_PAYER = 0, 1, 2, 3
 
 
 class Market(NamedTuple):
@@ -46,6 +60,15 @@ class Market(NamedTuple):
     segment: np.ndarray  # int32[N]: each person's segment
     seg_start: np.ndarray  # int64[S+1]: segment k is people seg_start[k]:seg_start[k+1]
     references: np.ndarray  # int32[N]: same-segment adopters needed before adopting
+    # Accounts (zero-length without them: see wom.market.accounts)
+    account: np.ndarray  # int32[N]: each person's account
+    role: np.ndarray  # int8[N]: each person's roles (bits USER, BUYER, PAYER)
+    acc_ptr: np.ndarray  # int64[A+1]: account a's members are acc_members[acc_ptr[a]:…[a+1]]
+    acc_members: np.ndarray  # int32[N]: people, account by account
+    buyer: np.ndarray  # int32[A]: each account's buyer
+    payer: np.ndarray  # int32[A]: each account's payer
+    role_start: np.ndarray  # int64[3, S+1]: role group g−1's people of segment k are
+    #                          Scratch.role_perm[role_start[g−1, k]:role_start[g−1, k+1]]
 
 
 class Params(NamedTuple):
@@ -62,6 +85,9 @@ class Params(NamedTuple):
     log_q: np.ndarray  # float64[M]: log(1 − p_max), for geometric skips
     churn: np.ndarray  # float64[S]: chance per step that a customer of segment k leaves
     churn_max: float  # the largest of them (0: nobody ever leaves, the stage is skipped)
+    accounts: bool  # whether people buy in accounts (the account stages run)
+    role_res: np.ndarray  # float64[8]: the message's resonance with a person, by role bits
+    inside: np.ndarray  # float64[S]: β · strength, the chance inside an account at resonance 1
 
 
 class People(NamedTuple):
@@ -85,7 +111,17 @@ class People(NamedTuple):
     advocate_tag: np.ndarray  # int64[N]: each advocate's message << 32 | segment
     advocate_until: np.ndarray  # int32[N]: the last step each advocate talks in
     left_at: np.ndarray  # int32[N]: step the customer left (churned), NEVER if they did not
-    counters: np.ndarray  # int64[3]: adopters (ADOPTED), the advocates' window (TALK_FROM/TO)
+    counters: np.ndarray  # int64[6]: adopters (ADOPTED), the advocates' window (TALK_FROM/TO),
+    #                       accounts bought (ACCOUNTS_BOUGHT), the champions' (CHAMP_FROM/TO)
+    # Accounts (zero-length without them). With accounts, a person is *convinced* when a
+    # trial succeeds (``message`` ≥ 0) and a *customer* when their account buys.
+    bought_at: np.ndarray  # int32[A]: step the account bought, NEVER if not
+    account_order: np.ndarray  # int32[A]: accounts in the order they bought
+    account_cause: np.ndarray  # int8[A]: the cause that closed the sale
+    account_left: np.ndarray  # int32[A]: step the account left (churn), NEVER if not
+    champions: np.ndarray  # int32[N]: convinced people whose account has not bought
+    champion_until: np.ndarray  # int32[N]: the last step each champion talks in
+    waiting: np.ndarray  # int64[S]: people convinced in accounts that have not bought
 
 
 class Scratch(NamedTuple):
@@ -97,6 +133,7 @@ class Scratch(NamedTuple):
     pick_cause: np.ndarray  # int8[N]: the cause drawn among them
     pick_message: np.ndarray  # int32[N]: and its message
     touched: np.ndarray  # int32[N]: people with a successful trial this step
+    role_perm: np.ndarray  # int32[·]: the people of each role group, partly shuffled
 
 
 class Actions(NamedTuple):
@@ -106,6 +143,7 @@ class Actions(NamedTuple):
     seed_message: np.ndarray  # int32[k]: the message each seed carries
     contacts: np.ndarray  # int64[S]: distinct people reached in each segment
     contact_message: np.ndarray  # int32[S]: the message heard in each segment
+    aim: np.ndarray  # float64[4]: the contacts' shares for anyone, users, buyers, payers
 
 
 class Tally(NamedTuple):
@@ -114,17 +152,50 @@ class Tally(NamedTuple):
     new_by_cause: np.ndarray  # int64[len(CAUSES), S]
     reached: np.ndarray  # int64[S]
     churned: np.ndarray  # int64[2, S]: customers who left, rows LEFT_SEEDS and LEFT_OTHERS
+    accounts: np.ndarray  # int64[len(ACCOUNT_ROWS), S]: rows ACC_WON … ACC_WAITING
 
 
 def new_tally(S: int) -> Tally:
     """An empty tally for `S` segments."""
     return Tally(np.zeros((len(CAUSES), S), np.int64), np.zeros(S, np.int64),
-                 np.zeros((2, S), np.int64))
+                 np.zeros((2, S), np.int64), np.zeros((len(ACCOUNT_ROWS), S), np.int64))
+
+
+#: ``Actions.aim`` of a campaign that does not aim at roles.
+AIM_NONE = np.array([1.0, 0.0, 0.0, 0.0])
+
+
+def _role_groups(pop: Population) -> tuple[np.ndarray, np.ndarray]:
+    """The people of each role (users, buyers, payers), each group segment by segment, and
+    where each group's segment starts (``int64[3, S+1]``, offsets into the people)."""
+    acc, S = pop.accounts, pop.n_segments
+    if acc is None:
+        return np.empty(0, np.int32), np.zeros((3, S + 1), np.int64)
+    groups, starts, offset = [], np.zeros((3, S + 1), np.int64), 0
+    for g, bit in enumerate((1, 2, 4)):
+        people = np.flatnonzero(acc.role & bit).astype(np.int32)  # in id order
+        people = people[np.argsort(pop.segment[people], kind="stable")]
+        counts = np.bincount(pop.segment[people], minlength=S)
+        starts[g, 0] = offset
+        np.cumsum(counts, out=starts[g, 1:])
+        starts[g, 1:] += offset
+        offset += people.size
+        groups.append(people)
+    return np.concatenate(groups), starts
 
 
 def market_of(pop: Population) -> Market:
     """The kernels' view of a population."""
-    return Market(pop.indptr, pop.indices, pop.segment, pop.seg_start, pop.references)
+    acc = pop.accounts
+    if acc is None:
+        none32 = np.empty(0, np.int32)
+        return Market(pop.indptr, pop.indices, pop.segment, pop.seg_start, pop.references,
+                      none32, np.empty(0, np.int8), np.zeros(1, np.int64), none32, none32,
+                      none32, np.zeros((3, pop.n_segments + 1), np.int64))
+    _, role_start = _role_groups(pop)
+    return Market(pop.indptr, pop.indices, pop.segment, pop.seg_start, pop.references,
+                  acc.account, acc.role, acc.ptr, acc.members, acc.buyer, acc.payer,
+                  role_start)
 
 
 def resonance_matrix(dyn: Dynamics, names: list[str] | tuple[str, ...]) -> np.ndarray:
@@ -167,10 +238,24 @@ def _largest_chance(resonance, beta):  # pragma: no cover - compiled
     return p_max, log_q
 
 
+def role_resonance(user: float = 1.0, buyer: float = 1.0, payer: float = 1.0) -> np.ndarray:
+    """``float64[8]``: a message's resonance with a person, by the person's role bits: the
+    largest over the roles they hold (one of them is enough to hear it)."""
+    out = np.ones(8)
+    for bits in range(1, 8):
+        out[bits] = max(r for bit, r in ((1, user), (2, buyer), (4, payer)) if bits & bit)
+    return out
+
+
 def params_of(pop: Population, dyn: Dynamics, weak_tie: float, *,
-              word_of_mouth_only: bool = False, churn: np.ndarray | None = None) -> Params:
+              word_of_mouth_only: bool = False, churn: np.ndarray | None = None,
+              roles: tuple[float, float, float] = (1.0, 1.0, 1.0),
+              strength: np.ndarray | None = None, individuals: bool = False) -> Params:
     """The rule's numbers for `pop` (``word_of_mouth_only``: no marketing, no background;
-    ``churn``: each segment's chance per step that a customer leaves, default none)."""
+    ``churn``: each segment's chance per step that a customer leaves, default none;
+    ``roles``: the message's resonance with users, buyers and payers; ``strength``: how much
+    more people of one account talk together, per segment (default 3); ``individuals``:
+    ignore the accounts, everyone buys alone)."""
     resonance = resonance_matrix(dyn, pop.segment_names)
     beta = float(dyn.word_of_mouth)
     p_max, log_q = _largest_chance(resonance, beta)
@@ -178,17 +263,26 @@ def params_of(pop: Population, dyn: Dynamics, weak_tie: float, *,
     leave = np.zeros(S) if churn is None else np.asarray(churn, dtype=np.float64)
     if leave.shape != (S,) or not np.all((leave >= 0) & (leave <= 1)):
         raise ValueError(f"churn: {S} chances in [0, 1], one per segment")
+    accounts = pop.accounts is not None and not individuals
+    if not all(0.0 <= r <= 1.0 for r in roles):
+        raise ValueError("roles: resonances in [0, 1]")
+    inside = np.zeros(S)
+    if accounts:
+        inside = beta * (np.full(S, 3.0) if strength is None
+                         else np.asarray(strength, dtype=np.float64))
     return Params(resonance=resonance, weak_tie=float(weak_tie), beta=beta,
                   alpha=0.0 if word_of_mouth_only else float(dyn.marketing),
                   background=0.0 if word_of_mouth_only else float(dyn.background),
                   talk_weeks=int(dyn.talk_weeks),
                   need_refs=bool(pop.references.max(initial=0) > 0), p_max=p_max, log_q=log_q,
-                  churn=leave, churn_max=float(leave.max(initial=0.0)))
+                  churn=leave, churn_max=float(leave.max(initial=0.0)), accounts=accounts,
+                  role_res=role_resonance(*roles) if accounts else np.ones(8), inside=inside)
 
 
 def new_people(pop: Population, horizon: int) -> People:
     """Nobody has adopted: everyone who could adopt is open."""
     n = pop.n
+    A = 0 if pop.accounts is None else pop.accounts.n
     return People(
         open_segment=np.where(pop.adoptable, pop.segment, -1).astype(np.int32),
         adopted_at=np.full(n, NEVER, dtype=np.int32),
@@ -201,11 +295,19 @@ def new_people(pop: Population, horizon: int) -> People:
         advocate_tag=np.empty(n, dtype=np.int64),
         advocate_until=np.empty(n, dtype=np.int32),
         left_at=np.full(n, NEVER, dtype=np.int32),
-        counters=np.zeros(3, dtype=np.int64),
+        counters=np.zeros(6, dtype=np.int64),
+        bought_at=np.full(A, NEVER, dtype=np.int32),
+        account_order=np.empty(A, dtype=np.int32),
+        account_cause=np.full(A, -1, dtype=np.int8),
+        account_left=np.full(A, NEVER, dtype=np.int32),
+        champions=np.empty(n if A else 0, dtype=np.int32),
+        champion_until=np.empty(n if A else 0, dtype=np.int32),
+        waiting=np.zeros(pop.n_segments, dtype=np.int64),
     )
 
 
-def new_scratch(n: int) -> Scratch:
+def new_scratch(n: int, pop: Population | None = None) -> Scratch:
+    role_perm = np.empty(0, np.int32) if pop is None else _role_groups(pop)[0]
     return Scratch(
         perm=np.arange(n, dtype=np.int32),
         stamp=np.full(n, -1, dtype=np.int32),
@@ -213,4 +315,5 @@ def new_scratch(n: int) -> Scratch:
         pick_cause=np.zeros(n, dtype=np.int8),
         pick_message=np.zeros(n, dtype=np.int32),
         touched=np.empty(n, dtype=np.int32),
+        role_perm=role_perm,
     )

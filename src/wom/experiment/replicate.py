@@ -85,4 +85,12 @@ class Replicate:
                           sc.network.weak_tie, rng=self.stream(DYNAMICS),
                           churn=np.array(sc.churn, dtype=np.float64),
                           # without churn nothing is drawn from it: no stream to build
-                          churn_rng=self.stream(CHURN) if any(sc.churn) else None)
+                          churn_rng=self.stream(CHURN) if any(sc.churn) else None,
+                          strength=strengths(sc))
+
+
+def strengths(sc: Scenario) -> np.ndarray:
+    """``float64[S]``: how much more often members of one account talk together, per
+    segment (3 where a segment has no ``accounts:`` block)."""
+    return np.array([3.0 if s.accounts is None else s.accounts.strength for s in sc.segments],
+                    dtype=np.float64)

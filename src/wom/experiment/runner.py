@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from wom.config import Scenario
-from wom.engine import CAUSES, Trajectory, run_to_horizon
+from wom.engine import ACCOUNT_ROWS, CAUSES, Trajectory, run_to_horizon
 from wom.errors import WomError
 from wom.experiment.customers import Customers, load_customers
 from wom.experiment.memory import check_memory
@@ -55,7 +55,8 @@ def replicate_trajectories(sc: Scenario, replicate: int, customers: Customers | 
     trajs = [run_to_horizon(rep.simulation(spec)) for spec in sc.strategies]
     return Trajectory(new_by_cause=np.stack([t.new_by_cause for t in trajs]),
                       spend=np.stack([t.spend for t in trajs]),
-                      churned=np.stack([t.churned for t in trajs])), rep.population
+                      churned=np.stack([t.churned for t in trajs]),
+                      accounts=np.stack([t.accounts for t in trajs])), rep.population
 
 
 def _run_chunk(sc: Scenario, replicates: range, customers: Customers | None):
@@ -132,11 +133,17 @@ def run(
     t0 = time.perf_counter()
     pop0 = Replicate(sc, 0, customers=customers).population
     tam, graph = pop0.tam_size, {**pop0.stats(), "replicate": 0}
+    n_accounts = (None if pop0.accounts is None
+                  else pop0.accounts.by_segment(pop0.n_segments))
     del pop0  # forked workers would otherwise each carry a copy-on-write replica of it
     n_st, S = len(sc.strategies), len(sc.segments)
     new = np.zeros((n_st, n, sc.horizon, len(CAUSES), S), dtype=np.int32)
     spend = np.zeros((n_st, n, sc.horizon, S), dtype=np.float64)
     churned = np.zeros((n_st, n, sc.horizon, 2, S), dtype=np.int32)
+    # Accounts won, lost and waiting (wom.engine.state.ACCOUNT_ROWS), kept only for a market
+    # of accounts: the tables of a market of individuals stay as they were.
+    accounts = (np.zeros((n_st, n, sc.horizon, len(ACCOUNT_ROWS), S), dtype=np.int32)
+                if sc.has_accounts else None)
     done = 0
 
     def keep(rows) -> None:
@@ -145,6 +152,8 @@ def run(
             new[:, r] = traj.new_by_cause
             spend[:, r] = traj.spend
             churned[:, r] = traj.churned
+            if accounts is not None:
+                accounts[:, r] = traj.accounts
         done += len(rows)
         if progress is not None:
             progress(done, n)
@@ -183,7 +192,8 @@ def run(
             "per_segment": dict(zip(sc.segment_names, customers.initial.tolist(), strict=True)),
         }
     return Results(scenario=sc, new_by_cause=new, spend=spend, tam=tam, graph=graph, meta=meta,
-                   initial=initial, churned=churned)
+                   initial=initial, churned=churned, accounts=accounts,
+                   n_accounts=n_accounts)
 
 
 def check_whole(name: str, value: object, least: int) -> None:

@@ -15,6 +15,7 @@ import numba
 import numpy as np
 
 from wom.config import GRAPH_MODELS, Scenario
+from wom.market.accounts import AccountArrays, draw_accounts
 
 
 class Existing(NamedTuple):
@@ -49,6 +50,9 @@ class Population:
         ``references`` outside the early market, 0 inside it).
     customers
         Today's customers, who adopted before the run (None: nobody yet).
+    accounts
+        Who buys together (:mod:`wom.market.accounts`); None: everyone buys alone (a market
+        of individuals, the rule without accounts).
     """
 
     segment_names: tuple[str, ...]
@@ -63,6 +67,7 @@ class Population:
     #: by every strategy of a replicate.
     cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     customers: Existing | None = field(default=None, compare=False, repr=False)
+    accounts: AccountArrays | None = field(default=None, compare=False, repr=False)
 
     @property
     def n(self) -> int:
@@ -152,27 +157,46 @@ def to_csr(n: int, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return _csr(n, u, v)
 
 
-def draw_traits(sc: Scenario, seg_start: np.ndarray, rng: np.random.Generator):
+def draw_traits(sc: Scenario, seg_start: np.ndarray, rng: np.random.Generator,
+                accounts: AccountArrays | None = None):
     """TAM membership, the incumbent's customers and the references needed, per person.
 
     Each segment gets exactly ``round(share·size)`` people of each kind, chosen at random:
     the TAM, the incumbent's customers (inside the TAM), and the early market (who need no
-    references); everyone else needs ``references`` same-segment adopters.
+    references); everyone else needs ``references`` same-segment adopters. With `accounts`,
+    the TAM and the incumbent's share are of the segment's accounts (an account buys as one,
+    so all its members are inside the TAM or none is); accounts of one draw exactly as people.
     """
     n = int(seg_start[-1])
     eligible = np.zeros(n, dtype=bool)
     incumbent = np.zeros(n, dtype=bool)
     references = np.zeros(n, dtype=np.int32)
+    if accounts is not None:
+        tam_accounts = np.zeros(accounts.n, dtype=bool)
+        comp_accounts = np.zeros(accounts.n, dtype=bool)
+        by_segment = np.argsort(accounts.segment, kind="stable").astype(np.int64)
+        bounds = np.searchsorted(accounts.segment[by_segment], np.arange(len(sc.segments) + 1))
     for k, seg in enumerate(sc.segments):
         start, size = int(seg_start[k]), seg.size
-        order = rng.permutation(size) + start
-        n_tam = round(seg.tam * size)
-        n_comp = min(round(seg.incumbent * size), n_tam)
-        eligible[order[:n_tam]] = True
-        incumbent[order[:n_comp]] = True
+        if accounts is None:
+            order = rng.permutation(size) + start
+            n_tam = round(seg.tam * size)
+            n_comp = min(round(seg.incumbent * size), n_tam)
+            eligible[order[:n_tam]] = True
+            incumbent[order[:n_comp]] = True
+        else:
+            mine = by_segment[bounds[k]:bounds[k + 1]]
+            order = mine[rng.permutation(mine.size)]
+            n_tam = round(seg.tam * mine.size)
+            n_comp = min(round(seg.incumbent * mine.size), n_tam)
+            tam_accounts[order[:n_tam]] = True
+            comp_accounts[order[:n_comp]] = True
         if seg.references > 0:
             early = rng.permutation(size) + start
             references[early[round(seg.early_market * size):]] = seg.references
+    if accounts is not None:
+        eligible = tam_accounts[accounts.account]
+        incumbent = comp_accounts[accounts.account]
     return eligible, incumbent, references
 
 
@@ -193,7 +217,8 @@ def build_population(sc: Scenario, *, rng: np.random.Generator) -> Population:
     segment = np.repeat(np.arange(sizes.size, dtype=np.int32), sizes)
     u, v = GRAPH_MODELS[sc.network.model](sc, seg_start, rng)
     indptr, indices = to_csr(n, u, v)
-    eligible, incumbent, references = draw_traits(sc, seg_start, rng)
+    accounts = draw_accounts(sc, seg_start, rng)
+    eligible, incumbent, references = draw_traits(sc, seg_start, rng, accounts)
     return Population(
         segment_names=tuple(sc.segment_names),
         seg_start=seg_start,
@@ -203,6 +228,7 @@ def build_population(sc: Scenario, *, rng: np.random.Generator) -> Population:
         eligible=eligible,
         incumbent=incumbent,
         references=references,
+        accounts=accounts,
     )
 
 

@@ -67,6 +67,12 @@ class Results:
     churned
         ``int32[strategies, replicates, horizon, 2, S]``: customers who left per step, seeds
         (row 0) apart from the others (row 1); ``None``: nobody left.
+    accounts
+        ``int32[strategies, replicates, horizon, len(ACCOUNT_ROWS), S]``: accounts won and
+        lost per step and people waiting at its end (:data:`wom.engine.ACCOUNT_ROWS`);
+        ``None``: a market of individuals (the tables have no account columns).
+    n_accounts
+        ``int64[S]``: accounts per segment in replicate 0's market (with accounts).
     """
 
     scenario: Scenario
@@ -77,6 +83,8 @@ class Results:
     meta: dict[str, Any] = field(default_factory=dict)
     initial: np.ndarray | None = None
     churned: np.ndarray | None = None
+    accounts: np.ndarray | None = None
+    n_accounts: np.ndarray | None = None
 
     @property
     def strategies(self) -> list[str]:

@@ -1,0 +1,137 @@
+"""Accounts: the organisations and households that buy as one (docs/model.md, accounts).
+
+Every person belongs to one account, inside one segment. Each account has a **buyer** and a
+**payer** (possibly the same person); its other members are **users**. An account of one
+person holds all three roles, which is a market of individuals. Roles are bit flags so a
+person may hold several: :data:`USER`, :data:`BUYER`, :data:`PAYER`.
+
+Generated markets put each segment's people into accounts of consecutive ids, of the sizes the
+segment's ``accounts:`` block gives; the first member of an account is its buyer, the second
+its payer (unless the buyer pays), the rest its users. A graph file may give each person's
+account and role instead (:mod:`wom.inputs.graphfile`).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+#: Role bits of ``AccountArrays.role``.
+USER, BUYER, PAYER = 1, 2, 4
+#: An account of one: buyer, payer and user at once.
+ALONE = USER | BUYER | PAYER
+#: The roles' names, as scenario files and graph files write them, by bit.
+ROLE_BITS = {"user": USER, "buyer": BUYER, "payer": PAYER}
+
+
+class AccountArrays(NamedTuple):
+    """Who is in which account, as flat arrays (``A`` accounts, ``N`` people).
+
+    Accounts are numbered segment by segment, like people.
+    """
+
+    account: np.ndarray  # int32[N]: each person's account
+    role: np.ndarray  # int8[N]: each person's roles (bits USER, BUYER, PAYER)
+    ptr: np.ndarray  # int64[A+1]: account a's members are members[ptr[a]:ptr[a+1]]
+    members: np.ndarray  # int32[N]: people, account by account
+    buyer: np.ndarray  # int32[A]: each account's buyer
+    payer: np.ndarray  # int32[A]: each account's payer
+    segment: np.ndarray  # int32[A]: each account's segment
+
+    @property
+    def n(self) -> int:
+        return int(self.buyer.shape[0])
+
+    def sizes(self) -> np.ndarray:
+        return np.diff(self.ptr)
+
+    def by_segment(self, n_segments: int) -> np.ndarray:
+        """``int64[S]``: accounts in each segment."""
+        return np.bincount(self.segment, minlength=n_segments)
+
+
+def account_sizes(spec, people: int, rng: np.random.Generator) -> np.ndarray:
+    """Sizes of the accounts of a segment of `people` under its ``accounts:`` block `spec`
+    (``None``: accounts of one). Fixed sizes draw nothing; a distribution draws sizes until
+    the segment is full, the last account cut to fit."""
+    if spec is None or spec.size == 1:
+        return np.ones(people, dtype=np.int64)
+    if spec.size is not None:
+        full, rest = divmod(people, spec.size)
+        return np.array([spec.size] * full + ([rest] if rest else []), dtype=np.int64)
+    values = np.array(sorted(spec.sizes), dtype=np.int64)
+    shares = np.array([spec.sizes[v] for v in values.tolist()], dtype=np.float64)
+    shares = shares / shares.sum()
+    mean = float(values @ shares)
+    out: list[np.ndarray] = []
+    total = 0
+    while total < people:
+        batch = values[rng.choice(values.size, size=int(np.ceil((people - total) / mean)) + 1,
+                                  p=shares)]
+        out.append(batch)
+        total += int(batch.sum())
+    sizes = np.concatenate(out)
+    ends = np.cumsum(sizes)
+    last = int(np.searchsorted(ends, people))  # the account that reaches `people`
+    sizes = sizes[: last + 1].copy()
+    sizes[-1] -= int(ends[last]) - people
+    return sizes
+
+
+def from_sizes(sizes_by_segment: list[np.ndarray], buyer_pays: list[np.ndarray]
+               ) -> AccountArrays:
+    """Accounts of consecutive people: segment by segment, account by account; in each,
+    the first member buys, the second pays (the first when `buyer_pays`), the rest use."""
+    sizes = np.concatenate(sizes_by_segment).astype(np.int64)
+    pays = np.concatenate(buyer_pays).astype(bool) | (sizes == 1)
+    n_acc = sizes.size
+    ptr = np.zeros(n_acc + 1, dtype=np.int64)
+    np.cumsum(sizes, out=ptr[1:])
+    n = int(ptr[-1])
+    account = np.repeat(np.arange(n_acc, dtype=np.int32), sizes)
+    segment = np.repeat(np.arange(len(sizes_by_segment), dtype=np.int32),
+                        [s.size for s in sizes_by_segment])
+    buyer = ptr[:-1].astype(np.int32)
+    payer = np.where(pays, buyer, buyer + 1).astype(np.int32)
+    role = np.full(n, USER, dtype=np.int8)
+    role[buyer] = BUYER
+    role[payer] |= PAYER
+    role[buyer[sizes == 1]] = ALONE
+    return AccountArrays(account=account, role=role, ptr=ptr,
+                         members=np.arange(n, dtype=np.int32), buyer=buyer, payer=payer,
+                         segment=segment)
+
+
+def draw_accounts(sc, seg_start: np.ndarray, rng: np.random.Generator) -> AccountArrays | None:
+    """The accounts of a generated market (``None`` when no segment has an ``accounts:``
+    block: a market of individuals). Draws only for a distribution of sizes or a chance of
+    the buyer paying strictly between 0 and 1."""
+    if not any(s.accounts is not None for s in sc.segments):
+        return None
+    sizes, pays = [], []
+    for k, seg in enumerate(sc.segments):
+        people = int(seg_start[k + 1] - seg_start[k])
+        z = account_sizes(seg.accounts, people, rng)
+        share = 0.0 if seg.accounts is None else seg.accounts.buyer_is_payer
+        # a draw only for a chance strictly between 0 and 1
+        p = rng.random(z.size) < share if 0.0 < share < 1.0 else np.full(z.size, share >= 1.0)
+        sizes.append(z)
+        pays.append(p)
+    return from_sizes(sizes, pays)
+
+
+def check_accounts(acc: AccountArrays, n: int, segment: np.ndarray) -> str | None:
+    """What is wrong with `acc` for a market of `n` people with segments `segment`, or None:
+    every person in exactly one account, each account inside one segment, with exactly one
+    buyer and one payer."""
+    if acc.account.shape != (n,) or acc.members.shape != (n,):
+        return "every person must belong to exactly one account"
+    if np.any(np.diff(acc.ptr) < 1):
+        return "an account has no members"
+    seg_of = segment[acc.members]
+    first = np.repeat(acc.segment, np.diff(acc.ptr))
+    if np.any(seg_of != first):
+        a = int(acc.account[acc.members[np.argmax(seg_of != first)]])
+        return f"account {a} has people of two segments"
+    return None
