@@ -23,7 +23,7 @@ from wom.cli.options import (
     workers_option,
 )
 from wom.cli.summary import print_summary
-from wom.config import COMPARED
+from wom.config import COMPARED, METRICS
 from wom.errors import WomError
 from wom.inputs.tables import MAX_PERIOD
 from wom.store import SCENARIO_FILE
@@ -60,6 +60,9 @@ def run(scenario: Path, replicates: int | None, seed: int | None, workers: int |
     sc = load(scenario, need="run", settings=settings)
     if today is not None and customers is None:
         raise click.UsageError("--today needs --customers")
+    if METRICS[by].accounts and not sc.has_accounts:
+        raise click.BadParameter(f"{by} needs a market of accounts ({scenario} has no "
+                                 "`accounts:` block on any segment)", param_hint="'--by'")
     existing = None if customers is None else wom.load_customers(sc, customers, today=today)
     check_out(out, "run")
     with progress_bar(sc.name, "replicates", replicates or sc.replicates,

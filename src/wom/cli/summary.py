@@ -22,6 +22,17 @@ def _fmt(x: float, digits: int = 0) -> str:
     return text[1:] if text.startswith("-") and not text.strip("-0.,") else text  # not "-0"
 
 
+def _money(x: float) -> str:
+    """Money in a cell that fits 80 columns: whole units below 100,000, then k, M, B."""
+    if x is None or (isinstance(x, float) and math.isnan(x)) or abs(x) < 1e5:
+        return _fmt(x)
+    for scale, unit in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(x) >= scale:
+            v = x / scale
+            return f"{v:,.{0 if abs(v) >= 100 else 1 if abs(v) >= 10 else 2}f}{unit}"
+    return _fmt(x)  # (not reached)
+
+
 def _table(title: str | None, headers: tuple[str, ...], rows: list[list[str]]) -> Table:
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True,
                   title=title)
@@ -49,9 +60,9 @@ def _money_table(results: wom.Results, console: Console) -> None:
                _fmt(r.churned_mean)] for r in summary.itertuples()]
     console.print(_table(None, ("strategy", "paying\ncustomers", "95% CI", "left"), people))
     if sc.priced:
-        money = [[escape(r.strategy), _fmt(r.spend_mean), _fmt(r.revenue_mean),
-                  _fmt(r.profit_mean),
-                  ci(r, "profit"),
+        money = [[escape(r.strategy), _money(r.spend_mean), _money(r.revenue_mean),
+                  _money(r.profit_mean),
+                  f"{_money(r.profit_lo)}–{_money(r.profit_hi)}",
                   f"{_fmt(100 * r.roi_mean)}%" if not math.isnan(r.roi_mean) else "–",
                   (f"{_fmt(r.payback_step_mean, 1)} ({100 * r.paid_back_share:.0f}%)"
                    if r.paid_back_share > 0 else "never")] for r in summary.itertuples()]
@@ -68,8 +79,10 @@ def _money_table(results: wom.Results, console: Console) -> None:
                 return "unbounded" if v > 0 else "an unbounded loss"
             return _fmt(v)
 
-        values = ", ".join(f"{escape(n)} {ltv_words(v)}"
-                           for n, v in zip(sc.segment_names[:8], ltv, strict=False))
+        per_account = [s.price_per == "account" and sc.has_accounts for s in sc.segments]
+        values = ", ".join(f"{escape(n)} {ltv_words(v)}{' an account' if a else ''}"
+                           for n, v, a in zip(sc.segment_names[:8], ltv, per_account,
+                                              strict=False))
         start = int(results.at_start.sum())
         if start:
             note += (f"\nrevenue, profit, ROI and payback count the {start:,} customers of "
@@ -79,6 +92,20 @@ def _money_table(results: wom.Results, console: Console) -> None:
                  "payback week: mean over the replicates that paid back (their share); "
                  f"lifetime value of a customer: {values}{', …' if len(ltv) > 8 else ''}")
     console.print(note, style="dim")
+
+
+def _accounts_table(results: wom.Results, console: Console) -> None:
+    """Accounts won, seats and people waiting, with 95% intervals (a market of accounts)."""
+    summary = results.summary()
+    rows = [[escape(r.strategy), _fmt(r.accounts_won_mean),
+             f"{_fmt(r.accounts_won_lo)}–{_fmt(r.accounts_won_hi)}", _fmt(r.customers_mean),
+             _fmt(r.waiting_mean), f"{_fmt(r.waiting_lo)}–{_fmt(r.waiting_hi)}"]
+            for r in summary.itertuples()]
+    console.print(_table(None, ("strategy", "accounts\nwon", "95% CI", "seats", "waiting",
+                                "95% CI"), rows))
+    console.print("accounts won: accounts that bought (every member a customer: the seats); "
+                  "waiting: people convinced at the horizon in accounts that have not bought "
+                  "(their buyer or payer is not)", style="dim")
 
 
 def print_summary(results: wom.Results, console: Console, by: str = "customers") -> None:
@@ -123,6 +150,8 @@ def print_summary(results: wom.Results, console: Console, by: str = "customers")
                  f"{spread}")
     console.print(table)
     console.print(note, style="dim")
+    if results.has_accounts:
+        _accounts_table(results, console)
     if sc.priced or any(sc.churn):
         _money_table(results, console)
     won = verdict(summary, results.comparison(), by)

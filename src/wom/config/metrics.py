@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Kind = Literal["people", "segments", "share", "money", "weeks", "ratio"]
+Kind = Literal["people", "segments", "share", "money", "weeks", "ratio", "accounts"]
 
 
 @dataclass(frozen=True)
@@ -33,10 +33,15 @@ class Metric:
         metric has a better direction.
     kind
         What it counts, which says how it is formatted: people, segments, a share, money,
-        weeks or a ratio (ROI: printed as a percentage, may exceed 100% or fall below 0).
+        weeks, a ratio (ROI: printed as a percentage, may exceed 100% or fall below 0) or
+        accounts.
     priced
         It means something only when some segment has a price or a cost to serve
         (:attr:`wom.config.Scenario.priced`); tables and plots leave it out otherwise.
+    accounts
+        It means something only in a market of accounts (:attr:`wom.config.Scenario.
+        has_accounts`); tables leave it out otherwise (in a market of individuals every
+        person is an account of one: accounts won are the customers, nobody waits).
     """
 
     name: str
@@ -46,6 +51,7 @@ class Metric:
     compared: bool
     kind: Kind
     priced: bool = False
+    accounts: bool = False
 
     @property
     def higher_is_better(self) -> bool:
@@ -75,6 +81,9 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("roi", "ROI", "return per unit spent", "higher", True, "ratio", priced=True),
     Metric("payback_step", "payback week", "weeks", "lower", True, "weeks", priced=True),
     Metric("churned", "customers who left", "people", "", False, "people"),
+    Metric("accounts_won", "accounts won", "accounts", "higher", True, "accounts",
+           accounts=True),
+    Metric("waiting", "people waiting", "people", "", False, "people", accounts=True),
 )}
 #: Names of every metric.
 METRIC_NAMES: tuple[str, ...] = tuple(METRICS)

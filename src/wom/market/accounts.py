@@ -95,8 +95,8 @@ def from_sizes(sizes_by_segment: list[np.ndarray], buyer_pays: list[np.ndarray]
     buyer = ptr[:-1].astype(np.int32)
     payer = np.where(pays, buyer, buyer + 1).astype(np.int32)
     role = np.full(n, USER, dtype=np.int8)
-    role[buyer] = BUYER
-    role[payer] |= PAYER
+    role[payer] = PAYER  # (a payer is not a user: the buyer's own bits are set next)
+    role[buyer] = np.where(pays, BUYER | PAYER, BUYER)
     role[buyer[sizes == 1]] = ALONE
     return AccountArrays(account=account, role=role, ptr=ptr,
                          members=np.arange(n, dtype=np.int32), buyer=buyer, payer=payer,

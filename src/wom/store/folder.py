@@ -27,7 +27,12 @@ import yaml
 from wom.config import Scenario, scenario_from_dict
 from wom.engine import CAUSES
 from wom.errors import WomError
-from wom.store.results import TIMESERIES_COLUMNS, WHOLE_SUMMARY_COLUMNS, Results
+from wom.store.results import (
+    ACCOUNT_TIMESERIES,
+    TIMESERIES_COLUMNS,
+    WHOLE_SUMMARY_COLUMNS,
+    Results,
+)
 
 FLOAT_FORMAT = "%.10g"
 
@@ -341,7 +346,8 @@ def read_run(path: Path | str) -> RunFolder:
         path=path,
         scenario=sc,
         # names stay text: a segment called 01 must not come back as the number 1
-        timeseries_table=timeseries[TIMESERIES_COLUMNS],
+        timeseries_table=timeseries[TIMESERIES_COLUMNS + [
+            c for c in ACCOUNT_TIMESERIES if sc.has_accounts and c in timeseries]],
         summary_table=summary,
         comparison_table=comparison,
         manifest=json.loads((path / "manifest.json").read_text(encoding="utf-8")),

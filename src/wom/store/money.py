@@ -7,6 +7,10 @@ budget's ``seeds_pay`` and ``discount_rate``). Per strategy × replicate × step
 - customers *served* ``U = adopters − left`` (everyone still using the product, seeds too);
 - *paying* customers ``P = U − (seeds − seeds who left)`` (``P = U`` when seeds pay);
 - revenue ``price · P``; gross profit ``price · gross_margin · P − cost_to_serve · U``.
+
+In a market of accounts (docs/model.md, accounts), a segment with ``price_per: account`` is
+paid per account: ``P`` counts the accounts that are customers (those a seed closed apart,
+unless seeds pay) instead of people; ``cost_to_serve`` stays per seat.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import numpy as np
 
 from wom.config import Scenario
 from wom.engine import SEED
+from wom.engine.state import ACC_LOST, ACC_LOST_SEED, ACC_WON, ACC_WON_SEED
 
 
 @dataclass(frozen=True)
@@ -30,14 +35,17 @@ class Economics:
     churn: np.ndarray
     seeds_pay: bool
     discount_rate: float
+    per_account: np.ndarray | None = None  # bool[S]: price per account (with accounts)
 
     @classmethod
     def of(cls, sc: Scenario) -> Economics:
         def col(key: str) -> np.ndarray:
             return np.array([getattr(s, key) for s in sc.segments], dtype=np.float64)
 
+        per_account = (np.array([s.price_per == "account" for s in sc.segments])
+                       if sc.has_accounts else None)
         return cls(col("price"), col("gross_margin"), col("cost_to_serve"), col("churn"),
-                   bool(sc.budget.seeds_pay), float(sc.budget.discount_rate))
+                   bool(sc.budget.seeds_pay), float(sc.budget.discount_rate), per_account)
 
     @property
     def margin_per_step(self) -> np.ndarray:
@@ -68,11 +76,24 @@ class Series:
     gross_profit: np.ndarray  # float64
 
 
+def account_counts(accounts: np.ndarray, seeds_pay: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Accounts that are customers at the end of each step, and those that pay (a seed's
+    account apart unless seeds pay), ``[st, rep, H, S]``, from a run's account rows
+    (``[st, rep, H, rows, S]``, :data:`wom.engine.ACCOUNT_ROWS`)."""
+    won, lost = accounts[:, :, :, ACC_WON, :], accounts[:, :, :, ACC_LOST, :]
+    served = np.cumsum(won.astype(np.int64) - lost, axis=2)
+    if seeds_pay:
+        return served, served
+    seeded = np.cumsum(accounts[:, :, :, ACC_WON_SEED, :].astype(np.int64)
+                       - accounts[:, :, :, ACC_LOST_SEED, :], axis=2)
+    return served, served - seeded
+
+
 def series(adopters: np.ndarray, new_by_cause: np.ndarray, churned: np.ndarray,
-           econ: Economics) -> Series:
+           econ: Economics, accounts: np.ndarray | None = None) -> Series:
     """The money series of a run: `adopters` (``[st, rep, H, S]``, customers ever, today's
     included), `new_by_cause` (``[st, rep, H, causes, S]``), `churned` (``[st, rep, H, 2, S]``:
-    seeds, the others)."""
+    seeds, the others), `accounts` (``[st, rep, H, rows, S]``, with accounts)."""
     left = np.cumsum(churned.sum(axis=3, dtype=np.int64), axis=2)
     served = adopters - left
     if econ.seeds_pay:
@@ -81,8 +102,12 @@ def series(adopters: np.ndarray, new_by_cause: np.ndarray, churned: np.ndarray,
         seeds_now = np.cumsum(new_by_cause[:, :, :, SEED, :].astype(np.int64)
                               - churned[:, :, :, 0, :], axis=2)
         paying = served - seeds_now
-    revenue = econ.price * paying
-    gross_profit = econ.price * econ.gross_margin * paying - econ.cost_to_serve * served
+    billed = paying
+    if accounts is not None and econ.per_account is not None and econ.per_account.any():
+        billed = np.where(econ.per_account, account_counts(accounts, econ.seeds_pay)[1],
+                          paying)
+    revenue = econ.price * billed
+    gross_profit = econ.price * econ.gross_margin * billed - econ.cost_to_serve * served
     return Series(served=served, paying=paying, churned=churned.sum(axis=3, dtype=np.int64),
                   revenue=revenue, gross_profit=gross_profit)
 

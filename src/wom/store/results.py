@@ -16,7 +16,8 @@ import pandas as pd
 
 from wom.config import COMPARED, IGNITION_SHARE, METRICS, Scenario
 from wom.engine import CAUSES, SEED, WOM
-from wom.store.money import Economics, Series, discounted, payback_step, series
+from wom.engine.state import ACC_WAITING, ACC_WON
+from wom.store.money import Economics, Series, account_counts, discounted, payback_step, series
 from wom.store.stats import mean_interval, nanmean
 
 TIMESERIES_COLUMNS = [
@@ -39,6 +40,11 @@ SUMMARY_COLUMNS = [
 #: Columns of ``summary.csv`` that are whole numbers (the others are floats).
 WHOLE_SUMMARY_COLUMNS = frozenset({"replicates", "customers_at_start"})
 COMPARISON_COLUMNS = ["a", "b", "metric", "diff_mean", "diff_lo", "diff_hi", "p_a_beats_b"]
+#: Columns a market of accounts adds to ``timeseries.csv``: accounts won so far, won in the
+#: step, customers now (won, not left), and people convinced in accounts that have not bought.
+ACCOUNT_TIMESERIES = ["accounts_won", "new_accounts", "accounts", "waiting"]
+#: And to ``summary.csv`` (each with its 95% interval).
+ACCOUNT_SUMMARY = ("accounts_won", "waiting")
 
 
 @dataclass
@@ -95,6 +101,21 @@ class Results:
         return self.scenario.segment_names
 
     @property
+    def has_accounts(self) -> bool:
+        """Whether the market is one of accounts (its tables have account columns)."""
+        return self.accounts is not None
+
+    def account_series(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Accounts won so far, won in the step, customers now, and people waiting, per
+        strategy × replicate × step × segment (``int64``; with accounts)."""
+        if self.accounts is None:
+            raise ValueError("this run's market has no accounts")
+        new = self.accounts[:, :, :, ACC_WON, :].astype(np.int64)
+        served, _ = account_counts(self.accounts, True)
+        return (np.cumsum(new, axis=2), new, served,
+                self.accounts[:, :, :, ACC_WAITING, :].astype(np.int64))
+
+    @property
     def at_start(self) -> np.ndarray:
         """``int64[S]``: customers per segment before the first step."""
         S = self.new_by_cause.shape[-1]
@@ -114,7 +135,8 @@ class Results:
         if churned is None:
             shape = self.new_by_cause.shape
             churned = np.zeros((*shape[:3], 2, shape[4]), np.int32)
-        return series(self.adopters(), self.new_by_cause, churned, Economics.of(self.scenario))
+        return series(self.adopters(), self.new_by_cause, churned, Economics.of(self.scenario),
+                      self.accounts)
 
     def timeseries(self) -> pd.DataFrame:
         """One row per strategy × replicate × step × segment (docs/model.md, the run folder)."""
@@ -124,6 +146,10 @@ class Results:
         new = self.new_by_cause.transpose(0, 1, 2, 4, 3).reshape(-1, len(CAUSES)).astype(
             np.int64)
         money = self.money()
+        extra: dict[str, np.ndarray] = {}
+        if self.accounts is not None:
+            extra = {name: x.reshape(-1) for name, x in
+                     zip(ACCOUNT_TIMESERIES, self.account_series(), strict=True)}
         return pd.DataFrame({
             "strategy": np.array(self.strategies, dtype=object)[idx[0]],
             "replicate": idx[1],
@@ -137,7 +163,8 @@ class Results:
             "customers": money.paying.reshape(-1),
             "revenue": money.revenue.reshape(-1),
             "gross_profit": money.gross_profit.reshape(-1),
-        }, columns=TIMESERIES_COLUMNS)
+            **extra,
+        }, columns=TIMESERIES_COLUMNS + list(extra))
 
     def per_replicate(self) -> pd.DataFrame:
         """Outcome metrics per strategy × replicate."""
@@ -167,6 +194,12 @@ class Results:
             acquisition = np.where(acquired > 0, spend / np.maximum(acquired, 1), np.nan)
             roi = np.where(spend > 0, (gross_profit - spend) / spend, np.nan)
         n_st, n_rep = customers.shape
+        if self.accounts is not None:
+            won_acc, _, _, waiting_now = self.account_series()
+            accounts_won = won_acc[:, :, -1, :].sum(axis=2)
+            waiting = waiting_now[:, :, -1, :].sum(axis=2)
+        else:  # everyone an account of one: the accounts won are the customers won
+            accounts_won, waiting = won, np.zeros_like(won)
         return pd.DataFrame({
             "strategy": np.repeat(np.array(self.strategies, dtype=object), n_rep),
             "replicate": np.tile(np.arange(n_rep), n_st),
@@ -188,6 +221,8 @@ class Results:
             "roi": roi.reshape(-1),
             "payback_step": payback_step(gross, step_spend).reshape(-1),
             "churned": money.churned.sum(axis=(2, 3)).reshape(-1),
+            "accounts_won": accounts_won.reshape(-1),
+            "waiting": waiting.reshape(-1),
         })
 
     def summary(self) -> pd.DataFrame:
@@ -220,7 +255,14 @@ class Results:
                 "paid_back_share": float(d.payback_step.notna().mean()),
                 "churned_mean": d.churned.mean(),
             })
-        return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+            if self.accounts is not None:
+                rows[-1].update({f"{k}_{x}": v for k in ACCOUNT_SUMMARY
+                                 for x, v in zip(("mean", "lo", "hi"),
+                                                 mean_interval(d[k].to_numpy(float)),
+                                                 strict=True)})
+        extra = ([f"{k}_{x}" for k in ACCOUNT_SUMMARY for x in ("mean", "lo", "hi")]
+                 if self.accounts is not None else [])
+        return pd.DataFrame(rows, columns=SUMMARY_COLUMNS + extra)
 
     def comparison(self) -> pd.DataFrame:
         """Paired differences (same replicate = same market) for every pair of strategies."""
@@ -230,6 +272,8 @@ class Results:
             da = per[per.strategy == a].reset_index(drop=True)
             db = per[per.strategy == b].reset_index(drop=True)
             for metric in COMPARED:
+                if METRICS[metric].accounts and self.accounts is None:
+                    continue
                 higher_better = METRICS[metric].higher_is_better
                 d = (da[metric] - db[metric]).to_numpy(float)
                 d = d[~np.isnan(d)]

@@ -10,6 +10,7 @@ import pandas as pd
 
 from wom.errors import WomError
 from wom.store import Results, RunFolder
+from wom.viz.accounts import accounts_figure
 from wom.viz.money import money_figure
 from wom.viz.spread import (
     adoption_figure,
@@ -50,7 +51,8 @@ def plot_run(
     """Write every plot of a run into `out_dir` as ``NAME.fmt`` and return the paths.
 
     The plots: ``adoption``, ``segments``, ``causes``, ``differences`` (two or more
-    strategies), ``penetration`` and, when the scenario has prices
+    strategies), ``penetration``; in a market of accounts ``accounts`` (accounts won and
+    people waiting) and ``account-differences``; when the scenario has prices
     (:attr:`~wom.config.Scenario.priced`), ``money`` (revenue and cumulative profit).
 
     Parameters
@@ -83,6 +85,11 @@ def plot_run(
     }
     if len(sc.strategies) < 2:
         del makers["differences"]
+    if sc.has_accounts and "accounts_won" in ts:
+        makers["accounts"] = lambda: accounts_figure(ts, sc)
+        if len(sc.strategies) > 1:
+            makers["account-differences"] = lambda: differences_figure(
+                cmp, sc, metric="accounts_won")
     if sc.priced:
         makers["money"] = lambda: money_figure(ts, sc)
         if len(sc.strategies) > 1:

@@ -93,6 +93,9 @@ SUMMARY_LABELS: dict[str, Column] = {
                                                             else ",.0f", "—"))
        for m in ("revenue", "gross_profit", "profit", "npv", "roi", "payback_step")
        for x in ("mean", "lo", "hi")},
+    **{f"{m}_{x}": (f"{METRICS[m].label} ({'mean' if x == 'mean' else '95% interval: ' + x})",
+                    formatter(",.1f"))
+       for m in ("accounts_won", "waiting") for x in ("mean", "lo", "hi")},
 }
 #: The summary as three tables that each fit the page: the customers (with their spread over
 #: replicates, p5 and p95), then ignition, money and word of mouth (any other column goes
@@ -115,10 +118,14 @@ MONEY_TABLES = (
      "paid_back_share", "npv_mean"),
 )
 MONEY_COLUMNS = {c for t in MONEY_TABLES for c in t} - {"strategy"}
+#: Accounts (only in a market of accounts: the summary has these columns then).
+ACCOUNT_TABLE = ("strategy", *(f"{m}_{x}" for m in ("accounts_won", "waiting")
+                               for x in ("mean", "lo", "hi")))
 #: How a paired difference is written, by what the metric counts (config.metrics).
 DIFFERENCE_FORMATS: dict[str, Callable[[Any], str]] = {
     "people": formatter("+,.1f"), "segments": formatter("+.2f"), "money": formatter("+,.0f"),
     "share": as_points, "weeks": formatter("+.1f"), "ratio": as_points,
+    "accounts": formatter("+,.1f"),
 }
 
 
@@ -150,9 +157,10 @@ def summary_table(summary: pd.DataFrame, *, priced: bool = False) -> str:
     formatted, columns named in words."""
     first, second, won = SUMMARY_TABLES
     rest = [c for c in summary.columns if c not in first and c not in second and c not in won
-            and c not in MONEY_COLUMNS and not c.startswith("npv_")]
+            and c not in MONEY_COLUMNS and not c.startswith("npv_") and c not in ACCOUNT_TABLE]
     html = []
-    for group in (first, [*second, *rest], won, *(MONEY_TABLES if priced else ())):
+    for group in (first, [*second, *rest], won, ACCOUNT_TABLE,
+                  *(MONEY_TABLES if priced else ())):
         cols = [c for c in group if c in summary.columns]
         if len(cols) <= 1 and "strategy" in cols:
             continue
