@@ -360,7 +360,9 @@ def commit(t, market, params, people, scratch, n_touched):  # pragma: no cover -
     for i in range(n_touched):
         v = touched[i]
         if params.accounts:
-            accept(market, params, people, v, t, pick_cause[v], pick_message[v])
+            # (a member whose account bought earlier in this loop is a customer already)
+            if people.adopted_at[v] == NEVER:
+                accept(market, params, people, v, t, pick_cause[v], pick_message[v])
         else:
             adopt(people, v, t, pick_cause[v], pick_message[v])
 

@@ -1,0 +1,149 @@
+"""Accounts in the results: the tables' account columns against the engine's own state,
+money per account, the run folder read back, and the lesson buyer-payer-user."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import wom
+from helpers import small_scenario
+from wom.cli import main
+from wom.engine import NEVER, SEED, run_to_horizon
+from wom.experiment import Replicate
+from wom.store.results import ACCOUNT_TIMESERIES, TIMESERIES_COLUMNS
+
+SCENARIOS = Path(__file__).parents[1] / "scenarios"
+
+
+def _accounts(**extra) -> wom.Scenario:
+    acc = {"size": 4, "buyer_is_payer": 0.3, **extra.pop("accounts", {})}
+    return small_scenario(
+        horizon=10,
+        segments=[{"name": "a", "size": 160, "tam": 0.75, "accounts": acc, "price": 10.0,
+                   "price_per": "account", "churn": 0.05},
+                  {"name": "b", "size": 120, "accounts": {"size": 3}, "price": 2.0}],
+        dynamics={"word_of_mouth": 0.2, "marketing": 0.2, "talk_weeks": 3},
+        strategies=[
+            {"name": "users", "kind": "focused", "segment": "a", "aim": {"user": 1.0},
+             "resonance": {"payer": 0.1}},
+            {"name": "all", "kind": "focused", "segment": "a",
+             "aim": {"user": 0.4, "buyer": 0.3, "payer": 0.3}},
+        ], **extra)
+
+
+def test_account_columns_match_the_engines_state_replicate_by_replicate():
+    sc = _accounts()
+    res = wom.run(sc, workers=1)
+    ts = res.timeseries()
+    assert list(ts.columns) == TIMESERIES_COLUMNS + ACCOUNT_TIMESERIES
+    last = ts[ts.step == sc.horizon - 1]
+    for r in range(3):
+        for name in ("users", "all"):
+            sim = Replicate(sc, r).simulation(name)
+            run_to_horizon(sim)
+            rows = last[(last.replicate == r) & (last.strategy == name)].set_index("segment")
+            bought = sim.people.bought_at != NEVER
+            acc = sim.population.accounts
+            won = np.bincount(acc.segment[bought], minlength=2)
+            assert rows.loc[["a", "b"], "accounts_won"].tolist() == won.tolist()
+            assert rows.loc[["a", "b"], "accounts"].tolist() == sim.accounts_by_segment().tolist()
+            assert rows.loc[["a", "b"], "waiting"].tolist() == sim.waiting_by_segment().tolist()
+            # waiting = convinced people whose account has not bought
+            waiting = sim.convinced() & ~bought[acc.account]
+            assert int(waiting.sum()) == int(rows.waiting.sum())
+            # seats: every member of every account won, and nobody else
+            assert int(rows.adopters.sum()) == int(acc.sizes()[bought].sum())
+
+
+def test_price_per_account_bills_paying_accounts_and_serves_seats():
+    sc = _accounts()
+    res = wom.run(sc, workers=1)
+    ts = res.timeseries()
+    a = ts[ts.segment == "a"]
+    # accounts that pay: customer accounts less those a seed closed (seeds do not pay)
+    seeded = np.cumsum(res.accounts[..., 1, 0].astype(np.int64)
+                       - res.accounts[..., 3, 0], axis=2).reshape(-1)
+    assert np.allclose(a.revenue.to_numpy(), 10.0 * (a.accounts.to_numpy() - seeded))
+    b = ts[ts.segment == "b"]  # per seat
+    assert np.allclose(b.revenue.to_numpy(), 2.0 * b.customers.to_numpy())
+
+
+def test_churn_takes_whole_accounts():
+    sc = _accounts(accounts={"size": 4, "buyer_is_payer": 0.0})
+    seen = 0
+    for r in range(3):
+        sim = Replicate(sc, r).simulation("all")
+        run_to_horizon(sim)
+        acc = sim.population.accounts
+        left = sim.people.account_left != NEVER
+        seen += int(left.sum())
+        for a in np.flatnonzero(left):
+            members = acc.members[acc.ptr[a]:acc.ptr[a + 1]]
+            assert (sim.left_at[members] == sim.people.account_left[a]).all()
+        stayed = (sim.people.bought_at != NEVER) & ~left
+        for a in np.flatnonzero(stayed):
+            members = acc.members[acc.ptr[a]:acc.ptr[a + 1]]
+            assert (sim.left_at[members] == NEVER).all()
+    assert seen > 0  # the check above ran on accounts that left
+
+
+def test_seats_of_an_account_a_seed_closed_are_seeds():
+    sc = _accounts()
+    for r in range(4):
+        sim = Replicate(sc, r).simulation("all")
+        run_to_horizon(sim)
+        acc = sim.population.accounts
+        for a in np.flatnonzero(sim.people.account_cause == SEED):
+            members = acc.members[acc.ptr[a]:acc.ptr[a + 1]]
+            assert (sim.cause[members] == SEED).all()
+
+
+def test_tables_of_a_market_without_accounts_have_no_account_columns_or_rows():
+    res = wom.run(small_scenario(replicates=3), workers=1)
+    assert list(res.timeseries().columns) == TIMESERIES_COLUMNS
+    assert "accounts_won_mean" not in res.summary()
+    assert "accounts_won" not in set(res.comparison().metric)
+
+
+def test_run_folder_reads_back_with_its_account_columns(tmp_path):
+    res = wom.run(_accounts(replicates=3), workers=1)
+    folder = wom.save(res, tmp_path / "run")
+    back = wom.read_run(folder)
+    live = res.timeseries()
+    assert list(back.timeseries().columns) == list(live.columns)
+    assert (back.timeseries()[ACCOUNT_TIMESERIES].to_numpy()
+            == live[ACCOUNT_TIMESERIES].to_numpy()).all()
+    assert (folder / "accounts.png").is_file() and (folder / "account-differences.png").is_file()
+    assert "accounts won" in (folder / "report.html").read_text(encoding="utf-8")
+
+
+def test_by_accounts_won_needs_accounts(tmp_path):
+    sc = tmp_path / "s.yaml"
+    sc.write_text("segments: {count: 2, size: 50}\nreplicates: 2\nhorizon: 3\n"
+                  "strategies: [{name: f, kind: focused, segment: segment-1}]\n")
+    out = CliRunner().invoke(main, ["run", str(sc), "--by", "accounts_won", "-o",
+                                    str(tmp_path / "o")])
+    assert out.exit_code == 2
+    assert "accounts_won needs a market of accounts" in out.output
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.slow
+def test_lesson_buyer_payer_user_speaking_to_payers_wins_accounts_and_profit():
+    """The lesson as shipped (200 replicates): the all-roles campaign wins more accounts and
+    more profit, paired intervals excluding 0, and the user-only campaign leaves more people
+    waiting."""
+    sc = wom.load_scenario(SCENARIOS / "buyer-payer-user.yaml")
+    res = wom.run(sc, workers=2)
+    cmp = res.comparison().set_index("metric")
+    users_first = cmp.a.iloc[0] == "delight-users"
+    sign = -1 if users_first else 1  # make it all-roles − delight-users
+    for metric in ("accounts_won", "profit"):
+        lo, hi = sorted((sign * cmp.loc[metric, "diff_lo"], sign * cmp.loc[metric, "diff_hi"]))
+        assert lo > 0, metric
+    s = res.summary().set_index("strategy")
+    assert s.loc["delight-users", "waiting_lo"] > s.loc["all-roles", "waiting_hi"]
