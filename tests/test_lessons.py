@@ -23,7 +23,7 @@ def test_the_library_has_every_lesson():
     names = {p.stem for p in LIBRARY}
     assert {"focused-vs-broad", "seeding", "for-everyone", "bowling-pins", "chasm",
             "tam-incumbents", "email-departments", "bass", "from-today",
-            "quality-revenue"} <= names
+            "quality-revenue", "buyer-payer-user"} <= names
 
 
 @pytest.mark.parametrize("path", LIBRARY, ids=lambda p: p.stem)
@@ -70,6 +70,17 @@ def test_broad_wins_customers_but_focus_on_the_best_fit_earns_more_and_pays_back
     back = comp.loc[("focused", "broad", "payback_step")]
     assert back.diff_hi < 0  # focused pays back earlier (over replicates where both do)
     assert (res.summary().set_index("strategy").paid_back_share > 0.9).all()
+
+
+def test_speaking_to_buyers_and_payers_wins_the_accounts_a_user_campaign_leaves_waiting():
+    """buyer-payer-user: all-roles wins more accounts and profit (paired interval above 0)
+    and delight-users leaves more people waiting (intervals apart)."""
+    res = wom.run(_load("buyer-payer-user"), replicates=30, workers=2)
+    comp = res.comparison().set_index(["a", "b", "metric"])
+    for metric in ("accounts_won", "profit", "customers"):
+        assert comp.loc[("delight-users", "all-roles", metric)].diff_hi < 0, metric
+    s = res.summary().set_index("strategy")
+    assert s.loc["delight-users", "waiting_lo"] > s.loc["all-roles", "waiting_hi"]
 
 
 def test_the_poster_child_beats_random_and_bridge_seeds():
