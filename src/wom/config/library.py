@@ -65,6 +65,8 @@ segments:
     gross_margin: 1.0  # share of the revenue kept as gross profit
     churn: 0.0         # chance a customer leaves in a week (they stop talking too)
     cost_to_serve: 0   # cost of serving one customer for a week
+    # accounts: {size: 5}  # businesses that buy as one: a buyer, a payer and users
+    #                      # (strategies may then aim at roles: docs/model.md, accounts)
   - name: second-segment   # keys left out take wom's defaults (tam 1.0, references 0, …)
     size: 2000
     tam: 0.6
