@@ -94,8 +94,12 @@ def from_sizes(sizes_by_segment: list[np.ndarray], buyer_pays: list[np.ndarray]
                         [s.size for s in sizes_by_segment])
     buyer = ptr[:-1].astype(np.int32)
     payer = np.where(pays, buyer, buyer + 1).astype(np.int32)
+    # The buyer and the payer are not users (a payer who were would hear the message at the
+    # user's resonance too, and contacts aimed at users would reach payers).
     role = np.full(n, USER, dtype=np.int8)
-    role[buyer] = BUYER
+    role[buyer] = 0
+    role[payer] = 0
+    role[buyer] |= BUYER
     role[payer] |= PAYER
     role[buyer[sizes == 1]] = ALONE
     return AccountArrays(account=account, role=role, ptr=ptr,
