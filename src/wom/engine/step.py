@@ -215,19 +215,23 @@ def marketing(t, market, params, people, scratch, actions, reached, n_touched,
 
 @numba.njit(cache=True)
 def _split(c, aim, out):  # pragma: no cover - compiled
-    """`c` contacts split over the aim's groups by largest remainder (ties: the first)."""
+    """`c` contacts split over the aim's groups by largest remainder: each group its whole
+    part, then one more each for the groups with the largest fractional parts (ties: the
+    first), only to groups aimed at."""
     given = 0
     for g in range(aim.size):
         out[g] = np.int64(np.floor(c * aim[g]))
         given += out[g]
+    done = np.zeros(aim.size, np.bool_)  # groups that had their one more
     while given < c:
         best, frac = -1, -1.0
         for g in range(aim.size):
             f = c * aim[g] - np.floor(c * aim[g])
-            if aim[g] > 0.0 and f > frac:
+            if aim[g] > 0.0 and not done[g] and f > frac:
                 best, frac = g, f
         if best < 0:
             break
+        done[best] = True
         out[best] += 1
         given += 1
 
