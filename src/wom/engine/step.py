@@ -93,7 +93,12 @@ def decide(market, people, a, t, cause, msg):  # pragma: no cover - compiled
 def accept(market, params, people, v, t, cause, msg):  # pragma: no cover - compiled
     """With accounts, a successful trial convinces `v`; their account buys if that was the
     last conviction it needed, else `v` champions it inside the account while their talk
-    weeks last."""
+    weeks last. A member whose account bought earlier in this step's commit is a customer
+    already, and keeps the cause and message of their own trial."""
+    if people.adopted_at[v] != NEVER:  # bought with their account earlier in this commit
+        people.cause[v] = cause
+        people.message[v] = msg
+        return
     people.open_segment[v] = -1
     people.message[v] = msg
     people.cause[v] = cause
