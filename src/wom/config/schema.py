@@ -70,7 +70,8 @@ class Accounts(Strict):
     @property
     def single(self) -> bool:
         """Every account is one person (today's market)."""
-        return self.size == 1 or (self.sizes is not None and set(self.sizes) == {1})
+        return self.size == 1 or (self.sizes is not None
+                                  and {v for v, share in self.sizes.items() if share > 0} == {1})
 
 
 class Segment(Strict):

@@ -128,7 +128,8 @@ class Scratch(NamedTuple):
     """Working space of a step; its contents do not carry meaning between steps."""
 
     perm: np.ndarray  # int32[N]: people, partly shuffled, to draw distinct contacts
-    stamp: np.ndarray  # int32[N]: the step a person last had a successful trial
+    stamp: np.ndarray  # int32[N]: the step a person last had a successful trial (or was seeded,
+    #                    with accounts: the step they were convinced)
     weight: np.ndarray  # float64[N]: sum of the probabilities of those trials
     pick_cause: np.ndarray  # int8[N]: the cause drawn among them
     pick_message: np.ndarray  # int32[N]: and its message

@@ -64,15 +64,17 @@ def adopt(people, v, t, cause, msg):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True)
-def decide(market, people, a, t, cause, msg):  # pragma: no cover - compiled
+def decide(market, people, a, t, closer):  # pragma: no cover - compiled
     """Account `a` buys at step `t` if its buyer and its payer are convinced: every member
     becomes a customer (effective from the next step, like any adoption). Members who were
-    not convinced themselves take the cause and message that closed the sale."""
+    not convinced themselves take the cause and message of `closer`, the buyer or the payer
+    whose conviction closed the sale."""
     if people.bought_at[a] != NEVER:
         return
     message = people.message
     if message[market.buyer[a]] < 0 or message[market.payer[a]] < 0:
         return
+    cause, msg = people.cause[closer], message[closer]
     n_acc = people.counters[ACCOUNTS_BOUGHT]
     people.bought_at[a] = t
     people.account_order[n_acc] = a
@@ -90,16 +92,28 @@ def decide(market, people, a, t, cause, msg):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True)
-def accept(market, params, people, v, t, cause, msg):  # pragma: no cover - compiled
+def accept(market, params, people, new, v, t, cause, msg):  # pragma: no cover - compiled
     """With accounts, a successful trial convinces `v`; their account buys if that was the
     last conviction it needed, else `v` champions it inside the account while their talk
-    weeks last."""
+    weeks last.
+
+    ``new`` (``Scratch.stamp``) marks who was convinced in step `t`: the payer's conviction
+    closes the sale if the payer was convinced in this step, else the buyer's (so which of
+    two convictions of one step closes does not depend on the order of the step's stages).
+    A member whose account bought earlier in this step's commit is a customer already, and
+    keeps the cause and message of their own trial."""
+    if people.adopted_at[v] != NEVER:  # bought with their account earlier in this commit
+        people.cause[v] = cause
+        people.message[v] = msg
+        return
+    new[v] = t
     people.open_segment[v] = -1
     people.message[v] = msg
     people.cause[v] = cause
     people.waiting[market.segment[v]] += 1
     a = market.account[v]
-    decide(market, people, a, t, cause, msg)
+    payer = market.payer[a]
+    decide(market, people, a, t, payer if new[payer] == t else market.buyer[a])
     if people.bought_at[a] == NEVER:
         j = people.counters[CHAMP_TO]
         people.champions[j] = v
@@ -108,14 +122,15 @@ def accept(market, params, people, v, t, cause, msg):  # pragma: no cover - comp
 
 
 @numba.njit(cache=True, inline="always")
-def adopt_seeds(t, market, params, people, actions):  # pragma: no cover - compiled
+def adopt_seeds(t, market, params, people, scratch, actions):  # pragma: no cover - compiled
     """Seeds adopt at their seeding step (those who still can); with accounts, a seed is
     convinced and their account buys if they are its buyer and payer."""
     for i in range(actions.seeds.size):
         v = actions.seeds[i]
         if people.open_segment[v] >= 0:
             if params.accounts:
-                accept(market, params, people, v, t, SEED, actions.seed_message[i])
+                accept(market, params, people, scratch.stamp, v, t, SEED,
+                       actions.seed_message[i])
             else:
                 adopt(people, v, t, SEED, actions.seed_message[i])
 
@@ -215,19 +230,23 @@ def marketing(t, market, params, people, scratch, actions, reached, n_touched,
 
 @numba.njit(cache=True)
 def _split(c, aim, out):  # pragma: no cover - compiled
-    """`c` contacts split over the aim's groups by largest remainder (ties: the first)."""
+    """`c` contacts split over the aim's groups by largest remainder: each group its whole
+    part, then one more each for the groups with the largest fractional parts (ties: the
+    first), only to groups aimed at."""
     given = 0
     for g in range(aim.size):
         out[g] = np.int64(np.floor(c * aim[g]))
         given += out[g]
+    done = np.zeros(aim.size, np.bool_)  # groups that had their one more
     while given < c:
         best, frac = -1, -1.0
         for g in range(aim.size):
             f = c * aim[g] - np.floor(c * aim[g])
-            if aim[g] > 0.0 and f > frac:
+            if aim[g] > 0.0 and not done[g] and f > frac:
                 best, frac = g, f
         if best < 0:
             break
+        done[best] = True
         out[best] += 1
         given += 1
 
@@ -360,9 +379,7 @@ def commit(t, market, params, people, scratch, n_touched):  # pragma: no cover -
     for i in range(n_touched):
         v = touched[i]
         if params.accounts:
-            # (a member whose account bought earlier in this loop is a customer already)
-            if people.adopted_at[v] == NEVER:
-                accept(market, params, people, v, t, pick_cause[v], pick_message[v])
+            accept(market, params, people, scratch.stamp, v, t, pick_cause[v], pick_message[v])
         else:
             adopt(people, v, t, pick_cause[v], pick_message[v])
 
@@ -573,7 +590,7 @@ def step(t, market, params, people, scratch, actions, tally, state,
     first_acc = people.counters[ACCOUNTS_BOUGHT]
     champ_end = people.counters[CHAMP_TO]
     people.step_start[t] = first_new
-    adopt_seeds(t, market, params, people, actions)
+    adopt_seeds(t, market, params, people, scratch, actions)
     n_touched = word_of_mouth(t, market, params, people, scratch, 0, state)
     if params.accounts:
         n_touched = marketing_aimed(t, market, params, people, scratch, actions, tally.reached,

@@ -55,12 +55,13 @@ def account_sizes(spec, people: int, rng: np.random.Generator) -> np.ndarray:
     """Sizes of the accounts of a segment of `people` under its ``accounts:`` block `spec`
     (``None``: accounts of one). Fixed sizes draw nothing; a distribution draws sizes until
     the segment is full, the last account cut to fit."""
-    if spec is None or spec.size == 1:
+    if spec is None or spec.single:  # accounts of one draw nothing, however written
         return np.ones(people, dtype=np.int64)
     if spec.size is not None:
         full, rest = divmod(people, spec.size)
         return np.array([spec.size] * full + ([rest] if rest else []), dtype=np.int64)
-    values = np.array(sorted(spec.sizes), dtype=np.int64)
+    values = np.array(sorted(v for v, share in spec.sizes.items() if share > 0),
+                      dtype=np.int64)
     shares = np.array([spec.sizes[v] for v in values.tolist()], dtype=np.float64)
     shares = shares / shares.sum()
     mean = float(values @ shares)
@@ -94,9 +95,13 @@ def from_sizes(sizes_by_segment: list[np.ndarray], buyer_pays: list[np.ndarray]
                         [s.size for s in sizes_by_segment])
     buyer = ptr[:-1].astype(np.int32)
     payer = np.where(pays, buyer, buyer + 1).astype(np.int32)
+    # The buyer and the payer are not users (a payer who were would hear the message at the
+    # user's resonance too, and contacts aimed at users would reach payers).
     role = np.full(n, USER, dtype=np.int8)
-    role[payer] = PAYER  # (a payer is not a user: the buyer's own bits are set next)
-    role[buyer] = np.where(pays, BUYER | PAYER, BUYER)
+    role[buyer] = 0
+    role[payer] = 0
+    role[buyer] |= BUYER
+    role[payer] |= PAYER
     role[buyer[sizes == 1]] = ALONE
     return AccountArrays(account=account, role=role, ptr=ptr,
                          members=np.arange(n, dtype=np.int32), buyer=buyer, payer=payer,
@@ -105,8 +110,10 @@ def from_sizes(sizes_by_segment: list[np.ndarray], buyer_pays: list[np.ndarray]
 
 def draw_accounts(sc, seg_start: np.ndarray, rng: np.random.Generator) -> AccountArrays | None:
     """The accounts of a generated market (``None`` when no segment has an ``accounts:``
-    block: a market of individuals). Draws only for a distribution of sizes or a chance of
-    the buyer paying strictly between 0 and 1."""
+    block: a market of individuals). Draws only for a distribution of sizes (other than all
+    ones) or a chance of the buyer paying strictly between 0 and 1, once per account of two
+    or more: accounts of one draw nothing, so they leave the market of individuals' random
+    numbers (and results) as they were."""
     if not any(s.accounts is not None for s in sc.segments):
         return None
     sizes, pays = [], []
@@ -114,8 +121,10 @@ def draw_accounts(sc, seg_start: np.ndarray, rng: np.random.Generator) -> Accoun
         people = int(seg_start[k + 1] - seg_start[k])
         z = account_sizes(seg.accounts, people, rng)
         share = 0.0 if seg.accounts is None else seg.accounts.buyer_is_payer
-        # a draw only for a chance strictly between 0 and 1
-        p = rng.random(z.size) < share if 0.0 < share < 1.0 else np.full(z.size, share >= 1.0)
+        p = np.full(z.size, share >= 1.0)
+        several = z > 1
+        if 0.0 < share < 1.0 and several.any():
+            p[several] = rng.random(int(several.sum())) < share
         sizes.append(z)
         pays.append(p)
     return from_sizes(sizes, pays)
