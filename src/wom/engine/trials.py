@@ -15,6 +15,7 @@ from __future__ import annotations
 import numba
 
 from wom.engine.rng import uniform
+from wom.engine.state import ADOPTED
 
 
 @numba.njit(cache=True, inline="always")
@@ -68,3 +69,15 @@ def consider(stamp, weight, pick_cause, pick_message, touched, v, p, cause, msg,
         pick_cause[v] = cause
         pick_message[v] = msg
     return n_touched
+
+
+@numba.njit(cache=True, inline="always")
+def adopt(people, v, t, cause, msg):  # pragma: no cover - compiled
+    """`v` adopts at step `t` (effective from the next step's trials)."""
+    n = people.counters[ADOPTED]
+    people.open_segment[v] = -1
+    people.adopted_at[v] = t
+    people.message[v] = msg
+    people.cause[v] = cause
+    people.order[n] = v
+    people.counters[ADOPTED] = n + 1
