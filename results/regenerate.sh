@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash install.sh > /dev/null
 wom=.venv/bin/wom
-for s in focused-vs-broad bass quality-revenue; do
+for s in focused-vs-broad bass quality-revenue buyer-payer-user; do
     rm -rf "results/examples/$s"
     "$wom" run "scenarios/$s.yaml" --out "results/examples/$s" --quiet
 done

@@ -33,15 +33,23 @@ def _money(x: float) -> str:
     return _fmt(x)  # (not reached)
 
 
-def _table(title: str | None, headers: tuple[str, ...], rows: list[list[str]]) -> Table:
+def _table(title: str | None, headers: tuple[str, ...], rows: list[list[str]],
+           room: int = 80) -> Table:
+    """A table of `rows` whose numbers never turn into ellipses: every column as wide as
+    its widest cell, except the strategy names, which wrap when the table would be wider
+    than `room` (the terminal's columns)."""
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True,
                   title=title)
+    # Fixed widths: rich would otherwise measure a two-line header by its whole text and
+    # squeeze the numbers into ellipses on an 80-column terminal.
+    widths = [max([len(line) for line in head.split("\n")] + [len(r[i]) for r in rows])
+              for i, head in enumerate(headers)]
+    over = sum(widths) + 2 * (len(widths) - 1) - room
+    if over > 0:  # long strategy names: they wrap rather than the numbers being cut
+        widths[0] = max(8, widths[0] - over)
     for i, head in enumerate(headers):
-        # Fixed widths: rich would otherwise measure a two-line header by its whole text and
-        # squeeze the numbers into ellipses on an 80-column terminal.
-        width = max([len(line) for line in head.split("\n")] + [len(r[i]) for r in rows])
-        table.add_column(head, justify="left" if i == 0 else "right", width=width,
-                         no_wrap=True)
+        table.add_column(head, justify="left" if i == 0 else "right", width=widths[i],
+                         no_wrap=i > 0, overflow="fold")
     for r in rows:
         table.add_row(*r)
     return table
@@ -58,7 +66,8 @@ def _money_table(results: wom.Results, console: Console) -> None:
 
     people = [[escape(r.strategy), _fmt(r.paying_customers_mean), ci(r, "paying_customers"),
                _fmt(r.churned_mean)] for r in summary.itertuples()]
-    console.print(_table(None, ("strategy", "paying\ncustomers", "95% CI", "left"), people))
+    console.print(_table(None, ("strategy", "paying\ncustomers", "95% CI", "left"), people,
+                         console.width))
     if sc.priced:
         money = [[escape(r.strategy), _money(r.spend_mean), _money(r.revenue_mean),
                   _money(r.profit_mean),
@@ -67,7 +76,7 @@ def _money_table(results: wom.Results, console: Console) -> None:
                   (f"{_fmt(r.payback_step_mean, 1)} ({100 * r.paid_back_share:.0f}%)"
                    if r.paid_back_share > 0 else "never")] for r in summary.itertuples()]
         console.print(_table(None, ("strategy", "spend", "revenue", "profit", "95% CI",
-                                    "ROI", "payback\nweek"), money))
+                                    "ROI", "payback\nweek"), money, console.width))
     seeds = ("the seeds included (here they pay)" if sc.budget.seeds_pay else
              "without the seeds (given the product)")
     note = (f"paying customers: at the horizon, {seeds}, without those who left; left: "
@@ -102,7 +111,7 @@ def _accounts_table(results: wom.Results, console: Console) -> None:
              _fmt(r.waiting_mean), f"{_fmt(r.waiting_lo)}–{_fmt(r.waiting_hi)}"]
             for r in summary.itertuples()]
     console.print(_table(None, ("strategy", "accounts\nwon", "95% CI", "seats", "waiting",
-                                "95% CI"), rows))
+                                "95% CI"), rows, console.width))
     console.print("accounts won: accounts that bought (every member a customer: the seats); "
                   "waiting: people convinced at the horizon in accounts that have not bought "
                   "(their buyer or payer is not)", style="dim")
@@ -130,7 +139,8 @@ def print_summary(results: wom.Results, console: Console, by: str = "customers")
     headers = ("strategy", "customers", "95% CI", "seeds", "ignited", "ignition\nweek",
                "acquisition\ncost", "word of\nmouth")
     table = _table(f"{escape(sc.name)}: {sc.replicates} replicates, budget "
-                   f"{sc.budget.total:,.0f} each, {sc.horizon} weeks", headers, rows)
+                   f"{sc.budget.total:,.0f} each, {sc.horizon} weeks", headers, rows,
+                   console.width)
     unseeded = "; ".join(f"{escape(r.strategy)} {_fmt(r.segments_ignited_won_mean, 2)}"
                          for r in summary.itertuples())
     start = int(results.at_start.sum())
