@@ -16,8 +16,8 @@ from reference_accounts import CAUSES, largest_remainder, naive_accounts_run
 from test_engine import assert_within_4_se
 from wom.config.schema import Accounts
 from wom.engine import MARKETING, NEVER, run_to_horizon
-from wom.engine.state import ACC_LOST, ACC_WAITING, ACC_WON, AIM_NONE
 from wom.engine.accounts import _split
+from wom.engine.state import ACC_LOST, ACC_WAITING, ACC_WON, AIM_NONE
 from wom.experiment import Replicate
 from wom.experiment.replicate import strengths
 from wom.market import build_population
