@@ -11,6 +11,7 @@ from mesa.batchrunner import batch_run
 from mesa.discrete_space import Network
 
 import wom
+from helpers import accounts_scenario
 from wom.abm import WomModel
 from wom.engine import CAUSES
 from wom.engine import MARKETING as CAUSE_MARKETING
@@ -18,6 +19,7 @@ from wom.engine import SEED as CAUSE_SEED
 from wom.engine import WOM as CAUSE_WOM
 from wom.experiment import Replicate, run_replicate, stream
 from wom.market import segment_layout, segment_positions
+from wom.market.layout import CLUSTER, segment_centres, segment_radii
 
 SEGMENTS = ("a", "b", "c")
 
@@ -264,3 +266,82 @@ def test_with_churn_the_model_the_app_and_the_snapshot_count_customers_who_staye
         lesson.step()
         assert lesson.models[0].customers == stayed[t]
         assert customers_by(adopted_at, t, left_at) == stayed[t]
+
+
+# --- a market of accounts (issue 16) ---------------------------------------------------------
+
+def test_the_layout_of_a_market_without_accounts_is_as_it_was(sc):
+    """Accounts must not move anyone in a market of individuals: the positions are those
+    of the layout before accounts (each person's radius, then angle, one draw each)."""
+    pop = Replicate(sc, 2).population
+    assert pop.accounts is None
+    seg = pop.segment
+    rng = stream(sc.seed, 2, 4)
+    sizes = np.bincount(seg, minlength=pop.n_segments)
+    angle = 2.0 * np.pi * np.arange(pop.n_segments) / pop.n_segments
+    centres = np.column_stack([np.cos(angle), np.sin(angle)])
+    radii = 0.45 * 2.0 * np.sin(np.pi / pop.n_segments) * np.sqrt(sizes / sizes.max())
+    r = radii[seg] * np.sqrt(rng.random(seg.size))
+    theta = 2.0 * np.pi * rng.random(seg.size)
+    before = centres[seg] + np.column_stack([r * np.cos(theta), r * np.sin(theta)])
+    np.testing.assert_array_equal(segment_positions(pop, rng=stream(sc.seed, 2, 4)), before)
+
+
+def _account_centres(pos, accounts):
+    return np.array([pos[accounts.members[accounts.ptr[a]:accounts.ptr[a + 1]]].mean(axis=0)
+                     for a in range(accounts.n)])
+
+
+def test_the_members_of_an_account_are_drawn_together():
+    sc = accounts_scenario()
+    pop = Replicate(sc, 0).population
+    accounts = pop.accounts
+    pos = segment_positions(pop, rng=stream(sc.seed, 0, 4))
+    assert np.isfinite(pos).all()
+    centres = _account_centres(pos, accounts)
+    # Everyone is nearer their own account's centre than any other account's...
+    d = np.linalg.norm(pos[:, None, :] - centres[None, :, :], axis=2)
+    np.testing.assert_array_equal(d.argmin(axis=1), accounts.account)
+    # ... and the gap between neighbouring accounts (all of one size here) is wider than
+    # an account: what is left of the distance between their centres once each takes its
+    # radius is more than a cluster's diameter, so each account reads as a group.
+    own = np.linalg.norm(pos - centres[accounts.account], axis=1)
+    reach = np.zeros(accounts.n)
+    np.maximum.at(reach, accounts.account, own)
+    apart = np.linalg.norm(centres[:, None] - centres[None, :], axis=2)
+    np.fill_diagonal(apart, np.inf)
+    assert (apart.min(axis=1) - 2 * reach > 2 * reach).all()
+    # Segments stay apart, inside their disks.
+    disks = segment_centres(pop.n_segments)
+    radii = segment_radii(np.bincount(pop.segment))
+    assert (np.linalg.norm(pos - disks[pop.segment], axis=1) <= radii[pop.segment]).all()
+    # Drawn from the replicate's layout stream: the same again, another for another replicate.
+    np.testing.assert_array_equal(segment_positions(pop, rng=stream(sc.seed, 0, 4)), pos)
+    assert not np.array_equal(segment_positions(pop, rng=stream(sc.seed, 1, 4)), pos)
+
+
+def test_accounts_of_many_sizes_and_people_alone_in_one_market():
+    """Accounts of 1, 5 and 20 in one segment each sit in a small disk; a segment without
+    `accounts:` (accounts of one) is scattered over its disk as without accounts."""
+    sc = accounts_scenario(segments=[
+        {"name": "clinics", "size": 1000, "accounts": {"sizes": {1: 0.5, 5: 0.3, 20: 0.2}}},
+        {"name": "shops", "size": 1000}])
+    pop = Replicate(sc, 0).population
+    accounts = pop.accounts
+    pos = segment_positions(pop, rng=stream(sc.seed, 0, 4))
+    sizes = accounts.sizes()
+    assert {1, 5, 20} <= set(sizes.tolist())
+    centres = _account_centres(pos, accounts)
+    own = np.linalg.norm(pos - centres[accounts.account], axis=1)
+    radius = segment_radii(np.bincount(pop.segment))[0]
+    clinic = accounts.segment[accounts.account] == 0
+    # A cluster's radius: CLUSTER × the radius of a disk holding its share of the segment.
+    limit = CLUSTER * radius * np.sqrt(sizes[accounts.account] / 1000)
+    assert (own[clinic] <= limit[clinic] * (1 + 1e-9)).all()
+    assert (own[sizes[accounts.account] == 1] == 0).all()
+    # The shops: uniform over their disk, whose mean distance to the centre is 2r/3 (1,000
+    # people: the standard error is about 0.75% of it; 4 standard errors allowed).
+    shops = pop.segment == 1
+    r = np.linalg.norm(pos[shops] - segment_centres(2)[1], axis=1)
+    assert r.mean() == pytest.approx(2 / 3 * segment_radii(np.bincount(pop.segment))[1],
+                                     rel=0.03)
