@@ -15,6 +15,7 @@ from wom.engine import NEVER
 from wom.errors import WomError
 from wom.experiment import Replicate, run_replicate
 from wom.viz import drawing
+from wom.viz.accounts import marker_path
 from wom.viz.drawing import shown
 from wom.viz.snapshot import SpreadFrames, animate, customers_by, snapshot_figure, spread
 
@@ -338,7 +339,7 @@ def test_the_legend_and_markers_say_who_buys_and_who_pays(acc):
     everyone = fig.axes[0].collections[1]
     paths = everyone.get_paths()
     assert len(paths) == pop.n
-    shape = {m: drawing._marker_path(m).vertices for m in ("o", "^", "s", "D")}
+    shape = {m: marker_path(m).vertices for m in ("o", "^", "s", "D")}
     alone = accounts.buyer == accounts.payer
     for a in range(accounts.n):
         buyer, payer = accounts.buyer[a], accounts.payer[a]

@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from wom.viz.accounts import AccountHistory
 from wom.viz.drawing import (
     MAX_PEOPLE_ANIMATED,
-    AccountHistory,
     Panel,
     Shown,
     legend,

@@ -26,14 +26,23 @@ from wom.engine import NEVER
 from wom.errors import WomError
 from wom.experiment import LAYOUT, stream
 from wom.market import Population, segment_positions
-from wom.market.accounts import BUYER, PAYER, AccountArrays
+from wom.market.accounts import AccountArrays
+from wom.viz.accounts import (
+    ROLE_AREA,
+    AccountHistory,
+    legend_handles,
+    rings,
+    role_marks,
+    role_paths,
+    sample_accounts,
+    waiting_at,
+)
 from wom.viz.style import segment_colours, use_agg
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.collections import EllipseCollection, PathCollection
     from matplotlib.figure import Figure
-    from matplotlib.path import Path
 
 #: People drawn in a snapshot, and in each panel of an animation (kept small: GIF size).
 MAX_PEOPLE = 5000
@@ -54,16 +63,6 @@ EDGE = "#1a1a1a"
 NAME_CHAR = 0.022
 NAME_HEIGHT = 0.05
 TIE = "#8c8c8c"
-#: With accounts: the marker of a person by the roles they hold in an account of two or more
-#: (an account of one, or a user: a dot), and the legend's words for each.
-ROLE_MARKERS = {0: "o", BUYER: "^", PAYER: "s", BUYER | PAYER: "D"}
-ROLE_LABELS = {BUYER: "buyer", PAYER: "payer", BUYER | PAYER: "buyer who also pays"}
-#: Buyers' and payers' markers are this much larger in area than users' (their shape reads).
-ROLE_AREA = 2.0
-#: Room between an account's outermost member and its ring, in points, beyond the radius of
-#: a customer's marker; a panel's drawing is about :data:`PANEL_POINTS` points across.
-RING_GAP_POINTS = 1.5
-PANEL_POINTS = 300.0
 
 
 def positions(population: Population, scenario: Scenario, replicate: int = 0) -> np.ndarray:
@@ -137,7 +136,7 @@ def shown(
     n = population.n
     unit = "people"
     if n > max_people:
-        people = _sample_accounts(population.accounts, max_people, rng)
+        people = sample_accounts(population.accounts, max_people, rng)
         if people is None:
             people = np.sort(rng.choice(n, size=max_people, replace=False)).astype(np.int64)
         else:
@@ -157,28 +156,6 @@ def shown(
     if total_ties > cap:
         ties = ties[np.sort(rng.choice(total_ties, size=cap, replace=False))]
     return Shown(people=people, ties=ties, total_people=n, total_ties=total_ties, unit=unit)
-
-
-def _sample_accounts(acc: AccountArrays | None, max_people: int,
-                     rng: np.random.Generator) -> np.ndarray | None:
-    """``int64[k]``, sorted: the members of accounts taken in a random order while they fit
-    in `max_people`; ``None`` without accounts, or when not even one account fits (a
-    uniform sample of people then)."""
-    if acc is None:
-        return None
-    order = rng.permutation(acc.n)
-    fits = int(np.searchsorted(np.cumsum(acc.sizes()[order]), max_people, side="right"))
-    if fits == 0:
-        return None
-    taken = order[:fits]
-    return np.sort(acc.members[_ranges(acc.ptr[taken], acc.ptr[taken + 1])]).astype(np.int64)
-
-
-def _ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """``int64[...]``: ``starts[0]…ends[0]−1``, then ``starts[1]…ends[1]−1``, …"""
-    lengths = (ends - starts).astype(np.int64)
-    first = np.repeat(starts.astype(np.int64) - (np.cumsum(lengths) - lengths), lengths)
-    return first + np.arange(int(lengths.sum()), dtype=np.int64)
 
 
 def segment_palette(sc: Scenario) -> list[str]:
@@ -216,50 +193,6 @@ def customers_at(adopted_at: np.ndarray, week: int,
     if left_at is not None:
         bought &= (left_at == NEVER) | (left_at > week)
     return bought
-
-
-def waiting_at(convinced_at: np.ndarray, adopted_at: np.ndarray, week: int) -> np.ndarray:
-    """``bool[...]``: people *waiting* at the end of `week` — convinced at or before it
-    (``convinced_at``: NEVER for never) and not yet customers (their account had not bought
-    by then: ``adopted_at`` NEVER or later)."""
-    convinced = (convinced_at != NEVER) & (convinced_at <= week)
-    return convinced & ((adopted_at == NEVER) | (adopted_at > week))
-
-
-@dataclass
-class AccountHistory:
-    """What a panel of a market of accounts needs to draw any week.
-
-    Attributes
-    ----------
-    accounts
-        Who is in which account, with which roles (``Population.accounts``).
-    convinced_at
-        ``int32[N]``: the week each person was convinced, NEVER if not (yet).
-    bought_at, left_at
-        ``int32[A]``: the week each account bought, and left (churn); NEVER if not.
-    """
-
-    accounts: AccountArrays
-    convinced_at: np.ndarray
-    bought_at: np.ndarray
-    left_at: np.ndarray
-
-
-def role_marks(acc: AccountArrays, people: np.ndarray) -> np.ndarray:
-    """``int8[k]``: a key of :data:`ROLE_MARKERS` per person: their buyer and payer bits in
-    an account of two or more, 0 for users and accounts of one."""
-    bits = (acc.role[people] & (BUYER | PAYER)).astype(np.int8)
-    bits[acc.sizes()[acc.account[people]] < 2] = 0
-    return bits
-
-
-def _marker_path(marker: str) -> Path:
-    """`marker`'s path as ``scatter`` draws it (unit size)."""
-    from matplotlib.markers import MarkerStyle
-
-    style = MarkerStyle(marker)
-    return style.get_path().transformed(style.get_transform())
 
 
 class Panel:
@@ -320,27 +253,14 @@ class Panel:
         from matplotlib.collections import EllipseCollection
 
         acc, people, ax = history.accounts, self.people, self.ax
-        self.history = history
         self.convinced_at = history.convinced_at[people]
-        marks = role_marks(acc, people)
-        paths = {k: _marker_path(m) for k, m in ROLE_MARKERS.items()}
-        self.paths = np.empty(people.size, dtype=object)
-        self.paths[:] = [paths[int(k)] for k in marks]
-        self.grow = np.where(marks > 0, ROLE_AREA, 1.0)
+        self.paths = role_paths(acc, people)
+        self.grow = np.where(role_marks(acc, people) > 0, ROLE_AREA, 1.0)
         everyone.set_paths(list(self.paths))
         everyone.set_sizes(small * self.grow)
-        # The accounts shown, each with its members' centre and a ring around them all.
-        account = acc.account[people]
-        self.account_ids, local = np.unique(account, return_inverse=True)
-        count = np.bincount(local).astype(np.float64)
         xy = self.pos[people]
-        centre = np.column_stack([np.bincount(local, xy[:, 0]) / count,
-                                  np.bincount(local, xy[:, 1]) / count])
-        reach = np.zeros(self.account_ids.size)
-        np.maximum.at(reach, local, np.linalg.norm(xy - centre[local], axis=1))
-        span = float(np.ptp(xy, axis=0).max()) if people.size > 1 else 1.0
-        gap = span * (np.sqrt(self.big * ROLE_AREA) / 2.0 + RING_GAP_POINTS) / PANEL_POINTS
-        self.centres, self.diameters = centre, 2.0 * (reach + gap)
+        # The accounts shown, each with its members' centre and a ring around them all.
+        self.account_ids, self.centres, self.diameters = rings(acc, people, xy, self.big)
         self.bought_at = history.bought_at[self.account_ids]
         self.account_left = history.left_at[self.account_ids]
         self.outlines = EllipseCollection(
@@ -431,9 +351,8 @@ def legend(fig: Figure, sc: Scenario, colours: list[str], fontsize: str = "small
     names = sc.segment_names
     listed = len(names) if len(names) <= MAX_LEGEND else MAX_LEGEND - 1
 
-    def dot(colour: str, label: str, size: float = 7.0, edge: str = "none",
-            marker: str = "o") -> Line2D:
-        return Line2D([], [], linestyle="none", marker=marker, markersize=size,
+    def dot(colour: str, label: str, size: float = 7.0, edge: str = "none") -> Line2D:
+        return Line2D([], [], linestyle="none", marker="o", markersize=size,
                       markerfacecolor=colour, markeredgecolor=edge, label=label)
 
     handles = [dot(colours[k], names[k]) for k in range(listed)]
@@ -441,12 +360,7 @@ def legend(fig: Figure, sc: Scenario, colours: list[str], fontsize: str = "small
         handles.append(Line2D([], [], linestyle="none", label=f"+{len(names) - listed} more"))
     handles.append(dot("#7f7f7f", "customer", 7.0, EDGE))
     if accounts is not None:
-        handles += [dot("none", "convinced, waiting for\ntheir account to buy", 7.0,
-                        "#7f7f7f"),
-                    dot("none", "account won (a ring\naround its members)", 13.0, EDGE)]
-        held = set(np.unique(role_marks(accounts, accounts.members)).tolist())
-        handles += [dot("#7f7f7f", label, 7.0, EDGE, ROLE_MARKERS[bits])
-                    for bits, label in ROLE_LABELS.items() if bits in held]
+        handles += legend_handles(accounts, EDGE)
     handles.append(dot("#d9d9d9", "not a customer (yet, or any more)", 4.0))
     fig.legend(handles=handles, loc="outside right upper", frameon=False, fontsize=fontsize,
                title="segment", alignment="left")

@@ -32,13 +32,13 @@ from wom.engine import NEVER
 from wom.errors import WomError
 from wom.experiment import Replicate, check_memory
 from wom.market import Population
+from wom.viz.accounts import AccountHistory, waiting_at
 from wom.viz.drawing import (
     ANIMATION_DPI,
     EDGE,
     MAX_PEOPLE,
     MAX_PEOPLE_ANIMATED,
     SNAPSHOT_INCHES,
-    AccountHistory,
     Panel,
     customers_at,
     hex_colour,
@@ -49,7 +49,6 @@ from wom.viz.drawing import (
     positions,
     segment_palette,
     shown,
-    waiting_at,
 )
 from wom.viz.style import fit_text, strategy_colours
 from wom.viz.words import as_money
