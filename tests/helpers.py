@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 import wom
+from wom.engine import NEVER
 
 #: The Medical Innovation data (who adopted when, who talks to whom).
 MEDICAL = Path(__file__).resolve().parents[1] / "data" / "medical-innovation"
@@ -55,3 +58,37 @@ strategies:
   - {{name: broad, kind: broad}}
 {extra}""", encoding="utf-8")
     return p
+
+
+#: A small market of accounts (docs/model.md, "Accounts"): two segments of 300 people in
+#: accounts of 5; clinics churn, half the firms' buyers pay; the focused campaign's message
+#: barely moves payers (people wait in accounts that have not bought).
+ACCOUNTS = {
+    "name": "accounts",
+    "seed": 5,
+    "horizon": 10,
+    "replicates": 2,
+    "segments": [
+        {"name": "clinics", "size": 300, "accounts": {"size": 5}, "churn": 0.05},
+        {"name": "firms", "size": 300, "accounts": {"size": 5, "buyer_is_payer": 0.5}},
+    ],
+    "network": {"mean_degree": 8, "mixing": 0.1},
+    "dynamics": {"word_of_mouth": 0.2, "marketing": 0.05},
+    "budget": {"total": 3000, "cost_per_seed": 200, "cost_per_contact": 5},
+    "strategies": [
+        {"name": "focused", "kind": "focused", "segment": "clinics",
+         "resonance": {"payer": 0.3}},
+        {"name": "broad", "kind": "broad"},
+    ],
+}
+
+
+def accounts_scenario(**overrides: Any) -> wom.Scenario:
+    """:data:`ACCOUNTS` as a scenario; keyword arguments replace top-level sections."""
+    return wom.scenario_from_dict({**ACCOUNTS, **overrides})
+
+
+def waiting_now(sim: Any) -> np.ndarray:
+    """``bool[N]``: people waiting in `sim` now, by docs/model.md's definition: convinced,
+    in an account that has not bought (so not a customer, now or before)."""
+    return sim.convinced() & (sim.adopted_at == NEVER)

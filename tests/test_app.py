@@ -15,7 +15,7 @@ import solara
 from click.testing import CliRunner
 
 import wom
-from helpers import small_scenario
+from helpers import accounts_scenario, small_scenario, waiting_now
 from wom.app import ALONE, Lesson, assets, controls, scenario_values, what_if
 from wom.cli import main
 from wom.errors import ScenarioError, UnknownStrategyError, WomError
@@ -722,3 +722,87 @@ def test_every_panel_title_of_the_graph_is_on_the_picture(sc):
         box = ax.title.get_window_extent(renderer)
         assert fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1, box
         assert fig.bbox.y0 <= box.y0 and box.y1 <= fig.bbox.y1, box
+
+
+# --- a market of accounts (issue 16) -----------------------------------------------------------
+
+def test_the_graph_of_a_market_of_accounts_counts_and_marks_accounts_and_people_waiting():
+    from wom.app.figures import GraphFigure
+    from wom.experiment import Replicate
+
+    acc = accounts_scenario()
+    lesson = Lesson(acc, "focused", "broad")
+    graph = GraphFigure(lesson)
+    engines = [Replicate(acc, 0).simulation(m.strategy) for m in lesson.models]
+    seen = 0
+    for _ in range(6):
+        lesson.step()
+        graph.update(lesson)
+        for ax, panel, model, sim in zip(graph.axes, graph.panels, lesson.models, engines,
+                                         strict=True):
+            sim.step()
+            won = int(sim.accounts_by_segment().sum())
+            waiting = int(waiting_now(sim).sum())
+            customers = int(sim.customers_by_segment().sum())
+            assert ax.title.get_text() == (f"{model.strategy.name}: {customers:,} customers\n"
+                                           f"{won:,} accounts won, {waiting:,} people waiting")
+            # Everyone is drawn (600 people): every account won is ringed, every person
+            # waiting hollow, every customer filled.
+            assert panel.outlines is not None and panel.waiting is not None
+            assert len(panel.outlines.get_offsets()) == panel.drawn_accounts == won
+            assert len(panel.waiting.get_offsets()) == panel.drawn_waiting == waiting
+            assert len(panel.customers.get_offsets()) == customers
+            seen += won * waiting
+    assert seen > 0
+    assert set(graph.dynamic) >= {p.outlines for p in graph.panels} | {p.waiting
+                                                                         for p in graph.panels}
+
+
+def test_pictures_of_accounts_drawn_week_by_week_match_pictures_drawn_afresh():
+    from wom.app.pictures import graph_picture
+
+    acc = accounts_scenario()
+    lesson = Lesson(acc, "focused", "broad")
+    graph = graph_picture(lesson)
+    first = _pixels(graph.frame(lesson))
+    for _ in range(5):
+        lesson.step()
+        frame = graph.frame(lesson)
+    assert graph.full_draws == 1
+    assert not np.array_equal(_pixels(frame), first)
+    np.testing.assert_array_equal(_pixels(frame), _pixels(graph_picture(lesson).frame(lesson)))
+
+
+def test_the_page_of_a_market_of_accounts_says_accounts_won_and_people_waiting():
+    import ipyvuetify as vw
+
+    from wom.app.views import LessonView
+
+    acc = accounts_scenario()
+    _, rc = solara.render(solara.AppLayout(children=[LessonView(acc)]), handle_error=False)
+    try:
+        assert _texts(rc, "wom-accounts") == ["(0 accounts won, 0 people waiting)"] * 2
+        for _ in range(4):
+            rc.find(vw.Btn, children=["Step"]).widget.click()
+        lesson_texts = _texts(rc, "wom-accounts")
+        assert lesson_texts != ["(0 accounts won, 0 people waiting)"] * 2
+        assert not _alerts(rc)
+    finally:
+        rc.close()
+    # The numbers are the models' (checked against the engine above).
+    lesson = Lesson(acc, "focused", "broad")
+    for _ in range(4):
+        lesson.step()
+    assert lesson_texts == [f"({m.accounts:,} accounts won, {m.waiting:,} people waiting)"
+                            for m in lesson.models]
+
+
+def test_without_accounts_the_page_says_nothing_of_accounts(sc):
+    from wom.app.views import LessonView
+
+    _, rc = solara.render(solara.AppLayout(children=[LessonView(sc)]), handle_error=False)
+    try:
+        assert _texts(rc, "wom-customers") == ["focused: 0 customers", "broad: 0 customers"]
+        assert _texts(rc, "wom-accounts") == []
+    finally:
+        rc.close()

@@ -290,6 +290,38 @@ def test_screenshot_of_the_side_by_side_view(page, tmp_path):
         shutil.copyfile(shot, ROOT / target)
 
 
+def test_a_market_of_accounts_renders_and_counts_accounts_won(browser, tmp_path):
+    """A scenario of accounts (issue 16) opens and plays with its accounts won and people
+    waiting shown, and without an error on the page."""
+    import json
+
+    from helpers import ACCOUNTS
+
+    _require(not assets.missing(), "Solara's front-end files are missing (bash install.sh)")
+    scenario = tmp_path / "accounts.yaml"
+    scenario.write_text(json.dumps(ACCOUNTS), encoding="utf-8")  # YAML reads JSON
+    app = Server(tmp_path / "server.log", str(scenario))
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    try:
+        tab = context.new_page()
+        tab.goto(app.url)
+        expect(week(tab)).to_have_text("Before week 0 (weeks 0–9)")
+        expect(customers(tab)).to_have_text(["focused: 0 customers", "broad: 0 customers"])
+        accounts = tab.locator(".wom-accounts")
+        expect(accounts).to_have_text(["(0 accounts won, 0 people waiting)"] * 2)
+        for n in range(1, 5):
+            tab.get_by_role("button", name="Step").click()
+            expect(week(tab)).to_have_text(f"Week {n - 1} (weeks 0–9)")
+        expect(accounts.first).to_have_text(
+            re.compile(r"\([1-9]\d* accounts won, \d+ people waiting\)"))
+        expect(tab.locator("img")).to_have_count(2)  # the graph and the curves
+        expect(tab.locator(".v-alert")).to_have_count(0)  # no error, no crash message
+    finally:
+        context.close()
+        app.stop()
+    assert "Traceback" not in app.output()
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP],
                          ids=lambda s: signal.Signals(s).name)
 def test_a_stop_signal_stops_the_server_cleanly(tmp_path, sig):

@@ -11,6 +11,7 @@ from mesa.batchrunner import batch_run
 from mesa.discrete_space import Network
 
 import wom
+from helpers import accounts_scenario, waiting_now
 from wom.abm import WomModel
 from wom.engine import CAUSES
 from wom.engine import MARKETING as CAUSE_MARKETING
@@ -18,6 +19,7 @@ from wom.engine import SEED as CAUSE_SEED
 from wom.engine import WOM as CAUSE_WOM
 from wom.experiment import Replicate, run_replicate, stream
 from wom.market import segment_layout, segment_positions
+from wom.market.layout import CLUSTER, segment_centres, segment_radii
 
 SEGMENTS = ("a", "b", "c")
 
@@ -264,3 +266,173 @@ def test_with_churn_the_model_the_app_and_the_snapshot_count_customers_who_staye
         lesson.step()
         assert lesson.models[0].customers == stayed[t]
         assert customers_by(adopted_at, t, left_at) == stayed[t]
+
+
+# --- a market of accounts (issue 16) ---------------------------------------------------------
+
+def test_the_layout_of_a_market_without_accounts_is_as_it_was(sc):
+    """Accounts must not move anyone in a market of individuals: the positions are those
+    of the layout before accounts (each person's radius, then angle, one draw each)."""
+    pop = Replicate(sc, 2).population
+    assert pop.accounts is None
+    seg = pop.segment
+    rng = stream(sc.seed, 2, 4)
+    sizes = np.bincount(seg, minlength=pop.n_segments)
+    angle = 2.0 * np.pi * np.arange(pop.n_segments) / pop.n_segments
+    centres = np.column_stack([np.cos(angle), np.sin(angle)])
+    radii = 0.45 * 2.0 * np.sin(np.pi / pop.n_segments) * np.sqrt(sizes / sizes.max())
+    r = radii[seg] * np.sqrt(rng.random(seg.size))
+    theta = 2.0 * np.pi * rng.random(seg.size)
+    before = centres[seg] + np.column_stack([r * np.cos(theta), r * np.sin(theta)])
+    np.testing.assert_array_equal(segment_positions(pop, rng=stream(sc.seed, 2, 4)), before)
+
+
+def _account_centres(pos, accounts):
+    return np.array([pos[accounts.members[accounts.ptr[a]:accounts.ptr[a + 1]]].mean(axis=0)
+                     for a in range(accounts.n)])
+
+
+def test_the_members_of_an_account_are_drawn_together():
+    sc = accounts_scenario()
+    pop = Replicate(sc, 0).population
+    accounts = pop.accounts
+    pos = segment_positions(pop, rng=stream(sc.seed, 0, 4))
+    assert np.isfinite(pos).all()
+    centres = _account_centres(pos, accounts)
+    # Everyone is nearer their own account's centre than any other account's...
+    d = np.linalg.norm(pos[:, None, :] - centres[None, :, :], axis=2)
+    np.testing.assert_array_equal(d.argmin(axis=1), accounts.account)
+    # ... and the gap between neighbouring accounts (all of one size here) is wider than
+    # an account: what is left of the distance between their centres once each takes its
+    # radius is more than a cluster's diameter, so each account reads as a group.
+    own = np.linalg.norm(pos - centres[accounts.account], axis=1)
+    reach = np.zeros(accounts.n)
+    np.maximum.at(reach, accounts.account, own)
+    apart = np.linalg.norm(centres[:, None] - centres[None, :], axis=2)
+    np.fill_diagonal(apart, np.inf)
+    assert (apart.min(axis=1) - 2 * reach > 2 * reach).all()
+    # Segments stay apart, inside their disks.
+    disks = segment_centres(pop.n_segments)
+    radii = segment_radii(np.bincount(pop.segment))
+    assert (np.linalg.norm(pos - disks[pop.segment], axis=1) <= radii[pop.segment]).all()
+    # Drawn from the replicate's layout stream: the same again, another for another replicate.
+    np.testing.assert_array_equal(segment_positions(pop, rng=stream(sc.seed, 0, 4)), pos)
+    assert not np.array_equal(segment_positions(pop, rng=stream(sc.seed, 1, 4)), pos)
+
+
+def test_accounts_of_many_sizes_and_people_alone_in_one_market():
+    """Accounts of 1, 5 and 20 in one segment each sit in a small disk; a segment without
+    `accounts:` (accounts of one) is scattered over its disk as without accounts."""
+    sc = accounts_scenario(segments=[
+        {"name": "clinics", "size": 1000, "accounts": {"sizes": {1: 0.5, 5: 0.3, 20: 0.2}}},
+        {"name": "shops", "size": 1000}])
+    pop = Replicate(sc, 0).population
+    accounts = pop.accounts
+    pos = segment_positions(pop, rng=stream(sc.seed, 0, 4))
+    sizes = accounts.sizes()
+    assert {1, 5, 20} <= set(sizes.tolist())
+    centres = _account_centres(pos, accounts)
+    own = np.linalg.norm(pos - centres[accounts.account], axis=1)
+    radius = segment_radii(np.bincount(pop.segment))[0]
+    clinic = accounts.segment[accounts.account] == 0
+    # A cluster's radius: CLUSTER × the radius of a disk holding its share of the segment.
+    limit = CLUSTER * radius * np.sqrt(sizes[accounts.account] / 1000)
+    assert (own[clinic] <= limit[clinic] * (1 + 1e-9)).all()
+    assert (own[sizes[accounts.account] == 1] == 0).all()
+    # The shops: uniform over their disk, whose mean distance to the centre is 2r/3 (1,000
+    # people: the standard error is about 0.75% of it; 4 standard errors allowed).
+    shops = pop.segment == 1
+    r = np.linalg.norm(pos[shops] - segment_centres(2)[1], axis=1)
+    assert r.mean() == pytest.approx(2 / 3 * segment_radii(np.bincount(pop.segment))[1],
+                                     rel=0.03)
+
+
+def _run_with_engine(sc, strategy):
+    """The model and, step by step alongside it, the engine's own Simulation."""
+    model = WomModel(sc, strategy, 0)
+    sim = Replicate(sc, 0).simulation(sc.strategy(strategy))
+    return model, sim
+
+
+@pytest.mark.parametrize("strategy", ["focused", "broad"])
+def test_the_frame_of_a_market_of_accounts_counts_accounts_and_people_waiting(strategy):
+    sc = accounts_scenario()
+    model, sim = _run_with_engine(sc, strategy)
+    waiting = [0]
+    while model.running:
+        model.step()
+        sim.step()
+        waiting.append(int(waiting_now(sim).sum()))
+        np.testing.assert_array_equal(model.accounts_by_segment, sim.accounts_by_segment())
+    frame = model.datacollector.get_model_vars_dataframe()
+    assert frame["waiting"].tolist() == waiting
+    # The run's numbers (wom.run, replicate 0): accounts won less accounts lost, so far.
+    results = wom.run(sc, replicates=1, workers=1)
+    rows = results.accounts[results.strategies.index(strategy), 0]  # [step, row, segment]
+    won, lost = rows[:, 0].sum(axis=1), rows[:, 2].sum(axis=1)
+    np.testing.assert_array_equal(frame["accounts"].to_numpy()[1:], np.cumsum(won - lost))
+    assert frame["accounts"].iloc[0] == 0
+    assert frame["accounts"].max() > 0 and max(waiting) > 0
+
+
+def test_the_engines_count_of_people_waiting_is_the_people_waiting():
+    """docs/model.md: people convinced in accounts that have not bought are counted as
+    `waiting`. The Mesa frame, the app and the snapshot count them person by person; the
+    engine's tally (which the time series would report) should agree."""
+    sc = accounts_scenario()
+    sim = Replicate(sc, 0).simulation(sc.strategy("focused"))
+    pop = sim.population
+    for _ in range(sc.horizon):
+        sim.step()
+        by_person = np.bincount(pop.segment[waiting_now(sim)], minlength=pop.n_segments)
+        np.testing.assert_array_equal(sim.waiting_by_segment(), by_person)
+
+
+def test_people_of_accounts_show_their_account_roles_and_conviction():
+    sc = accounts_scenario()
+    model = WomModel(sc, "focused", 0)
+    for _ in range(5):
+        model.step()
+    sim, accounts = model.simulation, model.population.accounts
+    people = sorted(model.agents, key=lambda p: p.person)
+    assert [p.account for p in people] == accounts.account.tolist()
+    # Each account's one buyer and one payer (the same person in some), as the arrays say.
+    for role, who in (("buyer", accounts.buyer), ("payer", accounts.payer)):
+        holders = [p for p in people if role in p.roles]
+        assert sorted(p.person for p in holders) == sorted(who.tolist())
+        assert sorted(p.account for p in holders) == list(range(accounts.n))
+    both = [p for p in people if {"buyer", "payer"} <= set(p.roles)]
+    assert len(both) == int((accounts.buyer == accounts.payer).sum()) > 0
+    assert all(p.role == "+".join(p.roles) for p in people)
+    assert sum(p.role == "user" for p in people) > accounts.n  # the rest use
+    convinced = [p for p in people if p.convinced]
+    assert len(convinced) == int(sim.convinced().sum()) > 0
+    assert all(0 <= p.convinced_at <= model.simulation.t - 1 for p in convinced)
+    assert all(p.convinced_at is None for p in people if not p.convinced)
+    assert sum(p.waiting for p in people) == model.waiting > 0
+    assert all(p.convinced for p in people if p.adopted)
+    # An account buys as one: its members are all customers or none is.
+    for a in range(accounts.n):
+        bought = {people[v].adopted for v in accounts.members[accounts.ptr[a]:accounts.ptr[a + 1]]}
+        assert len(bought) == 1
+
+
+def test_without_accounts_everyone_buys_alone_and_the_frame_is_as_it_was(sc):
+    model = WomModel(sc, "broad", 0)
+    for _ in range(4):
+        model.step()
+    assert model.convinced_at is None and model.accounts == 0 and model.waiting == 0
+    people = list(model.agents)
+    assert {p.account for p in people} == {None}
+    assert {p.role for p in people} == {"user+buyer+payer"}
+    assert all(p.convinced == p.adopted and p.convinced_at == p.adopted_at for p in people)
+    assert not any(p.waiting for p in people)
+    frame = model.datacollector.get_model_vars_dataframe()
+    assert "accounts" not in frame.columns and "waiting" not in frame.columns
+    # Segments may then be named like the account columns; with accounts they may not.
+    WomModel(scenario(segments=[{"name": "waiting", "size": 50}, {"name": "b", "size": 50}]))
+    with pytest.raises(ValueError, match="waiting"):
+        WomModel(accounts_scenario(
+            segments=[{"name": "waiting", "size": 50, "accounts": {"size": 5}},
+                      {"name": "b", "size": 50}],
+            strategies=[{"name": "broad", "kind": "broad"}]))

@@ -10,10 +10,12 @@ from matplotlib.text import Text
 from PIL import Image
 
 import wom
-from helpers import small_scenario
+from helpers import accounts_scenario, small_scenario, waiting_now
+from wom.engine import NEVER
 from wom.errors import WomError
-from wom.experiment import run_replicate
+from wom.experiment import Replicate, run_replicate
 from wom.viz import drawing
+from wom.viz.accounts import marker_path
 from wom.viz.drawing import shown
 from wom.viz.snapshot import SpreadFrames, animate, customers_by, snapshot_figure, spread
 
@@ -265,3 +267,133 @@ def test_snapshot_text_is_slide_sized_and_inside_with_a_long_name():
         assert text.get_fontsize() >= 9, text.get_text()
         box = text.get_window_extent(renderer)
         assert fig.bbox.x0 - 1 <= box.x0 and box.x1 <= fig.bbox.x1 + 1, text.get_text()
+
+
+# --- a market of accounts (issue 16): accounts won ringed, people waiting hollow -------------
+
+@pytest.fixture(scope="module")
+def acc() -> wom.Scenario:
+    """600 people in accounts of 5, two segments (one churns), 10 weeks."""
+    return accounts_scenario()
+
+
+def simulation_at(sc: wom.Scenario, strategy: str, week: int):
+    """Replicate 0 of `strategy` stepped through `week` (the engine, not the pictures)."""
+    sim = Replicate(sc, 0).simulation(sc.strategy(strategy))
+    for _ in range(week + 1):
+        sim.step()
+    return sim
+
+
+def account_marks(ax):
+    """The rings of the accounts won, the people waiting and the customers of a panel."""
+    rings, waiting, customers = ax.collections[-3:]
+    return rings, waiting, customers
+
+
+def test_a_snapshot_of_accounts_rings_the_accounts_won_and_marks_the_people_waiting(acc):
+    seen = {"won": 0, "waiting": 0, "left": 0}
+    for strategy in ("focused", "broad"):
+        for week in (0, 4, 9):
+            sim = simulation_at(acc, strategy, week)
+            won = int(sim.accounts_by_segment().sum())
+            waiting = waiting_now(sim)
+            customers = int(sim.customers_by_segment().sum())
+            ax = snapshot_figure(acc, strategy, week).axes[0]
+            rings, hollow, filled = account_marks(ax)
+            # Everyone is drawn (600 people): every account won is ringed, every person
+            # waiting hollow, every customer filled.
+            assert len(rings.get_offsets()) == won
+            assert len(hollow.get_offsets()) == int(waiting.sum())
+            assert len(filled.get_offsets()) == customers
+            assert ax.get_title().endswith(
+                f"\n{won:,} accounts won, {int(waiting.sum()):,} people waiting")
+            assert f"week {week}: {customers:,} customers" in ax.get_title()
+            # ... where they are: the people waiting, and rings around the members of
+            # the accounts that are customers now (bought and not left).
+            pos = drawing.positions(sim.population, acc)
+            np.testing.assert_allclose(hollow.get_offsets(), pos[np.flatnonzero(waiting)])
+            accounts = sim.population.accounts
+            now = np.flatnonzero((sim.people.bought_at != NEVER)
+                                 & (sim.people.account_left == NEVER))
+            members = [accounts.members[accounts.ptr[a]:accounts.ptr[a + 1]] for a in now]
+            centres = np.array([pos[m].mean(axis=0) for m in members]).reshape(-1, 2)
+            np.testing.assert_allclose(rings.get_offsets(), centres)
+            for m, centre, width in zip(members, centres, rings.get_widths(), strict=True):
+                assert np.linalg.norm(pos[m] - centre, axis=1).max() < width / 2
+            seen["won"] += won
+            seen["waiting"] += int(waiting.sum())
+            seen["left"] += int((sim.people.account_left != NEVER).sum())
+    assert min(seen.values()) > 0  # every kind of mark was checked, churn included
+
+
+def test_the_legend_and_markers_say_who_buys_and_who_pays(acc):
+    fig = snapshot_figure(acc, "focused", 4)
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    for label in ("customer", "convinced, waiting for\ntheir account to buy",
+                  "account won (a ring\naround its members)", "buyer", "payer",
+                  "buyer who also pays"):
+        assert label in labels
+    pop, _ = spread(acc, "focused")
+    accounts = pop.accounts
+    everyone = fig.axes[0].collections[1]
+    paths = everyone.get_paths()
+    assert len(paths) == pop.n
+    shape = {m: marker_path(m).vertices for m in ("o", "^", "s", "D")}
+    alone = accounts.buyer == accounts.payer
+    for a in range(accounts.n):
+        buyer, payer = accounts.buyer[a], accounts.payer[a]
+        expected = "D" if alone[a] else "^"
+        np.testing.assert_array_equal(paths[buyer].vertices, shape[expected])
+        if not alone[a]:
+            np.testing.assert_array_equal(paths[payer].vertices, shape["s"])
+    users = np.flatnonzero(accounts.role == 1)
+    assert all(np.array_equal(paths[v].vertices, shape["o"]) for v in users)
+    assert 0 < alone.sum() < accounts.n
+
+
+def test_without_accounts_no_account_marks_are_drawn(sc):
+    fig = snapshot_figure(sc, "focused", 4)
+    assert len(fig.axes[0].collections) == 3  # ties, people, customers: as always
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert not any("account" in x or "waiting" in x or x == "buyer" for x in labels)
+    assert "\n" not in fig.axes[0].get_title()
+
+
+def test_frames_of_accounts_count_accounts_won_and_people_waiting(acc):
+    frames = SpreadFrames(acc, ["focused", "broad"])
+    for week in (2, 7):
+        frames.show(week)
+        for ax, name in zip(frames.figure.axes, ["focused", "broad"], strict=True):
+            sim = simulation_at(acc, name, week)
+            won, waiting = int(sim.accounts_by_segment().sum()), int(waiting_now(sim).sum())
+            customers = int(sim.customers_by_segment().sum())
+            assert ax.get_title() == (f"{name}: {customers:,} customers\n{won:,} accounts "
+                                      f"won, {waiting:,} people waiting")
+            rings, hollow, filled = account_marks(ax)
+            assert (len(rings.get_offsets()), len(hollow.get_offsets()),
+                    len(filled.get_offsets())) == (won, waiting, customers)
+
+
+def test_a_sampled_market_of_accounts_shows_whole_accounts(acc):
+    fig = snapshot_figure(acc, "focused", 4, max_people=203)
+    assert "showing 200 of 600 people (random sample of accounts)" in texts(fig)
+    pop, _ = spread(acc, "focused")
+    show = shown(pop, acc, max_people=203)
+    members = pop.accounts.account[show.people]
+    counts = np.bincount(members, minlength=pop.accounts.n)
+    assert set(counts[counts > 0].tolist()) == {5}  # every account drawn whole
+    assert len(people_drawn_with_accounts(fig.axes[0])) == 200
+    # Rings only for accounts drawn, each whole: as many as those won among them.
+    sim = simulation_at(acc, "focused", 4)
+    now = (sim.people.bought_at != NEVER) & (sim.people.account_left == NEVER)
+    rings = account_marks(fig.axes[0])[0]
+    assert len(rings.get_offsets()) == int(now[np.unique(members)].sum()) > 0
+    # The same accounts in every picture of the replicate.
+    again = shown(pop, acc, max_people=203)
+    np.testing.assert_array_equal(again.people, show.people)
+
+
+def people_drawn_with_accounts(ax) -> np.ndarray:
+    """Offsets of everyone shown (the pale scatter, drawn before the account marks)."""
+    return ax.collections[1].get_offsets()

@@ -17,13 +17,15 @@ from mesa.discrete_space import Network
 
 from wom.abm.agents import Person
 from wom.config import Scenario, Strategy
-from wom.engine import CAUSES, Plan, Simulation, StepCounts
+from wom.engine import CAUSES, NEVER, Plan, Simulation, StepCounts
 from wom.experiment import LAYOUT, MESA, Replicate, check_memory, stream
 from wom.market import Population, segment_layout
 
 #: Columns of the model frame besides one per segment.
 COLUMNS = ("week", "adopters", "customers", "churned",
            *(f"new_by_{c}" for c in CAUSES))
+#: Columns added in a market of accounts (docs/model.md, "Accounts").
+ACCOUNT_COLUMNS = ("accounts", "waiting")
 
 Layout = Mapping[int, tuple[float, float]]
 
@@ -44,6 +46,14 @@ def _customers(model: WomModel) -> int:
 def _churned(model: WomModel) -> int:
     last = model.last_step
     return 0 if last is None else int(last.churned.sum())
+
+
+def _accounts(model: WomModel) -> int:
+    return model.accounts
+
+
+def _waiting(model: WomModel) -> int:
+    return model.waiting
 
 
 def _segment_customers(model: WomModel, k: int) -> int:
@@ -83,6 +93,13 @@ class WomModel(mesa.Model):
     adopters_by_segment, customers_by_segment
         ``int64[S]``: adopters so far in each segment; customers now (adopters who have
         not left: the same without churn).
+    accounts_by_segment, waiting_by_segment
+        In a market of accounts, ``int64[S]``: accounts that are customers now (bought, not
+        left) and people waiting (convinced, their account not bought yet) in each segment;
+        ``None`` without accounts.
+    convinced_at
+        In a market of accounts, ``int32[N]``: the week each person was convinced, NEVER if
+        not yet (recorded as the model steps); ``None`` without accounts.
     advocating
         ``bool[N]``: who talks in the coming step.
     grid
@@ -93,7 +110,8 @@ class WomModel(mesa.Model):
         week just simulated, row for row ``timeseries.csv``'s ``step`` ``t``; ``adopters``
         (ever), ``customers`` (now: adopters who have not left), ``churned`` (left in that
         week), one column per segment (customers there now) and ``new_by_<cause>`` (in
-        that week).
+        that week); in a market of accounts also ``accounts`` (accounts that are customers
+        now) and ``waiting`` (people convinced whose account has not bought).
         Mesa's own ``Step`` (in ``batch_run``) counts steps taken: ``week + 1``.
     last_step
         What happened in the last step (``None`` before the first).
@@ -115,10 +133,11 @@ class WomModel(mesa.Model):
             )
         sc = wom_scenario
         spec = sc.strategy(strategy)
-        clash = sorted(set(sc.segment_names) & set(COLUMNS))
+        columns = COLUMNS + (ACCOUNT_COLUMNS if sc.has_accounts else ())
+        clash = sorted(set(sc.segment_names) & set(columns))
         if clash:
             raise ValueError(
-                f"segment name(s) {clash} clash with the model's data columns {list(COLUMNS)}"
+                f"segment name(s) {clash} clash with the model's data columns {list(columns)}"
             )
         super().__init__(rng=stream(sc.seed, replicate, MESA))
         self.wom_scenario: Scenario = sc
@@ -131,6 +150,9 @@ class WomModel(mesa.Model):
         self.simulation: Simulation = rep.simulation(spec)
         self.plan: Plan = self.simulation.plan
         self.last_step: StepCounts | None = None
+        self.convinced_at: np.ndarray | None = None
+        if self.population.accounts is not None:
+            self.convinced_at = np.full(self.population.n, NEVER, dtype=np.int32)
         self._observe()
 
         if layout is None:
@@ -141,6 +163,8 @@ class WomModel(mesa.Model):
 
         reporters = {"week": _week, "adopters": _adopters, "customers": _customers,
                      "churned": _churned}
+        if self.population.accounts is not None:
+            reporters |= {"accounts": _accounts, "waiting": _waiting}
         for k, name in enumerate(self.population.segment_names):
             reporters[name] = partial(_segment_customers, k=k)
         for c, cause in enumerate(CAUSES):
@@ -154,12 +178,33 @@ class WomModel(mesa.Model):
         """Customers now: adopters who have not left (all adopters without churn)."""
         return int(self.customers_by_segment.sum())
 
+    @property
+    def accounts(self) -> int:
+        """Accounts that are customers now (0 without accounts)."""
+        return 0 if self.accounts_by_segment is None else int(self.accounts_by_segment.sum())
+
+    @property
+    def waiting(self) -> int:
+        """People waiting now: convinced, their account not bought yet (0 without accounts)."""
+        return 0 if self.waiting_by_segment is None else int(self.waiting_by_segment.sum())
+
     def _observe(self) -> None:
-        sim = self.simulation
+        sim, pop = self.simulation, self.population
         self.adopters_by_segment = sim.adopters_by_segment()
         self.customers_by_segment = sim.customers_by_segment()
-        self.advocating = np.zeros(self.population.n, dtype=bool)
+        self.advocating = np.zeros(pop.n, dtype=bool)
         self.advocating[sim.advocates()] = True
+        self.accounts_by_segment: np.ndarray | None = None
+        self.waiting_by_segment: np.ndarray | None = None
+        if self.convinced_at is not None:
+            convinced = sim.convinced()
+            self.convinced_at[(self.convinced_at == NEVER) & convinced] = sim.t - 1
+            self.accounts_by_segment = sim.accounts_by_segment()
+            # Counted person by person, as the pictures draw them (docs/model.md: convinced
+            # in an account that has not bought).
+            waiting = convinced & (sim.adopted_at == NEVER)
+            self.waiting_by_segment = np.bincount(pop.segment[waiting],
+                                                  minlength=pop.n_segments)
 
     def step(self) -> None:
         """Advance the simulation one step (week) and collect its data."""

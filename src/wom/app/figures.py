@@ -3,7 +3,9 @@
 The graph is drawn as ``wom snapshot`` and ``wom animate`` draw it (:mod:`wom.viz.drawing`):
 segments as disks (:func:`wom.market.segment_positions`, O(N), never a spring layout),
 people not yet customers pale, customers in their segment's full colour; markets above
-:data:`MAX_PEOPLE` people as a seeded random sample, the same people in every panel.
+:data:`MAX_PEOPLE` people as a seeded random sample, the same people in every panel. In a
+market of accounts, also the accounts won (ringed), the people waiting (hollow) and the
+buyers and payers (by shape), and the panel titles count accounts won and people waiting.
 
 Each picture is built once per lesson (:class:`GraphFigure`, :class:`CurvesFigure`) and
 brought up to date week by week with :meth:`update`, which touches only what changes (the
@@ -19,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from wom.viz.accounts import AccountHistory
 from wom.viz.drawing import (
     MAX_PEOPLE_ANIMATED,
     Panel,
@@ -39,6 +42,7 @@ if TYPE_CHECKING:
     from matplotlib.lines import Line2D
     from matplotlib.text import Text
 
+    from wom.abm import WomModel
     from wom.app.lesson import Lesson
 
 #: People drawn per panel (a sample of bigger markets): redrawn every week, so kept small.
@@ -60,9 +64,30 @@ def drawn(lesson: Lesson, max_people: int = MAX_PEOPLE) -> Shown:
     return out
 
 
+def history(model: WomModel) -> AccountHistory | None:
+    """What the graph draws of a market of accounts, as the model stands (``None`` without
+    accounts)."""
+    acc = model.population.accounts
+    if acc is None or model.convinced_at is None:
+        return None
+    people = model.simulation.people
+    return AccountHistory(accounts=acc, convinced_at=model.convinced_at,
+                          bought_at=people.bought_at, left_at=people.account_left)
+
+
+def panel_title(model: WomModel) -> str:
+    """A graph panel's title: the strategy and its customers (and, with accounts, the
+    accounts won and the people waiting, on a second line)."""
+    title = f"{model.strategy.name}: {model.customers:,} customers"
+    if model.population.accounts is not None:
+        title += f"\n{model.accounts:,} accounts won, {model.waiting:,} people waiting"
+    return title
+
+
 class GraphFigure:
     """The conversation graph by segment, one panel per strategy: ties and people drawn
-    once; the customers so far and the counts in the titles set by :meth:`update`."""
+    once; the customers so far (with accounts: the accounts won and the people waiting)
+    and the counts in the titles set by :meth:`update`."""
 
     def __init__(self, lesson: Lesson, *, max_people: int = MAX_PEOPLE, dpi: int = DPI) -> None:
         sc = lesson.wom_scenario
@@ -74,7 +99,8 @@ class GraphFigure:
         self.fig: Figure = panels_figure(len(lesson.models), dpi)
         axes = self.fig.subplots(1, len(lesson.models), squeeze=False)[0]
         self.axes: list[Axes] = list(axes)
-        self.panels = [Panel(ax, pos, show, pop.segment, palette, m.simulation.adopted_at)
+        self.panels = [Panel(ax, pos, show, pop.segment, palette, m.simulation.adopted_at,
+                             accounts=history(m))
                        for ax, m in zip(axes, lesson.models, strict=True)]
         for ax, model in zip(axes, lesson.models, strict=True):
             # y given: Matplotlib would otherwise move the title above where it thinks the
@@ -84,13 +110,16 @@ class GraphFigure:
         self.title: Text = self.fig.suptitle(" ", fontsize="medium")
         self.fig.supxlabel(f"market {lesson.replicate}; same people and places in every "
                            f"panel; {show.note()}", fontsize="x-small", color="#555555")
-        legend(self.fig, sc, palette)
+        legend(self.fig, sc, palette, accounts=pop.accounts)
         self.update(lesson)
 
     @property
     def dynamic(self) -> list[Artist]:
-        """What :meth:`update` changes: each panel's customers and title, the figure title."""
-        return [*(p.customers for p in self.panels), *(ax.title for ax in self.axes),
+        """What :meth:`update` changes: each panel's customers and title, the figure title
+        (with accounts: each panel's rings of accounts won and people waiting too)."""
+        marks: list[Artist] = [a for p in self.panels for a in (p.outlines, p.waiting)
+                               if a is not None]
+        return [*marks, *(p.customers for p in self.panels), *(ax.title for ax in self.axes),
                 self.title]
 
     def update(self, lesson: Lesson) -> bool:
@@ -98,13 +127,13 @@ class GraphFigure:
         sc = lesson.wom_scenario
         for ax, panel, model in zip(self.axes, self.panels, lesson.models, strict=True):
             # The panel keeps its people's adoption steps (a copy): read them again.
-            panel.adopted_at = model.simulation.adopted_at[panel.people]
-            panel.left_at = model.simulation.left_at[panel.people]
+            panel.follow(model.simulation.adopted_at, model.simulation.left_at,
+                         history(model))
             # Week t's customers are those who adopted in steps 0 … t (none before week 0).
             panel.show(lesson.week)
             # set_text, not set_title: that would move the title back to where it was
             # before the layout placed it
-            ax.title.set_text(f"{model.strategy.name}: {model.customers:,} customers")
+            ax.title.set_text(panel_title(model))
         self.title.set_text(f"{sc.name} — {lesson.week_label} "
                             f"(budget {as_money(sc.budget.total)} each)")
         return False

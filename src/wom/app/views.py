@@ -183,7 +183,8 @@ def RunControls(  # noqa: N802
 
 @solara.component
 def Status(lesson: Lesson, building: bool) -> None:  # noqa: N802
-    """Week and customers so far, per strategy (read by people and by the browser tests)."""
+    """Week and customers so far, per strategy (read by people and by the browser tests);
+    in a market of accounts, also the accounts won and the people waiting."""
     update_counter.get()
     with solara.Row(style={"align-items": "baseline", "flex-wrap": "wrap"}):
         solara.Text(lesson.week_label, classes=["wom-week"],
@@ -191,6 +192,9 @@ def Status(lesson: Lesson, building: bool) -> None:  # noqa: N802
         for model in lesson.models:
             solara.Text(f"{model.strategy.name}: {model.customers:,} customers",
                         classes=["wom-customers"], style={"font-size": "1.1em"})
+            if model.population.accounts is not None:
+                solara.Text(f"({model.accounts:,} accounts won, {model.waiting:,} people "
+                            "waiting)", classes=["wom-accounts"], style={"font-size": "1.1em"})
         if building:
             solara.Text("building the new market…", classes=["wom-building"],
                         style={"font-style": "italic"})

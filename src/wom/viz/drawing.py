@@ -4,7 +4,14 @@ people sit, and one panel per strategy with the customers standing out.
 People sit where :func:`wom.market.segment_positions` puts them (one disk per segment, O(N);
 never a spring layout), computed once per market and shared by every strategy and every
 frame. A market larger than ``max_people`` is drawn as a uniform random sample of its
-people, and the figure says so. Used by :mod:`wom.viz.snapshot` and the teaching app.
+people (of its accounts, in a market of accounts), and the figure says so. Used by
+:mod:`wom.viz.snapshot` and the teaching app.
+
+In a market of accounts (docs/model.md, "Accounts") a panel also shows, week by week, the
+accounts won (a dark ring around their members), the people convinced whose account has not
+bought yet (a hollow marker in their segment's colour: *waiting*), and who buys and who pays
+in each account of two or more (a triangle, a square; a diamond for a buyer who pays).
+Without accounts none of this is drawn and the picture is as it always was.
 """
 
 from __future__ import annotations
@@ -19,11 +26,22 @@ from wom.engine import NEVER
 from wom.errors import WomError
 from wom.experiment import LAYOUT, stream
 from wom.market import Population, segment_positions
+from wom.market.accounts import AccountArrays
+from wom.viz.accounts import (
+    ROLE_AREA,
+    AccountHistory,
+    legend_handles,
+    rings,
+    role_marks,
+    role_paths,
+    sample_accounts,
+    waiting_at,
+)
 from wom.viz.style import segment_colours, use_agg
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
-    from matplotlib.collections import PathCollection
+    from matplotlib.collections import EllipseCollection, PathCollection
     from matplotlib.figure import Figure
 
 #: People drawn in a snapshot, and in each panel of an animation (kept small: GIF size).
@@ -45,7 +63,6 @@ EDGE = "#1a1a1a"
 NAME_CHAR = 0.022
 NAME_HEIGHT = 0.05
 TIE = "#8c8c8c"
-
 
 
 def positions(population: Population, scenario: Scenario, replicate: int = 0) -> np.ndarray:
@@ -79,6 +96,8 @@ class Shown:
     ties: np.ndarray
     total_people: int
     total_ties: int
+    #: What was sampled: people, or whole accounts (a market of accounts).
+    unit: str = "people"
 
     @property
     def sampled(self) -> bool:
@@ -87,8 +106,9 @@ class Shown:
     def note(self) -> str:
         """What the picture shows, in words (sampling included)."""
         if self.sampled:
+            sample = "random sample" if self.unit == "people" else f"random sample of {self.unit}"
             who = (f"showing {self.people.size:,} of {self.total_people:,} people "
-                   "(random sample)")
+                   f"({sample})")
         else:
             who = f"all {self.total_people:,} people"
         among = " among them" if self.sampled else ""
@@ -106,14 +126,21 @@ def shown(
     """The people and ties to draw: a uniform sample beyond `max_people` people.
 
     The sample is seeded from the scenario seed (its own stream, under the replicate's
-    layout stream), so every strategy and frame of a replicate shows the same people.
+    layout stream), so every strategy and frame of a replicate shows the same people. In a
+    market of accounts whole accounts are sampled (drawn in a random order until the next
+    would pass `max_people`), so that an account is drawn with all its members or not at all.
     """
     if max_people < 1:
         raise WomError(f"max_people must be at least 1 (got {max_people})")
     rng = stream(scenario.seed, replicate, LAYOUT, 1)
     n = population.n
+    unit = "people"
     if n > max_people:
-        people = np.sort(rng.choice(n, size=max_people, replace=False)).astype(np.int64)
+        people = sample_accounts(population.accounts, max_people, rng)
+        if people is None:
+            people = np.sort(rng.choice(n, size=max_people, replace=False)).astype(np.int64)
+        else:
+            unit = "accounts"
     else:
         people = np.arange(n, dtype=np.int64)
     src = np.repeat(np.arange(n, dtype=np.int64), np.diff(population.indptr))
@@ -128,7 +155,7 @@ def shown(
     cap = ties_per_person * people.size
     if total_ties > cap:
         ties = ties[np.sort(rng.choice(total_ties, size=cap, replace=False))]
-    return Shown(people=people, ties=ties, total_people=n, total_ties=total_ties)
+    return Shown(people=people, ties=ties, total_people=n, total_ties=total_ties, unit=unit)
 
 
 def segment_palette(sc: Scenario) -> list[str]:
@@ -169,11 +196,25 @@ def customers_at(adopted_at: np.ndarray, week: int,
 
 
 class Panel:
-    """One strategy's view: ties and pale people drawn once, customers redrawn per week."""
+    """One strategy's view: ties and pale people drawn once, customers redrawn per week
+    (with `accounts`: also the accounts won and the people waiting, and buyers' and payers'
+    markers by shape).
+
+    Attributes
+    ----------
+    customers
+        The customers' markers (the last collection of the axes).
+    waiting, outlines
+        With accounts: the markers of the people waiting, and the rings of the accounts won
+        (``None`` without accounts).
+    drawn_waiting, drawn_accounts
+        How many people waiting and accounts won the last :meth:`show` drew.
+    """
 
     def __init__(self, ax: Axes, pos: np.ndarray, show: Shown, segment: np.ndarray,
                  colours: list[str], adopted_at: np.ndarray,
-                 left_at: np.ndarray | None = None) -> None:
+                 left_at: np.ndarray | None = None,
+                 accounts: AccountHistory | None = None) -> None:
         from matplotlib.collections import LineCollection
 
         self.ax, self.pos, self.people = ax, pos, show.people
@@ -190,7 +231,13 @@ class Panel:
             ax.add_collection(LineCollection(pos[show.ties], colors=TIE, linewidths=0.25,
                                              alpha=0.12, zorder=0))
         xy = pos[show.people]
-        ax.scatter(xy[:, 0], xy[:, 1], s=small, facecolors=faded[seg], linewidths=0, zorder=1)
+        everyone = ax.scatter(xy[:, 0], xy[:, 1], s=small, facecolors=faded[seg],
+                              linewidths=0, zorder=1)
+        self.waiting: PathCollection | None = None
+        self.outlines: EllipseCollection | None = None
+        self.drawn_waiting = self.drawn_accounts = 0
+        if accounts is not None:
+            self._draw_accounts(everyone, accounts, small)
         self.customers: PathCollection = ax.scatter(
             xy[:0, 0], xy[:0, 1], s=self.big, facecolors=self.strong[:0], edgecolors=EDGE,
             linewidths=0.4, zorder=2)
@@ -199,13 +246,64 @@ class Panel:
         ax.margins(0.03)
         ax.set_axis_off()
 
+    def _draw_accounts(self, everyone: PathCollection, history: AccountHistory,
+                       small: float) -> None:
+        """Buyers' and payers' markers by shape, and the (empty) rings and hollow markers
+        :meth:`show` fills; the accounts drawn are those with a member shown."""
+        from matplotlib.collections import EllipseCollection
+
+        acc, people, ax = history.accounts, self.people, self.ax
+        self.convinced_at = history.convinced_at[people]
+        self.paths = role_paths(acc, people)
+        self.grow = np.where(role_marks(acc, people) > 0, ROLE_AREA, 1.0)
+        everyone.set_paths(list(self.paths))
+        everyone.set_sizes(small * self.grow)
+        xy = self.pos[people]
+        # The accounts shown, each with its members' centre and a ring around them all.
+        self.account_ids, self.centres, self.diameters = rings(acc, people, xy, self.big)
+        self.bought_at = history.bought_at[self.account_ids]
+        self.account_left = history.left_at[self.account_ids]
+        self.outlines = EllipseCollection(
+            [], [], [], units="xy", offsets=np.empty((0, 2)), offset_transform=ax.transData,
+            facecolors="none", edgecolors=EDGE, linewidths=0.7, zorder=1.5)
+        ax.add_collection(self.outlines, autolim=False)
+        self.waiting = ax.scatter(xy[:0, 0], xy[:0, 1], s=self.big, facecolors="none",
+                                  edgecolors=self.strong[:0], linewidths=0.9, zorder=2)
+
     def show(self, week: int) -> int:
         """Draw the customers at the end of `week` (won by then, not left by then); return
-        how many are drawn (those among the people shown)."""
+        how many are drawn (those among the people shown). With accounts, also the accounts
+        won by then and not left, and the people waiting (:func:`waiting_at`)."""
         bought = customers_at(self.adopted_at, week, self.left_at)
         self.customers.set_offsets(self.pos[self.people[bought]])
         self.customers.set_facecolor(self.strong[bought])
+        if self.outlines is not None and self.waiting is not None:
+            self.customers.set_paths(list(self.paths[bought]))
+            self.customers.set_sizes(self.big * self.grow[bought])
+            waiting = waiting_at(self.convinced_at, self.adopted_at, week)
+            self.waiting.set_offsets(self.pos[self.people[waiting]])
+            self.waiting.set_edgecolor(self.strong[waiting])
+            self.waiting.set_paths(list(self.paths[waiting]))
+            self.waiting.set_sizes(self.big * self.grow[waiting])
+            won = customers_at(self.bought_at, week, self.account_left)
+            self.outlines.set_offsets(self.centres[won])
+            self.outlines.set_widths(self.diameters[won])
+            self.outlines.set_heights(self.diameters[won])
+            self.outlines.set_angles(np.zeros(int(np.count_nonzero(won))))
+            self.drawn_waiting = int(np.count_nonzero(waiting))
+            self.drawn_accounts = int(np.count_nonzero(won))
         return int(np.count_nonzero(bought))
+
+    def follow(self, adopted_at: np.ndarray, left_at: np.ndarray,
+               history: AccountHistory | None = None) -> None:
+        """Read the run's arrays again (whole-market arrays, as the constructor takes them):
+        the app's runs go on after the panel is made."""
+        self.adopted_at = adopted_at[self.people]
+        self.left_at = left_at[self.people]
+        if history is not None and self.outlines is not None:
+            self.convinced_at = history.convinced_at[self.people]
+            self.bought_at = history.bought_at[self.account_ids]
+            self.account_left = history.left_at[self.account_ids]
 
 
 def name_segments(ax: Axes, pos: np.ndarray, segment: np.ndarray, names: list[str],
@@ -244,7 +342,10 @@ def name_segments(ax: Axes, pos: np.ndarray, segment: np.ndarray, names: list[st
     ax.autoscale_view()
 
 
-def legend(fig: Figure, sc: Scenario, colours: list[str], fontsize: str = "small") -> None:
+def legend(fig: Figure, sc: Scenario, colours: list[str], fontsize: str = "small",
+           accounts: AccountArrays | None = None) -> None:
+    """The segments' colours and what the marks mean (with `accounts`: the accounts won,
+    the people waiting, and the buyers' and payers' shapes found in the market)."""
     from matplotlib.lines import Line2D
 
     names = sc.segment_names
@@ -257,8 +358,10 @@ def legend(fig: Figure, sc: Scenario, colours: list[str], fontsize: str = "small
     handles = [dot(colours[k], names[k]) for k in range(listed)]
     if listed < len(names):
         handles.append(Line2D([], [], linestyle="none", label=f"+{len(names) - listed} more"))
-    handles += [dot("#7f7f7f", "customer", 7.0, EDGE),
-                dot("#d9d9d9", "not a customer (yet, or any more)", 4.0)]
+    handles.append(dot("#7f7f7f", "customer", 7.0, EDGE))
+    if accounts is not None:
+        handles += legend_handles(accounts, EDGE)
+    handles.append(dot("#d9d9d9", "not a customer (yet, or any more)", 4.0))
     fig.legend(handles=handles, loc="outside right upper", frameon=False, fontsize=fontsize,
                title="segment", alignment="left")
 

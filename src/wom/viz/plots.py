@@ -10,9 +10,9 @@ import pandas as pd
 
 from wom.errors import WomError
 from wom.store import Results, RunFolder
-from wom.viz.accounts import accounts_figure
 from wom.viz.money import money_figure
 from wom.viz.spread import (
+    accounts_figure,
     adoption_figure,
     causes_figure,
     differences_figure,

@@ -9,6 +9,11 @@ sample of its people, and the figure says so; counts in titles are always of the
 
 Weeks are the run's steps: week ``t`` shows the customers won by the end of step ``t``
 (``timeseries.csv`` row ``step = t``), from week 0 (the seeds) to week ``horizon − 1``.
+
+In a market of accounts the pictures also show the accounts won (ringed), the people
+convinced whose account has not bought (hollow markers: *waiting*) and the buyers and payers
+(by shape), and the titles count the accounts won and the people waiting
+(:mod:`wom.viz.drawing`).
 """
 
 from __future__ import annotations
@@ -23,9 +28,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from wom.config import Scenario, Strategy
+from wom.engine import NEVER
 from wom.errors import WomError
 from wom.experiment import Replicate, check_memory
 from wom.market import Population
+from wom.viz.accounts import AccountHistory, waiting_at
 from wom.viz.drawing import (
     ANIMATION_DPI,
     EDGE,
@@ -82,10 +89,46 @@ def spread(
 
 def _run(rep: Replicate, spec: Strategy) -> tuple[np.ndarray, np.ndarray]:
     """The step each person adopted at, and left at (churn), NEVER for never."""
+    adopted_at, left_at, _ = _history(rep, spec)
+    return adopted_at, left_at
+
+
+def _history(rep: Replicate, spec: Strategy
+             ) -> tuple[np.ndarray, np.ndarray, AccountHistory | None]:
+    """As :func:`_run`, and in a market of accounts what the pictures draw of them: the week
+    each person was convinced (recorded after every step: the engine keeps no such date),
+    and the week each account bought and left."""
     sim = rep.simulation(spec)
+    acc = rep.population.accounts
+    convinced_at = None if acc is None else np.full(sim.population.n, NEVER, dtype=np.int32)
     while sim.t < sim.horizon:
         sim.step()
-    return sim.adopted_at.copy(), sim.left_at.copy()
+        if convinced_at is not None:
+            convinced_at[(convinced_at == NEVER) & sim.convinced()] = sim.t - 1
+    history = None
+    if acc is not None and convinced_at is not None:
+        history = AccountHistory(accounts=acc, convinced_at=convinced_at,
+                                 bought_at=sim.people.bought_at.copy(),
+                                 left_at=sim.people.account_left.copy())
+    return sim.adopted_at.copy(), sim.left_at.copy(), history
+
+
+def accounts_by(history: AccountHistory, adopted_at: np.ndarray, week: int
+                ) -> tuple[int, int]:
+    """Accounts that are customers at the end of `week` (bought by then, not left), and
+    people waiting then (:func:`~wom.viz.drawing.waiting_at`), in the whole market."""
+    won = customers_at(history.bought_at, week, history.left_at)
+    waiting = waiting_at(history.convinced_at, adopted_at, week)
+    return int(np.count_nonzero(won)), int(np.count_nonzero(waiting))
+
+
+def _accounts_line(history: AccountHistory | None, adopted_at: np.ndarray, week: int) -> str:
+    """A title's second line, "12 accounts won, 34 people waiting", with its line break
+    (empty without accounts)."""
+    if history is None:
+        return ""
+    won, waiting = accounts_by(history, adopted_at, week)
+    return f"\n{won:,} accounts won, {waiting:,} people waiting"
 
 
 def _check_replicate(replicate: int) -> None:
@@ -129,25 +172,27 @@ def snapshot_figure(
     check_memory(scenario, replicates=1)  # one market, one replicate: refuse up front
     rep = Replicate(scenario, replicate)
     pop = rep.population
-    adopted_at, left_at = _run(rep, spec)
+    adopted_at, left_at, history = _history(rep, spec)
     pos = positions(pop, scenario, replicate)
     show = shown(pop, scenario, replicate=replicate, max_people=max_people)
     palette = segment_palette(scenario)
     fig = panels_figure(1, dpi, SNAPSHOT_INCHES)
     ax = fig.add_subplot()
-    drawn = Panel(ax, pos, show, pop.segment, palette, adopted_at, left_at).show(step)
+    drawn = Panel(ax, pos, show, pop.segment, palette, adopted_at, left_at,
+                  accounts=history).show(step)
     name_segments(ax, pos, pop.segment, scenario.segment_names)
     customers = customers_by(adopted_at, step, left_at)
     # A sample of people shows only some of the customers: the title says how many.
     sample = (f"\n{drawn:,} of them drawn: a random sample of {show.people.size:,} of "
               f"{show.total_people:,} people" if show.sampled else "")
+    won = _accounts_line(history, adopted_at, step)
     title = ax.set_title(f"{spec.name} — week {step}: {customers:,} customers "
-                         f"(at a budget of {as_money(scenario.budget.total)}){sample}",
+                         f"(at a budget of {as_money(scenario.budget.total)}){won}{sample}",
                          fontsize="large")
     name = fig.suptitle(scenario.name, fontsize="medium", color="#555555")
     note = fig.supxlabel(f"replicate {replicate}; {show.note()}", fontsize="medium",
                          color="#555555")
-    legend(fig, scenario, palette, fontsize="medium")
+    legend(fig, scenario, palette, fontsize="medium", accounts=pop.accounts)
     fit_text(fig, title, name, note)
     return fig
 
@@ -180,7 +225,10 @@ class SpreadFrames:
         check_memory(sc, replicates=1)
         rep = Replicate(sc, replicate)
         pop = rep.population
-        runs = [_run(rep, spec) for spec in specs]
+        histories = [_history(rep, spec) for spec in specs]
+        runs = [(a, gone) for a, gone, _ in histories]
+        self._adopted = [a for a, _ in runs]
+        self._accounts = [h for _, _, h in histories]
         pos = positions(pop, sc, replicate)
         show = shown(pop, sc, replicate=replicate, max_people=max_people)
         palette = segment_palette(sc)
@@ -193,8 +241,8 @@ class SpreadFrames:
         self.customers = np.cumsum(counted, axis=1)
         self.figure = panels_figure(len(specs), dpi)
         axes = self.figure.subplots(1, len(specs), squeeze=False)[0]
-        self._panels = [Panel(ax, pos, show, pop.segment, palette, a, gone)
-                        for ax, (a, gone) in zip(axes, runs, strict=True)]
+        self._panels = [Panel(ax, pos, show, pop.segment, palette, a, gone, accounts=h)
+                        for ax, (a, gone, h) in zip(axes, histories, strict=True)]
         self._strategy_colour = strategy_colours(self.names)
         self._sampled = show.sampled
         for panel in self._panels:
@@ -205,7 +253,7 @@ class SpreadFrames:
         self.figure.supxlabel(
             f"replicate {replicate}; same people, places and replicate in every panel; "
             f"{show.note()}", fontsize="x-small", color="#555555")
-        legend(self.figure, sc, palette)
+        legend(self.figure, sc, palette, accounts=pop.accounts)
 
     def show(self, week: int) -> None:
         """Draw the customers won by the end of `week`."""
@@ -216,7 +264,9 @@ class SpreadFrames:
         for i, (name, panel) in enumerate(zip(self.names, self._panels, strict=True)):
             drawn = panel.show(week)
             sample = f"\n({drawn:,} drawn, random sample)" if self._sampled else ""
-            panel.ax.set_title(f"{name}: {int(self.customers[i, week]):,} customers{sample}",
+            won = _accounts_line(self._accounts[i], self._adopted[i], week)
+            panel.ax.set_title(f"{name}: {int(self.customers[i, week]):,} customers{won}"
+                               f"{sample}",
                                color=self._strategy_colour[name], fontweight="bold")
 
 
