@@ -172,6 +172,8 @@ def _role_groups(pop: Population) -> tuple[np.ndarray, np.ndarray]:
     acc, S = pop.accounts, pop.n_segments
     if acc is None:
         return np.empty(0, np.int32), np.zeros((3, S + 1), np.int64)
+    if "role_groups" in pop.cache:  # once per market: every strategy's simulation reads it
+        return pop.cache["role_groups"]
     groups, starts, offset = [], np.zeros((3, S + 1), np.int64), 0
     for g, bit in enumerate((1, 2, 4)):
         people = np.flatnonzero(acc.role & bit).astype(np.int32)  # in id order
@@ -182,7 +184,8 @@ def _role_groups(pop: Population) -> tuple[np.ndarray, np.ndarray]:
         starts[g, 1:] += offset
         offset += people.size
         groups.append(people)
-    return np.concatenate(groups), starts
+    pop.cache["role_groups"] = (np.concatenate(groups), starts)
+    return pop.cache["role_groups"]
 
 
 def market_of(pop: Population) -> Market:
@@ -308,7 +311,8 @@ def new_people(pop: Population, horizon: int) -> People:
 
 
 def new_scratch(n: int, pop: Population | None = None) -> Scratch:
-    role_perm = np.empty(0, np.int32) if pop is None else _role_groups(pop)[0]
+    # (a copy: the draws shuffle it)
+    role_perm = np.empty(0, np.int32) if pop is None else _role_groups(pop)[0].copy()
     return Scratch(
         perm=np.arange(n, dtype=np.int32),
         stamp=np.full(n, -1, dtype=np.int32),
