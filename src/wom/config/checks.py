@@ -71,6 +71,11 @@ def cross_checks(sc: Scenario) -> list[tuple[tuple[Any, ...], str]]:
             for b in entry:
                 if b not in names:
                     problems.append((("dynamics", "overlap", a, b), f"unknown segment {b!r}"))
+    for i, seg in enumerate(sc.segments):
+        if seg.accounts is not None and seg.accounts.from_file and sc.network.model != "file":
+            problems.append((("segments", i, "accounts"), "needs `size` (e.g. 5) or `sizes` "
+                             "(e.g. {1: 0.5, 5: 0.5}); only a graph file (network.model: "
+                             "file) gives accounts without sizes"))
     if sc.network.model == "complete" and sc.people > COMPLETE_GRAPH_MAX_PEOPLE:
         problems.append(
             (("network", "model"), f"a complete graph of {sc.people:,} people needs "
