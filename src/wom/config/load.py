@@ -26,6 +26,23 @@ from wom.config.yamlpos import duplicate_keys, key_path, line_of, reject_non_fin
 from wom.errors import ScenarioError, WomError
 
 
+def _keys_as_keys(data: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """`loc` with a mapping's whole-number keys as text (``sizes.5``, not ``sizes[5]``,
+    which reads as the sixth item of a list): pydantic gives both as numbers."""
+    out: list[Any] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and isinstance(part, int):
+            out.append(str(part))
+        else:
+            out.append(part)
+        try:
+            node = node[part] if isinstance(node, dict | list) else None
+        except (KeyError, IndexError, TypeError):
+            node = None
+    return tuple(out)
+
+
 def scenario_from_dict(
     data: Any, *, file: Path | str | None = None, tree: yaml.Node | None = None
 ) -> Scenario:
@@ -61,12 +78,16 @@ def scenario_from_dict(
             prefix, errors = (), exc.errors(include_url=False)
         problems = []
         for err in errors:
-            loc = prefix + tuple(err["loc"])
+            loc = _keys_as_keys(data, prefix + tuple(err["loc"]))
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
                 msg = "unknown key (check the spelling; `wom schema` lists every key)"
             elif err["type"] == "missing":
                 msg = "required key is missing"
+            if len(loc) >= 2 and loc[-1] == "[key]":  # a mapping's key, not its value
+                problems.append((key_path(loc[:-2]), line_of(tree, loc[:-1]),
+                                 f"key {err['loc'][-2]!r}: {msg}"))
+                continue
             problems.append((key_path(loc), line_of(tree, loc), msg))
         raise ScenarioError(file, problems) from None
     cross = cross_checks(sc) + sweep_checks(sc) + inference_checks(sc)

@@ -99,11 +99,16 @@ class Strategy(Strict):
             check(self)
         if self.segments is not None and not self.segments:
             raise ValueError("`segments` is empty")
-        if self.aim is not None:
-            total = sum(self.aim.values())
+        return self
+
+    @field_validator("aim")
+    @classmethod
+    def _aim_shares(cls, aim: dict[str, float] | None) -> dict[str, float] | None:
+        if aim is not None:
+            total = sum(aim.values())
             if abs(total - 1.0) > 1e-6:
                 raise ValueError(f"the shares of `aim` sum to {total:g}, not 1")
-        return self
+        return aim
 
     def role_resonance(self) -> tuple[float, float, float]:
         """The message's resonance with users, buyers and payers (1.0 unless given)."""
