@@ -246,6 +246,34 @@ class Scenario(Strict):
                                          "one (a scenario without strategies serves "
                                          "`wom fit`)")])
 
+    def refuse_accounts(self, what: str, instead: str,
+                        file: Path | str | None = None) -> None:
+        """Refuse `what`, which is not modelled yet when people buy in accounts (today's
+        customers, ``wom fit``), saying what to do `instead`.
+
+        Raises
+        ------
+        ScenarioError
+            Naming the scenario `file` (else the scenario's name) and the first segment
+            with accounts.
+        """
+        with_accounts = [i for i, s in enumerate(self.segments) if s.accounts is not None]
+        if not with_accounts:
+            return
+        names = ", ".join(self.segments[i].name for i in with_accounts[:4]) + (
+            " …" if len(with_accounts) > 4 else "")
+        spec = self.network.file
+        if self.network.model == "file" and spec is not None:
+            key = "network.file." + ("labels" if spec.account_attribute is None
+                                     else "account_attribute")
+            given = "the graph file puts people in accounts"
+        else:
+            key = f"segments[{with_accounts[0]}].accounts"
+            given = f"people buy in accounts (`accounts:` on {names})"
+        where = file if file is not None else f"<scenario {self.name!r}>"
+        raise ScenarioError(where, [(key, None, f"{what} with accounts is not modelled yet, "
+                                     f"and here {given}: {instead}")])
+
     def strategy(self, name: str | None = None) -> Strategy:
         """The strategy called `name` (the first if ``None``).
 
