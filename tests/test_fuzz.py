@@ -410,6 +410,135 @@ def test_fuzzed_graph_files_run_or_exit_2(
         tally[ended] += 1
 
 
+#: People files' headers with accounts: right, reordered, cased, short of a column.
+ACCOUNT_HEADERS = ["person,segment,account,role"] * 4 + [
+    "person,segment,account", "person,segment,role", "segment,role,person,account",
+    "Person,Segment,Account,Role", "person,segment,account,role,notes", "person,account,role"]
+#: Roles as hand-made files write them, and not.
+ROLES = st.sampled_from(["", "user", "buyer", "payer", "buyer+payer", '"buyer,payer"',
+                         "Buyer / Payer", "user+buyer", "boss", "buyers", "+", "payer payer",
+                         "BUYER", "ü"])
+ACCOUNT_IDS = st.sampled_from(["", "acme", "bolt", "007", "7", "h1", " ", "ü名"])
+
+
+@st.composite
+def account_files(draw: st.DrawFn) -> tuple[str, bytes, bytes | None, str]:
+    """(suffix, graph file bytes, people file bytes or None, how accounts are given): a
+    graph whose people buy in accounts, from a people file's `account` and `role` columns
+    or from GML/GraphML node attributes (`firm`, `job`); mostly nearly right (accounts
+    inside one segment with one buyer and one payer), now and then not."""
+    if rarely(draw, 10):  # the edge lists of the test above, bad lines and all
+        lines = draw(edge_lines())
+    else:  # a graph that reads, so that the accounts are what is tested
+        lines = [f"{u} {v}" for u, v in draw(st.lists(st.tuples(NODES, NODES), min_size=1,
+                                                      max_size=14)) if u != v] or ["1 2"]
+    pairs = [ln.split()[:2] for ln in lines if len(ln.split()) >= 2 and ln[0] not in "#%"]
+    nodes = sorted({x for pair in pairs for x in pair})
+    extra = draw(st.lists(NODES, max_size=2, unique=True))  # some unknown to the graph
+    people = nodes + [x for x in extra if x not in nodes]
+    rows: list[dict[str, str]] = []
+    if not rarely(draw, 4):  # nearly right
+        k = 0
+        while k < len(people):
+            size = draw(st.integers(1, 4))
+            members, segment = people[k:k + size], draw(st.sampled_from("AAB"))
+            name = f"acc{k}" if size > 1 or draw(st.booleans()) else ""
+            for j, x in enumerate(members):
+                alone_pays = len(members) <= 2
+                role = ("buyer+payer" if alone_pays else "buyer") if j == 0 else (
+                    "payer" if j == 1 and not alone_pays else "user")
+                rows.append({"person": x, "segment": segment, "account": name,
+                             "role": draw(ROLES) if rarely(draw, 20) else role})
+            k += size
+    else:
+        rows = [{"person": draw(st.sampled_from([*people, ""])) if people else draw(NODES),
+                 "segment": draw(st.sampled_from(["A", "B", ""])), "account": draw(ACCOUNT_IDS),
+                 "role": draw(ROLES)} for _ in range(draw(st.integers(0, 12)))]
+    how = draw(st.sampled_from(["labels", "labels", "attribute"]))
+    if how == "labels":
+        header = draw(st.sampled_from(ACCOUNT_HEADERS))
+        sep = draw(st.sampled_from([",", ",", ";", "\t"]))
+        names = header.lower().split(",")
+        body = [sep.join(names if header == header.lower() else header.split(","))]
+        body += [sep.join(r.get(c, "x") for c in names) for r in rows]
+        return ".txt", "\n".join(lines).encode("utf-8"), "\n".join(body).encode("utf-8"), how
+    # node attributes (the people file's extra people are left out: attributes are the graph's)
+    of = {r["person"]: r for r in rows}
+    fmt = draw(st.sampled_from(["gml", "graphml"]))
+    ids = {x: i for i, x in enumerate(nodes)}
+    if fmt == "gml":
+        def node(x: str) -> str:
+            r = of.get(x, {})
+            extra = "".join(f' {k} "{r[c]}"' for k, c in (("firm", "account"), ("job", "role"))
+                            if r.get(c) and '"' not in r[c])
+            return f'  node [ id {ids[x]} label "{x}" dept "{r.get("segment") or "A"}"{extra} ]\n'
+        body = ("graph [\n" + "".join(node(x) for x in nodes)
+                + "".join(f"  edge [ source {ids[a]} target {ids[b]} ]\n" for a, b in pairs)
+                + "]\n")
+        return ".gml", body.encode("utf-8"), None, how
+    def data(x: str) -> str:
+        r = of.get(x, {})
+        return "".join(f'<data key="{k}">{r[c]}</data>' for k, c in
+                       (("d", "segment"), ("f", "account"), ("j", "role")) if r.get(c))
+    body = ('<?xml version="1.0"?>\n<graphml xmlns="http://graphml.graphdrawing.org/xmlns">'
+            '<key id="d" for="node" attr.name="dept" attr.type="string"/>'
+            '<key id="f" for="node" attr.name="firm" attr.type="string"/>'
+            '<key id="j" for="node" attr.name="job" attr.type="string"/>'
+            '<graph edgedefault="undirected">'
+            + "".join(f'<node id="{x}">{data(x)}</node>' for x in nodes)
+            + "".join(f'<edge source="{a}" target="{b}"/>' for a, b in pairs)
+            + "</graph></graphml>")
+    return ".graphml", body.encode("utf-8"), None, how
+
+
+@pytest.mark.slow
+@given(files=account_files(),
+       block=st.sampled_from([None] * 5 + [{"strength": 2.0}] * 3 + [
+           {"size": 3}, {"buyer_is_payer": 0.5}, {"strength": -1}]),
+       aim=st.sampled_from([None] * 4 + [{"buyer": 0.5, "payer": 0.5}] * 3 + [
+           {"boss": 1.0}, {"user": 0.5}]))
+@settings(max_examples=EXAMPLES)
+def test_fuzzed_graph_files_with_accounts_run_or_exit_2(
+    files: tuple[str, bytes, bytes | None, str], block: dict[str, Any] | None,
+    aim: dict[str, float] | None, fuzz_tally: dict[str, Counter[str]],
+) -> None:
+    """A graph file's accounts and roles, right or wrong, run or are refused cleanly."""
+    tally = fuzz_tally.setdefault("graph files with accounts through wom run", Counter())
+    suffix, data, people, how = files
+    with workdir() as tmp:
+        graph_path = tmp / f"graph{suffix}"
+        graph_path.write_bytes(data)
+        spec: dict[str, Any] = {"path": graph_path.name}
+        names = [str(graph_path)]
+        if people is not None:
+            (tmp / "people.csv").write_bytes(people)
+            spec["labels"] = "people.csv"
+            names.append(str(tmp / "people.csv"))
+        else:
+            spec.update(attribute="dept", account_attribute="firm", role_attribute="job")
+        segments: dict[str, Any] = {"references": 1}
+        if block is not None:
+            segments["accounts"] = block
+        strategy: dict[str, Any] = {"name": "broad", "kind": "broad", "seeding": "random"}
+        if aim is not None:
+            strategy["aim"] = aim
+        scenario = {
+            "name": "fuzz-accounts", "horizon": 3, "replicates": 2,
+            "network": {"model": "file", "file": spec}, "segments": segments,
+            "budget": {"total": 500, "cost_per_seed": 100, "cost_per_contact": 5,
+                       "campaign_weeks": 2},
+            "strategies": [strategy, {"name": "focused", "kind": "focused", "segment": "A"}],
+        }
+        path = tmp / "fuzz.yaml"
+        path.write_text(yaml.safe_dump(scenario), encoding="utf-8")
+        out = tmp / "out"
+        ended = outcome(run_cli(path, out, plots=False), out, [str(path), *names])
+        if ended == "ran":
+            run = read_run(out)
+            assert run.scenario.has_accounts  # the file's accounts were read, not dropped
+        tally[f"{ended} ({how})"] += 1
+
+
 # ---------------------------------------------------------------------------- found by fuzzing
 
 TINY = """\

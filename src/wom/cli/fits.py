@@ -21,6 +21,7 @@ from wom.cli.options import (
     set_option,
     workers_option,
 )
+from wom.inference.fit import refuse_accounts_in_fit
 from wom.viz.fits import ASSUMPTIONS
 
 
@@ -88,6 +89,7 @@ def fit(scenario: Path, adoptions: Path, out: Path | None, seed: int | None,
     Assumed:
     """
     sc = load(scenario, settings=settings)
+    refuse_accounts_in_fit(sc, scenario)
     if seed is not None:
         sc = sc.model_copy(update={"seed": seed})
     check_out(out, "fit")

@@ -25,6 +25,7 @@ from wom.cli.options import (
 from wom.cli.summary import print_summary
 from wom.config import COMPARED, METRICS
 from wom.errors import WomError
+from wom.experiment.customers import refuse_with_accounts
 from wom.inputs.tables import MAX_PERIOD
 from wom.store import SCENARIO_FILE
 
@@ -63,6 +64,8 @@ def run(scenario: Path, replicates: int | None, seed: int | None, workers: int |
     if METRICS[by].accounts and not sc.has_accounts:
         raise click.BadParameter(f"{by} needs a market of accounts ({scenario} has no "
                                  "`accounts:` block on any segment)", param_hint="'--by'")
+    if customers is not None:
+        refuse_with_accounts(sc, scenario)
     existing = None if customers is None else wom.load_customers(sc, customers, today=today)
     check_out(out, "run")
     with progress_bar(sc.name, "replicates", replicates or sc.replicates,

@@ -71,6 +71,11 @@ def cross_checks(sc: Scenario) -> list[tuple[tuple[Any, ...], str]]:
             for b in entry:
                 if b not in names:
                     problems.append((("dynamics", "overlap", a, b), f"unknown segment {b!r}"))
+    for i, seg in enumerate(sc.segments):
+        if seg.accounts is not None and seg.accounts.from_file and sc.network.model != "file":
+            problems.append((("segments", i, "accounts"), "needs `size` (e.g. 5) or `sizes` "
+                             "(e.g. {1: 0.5, 5: 0.5}); only a graph file (network.model: "
+                             "file) gives accounts without sizes"))
     if sc.network.model == "complete" and sc.people > COMPLETE_GRAPH_MAX_PEOPLE:
         problems.append(
             (("network", "model"), f"a complete graph of {sc.people:,} people needs "
@@ -137,6 +142,19 @@ def suspicious(sc: Scenario) -> list[tuple[str, str]]:
                           f"{group.cost_to_serve:g} a week is more than the {kept:g} a paying "
                           f"customer of {group.name!r} leaves after the margin: every customer "
                           "there loses money each week"))
+    if not sc.has_accounts:
+        for i, st in enumerate(sc.strategies):
+            for key in ("aim", "resonance"):
+                if getattr(st, key) is not None:
+                    notes.append((f"strategies[{i}].{key}", f"{st.name!r} gives {key} by role, "
+                                  "but no segment has accounts: every person buys alone and "
+                                  "holds every role, so it does nothing (add `accounts:` to "
+                                  "a segment)"))
+    for i, group in enumerate(sc.segments):
+        if group.price_per == "account" and group.accounts is None:
+            notes.append((f"segments[{i}].price_per", f"account, but {group.name!r} has no "
+                          "accounts: each person buys alone, so the price is per person "
+                          "(add `accounts:` to the segment)"))
     for i, st in enumerate(sc.strategies):
         for name in [st.segment, *(st.segments or [])]:
             seg = next((s for s in sc.segments if s.name == name), None)

@@ -1,7 +1,8 @@
 """Loading a scenario: YAML in, a validated :class:`~wom.config.scenario.Scenario` out, or a
 :class:`~wom.errors.ScenarioError` naming the file, the line, the key path and what is wrong.
 
-With ``network.model: file`` the segments come from the graph file, which is read here.
+With ``network.model: file`` the segments (and accounts) come from the graph file, which is
+read here (:mod:`wom.config.filemarket`).
 """
 
 from __future__ import annotations
@@ -17,77 +18,29 @@ import yaml
 from pydantic import ValidationError
 
 from wom.config.checks import cross_checks
+from wom.config.filemarket import PrefixedError, segments_from_graph_file
 from wom.config.keys import Value, make_vary, missing_key, representatives, set_path
 from wom.config.scenario import Scenario
-from wom.config.schema import Network, SegmentShorthand
+from wom.config.schema import SegmentShorthand
 from wom.config.yamlpos import duplicate_keys, key_path, line_of, reject_non_finite
 from wom.errors import ScenarioError, WomError
-from wom.inputs import GraphFileError
 
 
-def _segments_from_graph_file(
-    data: dict[str, Any], file: Path | str | None, tree: yaml.Node | None
-) -> dict[str, Any]:
-    """Read the graph file: its segments fill ``segments``; its path becomes absolute."""
-    try:
-        network = Network.model_validate(data["network"])
-    except ValidationError as exc:
-        raise _PrefixedError(exc, ("network",)) from None
-    spec = network.file
-    assert spec is not None  # the model validator makes sure
-    base = Path(file).resolve().parent if file is not None else Path.cwd()
-    try:
-        graph = spec.load(base)
-    except GraphFileError as err:
-        key = ("network", "file", "labels") if (
-            spec.labels is not None and Path(err.path).name == Path(spec.labels).name
-        ) else ("network", "file", "path")
-        raise ScenarioError(file, [(key_path(key), line_of(tree, key), str(err))]) from None
-    resolved = {k: str((base / v).resolve()) for k in ("path", "labels")
-                if isinstance(v := data["network"]["file"].get(k), str)}
-    net = {**data["network"], "file": {**data["network"]["file"], **resolved}}
-    found = dict(zip(graph.names, (int(z) for z in graph.sizes), strict=True))
-    given = data.get("segments")
-    problems = []
-    if given is None or isinstance(given, dict):
-        extra = sorted({"count", "size", "names", "size_exponent"} & set(given or {}))
-        if extra:
-            raise ScenarioError(file, [(key_path(("segments", extra[0])),
-                                        line_of(tree, ("segments", extra[0])),
-                                        "the segments come from the graph file; give only "
-                                        "the traits they share (tam, references, …)")])
+def _keys_as_keys(data: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """`loc` with a mapping's whole-number keys as text (``sizes.5``, not ``sizes[5]``,
+    which reads as the sixth item of a list): pydantic gives both as numbers."""
+    out: list[Any] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and isinstance(part, int):
+            out.append(str(part))
+        else:
+            out.append(part)
         try:
-            traits = SegmentShorthand.model_validate(given or {}).traits()
-        except ValidationError as exc:
-            raise _PrefixedError(exc, ("segments",)) from None
-        segments = [{"name": n, "size": z, **traits} for n, z in found.items()]
-    elif isinstance(given, list):
-        listed: dict[str, dict[str, Any]] = {}
-        for i, entry in enumerate(given):
-            name = str(entry.get("name")) if isinstance(entry, dict) else None
-            if name not in found:
-                known = ", ".join(list(found)[:12]) + (" …" if len(found) > 12 else "")
-                loc = ("segments", i, "name")
-                problems.append((key_path(loc), line_of(tree, loc),
-                                 f"the graph file has no segment {name!r} (it has: {known})"))
-                continue
-            if "size" in entry and entry["size"] != found[name]:
-                loc = ("segments", i, "size")
-                problems.append((key_path(loc), line_of(tree, loc),
-                                 f"{entry['size']} but the graph file has {found[name]} people "
-                                 f"in {name!r} (leave size out)"))
-            listed[name] = {**entry, "name": name, "size": found[name]}
-        if problems:
-            raise ScenarioError(file, problems)
-        segments = [listed.get(n, {"name": n, "size": z}) for n, z in found.items()]
-    else:
-        return data  # the model reports the wrong type
-    return {**data, "network": net, "segments": segments}
-
-
-class _PrefixedError(Exception):
-    def __init__(self, error: ValidationError, prefix: tuple[Any, ...]):
-        self.error, self.prefix = error, prefix
+            node = node[part] if isinstance(node, dict | list) else None
+        except (KeyError, IndexError, TypeError):
+            node = None
+    return tuple(out)
 
 
 def scenario_from_dict(
@@ -105,32 +58,36 @@ def scenario_from_dict(
         raise ScenarioError(file, [("", 1, f"a scenario must be a mapping of keys, got {kind}")])
     try:
         if isinstance(data.get("network"), dict) and data["network"].get("model") == "file":
-            data = _segments_from_graph_file(data, file, tree)
+            data = segments_from_graph_file(data, file, tree)
         if isinstance(data.get("segments"), dict):
             try:
                 expanded = SegmentShorthand.model_validate(data["segments"]).expand()
                 data = {**data, "segments": expanded}
             except ValidationError as exc:
-                raise _PrefixedError(exc, ("segments",)) from None
+                raise PrefixedError(exc, ("segments",)) from None
             except ValueError as exc:
                 where = ("segments", "names")
                 raise ScenarioError(
                     file, [(key_path(where), line_of(tree, where), str(exc))]
                 ) from None
         sc = Scenario.model_validate(data)
-    except (ValidationError, _PrefixedError) as exc:
-        if isinstance(exc, _PrefixedError):
+    except (ValidationError, PrefixedError) as exc:
+        if isinstance(exc, PrefixedError):
             prefix, errors = exc.prefix, exc.error.errors(include_url=False)
         else:
             prefix, errors = (), exc.errors(include_url=False)
         problems = []
         for err in errors:
-            loc = prefix + tuple(err["loc"])
+            loc = _keys_as_keys(data, prefix + tuple(err["loc"]))
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
                 msg = "unknown key (check the spelling; `wom schema` lists every key)"
             elif err["type"] == "missing":
                 msg = "required key is missing"
+            if len(loc) >= 2 and loc[-1] == "[key]":  # a mapping's key, not its value
+                problems.append((key_path(loc[:-2]), line_of(tree, loc[:-1]),
+                                 f"key {err['loc'][-2]!r}: {msg}"))
+                continue
             problems.append((key_path(loc), line_of(tree, loc), msg))
         raise ScenarioError(file, problems) from None
     cross = cross_checks(sc) + sweep_checks(sc) + inference_checks(sc)
@@ -298,9 +255,19 @@ def with_settings(sc: Scenario, settings: Sequence[str]) -> Scenario:
 
 def settings_error(settings: Sequence[str], err: ScenarioError) -> WomError:
     """What is wrong with a scenario once `settings` are applied, naming them."""
-    lines = "; ".join(msg for _, _, msg in err.problems)
-    keys = ", ".join(k for k, _, _ in err.problems if k)
-    return WomError(f"--set {', '.join(map(repr, settings))}: {keys}: {lines}")
+    # (one setting over many keys, `segments.*.…`, often breaks them all the same way: each
+    # message once, with its keys; a long list of keys cut short)
+    by_message: dict[str, list[str]] = {}
+    for k, _, msg in err.problems:
+        by_message.setdefault(msg, []).append(k)
+
+    def named(keys: list[str]) -> str:
+        keys = [k for k in keys if k]
+        return ", ".join(keys[:3]) + (f" and {len(keys) - 3} more" if len(keys) > 3 else "")
+
+    said = "; ".join(f"{named(keys)}: {msg}" if named(keys) else msg
+                     for msg, keys in by_message.items())
+    return WomError(f"--set {', '.join(map(repr, settings))}: {said}")
 
 
 def bad_sweep_value(sc: Scenario, path: str, spec: Any) -> str | None:

@@ -99,11 +99,16 @@ class Strategy(Strict):
             check(self)
         if self.segments is not None and not self.segments:
             raise ValueError("`segments` is empty")
-        if self.aim is not None:
-            total = sum(self.aim.values())
+        return self
+
+    @field_validator("aim")
+    @classmethod
+    def _aim_shares(cls, aim: dict[str, float] | None) -> dict[str, float] | None:
+        if aim is not None:
+            total = sum(aim.values())
             if abs(total - 1.0) > 1e-6:
                 raise ValueError(f"the shares of `aim` sum to {total:g}, not 1")
-        return self
+        return aim
 
     def role_resonance(self) -> tuple[float, float, float]:
         """The message's resonance with users, buyers and payers (1.0 unless given)."""
@@ -240,6 +245,34 @@ class Scenario(Strict):
             raise ScenarioError(where, [("strategies", None, f"no strategies to {what}: add "
                                          "one (a scenario without strategies serves "
                                          "`wom fit`)")])
+
+    def refuse_accounts(self, what: str, instead: str,
+                        file: Path | str | None = None) -> None:
+        """Refuse `what`, which is not modelled yet when people buy in accounts (today's
+        customers, ``wom fit``), saying what to do `instead`.
+
+        Raises
+        ------
+        ScenarioError
+            Naming the scenario `file` (else the scenario's name) and the first segment
+            with accounts.
+        """
+        with_accounts = [i for i, s in enumerate(self.segments) if s.accounts is not None]
+        if not with_accounts:
+            return
+        names = ", ".join(self.segments[i].name for i in with_accounts[:4]) + (
+            " …" if len(with_accounts) > 4 else "")
+        spec = self.network.file
+        if self.network.model == "file" and spec is not None:
+            key = "network.file." + ("labels" if spec.account_attribute is None
+                                     else "account_attribute")
+            given = "the graph file puts people in accounts"
+        else:
+            key = f"segments[{with_accounts[0]}].accounts"
+            given = f"people buy in accounts (`accounts:` on {names})"
+        where = file if file is not None else f"<scenario {self.name!r}>"
+        raise ScenarioError(where, [(key, None, f"{what} with accounts is not modelled yet, "
+                                     f"and here {given}: {instead}")])
 
     def strategy(self, name: str | None = None) -> Strategy:
         """The strategy called `name` (the first if ``None``).

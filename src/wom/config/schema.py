@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BeforeValidator, Field, StrictBool, model_validator
+from pydantic import BeforeValidator, Field, StrictBool, field_validator, model_validator
 
 from wom.config.fields import (
     EARLY_ADOPTERS,
@@ -33,7 +33,8 @@ class Accounts(Strict):
     """``accounts:`` on a segment: its people belong to accounts (organisations, households)
     that buy as one. Every account has a buyer and a payer (possibly the same person); the
     rest are users. An account of one person is buyer, payer and user at once, which is
-    today's market."""
+    today's market. With ``network.model: file`` the graph file gives each person's account
+    and role: leave out `size`, `sizes` and `buyer_is_payer` (`strength` applies)."""
 
     size: Count | None = Field(
         None, ge=1, le=100_000, description="Every account has this many people (the last "
@@ -53,19 +54,30 @@ class Accounts(Strict):
         "min(1, strength · word_of_mouth · resonance) per step."
     )
 
-    @model_validator(mode="after")
-    def _one_size(self) -> Accounts:
-        if (self.size is None) == (self.sizes is None):
-            raise ValueError("give `size` (every account) or `sizes` (a distribution), "
-                             "not both" if self.size is not None else
-                             "needs `size` (e.g. 5) or `sizes` (e.g. {1: 0.5, 5: 0.5})")
-        if self.sizes is not None:
-            if not self.sizes:
+    @field_validator("sizes")
+    @classmethod
+    def _shares(cls, sizes: dict[int, float] | None) -> dict[int, float] | None:
+        if sizes is not None:
+            if not sizes:
                 raise ValueError("`sizes` is empty")
-            total = sum(self.sizes.values())
+            total = sum(sizes.values())
             if abs(total - 1.0) > 1e-6:
                 raise ValueError(f"the shares of `sizes` sum to {total:g}, not 1")
+        return sizes
+
+    @model_validator(mode="after")
+    def _one_size(self) -> Accounts:
+        # Neither is a graph file's accounts (network.model: file); a generated market
+        # needs one (wom.config.checks).
+        if self.size is not None and self.sizes is not None:
+            raise ValueError("give `size` (every account) or `sizes` (a distribution), "
+                             "not both")
         return self
+
+    @property
+    def from_file(self) -> bool:
+        """The accounts are a graph file's (no sizes given)."""
+        return self.size is None and self.sizes is None
 
     @property
     def single(self) -> bool:
@@ -213,7 +225,9 @@ class GraphFile(Strict):
         "auto", description="auto: by suffix (.gml, .graphml, .csv; anything else: edge list)."
     )
     labels: str | None = Field(
-        None, description="A file of `node<TAB>segment` lines giving each person's segment."
+        None, description="A file of `node<TAB>segment` lines giving each person's segment "
+        "(or a table with a header: person, segment, and optionally account and role, who "
+        "buys with whom: docs/model.md §4)."
     )
     attribute: str | None = Field(
         None, description="The node attribute holding the segment (GML, GraphML)."
@@ -228,6 +242,16 @@ class GraphFile(Strict):
     louvain_seed: Count = Field(
         0, ge=0, description="Seed of the Louvain search. The segments found are part of the "
         "market's definition (strategies name them), so they do not follow the scenario seed."
+    )
+    account_attribute: str | None = Field(
+        None, description="The node attribute holding each person's account (GML, GraphML): "
+        "people with the same value buy together; a node without it buys alone. (A labels "
+        "file gives accounts in its `account` and `role` columns instead.)"
+    )
+    role_attribute: str = Field(
+        "role", description="The node attribute holding each person's role in their account, "
+        "read with `account_attribute`: user, buyer, payer, or several joined by + "
+        "(buyer+payer); a node without it is a user."
     )
 
     @model_validator(mode="after")

@@ -22,7 +22,7 @@ import numpy as np
 from wom.config import Scenario
 from wom.engine import ACCOUNT_ROWS, CAUSES, Trajectory, run_to_horizon
 from wom.errors import WomError
-from wom.experiment.customers import Customers, load_customers
+from wom.experiment.customers import Customers, load_customers, refuse_with_accounts
 from wom.experiment.memory import check_memory
 from wom.experiment.pool import worker_pool
 from wom.experiment.replicate import Replicate
@@ -120,6 +120,8 @@ def run(
     updates = {k: v for k, v in {"replicates": replicates, "seed": seed}.items() if v is not None}
     if updates:
         sc = sc.model_copy(update=updates)
+    if customers is not None:
+        refuse_with_accounts(sc)
     if customers is not None and not isinstance(customers, Customers):
         customers = load_customers(sc, customers)
     if customers is not None and customers.names and customers.names != tuple(sc.segment_names):

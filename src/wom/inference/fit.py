@@ -185,6 +185,16 @@ def fit_warnings(diagnostics: dict[str, Any], segments: int) -> list[str]:
     return warnings
 
 
+def refuse_accounts_in_fit(sc: Scenario, file: Path | str | None = None) -> None:
+    """Refuse to fit a market of accounts (`file`: the scenario's, for the message): the
+    likelihood and the fit's simulations assume people buy alone. Not modelled yet."""
+    copy = ("labels file has no `account` column" if sc.network.model == "file"
+            else "segments have no `accounts:`")
+    sc.refuse_accounts("fitting (wom fit)", "the likelihood and the fit's simulations assume "
+                       f"people buy alone; fit a copy of the scenario whose {copy}, then run "
+                       "the fitted scenario with the accounts added back", file)
+
+
 def fit(sc: Scenario, adoptions: Path | str | PersonAdoptions | SegmentAdoptions, *,
         workers: int | None = None, scheduler: Any = None,
         progress: Progress | None = None) -> FitResult:
@@ -211,6 +221,7 @@ def fit(sc: Scenario, adoptions: Path | str | PersonAdoptions | SegmentAdoptions
     if not isinstance(sc, Scenario):
         raise WomError(f"wom.fit takes a Scenario (wom.load_scenario(path)), not "
                        f"{type(sc).__name__}")
+    refuse_accounts_in_fit(sc)
     churning = [s.name for s in sc.segments if s.churn > 0]
     if churning:
         # The likelihood and the simulator of the fit assume customers stay; prices and

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any, Protocol
 
+from wom.inputs.accounts import Given, given_by_attribute, read_accounts
 from wom.inputs.parsers import (
     COMMUNITY_PREFIX,
     SUFFIX_FORMATS,
@@ -46,6 +47,10 @@ class GraphFileSpec(Protocol):
     def label_prefix(self) -> str: ...
     @property
     def resolution(self) -> float: ...
+    @property
+    def account_attribute(self) -> str | None: ...
+    @property
+    def role_attribute(self) -> str: ...
 
 
 def load_graph(spec: GraphFileSpec, *, base: Path, seed: int) -> LoadedGraph:
@@ -77,6 +82,7 @@ def load_graph(spec: GraphFileSpec, *, base: Path, seed: int) -> LoadedGraph:
         path, _stamp(path),
         labels, None if labels is None else _stamp(labels),
         spec.format, spec.attribute, spec.label_prefix, float(spec.resolution), int(seed),
+        spec.account_attribute, spec.role_attribute,
     )
 
 
@@ -113,12 +119,17 @@ def _load(
     path: Path, _path_stamp: tuple[int, int],
     labels: Path | None, _labels_stamp: tuple[int, int] | None,
     fmt: str, attribute: str | None, prefix: str, resolution: float, seed: int,
+    account_attribute: str | None = None, role_attribute: str = "role",
 ) -> LoadedGraph:
     if fmt == "auto":
         fmt = SUFFIX_FORMATS.get(path.suffix.lower(), "edgelist")
     if attribute is not None and fmt not in ("gml", "graphml"):
         raise GraphFileError(path, None, f"`attribute` is read from GML or GraphML nodes, but "
                              f"this file is read as {fmt}: give a `labels` file instead")
+    if account_attribute is not None and fmt not in ("gml", "graphml"):
+        raise GraphFileError(path, None, f"`account_attribute` is read from GML or GraphML "
+                             f"nodes, but this file is read as {fmt}: give the `labels` file "
+                             "`account` and `role` columns instead")
     data = read_bytes(path)
     attrs: list[dict[str, Any]] | None = None
     default: dict[str, Any] = {}
@@ -136,9 +147,16 @@ def _load(
     ties = clean_ties(path, len(nodes), src, dst, notes)
 
     extra: list[str] = []
+    given: list[Given] | None = None
     if labels is not None:
         text = decode(labels, read_bytes(labels))
-        seg_label, extra, header = labels_from_file(labels, text, nodes, path)
+        seg_label, extra, header, given = labels_from_file(labels, text, nodes, path)
+        if given is not None and account_attribute is not None:
+            raise GraphFileError(labels, None, "gives accounts (its `account` column), and "
+                                 f"so does `account_attribute` ({account_attribute!r}) in "
+                                 f"{path.name}: give them in one place")
+        if given is not None:
+            notes["accounts_from"] = "labels file"
         if header:
             notes["labels_header"] = header
         notes["segments_from"] = "labels file"
@@ -158,5 +176,13 @@ def _load(
         prefix = prefix or COMMUNITY_PREFIX
         notes["segments_from"] = "louvain"
     notes["people_only_in_labels"] = len(extra)
-    return assemble(nodes + extra, seg_label, ties, prefix, notes)
+    accounts_at = labels
+    if account_attribute is not None and attrs is not None:
+        given = given_by_attribute(path, account_attribute, role_attribute, nodes, attrs,
+                                   default) + [Given("", "", None)] * len(extra)
+        notes["accounts_from"] = "attribute"
+        accounts_at = path
+    accounts = None if given is None else read_accounts(
+        accounts_at or path, nodes + extra, [prefix + x for x in seg_label], given)
+    return assemble(nodes + extra, seg_label, ties, prefix, notes, accounts)
 

@@ -62,7 +62,18 @@ class LoadedGraph:
         ``directed_pairs_merged``, ``isolated_people``, ``people_only_in_labels``,
         ``segments_from`` (``labels file``, ``attribute`` or ``louvain``), ``format``; and
         when they apply ``csv_header``, ``edgelist_header``, ``labels_header``, ``node_names``
-        (GML: ``label`` or ``id``), ``parser_warnings``.
+        (GML: ``label`` or ``id``), ``parser_warnings``; with accounts ``accounts_from``
+        (``labels file`` or ``attribute``), ``accounts`` (of two or more people) and
+        ``people_in_accounts`` (the others buy alone).
+    account
+        ``int64[N]``: each person's account (new ids), accounts numbered by their first
+        person, so segment by segment; ``None`` when the file gives no accounts (everyone
+        buys alone). Read-only.
+    role
+        ``int8[N]``: each person's roles in their account, bits user 1, buyer 2, payer 4
+        (:mod:`wom.inputs.accounts`); ``None`` without accounts. Read-only.
+    account_ids
+        Each account's id in the file (``""`` for a person the file gives no account).
     """
 
     names: tuple[str, ...]
@@ -71,6 +82,9 @@ class LoadedGraph:
     v: np.ndarray
     node_ids: tuple[str, ...]
     notes: dict[str, int | str]
+    account: np.ndarray | None = None
+    role: np.ndarray | None = None
+    account_ids: tuple[str, ...] = ()
 
     @property
     def n(self) -> int:

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from wom.inputs.accounts import ACCOUNT_COLUMN, ROLE_COLUMN, FileAccounts, Given, renumber
 from wom.inputs.parsers import (
     PEOPLE_COLUMNS,
     GraphFileError,
@@ -23,20 +24,23 @@ _DIGITS = re.compile(r"(\d+)")
 
 def labels_from_file(
     path: Path, text: str, nodes: list[str], graph: Path
-) -> tuple[list[str], list[str], str]:
+) -> tuple[list[str], list[str], str, list[Given] | None]:
     """Labels of the graph's nodes then of the extra nodes; the extra nodes (file order);
-    the header line if one was recognised by its look (else ``""``).
+    the header line if one was recognised by its look (else ``""``); each person's account
+    and role, in the same order, when the file has an ``account`` column (else ``None``).
 
-    A people file with a header (``person,segment``, any delimiter) is read by column name,
-    other columns ignored; without a header, each line is ``node<TAB>segment`` (or
-    ``node segment``: the rest of the line is the segment). A first line whose person is a
-    word above numbered people is a header; a first person who is a word not in the graph,
-    above other words, is refused (it may be a header: name the columns instead).
+    A people file with a header (``person,segment``, any delimiter) is read by column name;
+    its columns ``account`` and ``role`` give accounts (:mod:`wom.inputs.accounts`), others
+    are ignored. Without a header, each line is ``node<TAB>segment`` (or ``node segment``:
+    the rest of the line is the segment). A first line whose person is a word above numbered
+    people is a header; a first person who is a word not in the graph, above other words, is
+    refused (it may be a header: name the columns instead).
     """
     rows, header = _people_rows(path, text), ""
+    has_accounts = bool(rows) and rows[0][3] is not None
     if rows and header_of(text, PEOPLE_COLUMNS) is None:
-        number, first, label = rows[0]
-        role = first_row_role((first,), [p for _, p, _ in rows[1:]], first in set(nodes))
+        number, first, label, _, _ = rows[0]
+        role = first_row_role((first,), [r[1] for r in rows[1:]], first in set(nodes))
         if role == "header":
             rows, header = rows[1:], f"{first}\t{label}"
         elif role == "ambiguous":
@@ -45,49 +49,69 @@ def labels_from_file(
                                  "`segment`; if it is someone who talks to nobody, put a "
                                  "header line `person<TAB>segment` above it")
     known_nodes = set(nodes)
-    stray = stray_header(((n, (p, lab)) for n, p, lab in rows[1:]),
+    stray = stray_header(((n, (p, lab)) for n, p, lab, _, _ in rows[1:]),
                          lambda fields: fields[0] in known_nodes)
     if stray is not None:
         raise GraphFileError(path, *stray)
-    seen: dict[str, tuple[str, int]] = {}
-    for number, node, label in rows:
+    seen: dict[str, tuple[str, int, Given]] = {}
+    for number, node, label, account, held in rows:
         if not label:
             raise GraphFileError(path, number, "expected `node<TAB>segment`, found one field")
-        if node in seen and seen[node][0] != label:
-            first, at = seen[node]
-            raise GraphFileError(path, number, f"node {node!r} is given segment {label!r}, but "
-                                 f"line {at} gave it {first!r}")
-        seen.setdefault(node, (label, number))
+        given = Given(account or "", held or "", number)
+        if node in seen:
+            first, at, before = seen[node]
+            if first != label:
+                raise GraphFileError(path, number, f"node {node!r} is given segment {label!r}, "
+                                     f"but line {at} gave it {first!r}")
+            for what, now, then in (("account", given.account, before.account),
+                                    ("role", given.role, before.role)):
+                if now != then:
+                    raise GraphFileError(path, number, f"person {node!r} is given {what} "
+                                         f"{now!r}, but line {at} gave them {then!r}", what)
+        seen.setdefault(node, (label, number, given))
     missing = [x for x in nodes if x not in seen]
     if missing:
         raise GraphFileError(path, None, f"{len(missing)} node(s) of {graph.name} have no "
                              f"segment here, e.g. node {missing[0]!r}")
     known = set(nodes)
     extra = [x for x in seen if x not in known]
-    return [seen[x][0] for x in (*nodes, *extra)], extra, header
+    everyone = (*nodes, *extra)
+    accounts = [seen[x][2] for x in everyone] if has_accounts else None
+    return [seen[x][0] for x in everyone], extra, header, accounts
 
 
-def _people_rows(path: Path, text: str) -> list[tuple[int, str, str]]:
-    """``(line, person, segment)`` of a people (labels) file, with or without a header."""
+def _people_rows(path: Path, text: str) -> list[tuple[int, str, str, str | None, str | None]]:
+    """``(line, person, segment, account, role)`` of a people (labels) file, with or without
+    a header (account and role ``None`` without an ``account`` column)."""
     if header_of(text, PEOPLE_COLUMNS) is not None:
         table = graph_table(path, text, PEOPLE_COLUMNS, "people file")
         people, segments = table.column("person"), table.column("segment")
-        out = []
-        for (number, person), (_, segment) in zip(people, segments, strict=True):
+        if table.has(ROLE_COLUMN) and not table.has(ACCOUNT_COLUMN):
+            raise GraphFileError(path, table.header_line, "a `role` column needs an "
+                                 "`account` column: the roles are held in accounts (who buys "
+                                 "with whom)", ROLE_COLUMN)
+        n = len(people)
+        accounts = table.column(ACCOUNT_COLUMN) if table.has(ACCOUNT_COLUMN) else [(0, None)] * n
+        roles = (table.column(ROLE_COLUMN) if table.has(ROLE_COLUMN)
+                 else [(0, "" if table.has(ACCOUNT_COLUMN) else None)] * n)
+        out: list[tuple[int, str, str, str | None, str | None]] = []
+        for (number, person), (_, segment), (_, account), (_, role) in zip(
+                people, segments, accounts, roles, strict=True):
             if not person:
                 raise GraphFileError(path, number, "no person id", "person")
             if not segment:
                 raise GraphFileError(path, number, f"person {person!r} has no segment",
                                      "segment")
-            out.append((number, person, segment))
+            out.append((number, person, segment, account, role))
         return out
-    rows = []
+    rows: list[tuple[int, str, str, str | None, str | None]] = []
     for number, line in enumerate(text.split("\n"), 1):
         stripped = line.strip()
         if not stripped or stripped.startswith(COMMENT):
             continue
         parts = stripped.split("\t", 2) if "\t" in stripped else stripped.split(None, 1)
-        rows.append((number, parts[0].strip(), parts[1].strip() if len(parts) > 1 else ""))
+        rows.append((number, parts[0].strip(), parts[1].strip() if len(parts) > 1 else "",
+                     None, None))
     return rows
 
 
@@ -139,7 +163,10 @@ def _label_order(labels: set[str]) -> list[str]:
 
 
 def assemble(nodes: list[str], labels: list[str], ties: tuple[np.ndarray, np.ndarray],
-              prefix: str, notes: dict[str, int | str]) -> LoadedGraph:
+              prefix: str, notes: dict[str, int | str],
+              accounts: FileAccounts | None = None) -> LoadedGraph:
+    """People renumbered segment by segment (segments in the natural order of their
+    labels, people in file order inside each), their ties and accounts with them."""
     order = _label_order(set(labels))
     index = {lab: k for k, lab in enumerate(order)}
     segment = np.array([index[lab] for lab in labels], dtype=np.int64)
@@ -152,8 +179,16 @@ def assemble(nodes: list[str], labels: list[str], ties: tuple[np.ndarray, np.nda
     sizes = np.bincount(segment, minlength=len(order)).astype(np.int64)
     degree = np.bincount(np.concatenate([u, v]), minlength=len(nodes))
     notes["isolated_people"] = int(np.sum(degree == 0))
-    for arr in (sizes, u, v):
-        arr.flags.writeable = False
+    account = role = None
+    account_ids: tuple[str, ...] = ()
+    if accounts is not None:
+        account, role, account_ids = renumber(accounts, perm)
+        size = np.bincount(account, minlength=len(account_ids))
+        notes["accounts"] = int(np.sum(size > 1))
+        notes["people_in_accounts"] = int(np.sum(size[account] > 1))
+    for arr in (sizes, u, v, account, role):
+        if arr is not None:
+            arr.flags.writeable = False
     return LoadedGraph(
         names=tuple(prefix + lab for lab in order),
         sizes=sizes,
@@ -161,4 +196,7 @@ def assemble(nodes: list[str], labels: list[str], ties: tuple[np.ndarray, np.nda
         v=v,
         node_ids=tuple(nodes[i] for i in perm.tolist()),
         notes=notes,
+        account=account,
+        role=role,
+        account_ids=account_ids,
     )

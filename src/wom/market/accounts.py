@@ -13,9 +13,12 @@ account and role instead (:mod:`wom.inputs.graphfile`).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+
+from wom.inputs.accounts import ROLE_BITS as FILE_ROLE_BITS
 
 #: Role bits of ``AccountArrays.role``.
 USER, BUYER, PAYER = 1, 2, 4
@@ -108,12 +111,58 @@ def from_sizes(sizes_by_segment: list[np.ndarray], buyer_pays: list[np.ndarray]
                          segment=segment)
 
 
+def from_file(account: np.ndarray, role: np.ndarray, seg_start: np.ndarray) -> AccountArrays:
+    """The accounts a graph file gives (:class:`wom.inputs.LoadedGraph`'s ``account`` and
+    ``role``, already checked: one buyer and one payer per account, inside one segment;
+    accounts numbered by their first person, so segment by segment). Members are listed
+    account by account, in id order."""
+    n = account.size
+    bits = np.zeros(n, dtype=np.int8)
+    for name, bit in ROLE_BITS.items():  # the file's bits, by name (the same today)
+        bits[(role & FILE_ROLE_BITS[name]) != 0] |= bit
+    n_acc = int(account.max()) + 1 if n else 0
+    members = np.argsort(account, kind="stable").astype(np.int32)
+    ptr = np.zeros(n_acc + 1, dtype=np.int64)
+    np.cumsum(np.bincount(account, minlength=n_acc), out=ptr[1:])
+    segment_of = np.repeat(np.arange(seg_start.size - 1, dtype=np.int32), np.diff(seg_start))
+    buyer = np.empty(n_acc, dtype=np.int32)
+    payer = np.empty(n_acc, dtype=np.int32)
+    people = np.arange(n, dtype=np.int32)
+    buyer[account[(bits & BUYER) != 0]] = people[(bits & BUYER) != 0]
+    payer[account[(bits & PAYER) != 0]] = people[(bits & PAYER) != 0]
+    return AccountArrays(account=account.astype(np.int32), role=bits, ptr=ptr,
+                         members=members, buyer=buyer, payer=payer,
+                         segment=segment_of[members[ptr[:-1]]])
+
+
+def file_accounts(sc, seg_start: np.ndarray) -> AccountArrays | None:
+    """The accounts of a market read from a graph file (``None``: the file gives none)."""
+    spec = sc.network.file
+    g = spec.load(Path.cwd())
+    if g.account is not None and not sc.has_accounts:
+        raise ValueError(f"{spec.path}: its accounts changed since the scenario was validated")
+    if g.account is None:  # accounts of one (the scenario validated no other), or none
+        if not sc.has_accounts:
+            return None
+        sizes = [np.ones(int(z), np.int64) for z in np.diff(seg_start)]
+        return from_sizes(sizes, [np.ones(z.size, bool) for z in sizes])
+    acc = from_file(g.account, g.role, seg_start)
+    wrong = check_accounts(acc, int(seg_start[-1]), np.repeat(
+        np.arange(seg_start.size - 1, dtype=np.int32), np.diff(seg_start)))
+    if wrong is not None:  # the reader checked it all: a bug, not the user's file
+        raise ValueError(f"{spec.path}: {wrong}")
+    return acc
+
+
 def draw_accounts(sc, seg_start: np.ndarray, rng: np.random.Generator) -> AccountArrays | None:
     """The accounts of a generated market (``None`` when no segment has an ``accounts:``
     block: a market of individuals). Draws only for a distribution of sizes (other than all
     ones) or a chance of the buyer paying strictly between 0 and 1, once per account of two
     or more: accounts of one draw nothing, so they leave the market of individuals' random
-    numbers (and results) as they were."""
+    numbers (and results) as they were. A market read from a graph file has the file's
+    accounts (:func:`file_accounts`), drawing nothing."""
+    if sc.network.model == "file":
+        return file_accounts(sc, seg_start)
     if not any(s.accounts is not None for s in sc.segments):
         return None
     sizes, pays = [], []
