@@ -129,3 +129,14 @@ def test_by_accounts_won_needs_accounts(tmp_path):
     assert out.exit_code == 2
     assert "accounts_won needs a market of accounts" in out.output
     assert not (tmp_path / "o").exists()
+
+
+def test_the_report_describes_the_account_rule_and_the_price_per_account():
+    from wom.viz.words import describe_scenario
+    text = " ".join(describe_scenario(_accounts()))
+    assert "People buy as accounts (a: accounts of 4; b: accounts of 3)" in text
+    assert "users: its message resonates at 1 with users, 1 with buyers and 0.1 with payers, " \
+           "its contacts aimed at 100% users" in text
+    assert "The price is per account in a (per seat elsewhere)" in text
+    plain = " ".join(describe_scenario(small_scenario()))
+    assert "accounts" not in plain

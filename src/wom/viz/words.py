@@ -255,9 +255,15 @@ def describe_scenario(sc: Scenario) -> list[str]:
                 ", …" if len(segs) > 8 else "")
         budget += (f" Money: a paying customer pays {each('price', ',g')} a week at a gross "
                    f"margin of {each('gross_margin', '.0%')}, costs {each('cost_to_serve', ',g')}"
-                   f" a week to serve, and leaves with chance {each('churn', '.0%')} a week; "
+                   f" a week to serve, and leaves with chance {each('churn', '.1%')} a week; "
                    + ("seeds pay too." if b.seeds_pay else "seeds (given the product) do not "
                                                           "pay."))
+        by_account = [s.name for s in segs if sc.has_accounts and s.price_per == "account"]
+        if by_account:
+            budget += (f" The price is per account in {listed(by_account)} (per seat "
+                       "elsewhere); an account leaves as a whole.")
+    if sc.has_accounts:
+        dynamics += " " + _accounts_words(sc)
     strategies = "The strategies compared: " + " ".join(_strategy_words(s) for s in sc.strategies)
     run = (f"Each strategy ran {sc.replicates:,} replicate{'s' if sc.replicates != 1 else ''} "
            f"of {sc.horizon} week{'s' if sc.horizon != 1 else ''} from seed {sc.seed}; "
@@ -271,6 +277,36 @@ def describe_scenario(sc: Scenario) -> list[str]:
         out.insert(0, sc.description)
     return out
 
+
+
+def _accounts_words(sc: Scenario) -> str:
+    """The account rule in a sentence or three (docs/model.md, accounts)."""
+    def size(seg) -> str:
+        a = seg.accounts
+        if a is None or a.single:
+            return f"{seg.name}: people buy alone"
+        if a.size is not None:
+            return f"{seg.name}: accounts of {a.size}"
+        return f"{seg.name}: accounts of " + ", ".join(
+            f"{k} ({as_share(v)})" for k, v in sorted(a.sizes.items()) if v > 0)
+
+    sizes = "; ".join(size(s) for s in sc.segments[:8]) + ("; …" if len(sc.segments) > 8
+                                                          else "")
+    aimed = [s for s in sc.strategies if s.aim is not None or s.resonance is not None]
+    roles = ""
+    if aimed:
+        def how(s) -> str:
+            u, b, p = s.role_resonance()
+            aim = ", ".join(f"{as_share(v)} {k}s" for k, v in (s.aim or {}).items() if v > 0)
+            return (f"{s.name}: its message resonates at {as_number(u)} with users, "
+                    f"{as_number(b)} with buyers and {as_number(p)} with payers"
+                    + (f", its contacts aimed at {aim}" if aim else ""))
+        roles = " " + "; ".join(how(s) for s in aimed) + "."
+    return (f"People buy as accounts ({sizes}): each has a buyer, a payer (sometimes the "
+            "buyer) and users. A trial convinces a person at the message's resonance with "
+            "their role; a convinced member talks up the product inside the account; the "
+            "account buys when its buyer and its payer are convinced, and then every member "
+            f"is a customer (a seat) and talks.{roles}")
 
 
 # ---------------------------------------------------------------------------- the lesson
