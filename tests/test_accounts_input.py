@@ -374,8 +374,10 @@ BAD_SCENARIOS = {
     "size-and-sizes": ("size: 5\n      sizes: {5: 1.0}", "", 8, "segments[0].accounts",
                        "not both"),
     "no-size": ("strength: 2.0", "", 8, "segments[0].accounts", "needs `size`"),
-    "aim-not-summing-to-1": ("size: 5", "    aim:\n      user: 0.5\n      buyer: 0.4\n", 14,
-                             "strategies[0].aim", "sum to 0.9, not 1"),
+    "aim-all-zero": ("size: 5", "    aim:\n      user: 0\n      buyer: 0\n", 14,
+                     "strategies[0].aim", "all 0"),
+    "aim-negative": ("size: 5", "    aim:\n      user: -1\n", 14, "strategies[0].aim.user",
+                     "greater than or equal to 0"),
     "aim-role-boss": ("size: 5", "    aim:\n      boss: 1.0\n", 14, "strategies[0].aim",
                       "key 'boss'"),
     "resonance-role-boss": ("size: 5", "    resonance:\n      user: 1.0\n      boss: 0.5\n",
@@ -534,3 +536,43 @@ def test_accounts_of_one_on_a_graph_file_without_accounts_are_taken():
     path = Path(__file__).resolve().parents[1] / "scenarios" / "email-departments.yaml"
     sc = wom.load_scenario(path, ["segments.*.accounts={sizes: {1: 1.0}}"])
     assert sc.has_accounts
+
+
+def test_aim_is_weights_and_shorthands_read_as_written(tmp_path):
+    """`aim` weights are divided by their sum (so one can be swept alone); `aim: buyer` is
+    one role; `accounts: 5` is `{size: 5}`."""
+    p = tmp_path / "s.yaml"
+    p.write_text("segments:\n  - {name: a-b, size: 200, accounts: 5}\nreplicates: 2\n"
+                 "horizon: 3\nstrategies:\n"
+                 "  - {name: f, kind: focused, segment: a-b, aim: buyer}\n"
+                 "  - {name: g, kind: focused, segment: a-b, aim: {user: 2, buyer: 1}}\n")
+    sc = wom.load_scenario(p)
+    assert sc.segments[0].accounts.size == 5
+    assert sc.strategies[0].aim_shares() == (0.0, 0.0, 1.0, 0.0)
+    assert sc.strategies[1].aim_shares() == pytest.approx((0.0, 2 / 3, 1 / 3, 0.0))
+    # one weight swept alone, on a segment whose name has a hyphen
+    out = CliRunner().invoke(main, ["sweep", str(p), "--vary", "strategies.g.aim.user=0,1,3",
+                                    "--vary", "segments.a-b.accounts.strength=1,3",
+                                    "--out", str(tmp_path / "sw")])
+    assert out.exit_code == 0, out.output
+    assert (tmp_path / "sw" / "sweep.csv").is_file()
+
+
+def test_sweep_metric_of_accounts_needs_accounts(tmp_path):
+    p = tmp_path / "s.yaml"
+    p.write_text("segments: {count: 2, size: 50}\nreplicates: 2\nhorizon: 3\n"
+                 "strategies: [{name: f, kind: focused, segment: segment-1}]\n")
+    out = CliRunner().invoke(main, ["sweep", str(p), "--vary", "budget.total=100,200",
+                                    "--metric", "accounts_won", "--out", str(tmp_path / "sw")])
+    assert out.exit_code == 2
+    assert "accounts_won needs a market of accounts" in out.output
+    assert not (tmp_path / "sw").exists()
+
+
+def test_accounts_bigger_than_the_segment_are_warned_of():
+    sc = wom.scenario_from_dict({"segments": [{"name": "a", "size": 30,
+                                               "accounts": {"size": 50}}],
+                                 "strategies": [{"name": "f", "kind": "focused",
+                                                 "segment": "a"}]})
+    notes = suspicious(sc)
+    assert any(k == "segments[0].accounts" and "accounts of 50" in m for k, m in notes)

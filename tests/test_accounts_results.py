@@ -140,3 +140,26 @@ def test_the_report_describes_the_account_rule_and_the_price_per_account():
     assert "The price is per account in a (per seat elsewhere)" in text
     plain = " ".join(describe_scenario(small_scenario()))
     assert "accounts" not in plain
+
+
+def test_terminal_says_the_accounts_in_the_tam_and_who_spent_less(tmp_path):
+    """A plan aiming every contact at payers cannot buy more contacts a week than there are
+    payers: the terminal says it spent less; the accounts' note gives the denominator."""
+    import yaml
+    sc = _accounts(replicates=2)
+    data = yaml.safe_load(sc.to_yaml())
+    data["budget"]["seed_share"] = 0.0
+    data["strategies"][0]["aim"] = {"payer": 1.0}
+    p = tmp_path / "s.yaml"
+    p.write_text(yaml.safe_dump(data))
+    out = CliRunner().invoke(main, ["run", str(p), "-o", str(tmp_path / "o")],
+                             env={"COLUMNS": "120"})
+    assert out.exit_code == 0, out.output
+    res = wom.read_run(tmp_path / "o")
+    graph = res.manifest["graph"]
+    acc = Replicate(wom.load_scenario(p), 0).population.accounts
+    assert graph["accounts"] == acc.n == 40 + 40
+    assert f"of {acc.n} accounts, {graph['accounts_in_tam']} in the TAM" in out.output
+    spent = res.summary().set_index("strategy").spend_mean
+    assert spent["users"] < 0.99 * data["budget"]["total"]
+    assert "spent less than the budget" in out.output and "users" in out.output

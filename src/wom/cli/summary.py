@@ -112,9 +112,14 @@ def _accounts_table(results: wom.Results, console: Console) -> None:
             for r in summary.itertuples()]
     console.print(_table(None, ("strategy", "accounts\nwon", "95% CI", "seats", "waiting",
                                 "95% CI"), rows, console.width))
-    console.print("accounts won: accounts that bought (every member a customer: the seats); "
-                  "waiting: people convinced at the horizon in accounts that have not bought "
-                  "(their buyer or payer is not)", style="dim")
+    graph = results.graph
+    of = (f" of {graph['accounts']:,} accounts, {graph['accounts_in_tam']:,} in the TAM "
+          "(replicate 0)" if "accounts" in graph else "")
+    console.print(f"accounts won: accounts that bought{of}, every member a customer (the "
+                  "seats); waiting: people convinced at the horizon in accounts that have not "
+                  "bought (their buyer or payer is not); seeds (above): seeds whose account "
+                  "bought, and the other seats of accounts a seed's conviction closed",
+                  style="dim")
 
 
 def print_summary(results: wom.Results, console: Console, by: str = "customers") -> None:
@@ -160,6 +165,12 @@ def print_summary(results: wom.Results, console: Console, by: str = "customers")
                  f"{spread}")
     console.print(table)
     console.print(note, style="dim")
+    short = [r for r in summary.itertuples() if r.spend_mean < 0.99 * sc.budget.total]
+    if short and sc.budget.total > 0:
+        said = "; ".join(f"{escape(r.strategy)} {_fmt(r.spend_mean)}" for r in short)
+        console.print(f"spent less than the budget of {sc.budget.total:,.0f} (mean): {said}: "
+                      "a week's contacts stop at the size of the segment, or of the role "
+                      "they are aimed at, and seeds at its open people", style="dim")
     if results.has_accounts:
         _accounts_table(results, console)
     if sc.priced or any(sc.churn):

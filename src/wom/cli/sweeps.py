@@ -163,6 +163,10 @@ def sweep(scenario: Path | None, varies: tuple[str, ...], design: str | None,
             if scenario is None:
                 raise WomError("give a SCENARIO (or --resume DIR)")
             sc = load(scenario, need="sweep", settings=settings)
+            if metric is not None and METRICS[metric].accounts and not sc.has_accounts:
+                raise click.BadParameter(f"{metric} needs a market of accounts ({scenario} "
+                                         "has no `accounts:` block on any segment)",
+                                         param_hint="'--metric'")
             block = None if varies else sc.sweep  # --vary replaces the whole block
             if not varies and block is None:
                 raise WomError(f"{scenario}: no --vary given and no sweep: block in the "

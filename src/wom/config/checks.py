@@ -151,6 +151,13 @@ def suspicious(sc: Scenario) -> list[tuple[str, str]]:
                                   "holds every role, so it does nothing (add `accounts:` to "
                                   "a segment)"))
     for i, group in enumerate(sc.segments):
+        acc = group.accounts
+        biggest = None if acc is None else (acc.size if acc.size is not None else max(
+            (k for k, v in (acc.sizes or {}).items() if v > 0), default=None))
+        if biggest is not None and biggest > group.size:
+            notes.append((f"segments[{i}].accounts", f"accounts of {biggest} in "
+                          f"{group.name!r}, which has {group.size} people: one account holds "
+                          "them all (cut to the segment's size)"))
         if group.price_per == "account" and group.accounts is None:
             notes.append((f"segments[{i}].price_per", f"account, but {group.name!r} has no "
                           "accounts: each person buys alone, so the price is per person "

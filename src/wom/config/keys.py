@@ -15,7 +15,9 @@ import numpy as np
 from wom.errors import WomError
 
 #: A dotted key path; ``*`` stands for every element of a list.
-KEY_PATH = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*|\*|\d+)(\.([A-Za-z_][A-Za-z0-9_]*|\*|\d+))*$")
+# (later parts may be names with hyphens: a segment or strategy called first-segment)
+KEY_PATH = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*|\*|\d+)"
+                      r"(\.([A-Za-z_][A-Za-z0-9_-]*|\*|\d+))*$")
 Value = int | float | str
 
 

@@ -66,7 +66,7 @@ segments:
     churn: 0.0         # chance a customer leaves in a week (they stop talking too)
     cost_to_serve: 0   # cost of serving one customer for a week
     # accounts: {size: 5}  # businesses that buy as one: a buyer, a payer and users
-    #                      # (strategies may then aim at roles: docs/model.md, accounts)
+    # price_per: seat      # or account (with accounts)
   - name: second-segment   # keys left out take wom's defaults (tam 1.0, references 0, …)
     size: 2000
     tam: 0.6
@@ -103,6 +103,10 @@ budget:
 strategies:
   - {name: focused, kind: focused, segment: first-segment}
   - {name: broad, kind: broad}
+  # With accounts, a strategy may aim its contacts at roles and give its message's
+  # resonance with each (docs/model.md, accounts):
+  # - {name: to-payers, kind: focused, segment: first-segment,
+  #    aim: {user: 1, payer: 1}, resonance: {user: 0.8, buyer: 0.8, payer: 1.0}}
 """
 
 

@@ -36,6 +36,15 @@ def defaults_of(block: type[Strict]) -> Callable[[dict[str, Any]], None]:
     return extra
 
 
+#: A weight of `aim`: any number ≥ 0 (they are divided by their sum).
+Weight = Annotated[float, Field(ge=0.0, le=1e6, allow_inf_nan=False), BeforeValidator(not_bool)]
+
+
+def _one_role(value: Any) -> Any:
+    """``aim: buyer`` is ``aim: {buyer: 1}``."""
+    return {value: 1.0} if isinstance(value, str) else value
+
+
 def _metric(name: Any) -> str:
     if not isinstance(name, str) or name not in METRIC_NAMES:
         raise ValueError(f"Input should be {choices(METRIC_NAMES)}")
@@ -71,10 +80,11 @@ class Strategy(Strict):
         100, ge=1, le=1_000_000,
         description="greedy: candidates considered per segment (those with the most ties).",
     )
-    aim: dict[Literal["anyone", "user", "buyer", "payer"], Share] | None = Field(
+    aim: Annotated[dict[Literal["anyone", "user", "buyer", "payer"], Weight] | None,
+                   BeforeValidator(_one_role)] = Field(
         None, description="With accounts: how the contacts split over roles, e.g. {user: 0.5, "
-        "buyer: 0.3, payer: 0.2} (shares summing to 1; default: anyone in the segment, drawn "
-        "at random)."
+        "buyer: 0.3, payer: 0.2}: weights, divided by their sum (so one can be swept alone), "
+        "or one role, `aim: buyer` (default: anyone in the segment, drawn at random)."
     )
     resonance: dict[Literal["user", "buyer", "payer"], Share] | None = Field(
         None, description="With accounts: the message's resonance with each role, e.g. a "
@@ -104,10 +114,8 @@ class Strategy(Strict):
     @field_validator("aim")
     @classmethod
     def _aim_shares(cls, aim: dict[str, float] | None) -> dict[str, float] | None:
-        if aim is not None:
-            total = sum(aim.values())
-            if abs(total - 1.0) > 1e-6:
-                raise ValueError(f"the shares of `aim` sum to {total:g}, not 1")
+        if aim is not None and sum(aim.values()) <= 0:
+            raise ValueError("the weights of `aim` are all 0: give some role a weight")
         return aim
 
     def role_resonance(self) -> tuple[float, float, float]:
@@ -119,7 +127,8 @@ class Strategy(Strict):
         """The contacts' shares for anyone, users, buyers and payers."""
         if self.aim is None:
             return (1.0, 0.0, 0.0, 0.0)
-        return tuple(float(self.aim.get(r, 0.0))  # type: ignore[return-value]
+        total = sum(self.aim.values())
+        return tuple(float(self.aim.get(r, 0.0)) / total  # type: ignore[return-value]
                      for r in ("anyone", "user", "buyer", "payer"))
 
     @property

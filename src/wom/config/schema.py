@@ -86,6 +86,11 @@ class Accounts(Strict):
                                   and {v for v, share in self.sizes.items() if share > 0} == {1})
 
 
+def _sized(value: Any) -> Any:
+    """``accounts: 5`` is ``accounts: {size: 5}``."""
+    return {"size": value} if isinstance(value, int) and not isinstance(value, bool) else value
+
+
 class Segment(Strict):
     """One market segment: people who share a use case and talk to each other."""
 
@@ -133,9 +138,10 @@ class Segment(Strict):
         0.0, description="Cost of serving one customer per step (every customer served, the "
         "seeds included), taken from the gross profit."
     )
-    accounts: Accounts | None = Field(
-        None, description="People belong to accounts that buy as one (buyer, payer, users); "
-        "leave out for a market of individuals."
+    accounts: Annotated[Accounts | None, BeforeValidator(_sized)] = Field(
+        None, description="People belong to accounts that buy as one (buyer, payer, users): "
+        "`{size: 5}`, `{sizes: {1: 0.5, 5: 0.5}}`, or just `5`; leave out for a market of "
+        "individuals."
     )
     price_per: Literal["seat", "account"] = Field(
         "seat", description="With accounts: `price` is paid per seat (each member of an "
@@ -183,7 +189,7 @@ class SegmentShorthand(Strict):
     gross_margin: Share = 1.0
     churn: Share = 0.0
     cost_to_serve: Money = 0.0
-    accounts: Accounts | None = None
+    accounts: Annotated[Accounts | None, BeforeValidator(_sized)] = None
     price_per: Literal["seat", "account"] = "seat"
 
     def traits(self) -> dict[str, Any]:

@@ -105,13 +105,17 @@ class Population:
         """Summary statistics of the graph, for manifests and reports."""
         src = np.repeat(self.segment, np.diff(self.indptr))
         inside = float(np.mean(src == self.segment[self.indices])) if self.indices.size else 0.0
-        return {
+        out: dict[str, float | int] = {
             "people": self.n,
             "ties": self.n_ties,
             "mean_degree": 2 * self.n_ties / self.n if self.n else 0.0,
             "share_of_ties_inside_segments": inside,
             "isolated_people": int(np.sum(self.degree() == 0)),
         }
+        if self.accounts is not None:  # (a market of individuals keeps its manifest)
+            out["accounts"] = self.accounts.n
+            out["accounts_in_tam"] = int(np.sum(self.eligible[self.accounts.buyer]))
+        return out
 
     def to_networkx(self):
         """The graph as a :class:`networkx.Graph` with a ``segment`` node attribute."""

@@ -41,7 +41,8 @@ from wom.viz.words import (
 IMAGES = {".png": "image/png", ".svg": "image/svg+xml", ".gif": "image/gif",
           ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
 #: Plots in the order a reader needs them (then any other image, by name).
-PLOT_ORDER = ("adoption", "money", "segments", "causes", "differences", "penetration")
+PLOT_ORDER = ("adoption", "accounts", "money", "segments", "causes", "differences",
+              "account-differences", "penetration")
 CAPTIONS = {
     "adoption": "Customers over time, per strategy (mean and band over replicates).",
     "segments": "Customers per segment over time.",
@@ -51,6 +52,9 @@ CAPTIONS = {
     "profit-differences": "Paired differences in profit to the horizon, with 95% intervals.",
     "money": "Revenue per week and cumulative profit (gross profit − spend), per strategy "
              "(mean and band over replicates); a dot marks the mean payback week.",
+    "accounts": "Accounts won, and people waiting (convinced in accounts whose buyer or payer "
+                "is not), per strategy (mean and band over replicates).",
+    "account-differences": "Paired differences in accounts won, with 95% intervals.",
     "snapshot": "The conversation graph by segment; the customers of one replicate stand out.",
     "spread": "The spread week by week, on one replicate.",
 }

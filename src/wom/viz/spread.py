@@ -323,7 +323,7 @@ def accounts_figure(timeseries: pd.DataFrame, scenario: Scenario) -> Figure:
         weeks_axis(ax, int(steps[-1]))
     left.set_ylabel("accounts")
     right.set_ylabel("people")
-    left.legend(loc="lower right", frameon=False, fontsize="small",
+    left.legend(loc="best", frameon=True, framealpha=0.9, fontsize="small",
                 title=f"mean; band: 95% of {won.shape[1]} replicates")
     heading = fig.suptitle(f"{scenario.name}: accounts over time — "
                            f"{compared(scenario, won.shape[1])}")

@@ -209,7 +209,9 @@ def describe_scenario(sc: Scenario) -> list[str]:
     refs = [s.references for s in segs]
     early = [s.early_market for s in segs]
     if max(refs) == 0:
-        market += " Nobody needs references: anyone convinced can buy at once."
+        market += (" Nobody needs references: anyone convinced can buy at once"
+                   + (" (in a market of accounts, once their account's buyer and payer are "
+                      "convinced)." if sc.has_accounts else "."))
     elif min(refs) == max(refs) and min(early) == max(early):
         market += (f" Outside the early market ({as_share(early[0])} of each segment), people buy "
                    f"only once {refs[0]} {'person' if refs[0] == 1 else 'people'} of their own "
