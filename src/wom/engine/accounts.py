@@ -281,3 +281,23 @@ def after_accounts(t, market, people, first_acc, out):  # pragma: no cover - com
     while cf < ct and people.champion_until[cf] <= t:
         cf += 1
     people.counters[CHAMP_FROM] = cf
+
+
+@numba.njit(cache=True, inline="always")
+def convince_seeds(t, market, params, people, scratch, actions):  # pragma: no cover
+    """Seeds are convinced at their seeding step (those who still can); a seed's account
+    buys at once if the seed is its buyer and payer."""
+    for i in range(actions.seeds.size):
+        v = actions.seeds[i]
+        if people.open_segment[v] >= 0:
+            accept(market, params, people, scratch.stamp, v, t, SEED, actions.seed_message[i])
+
+
+@numba.njit(cache=True, inline="always")
+def commit_accounts(t, market, params, people, scratch, n_touched):  # pragma: no cover
+    """The step's successful trials take effect together: they convince, and accounts whose
+    buyer and payer are now convinced buy."""
+    touched, pick_cause, pick_message = scratch.touched, scratch.pick_cause, scratch.pick_message
+    for i in range(n_touched):
+        v = touched[i]
+        accept(market, params, people, scratch.stamp, v, t, pick_cause[v], pick_message[v])

@@ -34,7 +34,7 @@ from wom.engine.state import (
     new_tally,
     params_of,
 )
-from wom.engine.step import add_customers, step
+from wom.engine.step import add_customers, step, step_accounts
 from wom.market import Population
 
 
@@ -249,9 +249,10 @@ class Simulation:
         seeds, seed_msg = (plan.seeds, plan.seed_message) if t == 0 else self._no_seeds
         contacts, contact_message = plan.at(t, self)
         tally = new_tally(S)
-        step(t, self.market, self.params, self.people, self._scratch,
-             Actions(seeds, seed_msg, contacts, contact_message, self._aim), tally, self._state,
-             self._churn_state)
+        one = step_accounts if self.params.accounts else step
+        one(t, self.market, self.params, self.people, self._scratch,
+            Actions(seeds, seed_msg, contacts, contact_message, self._aim), tally, self._state,
+            self._churn_state)
         seeded = np.bincount(pop.segment[seeds], minlength=S) if t == 0 else np.zeros(S, np.int64)
         self.t += 1
         return StepCounts(new_by_cause=tally.new_by_cause, reached=tally.reached, seeded=seeded,
@@ -283,6 +284,25 @@ class Trajectory:
     accounts: np.ndarray
 
 
+@numba.njit(cache=True, inline="always")
+def _record(t, market, step_seeds, seed_cost, contact_cost, tally, new_by_cause, spend,
+            churned, accounts, with_accounts):  # pragma: no cover - compiled
+    """Step `t`'s tally into the trajectory's arrays, and its spend."""
+    S = spend.shape[1]
+    seeded = np.zeros(S, np.int64)
+    for i in range(step_seeds.size):
+        seeded[market.segment[step_seeds[i]]] += 1
+    for k in range(S):
+        for c in range(new_by_cause.shape[1]):
+            new_by_cause[t, c, k] = tally.new_by_cause[c, k]
+        spend[t, k] = seeded[k] * seed_cost[k] + tally.reached[k] * contact_cost[k]
+        for r in range(churned.shape[1]):
+            churned[t, r, k] = tally.churned[r, k]
+        if with_accounts:
+            for r in range(accounts.shape[1]):
+                accounts[t, r, k] = tally.accounts[r, k]
+
+
 @numba.njit(cache=True)
 def _fixed_plan(market, params, people, scratch, seeds, seed_message, contacts,
                 contact_message, aim, seed_cost, contact_cost, first, new_by_cause, spend,
@@ -294,23 +314,32 @@ def _fixed_plan(market, params, people, scratch, seeds, seed_message, contacts,
         tally = Tally(np.zeros(new_by_cause.shape[1:], np.int64), np.zeros(S, np.int64),
                       np.zeros(churned.shape[1:], np.int64),
                       np.zeros(accounts.shape[1:], np.int64))
-        at_start = t == 0
-        step_seeds = seeds if at_start else seeds[:0]
+        step_seeds = seeds if t == 0 else seeds[:0]
         step(t, market, params, people, scratch,
-             Actions(step_seeds, seed_message if at_start else seed_message[:0], contacts[t],
+             Actions(step_seeds, seed_message if t == 0 else seed_message[:0], contacts[t],
                      contact_message, aim), tally, state, churn_state)
-        seeded = np.zeros(S, np.int64)
-        for i in range(step_seeds.size):
-            seeded[market.segment[step_seeds[i]]] += 1
-        for k in range(S):
-            for c in range(new_by_cause.shape[1]):
-                new_by_cause[t, c, k] = tally.new_by_cause[c, k]
-            spend[t, k] = seeded[k] * seed_cost[k] + tally.reached[k] * contact_cost[k]
-            for r in range(churned.shape[1]):
-                churned[t, r, k] = tally.churned[r, k]
-            if params.accounts:
-                for r in range(accounts.shape[1]):
-                    accounts[t, r, k] = tally.accounts[r, k]
+        _record(t, market, step_seeds, seed_cost, contact_cost, tally, new_by_cause, spend,
+                churned, accounts, False)
+
+
+@numba.njit(cache=True)
+def _fixed_plan_accounts(market, params, people, scratch, seeds, seed_message, contacts,
+                         contact_message, aim, seed_cost, contact_cost, first, new_by_cause,
+                         spend, churned, accounts, state,
+                         churn_state):  # pragma: no cover - compiled
+    """:func:`_fixed_plan` in a market of accounts (:func:`~wom.engine.step.step_accounts`;
+    two functions so a market without accounts never compiles the account stages)."""
+    H, S = contacts.shape
+    for t in range(first, H):
+        tally = Tally(np.zeros(new_by_cause.shape[1:], np.int64), np.zeros(S, np.int64),
+                      np.zeros(churned.shape[1:], np.int64),
+                      np.zeros(accounts.shape[1:], np.int64))
+        step_seeds = seeds if t == 0 else seeds[:0]
+        step_accounts(t, market, params, people, scratch,
+                      Actions(step_seeds, seed_message if t == 0 else seed_message[:0],
+                              contacts[t], contact_message, aim), tally, state, churn_state)
+        _record(t, market, step_seeds, seed_cost, contact_cost, tally, new_by_cause, spend,
+                churned, accounts, True)
 
 
 def run_to_horizon(sim: Simulation) -> Trajectory:
@@ -327,7 +356,8 @@ def run_to_horizon(sim: Simulation) -> Trajectory:
     churned = np.zeros((sim.horizon, 2, S), dtype=np.int32)
     accounts = np.zeros((sim.horizon, len(ACCOUNT_ROWS), S), dtype=np.int32)
     if not plan.reacts:
-        _fixed_plan(sim.market, sim.params, sim.people, sim._scratch, plan.seeds,
+        whole = _fixed_plan_accounts if sim.params.accounts else _fixed_plan
+        whole(sim.market, sim.params, sim.people, sim._scratch, plan.seeds,
                     plan.seed_message, plan.contacts, plan.contact_message, sim._aim,
                     plan.seed_cost, plan.contact_cost, sim.t, new, spend, churned, accounts,
                     sim._state, sim._churn_state)

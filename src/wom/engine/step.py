@@ -28,8 +28,9 @@ import numba
 import numpy as np
 
 from wom.engine.accounts import (
-    accept,
     after_accounts,
+    commit_accounts,
+    convince_seeds,
     inside_accounts,
     leave_accounts,
     marketing_aimed,
@@ -54,17 +55,12 @@ from wom.engine.trials import adopt, consider, kept, open_segment, tie_chance
 
 
 @numba.njit(cache=True, inline="always")
-def adopt_seeds(t, market, params, people, scratch, actions):  # pragma: no cover - compiled
-    """Seeds adopt at their seeding step (those who still can); with accounts, a seed is
-    convinced and their account buys if they are its buyer and payer."""
+def adopt_seeds(t, people, actions):  # pragma: no cover - compiled
+    """Seeds adopt at their seeding step (those who still can)."""
     for i in range(actions.seeds.size):
         v = actions.seeds[i]
         if people.open_segment[v] >= 0:
-            if params.accounts:
-                accept(market, params, people, scratch.stamp, v, t, SEED,
-                       actions.seed_message[i])
-            else:
-                adopt(people, v, t, SEED, actions.seed_message[i])
+            adopt(people, v, t, SEED, actions.seed_message[i])
 
 
 @numba.njit(cache=True, inline="always")
@@ -191,16 +187,12 @@ def background(t, market, params, people, scratch, n_touched, state):  # pragma:
 
 
 @numba.njit(cache=True, inline="always")
-def commit(t, market, params, people, scratch, n_touched):  # pragma: no cover - compiled
-    """The step's successful trials take effect together (with accounts: they convince, and
-    accounts whose buyer and payer are now convinced buy)."""
+def commit(t, people, scratch, n_touched):  # pragma: no cover - compiled
+    """The step's successful trials take effect together."""
     touched, pick_cause, pick_message = scratch.touched, scratch.pick_cause, scratch.pick_message
     for i in range(n_touched):
         v = touched[i]
-        if params.accounts:
-            accept(market, params, people, scratch.stamp, v, t, pick_cause[v], pick_message[v])
-        else:
-            adopt(people, v, t, pick_cause[v], pick_message[v])
+        adopt(people, v, t, pick_cause[v], pick_message[v])
 
 
 @numba.njit(cache=True, inline="always")
@@ -328,29 +320,42 @@ def step(t, market, params, people, scratch, actions, tally, state,
          churn_state):  # pragma: no cover - compiled
     """Advance one step: the stages of the rule, in order. ``tally`` receives the step's new
     adopters by cause, the people reached and the customers who left, per segment;
-    ``churn_state`` is churn's own random stream."""
+    ``churn_state`` is churn's own random stream. A market of accounts steps with
+    :func:`step_accounts` instead (kept apart so a market without accounts never compiles
+    the account stages)."""
+    first_new = people.counters[ADOPTED]
+    people.step_start[t] = first_new
+    adopt_seeds(t, people, actions)
+    n_touched = word_of_mouth(t, market, params, people, scratch, 0, state)
+    n_touched = marketing(t, market, params, people, scratch, actions, tally.reached,
+                          n_touched, state)
+    n_touched = background(t, market, params, people, scratch, n_touched, state)
+    # ← a new kind of trial goes here (docs/developing.md)
+    commit(t, people, scratch, n_touched)
+    leave(t, market, params, people, first_new, tally.churned, churn_state)
+    after_adoptions(t, market, params, people, first_new, tally.new_by_cause)
+
+
+@numba.njit(cache=True, inline="always")
+def step_accounts(t, market, params, people, scratch, actions, tally, state,
+                  churn_state):  # pragma: no cover - compiled
+    """:func:`step` in a market of accounts (``params.accounts``): seeds and trials convince,
+    contacts are aimed, champions talk inside their accounts, accounts buy and leave as one
+    (:mod:`wom.engine.accounts`); ``tally.accounts`` receives the accounts won and lost and
+    the people waiting."""
     first_new = people.counters[ADOPTED]
     first_acc = people.counters[ACCOUNTS_BOUGHT]
     champ_end = people.counters[CHAMP_TO]
     people.step_start[t] = first_new
-    adopt_seeds(t, market, params, people, scratch, actions)
+    convince_seeds(t, market, params, people, scratch, actions)
     n_touched = word_of_mouth(t, market, params, people, scratch, 0, state)
-    if params.accounts:
-        n_touched = marketing_aimed(t, market, params, people, scratch, actions, tally.reached,
-                                    n_touched, state)
-    else:
-        n_touched = marketing(t, market, params, people, scratch, actions, tally.reached,
-                              n_touched, state)
+    n_touched = marketing_aimed(t, market, params, people, scratch, actions, tally.reached,
+                                n_touched, state)
     n_touched = background(t, market, params, people, scratch, n_touched, state)
-    if params.accounts:
-        n_touched = inside_accounts(t, market, params, people, scratch, champ_end, n_touched,
-                                    state)
-    # ← a new kind of trial goes here (docs/developing.md)
-    commit(t, market, params, people, scratch, n_touched)
-    if params.accounts:
-        leave_accounts(t, market, params, people, first_acc, tally.churned, tally.accounts,
-                       churn_state)
-        after_accounts(t, market, people, first_acc, tally.accounts)
-    else:
-        leave(t, market, params, people, first_new, tally.churned, churn_state)
+    n_touched = inside_accounts(t, market, params, people, scratch, champ_end, n_touched,
+                                state)
+    commit_accounts(t, market, params, people, scratch, n_touched)
+    leave_accounts(t, market, params, people, first_acc, tally.churned, tally.accounts,
+                   churn_state)
+    after_accounts(t, market, people, first_acc, tally.accounts)
     after_adoptions(t, market, params, people, first_new, tally.new_by_cause)
