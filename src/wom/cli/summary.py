@@ -142,7 +142,7 @@ def print_summary(results: wom.Results, console: Console, by: str = "customers")
         for row in summary.itertuples()
     ]
     headers = ("strategy", "customers", "95% CI", "seeds", "ignited", "ignition\nweek",
-               "acquisition\ncost", "word of\nmouth")
+               "CAC", "word of\nmouth")
     table = _table(f"{escape(sc.name)}: {sc.replicates} replicates, budget "
                    f"{sc.budget.total:,.0f} each, {sc.horizon} weeks", headers, rows,
                    console.width)
@@ -152,7 +152,7 @@ def print_summary(results: wom.Results, console: Console, by: str = "customers")
     today = f"the {start:,} of today, " if start else ""
     left = ", those who left since included" if any(sc.churn) else ""
     note = (f"customers: {today}the seeds (given the product) and those won{left}; "
-            "acquisition cost: spend / customers won by marketing, background and word of "
+            "CAC: acquisition cost, spend / customers won by marketing, background and word of "
             "mouth; word of mouth: its share of the run's customers\n"
             f"ignited: segments whose customers, seeds included, reach {IGNITION_SHARE:.0%} "
             f"of their TAM (without the seeds: {unseeded}); ignition week: when the first did (in "
