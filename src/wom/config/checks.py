@@ -37,6 +37,15 @@ def cross_checks(sc: Scenario) -> list[tuple[tuple[Any, ...], str]]:
                     )
                 elif x in listed[:j]:
                     problems.append((("strategies", i, key, j), f"{x!r} is listed twice"))
+        for key in ("weights", "message"):  # mix
+            given = getattr(st, key)
+            for x in given if isinstance(given, dict) else ():
+                if x not in names:
+                    problems.append(
+                        (("strategies", i, key, x), f"unknown segment {x!r} (known: {known})"))
+        if st.campaign_weeks is not None and st.campaign_weeks > sc.horizon:
+            problems.append((("strategies", i, "campaign_weeks"), f"{st.campaign_weeks} "
+                             f"weeks is longer than the horizon ({sc.horizon})"))
     tw = sc.network.talks_with or {}
     for a, row in tw.items():
         if a not in names:
