@@ -17,6 +17,7 @@ from wom.config.fields import IGNITION_SHARE, Count, Name, Share, Strict, not_bo
 from wom.config.inference import Fit, Uncertainty
 from wom.config.keys import Vary, make_vary
 from wom.config.metrics import METRIC_NAMES
+from wom.config.optimize import Optimize
 from wom.config.registry import SEEDING_RULES, STRATEGY_KINDS, choices
 from wom.config.schema import Budget, Dynamics, Network, Segment, SegmentShorthand
 from wom.errors import ScenarioError, UnknownStrategyError, WomError
@@ -220,6 +221,8 @@ class Scenario(Strict):
     uncertainty: Uncertainty | None = Field(
         None, description="Parameter draws from a fit: replicate i uses draw i, so forecasts "
         "carry the fit's uncertainty (wom fit writes it into fitted.yaml).")
+    optimize: Optimize | None = Field(None, description="What `wom optimize` may change in "
+                                      "a plan, and how hard it searches.")
 
     @field_validator("name")
     @classmethod
