@@ -18,6 +18,7 @@ import click
 
 from wom.cli.fits import fit
 from wom.cli.lessons import app_, list_, new, schema
+from wom.cli.optimize import optimize
 from wom.cli.options import RESUME
 from wom.cli.runs import animate, plot, report, run, snapshot, validate
 from wom.cli.stops import SIGNAL_EXIT, STOP_SIGNALS, checkpoint, forget, handler
@@ -126,7 +127,7 @@ def main() -> None:
 
 
 for command in (run, validate, plot, report, snapshot, animate, sweep, sensitivity, fit, app_,
-                list_, new, schema):
+                list_, new, schema, optimize):
     main.add_command(command)
 
 __all__ = ["UserError", "WomGroup", "main"]

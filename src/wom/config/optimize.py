@@ -68,8 +68,8 @@ class Optimize(Strict):
         "but greedy, whose plans cost many simulations each].")
     objective: Objective = Field("customers", description="What the search maximises "
                                  "(payback: the payback week, minimised).")
-    trials: Count = Field(64, ge=1, le=100_000, description="Plans tried.")
-    replicates: Count = Field(36, ge=1, le=100_000, description="Most replicates a plan is "
+    trials: Count = Field(200, ge=1, le=100_000, description="Plans tried.")
+    replicates: Count = Field(100, ge=1, le=100_000, description="Most replicates a plan is "
                               "evaluated on in the search (the promising ones).")
     min_replicates: Count = Field(4, ge=1, le=100_000, description="Replicates every plan "
                                   "is first evaluated on (successive halving: a third go on).")
