@@ -14,6 +14,7 @@ from click.testing import CliRunner
 import wom
 from wom.cli import main
 from wom.experiment import optimize as opt
+from wom.experiment import plans
 from wom.viz.optimize import write_optimize
 
 
@@ -191,7 +192,7 @@ def test_all_the_tam_in_one_segment_gets_the_whole_budget() -> None:
                  strategies=[{"name": "broad", "kind": "broad"}])
     res = run_known(data)
     assert res.best is not None
-    assert set((res.best.weights or {})) == {"c"}, res.best
+    assert set(res.best.weights or {}) == {"c"}, res.best
     assert res.beats() is True
 
 
@@ -213,7 +214,7 @@ def test_confirmation_replicates_are_fresh(monkeypatch: pytest.MonkeyPatch) -> N
 
     searched: list[int] = []
     confirmed: list[int] = []
-    chunk = opt._evaluate_chunk
+    chunk = plans.evaluate_chunk
 
     def spy_chunk(tag, sc, specs, indices, metric):  # type: ignore[no-untyped-def]
         searched.extend(indices)
@@ -226,7 +227,7 @@ def test_confirmation_replicates_are_fresh(monkeypatch: pytest.MonkeyPatch) -> N
             confirmed.append(index)
             super().__init__(scenario, index, **kw)
 
-    monkeypatch.setattr(opt, "_evaluate_chunk", spy_chunk)
+    monkeypatch.setattr(plans, "evaluate_chunk", spy_chunk)
     monkeypatch.setattr(runner, "Replicate", Spy)
     sc = wom.scenario_from_dict(twins(optimize={"trials": 8, "replicates": 12}))
     res = wom.optimize(sc, workers=1, confirm_replicates=10)

@@ -47,9 +47,10 @@ if TYPE_CHECKING:
     from wom.abm import WomModel
 
 __all__ = [
-    "Customers", "FitResult", "OptimizeResult", "Results", "RunFolder", "Scenario", "ScenarioError", "WomError",
-    "WomModel", "__version__", "campaign", "config", "engine", "experiment", "fit",
-    "inference", "inputs", "json_schema", "load_customers", "load_scenario", "market", "optimize",
+    "Customers", "FitResult", "OptimizeResult", "Results", "RunFolder", "Scenario",
+    "ScenarioError", "WomError", "WomModel", "__version__", "campaign", "config", "engine",
+    "experiment", "fit", "inference", "inputs", "json_schema", "load_customers",
+    "load_scenario", "market", "optimize",
     "plot_adoption", "plot_run", "read_run", "run", "save", "save_fit", "scenario_from_dict",
     "store", "viz",
 ]

@@ -77,7 +77,7 @@ def print_confirmation(res) -> None:  # type: ignore[no-untyped-def]
 def optimize(scenario: Path, objective: str | None, trials: int | None, seed: int | None,
              replicates: int | None, workers: int | None, out: Path | None, quiet: bool,
              settings: tuple[str, ...] = ()) -> None:
-    """Search the plans SCENARIO's budget can buy for the one that wins.
+    """Find the best plan the budget can buy, confirmed.
 
     Plans (strategy kind mix) split the budget over segments, each tailored or generic,
     with their own seed share, campaign length and seeding rule, within the scenario's

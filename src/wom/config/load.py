@@ -17,10 +17,9 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from wom.config.checks import cross_checks
+from wom.config.checks import cross_checks, optimize_checks
 from wom.config.filemarket import PrefixedError, segments_from_graph_file
 from wom.config.keys import Value, make_vary, missing_key, representatives, set_path
-from wom.config.optimize import optimize_checks
 from wom.config.scenario import Scenario
 from wom.config.schema import SegmentShorthand
 from wom.config.yamlpos import duplicate_keys, key_path, line_of, reject_non_finite

@@ -4,20 +4,17 @@ Every key fixes or bounds one dimension of the plan space (strategy kind ``mix``
 docs/model.md §3): the segments a plan may target, its seed share and campaign length, the
 messages and seeding rules it may use. Leaving the block out searches the whole space. The
 checks that need the rest of the scenario (segment names, the horizon, prices) are in
-:func:`optimize_checks`, so an error names the key at fault and its line.
+:func:`wom.config.checks.optimize_checks`, so an error names the key at fault and its line.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from wom.config.fields import Count, Name, Share, Strict
 from wom.config.registry import SEEDING_RULES
-
-if TYPE_CHECKING:
-    from wom.config.scenario import Scenario
 
 #: What a search maximises (or, for payback, minimises), and the metric of each
 #: (:data:`wom.config.METRICS`).
@@ -107,33 +104,3 @@ class Optimize(Strict):
             return 1, min(horizon, 26)
         lo, hi = as_range(self.campaign_weeks)
         return int(lo), int(hi)
-
-
-def optimize_checks(sc: Scenario) -> list[tuple[tuple[Any, ...], str]]:
-    """The ``optimize:`` block against the rest of the scenario: its segments exist and
-    some could buy, its campaign fits the horizon, and money objectives have prices."""
-    problems: list[tuple[tuple[Any, ...], str]] = []
-    block = sc.optimize
-    if block is None:
-        return problems
-    names = sc.segment_names
-    known = ", ".join(names[:12]) + (" …" if len(names) > 12 else "")
-    for j, x in enumerate(block.segments or []):
-        if x not in names:
-            problems.append((("optimize", "segments", j), f"unknown segment {x!r} (known: "
-                             f"{known})"))
-    allowed = [s for s in sc.segments if s.name in (block.segments or names)]
-    if allowed and all(s.tam * s.size < 1 or s.incumbent >= s.tam for s in allowed):
-        where = ("optimize", "segments") if block.segments else ("segments",)
-        problems.append((where, "no segment a plan may target has anyone who could buy "
-                         "(TAM empty or all the incumbent's): the plan space is empty"))
-    if block.campaign_weeks is not None:
-        hi = as_range(block.campaign_weeks)[1]
-        if hi > sc.horizon:
-            problems.append((("optimize", "campaign_weeks"), f"{hi} weeks is longer than the "
-                             f"horizon ({sc.horizon})"))
-    if block.objective in ("profit", "payback") and not sc.priced:
-        problems.append((("optimize", "objective"), f"{block.objective} needs prices: no "
-                         "segment has a `price` or `cost_to_serve`, so every plan's profit "
-                         "is minus its spend; optimize customers, or give prices"))
-    return problems

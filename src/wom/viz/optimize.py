@@ -7,6 +7,7 @@ sibling, renamed into place when complete.
 
 from __future__ import annotations
 
+import base64
 import math
 from html import escape
 from pathlib import Path
@@ -127,7 +128,8 @@ def verdict_text(res: OptimizeResult) -> str:
     d = res.versus()
     n = res.confirmation.new_by_cause.shape[1]
     if d is None:
-        return f"The plan found, on {n} fresh replicates (the scenario has no strategy of its own to compare)."
+        return (f"The plan found, on {n} fresh replicates (the scenario has no strategy of "
+                "its own to compare).")
     word = "more" if res.higher_is_better else "less"
     if res.beats():
         return (f"The plan found beats {d.b}, the scenario's best, with confidence: "
@@ -153,7 +155,7 @@ def describe_plan(res: OptimizeResult) -> str:
 
 
 def _report(res: OptimizeResult, folder: Path, pictures: list[str]) -> str:
-    from wom.viz.report import _STYLE, _figure_html, _html_table
+    from wom.viz.report import STYLE
 
     conf = res.confirmed()
     rows = [[str(r["strategy"]) + (" (found)" if r["strategy"] == FOUND else ""),
@@ -161,11 +163,19 @@ def _report(res: OptimizeResult, folder: Path, pictures: list[str]) -> str:
              _num(r.get("diff_mean", math.nan)),
              f"{_num(r.get('diff_lo', math.nan))} to {_num(r.get('diff_hi', math.nan))}",
              _num(r.get("p_found_beats", math.nan))] for r in conf.to_dict("records")]
-    table = _html_table(rows, ["strategy", f"{res.objective} mean", "95% CI",
-                               f"{FOUND} − it", "95% CI", "P(found beats)"]) if rows else ""
-    figs = "".join(_figure_html(folder / p, []) for p in pictures)
+    head = ["strategy", f"{res.objective} mean", "95% CI", f"{FOUND} − it", "95% CI",
+            "P(found beats)"]
+    table = ("<table><thead><tr>" + "".join(f"<th>{escape(h)}</th>" for h in head)
+             + "</tr></thead><tbody>" + "".join(
+                 "<tr>" + "".join(f"<td{' class=t' if j == 0 else ''}>{escape(c)}</td>"
+                                  for j, c in enumerate(r)) + "</tr>" for r in rows)
+             + "</tbody></table>") if rows else ""
+    figs = "".join(
+        f'<figure><img src="data:image/png;base64,'
+        f'{base64.b64encode((folder / p).read_bytes()).decode("ascii")}" alt="{p}">'
+        f"<figcaption><code>{p}</code></figcaption></figure>" for p in pictures)
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>wom optimize "
-            f"{escape(res.scenario.name)}</title><style>{_STYLE}</style></head><body><main>"
+            f"{escape(res.scenario.name)}</title><style>{STYLE}</style></head><body><main>"
             f"<h1>wom optimize: {escape(res.scenario.name)}</h1>"
             f"<p class='sub'>{len(res.trials)} trials, objective {escape(res.objective)}, "
             f"seed {res.scenario.seed}</p>"
