@@ -99,9 +99,10 @@ class WomGroup(click.Group):
 
     @staticmethod
     def stopped(signum: int, resume: str | None = None) -> Any:
-        """Leave with 128 + `signum` and a plain line (the work was stopped); `resume`: the
-        command that finishes it (a sweep's stored points are kept)."""
-        after = (f"; the points finished are kept: {resume}" if resume else
+        """Leave with 128 + `signum` and a plain line (the work was stopped); `resume`:
+        what was kept and the command that finishes it (a sweep's stored points, a search's
+        trials)."""
+        after = (f"; {resume}" if resume else
                  ": nothing half-written was left")
         with suppress(OSError):  # (after SIGHUP the terminal may be gone)
             click.echo(f"\nstopped ({signal.Signals(signum).name}){after}", err=True)

@@ -13,11 +13,15 @@ from wom.cli.options import (
     check_out,
     load,
     progress_bar,
+    resumable,
+    resume_option,
     scenario_argument,
+    scheduler_option,
     set_option,
     workers_option,
 )
 from wom.config.optimize import OBJECTIVES
+from wom.errors import WomError
 
 
 def print_confirmation(res) -> None:  # type: ignore[no-untyped-def]
@@ -60,7 +64,7 @@ def print_confirmation(res) -> None:  # type: ignore[no-untyped-def]
 
 
 @click.command()
-@scenario_argument()
+@scenario_argument(required=False)
 @click.option("--objective", type=click.Choice(list(OBJECTIVES)),
               help="What to maximise (payback: the payback week, minimised) [default: the "
                    "optimize: block's, else customers].")
@@ -70,12 +74,15 @@ def print_confirmation(res) -> None:  # type: ignore[no-untyped-def]
 @click.option("--replicates", "-r", type=click.IntRange(min=1),
               help="Fresh replicates of the confirmation [default: the scenario's].")
 @workers_option
-@click.option("--out", "-o", type=click.Path(path_type=Path),
+@scheduler_option
+@click.option("--out", "-o", type=click.Path(path_type=Path, file_okay=False),
               help="Folder to create [default: results/<name>/optimize-<timestamp>/].")
+@resume_option("search")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table.")
 @set_option
-def optimize(scenario: Path, objective: str | None, trials: int | None, seed: int | None,
-             replicates: int | None, workers: int | None, out: Path | None, quiet: bool,
+def optimize(scenario: Path | None, objective: str | None, trials: int | None,
+             seed: int | None, replicates: int | None, workers: int | None,
+             scheduler: str | None, out: Path | None, resume_dir: Path | None, quiet: bool,
              settings: tuple[str, ...] = ()) -> None:
     """Find the best plan the budget can buy, confirmed.
 
@@ -84,24 +91,52 @@ def optimize(scenario: Path, objective: str | None, trials: int | None, seed: in
     optimize: block. Candidates are raced on common random numbers (optuna: TPE sampler,
     successive halving over replicates); the best few are re-run on fresh replicates beside
     the scenario's strategies. Writes best.yaml (ready for wom run), trials.csv,
-    confirmation.csv, search.png, plan.png and report.html. Ctrl-C keeps the trials done.
+    confirmation.csv, search.png, plan.png and report.html. The trials are stored as they
+    finish (search.sqlite): a stopped search goes on with --resume FOLDER.
     """
-    import wom
+    from wom.experiment.optimize import prepare, resume
+    from wom.experiment.searchstore import SearchStore
+    from wom.experiment.sweep import executor
     from wom.store import leading_comments
     from wom.viz.optimize import write_optimize
 
-    sc = load(scenario, settings=settings)
-    check_out(out, "optimize folder")
-    folder = out or Path("results") / sc.name / time.strftime("optimize-%Y%m%d-%H%M%S")
-    with progress_bar("optimize", "trials", quiet=quiet) as advance:
-        res = wom.optimize(sc, objective=objective, trials=trials, seed=seed, workers=workers,
-                           confirm_replicates=replicates, progress=advance)
-    notes = leading_comments(scenario.read_text(encoding="utf-8"))
-    written = write_optimize(res, folder, fresh=out is None, notes=notes)
+    if resume_dir is not None:
+        if scenario is not None or settings:
+            raise WomError("--resume DIR takes no SCENARIO or --set: the optimize folder "
+                           "holds them")
+        kept = [o for o, v in (("--objective", objective), ("--trials", trials),
+                               ("--seed", seed), ("--replicates", replicates),
+                               ("--out", out)) if v is not None]
+        if kept:
+            raise WomError(f"--resume DIR goes on with the search as it was started: "
+                           f"{', '.join(kept)} cannot change it")
+        store = SearchStore.open(resume_dir)
+        if store.finished:
+            click.echo(f"{resume_dir}: this search is finished; its results are there "
+                       "(nothing to resume)")
+            return
+    elif scenario is None:
+        raise WomError("give a SCENARIO (or --resume DIR)")
+    else:
+        sc = prepare(load(scenario, settings=settings), objective=objective, trials=trials,
+                     seed=seed)
+        check_out(out, "optimize folder")
+    with executor(scheduler) as client:  # reached before anything is written
+        if resume_dir is None:
+            assert scenario is not None
+            folder = out or Path("results") / sc.name / time.strftime(
+                "optimize-%Y%m%d-%H%M%S")
+            store = SearchStore.create(
+                folder, sc, confirm_replicates=replicates or sc.replicates,
+                fresh=out is None,
+                notes=leading_comments(scenario.read_text(encoding="utf-8")))
+        resumable(store.folder, "optimize", "trials")
+        with progress_bar("optimize", "trials", quiet=quiet) as advance:
+            res = resume(store, workers=workers, scheduler=client, progress=advance)
+    written = write_optimize(res, store.folder, notes=store.notes)
+    if res.interrupted:  # what was found is in the folder; the exit says how to go on
+        raise res.stop or KeyboardInterrupt()
+    store.finish()
     if not quiet:
         print_confirmation(res)
     click.echo(f"wrote {written}")
-    if res.interrupted:
-        click.echo(f"stopped: the {len(res.trials)} trials finished are kept in {written}",
-                   err=True)
-        raise res.stop or KeyboardInterrupt()

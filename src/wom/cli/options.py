@@ -51,9 +51,11 @@ def load(path: Path, need: str | None = None, settings: tuple[str, ...] = ()) ->
 RESUME = "wom.resume"
 
 
-def resumable(folder: Path, command: str = "sweep") -> None:
-    """Say that work stopped from now on is finished by ``wom COMMAND --resume FOLDER``."""
-    click.get_current_context().meta[RESUME] = f"wom {command} --resume {folder}"
+def resumable(folder: Path, command: str = "sweep", what: str = "points") -> None:
+    """Say that work stopped from now on is finished by ``wom COMMAND --resume FOLDER``
+    (`what`: the pieces of work kept, e.g. points or trials)."""
+    click.get_current_context().meta[RESUME] = (f"the {what} finished are kept: "
+                                                f"wom {command} --resume {folder}")
 
 
 def check_out(out: Path | None, what: str) -> None:

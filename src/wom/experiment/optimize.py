@@ -29,8 +29,10 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -39,50 +41,22 @@ import pandas as pd
 from wom.config import METRICS, Scenario, Strategy
 from wom.config.optimize import Optimize
 from wom.errors import WomError
-from wom.experiment.plans import SEARCH_OFFSET, Evaluator, Space, objective_metric
+from wom.experiment.cluster import ClientPool
+from wom.experiment.plans import SEARCH_OFFSET, Evaluator, Space, key_of, objective_metric
 from wom.experiment.pool import worker_pool
+from wom.experiment.race import BATCH, REDUCTION, Trial, ask_batch, rungs, trials_table
+from wom.experiment.race import race as _race
 from wom.experiment.runner import check_whole, default_workers, run
+from wom.experiment.searchstore import SearchStore, StoredTrial
+from wom.experiment.sweep import executor
 from wom.store import Results
 from wom.store.stats import Difference, mean_interval, pair
 
-#: Trials asked from the sampler together (the unit of parallel work; fixed, so the trials
-#: do not depend on the number of workers).
-BATCH = 8
-#: Successive halving: a third of the candidates of a rung go on, with three times the
-#: replicates.
-REDUCTION = 3
 #: Name of the found plan in best.yaml and in the confirmation.
 FOUND = "optimized"
 
 #: Called with the trials finished so far and the total.
 Progress = Callable[[int, int], None]
-
-
-@dataclass
-class Trial:
-    """One candidate: its plan, the replicates it reached and its mean objective there."""
-
-    number: int
-    spec: Strategy
-    values: list[float] = field(default_factory=list)
-    pruned: bool = False
-    handle: Any = None  # the optuna trial, while it runs
-
-    @property
-    def mean(self) -> float:
-        x = np.array(self.values, dtype=float)
-        x = x[~np.isnan(x)]
-        return float(x.mean()) if x.size else math.nan
-
-
-def rungs(least: int, most: int) -> list[int]:
-    """Replicates at each rung of successive halving: least, 3·least, … up to most."""
-    out = [least]
-    while out[-1] * REDUCTION < most:
-        out.append(out[-1] * REDUCTION)
-    if out[-1] < most:
-        out.append(most)
-    return out
 
 
 @dataclass
@@ -181,48 +155,20 @@ class OptimizeResult:
         return pd.DataFrame(rows)
 
 
-def optimize(
+def prepare(
     sc: Scenario,
     *,
     objective: str | None = None,
     trials: int | None = None,
     seed: int | None = None,
-    workers: int | None = None,
-    confirm_replicates: int | None = None,
-    progress: Progress | None = None,
-    confirm_progress: Progress | None = None,
-) -> OptimizeResult:
-    """Search the plans the scenario's budget can buy for the best `objective`, then
-    confirm the best on fresh replicates beside the scenario's strategies.
-
-    Parameters
-    ----------
-    sc
-        A validated scenario; its ``optimize:`` block (or the defaults) sets the space.
-    objective
-        ``customers``, ``profit`` or ``payback`` [default: the block's, else customers].
-    trials
-        Plans tried [default: the block's, 200].
-    seed
-        Overrides the scenario's seed (markets, plans and the sampler).
-    workers
-        Local worker processes (default: all cores); the result does not depend on them.
-    confirm_replicates
-        Fresh replicates of the confirmation [default: the scenario's replicates].
-    progress, confirm_progress
-        Called as trials finish, and as the confirmation's replicates finish.
-
-    Ctrl-C during the search stops it and returns what was found
-    (``interrupted``, no confirmation); during the confirmation it is raised.
-    """
-    import optuna
-
+) -> Scenario:
+    """The scenario as searched: `seed` and the command line's `objective` and `trials` in
+    its ``optimize:`` block (the defaults if it has none), checked (what a search store
+    keeps, :class:`~wom.experiment.searchstore.SearchStore`)."""
     if not isinstance(sc, Scenario):
         raise WomError(f"wom.optimize takes a Scenario (wom.load_scenario(path)), not "
                        f"{type(sc).__name__}")
-    for name, value, least in (("trials", trials, 1), ("seed", seed, 0),
-                               ("workers", workers, 1),
-                               ("confirm_replicates", confirm_replicates, 1)):
+    for name, value, least in (("trials", trials, 1), ("seed", seed, 0)):
         check_whole(name, value, least)
     block = sc.optimize or Optimize()
     updates: dict[str, Any] = {}
@@ -243,10 +189,94 @@ def optimize(
     if FOUND in {s.name for s in sc.strategies}:
         raise WomError(f"the scenario has a strategy called {FOUND!r}, the name of the plan "
                        "found: rename it")
+    Space.of(sc, block)
+    return sc
+
+
+def optimize(
+    sc: Scenario,
+    *,
+    objective: str | None = None,
+    trials: int | None = None,
+    seed: int | None = None,
+    workers: int | None = None,
+    scheduler: Any = None,
+    confirm_replicates: int | None = None,
+    progress: Progress | None = None,
+    confirm_progress: Progress | None = None,
+) -> OptimizeResult:
+    """Search the plans the scenario's budget can buy for the best `objective`, then
+    confirm the best on fresh replicates beside the scenario's strategies.
+
+    Parameters
+    ----------
+    sc
+        A validated scenario; its ``optimize:`` block (or the defaults) sets the space.
+    objective
+        ``customers``, ``profit`` or ``payback`` [default: the block's, else customers].
+    trials
+        Plans tried [default: the block's, 200].
+    seed
+        Overrides the scenario's seed (markets, plans and the sampler).
+    workers
+        Local worker processes (default: all cores); the result does not depend on them.
+    scheduler
+        ``"tcp://host:port"`` or a ``distributed.Client``: evaluate on a Dask cluster
+        instead of local processes (the same result).
+    confirm_replicates
+        Fresh replicates of the confirmation [default: the scenario's replicates].
+    progress, confirm_progress
+        Called as trials finish, and as the confirmation's replicates finish.
+
+    Ctrl-C during the search stops it and returns what was found
+    (``interrupted``, no confirmation); during the confirmation it is raised. To resume a
+    stopped search, keep it in a store (:func:`resume`).
+    """
+    check_whole("confirm_replicates", confirm_replicates, 1)
+    sc = prepare(sc, objective=objective, trials=trials, seed=seed)
+    return search(sc, confirm_replicates=confirm_replicates or sc.replicates,
+                  workers=workers, scheduler=scheduler, progress=progress,
+                  confirm_progress=confirm_progress)
+
+
+def resume(
+    store: SearchStore | Path | str,
+    *,
+    workers: int | None = None,
+    scheduler: Any = None,
+    progress: Progress | None = None,
+    confirm_progress: Progress | None = None,
+) -> OptimizeResult:
+    """Run (or go on with) the search kept in `store` (a folder holding ``search.sqlite``):
+    the trials stored are replayed into a fresh sampler with the same seed without being
+    evaluated again, and the search goes on from there, storing each batch as it finishes.
+    The result is the one an uninterrupted search gives."""
+    if not isinstance(store, SearchStore):
+        store = SearchStore.open(store)
+    return search(store.scenario(), confirm_replicates=store.confirm_replicates,
+                  workers=workers, scheduler=scheduler, store=store, progress=progress,
+                  confirm_progress=confirm_progress)
+
+
+def search(
+    sc: Scenario,
+    *,
+    confirm_replicates: int,
+    workers: int | None = None,
+    scheduler: Any = None,
+    store: SearchStore | None = None,
+    progress: Progress | None = None,
+    confirm_progress: Progress | None = None,
+) -> OptimizeResult:
+    """The search of :func:`optimize` on a scenario :func:`prepare` made; with a `store`,
+    replaying the trials it holds and storing the rest."""
+    import optuna
+
+    check_whole("workers", workers, 1)
+    block = sc.optimize or Optimize()
     metric = objective_metric(block.objective)
     higher = METRICS[metric].higher_is_better
     space = Space.of(sc, block)
-    workers = max(1, workers or default_workers())
     steps = rungs(block.min_replicates, block.replicates)
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -258,27 +288,80 @@ def optimize(
             min_resource=block.min_replicates, reduction_factor=REDUCTION)
     study = optuna.create_study(direction="maximize" if higher else "minimize",
                                 sampler=sampler, pruner=pruner)
+    stored = {t.number: t for t in store.trials()} if store is not None else {}
     done: list[Trial] = []
     interrupted = False
     stop: KeyboardInterrupt | None = None
     started = time.time()
     t0 = time.perf_counter()
-    try:
-        with _pool(workers) as pool:
-            ev = Evaluator(sc, metric, pool, workers)
-            if progress is not None:
-                progress(0, block.trials)
-            while len(done) < block.trials:
-                batch = _batch(study, space, min(BATCH, block.trials - len(done)))
-                _race(study, ev, batch, steps)
-                done.extend(batch)
+    with executor(scheduler) as client:
+        pool_workers = (ClientPool(client).workers if client is not None
+                        else max(1, workers or default_workers()))
+        try:
+            with _pool(pool_workers, client) as pool:
+                ev = Evaluator(sc, metric, pool, pool_workers)
+                for t in stored.values():  # the values stored are not computed again
+                    for i, v in enumerate(t.values):
+                        ev.done[(key_of(t.spec), i)] = v
                 if progress is not None:
-                    progress(len(done), block.trials)
-    except KeyboardInterrupt as err:  # (a stop signal too): keep the trials finished
-        interrupted, stop = True, err
-    search_s = time.perf_counter() - t0
+                    progress(0, block.trials)
+                while len(done) < block.trials:
+                    batch = ask_batch(study, space, min(BATCH, block.trials - len(done)))
+                    _race(study, ev, batch, steps)
+                    if store is not None:
+                        _replayed(store, stored, batch)
+                    done.extend(batch)
+                    if progress is not None:
+                        progress(len(done), block.trials)
+        except KeyboardInterrupt as err:  # (a stop signal too): keep the trials finished
+            interrupted, stop = True, err
+        search_s = time.perf_counter() - t0
 
-    table = trials_table(done, space, steps[-1])
+        table = trials_table(done, space)
+        finalists = _finalists(done, higher, block.confirm)
+        best = finalists[0] if finalists else None
+        confirmation = None
+        t1 = time.perf_counter()
+        if not interrupted and finalists:
+            both = sc.model_copy(update={"strategies": [*sc.strategies, *finalists]})
+            confirmation = run(both, replicates=confirm_replicates, workers=workers,
+                               progress=confirm_progress,
+                               executor=ClientPool(client) if client is not None else None)
+    meta = {
+        "seed": sc.seed, "objective": block.objective, "metric": metric,
+        "trials": len(done), "trials_asked": block.trials, "batch": BATCH,
+        "rungs": steps, "search_replicates": f"{SEARCH_OFFSET} + i",
+        "confirm_replicates": confirmation.new_by_cause.shape[1] if confirmation else 0,
+        "workers": pool_workers, "scheduler": str(scheduler) if scheduler else None,
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
+        "search_s": round(search_s, 3),
+        "confirm_s": round(time.perf_counter() - t1, 3),
+        "trials_replayed": len(stored),
+        "interrupted": interrupted,
+    }
+    return OptimizeResult(scenario=sc, objective=block.objective, metric=metric,
+                          trials=table, best=best, finalists=finalists,
+                          confirmation=confirmation, interrupted=interrupted, meta=meta,
+                          stop=stop)
+
+
+def _replayed(store: SearchStore, stored: dict[int, StoredTrial], batch: list[Trial]) -> None:
+    """Store a batch's new trials; a batch stored before must have been asked again as it
+    was (else the sampler is not the one that made the store)."""
+    for t in batch:
+        old = stored.get(t.number)
+        if old is not None and not old.same_as(t):
+            raise WomError(f"{store.path}: trial {t.number} came out differently when the "
+                           "search was replayed (another version of wom or optuna made the "
+                           "store?); run the search again into a new folder")
+    new = [t for t in batch if t.number not in stored]
+    if new:
+        store.add(new)
+
+
+def _finalists(done: Sequence[Trial], higher: bool, confirm: int) -> list[Strategy]:
+    """The best plans that reached the most replicates, best first, each once (the first,
+    named :data:`FOUND`)."""
     complete = [t for t in done if not t.pruned and not math.isnan(t.mean)]
     ranked = sorted(complete, key=lambda t: (-t.mean if higher else t.mean, t.number))
     finalists: list[Strategy] = []
@@ -291,95 +374,23 @@ def optimize(
         seen.add(tuple(t.values))
         finalists.append(t.spec.model_copy(update={"name": FOUND if not finalists
                                                    else t.spec.name}))
-        if len(finalists) == block.confirm:
+        if len(finalists) == confirm:
             break
-    best = finalists[0] if finalists else None
-    confirmation = None
-    t1 = time.perf_counter()
-    if not interrupted and finalists:
-        both = sc.model_copy(update={"strategies": [*sc.strategies, *finalists]})
-        confirmation = run(both, replicates=confirm_replicates or sc.replicates,
-                           workers=workers, progress=confirm_progress)
-    meta = {
-        "seed": sc.seed, "objective": block.objective, "metric": metric,
-        "trials": len(done), "trials_asked": block.trials, "batch": BATCH,
-        "rungs": steps, "search_replicates": f"{SEARCH_OFFSET} + i",
-        "confirm_replicates": confirmation.new_by_cause.shape[1] if confirmation else 0,
-        "workers": workers,
-        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
-        "search_s": round(search_s, 3),
-        "confirm_s": round(time.perf_counter() - t1, 3),
-        "simulations": len(ev.done) if "ev" in locals() else 0,
-        "interrupted": interrupted,
-    }
-    return OptimizeResult(scenario=sc, objective=block.objective, metric=metric,
-                          trials=table, best=best, finalists=finalists,
-                          confirmation=confirmation, interrupted=interrupted, meta=meta,
-                          stop=stop)
+    return finalists
 
 
-__all__ = ["BATCH", "FOUND", "SEARCH_OFFSET", "OptimizeResult", "optimize"]
+@contextmanager
+def _pool(workers: int, client: Any) -> Iterator[Any]:
+    """Where evaluations run: this process, a local pool, or the Dask cluster."""
+    if client is not None:
+        yield ClientPool(client)
+    elif workers == 1:
+        yield None
+    else:
+        with worker_pool(workers) as pool:
+            yield pool
 
 
-class _NoPool:
-    def __enter__(self) -> None:
-        return None
+__all__ = ["BATCH", "FOUND", "SEARCH_OFFSET", "OptimizeResult", "optimize", "prepare",
+           "resume"]
 
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
-def _pool(workers: int) -> Any:
-    return _NoPool() if workers == 1 else worker_pool(workers)
-
-
-def _batch(study: Any, space: Space, n: int) -> list[Trial]:
-    out = []
-    for _ in range(n):
-        ft = study.ask()
-        out.append(Trial(ft.number, space.suggest(ft), handle=ft))
-    return out
-
-
-def _race(study: Any, ev: Evaluator, batch: list[Trial], steps: list[int]) -> None:
-    """Evaluate a batch rung by rung: at each rung the survivors get the next replicates,
-    and report their mean in trial order; the pruner stops those not in the best third."""
-    from optuna.trial import TrialState
-
-    alive = list(batch)
-    reached = 0
-    for rung in steps:
-        vals = ev.values([t.spec for t in alive], range(reached, rung))
-        for t, v in zip(alive, vals, strict=True):
-            t.values.extend(v.tolist())
-        reached = rung
-        nxt = []
-        for t in alive:
-            h = t.handle
-            h.report(t.mean, rung)
-            if rung < steps[-1] and h.should_prune():
-                t.pruned = True
-            else:
-                nxt.append(t)
-        alive = nxt
-        if not alive:
-            break
-    for t in batch:
-        h = t.handle
-        if t.pruned:
-            study.tell(h, state=TrialState.PRUNED)
-        else:
-            study.tell(h, t.mean)
-
-
-def trials_table(done: Sequence[Trial], space: Space, most: int) -> pd.DataFrame:
-    """trials.csv: per trial its state, replicates, mean objective and plan."""
-    rows = []
-    for t in done:
-        rows.append({"trial": t.number, "state": "pruned" if t.pruned else "complete",
-                     "replicates": len(t.values), "objective": t.mean,
-                     "objective_se": (float(np.nanstd(t.values, ddof=1) / math.sqrt(
-                         len(t.values))) if len(t.values) > 1 else math.nan),
-                     **space.row(t.spec)})
-    return pd.DataFrame(rows, columns=["trial", "state", "replicates", "objective",
-                                       "objective_se", *space.columns()])

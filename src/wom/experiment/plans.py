@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import Executor
@@ -135,16 +136,23 @@ _MARKETS: OrderedDict[tuple[str, int], Population] = OrderedDict()
 MARKET_CACHE_PEOPLE = 4_000_000
 
 
+#: Guards :data:`_MARKETS` where evaluations share a process in threads (a Dask worker).
+_MARKETS_LOCK = threading.Lock()
+
+
 def _market(tag: str, sc: Scenario, index: int) -> Replicate:
     key = (tag, index)
-    pop = _MARKETS.get(key)
+    with _MARKETS_LOCK:
+        pop = _MARKETS.get(key)
+        if pop is not None:
+            _MARKETS.move_to_end(key)
     if pop is not None:
-        _MARKETS.move_to_end(key)
         return Replicate(sc, index, population=pop)
     rep = Replicate(sc, index)
-    _MARKETS[key] = rep.population
-    while len(_MARKETS) > max(1, MARKET_CACHE_PEOPLE // max(sc.people, 1)):
-        _MARKETS.popitem(last=False)
+    with _MARKETS_LOCK:
+        _MARKETS[key] = rep.population
+        while len(_MARKETS) > max(1, MARKET_CACHE_PEOPLE // max(sc.people, 1)):
+            _MARKETS.popitem(last=False)
     return rep
 
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import base64
 import math
+import os
+import shutil
+import socket
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,8 +20,9 @@ import numpy as np
 
 from wom.experiment.optimize import FOUND, SEARCH_OFFSET, OptimizeResult
 from wom.experiment.replicate import Replicate
+from wom.experiment.searchstore import STORE
 from wom.store import atomic_folder
-from wom.store.folder import write_csv, write_manifest
+from wom.store.folder import MANIFEST, PARTIAL, partial_owner, write_csv, write_manifest
 from wom.viz.style import save_figure, segment_colours
 
 if TYPE_CHECKING:
@@ -190,26 +194,53 @@ def _report(res: OptimizeResult, folder: Path, pictures: list[str]) -> str:
 
 def write_optimize(res: OptimizeResult, out: Path | str, *, fresh: bool = False,
                    notes: str = "") -> Path:
-    """The optimize folder, written atomically: best.yaml (the scenario with the plan found
-    added), trials.csv, confirmation.csv, search.png, plan.png, report.html, manifest.json.
+    """The optimize folder: best.yaml (the scenario with the plan found added), trials.csv,
+    confirmation.csv, search.png, plan.png, report.html, manifest.json.
 
-    `notes`: the comments the scenario file opens with, kept at the top of best.yaml.
+    A folder holding the search's store (``search.sqlite``, as ``wom optimize`` makes it)
+    gets the files beside the store: each is written whole under a hidden name and renamed
+    into place, the manifest last, replacing those a stopped search left. Any other `out`
+    is written atomically (:func:`wom.store.atomic_folder`): a hidden sibling renamed into
+    place when complete. `notes`: the comments the scenario file opens with, kept at the
+    top of best.yaml.
     """
+    out = Path(out)
+    if (out / STORE).exists():
+        for old in out.glob(f".writing{PARTIAL}*"):
+            if partial_owner(old) != (socket.gethostname(), os.getpid()):
+                shutil.rmtree(old, ignore_errors=True)  # a write that was killed
+        stage = out / f".writing{PARTIAL}{socket.gethostname()}-{os.getpid()}"
+        shutil.rmtree(stage, ignore_errors=True)
+        stage.mkdir()
+        try:
+            _write_files(res, stage, notes, later=[STORE])
+            names = sorted(p.name for p in stage.iterdir() if p.name != MANIFEST)
+            for gone in (BEST, CONFIRMATION, "plan.png"):  # not in this result: not shown
+                if gone not in names:
+                    (out / gone).unlink(missing_ok=True)
+            for name in [*names, MANIFEST]:
+                os.replace(stage / name, out / name)
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
+        return out
     with atomic_folder(out, "optimize folder", fresh=fresh) as folder:
-        tmp = folder.tmp
-        pictures = []
-        write_csv(res.trials, tmp / TRIALS)
-        save_figure(search_figure(res), tmp / "search.png")
-        pictures.append("search.png")
-        if res.best is not None:
-            text = res.best_scenario().to_yaml()
-            (tmp / BEST).write_text(notes + ("\n" if notes else "") + text, encoding="utf-8")
-            save_figure(plan_figure(res), tmp / "plan.png")
-            pictures.append("plan.png")
-        if res.confirmation is not None:
-            write_csv(res.confirmed(), tmp / CONFIRMATION)
-        (tmp / "report.html").write_text(_report(res, tmp, pictures), encoding="utf-8")
-        write_manifest(tmp, {**res.meta, "verdict": verdict_text(res),
-                             "plan": describe_plan(res)})
+        _write_files(res, folder.tmp, notes)
     return folder.path
 
+
+def _write_files(res: OptimizeResult, tmp: Path, notes: str, later: list[str] | None = None
+                 ) -> None:
+    pictures = []
+    write_csv(res.trials, tmp / TRIALS)
+    save_figure(search_figure(res), tmp / "search.png")
+    pictures.append("search.png")
+    if res.best is not None:
+        text = res.best_scenario().to_yaml()
+        (tmp / BEST).write_text(notes + ("\n" if notes else "") + text, encoding="utf-8")
+        save_figure(plan_figure(res), tmp / "plan.png")
+        pictures.append("plan.png")
+    if res.confirmation is not None:
+        write_csv(res.confirmed(), tmp / CONFIRMATION)
+    (tmp / "report.html").write_text(_report(res, tmp, pictures), encoding="utf-8")
+    write_manifest(tmp, {**res.meta, "verdict": verdict_text(res),
+                         "plan": describe_plan(res)}, later or [])
