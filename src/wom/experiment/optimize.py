@@ -290,6 +290,7 @@ def search(
                                 sampler=sampler, pruner=pruner)
     stored = {t.number: t for t in store.trials()} if store is not None else {}
     done: list[Trial] = []
+    ev: Evaluator | None = None
     interrupted = False
     stop: KeyboardInterrupt | None = None
     started = time.time()
@@ -337,6 +338,7 @@ def search(
         "search_s": round(search_s, 3),
         "confirm_s": round(time.perf_counter() - t1, 3),
         "trials_replayed": len(stored),
+        "plan_replicates": len(ev.done) if ev is not None else 0,
         "interrupted": interrupted,
     }
     return OptimizeResult(scenario=sc, objective=block.objective, metric=metric,
