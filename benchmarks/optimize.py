@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -60,6 +61,7 @@ def main() -> None:
                     help="file whose section to rewrite ('-': print only)")
     args = ap.parse_args()
     scenarios = args.scenario or [FLAGSHIP]
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for sc in scenarios:
@@ -82,7 +84,9 @@ def main() -> None:
         "scenario's replicates, fresh). Wall time is the whole command, as a user runs it "
         "(start-up, search, confirmation, the folder with its plots and report); the "
         "compiled kernels were already cached (the first run after installing wom, or after "
-        "a change of its source, compiles them too). Issue 17 asks for under 5 minutes.",
+        f"a change of its source, compiles them too); the load average was {load:.1f} when it "
+        "started (on a shared machine the time varies with what else runs). Issue 17 asks "
+        "for under 5 minutes.",
         "Command: `.venv/bin/python benchmarks/optimize.py`.",
         "",
         "| scenario | whole `wom optimize` | search | plan-replicates simulated | "
