@@ -255,3 +255,16 @@ def test_a_dask_cluster_gives_the_local_result(tmp_path: Path, straight: Path) -
     for name in SAME:
         assert (out / name).read_bytes() == (straight / name).read_bytes(), name
     assert json.loads((out / "manifest.json").read_text())["workers"] == 2
+
+
+def test_an_unreachable_scheduler_writes_nothing(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from wom.experiment import cluster
+
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", 1)
+    out = tmp_path / "opt"
+    res = wom_cli("optimize", str(scenario_file(tmp_path)), "-o", str(out), "--scheduler",
+                  "tcp://127.0.0.1:9")
+    assert res.exit_code == 2, res.output
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in res.output
+    assert not out.exists()

@@ -26,7 +26,7 @@ from rich.progress import (
 import wom
 from wom.cli.stops import checkpoint
 
-SCHEDULER_HELP = ("Run the points on a Dask cluster (tcp://HOST:PORT; needs the dask extra) "
+SCHEDULER_HELP = ("Run on a Dask cluster (tcp://HOST:PORT; needs the dask extra) "
                   "instead of local processes; same results.")
 
 
