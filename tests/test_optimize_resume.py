@@ -221,9 +221,12 @@ def resume_matches_straight(tmp_path: Path, out: Path) -> None:
 
 
 @pytest.mark.slow
-def test_ctrl_c_exits_130_and_leaves_a_resumable_folder(tmp_path: Path) -> None:
-    out, code, err = start_and_stop(tmp_path, signal.SIGINT)
-    assert code == 128 + signal.SIGINT, err
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_exits_130_and_leaves_a_resumable_folder(tmp_path: Path, sig: int) -> None:
+    """Ctrl-C (SIGTERM alike: 143) mid-search: the exit says how to go on, and going on
+    gives the uninterrupted result."""
+    out, code, err = start_and_stop(tmp_path, sig)
+    assert code == 128 + sig, err
     assert "Traceback" not in err, err
     assert f"the trials finished are kept: wom optimize --resume {out}" in err, err
     assert stored(out) >= 2 * opt.BATCH and (out / "trials.csv").exists()
