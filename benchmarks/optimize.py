@@ -80,7 +80,7 @@ def main() -> None:
     info = machine()
     lines = [
         START,
-        "## wom optimize: a flagship search on 2 cores",
+        "## wom optimize: the flagship and chasm searched on 2 cores",
         "",
         f"{time.strftime('%Y-%m-%d')}, {info['cpu']}, {info['cores']} cores, Python "
         f"{info['python']}, wom commit {info['commit']}; `wom optimize SCENARIO --workers "
@@ -108,8 +108,8 @@ def main() -> None:
             f"{b['diff_mean']:+,.1f} ({b['diff_lo']:+,.1f} to {b['diff_hi']:+,.1f}) |")
     lines.append("")
     for sc, r in rows:
-        lines.append(f"`{sc.stem}`: {r['manifest']['plan']}. {r['manifest']['verdict']}")
-    lines.append(END)
+        lines += [f"`{sc.stem}`: {r['manifest']['plan']}. {r['manifest']['verdict']}", ""]
+    lines[-1] = END
     section = "\n".join(lines)
     if str(args.out) == "-":
         print(section)
