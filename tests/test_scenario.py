@@ -122,7 +122,7 @@ BAD = {
     # (a scenario without strategies is valid since issue 13: it serves `wom fit`; `wom run`
     # refuses it, see test_a_scenario_without_strategies_fits_but_does_not_run)
     "unknown-strategy-kind": Bad(edit("kind: broad", "kind: wide"),
-                                 "strategies[1].kind", "kind: wide", "'multi' or 'beachhead'"),
+                                 "strategies[1].kind", "kind: wide", "'beachhead' or 'mix'"),
     "unknown-seeding-rule": Bad(edit("kind: broad}", "kind: broad, seeding: psychic}"),
                                 "strategies[1].seeding", "psychic", "poster_child"),
     "unknown-network-model": Bad(BASE + "network: {model: smallworld}\n",
@@ -470,8 +470,8 @@ def test_a_scenario_without_strategies_fits_but_does_not_run(tmp_path: Path) -> 
 
 
 @pytest.mark.parametrize(("key", "value", "choices"), [
-    ("kind", "3", "'focused', 'broad', 'multi' or 'beachhead'"),
-    ("kind", "null", "'focused', 'broad', 'multi' or 'beachhead'"),
+    ("kind", "3", "'focused', 'broad', 'multi', 'beachhead' or 'mix'"),
+    ("kind", "null", "'focused', 'broad', 'multi', 'beachhead' or 'mix'"),
     ("seeding", "[hubs]", "'poster_child', 'hubs', 'bridges', 'random' or 'greedy'"),
     ("seeding", "{a: 1}", "'poster_child', 'hubs', 'bridges', 'random' or 'greedy'"),
 ])

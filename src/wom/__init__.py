@@ -5,6 +5,7 @@ The public API — everything the command line does is one of these calls::
     import wom
     sc = wom.load_scenario("scenarios/focused-vs-broad.yaml")
     results = wom.run(sc, replicates=200)
+    found = wom.optimize(sc, trials=200)  # the plan the budget should buy, confirmed
     results.summary()                     # pandas DataFrame, one row per strategy
     wom.run(sc, customers="crm.csv")      # starting from today's customers
     folder = wom.save(results)            # results/<name>/<timestamp>/
@@ -36,6 +37,7 @@ from wom import experiment, inference, viz  # noqa: E402
 from wom.config import Scenario, json_schema, load_scenario, scenario_from_dict  # noqa: E402
 from wom.errors import ScenarioError, WomError  # noqa: E402
 from wom.experiment import Customers, load_customers, run  # noqa: E402
+from wom.experiment.optimize import OptimizeResult, optimize  # noqa: E402
 from wom.inference.fit import FitResult, fit  # noqa: E402
 from wom.store import Results, RunFolder, read_run  # noqa: E402
 from wom.version import __version__  # noqa: E402
@@ -45,9 +47,10 @@ if TYPE_CHECKING:
     from wom.abm import WomModel
 
 __all__ = [
-    "Customers", "FitResult", "Results", "RunFolder", "Scenario", "ScenarioError", "WomError",
-    "WomModel", "__version__", "campaign", "config", "engine", "experiment", "fit",
-    "inference", "inputs", "json_schema", "load_customers", "load_scenario", "market",
+    "Customers", "FitResult", "OptimizeResult", "Results", "RunFolder", "Scenario",
+    "ScenarioError", "WomError", "WomModel", "__version__", "campaign", "config", "engine",
+    "experiment", "fit", "inference", "inputs", "json_schema", "load_customers",
+    "load_scenario", "market", "optimize",
     "plot_adoption", "plot_run", "read_run", "run", "save", "save_fit", "scenario_from_dict",
     "store", "viz",
 ]

@@ -173,6 +173,62 @@ def beachhead(spec: Strategy, sc: Scenario, pop: Population, rng: np.random.Gene
     )
 
 
+def _mix_given(spec: Strategy) -> None:
+    """A mix names the segments it targets with weights that are not all zero, and gives
+    messages only for segments it targets."""
+    weights = spec.weights or {}
+    if sum(weights.values()) <= 0:
+        raise ValueError("the `weights` of a mix must not all be 0: give each targeted "
+                         "segment a weight above 0")
+    if isinstance(spec.message, dict):
+        for name in spec.message:
+            if name not in weights:
+                raise ValueError(f"`message` names {name!r}, which is not in `weights`")
+
+
+@STRATEGY_KINDS.register("mix", needs=("weights",),
+                          takes=("weights", "message", "seed_share", "campaign_weeks"),
+                          check=_mix_given)
+def mix(spec: Strategy, sc: Scenario, pop: Population, rng: np.random.Generator) -> Plan:
+    """The budget split over segments by weight, each segment tailored or generic, with its
+    own seed share and campaign length: the plans `wom optimize` searches.
+
+    Seed money and contact money are both split in proportion to `weights` (not to size:
+    the split is the decision); a segment's `message` is its own tailored message or the
+    generic one. `seed_share` and `campaign_weeks` replace the budget's for this strategy.
+    """
+    S = pop.n_segments
+    names = pop.segment_names
+    weights = spec.weights or {}
+    # in the market's order of segments, whatever order the weights were written in
+    targets = np.array(sorted(names.index(n) for n in weights if weights[n] > 0),
+                       dtype=np.int64)
+    w = np.array([weights[names[k]] for k in targets], dtype=float)
+    choice = spec.message if spec.message is not None else "tailored"
+    message = np.arange(S, dtype=np.int32)
+    for k in range(S):
+        said = choice if isinstance(choice, str) else choice.get(names[k], "tailored")
+        if said == "generic":
+            message[k] = S
+    b = sc.budget
+    share = b.seed_share if spec.seed_share is None else spec.seed_share
+    weeks = b.campaign_weeks if spec.campaign_weeks is None else spec.campaign_weeks
+    sizes = np.diff(pop.seg_start)
+    seed_cost, contact_cost = segment_costs(sc)
+    ctx = SeedingContext(pop, sc, spec, message, rng)
+    seeds = seeds_in(ctx, targets, units(b.total * share, w, seed_cost[targets]))
+    per_segment = np.zeros(S, dtype=np.int64)
+    per_segment[targets] = units(b.total * (1.0 - share), w, contact_cost[targets])
+    return Plan(
+        seeds=seeds,
+        seed_message=message[pop.segment[seeds]].astype(np.int32),
+        contacts=contact_schedule(per_segment, weeks, sc.horizon, sizes),
+        contact_message=message.astype(np.int32),
+        seed_cost=seed_cost,
+        contact_cost=contact_cost,
+    )
+
+
 def make_plan(
     spec: Strategy, sc: Scenario, pop: Population, *, rng: np.random.Generator
 ) -> Plan:

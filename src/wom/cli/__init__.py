@@ -18,6 +18,7 @@ import click
 
 from wom.cli.fits import fit
 from wom.cli.lessons import app_, list_, new, schema
+from wom.cli.optimize import optimize
 from wom.cli.options import RESUME
 from wom.cli.runs import animate, plot, report, run, snapshot, validate
 from wom.cli.stops import SIGNAL_EXIT, STOP_SIGNALS, checkpoint, forget, handler
@@ -98,9 +99,10 @@ class WomGroup(click.Group):
 
     @staticmethod
     def stopped(signum: int, resume: str | None = None) -> Any:
-        """Leave with 128 + `signum` and a plain line (the work was stopped); `resume`: the
-        command that finishes it (a sweep's stored points are kept)."""
-        after = (f"; the points finished are kept: {resume}" if resume else
+        """Leave with 128 + `signum` and a plain line (the work was stopped); `resume`:
+        what was kept and the command that finishes it (a sweep's stored points, a search's
+        trials)."""
+        after = (f"; {resume}" if resume else
                  ": nothing half-written was left")
         with suppress(OSError):  # (after SIGHUP the terminal may be gone)
             click.echo(f"\nstopped ({signal.Signals(signum).name}){after}", err=True)
@@ -126,7 +128,7 @@ def main() -> None:
 
 
 for command in (run, validate, plot, report, snapshot, animate, sweep, sensitivity, fit, app_,
-                list_, new, schema):
+                list_, new, schema, optimize):
     main.add_command(command)
 
 __all__ = ["UserError", "WomGroup", "main"]

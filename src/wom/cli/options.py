@@ -26,7 +26,7 @@ from rich.progress import (
 import wom
 from wom.cli.stops import checkpoint
 
-SCHEDULER_HELP = ("Run the points on a Dask cluster (tcp://HOST:PORT; needs the dask extra) "
+SCHEDULER_HELP = ("Run on a Dask cluster (tcp://HOST:PORT; needs the dask extra) "
                   "instead of local processes; same results.")
 
 
@@ -51,9 +51,11 @@ def load(path: Path, need: str | None = None, settings: tuple[str, ...] = ()) ->
 RESUME = "wom.resume"
 
 
-def resumable(folder: Path, command: str = "sweep") -> None:
-    """Say that work stopped from now on is finished by ``wom COMMAND --resume FOLDER``."""
-    click.get_current_context().meta[RESUME] = f"wom {command} --resume {folder}"
+def resumable(folder: Path, command: str = "sweep", what: str = "points") -> None:
+    """Say that work stopped from now on is finished by ``wom COMMAND --resume FOLDER``
+    (`what`: the pieces of work kept, e.g. points or trials)."""
+    click.get_current_context().meta[RESUME] = (f"the {what} finished are kept: "
+                                                f"wom {command} --resume {folder}")
 
 
 def check_out(out: Path | None, what: str) -> None:

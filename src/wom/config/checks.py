@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from wom.config.fields import COMPLETE_GRAPH_MAX_PEOPLE, MAX_UNITS
+from wom.config.optimize import as_range
 from wom.config.scenario import Scenario
 
 
@@ -37,6 +38,15 @@ def cross_checks(sc: Scenario) -> list[tuple[tuple[Any, ...], str]]:
                     )
                 elif x in listed[:j]:
                     problems.append((("strategies", i, key, j), f"{x!r} is listed twice"))
+        for key in ("weights", "message"):  # mix
+            given = getattr(st, key)
+            for x in given if isinstance(given, dict) else ():
+                if x not in names:
+                    problems.append(
+                        (("strategies", i, key, x), f"unknown segment {x!r} (known: {known})"))
+        if st.campaign_weeks is not None and st.campaign_weeks > sc.horizon:
+            problems.append((("strategies", i, "campaign_weeks"), f"{st.campaign_weeks} "
+                             f"weeks is longer than the horizon ({sc.horizon})"))
     tw = sc.network.talks_with or {}
     for a, row in tw.items():
         if a not in names:
@@ -170,3 +180,33 @@ def suspicious(sc: Scenario) -> list[tuple[str, str]]:
                                                   "can be won (its TAM less the incumbent's "
                                                   "customers is 0)"))
     return notes
+
+
+def optimize_checks(sc: Scenario) -> list[tuple[tuple[Any, ...], str]]:
+    """The ``optimize:`` block against the rest of the scenario: its segments exist and
+    some could buy, its campaign fits the horizon, and money objectives have prices."""
+    problems: list[tuple[tuple[Any, ...], str]] = []
+    block = sc.optimize
+    if block is None:
+        return problems
+    names = sc.segment_names
+    known = ", ".join(names[:12]) + (" …" if len(names) > 12 else "")
+    for j, x in enumerate(block.segments or []):
+        if x not in names:
+            problems.append((("optimize", "segments", j), f"unknown segment {x!r} (known: "
+                             f"{known})"))
+    allowed = [s for s in sc.segments if s.name in (block.segments or names)]
+    if allowed and all(s.tam * s.size < 1 or s.incumbent >= s.tam for s in allowed):
+        where = ("optimize", "segments") if block.segments else ("segments",)
+        problems.append((where, "no segment a plan may target has anyone who could buy "
+                         "(TAM empty or all the incumbent's): the plan space is empty"))
+    if block.campaign_weeks is not None:
+        hi = as_range(block.campaign_weeks)[1]
+        if hi > sc.horizon:
+            problems.append((("optimize", "campaign_weeks"), f"{hi} weeks is longer than the "
+                             f"horizon ({sc.horizon})"))
+    if block.objective in ("profit", "payback") and not sc.priced:
+        problems.append((("optimize", "objective"), f"{block.objective} needs prices: no "
+                         "segment has a `price` or `cost_to_serve`, so every plan's profit "
+                         "is minus its spend; optimize customers, or give prices"))
+    return problems

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from wom.config.checks import cross_checks
+from wom.config.checks import cross_checks, optimize_checks
 from wom.config.filemarket import PrefixedError, segments_from_graph_file
 from wom.config.keys import Value, make_vary, missing_key, representatives, set_path
 from wom.config.scenario import Scenario
@@ -90,7 +90,7 @@ def scenario_from_dict(
                 continue
             problems.append((key_path(loc), line_of(tree, loc), msg))
         raise ScenarioError(file, problems) from None
-    cross = cross_checks(sc) + sweep_checks(sc) + inference_checks(sc)
+    cross = cross_checks(sc) + sweep_checks(sc) + inference_checks(sc) + optimize_checks(sc)
     if cross:
         raise ScenarioError(file, [(key_path(p), line_of(tree, p), m) for p, m in cross])
     return sc
@@ -186,6 +186,7 @@ def apply(sc: Scenario, point: Mapping[str, Value], *,
     data = copy.deepcopy(sc.model_dump(mode="json"))
     data.pop("sweep", None)
     data.pop("fit", None)
+    data.pop("optimize", None)
     if not keep_uncertainty:
         data.pop("uncertainty", None)
     for path, value in point.items():

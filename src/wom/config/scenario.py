@@ -17,14 +17,19 @@ from wom.config.fields import IGNITION_SHARE, Count, Name, Share, Strict, not_bo
 from wom.config.inference import Fit, Uncertainty
 from wom.config.keys import Vary, make_vary
 from wom.config.metrics import METRIC_NAMES
+from wom.config.optimize import Optimize
 from wom.config.registry import SEEDING_RULES, STRATEGY_KINDS, choices
 from wom.config.schema import Budget, Dynamics, Network, Segment, SegmentShorthand
 from wom.errors import ScenarioError, UnknownStrategyError, WomError
 
 #: The keys of a strategy that name segments; each kind takes some of them.
 TARGET_KEYS = ("segment", "segments", "order")
+#: The keys only a ``mix`` takes: its split over segments, messages and own budget keys.
+MIX_KEYS = ("weights", "message", "seed_share", "campaign_weeks")
 #: Top-level blocks a scenario may leave out (and a written scenario then omits).
-OPTIONAL_BLOCKS = ("sweep", "fit", "uncertainty")
+OPTIONAL_BLOCKS = ("sweep", "fit", "uncertainty", "optimize")
+#: ``mix``: the message a segment hears, its own (tailored) or the generic one.
+MessageChoice = Literal["tailored", "generic"]
 
 
 def defaults_of(block: type[Strict]) -> Callable[[dict[str, Any]], None]:
@@ -80,6 +85,17 @@ class Strategy(Strict):
         100, ge=1, le=1_000_000,
         description="greedy: candidates considered per segment (those with the most ties).",
     )
+    weights: dict[Name, Annotated[float, Field(ge=0, allow_inf_nan=False)]] | None = Field(
+        None, description="mix: the segments targeted and the money each gets, in proportion "
+        "to these weights, e.g. {dentists: 3, vets: 1} (they need not sum to 1).")
+    message: MessageChoice | dict[Name, MessageChoice] | None = Field(
+        None, description="mix: `tailored` (each segment its own language), `generic`, or "
+        "per segment {dentists: tailored, vets: generic} [default: tailored].")
+    seed_share: Share | None = Field(
+        None, description="mix: share of the budget spent on seeds [default: the budget's].")
+    campaign_weeks: Count | None = Field(
+        None, ge=1, le=100_000, description="mix: contacts spread over these first steps "
+        "[default: the budget's].")
     aim: Annotated[dict[Literal["anyone", "user", "buyer", "payer"], Weight] | None,
                    BeforeValidator(_one_role)] = Field(
         None, description="With accounts: how the contacts split over roles, e.g. {user: 0.5, "
@@ -101,7 +117,7 @@ class Strategy(Strict):
             if getattr(self, key) is None:
                 raise ValueError(f"a {self.kind} strategy needs `{key}`")
         allowed = set(info.get("takes", ()))
-        for key in TARGET_KEYS:
+        for key in TARGET_KEYS + MIX_KEYS:
             if key not in allowed and getattr(self, key) is not None:
                 raise ValueError(f"a {self.kind} strategy takes no `{key}`")
         check = info.get("check")
@@ -135,7 +151,7 @@ class Strategy(Strict):
     def targets(self) -> list[str]:
         """The segments this strategy names (empty for broad)."""
         out = [self.segment] if self.segment else []
-        for x in (self.segments or []) + (self.order or []):
+        for x in (self.segments or []) + (self.order or []) + list(self.weights or {}):
             if x not in out:
                 out.append(x)
         return out
@@ -214,6 +230,8 @@ class Scenario(Strict):
     uncertainty: Uncertainty | None = Field(
         None, description="Parameter draws from a fit: replicate i uses draw i, so forecasts "
         "carry the fit's uncertainty (wom fit writes it into fitted.yaml).")
+    optimize: Optimize | None = Field(None, description="What `wom optimize` may change in "
+                                      "a plan, and how hard it searches.")
 
     @field_validator("name")
     @classmethod

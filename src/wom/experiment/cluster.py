@@ -94,3 +94,21 @@ def as_completed_points(client: Any, sc: Scenario,
             yield futures[fut], fut.result()
     finally:
         client.cancel(list(futures))
+
+
+class ClientPool:
+    """A connected Dask client (:func:`client_for`) where work is submitted to a local pool
+    (a search's evaluations, a run's replicates): ``submit(fn, *args)`` gives a future whose
+    ``result()`` is the value. The work is the same as a local pool's, so are the numbers.
+    """
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    @property
+    def workers(self) -> int:
+        """The cluster's threads: how many pieces the work is cut into."""
+        return max(1, sum(self.client.nthreads().values()))
+
+    def submit(self, fn: Any, *args: Any) -> Any:
+        return self.client.submit(fn, *args, pure=False)

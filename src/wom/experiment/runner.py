@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import as_completed
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -85,6 +86,7 @@ def run(
     workers: int | None = None,
     progress: Progress | None = None,
     customers: Customers | Path | str | None = None,
+    executor: Any = None,
 ) -> Results:
     """Run every strategy of a scenario over its replicates.
 
@@ -102,6 +104,9 @@ def run(
         Today's customers (:mod:`wom.experiment.customers`): a CSV file, or one already
         read with :func:`~wom.experiment.customers.load_customers`. Every strategy starts
         from them; ``customers`` in the tables counts them too.
+    executor
+        Runs the replicates instead of local workers: a Dask cluster
+        (:class:`wom.experiment.cluster.ClientPool`); the same results.
 
     Raises
     ------
@@ -160,7 +165,12 @@ def run(
         if progress is not None:
             progress(done, n)
 
-    if workers == 1 or n == 1:
+    if executor is not None:
+        futures = [executor.submit(_run_chunk, sc, chunk, customers)
+                   for chunk in _chunks(n, executor.workers)]
+        for fut in futures:
+            keep(fut.result())
+    elif workers == 1 or n == 1:
         for chunk in _chunks(n, 1):
             keep(_run_chunk(sc, chunk, customers))
     else:

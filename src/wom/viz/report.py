@@ -262,6 +262,9 @@ dl{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem} dt{color:
 dd{margin:0}
 """
 
+#: The page's style, shared with the other pages wom writes (wom optimize's report).
+STYLE = _STYLE
+
 
 def _command(run: RunFolder, command: str | None) -> str:
     m = run.manifest

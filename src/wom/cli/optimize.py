@@ -1,0 +1,142 @@
+"""``wom optimize``: the plan the budget should buy, searched and confirmed (one call of
+:func:`wom.optimize`, then the folder and the table)."""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import click
+
+from wom.cli.options import (
+    check_out,
+    load,
+    progress_bar,
+    resumable,
+    resume_option,
+    scenario_argument,
+    scheduler_option,
+    set_option,
+    workers_option,
+)
+from wom.config.optimize import OBJECTIVES
+from wom.errors import WomError
+
+
+def print_confirmation(res) -> None:  # type: ignore[no-untyped-def]
+    """The terminal table: every strategy and the finalists on fresh replicates."""
+    from rich import box
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    from wom.experiment.optimize import FOUND
+    from wom.viz.optimize import describe_plan, verdict_text
+
+    console = Console()
+    conf = res.confirmed()
+
+    def num(x: float) -> str:
+        return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else (
+            f"{x:,.0f}" if abs(x) >= 1000 else f"{x:,.4g}")
+
+    if len(conf):
+        n = res.confirmation.new_by_cause.shape[1]
+        table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
+                      collapse_padding=True,
+                      title=f"{res.objective} on {n} fresh replicates; − : {FOUND} − it, "
+                            "paired")
+        for head in ("strategy", res.objective, "95% CI", "−", "95% CI ", "P(beats)"):
+            table.add_column(head, justify="left" if head == "strategy" else "right",
+                             no_wrap=True)
+        for r in conf.to_dict("records"):
+            name = escape(str(r["strategy"])) + (" (found)" if r["found"] else "")
+            table.add_row(name, num(r["mean"]), f"{num(r['lo'])}–{num(r['hi'])}",
+                          num(r.get("diff_mean", math.nan)),
+                          "" if r["strategy"] == FOUND else
+                          f"{num(r['diff_lo'])}–{num(r['diff_hi'])}",
+                          "" if r["strategy"] == FOUND else f"{r['p_found_beats']:.2f}")
+        console.print(table)
+    if res.best is not None:
+        console.print(f"found: {escape(describe_plan(res))}")
+    console.print(escape(verdict_text(res)))
+
+
+@click.command()
+@scenario_argument(required=False)
+@click.option("--objective", type=click.Choice(list(OBJECTIVES)),
+              help="What to maximise (payback: the payback week, minimised) [default: the "
+                   "optimize: block's, else customers].")
+@click.option("--trials", "-n", type=click.IntRange(min=1),
+              help="Plans tried [default: the optimize: block's, else 200].")
+@click.option("--seed", "-s", type=click.IntRange(min=0), help="Override `seed`.")
+@click.option("--replicates", "-r", type=click.IntRange(min=1),
+              help="Fresh replicates of the confirmation [default: the scenario's].")
+@workers_option
+@scheduler_option
+@click.option("--out", "-o", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder to create [default: results/<name>/optimize-<timestamp>/].")
+@resume_option("search")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table.")
+@set_option
+def optimize(scenario: Path | None, objective: str | None, trials: int | None,
+             seed: int | None, replicates: int | None, workers: int | None,
+             scheduler: str | None, out: Path | None, resume_dir: Path | None, quiet: bool,
+             settings: tuple[str, ...] = ()) -> None:
+    """Find the best plan the budget can buy, confirmed.
+
+    Plans (strategy kind mix) split the budget over segments, each tailored or generic,
+    with their own seed share, campaign length and seeding rule, within the scenario's
+    optimize: block. Candidates are raced on common random numbers (optuna: TPE sampler,
+    successive halving over replicates); the best few are re-run on fresh replicates beside
+    the scenario's strategies. Writes best.yaml (ready for wom run), trials.csv,
+    confirmation.csv, search.png, plan.png and report.html. The trials are stored as they
+    finish (search.sqlite): a stopped search goes on with --resume FOLDER.
+    """
+    from wom.experiment.optimize import prepare, resume
+    from wom.experiment.searchstore import SearchStore
+    from wom.experiment.sweep import executor
+    from wom.store import leading_comments
+    from wom.viz.optimize import write_optimize
+
+    if resume_dir is not None:
+        if scenario is not None or settings:
+            raise WomError("--resume DIR takes no SCENARIO or --set: the optimize folder "
+                           "holds them")
+        kept = [o for o, v in (("--objective", objective), ("--trials", trials),
+                               ("--seed", seed), ("--replicates", replicates),
+                               ("--out", out)) if v is not None]
+        if kept:
+            raise WomError(f"--resume DIR goes on with the search as it was started: "
+                           f"{', '.join(kept)} cannot change it")
+        store = SearchStore.open(resume_dir)
+        if store.finished:
+            click.echo(f"{resume_dir}: this search is finished; its results are there "
+                       "(nothing to resume)")
+            return
+    elif scenario is None:
+        raise WomError("give a SCENARIO (or --resume DIR)")
+    else:
+        sc = prepare(load(scenario, settings=settings), objective=objective, trials=trials,
+                     seed=seed)
+        check_out(out, "optimize folder")
+    with executor(scheduler) as client:  # reached before anything is written
+        if resume_dir is None:
+            assert scenario is not None
+            folder = out or Path("results") / sc.name / time.strftime(
+                "optimize-%Y%m%d-%H%M%S")
+            store = SearchStore.create(
+                folder, sc, confirm_replicates=replicates or sc.replicates,
+                fresh=out is None,
+                notes=leading_comments(scenario.read_text(encoding="utf-8")))
+        resumable(store.folder, "optimize", "trials")
+        with progress_bar("optimize", "trials", quiet=quiet) as advance:
+            res = resume(store, workers=workers, scheduler=client, progress=advance)
+    written = write_optimize(res, store.folder, notes=store.notes)
+    if res.interrupted:  # what was found is in the folder; the exit says how to go on
+        raise res.stop or KeyboardInterrupt()
+    store.finish()
+    if not quiet:
+        print_confirmation(res)
+    click.echo(f"wrote {written}")

@@ -1,0 +1,398 @@
+"""``wom optimize``: search the plans a budget can buy for the one that wins, then confirm it.
+
+The plan space is the strategy kind ``mix`` (docs/model.md §3): which segments get money and
+in what proportion, tailored or generic message per segment, seed share, campaign length and
+seeding rule, fixed or bounded by the scenario's ``optimize:`` block.
+
+**Why optuna.** Each candidate's objective is a mean over simulated replicates, so it is
+noisy, and good candidates deserve more replicates than bad ones. Optuna's TPE sampler
+proposes candidates from what has worked so far, and its successive-halving pruner races them:
+every candidate is first evaluated on ``min_replicates`` replicates, and only the best third
+at each rung goes on to three times as many, up to ``replicates``. It is a well-kept library
+doing exactly that (seeded, so the search is reproducible), rather than one more home-made
+optimiser.
+
+**Common random numbers.** Replicate ``i`` of every candidate is the same market and the same
+streams (:class:`~wom.experiment.replicate.Replicate`), so candidates are compared on the same
+futures. The search runs on replicates :data:`SEARCH_OFFSET` + ``i``; the confirmation re-runs
+the best plans beside the scenario's strategies on replicates ``0 … n − 1`` — fresh futures
+the search never saw (its best is flattered by the noise it was picked on: the winner's
+curse), and exactly the replicates ``wom run best.yaml`` runs.
+
+**Workers do not matter.** Trials are asked from the sampler in fixed batches of
+:data:`BATCH`; a batch's candidates are evaluated replicate by replicate in parallel, and the
+results reported and told in trial order. The sequence of trials depends only on the seed.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from wom.config import METRICS, Scenario, Strategy
+from wom.config.optimize import Optimize
+from wom.errors import WomError
+from wom.experiment.cluster import ClientPool
+from wom.experiment.plans import SEARCH_OFFSET, Evaluator, Space, key_of, objective_metric
+from wom.experiment.pool import worker_pool
+from wom.experiment.race import BATCH, REDUCTION, Trial, ask_batch, rungs, trials_table
+from wom.experiment.race import race as _race
+from wom.experiment.runner import check_whole, default_workers, run
+from wom.experiment.searchstore import SearchStore, StoredTrial
+from wom.experiment.sweep import executor
+from wom.store import Results
+from wom.store.stats import Difference, mean_interval, pair
+
+#: Name of the found plan in best.yaml and in the confirmation.
+FOUND = "optimized"
+
+#: Called with the trials finished so far and the total.
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class OptimizeResult:
+    """What ``wom optimize`` found and how it held up on fresh replicates.
+
+    Attributes
+    ----------
+    scenario
+        The scenario searched (its ``optimize:`` block as used, command-line values in).
+    objective, metric
+        What was optimised (``customers``, ``profit``, ``payback``) and its metric.
+    trials
+        trials.csv: one row per candidate (its plan, state, replicates, objective).
+    best
+        The found plan (a ``mix`` strategy named :data:`FOUND`), best mean over the most
+        replicates of the search; ``None`` if no trial finished.
+    finalists
+        The plans confirmed (the best first).
+    confirmation
+        Every strategy of the scenario and the finalists on fresh replicates ``0 … n − 1``
+        (``None``: the search was stopped before it).
+    interrupted
+        The search was stopped (Ctrl-C): the trials are those finished.
+    meta
+        Seed, timings, workers, settings (the manifest).
+    """
+
+    scenario: Scenario
+    objective: str
+    metric: str
+    trials: pd.DataFrame
+    best: Strategy | None
+    finalists: list[Strategy]
+    confirmation: Results | None
+    interrupted: bool = False
+    meta: dict[str, Any] = field(default_factory=dict)
+    stop: KeyboardInterrupt | None = None
+
+    @property
+    def higher_is_better(self) -> bool:
+        return METRICS[self.metric].higher_is_better
+
+    def best_scenario(self) -> Scenario:
+        """The scenario with the found plan added as a strategy (best.yaml)."""
+        if self.best is None:
+            raise WomError("no trial finished: there is no plan to write")
+        return self.scenario.model_copy(update={"strategies": [*self.scenario.strategies,
+                                                                self.best]})
+
+    def user_best(self) -> str | None:
+        """The scenario's own best strategy on the confirmation (``None``: it has none)."""
+        if self.confirmation is None or not self.scenario.strategies:
+            return None
+        summary = self.confirmation.summary().set_index("strategy")
+        own = [s.name for s in self.scenario.strategies]
+        col = summary.loc[own, f"{self.metric}_mean"]
+        return str(col.idxmax() if self.higher_is_better else col.idxmin())
+
+    def versus(self) -> Difference | None:
+        """Found plan − the scenario's best strategy, paired on the fresh replicates."""
+        other = self.user_best()
+        if other is None or self.confirmation is None or self.best is None:
+            return None
+        return pair(self.confirmation.comparison(), FOUND, other, self.metric)
+
+    def beats(self) -> bool | None:
+        """Whether the found plan beats the scenario's best with 95% confidence (``None``:
+        nothing to compare)."""
+        d = self.versus()
+        if d is None:
+            return None
+        return bool(d.lo > 0 if self.higher_is_better else d.hi < 0)
+
+    def confirmed(self) -> pd.DataFrame:
+        """Per strategy on the fresh replicates: the objective's mean and 95% interval and,
+        for each, the paired difference from the found plan and P(found plan beats it)."""
+        if self.confirmation is None:
+            return pd.DataFrame()
+        per = self.confirmation.per_replicate()
+        m = self.metric
+        own = {s.name for s in self.scenario.strategies}
+        rows = []
+        for name in self.confirmation.strategies:
+            x = per.loc[per.strategy == name, m].to_numpy(float)
+            if m == "payback_step":
+                x = np.where(np.isnan(x), self.scenario.horizon + 1.0, x)
+            mean, lo, hi = mean_interval(x)
+            row: dict[str, Any] = {"strategy": name, "found": name not in own,
+                                   "mean": mean, "lo": lo, "hi": hi}
+            if name != FOUND and self.best is not None:
+                d = pair(self.confirmation.comparison(), FOUND, name, m)
+                row.update(diff_mean=d.mean, diff_lo=d.lo, diff_hi=d.hi,
+                           p_found_beats=d.p_a_beats_b)
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+
+def prepare(
+    sc: Scenario,
+    *,
+    objective: str | None = None,
+    trials: int | None = None,
+    seed: int | None = None,
+) -> Scenario:
+    """The scenario as searched: `seed` and the command line's `objective` and `trials` in
+    its ``optimize:`` block (the defaults if it has none), checked (what a search store
+    keeps, :class:`~wom.experiment.searchstore.SearchStore`)."""
+    if not isinstance(sc, Scenario):
+        raise WomError(f"wom.optimize takes a Scenario (wom.load_scenario(path)), not "
+                       f"{type(sc).__name__}")
+    for name, value, least in (("trials", trials, 1), ("seed", seed, 0)):
+        check_whole(name, value, least)
+    block = sc.optimize or Optimize()
+    updates: dict[str, Any] = {}
+    if objective is not None:
+        objective_metric(objective)
+        updates["objective"] = objective
+    if trials is not None:
+        updates["trials"] = trials
+    if updates:
+        block = Optimize.model_validate({**block.model_dump(), **updates})
+    if seed is not None:
+        sc = sc.model_copy(update={"seed": seed})
+    sc = sc.model_copy(update={"optimize": block})
+    if block.objective in ("profit", "payback") and not sc.priced:
+        raise WomError(f"--objective {block.objective} needs prices: no segment has a "
+                       "`price` or `cost_to_serve`, so every plan's profit is minus its "
+                       "spend; optimize customers, or give prices")
+    if FOUND in {s.name for s in sc.strategies}:
+        raise WomError(f"the scenario has a strategy called {FOUND!r}, the name of the plan "
+                       "found: rename it")
+    Space.of(sc, block)
+    return sc
+
+
+def optimize(
+    sc: Scenario,
+    *,
+    objective: str | None = None,
+    trials: int | None = None,
+    seed: int | None = None,
+    workers: int | None = None,
+    scheduler: Any = None,
+    confirm_replicates: int | None = None,
+    progress: Progress | None = None,
+    confirm_progress: Progress | None = None,
+) -> OptimizeResult:
+    """Search the plans the scenario's budget can buy for the best `objective`, then
+    confirm the best on fresh replicates beside the scenario's strategies.
+
+    Parameters
+    ----------
+    sc
+        A validated scenario; its ``optimize:`` block (or the defaults) sets the space.
+    objective
+        ``customers``, ``profit`` or ``payback`` [default: the block's, else customers].
+    trials
+        Plans tried [default: the block's, 200].
+    seed
+        Overrides the scenario's seed (markets, plans and the sampler).
+    workers
+        Local worker processes (default: all cores); the result does not depend on them.
+    scheduler
+        ``"tcp://host:port"`` or a ``distributed.Client``: evaluate on a Dask cluster
+        instead of local processes (the same result).
+    confirm_replicates
+        Fresh replicates of the confirmation [default: the scenario's replicates].
+    progress, confirm_progress
+        Called as trials finish, and as the confirmation's replicates finish.
+
+    Ctrl-C during the search stops it and returns what was found
+    (``interrupted``, no confirmation); during the confirmation it is raised. To resume a
+    stopped search, keep it in a store (:func:`resume`).
+    """
+    check_whole("confirm_replicates", confirm_replicates, 1)
+    sc = prepare(sc, objective=objective, trials=trials, seed=seed)
+    return search(sc, confirm_replicates=confirm_replicates or sc.replicates,
+                  workers=workers, scheduler=scheduler, progress=progress,
+                  confirm_progress=confirm_progress)
+
+
+def resume(
+    store: SearchStore | Path | str,
+    *,
+    workers: int | None = None,
+    scheduler: Any = None,
+    progress: Progress | None = None,
+    confirm_progress: Progress | None = None,
+) -> OptimizeResult:
+    """Run (or go on with) the search kept in `store` (a folder holding ``search.sqlite``):
+    the trials stored are replayed into a fresh sampler with the same seed without being
+    evaluated again, and the search goes on from there, storing each batch as it finishes.
+    The result is the one an uninterrupted search gives."""
+    if not isinstance(store, SearchStore):
+        store = SearchStore.open(store)
+    return search(store.scenario(), confirm_replicates=store.confirm_replicates,
+                  workers=workers, scheduler=scheduler, store=store, progress=progress,
+                  confirm_progress=confirm_progress)
+
+
+def search(
+    sc: Scenario,
+    *,
+    confirm_replicates: int,
+    workers: int | None = None,
+    scheduler: Any = None,
+    store: SearchStore | None = None,
+    progress: Progress | None = None,
+    confirm_progress: Progress | None = None,
+) -> OptimizeResult:
+    """The search of :func:`optimize` on a scenario :func:`prepare` made; with a `store`,
+    replaying the trials it holds and storing the rest."""
+    import optuna
+
+    check_whole("workers", workers, 1)
+    block = sc.optimize or Optimize()
+    metric = objective_metric(block.objective)
+    higher = METRICS[metric].higher_is_better
+    space = Space.of(sc, block)
+    steps = rungs(block.min_replicates, block.replicates)
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        sampler = optuna.samplers.TPESampler(seed=sc.seed, n_startup_trials=min(
+            16, max(1, block.trials // 4)))
+        pruner = optuna.pruners.SuccessiveHalvingPruner(
+            min_resource=block.min_replicates, reduction_factor=REDUCTION)
+    study = optuna.create_study(direction="maximize" if higher else "minimize",
+                                sampler=sampler, pruner=pruner)
+    stored = {t.number: t for t in store.trials()} if store is not None else {}
+    done: list[Trial] = []
+    ev: Evaluator | None = None
+    interrupted = False
+    stop: KeyboardInterrupt | None = None
+    started = time.time()
+    t0 = time.perf_counter()
+    with executor(scheduler) as client:
+        pool_workers = (ClientPool(client).workers if client is not None
+                        else max(1, workers or default_workers()))
+        try:
+            with _pool(pool_workers, client) as pool:
+                ev = Evaluator(sc, metric, pool, pool_workers)
+                for t in stored.values():  # the values stored are not computed again
+                    for i, v in enumerate(t.values):
+                        ev.done[(key_of(t.spec), i)] = v
+                if progress is not None:
+                    progress(0, block.trials)
+                while len(done) < block.trials:
+                    batch = ask_batch(study, space, min(BATCH, block.trials - len(done)))
+                    _race(study, ev, batch, steps)
+                    if store is not None:
+                        _replayed(store, stored, batch)
+                    done.extend(batch)
+                    if progress is not None:
+                        progress(len(done), block.trials)
+        except KeyboardInterrupt as err:  # (a stop signal too): keep the trials finished
+            interrupted, stop = True, err
+        search_s = time.perf_counter() - t0
+
+        table = trials_table(done, space)
+        finalists = _finalists(done, higher, block.confirm)
+        best = finalists[0] if finalists else None
+        confirmation = None
+        t1 = time.perf_counter()
+        if not interrupted and finalists:
+            both = sc.model_copy(update={"strategies": [*sc.strategies, *finalists]})
+            confirmation = run(both, replicates=confirm_replicates, workers=workers,
+                               progress=confirm_progress,
+                               executor=ClientPool(client) if client is not None else None)
+    meta = {
+        "seed": sc.seed, "objective": block.objective, "metric": metric,
+        "trials": len(done), "trials_asked": block.trials, "batch": BATCH,
+        "rungs": steps, "search_replicates": f"{SEARCH_OFFSET} + i",
+        "confirm_replicates": confirmation.new_by_cause.shape[1] if confirmation else 0,
+        "workers": pool_workers, "scheduler": str(scheduler) if scheduler else None,
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
+        "search_s": round(search_s, 3),
+        "confirm_s": round(time.perf_counter() - t1, 3),
+        "trials_replayed": len(stored),
+        "plan_replicates": len(ev.done) if ev is not None else 0,
+        "interrupted": interrupted,
+    }
+    return OptimizeResult(scenario=sc, objective=block.objective, metric=metric,
+                          trials=table, best=best, finalists=finalists,
+                          confirmation=confirmation, interrupted=interrupted, meta=meta,
+                          stop=stop)
+
+
+def _replayed(store: SearchStore, stored: dict[int, StoredTrial], batch: list[Trial]) -> None:
+    """Store a batch's new trials; a batch stored before must have been asked again as it
+    was (else the sampler is not the one that made the store)."""
+    for t in batch:
+        old = stored.get(t.number)
+        if old is not None and not old.same_as(t):
+            raise WomError(f"{store.path}: trial {t.number} came out differently when the "
+                           "search was replayed (another version of wom or optuna made the "
+                           "store?); run the search again into a new folder")
+    new = [t for t in batch if t.number not in stored]
+    if new:
+        store.add(new)
+
+
+def _finalists(done: Sequence[Trial], higher: bool, confirm: int) -> list[Strategy]:
+    """The best plans that reached the most replicates, best first, each once (the first,
+    named :data:`FOUND`)."""
+    complete = [t for t in done if not t.pruned and not math.isnan(t.mean)]
+    ranked = sorted(complete, key=lambda t: (-t.mean if higher else t.mean, t.number))
+    finalists: list[Strategy] = []
+    seen: set[tuple[float, ...]] = set()
+    for t in ranked:
+        # Plans written differently can buy the same seeds and contacts (5:6 and 6:7 of 60
+        # seeds round alike): the same results on every search replicate, the same plan.
+        if tuple(t.values) in seen:
+            continue
+        seen.add(tuple(t.values))
+        finalists.append(t.spec.model_copy(update={"name": FOUND if not finalists
+                                                   else t.spec.name}))
+        if len(finalists) == confirm:
+            break
+    return finalists
+
+
+@contextmanager
+def _pool(workers: int, client: Any) -> Iterator[Any]:
+    """Where evaluations run: this process, a local pool, or the Dask cluster."""
+    if client is not None:
+        yield ClientPool(client)
+    elif workers == 1:
+        yield None
+    else:
+        with worker_pool(workers) as pool:
+            yield pool
+
+
+__all__ = ["BATCH", "FOUND", "SEARCH_OFFSET", "OptimizeResult", "optimize", "prepare",
+           "resume"]
+

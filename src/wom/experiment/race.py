@@ -1,0 +1,109 @@
+"""The race of a ``wom optimize`` search: trials asked from optuna in fixed batches, each
+batch evaluated rung by rung (successive halving over replicates), its results reported and
+told in trial order.
+
+Everything the sampler and the pruner see is a function of the seed and of the values the
+evaluations return, in the order they are told. So a search replayed from its stored values
+(:mod:`wom.experiment.searchstore`), batch by batch in the same order, into a fresh sampler
+with the same seed asks the same trials again: that is how a stopped search resumes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from wom.config import Strategy
+from wom.experiment.plans import Evaluator, Space
+
+#: Trials asked from the sampler together (the unit of parallel work and of the store;
+#: fixed, so the trials do not depend on the number of workers).
+BATCH = 8
+#: Successive halving: a third of the candidates of a rung go on, with three times the
+#: replicates.
+REDUCTION = 3
+
+
+@dataclass
+class Trial:
+    """One candidate: its plan, the replicates it reached and its mean objective there."""
+
+    number: int
+    spec: Strategy
+    values: list[float] = field(default_factory=list)
+    pruned: bool = False
+    handle: Any = None  # the optuna trial, while it runs
+
+    @property
+    def mean(self) -> float:
+        x = np.array(self.values, dtype=float)
+        x = x[~np.isnan(x)]
+        return float(x.mean()) if x.size else math.nan
+
+
+def rungs(least: int, most: int) -> list[int]:
+    """Replicates at each rung of successive halving: least, 3·least, … up to most."""
+    out = [least]
+    while out[-1] * REDUCTION < most:
+        out.append(out[-1] * REDUCTION)
+    if out[-1] < most:
+        out.append(most)
+    return out
+
+
+def ask_batch(study: Any, space: Space, n: int) -> list[Trial]:
+    """The next `n` trials of the study, with their plans."""
+    out = []
+    for _ in range(n):
+        ft = study.ask()
+        out.append(Trial(ft.number, space.suggest(ft), handle=ft))
+    return out
+
+
+def race(study: Any, ev: Evaluator, batch: list[Trial], steps: list[int]) -> None:
+    """Evaluate a batch rung by rung: at each rung the survivors get the next replicates,
+    and report their mean in trial order; the pruner stops those not in the best third."""
+    from optuna.trial import TrialState
+
+    alive = list(batch)
+    reached = 0
+    for rung in steps:
+        vals = ev.values([t.spec for t in alive], range(reached, rung))
+        for t, v in zip(alive, vals, strict=True):
+            t.values.extend(v.tolist())
+        reached = rung
+        nxt = []
+        for t in alive:
+            h = t.handle
+            h.report(t.mean, rung)
+            if rung < steps[-1] and h.should_prune():
+                t.pruned = True
+            else:
+                nxt.append(t)
+        alive = nxt
+        if not alive:
+            break
+    for t in batch:
+        h = t.handle
+        if t.pruned:
+            study.tell(h, state=TrialState.PRUNED)
+        else:
+            study.tell(h, t.mean)
+
+
+def trials_table(done: Sequence[Trial], space: Space) -> pd.DataFrame:
+    """trials.csv: per trial its state, replicates, mean objective and plan."""
+    rows = []
+    for t in done:
+        rows.append({"trial": t.number, "state": "pruned" if t.pruned else "complete",
+                     "replicates": len(t.values), "objective": t.mean,
+                     "objective_se": (float(np.nanstd(t.values, ddof=1) / math.sqrt(
+                         len(t.values))) if len(t.values) > 1 else math.nan),
+                     **space.row(t.spec)})
+    return pd.DataFrame(rows, columns=["trial", "state", "replicates", "objective",
+                                       "objective_se", *space.columns()])

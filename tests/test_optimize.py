@@ -1,0 +1,274 @@
+"""wom optimize: the plan space (kind mix), the optimize: block, known optima, determinism
+across worker counts, and a confirmation on replicates the search never saw."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import yaml
+from click.testing import CliRunner
+
+import wom
+from wom.cli import main
+from wom.experiment import optimize as opt
+from wom.experiment import plans
+from wom.viz.optimize import write_optimize
+
+
+def twins(**over: Any) -> dict[str, Any]:
+    """Two identical segments with no ties between them and no word of mouth: a plan's
+    customers are its seeds and the people its contacts convert, segment by segment."""
+    data: dict[str, Any] = {
+        "name": "twins", "seed": 3, "horizon": 6, "replicates": 40,
+        "segments": [{"name": "a", "size": 200, "tam": 1.0, "early_market": 1.0},
+                     {"name": "b", "size": 200, "tam": 1.0, "early_market": 1.0}],
+        "network": {"model": "planted_partition", "mean_degree": 4, "mixing": 0.0},
+        "dynamics": {"word_of_mouth": 0.0, "marketing": 0.5, "background": 0.0},
+        "budget": {"total": 800, "cost_per_seed": 100, "cost_per_contact": 1,
+                   "seed_share": 0.0, "campaign_weeks": 4},
+        "strategies": [{"name": "focused", "kind": "focused", "segment": "a"}],
+        "optimize": {"seed_share": 0.0, "campaign_weeks": 4, "messages": ["tailored"],
+                     "seeding": ["random"], "trials": 40},
+    }
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(data.get(key), dict):
+            data[key] = {**data[key], **value}
+        else:
+            data[key] = value
+    return data
+
+
+def share_of_a(spec: wom.config.Strategy) -> float:
+    w = spec.weights or {}
+    return w.get("a", 0) / sum(w.values())
+
+
+def test_mix_on_one_segment_is_the_focused_plan(small: wom.Scenario) -> None:
+    from wom.experiment.replicate import Replicate
+
+    data = small.model_dump(mode="json")
+    data["strategies"].append({"name": "mix-a", "kind": "mix", "weights": {"a": 2}})
+    sc = wom.scenario_from_dict(data)
+    rep = Replicate(sc, 1)
+    p, q = rep.plan("focused"), rep.plan("mix-a")
+    assert np.array_equal(p.seeds, q.seeds) and np.array_equal(p.contacts, q.contacts)
+    reached = p.contacts.sum(axis=0) > 0  # (a message matters only where it is heard)
+    assert np.array_equal(p.contact_message[reached], q.contact_message[reached])
+    assert np.array_equal(p.seed_message, q.seed_message)
+
+
+def test_mix_splits_by_weight_with_its_own_budget_keys(small: wom.Scenario) -> None:
+    from wom.experiment.replicate import Replicate
+
+    data = small.model_dump(mode="json")
+    data["strategies"] = [{"name": "m", "kind": "mix", "weights": {"b": 3, "a": 1},
+                           "message": {"b": "generic"}, "seed_share": 0.0,
+                           "campaign_weeks": 2}]
+    sc = wom.scenario_from_dict(data)
+    plan = Replicate(sc, 0).plan("m")
+    assert plan.seeds.size == 0  # seed share 0: all on contacts
+    # 3000 on contacts at 5 each = 600 contacts, 1:3 → 150 and 450, over 2 weeks
+    assert plan.contacts[:2, :].sum(axis=0).tolist() == [75 * 2, 90 * 2, 0]  # b capped at 90
+    assert plan.contacts[:, 0].tolist()[:3] == [75, 75, 0]
+    assert plan.contact_message.tolist() == [0, 3, 2]  # b hears the generic message (3)
+
+
+@pytest.mark.parametrize(("strategy", "message"), [
+    ({"name": "m", "kind": "mix", "weights": {"zz": 1}}, "unknown segment 'zz'"),
+    ({"name": "m", "kind": "mix", "weights": {"a": 0}}, "must not all be 0"),
+    ({"name": "m", "kind": "focused", "segment": "a", "seed_share": 0.2},
+     "takes no `seed_share`"),
+    ({"name": "m", "kind": "mix", "weights": {"a": 1}, "campaign_weeks": 99},
+     "longer than the horizon"),
+])
+def test_bad_mix_is_refused(small: wom.Scenario, strategy: dict[str, Any],
+                            message: str) -> None:
+    data = small.model_dump(mode="json")
+    data["strategies"] = [strategy]
+    with pytest.raises(wom.ScenarioError, match=message):
+        wom.scenario_from_dict(data)
+
+
+BAD_BLOCKS = [
+    ("  segments: [a, nobody]\n", "optimize.segments[1]", "unknown segment 'nobody'"),
+    ("  seed_share: [0.2, 1.4]\n", "optimize.seed_share[1]", "less than or equal to 1"),
+    ("  seed_share: [0.6, 0.2]\n", "optimize.seed_share", "high bound is below"),
+    ("  campaign_weeks: [2, 30]\n", "optimize.campaign_weeks", "longer than the horizon"),
+    ("  seeding: []\n", "optimize.seeding", "empty"),
+    ("  messages: [loud]\n", "optimize.messages[0]", "'tailored' or 'generic'"),
+    ("  segments: [b]\n", "optimize.segments", "the plan space is empty"),
+    ("  objective: profit\n", "optimize.objective", "needs prices"),
+]
+
+
+@pytest.mark.parametrize(("line", "key", "message"), BAD_BLOCKS)
+def test_bad_optimize_block_exits_2_naming_file_line_and_key(
+        tmp_path: Path, line: str, key: str, message: str) -> None:
+    data = twins()
+    data.pop("optimize")
+    data["segments"][1]["tam"] = 0.0  # b: nobody could buy
+    text = yaml.safe_dump(data, sort_keys=False) + "optimize:\n" + line
+    path = tmp_path / "bad.yaml"
+    path.write_text(text, encoding="utf-8")
+    lineno = text.splitlines().index(line.rstrip("\n")) + 1
+    res = CliRunner().invoke(main, ["optimize", str(path), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2, res.output
+    assert f"{path}:{lineno}: {key}" in res.output
+    assert message in res.output
+    assert "Traceback" not in res.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_objective_profit_without_prices_is_refused() -> None:
+    sc = wom.scenario_from_dict(twins())
+    with pytest.raises(wom.WomError, match="needs prices"):
+        wom.optimize(sc, objective="profit", workers=1)
+
+
+def run_known(data: dict[str, Any]) -> opt.OptimizeResult:
+    return wom.optimize(wom.scenario_from_dict(data), workers=1, confirm_replicates=40)
+
+
+def test_identical_segments_with_diminishing_returns_split_evenly() -> None:
+    """No seeds, no word of mouth, no references: a person is converted by a contact with
+    chance a = 0.5, and each week's contacts in a segment of n = 200 reach each member with
+    chance c/n. With share s of the 200 contacts a week on segment a, over 4 weeks,
+
+        E[customers](s) = 200·[2 − (1 − 0.5·s)^4 − (1 − 0.5·(1 − s))^4],
+
+    strictly concave and symmetric: its maximum is the even split, E(0.5) = 273.4, and
+    E(0.35) = E(0.65) = 265.8, E(1) = 187.5 (all on one segment). Plans from s = 0.35 to
+    0.5 differ by at most 7.6 customers, about 6 standard errors of a paired difference over
+    the search's 100 replicates (binomial sd ≈ 9 per plan and replicate), so the plan found
+    splits between 0.35 and 0.65."""
+    res = run_known(twins())
+    assert res.best is not None
+    s = share_of_a(res.best)
+    assert 0.35 <= s <= 0.65, res.best
+    conf = res.confirmed().set_index("strategy")
+    # and on the fresh replicates it beats everything on one segment (E 273 against 187.5)
+    assert conf.loc["focused", "diff_lo"] > 0
+
+
+def test_identical_segments_needing_references_focus() -> None:
+    """Each person needs 3 references (same-segment neighbours who adopted; each segment is
+    complete, so every adopter of the segment counts) and there is no early market. The
+    seed money buys 4 seeds (400 at 100), the rest 150 contacts a week for 4 weeks, and
+    a = 0.05. Seeds count as references from the end of step 0, so contacts convert in
+    weeks 1–3 only, and only in a segment holding 3 seeds or more. All on one segment:
+    E = 4 + 196·(1 − (1 − 0.05·0.75)^3) = 25.2. The most lopsided split that keeps money on
+    the other segment (9:1) gives the first 4 seeds and 135 contacts a week: E = 23.2; 3:1
+    opens it to 112.5 a week: E = 20.2; 2:2 opens neither: E = 4. The optimum focuses: the
+    gap to the best split (2 customers) is over 3 standard errors of a paired difference
+    over the search's 100 replicates (binomial sd ≈ 4.4 per plan and replicate)."""
+    data = twins(segments=[{"name": n, "size": 200, "tam": 1.0, "early_market": 0.0,
+                            "references": 3} for n in ("a", "b")],
+                 network={"model": "complete"},
+                 dynamics={"marketing": 0.05}, budget={"total": 1000, "seed_share": 0.4},
+                 optimize={"seed_share": 0.4})
+    data["network"] = {"model": "complete"}
+    res = run_known(data)
+    assert res.best is not None
+    assert len(res.best.weights or {}) == 1, res.best
+    # a single segment, as the scenario's focused strategy: the same on fresh replicates
+    conf = res.confirmed().set_index("strategy")
+    assert conf.loc["focused", "diff_lo"] <= 0 <= conf.loc["focused", "diff_hi"]
+
+
+def test_all_the_tam_in_one_segment_gets_the_whole_budget() -> None:
+    """Segments a and b have no TAM: money there buys no seed (none is placed or paid for)
+    and contacts nobody who could buy, while c, far from saturated (a = 0.05, at most 1,800
+    contacts on 300 people over the campaign), converts in proportion to the money it
+    gets. The optimum puts everything on c, whatever the seed share and campaign."""
+    data = twins(segments=[{"name": "a", "size": 300, "tam": 0.0},
+                           {"name": "b", "size": 300, "tam": 0.0},
+                           {"name": "c", "size": 300, "tam": 1.0, "early_market": 1.0}],
+                 dynamics={"marketing": 0.05},
+                 budget={"total": 2000, "seed_share": 0.1},
+                 optimize={"seed_share": [0.0, 0.5], "campaign_weeks": [2, 6]},
+                 strategies=[{"name": "broad", "kind": "broad"}])
+    res = run_known(data)
+    assert res.best is not None
+    assert set(res.best.weights or {}) == {"c"}, res.best
+    assert res.beats() is True
+
+
+def test_same_seed_same_trials_and_best_whatever_the_workers(tmp_path: Path) -> None:
+    data = twins(optimize={"trials": 12, "replicates": 12})
+    sc = wom.scenario_from_dict(data)
+    outs = []
+    for workers in (1, 2):
+        res = wom.optimize(sc, workers=workers, confirm_replicates=6)
+        outs.append(write_optimize(res, tmp_path / f"w{workers}"))
+    for name in ("trials.csv", "best.yaml", "confirmation.csv"):
+        assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
+    other = wom.optimize(sc, seed=4, workers=1, confirm_replicates=6)
+    assert not other.trials.equals(res.trials)  # the seed does change the search
+
+
+def test_confirmation_replicates_are_fresh(monkeypatch: pytest.MonkeyPatch) -> None:
+    import wom.experiment.runner as runner
+
+    searched: list[int] = []
+    confirmed: list[int] = []
+    chunk = plans.evaluate_chunk
+
+    def spy_chunk(tag, sc, specs, indices, metric):  # type: ignore[no-untyped-def]
+        searched.extend(indices)
+        return chunk(tag, sc, specs, indices, metric)
+
+    real = runner.Replicate
+
+    class Spy(real):  # type: ignore[misc, valid-type]
+        def __init__(self, scenario, index, **kw):  # type: ignore[no-untyped-def]
+            confirmed.append(index)
+            super().__init__(scenario, index, **kw)
+
+    monkeypatch.setattr(plans, "evaluate_chunk", spy_chunk)
+    monkeypatch.setattr(runner, "Replicate", Spy)
+    sc = wom.scenario_from_dict(twins(optimize={"trials": 8, "replicates": 12}))
+    res = wom.optimize(sc, workers=1, confirm_replicates=10)
+    assert searched and set(confirmed) == set(range(10))
+    assert min(searched) >= opt.SEARCH_OFFSET
+    assert not set(searched) & set(confirmed)
+    assert res.confirmation is not None and res.confirmation.new_by_cause.shape[1] == 10
+
+
+def test_cli_writes_the_folder_and_best_yaml_runs(tmp_path: Path) -> None:
+    path = tmp_path / "twins.yaml"
+    path.write_text("# LESSON: two twins\n" + yaml.safe_dump(
+        twins(optimize={"trials": 8, "replicates": 12})), encoding="utf-8")
+    out = tmp_path / "opt"
+    res = CliRunner().invoke(main, ["optimize", str(path), "--out", str(out), "-w", "1",
+                                    "-r", "8"])
+    assert res.exit_code == 0, res.output
+    for name in ("best.yaml", "trials.csv", "confirmation.csv", "search.png", "plan.png",
+                 "report.html", "manifest.json"):
+        assert (out / name).exists(), name
+    assert "the scenario's best" in res.output
+    best = wom.load_scenario(out / "best.yaml")
+    assert best.strategies[-1].name == opt.FOUND and best.strategies[-1].kind == "mix"
+    assert (out / "best.yaml").read_text(encoding="utf-8").startswith("# LESSON: two twins")
+    ran = wom.run(best, replicates=8, workers=1).summary().set_index("strategy")
+    conf = (out / "confirmation.csv").read_text(encoding="utf-8")
+    assert f"{ran.loc[opt.FOUND, 'customers_mean']:.10g}" in conf  # the same fresh futures
+
+
+def test_ctrl_c_keeps_the_trials_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = {"n": 0}
+    race = opt._race
+
+    def stop_on_third(*args):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return race(*args)
+
+    monkeypatch.setattr(opt, "_race", stop_on_third)
+    sc = wom.scenario_from_dict(twins(optimize={"trials": 40, "replicates": 12}))
+    res = wom.optimize(sc, workers=1)
+    assert res.interrupted and res.confirmation is None
+    assert len(res.trials) == 2 * opt.BATCH and res.best is not None
