@@ -72,8 +72,17 @@ def naive_accounts_run(
             r.add("user")
         holds.append(r)
     user_r, buyer_r, payer_r = plan.roles
-    heard = {"user": user_r, "buyer": buyer_r, "payer": payer_r}
-    role_r = [max(heard[x] for x in holds[v]) for v in range(n)]
+    by_role = {"user": user_r, "buyer": buyer_r, "payer": payer_r}
+    role_r = [max(by_role[x] for x in holds[v]) for v in range(n)]
+    # The campaign's messages (its seeds' and contacts'; a plan that reacts, any tailored
+    # one) are heard at the role's resonance; any other (the generic message background
+    # adopters retell, when the campaign does not use it) at 1.
+    sent = set(plan.seed_message.tolist()) | set(plan.contact_message.tolist())
+    if plan.reacts:
+        sent |= set(range(S))
+
+    def heard(message: int, v: int) -> float:
+        return role_r[v] if message in sent else 1.0
     aim = [float(x) for x in plan.aim]
     groups = [None, "user", "buyer", "payer"]
     pools = [[[v for v in range(n) if seg[v] == k and (g is None or g in holds[v])]
@@ -133,11 +142,12 @@ def naive_accounts_run(
                 if (adopted_at[u] >= 0 and t - dyn.talk_weeks <= adopted_at[u] <= t - 1
                         and not left[account[u]]):
                     w = 1.0 if seg[u] == seg[v] else weak_tie
-                    p = dyn.word_of_mouth * w * resonance(message[u], seg[v]) * role_r[v]
+                    p = (dyn.word_of_mouth * w * resonance(message[u], seg[v])
+                         * heard(message[u], v))
                     influences.append((p, "wom", message[u]))
             m = int(plan.contact_message[seg[v]])
             for _ in range(contacts[v]):
-                p = dyn.marketing * resonance(m, seg[v]) * role_r[v]
+                p = dyn.marketing * resonance(m, seg[v]) * heard(m, v)
                 influences.append((p, "marketing", m))
             influences.append((dyn.background, "background", S))  # no role: from outside
             a = account[v]
@@ -145,7 +155,7 @@ def naive_accounts_run(
                 if (u != v and bought_at[a] < 0 and convinced_at[u] >= 0
                         and t - dyn.talk_weeks <= convinced_at[u] <= t - 1):
                     p = min(1.0, inside[seg[v]] * dyn.word_of_mouth
-                            * resonance(message[u], seg[v]) * role_r[v])
+                            * resonance(message[u], seg[v]) * heard(message[u], v))
                     influences.append((p, "wom", message[u]))
             succeeded = [x for x in influences if rng.random() < x[0]]
             if succeeded:

@@ -36,11 +36,13 @@ class Accounts(Strict):
     today's market. With ``network.model: file`` the graph file gives each person's account
     and role: leave out `size`, `sizes` and `buyer_is_payer` (`strength` applies)."""
 
+    # (at most 1,000: champions talk to every member of their account each step, so an
+    # account of n people costs up to n² trials a step)
     size: Count | None = Field(
-        None, ge=1, le=100_000, description="Every account has this many people (the last "
-        "one of a segment may be smaller)."
+        None, ge=1, le=1000, description="Every account has this many people, 1 to 1,000 "
+        "(the last one of a segment may be smaller)."
     )
-    sizes: dict[Annotated[int, Field(ge=1, le=100_000)], Share] | None = Field(
+    sizes: dict[Annotated[int, Field(ge=1, le=1000)], Share] | None = Field(
         None, description="Or a distribution of sizes: {size: share of accounts}, shares "
         "summing to 1, e.g. {1: 0.5, 5: 0.3, 20: 0.2}."
     )

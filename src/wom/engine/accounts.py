@@ -159,7 +159,7 @@ def marketing_aimed(t, market, params, people, scratch, actions, reached, n_touc
                 perm[start + i] = perm[start + j]
                 perm[start + j] = tmp
                 v = perm[start + i]
-                p = p0 * role_res[role[v]]
+                p = p0 * role_res[mk, role[v]]
                 if p <= 0.0 or open_segment(open_seg, reference_count, references, need_refs,
                                             v) < 0:
                     continue
@@ -200,7 +200,7 @@ def inside_accounts(t, market, params, people, scratch, champ_end, n_touched,
             if v == u or open_segment(open_seg, reference_count, references, need_refs,
                                       v) < 0:
                 continue
-            p = min(1.0, base * role_res[role[v]])
+            p = min(1.0, base * role_res[mu, role[v]])
             if p > 0.0 and uniform(state) < p:
                 n_touched = consider(stamp, weight, pick_cause, pick_message, touched, v, p,
                                      WOM, mu, t, n_touched, state)

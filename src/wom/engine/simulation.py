@@ -83,6 +83,17 @@ class Plan:
         return self.contacts[t], self.contact_message
 
 
+def campaign_messages(plan: Plan, n_segments: int) -> np.ndarray:
+    """``bool[S+1]``: the messages the campaign sends (its seeds' and contacts'; a plan that
+    reacts may turn to any tailored message), to which its role resonance applies."""
+    out = np.zeros(n_segments + 1, dtype=bool)
+    out[np.asarray(plan.seed_message, dtype=np.int64)] = True
+    out[np.asarray(plan.contact_message, dtype=np.int64)] = True
+    if plan.reacts:
+        out[:n_segments] = True
+    return out
+
+
 @dataclass
 class StepCounts:
     """What happened in one step, per segment: new adopters by cause, people reached,
@@ -146,6 +157,7 @@ class Simulation:
         self._churn_state = new_state(rng if churn_rng is None else churn_rng)
         self.market = market_of(population)
         self.params = params_of(population, dynamics, weak_tie, churn=churn, roles=plan.roles,
+                                campaign=campaign_messages(plan, population.n_segments),
                                 strength=strength)
         self.horizon = int(plan.contacts.shape[0])
         self.people = new_people(population, self.horizon)

@@ -86,7 +86,8 @@ class Params(NamedTuple):
     churn: np.ndarray  # float64[S]: chance per step that a customer of segment k leaves
     churn_max: float  # the largest of them (0: nobody ever leaves, the stage is skipped)
     accounts: bool  # whether people buy in accounts (the account stages run)
-    role_res: np.ndarray  # float64[8]: the message's resonance with a person, by role bits
+    role_res: np.ndarray  # float64[M, 8]: message m's resonance with a person, by role bits
+    #                       (the campaign's messages: the strategy's; any other: 1)
     inside: np.ndarray  # float64[S]: β · strength, the chance inside an account at resonance 1
 
 
@@ -254,10 +255,13 @@ def role_resonance(user: float = 1.0, buyer: float = 1.0, payer: float = 1.0) ->
 def params_of(pop: Population, dyn: Dynamics, weak_tie: float, *,
               word_of_mouth_only: bool = False, churn: np.ndarray | None = None,
               roles: tuple[float, float, float] = (1.0, 1.0, 1.0),
+              campaign: np.ndarray | None = None,
               strength: np.ndarray | None = None, individuals: bool = False) -> Params:
     """The rule's numbers for `pop` (``word_of_mouth_only``: no marketing, no background;
     ``churn``: each segment's chance per step that a customer leaves, default none;
-    ``roles``: the message's resonance with users, buyers and payers; ``strength``: how much
+    ``roles``: the campaign's message's resonance with users, buyers and payers, for the
+    messages ``campaign`` marks (``bool[M]``, default all; any other message, the generic one
+    of background adopters say, is heard at 1 by every role); ``strength``: how much
     more people of one account talk together, per segment (default 3); ``individuals``:
     ignore the accounts, everyone buys alone)."""
     resonance = resonance_matrix(dyn, pop.segment_names)
@@ -280,7 +284,19 @@ def params_of(pop: Population, dyn: Dynamics, weak_tie: float, *,
                   talk_weeks=int(dyn.talk_weeks),
                   need_refs=bool(pop.references.max(initial=0) > 0), p_max=p_max, log_q=log_q,
                   churn=leave, churn_max=float(leave.max(initial=0.0)), accounts=accounts,
-                  role_res=role_resonance(*roles) if accounts else np.ones(8), inside=inside)
+                  role_res=_role_rows(resonance.shape[0], roles, campaign, accounts),
+                  inside=inside)
+
+
+def _role_rows(m: int, roles: tuple[float, float, float], campaign: np.ndarray | None,
+               accounts: bool) -> np.ndarray:
+    """``float64[M, 8]``: each message's resonance by role bits: the campaign's messages at
+    `roles`, the others at 1."""
+    out = np.ones((m, 8))
+    if accounts:
+        mine = np.ones(m, bool) if campaign is None else np.asarray(campaign, bool)
+        out[mine] = role_resonance(*roles)
+    return out
 
 
 def new_people(pop: Population, horizon: int) -> People:

@@ -112,7 +112,7 @@ def word_of_mouth(t, market, params, people, scratch, n_touched, state):  # prag
                 continue
             p = tie_chance(beta, rho, weak_tie, su, sv)
             if accounts:
-                p *= role_res[role[v]]
+                p *= role_res[mu, role[v]]
             if kept(p, p_max, state):
                 n_touched = consider(stamp, weight, pick_cause, pick_message, touched, v, p,
                                      WOM, mu, t, n_touched, state)
