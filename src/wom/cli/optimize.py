@@ -37,9 +37,11 @@ def print_confirmation(res) -> None:  # type: ignore[no-untyped-def]
     console = Console()
     conf = res.confirmed()
 
-    def num(x: float) -> str:
+    digits = 0 if res.objective == "profit" else 1  # money in units; people and weeks .1
+
+    def num(x: float, sign: str = "") -> str:
         return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else (
-            f"{x:,.0f}" if abs(x) >= 1000 else f"{x:,.4g}")
+            f"{x:{sign},.{digits}f}")
 
     if len(conf):
         n = res.confirmation.new_by_cause.shape[1]
@@ -53,9 +55,9 @@ def print_confirmation(res) -> None:  # type: ignore[no-untyped-def]
         for r in conf.to_dict("records"):
             name = escape(str(r["strategy"])) + (" (found)" if r["found"] else "")
             table.add_row(name, num(r["mean"]), f"{num(r['lo'])}–{num(r['hi'])}",
-                          num(r.get("diff_mean", math.nan)),
+                          num(r.get("diff_mean", math.nan), "+"),
                           "" if r["strategy"] == FOUND else
-                          f"{num(r['diff_lo'])}–{num(r['diff_hi'])}",
+                          f"{num(r['diff_lo'], '+')} to {num(r['diff_hi'], '+')}",
                           "" if r["strategy"] == FOUND else f"{r['p_found_beats']:.2f}")
         console.print(table)
     if res.best is not None:
