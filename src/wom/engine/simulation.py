@@ -28,6 +28,7 @@ from wom.engine.state import (
     TALK_TO,
     Actions,
     Tally,
+    campaign_messages,
     market_of,
     new_people,
     new_scratch,
@@ -81,17 +82,6 @@ class Plan:
         the simulation's state here before each step, and sets :attr:`reacts`.
         """
         return self.contacts[t], self.contact_message
-
-
-def campaign_messages(plan: Plan, n_segments: int) -> np.ndarray:
-    """``bool[S+1]``: the messages the campaign sends (its seeds' and contacts'; a plan that
-    reacts may turn to any tailored message), to which its role resonance applies."""
-    out = np.zeros(n_segments + 1, dtype=bool)
-    out[np.asarray(plan.seed_message, dtype=np.int64)] = True
-    out[np.asarray(plan.contact_message, dtype=np.int64)] = True
-    if plan.reacts:
-        out[:n_segments] = True
-    return out
 
 
 @dataclass
@@ -157,7 +147,9 @@ class Simulation:
         self._churn_state = new_state(rng if churn_rng is None else churn_rng)
         self.market = market_of(population)
         self.params = params_of(population, dynamics, weak_tie, churn=churn, roles=plan.roles,
-                                campaign=campaign_messages(plan, population.n_segments),
+                                campaign=campaign_messages(plan.seed_message,
+                                                           plan.contact_message, plan.reacts,
+                                                           population.n_segments),
                                 strength=strength)
         self.horizon = int(plan.contacts.shape[0])
         self.people = new_people(population, self.horizon)

@@ -338,3 +338,15 @@ def new_scratch(n: int, pop: Population | None = None) -> Scratch:
         touched=np.empty(n, dtype=np.int32),
         role_perm=role_perm,
     )
+
+
+def campaign_messages(seed_message: np.ndarray, contact_message: np.ndarray, reacts: bool,
+                      n_segments: int) -> np.ndarray:
+    """``bool[S+1]``: the messages a campaign sends (its seeds' and contacts'; a plan that
+    reacts may turn to any tailored message), to which its role resonance applies."""
+    out = np.zeros(n_segments + 1, dtype=bool)
+    out[np.asarray(seed_message, dtype=np.int64)] = True
+    out[np.asarray(contact_message, dtype=np.int64)] = True
+    if reacts:
+        out[:n_segments] = True
+    return out
