@@ -163,3 +163,17 @@ def test_terminal_says_the_accounts_in_the_tam_and_who_spent_less(tmp_path):
     spent = res.summary().set_index("strategy").spend_mean
     assert spent["users"] < 0.99 * data["budget"]["total"]
     assert "spent less than the budget" in out.output and "users" in out.output
+
+
+def test_the_report_describes_a_graph_files_accounts(tmp_path):
+    """A file market's segments carry an `accounts:` block with no size (the file gives
+    them): the report says so instead of failing (found by tests/test_fuzz.py)."""
+    from wom.viz.words import describe_scenario
+    (tmp_path / "g.txt").write_text("1 2\n2 3\n")
+    (tmp_path / "people.csv").write_text("person,segment,account,role\n1,A,x,buyer\n"
+                                         "2,A,x,payer\n3,A,,\n")
+    (tmp_path / "s.yaml").write_text(
+        "network: {model: file, file: {path: g.txt, labels: people.csv}}\n"
+        "strategies: [{name: f, kind: focused, segment: A}]\n")
+    sc = wom.load_scenario(tmp_path / "s.yaml")
+    assert "A: the graph file's accounts" in " ".join(describe_scenario(sc))

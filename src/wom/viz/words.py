@@ -289,6 +289,8 @@ def _accounts_words(sc: Scenario) -> str:
             return f"{seg.name}: people buy alone"
         if a.size is not None:
             return f"{seg.name}: accounts of {a.size}"
+        if a.sizes is None:  # a market read from a graph file: the file's accounts
+            return f"{seg.name}: the graph file's accounts"
         return f"{seg.name}: accounts of " + ", ".join(
             f"{k} ({as_share(v)})" for k, v in sorted(a.sizes.items()) if v > 0)
 
