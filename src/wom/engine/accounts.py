@@ -24,16 +24,12 @@ from wom.engine.state import (
     ACCOUNTS_BOUGHT,
     CHAMP_FROM,
     CHAMP_TO,
-    LEFT_OTHERS,
-    LEFT_SEEDS,
     MARKETING,
     NEVER,
     SEED,
-    TALK_FROM,
-    TALK_TO,
     WOM,
 )
-from wom.engine.trials import adopt, consider, open_segment
+from wom.engine.trials import adopt, consider, depart, open_segment, silence_leavers
 
 
 @numba.njit(cache=True)
@@ -217,10 +213,8 @@ def leave_accounts(t, market, params, people, first_acc, churned, lost,
     c_max = params.churn_max
     if c_max <= 0.0 or first_acc == 0:
         return
-    churn, segment, cause, order = params.churn, market.segment, people.cause, \
-        people.account_order
-    left_at, reference_count = people.left_at, people.reference_count
-    indptr, indices, need_refs = market.indptr, market.indices, params.need_refs
+    churn, segment, order = params.churn, market.segment, people.account_order
+    need_refs = params.need_refs
     acc_ptr, acc_members, buyer = market.acc_ptr, market.acc_members, market.buyer
     log_q = np.log1p(-c_max) if c_max < 1.0 else -np.inf
     n_left = 0
@@ -244,25 +238,10 @@ def leave_accounts(t, market, params, people, first_acc, churned, lost,
         if people.account_cause[a] == SEED:
             lost[ACC_LOST_SEED, sa] += 1
         for m in range(acc_ptr[a], acc_ptr[a + 1]):
-            u = acc_members[m]
-            left_at[u] = t
-            churned[LEFT_SEEDS if cause[u] == SEED else LEFT_OTHERS, sa] += 1
+            depart(market, people, acc_members[m], sa, t, churned, need_refs)
             n_left += 1
-            if need_refs:
-                for b in range(indptr[u], indptr[u + 1]):
-                    v = indices[b]
-                    if segment[v] == sa:
-                        reference_count[v] -= 1
-    if n_left == 0:
-        return
-    advocates, tag, until = people.advocates, people.advocate_tag, people.advocate_until
-    talk_from, talk_to = people.counters[TALK_FROM], people.counters[TALK_TO]
-    j = talk_from
-    for i in range(talk_from, talk_to):
-        if left_at[advocates[i]] == NEVER:
-            advocates[j], tag[j], until[j] = advocates[i], tag[i], until[i]
-            j += 1
-    people.counters[TALK_TO] = j
+    if n_left:
+        silence_leavers(people)
 
 
 @numba.njit(cache=True)

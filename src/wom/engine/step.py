@@ -42,8 +42,6 @@ from wom.engine.state import (
     BACKGROUND,
     CHAMP_TO,
     EXISTING,
-    LEFT_OTHERS,
-    LEFT_SEEDS,
     MARKETING,
     NEVER,
     SEED,
@@ -51,7 +49,15 @@ from wom.engine.state import (
     TALK_TO,
     WOM,
 )
-from wom.engine.trials import adopt, consider, kept, open_segment, tie_chance
+from wom.engine.trials import (
+    adopt,
+    consider,
+    depart,
+    kept,
+    open_segment,
+    silence_leavers,
+    tie_chance,
+)
 
 
 @numba.njit(cache=True, inline="always")
@@ -207,9 +213,8 @@ def leave(t, market, params, people, first_new, churned, churn_state):  # pragma
     c_max = params.churn_max
     if c_max <= 0.0 or first_new == 0:
         return
-    churn, segment, order, cause = params.churn, market.segment, people.order, people.cause
-    left_at, reference_count = people.left_at, people.reference_count
-    indptr, indices, need_refs = market.indptr, market.indices, params.need_refs
+    churn, segment, order = params.churn, market.segment, people.order
+    left_at, need_refs = people.left_at, params.need_refs
     log_q = np.log1p(-c_max) if c_max < 1.0 else -np.inf
     n_left = 0
     i = -1
@@ -227,25 +232,10 @@ def leave(t, market, params, people, first_new, churned, churn_state):  # pragma
         c = churn[su]
         if c <= 0.0 or (c < c_max and uniform(churn_state) * c_max >= c):
             continue
-        left_at[u] = t
-        churned[LEFT_SEEDS if cause[u] == SEED else LEFT_OTHERS, su] += 1
+        depart(market, people, u, su, t, churned, need_refs)
         n_left += 1
-        if need_refs:
-            for a in range(indptr[u], indptr[u + 1]):
-                v = indices[a]
-                if segment[v] == su:
-                    reference_count[v] -= 1
-    if n_left == 0:
-        return
-    # Those who left fall silent: the advocates' window is compacted, keeping its order.
-    advocates, tag, until = people.advocates, people.advocate_tag, people.advocate_until
-    talk_from, talk_to = people.counters[TALK_FROM], people.counters[TALK_TO]
-    j = talk_from
-    for i in range(talk_from, talk_to):
-        if left_at[advocates[i]] == NEVER:
-            advocates[j], tag[j], until[j] = advocates[i], tag[i], until[i]
-            j += 1
-    people.counters[TALK_TO] = j
+    if n_left:
+        silence_leavers(people)
 
 
 @numba.njit(cache=True, inline="always")

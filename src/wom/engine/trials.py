@@ -15,7 +15,7 @@ from __future__ import annotations
 import numba
 
 from wom.engine.rng import uniform
-from wom.engine.state import ADOPTED
+from wom.engine.state import ADOPTED, LEFT_OTHERS, LEFT_SEEDS, NEVER, SEED, TALK_FROM, TALK_TO
 
 
 @numba.njit(cache=True, inline="always")
@@ -81,3 +81,32 @@ def adopt(people, v, t, cause, msg):  # pragma: no cover - compiled
     people.cause[v] = cause
     people.order[n] = v
     people.counters[ADOPTED] = n + 1
+
+
+@numba.njit(cache=True, inline="always")
+def depart(market, people, u, su, t, churned, need_refs):  # pragma: no cover - compiled
+    """Customer `u` (of segment `su`) leaves at step `t`: counted in ``churned`` (seeds
+    apart), and no longer a reference for their same-segment neighbours."""
+    people.left_at[u] = t
+    churned[LEFT_SEEDS if people.cause[u] == SEED else LEFT_OTHERS, su] += 1
+    if need_refs:
+        segment, indices, reference_count = market.segment, market.indices, \
+            people.reference_count
+        for a in range(market.indptr[u], market.indptr[u + 1]):
+            v = indices[a]
+            if segment[v] == su:
+                reference_count[v] -= 1
+
+
+@numba.njit(cache=True, inline="always")
+def silence_leavers(people):  # pragma: no cover - compiled
+    """Those who left fall silent: the advocates' window is compacted, keeping its order."""
+    advocates, tag, until = people.advocates, people.advocate_tag, people.advocate_until
+    left_at = people.left_at
+    talk_from, talk_to = people.counters[TALK_FROM], people.counters[TALK_TO]
+    j = talk_from
+    for i in range(talk_from, talk_to):
+        if left_at[advocates[i]] == NEVER:
+            advocates[j], tag[j], until[j] = advocates[i], tag[i], until[i]
+            j += 1
+    people.counters[TALK_TO] = j
