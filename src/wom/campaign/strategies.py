@@ -98,6 +98,9 @@ class BeachheadPlan(Plan):
         ``int64[horizon, S]``: the contacts each step would buy if that segment were the pin.
     pins
         ``(step, segment)`` each time a pin became the target, for reports.
+    pin_message
+        ``int32[S]``: the message each pin hears (None: its own tailored message; a sequenced
+        :func:`mix` may give a pin the generic one).
     """
 
     reacts: ClassVar[bool] = True
@@ -107,6 +110,7 @@ class BeachheadPlan(Plan):
     schedule: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.int64))
     tam: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     pins: list[tuple[int, int]] = field(default_factory=list)
+    pin_message: np.ndarray | None = None
 
     def _next_pin(self, sim: Simulation) -> int | None:
         done = {k for _, k in self.pins}
@@ -142,7 +146,8 @@ class BeachheadPlan(Plan):
         pin = self.pins[-1][1]
         contacts = np.zeros(self.schedule.shape[1], dtype=np.int64)
         contacts[pin] = self.schedule[t, pin]
-        message = np.full(contacts.size, pin, dtype=np.int32)
+        said = pin if self.pin_message is None else int(self.pin_message[pin])
+        message = np.full(contacts.size, said, dtype=np.int32)
         return contacts, message
 
 
@@ -174,20 +179,36 @@ def beachhead(spec: Strategy, sc: Scenario, pop: Population, rng: np.random.Gene
 
 
 def _mix_given(spec: Strategy) -> None:
-    """A mix names the segments it targets with weights that are not all zero, and gives
-    messages only for segments it targets."""
-    weights = spec.weights or {}
-    if sum(weights.values()) <= 0:
+    """A mix names the segments it targets, either with weights that are not all zero (the
+    budget split at once) or in `order` (a sequence), and gives messages only for them."""
+    weights = spec.weights
+    if (weights is None) == (spec.order is None):
+        raise ValueError("a mix takes `weights` (the budget split over segments at once) or "
+                         "`order` (the segments won one after another), one of the two")
+    if weights is not None and sum(weights.values()) <= 0:
         raise ValueError("the `weights` of a mix must not all be 0: give each targeted "
                          "segment a weight above 0")
     if isinstance(spec.message, dict):
         for name in spec.message:
-            if name not in weights:
-                raise ValueError(f"`message` names {name!r}, which is not in `weights`")
+            if name not in spec.targets:
+                raise ValueError(f"`message` names {name!r}, which is not in "
+                                 f"`{'order' if weights is None else 'weights'}`")
 
 
-@STRATEGY_KINDS.register("mix", needs=("weights",),
-                          takes=("weights", "message", "seed_share", "campaign_weeks"),
+def _messages(spec: Strategy, pop: Population) -> np.ndarray:
+    """``int32[S]``: the message each segment hears from a mix (its own, or S: generic)."""
+    S = pop.n_segments
+    choice = spec.message if spec.message is not None else "tailored"
+    message = np.arange(S, dtype=np.int32)
+    for k, name in enumerate(pop.segment_names):
+        said = choice if isinstance(choice, str) else choice.get(name, "tailored")
+        if said == "generic":
+            message[k] = S
+    return message
+
+
+@STRATEGY_KINDS.register("mix", takes=("weights", "order", "message", "seed_share",
+                                       "campaign_weeks"),
                           check=_mix_given)
 def mix(spec: Strategy, sc: Scenario, pop: Population, rng: np.random.Generator) -> Plan:
     """The budget split over segments by weight, each segment tailored or generic, with its
@@ -196,26 +217,37 @@ def mix(spec: Strategy, sc: Scenario, pop: Population, rng: np.random.Generator)
     Seed money and contact money are both split in proportion to `weights` (not to size:
     the split is the decision); a segment's `message` is its own tailored message or the
     generic one. `seed_share` and `campaign_weeks` replace the budget's for this strategy.
+    With `order` instead of `weights` the plan is a sequence (bowling pins, as
+    :func:`beachhead` without its automatic pins): every seed on the first pin at step 0,
+    each week's contacts on the current pin, which moves on when `trigger` of its TAM is won.
     """
     S = pop.n_segments
-    names = pop.segment_names
-    weights = spec.weights or {}
-    # in the market's order of segments, whatever order the weights were written in
-    targets = np.array(sorted(names.index(n) for n in weights if weights[n] > 0),
-                       dtype=np.int64)
-    w = np.array([weights[names[k]] for k in targets], dtype=float)
-    choice = spec.message if spec.message is not None else "tailored"
-    message = np.arange(S, dtype=np.int32)
-    for k in range(S):
-        said = choice if isinstance(choice, str) else choice.get(names[k], "tailored")
-        if said == "generic":
-            message[k] = S
+    message = _messages(spec, pop)
     b = sc.budget
     share = b.seed_share if spec.seed_share is None else spec.seed_share
     weeks = b.campaign_weeks if spec.campaign_weeks is None else spec.campaign_weeks
     sizes = np.diff(pop.seg_start)
     seed_cost, contact_cost = segment_costs(sc)
     ctx = SeedingContext(pop, sc, spec, message, rng)
+    if spec.order is not None:
+        order = indices_of(pop, spec.order)
+        seeds = seeds_in(ctx, order[:1], units(b.total * share, np.ones(1),
+                                               seed_cost[order[:1]]))
+        per_pin = np.array([units(b.total * (1.0 - share), np.ones(1),
+                                  contact_cost[k:k + 1])[0] for k in range(S)])
+        schedule = contact_schedule(per_pin, weeks, sc.horizon, sizes)
+        return BeachheadPlan(
+            seeds=seeds, seed_message=message[pop.segment[seeds]].astype(np.int32),
+            contacts=np.zeros_like(schedule), contact_message=message.astype(np.int32),
+            seed_cost=seed_cost, contact_cost=contact_cost, order=[int(k) for k in order],
+            auto=False, trigger=spec.trigger, schedule=schedule, tam=pop.tam_size,
+            pin_message=message.copy())
+    weights = spec.weights or {}
+    # in the market's order of segments, whatever order the weights were written in
+    names = pop.segment_names
+    targets = np.array(sorted(names.index(n) for n in weights if weights[n] > 0),
+                       dtype=np.int64)
+    w = np.array([weights[names[k]] for k in targets], dtype=float)
     seeds = seeds_in(ctx, targets, units(b.total * share, w, seed_cost[targets]))
     per_segment = np.zeros(S, dtype=np.int64)
     per_segment[targets] = units(b.total * (1.0 - share), w, contact_cost[targets])

@@ -57,9 +57,16 @@ class Optimize(Strict):
         (0.0, 1.0), description="Share of the budget on seeds: a value (fixed) or [low, high].")
     campaign_weeks: WeekBounds | None = Field(
         None, description="Weeks the contacts are spread over: a value (fixed) or [low, "
-        "high] [default: 1 to the horizon, at most 26].")
+        "high] [default: 1 to the horizon, at most 26 or the budget's campaign].")
     messages: list[Literal["tailored", "generic"]] = Field(
         ["tailored", "generic"], description="The messages a targeted segment may hear.")
+    sequencing: list[Literal["parallel", "sequenced"]] = Field(
+        ["parallel", "sequenced"], description="How a plan's segments share the campaign: "
+        "`parallel` (the budget split by weight, all at once) or `sequenced` (bowling pins: "
+        "the heaviest first, each until it wins `trigger` of its TAM).")
+    trigger: ShareBounds = Field(
+        (0.05, 0.5), description="A sequenced plan's share of a pin's TAM won before it "
+        "moves on: a value (fixed) or [low, high].")
     seeding: list[Annotated[str, BeforeValidator(SEEDING_RULES.check)]] = Field(
         list(DEFAULT_SEEDING), description="The seeding rules a plan may use [default: all "
         "but greedy, whose plans cost many simulations each].")
@@ -73,7 +80,7 @@ class Optimize(Strict):
     confirm: Count = Field(3, ge=1, le=100, description="Best plans re-run on fresh "
                            "replicates beside the scenario's strategies.")
 
-    @field_validator("segments", "messages", "seeding")
+    @field_validator("segments", "messages", "sequencing", "seeding")
     @classmethod
     def _not_empty(cls, value: list[Any] | None) -> list[Any] | None:
         if value is not None and not value:
@@ -82,7 +89,7 @@ class Optimize(Strict):
             raise ValueError("a value is listed twice")
         return value
 
-    @field_validator("seed_share", "campaign_weeks")
+    @field_validator("seed_share", "campaign_weeks", "trigger")
     @classmethod
     def _ordered(cls, value: Any) -> Any:
         if value is not None:
@@ -98,9 +105,10 @@ class Optimize(Strict):
                              f"replicates ({self.replicates})")
         return self
 
-    def weeks(self, horizon: int) -> tuple[int, int]:
-        """The campaign lengths searched (default: 1 to the horizon, at most 26)."""
+    def weeks(self, horizon: int, budget_weeks: int = 0) -> tuple[int, int]:
+        """The campaign lengths searched (default: 1 to the horizon, at most 26 or the
+        budget's `budget_weeks`, so the scenario's own plans are in the space)."""
         if self.campaign_weeks is None:
-            return 1, min(horizon, 26)
+            return 1, min(horizon, max(26, budget_weeks))
         lo, hi = as_range(self.campaign_weeks)
         return int(lo), int(hi)

@@ -68,11 +68,13 @@ class Strategy(Strict):
     )
     segments: list[Name] | None = Field(None, description="The target segments (multi).")
     order: list[Name] | None = Field(
-        None, description="beachhead: the pins in order (default: `segment`, then automatic)."
+        None, description="beachhead: the pins in order (default: `segment`, then automatic). "
+        "mix: the segments won one after another, instead of `weights` (a sequence).",
     )
     trigger: Share = Field(
         IGNITION_SHARE,
-        description="beachhead: share of the current pin's TAM won before moving on.",
+        description="beachhead, mix with `order`: share of the current pin's TAM won before "
+        "moving on.",
     )
     seeding: Annotated[str, BeforeValidator(SEEDING_RULES.check)] = Field(
         "poster_child",

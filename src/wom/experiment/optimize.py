@@ -44,7 +44,7 @@ from wom.errors import WomError
 from wom.experiment.cluster import ClientPool
 from wom.experiment.plans import SEARCH_OFFSET, Evaluator, Space, key_of, objective_metric
 from wom.experiment.pool import worker_pool
-from wom.experiment.race import BATCH, REDUCTION, Trial, ask_batch, rungs, trials_table
+from wom.experiment.race import BATCH, REDUCTION, Trial, ask_batch, rungs, trials_table, warm_start
 from wom.experiment.race import race as _race
 from wom.experiment.runner import check_whole, default_workers, run
 from wom.experiment.searchstore import SearchStore, StoredTrial
@@ -288,6 +288,7 @@ def search(
             min_resource=block.min_replicates, reduction_factor=REDUCTION)
     study = optuna.create_study(direction="maximize" if higher else "minimize",
                                 sampler=sampler, pruner=pruner)
+    warm_start(study, space, sc)  # the user's own plans race first
     stored = {t.number: t for t in store.trials()} if store is not None else {}
     done: list[Trial] = []
     ev: Evaluator | None = None

@@ -34,6 +34,8 @@ SEARCH_OFFSET = 1_000_000
 WEIGHT_STEPS = 10
 #: Seed shares searched: multiples of this within the bounds.
 SHARE_STEP = 0.05
+#: Triggers searched: multiples of this within the bounds (0.16, Moore's, is one).
+TRIGGER_STEP = 0.01
 
 
 def objective_metric(objective: str) -> str:
@@ -53,19 +55,23 @@ class Space:
     weeks: tuple[int, int]
     messages: tuple[str, ...]
     seeding: tuple[str, ...]
+    sequencing: tuple[str, ...] = ("parallel", "sequenced")
+    trigger: tuple[float, float] = (0.05, 0.5)
 
     @classmethod
     def of(cls, sc: Scenario, block: Optimize) -> Space:
         allowed = block.segments or sc.segment_names
         return cls(tuple(s for s in sc.segment_names if s in allowed),  # market order
                    (float(block.seed_share[0]), float(block.seed_share[1])),
-                   block.weeks(sc.horizon), tuple(block.messages), tuple(block.seeding))
+                   block.weeks(sc.horizon, sc.budget.campaign_weeks), tuple(block.messages),
+                   tuple(block.seeding),
+                   tuple(block.sequencing), (float(block.trigger[0]), float(block.trigger[1])))
 
     def columns(self) -> list[str]:
         """The plan's columns in trials.csv."""
         return ([f"weight.{s}" for s in self.segments]
                 + [f"message.{s}" for s in self.segments]
-                + ["seed_share", "campaign_weeks", "seeding"])
+                + ["order", "trigger", "seed_share", "campaign_weeks", "seeding"])
 
     def suggest(self, trial: Any) -> Strategy:
         """The plan a trial proposes (every parameter is asked, used or not, so every trial
@@ -86,12 +92,11 @@ class Space:
             s = best_unused[1]
             weights[s] = best_unused[0]
             messages[s] = (trial.params.get(f"message.{s}", self.messages[0]))
-        lo, hi = self.share
-        steps = round((hi - lo) / SHARE_STEP)
-        if steps >= 1:
-            share = round(lo + (hi - lo) * trial.suggest_int("seed_share", 0, steps) / steps, 4)
-        else:
-            share = lo
+        sequenced = (trial.suggest_categorical("sequencing", list(self.sequencing))
+                     if len(self.sequencing) > 1 and many
+                     else self.sequencing[0]) == "sequenced"
+        trigger = _on_grid(trial, "trigger", self.trigger, TRIGGER_STEP)
+        share = _on_grid(trial, "seed_share", self.share, SHARE_STEP)
         w_lo, w_hi = self.weeks
         weeks = trial.suggest_int("campaign_weeks", w_lo, w_hi) if w_hi > w_lo else w_lo
         seeding = (trial.suggest_categorical("seeding", list(self.seeding))
@@ -105,23 +110,141 @@ class Space:
             weeks = w_lo
         if share <= 0.0:
             seeding = self.seeding[0]
+        # A sequence is the heaviest first (ties: market order). With one segment, or with
+        # no contacts (every seed is on the first pin), it is the parallel plan of its first.
+        order = sorted(weights, key=lambda s: (-weights[s], self.segments.index(s)))
+        if sequenced and (len(order) < 2 or share >= 1.0):
+            sequenced, weights = False, {order[0]: 1}
+            messages = {order[0]: messages[order[0]]}
         kinds = set(messages.values())
         message: Any = kinds.pop() if len(kinds) == 1 else messages
+        if sequenced:
+            return Strategy(name=f"trial-{trial.number}", kind="mix", order=order,
+                            trigger=trigger, message=message, seed_share=share,
+                            campaign_weeks=weeks, seeding=seeding)
         return Strategy(name=f"trial-{trial.number}", kind="mix", weights=weights,
                         message=message, seed_share=share, campaign_weeks=weeks,
                         seeding=seeding)
 
     def row(self, spec: Strategy) -> dict[str, Any]:
         """A plan's columns of trials.csv (weight 0: not targeted)."""
-        weights = spec.weights or {}
+        weights = spec.weights
         msg = spec.message
-        out: dict[str, Any] = {f"weight.{s}": weights.get(s, 0) for s in self.segments}
+        targets = spec.targets
+        out: dict[str, Any] = {
+            f"weight.{s}": "" if weights is None else _whole(weights.get(s, 0))
+            for s in self.segments}
         for s in self.segments:
             said = msg if isinstance(msg, str) else (msg or {}).get(s, "tailored")
-            out[f"message.{s}"] = said if s in weights else ""
-        out.update(seed_share=spec.seed_share, campaign_weeks=spec.campaign_weeks,
+            out[f"message.{s}"] = said if s in targets else ""
+        out.update(order=" > ".join(spec.order) if spec.order else "",
+                   trigger=spec.trigger if spec.order else "",
+                   seed_share=spec.seed_share, campaign_weeks=spec.campaign_weeks,
                    seeding=spec.seeding)
         return out
+
+
+def _whole(x: float) -> float | int:
+    """A weight as written: 3, not 3.0."""
+    return int(x) if float(x).is_integer() else x
+
+
+def _on_grid(trial: Any, name: str, bounds: tuple[float, float], step: float) -> float:
+    """A share within `bounds`, on a grid of `step` (one value if they meet)."""
+    lo, hi = bounds
+    steps = round((hi - lo) / step)
+    if steps < 1:
+        return lo
+    return round(lo + (hi - lo) * trial.suggest_int(name, 0, steps) / steps, 4)
+
+
+def _grid_index(value: float, bounds: tuple[float, float], step: float) -> int | None:
+    """The index :func:`_on_grid` gives `value` (None: not on the grid)."""
+    lo, hi = bounds
+    steps = round((hi - lo) / step)
+    if steps < 1:
+        return 0 if abs(value - lo) < 1e-9 else None
+    i = round((value - lo) / (hi - lo) * steps)
+    return i if 0 <= i <= steps and abs(lo + (hi - lo) * i / steps - value) < 1e-9 else None
+
+
+def _size_weights(sc: Scenario, names: Sequence[str]) -> dict[str, int] | None:
+    """Whole weights 1 … WEIGHT_STEPS in proportion to the segments' sizes, if exact."""
+    sizes = [sc.segments[sc.segment_names.index(n)].size for n in names]
+    if not all(sizes):
+        return None
+    common = math.gcd(*sizes)
+    w = [x // common for x in sizes]
+    return dict(zip(names, w, strict=True)) if max(w) <= WEIGHT_STEPS else None
+
+
+def params_of(space: Space, spec: Strategy, sc: Scenario) -> dict[str, Any] | None:
+    """The trial parameters under which :meth:`Space.suggest` proposes the plan of the
+    scenario's strategy `spec` (None: the space cannot express it exactly — a segment,
+    seeding rule, seed share or campaign outside it, automatic bowling pins, sizes not in
+    whole ratios up to WEIGHT_STEPS). The search starts from these: the user's own plans
+    are in the race, so the plan found is at least the best of them on the search's
+    replicates."""
+    S = len(sc.segment_names)
+    b = sc.budget
+    seq, trigger = False, space.trigger[0]
+    message: Any = "tailored"
+    weights: dict[str, int] | None
+    if spec.kind == "mix":
+        seq = spec.order is not None
+        weights = ({s: len(spec.order or []) - i for i, s in enumerate(spec.order or [])}
+                   if seq else {s: round(w) for s, w in (spec.weights or {}).items() if w > 0})
+        if not seq and any(abs(w - round(w)) > 1e-9 or w > WEIGHT_STEPS
+                           for w in (spec.weights or {}).values()):
+            return None
+        message = spec.message or "tailored"
+        trigger = spec.trigger
+    elif spec.kind == "focused":
+        weights = {str(spec.segment): 1}
+    elif spec.kind in ("broad", "multi"):
+        weights = _size_weights(sc, sc.segment_names if spec.kind == "broad"
+                                else spec.segments or [])
+        message = "generic" if spec.kind == "broad" else "tailored"
+    elif spec.kind == "beachhead" and spec.order is not None:
+        seq, trigger = True, spec.trigger
+        weights = {s: len(spec.order) - i for i, s in enumerate(spec.order)}
+    else:
+        return None
+    share = b.seed_share if spec.seed_share is None else spec.seed_share
+    weeks = b.campaign_weeks if spec.campaign_weeks is None else spec.campaign_weeks
+    said = {s: message if isinstance(message, str) else message.get(s, "tailored")
+            for s in weights or {}}
+    if (not weights or max(weights.values()) > WEIGHT_STEPS
+            or not set(weights) <= set(space.segments)
+            or not set(said.values()) <= set(space.messages)
+            or spec.seeding not in space.seeding
+            or not space.weeks[0] <= weeks <= space.weeks[1]
+            or (seq and len(weights) > 1 and "sequenced" not in space.sequencing)
+            or (not seq and "parallel" not in space.sequencing and S > 1)):
+        return None
+    share_at = _grid_index(share, space.share, SHARE_STEP)
+    trigger_at = _grid_index(trigger, space.trigger, TRIGGER_STEP) if seq else 0
+    if share_at is None or trigger_at is None:
+        return None
+    out: dict[str, Any] = {}
+    many = len(space.segments) > 1
+    for s in space.segments:
+        if many:
+            out[f"use.{s}"] = s in weights
+            out[f"weight.{s}"] = weights.get(s, 1)
+        if len(space.messages) > 1:
+            out[f"message.{s}"] = said.get(s, space.messages[0])
+    if len(space.sequencing) > 1 and many:
+        out["sequencing"] = "sequenced" if seq else "parallel"
+    if round((space.trigger[1] - space.trigger[0]) / TRIGGER_STEP) >= 1:
+        out["trigger"] = trigger_at
+    if round((space.share[1] - space.share[0]) / SHARE_STEP) >= 1:
+        out["seed_share"] = share_at
+    if space.weeks[1] > space.weeks[0]:
+        out["campaign_weeks"] = weeks
+    if len(space.seeding) > 1:
+        out["seeding"] = spec.seeding
+    return out
 
 
 def key_of(spec: Strategy) -> str:

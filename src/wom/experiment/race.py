@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from wom.config import Strategy
-from wom.experiment.plans import Evaluator, Space
+from wom.config import Scenario, Strategy
+from wom.experiment.plans import Evaluator, Space, params_of
 
 #: Trials asked from the sampler together (the unit of parallel work and of the store;
 #: fixed, so the trials do not depend on the number of workers).
@@ -54,6 +54,18 @@ def rungs(least: int, most: int) -> list[int]:
     if out[-1] < most:
         out.append(most)
     return out
+
+
+def warm_start(study: Any, space: Space, sc: Scenario) -> int:
+    """Queue the scenario's own strategies that the plan space can express as the search's
+    first trials (:func:`~wom.experiment.plans.params_of`); how many were queued."""
+    queued = 0
+    for spec in sc.strategies:
+        params = params_of(space, spec, sc)
+        if params is not None:
+            study.enqueue_trial(params, skip_if_exists=True)
+            queued += 1
+    return queued
 
 
 def ask_batch(study: Any, space: Space, n: int) -> list[Trial]:

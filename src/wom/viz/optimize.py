@@ -18,12 +18,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from wom.engine import run_to_horizon
 from wom.experiment.optimize import FOUND, SEARCH_OFFSET, OptimizeResult
 from wom.experiment.replicate import Replicate
 from wom.experiment.searchstore import STORE
 from wom.store import atomic_folder
 from wom.store.folder import MANIFEST, PARTIAL, partial_owner, write_csv, write_manifest
 from wom.viz.style import save_figure, segment_colours
+from wom.viz.words import mix_words
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -68,14 +70,20 @@ def search_figure(res: OptimizeResult) -> Figure:
 
 def plan_money(res: OptimizeResult) -> tuple[np.ndarray, np.ndarray]:
     """The found plan's money on the market of replicate 0: ``(seeds[S], contacts[T, S])``
-    (seeds placed × seed cost; scheduled contacts × contact cost, week by week)."""
+    (seeds placed × seed cost; scheduled contacts × contact cost, week by week; for a
+    sequence, whose pins move when the market says, the contacts of replicate 0's run)."""
     sc = res.best_scenario()
     rep = Replicate(sc, 0)
     plan = rep.plan(FOUND)
     pop = rep.population
-    seeds = np.bincount(pop.segment[plan.seeds], minlength=pop.n_segments) * plan.seed_cost
+    seeds = (np.bincount(pop.segment[plan.seeds], minlength=pop.n_segments)
+             * plan.seed_cost).astype(float)
+    if plan.reacts:
+        contacts = run_to_horizon(rep.simulation(FOUND)).spend.astype(float)
+        contacts[0] -= seeds
+        return seeds, contacts
     contacts = plan.contacts * plan.contact_cost[None, :]
-    return seeds.astype(float), contacts.astype(float)
+    return seeds, contacts.astype(float)
 
 
 def plan_figure(res: OptimizeResult) -> Figure:
@@ -111,7 +119,9 @@ def plan_figure(res: OptimizeResult) -> Figure:
     right.legend(fontsize=8, loc="upper right")
     best = res.best
     assert best is not None
-    fig.suptitle(f"{sc.name}: the plan found — seed share {best.seed_share:g}, "
+    pins = (f"pins {' > '.join(best.order)} (on at {best.trigger:.0%} of a pin's TAM; "
+            "weeks as in replicate 0), " if best.order else "")
+    fig.suptitle(f"{sc.name}: the plan found — {pins}seed share {best.seed_share:g}, "
                  f"{best.campaign_weeks} campaign weeks, seeding {best.seeding}")
     return fig
 
@@ -146,16 +156,9 @@ def verdict_text(res: OptimizeResult) -> str:
 
 def describe_plan(res: OptimizeResult) -> str:
     """The found plan in words."""
-    b = res.best
-    if b is None:
+    if res.best is None:
         return ""
-    w = b.weights or {}
-    total = sum(w.values())
-    split = ", ".join(f"{s} {v / total:.0%}" for s, v in w.items())
-    msg = b.message if isinstance(b.message, str) else ", ".join(
-        f"{s}: {m}" for s, m in (b.message or {}).items())
-    return (f"{split}; message {msg}; seed share {b.seed_share:g}; contacts over "
-            f"{b.campaign_weeks} week{'' if b.campaign_weeks == 1 else 's'}; seeding {b.seeding}")
+    return f"{mix_words(res.best)}; seeding {res.best.seeding}"
 
 
 def _report(res: OptimizeResult, folder: Path, pictures: list[str]) -> str:

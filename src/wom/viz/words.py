@@ -123,10 +123,34 @@ def _strategy_words(spec: Strategy) -> str:
         what = (f"bowling pins: everything on {pins[0]} until it reaches "
                 f"{as_share(spec.trigger)} of its TAM, {then}, each with its own tailored "
                 "message")
+    elif spec.kind == "mix":
+        what = mix_words(spec)
     else:  # a kind registered since: its docstring says what it does
         what = first_line(STRATEGY_KINDS[spec.kind]).lower()
     name = spec.name if spec.name == spec.kind else f"{spec.name} ({spec.kind})"
     return f"{name}: {what}; the seeds go to {_seeding_words(spec.seeding)}."
+
+
+def mix_words(spec: Strategy) -> str:
+    """A ``mix`` plan in words: its split or sequence, messages, seed share and campaign."""
+    msg = spec.message or "tailored"
+    said = (f"each with its {msg} message" if isinstance(msg, str) else
+            "; ".join(f"{s} {m}" for s, m in msg.items()) + " messages")
+    if spec.order:
+        what = (f"a sequence: {spec.order[0]} first (every seed there), then "
+                f"{listed(spec.order[1:])} in turn, each pin until it wins "
+                f"{as_share(spec.trigger)} of its TAM")
+    else:
+        w = spec.weights or {}
+        total = sum(w.values())
+        what = "the budget split " + ", ".join(f"{s} {v / total:.0%}" for s, v in w.items())
+    parts = [what, said]
+    if spec.seed_share is not None:
+        parts.append(f"{as_share(spec.seed_share)} of the budget on seeds")
+    if spec.campaign_weeks is not None:
+        weeks = spec.campaign_weeks
+        parts.append(f"contacts over {weeks} week{'' if weeks == 1 else 's'}")
+    return "; ".join(parts)
 
 
 def _network_words(sc: Scenario) -> str:
