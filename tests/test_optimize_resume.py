@@ -242,6 +242,36 @@ def test_a_search_killed_mid_batch_resumes_to_the_same_result(tmp_path: Path) ->
     resume_matches_straight(tmp_path, out)
 
 
+@pytest.mark.slow
+def test_a_resume_while_the_search_runs_is_refused(tmp_path: Path) -> None:
+    """Two processes never go on with one search: a --resume of a folder whose search is
+    still running exits 2 and changes nothing; the search then ends as if alone."""
+    out = tmp_path / "opt"
+    env = {**os.environ, "PYTHONPATH": str(Path(opt.__file__).parents[2])}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wom.cli", "optimize", str(scenario_file(
+            tmp_path, trials=80, replicates=100)), "-o", str(out), "-w", "1", "-r", "8",
+         "-q"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and not (out / STORE).exists():
+            time.sleep(0.02)
+        second = subprocess.run([sys.executable, "-m", "wom.cli", "optimize", "--resume",
+                                 str(out), "-w", "1", "-q"], capture_output=True, text=True,
+                                timeout=120, env=env)
+        assert proc.poll() is None, "the search ended before the second could try"
+        assert second.returncode == 2, second.stderr
+        assert "another wom process is going on with this search" in second.stderr
+        assert "Traceback" not in second.stderr
+        err = proc.communicate(timeout=600)[1].decode()
+        assert proc.returncode == 0, err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    resume_matches_straight(tmp_path, out)  # (finished: the resume says so; bytes equal)
+
+
 # -- Dask -------------------------------------------------------------------------------------
 
 @pytest.mark.slow

@@ -100,6 +100,7 @@ def optimize(scenario: Path | None, objective: str | None, trials: int | None,
     from wom.experiment.searchstore import SearchStore
     from wom.experiment.sweep import executor
     from wom.store import leading_comments
+    from wom.store.folder import held
     from wom.viz.optimize import write_optimize
 
     if resume_dir is not None:
@@ -132,13 +133,14 @@ def optimize(scenario: Path | None, objective: str | None, trials: int | None,
                 folder, sc, confirm_replicates=replicates or sc.replicates,
                 fresh=out is None,
                 notes=leading_comments(scenario.read_text(encoding="utf-8")))
-        resumable(store.folder, "optimize", "trials")
-        with progress_bar("optimize", "trials", quiet=quiet) as advance:
-            res = resume(store, workers=workers, scheduler=client, progress=advance)
-    written = write_optimize(res, store.folder, notes=store.notes)
-    if res.interrupted:  # what was found is in the folder; the exit says how to go on
-        raise res.stop or KeyboardInterrupt()
-    store.finish()
+        with held(store.path, "search"):  # through the writing, not only the search
+            resumable(store.folder, "optimize", "trials")
+            with progress_bar("optimize", "trials", quiet=quiet) as advance:
+                res = resume(store, workers=workers, scheduler=client, progress=advance)
+            written = write_optimize(res, store.folder, notes=store.notes)
+            if res.interrupted:  # what was found is in the folder; the exit says how to go on
+                raise res.stop or KeyboardInterrupt()
+            store.finish()
     if not quiet:
         print_confirmation(res)
     click.echo(f"wrote {written}")

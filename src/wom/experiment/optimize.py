@@ -50,6 +50,7 @@ from wom.experiment.runner import check_whole, default_workers, run
 from wom.experiment.searchstore import SearchStore, StoredTrial
 from wom.experiment.sweep import executor
 from wom.store import Results
+from wom.store.folder import held
 from wom.store.stats import Difference, mean_interval, pair
 
 #: Name of the found plan in best.yaml and in the confirmation.
@@ -253,9 +254,10 @@ def resume(
     The result is the one an uninterrupted search gives."""
     if not isinstance(store, SearchStore):
         store = SearchStore.open(store)
-    return search(store.scenario(), confirm_replicates=store.confirm_replicates,
-                  workers=workers, scheduler=scheduler, store=store, progress=progress,
-                  confirm_progress=confirm_progress)
+    with held(store.path, "search"):
+        return search(store.scenario(), confirm_replicates=store.confirm_replicates,
+                      workers=workers, scheduler=scheduler, store=store, progress=progress,
+                      confirm_progress=confirm_progress)
 
 
 def search(

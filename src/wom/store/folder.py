@@ -17,6 +17,7 @@ import os
 import shutil
 import socket
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -108,6 +109,41 @@ REPORT = "report.html"
 #: opening comments (a library scenario's LESSON / WHAT TO SEE) are kept atop the run
 #: folder's ``scenario.yaml``, where the report finds them.
 SCENARIO_FILE = "scenario_file"
+
+
+#: Files this process holds a lock on (:func:`held`), with how many holders each.
+_HELD: dict[str, tuple[int, int]] = {}
+
+
+@contextmanager
+def held(path: Path, what: str) -> Iterator[None]:
+    """An exclusive lock on the file `path` (a store) for this process, so two processes
+    never go on with one search or sweep at once; taken again in the same process, it is
+    the same lock. The lock dies with the process, whatever kills it."""
+    import fcntl
+
+    key = str(Path(path).resolve())
+    if key in _HELD:
+        fd, n = _HELD[key]
+        _HELD[key] = (fd, n + 1)
+    else:
+        fd = os.open(key, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise WomError(f"{path.parent}: another wom process is going on with this "
+                           f"{what} now; wait for it to end (or stop it), then resume") from None
+        _HELD[key] = (fd, 1)
+    try:
+        yield
+    finally:
+        fd, n = _HELD[key]
+        if n > 1:
+            _HELD[key] = (fd, n - 1)
+        else:
+            del _HELD[key]
+            os.close(fd)  # (closing the last descriptor releases the lock)
 
 
 def leading_comments(text: str) -> str:
