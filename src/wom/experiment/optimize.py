@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import math
 import time
-import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -44,7 +43,7 @@ from wom.errors import WomError
 from wom.experiment.cluster import ClientPool
 from wom.experiment.plans import SEARCH_OFFSET, Evaluator, Space, key_of, objective_metric
 from wom.experiment.pool import worker_pool
-from wom.experiment.race import BATCH, REDUCTION, Trial, ask_batch, rungs, trials_table, warm_start
+from wom.experiment.race import BATCH, Trial, ask_batch, new_study, rungs, trials_table, warm_start
 from wom.experiment.race import race as _race
 from wom.experiment.runner import check_whole, default_workers, run
 from wom.experiment.searchstore import SearchStore, StoredTrial
@@ -272,7 +271,6 @@ def search(
 ) -> OptimizeResult:
     """The search of :func:`optimize` on a scenario :func:`prepare` made; with a `store`,
     replaying the trials it holds and storing the rest."""
-    import optuna
 
     check_whole("workers", workers, 1)
     block = sc.optimize or Optimize()
@@ -281,15 +279,7 @@ def search(
     space = Space.of(sc, block)
     steps = rungs(block.min_replicates, block.replicates)
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        sampler = optuna.samplers.TPESampler(seed=sc.seed, n_startup_trials=min(
-            16, max(1, block.trials // 4)))
-        pruner = optuna.pruners.SuccessiveHalvingPruner(
-            min_resource=block.min_replicates, reduction_factor=REDUCTION)
-    study = optuna.create_study(direction="maximize" if higher else "minimize",
-                                sampler=sampler, pruner=pruner)
+    study = new_study(sc.seed, block, higher)
     warm_start(study, space, sc)  # the user's own plans race first
     stored = {t.number: t for t in store.trials()} if store is not None else {}
     done: list[Trial] = []

@@ -38,6 +38,10 @@ SHARE_STEP = 0.05
 TRIGGER_STEP = 0.01
 
 
+#: The metrics objectives maximise: none reads a market's TAM (:func:`evaluate_chunk`).
+TAM_FREE = frozenset(OBJECTIVES.values())
+
+
 def objective_metric(objective: str) -> str:
     """The metric (:data:`wom.config.METRICS`) an objective is the mean of."""
     if objective not in OBJECTIVES:
@@ -279,31 +283,36 @@ def _market(tag: str, sc: Scenario, index: int) -> Replicate:
     return rep
 
 
-def evaluate(tag: str, sc: Scenario, specs: Sequence[Strategy], index: int,
-             metric: str) -> np.ndarray:
-    """`metric` of every plan of `specs` on replicate `index` (``float64[len(specs)]``).
+def evaluate_chunk(tag: str, sc: Scenario, specs: Sequence[Strategy], indices: Sequence[int],
+                   metric: str) -> list[np.ndarray]:
+    """`metric` of every plan of `specs` on each replicate of `indices` (a
+    ``float64[len(specs)]`` per replicate).
 
-    A plan that never pays back scores the horizon + 1 weeks (payback); one with no number
-    (cost per customer with no customer) scores NaN.
+    The chunk's runs make one table of results, so its metrics are computed once, not once
+    per replicate: an objective does not read the TAM, the one number that differs between
+    the markets of the chunk and that :class:`~wom.store.Results` keeps once. A plan that
+    never pays back scores the horizon + 1 weeks (payback); one with no number (cost per
+    customer with no customer) scores NaN.
     """
-    rep = _market(tag, sc, index)
-    trajs = [run_to_horizon(rep.simulation(spec)) for spec in specs]
+    if metric not in TAM_FREE:
+        raise WomError(f"{metric} is not an objective of wom optimize")
+    trajs, tam = [], None
+    for i in indices:
+        rep = _market(tag, sc, i)
+        tam = rep.population.tam_size if tam is None else tam
+        trajs.append([run_to_horizon(rep.simulation(spec)) for spec in specs])
+
+    def stack(field: str) -> np.ndarray:  # [plan, replicate, …]
+        return np.stack([np.stack([getattr(t, field) for t in row]) for row in trajs], axis=1)
+
     one = sc.model_copy(update={"strategies": list(specs)})
-    res = Results(scenario=one, tam=rep.population.tam_size,
-                  new_by_cause=np.stack([t.new_by_cause for t in trajs])[:, None],
-                  spend=np.stack([t.spend for t in trajs])[:, None],
-                  churned=np.stack([t.churned for t in trajs])[:, None],
-                  accounts=(np.stack([t.accounts for t in trajs])[:, None]
-                            if sc.has_accounts else None))
-    values = res.per_replicate()[metric].to_numpy(float)
+    res = Results(scenario=one, tam=tam, new_by_cause=stack("new_by_cause"),
+                  spend=stack("spend"), churned=stack("churned"),
+                  accounts=stack("accounts") if sc.has_accounts else None)
+    values = res.per_replicate()[metric].to_numpy(float).reshape(len(specs), len(indices))
     if metric == "payback_step":
         values = np.where(np.isnan(values), sc.horizon + 1.0, values)
-    return values
-
-
-def evaluate_chunk(tag: str, sc: Scenario, specs: Sequence[Strategy], indices: Sequence[int],
-                    metric: str) -> list[np.ndarray]:
-    return [evaluate(tag, sc, specs, i, metric) for i in indices]
+    return [values[:, j] for j in range(len(indices))]
 
 
 class Evaluator:
