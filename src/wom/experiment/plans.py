@@ -296,17 +296,17 @@ def evaluate_chunk(tag: str, sc: Scenario, specs: Sequence[Strategy], indices: S
     """
     if metric not in TAM_FREE:
         raise WomError(f"{metric} is not an objective of wom optimize")
-    trajs, tam = [], None
+    trajs, tams = [], []
     for i in indices:
         rep = _market(tag, sc, i)
-        tam = rep.population.tam_size if tam is None else tam
+        tams.append(rep.population.tam_size)
         trajs.append([run_to_horizon(rep.simulation(spec)) for spec in specs])
 
     def stack(field: str) -> np.ndarray:  # [plan, replicate, …]
         return np.stack([np.stack([getattr(t, field) for t in row]) for row in trajs], axis=1)
 
     one = sc.model_copy(update={"strategies": list(specs)})
-    res = Results(scenario=one, tam=tam, new_by_cause=stack("new_by_cause"),
+    res = Results(scenario=one, tam=tams[0], new_by_cause=stack("new_by_cause"),
                   spend=stack("spend"), churned=stack("churned"),
                   accounts=stack("accounts") if sc.has_accounts else None)
     values = res.per_replicate()[metric].to_numpy(float).reshape(len(specs), len(indices))
