@@ -347,3 +347,47 @@ def test_ctrl_c_keeps_the_trials_found(monkeypatch: pytest.MonkeyPatch) -> None:
     res = wom.optimize(sc, workers=1)
     assert res.interrupted and res.confirmation is None
     assert len(res.trials) == 2 * opt.BATCH and res.best is not None
+
+
+def test_the_found_plan_is_the_best_finalist_on_fresh_replicates() -> None:
+    """The search's order of close finalists is noisy (it picked them on those replicates):
+    the finalist best on the confirmation is the found plan, whatever its search rank."""
+    from wom.engine import CAUSES
+    from wom.experiment.race import chosen
+    from wom.store import Results
+
+    data = twins(strategies=[{"name": "focused", "kind": "focused", "segment": "a"},
+                             {"name": "trial-4", "kind": "mix", "weights": {"a": 1}},
+                             {"name": "trial-9", "kind": "mix", "weights": {"b": 1}}])
+    sc = wom.scenario_from_dict(data)
+    new = np.zeros((3, 5, sc.horizon, len(CAUSES), 2), dtype=np.int32)
+    new[:, :, 1, CAUSES.index("marketing"), 0] = np.array([[3], [2], [5]])  # trial-9 best
+    conf = Results(scenario=sc, new_by_cause=new, spend=np.zeros((3, 5, sc.horizon, 2)),
+                   tam=np.array([200, 200]))
+    finalists = sc.strategies[1:]
+    out, renamed = chosen(finalists, conf, "customers", True, opt.FOUND)
+    assert [s.name for s in out] == [opt.FOUND, "trial-4"]
+    assert out[0].weights == {"b": 1}  # trial-9's plan
+    assert renamed is not None and renamed.strategies == ["focused", "trial-4", opt.FOUND]
+    assert renamed.summary().set_index("strategy").loc[opt.FOUND, "customers_mean"] == 5
+    # fewest weeks to pay back: the lower mean wins
+    out, _ = chosen(finalists, conf, "customers", False, opt.FOUND)
+    assert out[0].weights == {"a": 1}
+    # no confirmation (stopped): the search's best, first
+    out, none = chosen(finalists, None, "customers", True, opt.FOUND)
+    assert none is None and [s.name for s in out] == [opt.FOUND, "trial-9"]
+
+
+def test_ctrl_c_in_the_confirmation_keeps_the_plan_found(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    def stopped(*args: Any, **kw: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(opt, "run", stopped)
+    sc = wom.scenario_from_dict(twins(optimize={"trials": 8, "replicates": 12}))
+    res = wom.optimize(sc, workers=1)
+    assert res.interrupted and res.confirmation is None and res.best is not None
+    assert res.best.name == opt.FOUND and len(res.trials) == 8
+    out = write_optimize(res, tmp_path / "o")
+    assert (out / "best.yaml").exists() and (out / "trials.csv").exists()

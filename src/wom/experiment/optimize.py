@@ -26,9 +26,8 @@ results reported and told in trial order. The sequence of trials depends only on
 
 from __future__ import annotations
 
-import math
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,7 +42,17 @@ from wom.errors import WomError
 from wom.experiment.cluster import ClientPool
 from wom.experiment.plans import SEARCH_OFFSET, Evaluator, Space, key_of, objective_metric
 from wom.experiment.pool import worker_pool
-from wom.experiment.race import BATCH, Trial, ask_batch, new_study, rungs, trials_table, warm_start
+from wom.experiment.race import (
+    BATCH,
+    Trial,
+    ask_batch,
+    chosen,
+    finalists_of,
+    new_study,
+    rungs,
+    trials_table,
+    warm_start,
+)
 from wom.experiment.race import race as _race
 from wom.experiment.runner import check_whole, default_workers, run
 from wom.experiment.searchstore import SearchStore, StoredTrial
@@ -72,10 +81,11 @@ class OptimizeResult:
     trials
         trials.csv: one row per candidate (its plan, state, replicates, objective).
     best
-        The found plan (a ``mix`` strategy named :data:`FOUND`), best mean over the most
-        replicates of the search; ``None`` if no trial finished.
+        The found plan (a ``mix`` strategy named :data:`FOUND`): of the finalists, the best
+        on the confirmation's fresh replicates (without a confirmation, the best mean over
+        the most replicates of the search); ``None`` if no trial finished.
     finalists
-        The plans confirmed (the best first).
+        The plans confirmed, the found plan first.
     confirmation
         Every strategy of the scenario and the finalists on fresh replicates ``0 … n − 1``
         (``None``: the search was stopped before it).
@@ -312,15 +322,19 @@ def search(
         search_s = time.perf_counter() - t0
 
         table = trials_table(done, space)
-        finalists = _finalists(done, higher, block.confirm)
-        best = finalists[0] if finalists else None
+        finalists = finalists_of(done, higher, block.confirm)
         confirmation = None
         t1 = time.perf_counter()
         if not interrupted and finalists:
             both = sc.model_copy(update={"strategies": [*sc.strategies, *finalists]})
-            confirmation = run(both, replicates=confirm_replicates, workers=workers,
-                               progress=confirm_progress,
-                               executor=ClientPool(client) if client is not None else None)
+            try:
+                confirmation = run(both, replicates=confirm_replicates, workers=workers,
+                                   progress=confirm_progress, executor=ClientPool(client)
+                                   if client is not None else None)
+            except KeyboardInterrupt as err:  # the trials are kept: write what was found
+                interrupted, stop = True, err
+        finalists, confirmation = chosen(finalists, confirmation, metric, higher, FOUND)
+        best = finalists[0] if finalists else None
     meta = {
         "seed": sc.seed, "objective": block.objective, "metric": metric,
         "trials": len(done), "trials_asked": block.trials, "batch": BATCH,
@@ -352,26 +366,6 @@ def _replayed(store: SearchStore, stored: dict[int, StoredTrial], batch: list[Tr
     new = [t for t in batch if t.number not in stored]
     if new:
         store.add(new)
-
-
-def _finalists(done: Sequence[Trial], higher: bool, confirm: int) -> list[Strategy]:
-    """The best plans that reached the most replicates, best first, each once (the first,
-    named :data:`FOUND`)."""
-    complete = [t for t in done if not t.pruned and not math.isnan(t.mean)]
-    ranked = sorted(complete, key=lambda t: (-t.mean if higher else t.mean, t.number))
-    finalists: list[Strategy] = []
-    seen: set[tuple[float, ...]] = set()
-    for t in ranked:
-        # Plans written differently can buy the same seeds and contacts (5:6 and 6:7 of 60
-        # seeds round alike): the same results on every search replicate, the same plan.
-        if tuple(t.values) in seen:
-            continue
-        seen.add(tuple(t.values))
-        finalists.append(t.spec.model_copy(update={"name": FOUND if not finalists
-                                                   else t.spec.name}))
-        if len(finalists) == confirm:
-            break
-    return finalists
 
 
 @contextmanager

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -22,6 +22,7 @@ import pandas as pd
 from wom.config import Scenario, Strategy
 from wom.config.optimize import Optimize
 from wom.experiment.plans import Evaluator, Space, params_of
+from wom.store import Results
 
 #: Most trials drawn at random before TPE models the others: 16 sometimes left a good
 #: sequence unseen (tests/test_optimize.py, the sequence that hands over after two weeks).
@@ -127,6 +128,58 @@ def race(study: Any, ev: Evaluator, batch: list[Trial], steps: list[int]) -> Non
             study.tell(h, state=TrialState.PRUNED)
         else:
             study.tell(h, t.mean)
+
+
+def finalists_of(done: Sequence[Trial], higher: bool, confirm: int) -> list[Strategy]:
+    """The best `confirm` plans that reached the most replicates, best first, each once."""
+    complete = [t for t in done if not t.pruned and not math.isnan(t.mean)]
+    ranked = sorted(complete, key=lambda t: (-t.mean if higher else t.mean, t.number))
+    finalists: list[Strategy] = []
+    seen: set[tuple[float, ...]] = set()
+    for t in ranked:
+        # Plans written differently can buy the same seeds and contacts (5:6 and 6:7 of 60
+        # seeds round alike): the same results on every search replicate, the same plan.
+        if tuple(t.values) in seen:
+            continue
+        seen.add(tuple(t.values))
+        finalists.append(t.spec)
+        if len(finalists) == confirm:
+            break
+    return finalists
+
+
+def chosen(finalists: list[Strategy], confirmation: Results | None, metric: str,
+           higher: bool, found: str) -> tuple[list[Strategy], Results | None]:
+    """The finalists with the found plan first, named `found`, and the confirmation with
+    the same names: the best mean on the confirmation's fresh replicates (ties: the
+    search's order), or without a confirmation the search's best.
+
+    The search's means are of the replicates it picked the finalists on, so they flatter
+    them (the winner's curse) and can order close finalists wrongly; the confirmation's
+    say which is best. Choosing among a few on the confirmation flatters the chosen one a
+    little in turn: at most the spread of the finalists' means there."""
+    if not finalists:
+        return finalists, confirmation
+    best = 0
+    if confirmation is not None:
+        per = confirmation.per_replicate()
+        means = []
+        for spec in finalists:
+            x = per.loc[per.strategy == spec.name, metric].to_numpy(float)
+            if metric == "payback_step":
+                x = np.where(np.isnan(x), confirmation.scenario.horizon + 1.0, x)
+            means.append(float(x.mean()) if higher else -float(x.mean()))
+        best = int(np.argmax(means))  # (the first of equals)
+    name = finalists[best].name
+    order = [best] + [i for i in range(len(finalists)) if i != best]
+    out = [finalists[i] if i != best else finalists[i].model_copy(update={"name": found})
+           for i in order]
+    if confirmation is not None:
+        renamed = [s.model_copy(update={"name": found}) if s.name == name else s
+                   for s in confirmation.scenario.strategies]
+        confirmation = replace(confirmation, scenario=confirmation.scenario.model_copy(
+            update={"strategies": renamed}))
+    return out, confirmation
 
 
 def trials_table(done: Sequence[Trial], space: Space) -> pd.DataFrame:
