@@ -391,3 +391,24 @@ def test_ctrl_c_in_the_confirmation_keeps_the_plan_found(tmp_path: Path,
     assert res.best.name == opt.FOUND and len(res.trials) == 8
     out = write_optimize(res, tmp_path / "o")
     assert (out / "best.yaml").exists() and (out / "trials.csv").exists()
+
+
+def test_with_accounts_a_plan_makes_a_pitch_of_the_scenarios_own() -> None:
+    """In a market of accounts, every plan tried takes the aim and role resonance of one of
+    the scenario's strategies (the model's default, resonance 1 with every role, would
+    credit the plan found with a message nobody wrote)."""
+    feature = {"aim": {"user": 1.0}, "resonance": {"user": 1.0, "buyer": 0.5, "payer": 0.1}}
+    roi = {"aim": {"buyer": 0.5, "payer": 0.5},
+           "resonance": {"user": 0.5, "buyer": 0.8, "payer": 0.9}}
+    data = twins(optimize={"trials": 16, "replicates": 12},
+                 strategies=[{"name": "feature", "kind": "focused", "segment": "a", **feature},
+                             {"name": "roi", "kind": "focused", "segment": "b", **roi},
+                             {"name": "roi-too", "kind": "broad", **roi}])
+    for seg in data["segments"]:
+        seg["accounts"] = {"size": 4}
+    res = wom.optimize(wom.scenario_from_dict(data), workers=1, confirm_replicates=6)
+    assert set(res.trials["pitch"]) == {"feature", "roi"}  # roi-too's pitch is roi's
+    for spec in res.finalists:
+        assert (spec.aim, spec.resonance) in [(p["aim"], p["resonance"]) for p in (feature, roi)]
+    assert "pitch" not in wom.optimize(wom.scenario_from_dict(twins(
+        optimize={"trials": 8, "replicates": 4})), workers=1, confirm_replicates=2).trials

@@ -61,6 +61,7 @@ class Space:
     seeding: tuple[str, ...]
     sequencing: tuple[str, ...] = ("parallel", "sequenced")
     trigger: tuple[float, float] = (0.05, 0.5)
+    pitches: tuple[Strategy, ...] = ()
 
     @classmethod
     def of(cls, sc: Scenario, block: Optimize) -> Space:
@@ -69,13 +70,31 @@ class Space:
                    (float(block.seed_share[0]), float(block.seed_share[1])),
                    block.weeks(sc.horizon, sc.budget.campaign_weeks), tuple(block.messages),
                    tuple(block.seeding),
-                   tuple(block.sequencing), (float(block.trigger[0]), float(block.trigger[1])))
+                   tuple(block.sequencing), (float(block.trigger[0]), float(block.trigger[1])),
+                   pitches_of(sc))
 
     def columns(self) -> list[str]:
         """The plan's columns in trials.csv."""
         return ([f"weight.{s}" for s in self.segments]
                 + [f"message.{s}" for s in self.segments]
-                + ["order", "trigger", "seed_share", "campaign_weeks", "seeding"])
+                + ["order", "trigger", "seed_share", "campaign_weeks", "seeding"]
+                + (["pitch"] if self.pitches else []))
+
+    def pitch(self, trial: Any) -> dict[str, Any]:
+        """The aim and role resonance a trial's plan takes (a market of accounts)."""
+        if not self.pitches:
+            return {}
+        names = [p.name for p in self.pitches]
+        name = trial.suggest_categorical("pitch", names) if len(names) > 1 else names[0]
+        spec = self.pitches[names.index(name)]
+        return {"aim": spec.aim, "resonance": spec.resonance}
+
+    def pitch_name(self, spec: Strategy) -> str | None:
+        """The strategy of the scenario whose aim and resonance `spec` has (None: none)."""
+        for p in self.pitches:
+            if (p.aim, p.resonance) == (spec.aim, spec.resonance):
+                return p.name
+        return None
 
     def suggest(self, trial: Any) -> Strategy:
         """The plan a trial proposes (every parameter is asked, used or not, so every trial
@@ -122,13 +141,14 @@ class Space:
             messages = {order[0]: messages[order[0]]}
         kinds = set(messages.values())
         message: Any = kinds.pop() if len(kinds) == 1 else messages
+        pitch = self.pitch(trial)
         if sequenced:
             return Strategy(name=f"trial-{trial.number}", kind="mix", order=order,
                             trigger=trigger, message=message, seed_share=share,
-                            campaign_weeks=weeks, seeding=seeding)
+                            campaign_weeks=weeks, seeding=seeding, **pitch)
         return Strategy(name=f"trial-{trial.number}", kind="mix", weights=weights,
                         message=message, seed_share=share, campaign_weeks=weeks,
-                        seeding=seeding)
+                        seeding=seeding, **pitch)
 
     def row(self, spec: Strategy) -> dict[str, Any]:
         """A plan's columns of trials.csv (weight 0: not targeted)."""
@@ -145,7 +165,23 @@ class Space:
                    trigger=spec.trigger if spec.order else "",
                    seed_share=spec.seed_share, campaign_weeks=spec.campaign_weeks,
                    seeding=spec.seeding)
+        if self.pitches:
+            out["pitch"] = self.pitch_name(spec)
         return out
+
+
+def pitches_of(sc: Scenario) -> tuple[Strategy, ...]:
+    """In a market of accounts, the pitches a plan may make: each (aim, role resonance) of
+    the scenario's strategies, named by the first strategy with it. A plan searched with
+    the model's default (anyone, resonance 1 with every role) would credit it with a
+    message better than any the user wrote."""
+    if not sc.has_accounts:
+        return ()
+    out: list[Strategy] = []
+    for st in sc.strategies:
+        if all((p.aim, p.resonance) != (st.aim, st.resonance) for p in out):
+            out.append(st)
+    return tuple(out)
 
 
 def _whole(x: float) -> float | int:
@@ -223,6 +259,7 @@ def params_of(space: Space, spec: Strategy, sc: Scenario) -> dict[str, Any] | No
             or not set(said.values()) <= set(space.messages)
             or spec.seeding not in space.seeding
             or not space.weeks[0] <= weeks <= space.weeks[1]
+            or (space.pitches and space.pitch_name(spec) is None)
             or (seq and len(weights) > 1 and "sequenced" not in space.sequencing)
             or (not seq and "parallel" not in space.sequencing and S > 1)):
         return None
@@ -248,6 +285,8 @@ def params_of(space: Space, spec: Strategy, sc: Scenario) -> dict[str, Any] | No
         out["campaign_weeks"] = weeks
     if len(space.seeding) > 1:
         out["seeding"] = spec.seeding
+    if len(space.pitches) > 1:
+        out["pitch"] = space.pitch_name(spec)
     return out
 
 
