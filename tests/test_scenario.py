@@ -544,6 +544,13 @@ def test_every_lesson_scenario_validates_against_the_json_schema() -> None:
     bad["dynamics"]["word_of_mouth"] = 1.5
     assert any("1.5 is greater than the maximum of 1" in e.message
                for e in validator.iter_errors(bad))
+    # an optimize: bound is a value (fixed) or [low, high], both as wom reads them
+    good = {**yaml.safe_load(files[0].read_text()), "optimize": {
+        "seed_share": 0.5, "campaign_weeks": [2, 8], "trigger": [0.1, 0.3]}}
+    assert [e.message for e in validator.iter_errors(good)] == []
+    wom.scenario_from_dict(good)
+    for wrong in ({"seed_share": 1.5}, {"campaign_weeks": [0, 8]}, {"trigger": [0.1]}):
+        assert list(validator.iter_errors({**good, "optimize": wrong})), wrong
 
 
 @pytest.mark.parametrize(("settings", "key", "words"), [

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator, model_validator
 
 from wom.config.fields import Count, Name, Share, Strict
 from wom.config.registry import SEEDING_RULES
@@ -38,9 +38,17 @@ def _bounds(kind: str) -> Any:
     return BeforeValidator(check)
 
 
+def _value_or_bounds(one: dict[str, Any]) -> Any:
+    """The JSON Schema of a value or ``[low, high]`` (what :func:`_bounds` reads)."""
+    return WithJsonSchema({"anyOf": [one, {"type": "array", "items": one, "minItems": 2,
+                                           "maxItems": 2}]})
+
+
 Week = Annotated[Count, Field(ge=1, le=100_000)]
-ShareBounds = Annotated[tuple[Share, Share], _bounds("share")]
-WeekBounds = Annotated[tuple[Week, Week], _bounds("week count")]
+ShareBounds = Annotated[tuple[Share, Share], _bounds("share"), _value_or_bounds(
+    {"type": "number", "minimum": 0, "maximum": 1})]
+WeekBounds = Annotated[tuple[Week, Week], _bounds("week count"), _value_or_bounds(
+    {"type": "integer", "minimum": 1, "maximum": 100_000})]
 
 
 def as_range(value: Any) -> tuple[Any, Any]:
