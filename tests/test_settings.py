@@ -166,3 +166,15 @@ def test_a_key_both_set_and_swept_is_refused(tmp_path: Path):
     assert result.exit_code == 2 and "network.mixing: both set (--set) and swept" in (
         result.stderr), result.output
     assert not (tmp_path / "s").exists()
+
+
+def test_a_block_left_out_can_be_set_inside():
+    """`--set optimize.segments=[…]` on a file without an `optimize:` block: the block is
+    made (with its defaults), as it would be by writing the key into the file."""
+    sc = wom.load_scenario(ROOT / "scenarios" / "focused-vs-broad.yaml")
+    assert sc.optimize is None
+    changed = with_settings(sc, ["optimize.segments=[dentists, vets]", "optimize.trials=20"])
+    assert changed.optimize is not None
+    assert changed.optimize.segments == ["dentists", "vets"] and changed.optimize.trials == 20
+    with pytest.raises(WomError, match="optimize.segmnts: unknown key"):
+        with_settings(sc, ["optimize.segmnts=[dentists]"])

@@ -180,8 +180,8 @@ def _set(node: Any, keys: list[str], value: Any, path: str) -> None:
         raise WomError(f"{path}: cannot go inside a {type(node).__name__}")
     for t in targets:
         if rest:
-            if node[t] is None:
-                raise WomError(f"{path}: {t!r} is not set in the scenario")
+            if node[t] is None:  # a block left out (optimize:, fit:, …): set inside it
+                node[t] = {}
             _set(node[t], rest, value, path)
         else:
             node[t] = value
