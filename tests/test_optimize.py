@@ -412,3 +412,18 @@ def test_with_accounts_a_plan_makes_a_pitch_of_the_scenarios_own() -> None:
         assert (spec.aim, spec.resonance) in [(p["aim"], p["resonance"]) for p in (feature, roi)]
     assert "pitch" not in wom.optimize(wom.scenario_from_dict(twins(
         optimize={"trials": 8, "replicates": 4})), workers=1, confirm_replicates=2).trials
+
+
+def test_python_keeps_the_search_in_a_folder_and_saves_it(tmp_path: Path) -> None:
+    """From Python as from the command line: a search kept in a folder resumes from it, and
+    wom.save writes its files beside the store (or into a new folder)."""
+    sc = wom.scenario_from_dict(twins(optimize={"trials": 8, "replicates": 12}))
+    res = wom.optimize(sc, workers=1, confirm_replicates=6, store=tmp_path / "kept")
+    assert wom.save(res, tmp_path / "kept") == tmp_path / "kept"
+    names = {p.name for p in (tmp_path / "kept").iterdir()}
+    assert {"search.sqlite", "best.yaml", "trials.csv", "confirmation.csv"} <= names
+    again = wom.experiment.optimize.resume(tmp_path / "kept", workers=1)
+    assert again.trials.equals(res.trials) and again.best == res.best
+    fresh = wom.save(res, root=tmp_path / "root")
+    assert fresh.parent == tmp_path / "root" / "twins" and (fresh / "best.yaml").exists()
+    assert fresh.name.startswith("optimize-")

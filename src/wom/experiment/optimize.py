@@ -214,6 +214,7 @@ def optimize(
     confirm_replicates: int | None = None,
     progress: Progress | None = None,
     confirm_progress: Progress | None = None,
+    store: Path | str | None = None,
 ) -> OptimizeResult:
     """Search the plans the scenario's budget can buy for the best `objective`, then
     confirm the best on fresh replicates beside the scenario's strategies.
@@ -237,13 +238,20 @@ def optimize(
         Fresh replicates of the confirmation [default: the scenario's replicates].
     progress, confirm_progress
         Called as trials finish, and as the confirmation's replicates finish.
+    store
+        A folder to keep the search in (created; if it exists it must be empty), as
+        ``wom optimize`` does: a stopped search goes on with :func:`resume` of it, and
+        ``wom.save(result, store)`` writes the results beside it.
 
-    Ctrl-C during the search stops it and returns what was found
-    (``interrupted``, no confirmation); during the confirmation it is raised. To resume a
-    stopped search, keep it in a store (:func:`resume`).
+    Ctrl-C stops the search (or its confirmation) and returns what was found
+    (``interrupted``, no confirmation).
     """
     check_whole("confirm_replicates", confirm_replicates, 1)
     sc = prepare(sc, objective=objective, trials=trials, seed=seed)
+    if store is not None:
+        return resume(SearchStore.create(store, sc, confirm_replicates=confirm_replicates
+                                         or sc.replicates), workers=workers,
+                      scheduler=scheduler, progress=progress, confirm_progress=confirm_progress)
     return search(sc, confirm_replicates=confirm_replicates or sc.replicates,
                   workers=workers, scheduler=scheduler, progress=progress,
                   confirm_progress=confirm_progress)

@@ -10,16 +10,29 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from wom.experiment.optimize import OptimizeResult
+from wom.inference.fit import FitResult
 from wom.store import Results, new_run_dir, write_run
+from wom.viz.fits import save_fit
+from wom.viz.optimize import write_optimize
 from wom.viz.plots import plot_run
 from wom.viz.report import write_report
 
 
-def save(results: Results, out: Path | str | None = None, *, root: Path | str = "results",
-         fmt: str = "png") -> Path:
+def save(results: Results | OptimizeResult | FitResult, out: Path | str | None = None, *,
+         root: Path | str = "results", fmt: str = "png") -> Path:
     """Write a run folder (default ``results/<name>/<timestamp>/``, plots as `fmt`) and return
-    its path."""
+    its path; a fit's or a search's result, their folders (:func:`~wom.viz.fits.save_fit`,
+    ``optimize-<timestamp>/``: best.yaml, trials.csv, … beside the store of a search kept in
+    `out`)."""
+    if isinstance(results, FitResult):
+        return save_fit(results, out, root=root)
     fresh = out is None  # a name wom chose: another run may take it first
+    if isinstance(results, OptimizeResult):
+        if out is None:
+            out = new_run_dir(Path(root), results.scenario.name,
+                              time.strftime("optimize-%Y%m%d-%H%M%S"))
+        return write_optimize(results, out, fresh=fresh)
     if out is None:
         stamp = time.strftime("%Y%m%d-%H%M%S")
         out = new_run_dir(Path(root), results.scenario.name, stamp)
