@@ -346,6 +346,7 @@ def search(
     meta = {
         "seed": sc.seed, "objective": block.objective, "metric": metric,
         "trials": len(done), "trials_asked": block.trials, "batch": BATCH,
+        "plans": len({key_of(t.spec) for t in done}),  # (TPE may ask a plan again)
         "rungs": steps, "search_replicates": f"{SEARCH_OFFSET} + i",
         "confirm_replicates": confirmation.new_by_cause.shape[1] if confirmation else 0,
         "workers": pool_workers, "scheduler": str(scheduler) if scheduler else None,
