@@ -427,3 +427,20 @@ def test_python_keeps_the_search_in_a_folder_and_saves_it(tmp_path: Path) -> Non
     fresh = wom.save(res, root=tmp_path / "root")
     assert fresh.parent == tmp_path / "root" / "twins" and (fresh / "best.yaml").exists()
     assert fresh.name.startswith("optimize-")
+
+
+def test_payback_that_never_comes_scores_the_horizon_plus_one_everywhere() -> None:
+    """No plan pays back (a price of 0.01): the search, the table, the pairing and the
+    scenario's best all score "never" as the horizon + 1 weeks; nothing is NaN."""
+    data = twins(optimize={"trials": 8, "replicates": 12, "objective": "payback"},
+                 strategies=[{"name": "focused", "kind": "focused", "segment": "a"},
+                             {"name": "even", "kind": "mix", "weights": {"a": 1, "b": 1}}])
+    for seg in data["segments"]:
+        seg["price"] = 0.01
+    res = wom.optimize(wom.scenario_from_dict(data), workers=1, confirm_replicates=6)
+    table = res.confirmed()
+    assert (table["mean"] == data["horizon"] + 1).all()
+    assert res.user_best() == "focused"  # equals: the first
+    d = res.versus()
+    assert d is not None and (d.mean, d.lo, d.hi, d.p_a_beats_b) == (0, 0, 0, 0.5)
+    assert res.beats() is False

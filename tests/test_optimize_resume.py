@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -162,6 +163,57 @@ def test_a_store_the_search_does_not_replay_is_refused(tmp_path: Path) -> None:
     assert res.exit_code == 2, res.output
     assert "trial 2 came out differently when the search was replayed" in res.output
     assert "Traceback" not in res.output
+
+
+@pytest.mark.parametrize(("sql", "message"), [
+    ("UPDATE meta SET value = 'abc' WHERE key = 'confirm_replicates'", "the store is damaged"),
+    ("DELETE FROM meta WHERE key = 'inputs'", "the store is damaged"),
+    ("UPDATE meta SET value = '{{: [' WHERE key = 'scenario'", "is not a wom optimize store"),
+    ("UPDATE trials SET trial_values = 'null' WHERE number = 1", "cannot be read"),
+])
+def test_a_damaged_store_exits_2(straight: Path, tmp_path: Path, sql: str,
+                                 message: str) -> None:
+    out = tmp_path / "copy"
+    shutil.copytree(straight, out)
+    with closing(sqlite3.connect(out / STORE)) as conn, conn:
+        conn.execute(sql)
+        conn.execute("UPDATE meta SET value = '0' WHERE key = 'finished'")
+    res = wom_cli("optimize", "--resume", str(out), "-w", "1", "-q")
+    assert res.exit_code == 2 and message in res.output, res.output
+    assert "Traceback" not in res.output
+
+
+def test_a_stop_while_the_store_is_made_leaves_no_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from wom.experiment.searchstore import SearchStore
+
+    def stopped(*args: Any, **kw: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(SearchStore, "_create", stopped)
+    out = tmp_path / "opt"
+    res = wom_cli("optimize", str(scenario_file(tmp_path)), "-o", str(out), "-q")
+    assert res.exit_code == 130
+    assert not out.exists()  # the name is free for the next try
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--trials", "1000000"], "--trials 1000000: Input should be less than or equal to"),
+    (["-r", "1000000"], "--replicates 1000000: at most 999,999"),
+    (["--set", "strategies.focused.name=trial-3"], "a strategy called 'trial-3'"),
+])
+def test_a_search_that_cannot_be_done_is_refused_before_any_folder(
+        tmp_path: Path, args: list[str], message: str) -> None:
+    out = tmp_path / "opt"
+    res = wom_cli("optimize", str(scenario_file(tmp_path)), "-o", str(out), *args)
+    assert res.exit_code == 2 and message in res.output, res.output
+    assert "Traceback" not in res.output and not out.exists()
+
+
+def test_a_seed_beyond_32_bits_searches(tmp_path: Path) -> None:
+    res = wom_cli("optimize", str(scenario_file(tmp_path, trials=8)), "-o",
+                  str(tmp_path / "o"), "--seed", str(2**40 + 3), "-w", "1", "-r", "4", "-q")
+    assert res.exit_code == 0, res.output
 
 
 def test_an_existing_folder_is_not_written_over(tmp_path: Path, straight: Path) -> None:

@@ -176,5 +176,5 @@ def test_a_block_left_out_can_be_set_inside():
     changed = with_settings(sc, ["optimize.segments=[dentists, vets]", "optimize.trials=20"])
     assert changed.optimize is not None
     assert changed.optimize.segments == ["dentists", "vets"] and changed.optimize.trials == 20
-    with pytest.raises(WomError, match="optimize.segmnts: unknown key"):
+    with pytest.raises(WomError, match=r"optimize\.segmnts: unknown key"):
         with_settings(sc, ["optimize.segmnts=[dentists]"])

@@ -96,7 +96,7 @@ def optimize(scenario: Path | None, objective: str | None, trials: int | None,
     confirmation.csv, search.png, plan.png and report.html. The trials are stored as they
     finish (search.sqlite): a stopped search goes on with --resume FOLDER.
     """
-    from wom.experiment.optimize import prepare, resume
+    from wom.experiment.optimize import check_room, prepare, resume
     from wom.experiment.searchstore import SearchStore
     from wom.experiment.sweep import executor
     from wom.store import leading_comments
@@ -123,6 +123,7 @@ def optimize(scenario: Path | None, objective: str | None, trials: int | None,
     else:
         sc = prepare(load(scenario, settings=settings), objective=objective, trials=trials,
                      seed=seed)
+        check_room(sc, replicates or sc.replicates, workers)
         check_out(out, "optimize folder")
     with executor(scheduler) as client:  # reached before anything is written
         if resume_dir is None:

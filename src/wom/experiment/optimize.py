@@ -26,20 +26,21 @@ results reported and told in trial order. The sequence of trials depends only on
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
+from pydantic import ValidationError
 
 from wom.config import METRICS, Scenario, Strategy
 from wom.config.optimize import Optimize
 from wom.errors import WomError
 from wom.experiment.cluster import ClientPool
+from wom.experiment.found import FOUND, OptimizeResult
+from wom.experiment.memory import check_memory
 from wom.experiment.plans import SEARCH_OFFSET, Evaluator, Space, key_of, objective_metric
 from wom.experiment.pool import worker_pool
 from wom.experiment.race import (
@@ -57,112 +58,10 @@ from wom.experiment.race import race as _race
 from wom.experiment.runner import check_whole, default_workers, run
 from wom.experiment.searchstore import SearchStore, StoredTrial
 from wom.experiment.sweep import executor
-from wom.store import Results
 from wom.store.folder import held
-from wom.store.stats import Difference, mean_interval, pair
-
-#: Name of the found plan in best.yaml and in the confirmation.
-FOUND = "optimized"
 
 #: Called with the trials finished so far and the total.
 Progress = Callable[[int, int], None]
-
-
-@dataclass
-class OptimizeResult:
-    """What ``wom optimize`` found and how it held up on fresh replicates.
-
-    Attributes
-    ----------
-    scenario
-        The scenario searched (its ``optimize:`` block as used, command-line values in).
-    objective, metric
-        What was optimised (``customers``, ``profit``, ``payback``) and its metric.
-    trials
-        trials.csv: one row per candidate (its plan, state, replicates, objective).
-    best
-        The found plan (a ``mix`` strategy named :data:`FOUND`): of the finalists, the best
-        on the confirmation's fresh replicates (without a confirmation, the best mean over
-        the most replicates of the search); ``None`` if no trial finished.
-    finalists
-        The plans confirmed, the found plan first.
-    confirmation
-        Every strategy of the scenario and the finalists on fresh replicates ``0 … n − 1``
-        (``None``: the search was stopped before it).
-    interrupted
-        The search was stopped (Ctrl-C): the trials are those finished.
-    meta
-        Seed, timings, workers, settings (the manifest).
-    """
-
-    scenario: Scenario
-    objective: str
-    metric: str
-    trials: pd.DataFrame
-    best: Strategy | None
-    finalists: list[Strategy]
-    confirmation: Results | None
-    interrupted: bool = False
-    meta: dict[str, Any] = field(default_factory=dict)
-    stop: KeyboardInterrupt | None = None
-
-    @property
-    def higher_is_better(self) -> bool:
-        return METRICS[self.metric].higher_is_better
-
-    def best_scenario(self) -> Scenario:
-        """The scenario with the found plan added as a strategy (best.yaml)."""
-        if self.best is None:
-            raise WomError("no trial finished: there is no plan to write")
-        return self.scenario.model_copy(update={"strategies": [*self.scenario.strategies,
-                                                                self.best]})
-
-    def user_best(self) -> str | None:
-        """The scenario's own best strategy on the confirmation (``None``: it has none)."""
-        if self.confirmation is None or not self.scenario.strategies:
-            return None
-        summary = self.confirmation.summary().set_index("strategy")
-        own = [s.name for s in self.scenario.strategies]
-        col = summary.loc[own, f"{self.metric}_mean"]
-        return str(col.idxmax() if self.higher_is_better else col.idxmin())
-
-    def versus(self) -> Difference | None:
-        """Found plan − the scenario's best strategy, paired on the fresh replicates."""
-        other = self.user_best()
-        if other is None or self.confirmation is None or self.best is None:
-            return None
-        return pair(self.confirmation.comparison(), FOUND, other, self.metric)
-
-    def beats(self) -> bool | None:
-        """Whether the found plan beats the scenario's best with 95% confidence (``None``:
-        nothing to compare)."""
-        d = self.versus()
-        if d is None:
-            return None
-        return bool(d.lo > 0 if self.higher_is_better else d.hi < 0)
-
-    def confirmed(self) -> pd.DataFrame:
-        """Per strategy on the fresh replicates: the objective's mean and 95% interval and,
-        for each, the paired difference from the found plan and P(found plan beats it)."""
-        if self.confirmation is None:
-            return pd.DataFrame()
-        per = self.confirmation.per_replicate()
-        m = self.metric
-        own = {s.name for s in self.scenario.strategies}
-        rows = []
-        for name in self.confirmation.strategies:
-            x = per.loc[per.strategy == name, m].to_numpy(float)
-            if m == "payback_step":
-                x = np.where(np.isnan(x), self.scenario.horizon + 1.0, x)
-            mean, lo, hi = mean_interval(x)
-            row: dict[str, Any] = {"strategy": name, "found": name not in own,
-                                   "mean": mean, "lo": lo, "hi": hi}
-            if name != FOUND and self.best is not None:
-                d = pair(self.confirmation.comparison(), FOUND, name, m)
-                row.update(diff_mean=d.mean, diff_lo=d.lo, diff_hi=d.hi,
-                           p_found_beats=d.p_a_beats_b)
-            rows.append(row)
-        return pd.DataFrame(rows)
 
 
 def prepare(
@@ -188,7 +87,10 @@ def prepare(
     if trials is not None:
         updates["trials"] = trials
     if updates:
-        block = Optimize.model_validate({**block.model_dump(), **updates})
+        try:
+            block = Optimize.model_validate({**block.model_dump(), **updates})
+        except ValidationError as err:
+            raise WomError(f"--trials {trials}: {err.errors()[0]['msg']}") from None
     if seed is not None:
         sc = sc.model_copy(update={"seed": seed})
     sc = sc.model_copy(update={"optimize": block})
@@ -196,11 +98,26 @@ def prepare(
         raise WomError(f"--objective {block.objective} needs prices: no segment has a "
                        "`price` or `cost_to_serve`, so every plan's profit is minus its "
                        "spend; optimize customers, or give prices")
-    if FOUND in {s.name for s in sc.strategies}:
-        raise WomError(f"the scenario has a strategy called {FOUND!r}, the name of the plan "
-                       "found: rename it")
+    for st in sc.strategies:
+        if st.name == FOUND or re.fullmatch(r"trial-\d+", st.name):
+            raise WomError(f"the scenario has a strategy called {st.name!r}, a name wom "
+                           f"optimize gives the plans it confirms ({FOUND}, trial-N): rename it")
     Space.of(sc, block)
     return sc
+
+
+def check_room(sc: Scenario, confirm_replicates: int, workers: int | None) -> None:
+    """Refuse, before a search starts, a confirmation the machine cannot hold or whose
+    replicates would not be fresh (the search's are ``SEARCH_OFFSET + i``)."""
+    check_whole("confirm_replicates", confirm_replicates, 1)
+    if confirm_replicates >= SEARCH_OFFSET:
+        raise WomError(f"--replicates {confirm_replicates}: at most {SEARCH_OFFSET - 1:,} "
+                       "(the search's replicates are numbered from there on)")
+    block = sc.optimize or Optimize()
+    seg = sc.segment_names[0]
+    extra = [Strategy(name=f"_{i}", kind="mix", weights={seg: 1}) for i in range(block.confirm)]
+    check_memory(sc.model_copy(update={"strategies": [*sc.strategies, *extra]}),
+                 replicates=confirm_replicates, workers=max(1, workers or default_workers()))
 
 
 def optimize(
@@ -246,8 +163,8 @@ def optimize(
     Ctrl-C stops the search (or its confirmation) and returns what was found
     (``interrupted``, no confirmation).
     """
-    check_whole("confirm_replicates", confirm_replicates, 1)
     sc = prepare(sc, objective=objective, trials=trials, seed=seed)
+    check_room(sc, confirm_replicates or sc.replicates, workers)
     if store is not None:
         return resume(SearchStore.create(store, sc, confirm_replicates=confirm_replicates
                                          or sc.replicates), workers=workers,

@@ -63,14 +63,15 @@ def rungs(least: int, most: int) -> list[int]:
 
 
 def new_study(seed: int, block: Optimize, higher: bool) -> Any:
-    """An optuna study: TPE seeded with `seed` (random for the first trials), pruned by
+    """An optuna study: TPE seeded with `seed` (mod 2³², all its seeds; random for the first
+    trials, fewer when few are asked, so a longer search is not a shorter one extended), pruned by
     successive halving from ``block.min_replicates``."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=min(
+        sampler = optuna.samplers.TPESampler(seed=seed % 2**32, n_startup_trials=min(
             STARTUP, max(1, block.trials // 4)))
         pruner = optuna.pruners.SuccessiveHalvingPruner(
             min_resource=block.min_replicates, reduction_factor=REDUCTION)

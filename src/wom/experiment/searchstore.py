@@ -13,6 +13,7 @@ is refused on resume if a file the market is read from has changed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -87,11 +88,23 @@ class SearchStore:
         if not fresh and out_dir.exists() and any(out_dir.iterdir()):
             raise WomError(f"{out_dir}: already exists; choose another --out (optimize "
                            "folders are never overwritten)")
+        made = fresh or not out_dir.exists()  # removed again if the store is not made
         try:
             out_dir = claim_folder(out_dir) if fresh else out_dir
             out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as err:
             raise WomError(f"{out_dir}: cannot create the optimize folder: {err}") from None
+        try:
+            return cls._create(out_dir, sc, confirm_replicates, notes)
+        except BaseException:  # (Ctrl-C too): no empty folder left to block the name
+            if made:
+                with contextlib.suppress(OSError):
+                    out_dir.rmdir()
+            raise
+
+    @classmethod
+    def _create(cls, out_dir: Path, sc: Scenario, confirm_replicates: int,
+                notes: str) -> SearchStore:
         meta = {"kind": KIND, "wom": __version__, "scenario": sc.to_yaml(),
                 "confirm_replicates": str(confirm_replicates), "notes": notes,
                 "inputs": json.dumps(input_digests(sc)), "finished": "0"}
@@ -114,6 +127,7 @@ class SearchStore:
             raise WomError(f"{out_dir}: cannot write the search store: {err}") from None
         finally:
             tmp.unlink(missing_ok=True)
+            Path(f"{tmp}-journal").unlink(missing_ok=True)
         return cls(out_dir, meta)
 
     @classmethod
@@ -138,7 +152,13 @@ class SearchStore:
             raise WomError(f"{path} is not a wom optimize store ({err})") from None
         if meta.get("kind") != KIND:
             raise WomError(f"{path} is not a wom optimize store")
-        check_inputs(dict(json.loads(meta["inputs"])), f"the search in {out_dir}")
+        try:
+            inputs = dict(json.loads(meta["inputs"]))
+            int(meta["confirm_replicates"])
+        except (KeyError, ValueError, TypeError) as err:
+            raise WomError(f"{path}: the store is damaged ({type(err).__name__}: {err}); "
+                           "run the search again into a new folder") from None
+        check_inputs(inputs, f"the search in {out_dir}")
         return cls(out_dir, meta)
 
     @property
@@ -158,7 +178,7 @@ class SearchStore:
         """The scenario as searched."""
         try:
             return scenario_from_dict(yaml.safe_load(self.meta["scenario"]))
-        except (KeyError, ValueError, TypeError) as err:
+        except (KeyError, ValueError, TypeError, yaml.YAMLError) as err:
             raise WomError(f"{self.path} is not a wom optimize store ({err})") from None
 
     def trials(self) -> list[StoredTrial]:
@@ -167,8 +187,13 @@ class SearchStore:
             rows = conn.execute("SELECT number, plan, trial_values, pruned FROM trials "
                                 "ORDER BY number").fetchall()
         try:
-            return [StoredTrial(n, Strategy.model_validate_json(plan), json.loads(values),
-                                bool(pruned)) for n, plan, values, pruned in rows]
+            out = [StoredTrial(n, Strategy.model_validate_json(plan), json.loads(values),
+                               bool(pruned)) for n, plan, values, pruned in rows]
+            for t in out:
+                if not isinstance(t.values, list) or not all(
+                        isinstance(v, int | float) for v in t.values):
+                    raise ValueError(f"trial {t.number}: its values are not numbers")
+            return out
         except (ValueError, TypeError) as err:
             raise WomError(f"{self.path}: a stored trial cannot be read ({err})") from None
 

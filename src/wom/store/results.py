@@ -18,7 +18,7 @@ from wom.config import COMPARED, IGNITION_SHARE, METRICS, Scenario
 from wom.engine import CAUSES, SEED, WOM
 from wom.engine.state import ACC_WAITING, ACC_WON
 from wom.store.money import Economics, Series, account_counts, discounted, payback_step, series
-from wom.store.stats import mean_interval, nanmean
+from wom.store.stats import mean_interval, nanmean, paired
 
 TIMESERIES_COLUMNS = [
     "strategy", "replicate", "step", "segment", "adopters", "new_adopters",
@@ -274,15 +274,8 @@ class Results:
             for metric in COMPARED:
                 if METRICS[metric].accounts and self.accounts is None:
                     continue
-                higher_better = METRICS[metric].higher_is_better
-                d = (da[metric] - db[metric]).to_numpy(float)
-                d = d[~np.isnan(d)]
-                m, lo, hi = mean_interval(d)
-                if d.size:
-                    better = (d > 0) if higher_better else (d < 0)
-                    p = float(better.mean() + 0.5 * (d == 0).mean())
-                else:
-                    p = math.nan
-                rows.append({"a": a, "b": b, "metric": metric, "diff_mean": m,
-                             "diff_lo": lo, "diff_hi": hi, "p_a_beats_b": p})
+                d = paired(a, b, metric, da[metric].to_numpy(float),
+                           db[metric].to_numpy(float), METRICS[metric].higher_is_better)
+                rows.append({"a": a, "b": b, "metric": metric, "diff_mean": d.mean,
+                             "diff_lo": d.lo, "diff_hi": d.hi, "p_a_beats_b": d.p_a_beats_b})
         return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)

@@ -60,6 +60,21 @@ class Difference:
         return self.known and (self.lo > 0 or self.hi < 0)
 
 
+def paired(a: str, b: str, metric: str, x: np.ndarray, y: np.ndarray,
+           higher_is_better: bool) -> Difference:
+    """``a − b`` from their values `x` and `y` on the same replicates (pairs with a NaN
+    left out): mean, 95% interval, and P(a beats b), ties counting half."""
+    d = np.asarray(x, dtype=float) - np.asarray(y, dtype=float)
+    d = d[~np.isnan(d)]
+    m, lo, hi = mean_interval(d)
+    if d.size:
+        better = (d > 0) if higher_is_better else (d < 0)
+        p = float(better.mean() + 0.5 * (d == 0).mean())
+    else:
+        p = math.nan
+    return Difference(a, b, metric, m, lo, hi, p)
+
+
 def pair(comparison: pd.DataFrame, a: str, b: str, metric: str = "customers") -> Difference:
     """``a − b`` of `metric` from a comparison table, whichever order its row has them in.
 
