@@ -353,3 +353,18 @@ def test_an_unreachable_scheduler_writes_nothing(tmp_path: Path,
     assert res.exit_code == 2, res.output
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in res.output
     assert not out.exists()
+
+
+def test_a_worker_that_dies_says_so_and_how_to_go_on(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from concurrent.futures.process import BrokenProcessPool
+
+    def dies(*args: Any, **kw: Any) -> None:
+        raise BrokenProcessPool("A process in the process pool was terminated abruptly")
+
+    monkeypatch.setattr(opt, "resume", dies)
+    out = tmp_path / "opt"
+    res = wom_cli("optimize", str(scenario_file(tmp_path)), "-o", str(out), "-q")
+    assert res.exit_code == 1, res.output
+    assert "a worker process died (killed, or out of memory?)" in res.output
+    assert f"wom optimize --resume {out}" in res.output and "Traceback" not in res.output

@@ -11,6 +11,7 @@ import logging
 import signal
 import threading
 from collections.abc import Iterator
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, suppress
 from typing import IO, Any
 
@@ -91,6 +92,12 @@ class WomGroup(click.Group):
         except KeyboardInterrupt as stop:
             return self.stopped(getattr(stop, "signum", int(signal.SIGINT)),
                                 ctx.meta.get(RESUME))
+        except BrokenProcessPool:  # a worker killed (the OOM killer, kill -9)
+            resume = ctx.meta.get(RESUME)
+            with suppress(OSError):
+                click.echo("error: a worker process died (killed, or out of memory?)"
+                           f"{f'; {resume}' if resume else ''}", err=True)
+            raise click.exceptions.Exit(1) from None
         except OSError as err:  # e.g. stdout on a full disk (> /dev/full), a closed pipe
             with suppress(OSError):
                 click.echo(f"error: {err.strerror or err}"
