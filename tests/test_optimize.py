@@ -444,3 +444,15 @@ def test_payback_that_never_comes_scores_the_horizon_plus_one_everywhere() -> No
     d = res.versus()
     assert d is not None and (d.mean, d.lo, d.hi, d.p_a_beats_b) == (0, 0, 0, 0.5)
     assert res.beats() is False
+
+
+@pytest.mark.parametrize(("bounds", "grid"), [
+    ((0.0, 0.02), [0.0, 0.02]), ((0.23, 0.31), [0.23, 0.27, 0.31]), ((0.4, 0.4), [0.4]),
+    ((0.0, 1.0), [round(0.05 * i, 2) for i in range(21)])])
+def test_seed_shares_searched_span_the_bounds(bounds: tuple[float, float],
+                                              grid: list[float]) -> None:
+    """Even bounds narrower than a step (0.05) are searched at both ends."""
+    space = plans.Space(("a",), bounds, (1, 1), ("tailored",), ("random",))
+    seen = {space.suggest(optuna.trial.FixedTrial({"seed_share": i, "trigger": 0})).seed_share
+            for i in range(len(grid))}
+    assert sorted(seen) == grid

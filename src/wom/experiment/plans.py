@@ -189,10 +189,16 @@ def _whole(x: float) -> float | int:
     return int(x) if float(x).is_integer() else x
 
 
+def _steps(bounds: tuple[float, float], step: float) -> int:
+    """Steps of the grid over `bounds`: about `step` each, at least one if they differ."""
+    lo, hi = bounds
+    return max(round((hi - lo) / step), 1 if hi > lo else 0)
+
+
 def _on_grid(trial: Any, name: str, bounds: tuple[float, float], step: float) -> float:
     """A share within `bounds`, on a grid of `step` (one value if they meet)."""
     lo, hi = bounds
-    steps = round((hi - lo) / step)
+    steps = _steps(bounds, step)
     if steps < 1:
         return lo
     return round(lo + (hi - lo) * trial.suggest_int(name, 0, steps) / steps, 4)
@@ -201,7 +207,7 @@ def _on_grid(trial: Any, name: str, bounds: tuple[float, float], step: float) ->
 def _grid_index(value: float, bounds: tuple[float, float], step: float) -> int | None:
     """The index :func:`_on_grid` gives `value` (None: not on the grid)."""
     lo, hi = bounds
-    steps = round((hi - lo) / step)
+    steps = _steps(bounds, step)
     if steps < 1:
         return 0 if abs(value - lo) < 1e-9 else None
     i = round((value - lo) / (hi - lo) * steps)
@@ -277,9 +283,9 @@ def params_of(space: Space, spec: Strategy, sc: Scenario) -> dict[str, Any] | No
             out[f"message.{s}"] = said.get(s, space.messages[0])
     if len(space.sequencing) > 1 and many:
         out["sequencing"] = "sequenced" if seq else "parallel"
-    if round((space.trigger[1] - space.trigger[0]) / TRIGGER_STEP) >= 1:
+    if _steps(space.trigger, TRIGGER_STEP) >= 1:
         out["trigger"] = trigger_at
-    if round((space.share[1] - space.share[0]) / SHARE_STEP) >= 1:
+    if _steps(space.share, SHARE_STEP) >= 1:
         out["seed_share"] = share_at
     if space.weeks[1] > space.weeks[0]:
         out["campaign_weeks"] = weeks
