@@ -13,24 +13,8 @@ import wom
 from wom.config import IGNITION_SHARE, METRICS
 from wom.store import verdict
 from wom.store.money import Economics
-
-
-def _fmt(x: float, digits: int = 0) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    text = f"{x:,.{digits}f}"
-    return text[1:] if text.startswith("-") and not text.strip("-0.,") else text  # not "-0"
-
-
-def _money(x: float) -> str:
-    """Money in a cell that fits 80 columns: whole units below 100,000, then k, M, B."""
-    if x is None or (isinstance(x, float) and math.isnan(x)) or abs(x) < 1e5:
-        return _fmt(x)
-    for scale, unit in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if abs(x) >= scale:
-            v = x / scale
-            return f"{v:,.{0 if abs(v) >= 100 else 1 if abs(v) >= 10 else 2}f}{unit}"
-    return _fmt(x)  # (not reached)
+from wom.viz.words import as_cell as _fmt
+from wom.viz.words import as_money_cell as _money
 
 
 def _table(title: str | None, headers: tuple[str, ...], rows: list[list[str]],

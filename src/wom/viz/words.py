@@ -67,6 +67,32 @@ def as_money(x: float) -> str:
     return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.2f}"
 
 
+def as_cell(x: float, digits: int = 0) -> str:
+    """A number in a table's cell: thousands separated, `digits` decimals, ``–`` for none
+    (and never ``-0``)."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    text = f"{x:,.{digits}f}"
+    return text[1:] if text.startswith("-") and not text.strip("-0.,") else text
+
+
+def as_money_cell(x: float) -> str:
+    """Money in a cell that fits 80 columns: whole units below 100,000, then k, M, B
+    (``829k``, ``1.09M``)."""
+    if x is None or (isinstance(x, float) and math.isnan(x)) or abs(x) < 1e5:
+        return as_cell(x)
+    for scale, unit in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(x) >= scale:
+            v = x / scale
+            return f"{v:,.{0 if abs(v) >= 100 else 1 if abs(v) >= 10 else 2}f}{unit}"
+    return as_cell(x)  # (not reached)
+
+
+def counted(n: int, word: str) -> str:
+    """``1 replicate``, ``1,000 replicates``."""
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
 def as_number(x: float) -> str:
     return f"{x:g}"
 
@@ -128,16 +154,22 @@ def _strategy_words(spec: Strategy) -> str:
     else:  # a kind registered since: its docstring says what it does
         what = first_line(STRATEGY_KINDS[spec.kind]).lower()
     name = spec.name if spec.name == spec.kind else f"{spec.name} ({spec.kind})"
+    if spec.kind == "mix" and spec.seed_share == 0:  # no seeds: the seeding rule is moot
+        return f"{name}: {what}."
     return f"{name}: {what}; the seeds go to {_seeding_words(spec.seeding)}."
 
 
 def mix_words(spec: Strategy) -> str:
-    """A ``mix`` plan in words: its split or sequence, messages, seed share and campaign."""
+    """A ``mix`` plan in words: its split or sequence, messages, seed share and campaign,
+    leaving out what has no effect (the campaign of a plan without contacts, the seeds of
+    one without seeds)."""
     msg = spec.message or "tailored"
     said = (f"each with its {msg} message" if isinstance(msg, str) else
             "; ".join(f"{s} {m}" for s, m in msg.items()) + " messages")
+    share = spec.seed_share
     if spec.order:
-        what = (f"a sequence: {spec.order[0]} first (every seed there), then "
+        every = "" if share == 0 else " (every seed there)"
+        what = (f"a sequence: {spec.order[0]} first{every}, then "
                 f"{listed(spec.order[1:])} in turn, each pin until it wins "
                 f"{as_share(spec.trigger)} of its TAM")
     else:
@@ -145,11 +177,14 @@ def mix_words(spec: Strategy) -> str:
         total = sum(w.values())
         what = "the budget split " + ", ".join(f"{s} {v / total:.0%}" for s, v in w.items())
     parts = [what, said]
-    if spec.seed_share is not None:
-        parts.append(f"{as_share(spec.seed_share)} of the budget on seeds")
-    if spec.campaign_weeks is not None:
-        weeks = spec.campaign_weeks
-        parts.append(f"contacts over {weeks} week{'' if weeks == 1 else 's'}")
+    if share == 0:
+        parts.append("no seeds: the whole budget on contacts")
+    elif share == 1:
+        parts.append("the whole budget on seeds: no contacts")
+    elif share is not None:
+        parts.append(f"{as_share(share)} of the budget on seeds")
+    if spec.campaign_weeks is not None and share != 1:
+        parts.append(f"contacts over {counted(spec.campaign_weeks, 'week')}")
     return "; ".join(parts)
 
 
