@@ -129,7 +129,7 @@ def test_resume_of_a_folder_that_is_not_a_search_exits_2(tmp_path: Path) -> None
     assert res.exit_code == 2 and "is not a wom optimize store" in res.output
     assert "Traceback" not in res.output
     res = wom_cli("optimize", "--resume", str(tmp_path / "nowhere"))
-    assert res.exit_code == 2 and "holds no wom optimize search" in res.output
+    assert res.exit_code == 2 and "nowhere: does not exist" in res.output
 
 
 @pytest.mark.parametrize(("args", "message"), [
