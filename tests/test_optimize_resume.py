@@ -20,6 +20,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+import wom
 from test_optimize import twins
 from wom.cli import main
 from wom.experiment import optimize as opt
@@ -130,7 +131,7 @@ def test_resume_of_a_folder_that_is_not_a_search_exits_2(tmp_path: Path) -> None
     assert res.exit_code == 2 and "is not a wom optimize store" in res.output
     assert "Traceback" not in res.output
     res = wom_cli("optimize", "--resume", str(tmp_path / "nowhere"))
-    assert res.exit_code == 2 and "holds no wom optimize search" in res.output
+    assert res.exit_code == 2 and "nowhere: does not exist" in res.output
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -216,9 +217,13 @@ def test_a_seed_beyond_32_bits_searches(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
 
 
-def test_an_existing_folder_is_not_written_over(tmp_path: Path, straight: Path) -> None:
-    res = wom_cli("optimize", str(scenario_file(tmp_path)), "-o", str(straight))
+def test_an_existing_folder_is_not_written_over(tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine")
+    res = wom_cli("optimize", str(scenario_file(tmp_path)), "-o", str(other))
     assert res.exit_code == 2 and "already exists" in res.output
+    assert [p.name for p in other.iterdir()] == ["notes.txt"]
 
 
 # -- a real process, stopped ------------------------------------------------------------------
@@ -368,3 +373,35 @@ def test_a_worker_that_dies_says_so_and_how_to_go_on(tmp_path: Path,
     assert res.exit_code == 1, res.output
     assert "a worker process died (killed, or out of memory?)" in res.output
     assert f"wom optimize --resume {out}" in res.output and "Traceback" not in res.output
+
+
+def test_writing_beside_a_store_leaves_another_live_writer_alone(tmp_path: Path) -> None:
+    """A folder's half-written files of a process still running are not deleted (they were,
+    and that writer then crashed); those of a process that is gone are."""
+    import socket
+
+    from wom.store.folder import PARTIAL
+    from wom.viz.optimize import write_optimize
+
+    sc = wom.scenario_from_dict(twins(optimize={"trials": 8, "replicates": 4}))
+    out = tmp_path / "kept"
+    res = wom.optimize(sc, workers=1, confirm_replicates=4, store=out)
+    host = socket.gethostname()
+    live = out / f".writing{PARTIAL}{host}-{os.getppid()}"
+    dead = out / f".writing{PARTIAL}{host}-{2**22 + 12345}"  # above pid_max: no process
+    for p in (live, dead):
+        p.mkdir()
+    write_optimize(res, out)
+    assert live.exists() and not dead.exists()
+    assert (out / "best.yaml").exists()
+
+
+def test_out_on_a_search_folder_says_resume_and_a_bad_place_reads_well(
+        straight: Path, tmp_path: Path) -> None:
+    res = wom_cli("optimize", str(scenario_file(tmp_path)), "-o", str(straight))
+    assert res.exit_code == 2 and f"wom optimize --resume {straight}" in res.output
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    res = wom_cli("optimize", str(scenario_file(tmp_path)), "-o", str(afile / "sub"))
+    assert res.exit_code == 2 and "cannot create the optimize folder" in res.output
+    assert "folder folder" not in res.output, res.output

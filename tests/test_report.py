@@ -16,8 +16,9 @@ import wom
 from helpers import small_scenario
 from wom.cli import main
 from wom.store import read_run
+from wom.viz.numbers import as_counts
 from wom.viz.report import summary_table, write_report
-from wom.viz.words import as_counts, describe_scenario, lesson
+from wom.viz.words import describe_scenario, lesson
 
 SEGMENTS = [
     {"name": "a", "size": 150, "tam": 0.8, "incumbent": 0.1, "early_market": 0.3,

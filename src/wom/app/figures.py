@@ -32,8 +32,8 @@ from wom.viz.drawing import (
     segment_palette,
     shown,
 )
+from wom.viz.numbers import as_money
 from wom.viz.style import segment_colours, strategy_colours
-from wom.viz.words import as_money
 
 if TYPE_CHECKING:
     from matplotlib.artist import Artist

@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
-import math
+import shlex
+import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import click
@@ -25,44 +28,58 @@ from wom.errors import WomError
 
 
 def print_confirmation(res) -> None:  # type: ignore[no-untyped-def]
-    """The terminal table: every strategy and the finalists on fresh replicates."""
-    from rich import box
+    """The terminal table: every strategy and the finalists on fresh replicates, in the
+    terminal's columns (money as ``wom run``'s money table writes it), and what it says."""
     from rich.console import Console
     from rich.markup import escape
-    from rich.table import Table
 
-    from wom.experiment.optimize import FOUND
-    from wom.viz.optimize import describe_plan, verdict_text
+    from wom.cli.summary import fitted_table
+    from wom.viz.numbers import counted
+    from wom.viz.searchwords import (
+        confirmation_notes,
+        confirmation_rows,
+        describe_plan,
+        objective_head,
+        verdict_text,
+    )
 
     console = Console()
-    conf = res.confirmed()
-
-    digits = 0 if res.objective == "profit" else 1  # money in units; people and weeks .1
-
-    def num(x: float, sign: str = "") -> str:
-        return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else (
-            f"{x:{sign},.{digits}f}")
-
-    if len(conf):
+    rows = confirmation_rows(res)
+    if rows:
         n = res.confirmation.new_by_cause.shape[1]
-        table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
-                      collapse_padding=True,
-                      title=f"{res.objective} on {n} fresh replicates; − : {FOUND} − it, "
-                            "paired")
-        for head in ("strategy", res.objective, "95% CI", "−", "95% CI ", "P(beats)"):
-            table.add_column(head, justify="left" if head == "strategy" else "right",
-                             no_wrap=True)
-        for r in conf.to_dict("records"):
-            name = escape(str(r["strategy"])) + (" (found)" if r["found"] else "")
-            table.add_row(name, num(r["mean"]), f"{num(r['lo'])}–{num(r['hi'])}",
-                          num(r.get("diff_mean", math.nan), "+"),
-                          "" if r["strategy"] == FOUND else
-                          f"{num(r['diff_lo'], '+')} to {num(r['diff_hi'], '+')}",
-                          "" if r["strategy"] == FOUND else f"{r['p_found_beats']:.2f}")
+        table = fitted_table(f"{res.objective} on {counted(n, 'fresh replicate')}",
+                       ("strategy", objective_head(res), "95% CI", "difference", "95% CI",
+                        "P(beats)"),
+                       [[escape(c) for c in r] for r in rows], console.width)
         console.print(table)
+        console.print("\n".join(escape(line) for line in confirmation_notes(res)),
+                      style="dim")
     if res.best is not None:
         console.print(f"found: {escape(describe_plan(res))}")
     console.print(escape(verdict_text(res)))
+
+
+@contextmanager
+def _progress(quiet: bool) -> Iterator[tuple[Callable[[int, int], None],
+                                             Callable[[int, int], None]]]:
+    """The search's progress (trials), then the confirmation's (replicates): one bar after
+    the other, as a terminal shows one at a time (in a log, a line per tenth of each)."""
+    stack = ExitStack()
+    confirm: Callable[[int, int], None] | None = None
+    try:
+        trials = stack.enter_context(progress_bar("optimize", "trials", quiet=quiet))
+
+        def confirming(done: int, total: int) -> None:
+            nonlocal confirm
+            if confirm is None:
+                stack.close()  # the search's bar is done
+                confirm = stack.enter_context(progress_bar("confirmation", "replicates",
+                                                           quiet=quiet))
+            confirm(done, total)
+
+        yield trials, confirming
+    finally:
+        stack.close()
 
 
 @click.command()
@@ -92,12 +109,13 @@ def optimize(scenario: Path | None, objective: str | None, trials: int | None,
     with their own seed share, campaign length and seeding rule, within the scenario's
     optimize: block. Candidates are raced on common random numbers (optuna: TPE sampler,
     successive halving over replicates); the best few are re-run on fresh replicates beside
-    the scenario's strategies. Writes best.yaml (ready for wom run), trials.csv,
-    confirmation.csv, search.png, plan.png and report.html. The trials are stored as they
+    the scenario's strategies. Writes best.yaml (ready for wom run), scenario.yaml (the
+    scenario as searched), trials.csv, confirmation.csv, search.png, plan.png and
+    report.html. The trials are stored as they
     finish (search.sqlite): a stopped search goes on with --resume FOLDER.
     """
     from wom.experiment.optimize import check_room, prepare, resume
-    from wom.experiment.searchstore import SearchStore
+    from wom.experiment.searchstore import STORE, SearchStore
     from wom.experiment.sweep import executor
     from wom.store import leading_comments
     from wom.store.folder import held
@@ -114,7 +132,8 @@ def optimize(scenario: Path | None, objective: str | None, trials: int | None,
             raise WomError(f"--resume DIR goes on with the search as it was started: "
                            f"{', '.join(kept)} cannot change it")
         store = SearchStore.open(resume_dir)
-        if store.finished:
+        if store.finished and all((resume_dir / f).exists() for f in ("best.yaml",
+                                                                       "trials.csv")):
             click.echo(f"{resume_dir}: this search is finished; its results are there "
                        "(nothing to resume)")
             return
@@ -124,7 +143,10 @@ def optimize(scenario: Path | None, objective: str | None, trials: int | None,
         sc = prepare(load(scenario, settings=settings), objective=objective, trials=trials,
                      seed=seed)
         check_room(sc, replicates or sc.replicates, workers)
-        check_out(out, "optimize folder")
+        if out is not None and (out / STORE).exists():
+            raise WomError(f"{out}: holds a search already; go on with it (wom optimize "
+                           f"--resume {out}) or choose another --out")
+        check_out(out, "optimize")  # "optimize folders …"
     with executor(scheduler) as client:  # reached before anything is written
         if resume_dir is None:
             assert scenario is not None
@@ -133,13 +155,19 @@ def optimize(scenario: Path | None, objective: str | None, trials: int | None,
             store = SearchStore.create(
                 folder, sc, confirm_replicates=replicates or sc.replicates,
                 fresh=out is None,
-                notes=leading_comments(scenario.read_text(encoding="utf-8")))
+                notes=leading_comments(scenario.read_text(encoding="utf-8")),
+                command="wom " + " ".join(shlex.quote(a) for a in sys.argv[1:]))
         with held(store.path, "search"):  # through the writing, not only the search
             resumable(store.folder, "optimize", "trials")
-            with progress_bar("optimize", "trials", quiet=quiet) as advance:
-                res = resume(store, workers=workers, scheduler=client, progress=advance)
+            with _progress(quiet) as (advance, confirming):
+                res = resume(store, workers=workers, scheduler=client, progress=advance,
+                             confirm_progress=confirming)
+            res.meta["command"] = store.meta.get("command") or None
             written = write_optimize(res, store.folder, notes=store.notes)
             if res.interrupted:  # what was found is in the folder; the exit says how to go on
+                from wom.viz.searchwords import best_so_far
+
+                click.echo(f"\n{best_so_far(res)}", err=True)
                 raise res.stop or KeyboardInterrupt()
             store.finish()
     if not quiet:

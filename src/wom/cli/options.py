@@ -64,8 +64,8 @@ def check_out(out: Path | None, what: str) -> None:
     if out is None:
         return
     if out.exists():
-        raise wom.WomError(f"{out}: already exists; choose another --out ({what}s are never "
-                           "overwritten)")
+        raise wom.WomError(f"{out}: already exists; choose another --out ({what} folders are "
+                           "never overwritten)")
     _writable_place(out, f"cannot create the {what} folder")
 
 

@@ -13,27 +13,11 @@ import wom
 from wom.config import IGNITION_SHARE, METRICS
 from wom.store import verdict
 from wom.store.money import Economics
+from wom.viz.numbers import as_cell as _fmt
+from wom.viz.numbers import as_money_cell as _money
 
 
-def _fmt(x: float, digits: int = 0) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    text = f"{x:,.{digits}f}"
-    return text[1:] if text.startswith("-") and not text.strip("-0.,") else text  # not "-0"
-
-
-def _money(x: float) -> str:
-    """Money in a cell that fits 80 columns: whole units below 100,000, then k, M, B."""
-    if x is None or (isinstance(x, float) and math.isnan(x)) or abs(x) < 1e5:
-        return _fmt(x)
-    for scale, unit in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if abs(x) >= scale:
-            v = x / scale
-            return f"{v:,.{0 if abs(v) >= 100 else 1 if abs(v) >= 10 else 2}f}{unit}"
-    return _fmt(x)  # (not reached)
-
-
-def _table(title: str | None, headers: tuple[str, ...], rows: list[list[str]],
+def fitted_table(title: str | None, headers: tuple[str, ...], rows: list[list[str]],
            room: int = 80) -> Table:
     """A table of `rows` whose numbers never turn into ellipses: every column as wide as
     its widest cell, except the strategy names, which wrap when the table would be wider
@@ -66,7 +50,7 @@ def _money_table(results: wom.Results, console: Console) -> None:
 
     people = [[escape(r.strategy), _fmt(r.paying_customers_mean), ci(r, "paying_customers"),
                _fmt(r.churned_mean)] for r in summary.itertuples()]
-    console.print(_table(None, ("strategy", "paying\ncustomers", "95% CI", "left"), people,
+    console.print(fitted_table(None, ("strategy", "paying\ncustomers", "95% CI", "left"), people,
                          console.width))
     if sc.priced:
         money = [[escape(r.strategy), _money(r.spend_mean), _money(r.revenue_mean),
@@ -75,7 +59,7 @@ def _money_table(results: wom.Results, console: Console) -> None:
                   f"{_fmt(100 * r.roi_mean)}%" if not math.isnan(r.roi_mean) else "–",
                   (f"{_fmt(r.payback_step_mean, 1)} ({100 * r.paid_back_share:.0f}%)"
                    if r.paid_back_share > 0 else "never")] for r in summary.itertuples()]
-        console.print(_table(None, ("strategy", "spend", "revenue", "profit", "95% CI",
+        console.print(fitted_table(None, ("strategy", "spend", "revenue", "profit", "95% CI",
                                     "ROI", "payback\nweek"), money, console.width))
     seeds = ("the seeds included (here they pay)" if sc.budget.seeds_pay else
              "without the seeds (given the product)")
@@ -110,7 +94,7 @@ def _accounts_table(results: wom.Results, console: Console) -> None:
              f"{_fmt(r.accounts_won_lo)}–{_fmt(r.accounts_won_hi)}", _fmt(r.customers_mean),
              _fmt(r.waiting_mean), f"{_fmt(r.waiting_lo)}–{_fmt(r.waiting_hi)}"]
             for r in summary.itertuples()]
-    console.print(_table(None, ("strategy", "accounts\nwon", "95% CI", "seats", "waiting",
+    console.print(fitted_table(None, ("strategy", "accounts\nwon", "95% CI", "seats", "waiting",
                                 "95% CI"), rows, console.width))
     graph = results.graph
     of = (f" of {graph['accounts']:,} accounts, {graph['accounts_in_tam']:,} in the TAM "
@@ -143,7 +127,7 @@ def print_summary(results: wom.Results, console: Console, by: str = "customers")
     ]
     headers = ("strategy", "customers", "95% CI", "seeds", "ignited", "ignition\nweek",
                "CAC", "word of\nmouth")
-    table = _table(f"{escape(sc.name)}: {sc.replicates} replicates, budget "
+    table = fitted_table(f"{escape(sc.name)}: {sc.replicates} replicates, budget "
                    f"{sc.budget.total:,.0f} each, {sc.horizon} weeks", headers, rows,
                    console.width)
     unseeded = "; ".join(f"{escape(r.strategy)} {_fmt(r.segments_ignited_won_mean, 2)}"

@@ -98,15 +98,39 @@ budget:
   seeds_pay: false           # whether seeds pay (false: they were given the product)
   discount_rate: 0.0         # per week, for the net present value of profit
 
-# What to compare (kinds: focused, broad, multi, beachhead; seeding: poster_child, hubs,
-# bridges, random, greedy).
+# What to compare (kinds: focused, broad, multi, beachhead, mix; seeding: poster_child,
+# hubs, bridges, random, greedy).
 strategies:
   - {name: focused, kind: focused, segment: first-segment}
   - {name: broad, kind: broad}
+  # A mix splits the money by weight, each segment with its tailored or generic message,
+  # with its own seed share and campaign (the budget's if left out):
+  # - {name: split, kind: mix, weights: {first-segment: 2, second-segment: 1},
+  #    message: {second-segment: generic}, seed_share: 0.2, campaign_weeks: 8}
+  # With `order` instead of `weights` a mix is a sequence: every seed on the first, the
+  # contacts on each in turn until it wins `trigger` of its TAM:
+  # - {name: one-then-two, kind: mix, order: [first-segment, second-segment],
+  #    trigger: 0.2, seed_share: 0.3}
   # With accounts, a strategy may aim its contacts at roles and give its message's
   # resonance with each (docs/model.md, accounts):
   # - {name: to-payers, kind: focused, segment: first-segment,
   #    aim: {user: 1, payer: 1}, resonance: {user: 0.8, buyer: 0.8, payer: 1.0}}
+
+# What `wom optimize NAME.yaml` may change in a plan (kind mix) and how hard it looks; a
+# value fixes a key, [low, high] bounds it, and a key left out searches all it can.
+# optimize:
+#   segments: [first-segment, second-segment]  # those a plan may target
+#   seed_share: [0, 1]            # share of the budget on seeds
+#   campaign_weeks: [1, 26]       # weeks the contacts are spread over
+#   messages: [tailored, generic]
+#   sequencing: [parallel, sequenced]  # split at once, or segments won one after another
+#   trigger: [0.05, 0.5]          # a sequence's share of a pin's TAM won before moving on
+#   seeding: [poster_child, hubs, bridges, random]
+#   objective: customers          # or profit, or payback (the payback week, minimised)
+#   trials: 200                   # plans tried
+#   replicates: 100               # most search replicates of a plan
+#   min_replicates: 4             # replicates every plan starts with
+#   confirm: 3                    # best plans re-run on fresh replicates
 """
 
 

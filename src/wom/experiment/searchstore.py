@@ -72,14 +72,15 @@ class SearchStore:
 
     @classmethod
     def create(cls, out_dir: Path | str, sc: Scenario, *, confirm_replicates: int,
-               notes: str = "", fresh: bool = False) -> SearchStore:
+               notes: str = "", fresh: bool = False, command: str = "") -> SearchStore:
         """A new store for searching `sc` (as :func:`~wom.experiment.optimize.prepare`
         made it) in `out_dir`, created if need be.
 
         `fresh`: `out_dir` is a name wom chose (a timestamp): the folder is created
         exclusively, at the next free name (``-2``, …) if it is taken. Otherwise a folder
         that exists and is not empty is refused: a search never writes over other files.
-        `notes`: the comments the scenario file opens with (kept atop best.yaml).
+        `notes`: the comments the scenario file opens with (kept atop best.yaml);
+        `command`: the command line that started the search (the report shows it).
         """
         out_dir = Path(out_dir)
         if (out_dir / STORE).exists() and not fresh:
@@ -95,7 +96,7 @@ class SearchStore:
         except OSError as err:
             raise WomError(f"{out_dir}: cannot create the optimize folder: {err}") from None
         try:
-            return cls._create(out_dir, sc, confirm_replicates, notes)
+            return cls._create(out_dir, sc, confirm_replicates, notes, command)
         except BaseException:  # (Ctrl-C too): no empty folder left to block the name
             if made:
                 with contextlib.suppress(OSError):
@@ -104,10 +105,11 @@ class SearchStore:
 
     @classmethod
     def _create(cls, out_dir: Path, sc: Scenario, confirm_replicates: int,
-                notes: str) -> SearchStore:
+                notes: str, command: str) -> SearchStore:
         meta = {"kind": KIND, "wom": __version__, "scenario": sc.to_yaml(),
                 "confirm_replicates": str(confirm_replicates), "notes": notes,
-                "inputs": json.dumps(input_digests(sc)), "finished": "0"}
+                "inputs": json.dumps(input_digests(sc)), "finished": "0",
+                "command": command}
         tmp = out_dir / f".{STORE}.{os.getpid()}.{threading.get_ident()}.tmp"
         tmp.unlink(missing_ok=True)
         try:
@@ -136,6 +138,9 @@ class SearchStore:
         files unchanged."""
         out_dir = Path(out_dir)
         path = out_dir / STORE
+        if not out_dir.exists():
+            raise WomError(f"{out_dir}: does not exist (give the folder wom optimize "
+                           "wrote)")
         if not path.exists():
             other = (f"; it holds a sweep: wom sweep --resume {out_dir}"
                      if (out_dir / SWEEP_DB).exists() else "")

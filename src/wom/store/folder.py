@@ -347,7 +347,10 @@ def read_run(path: Path | str) -> RunFolder:
     needed = [*TABLES, MANIFEST]
     missing = [f for f in needed if not (path / f).is_file()]
     if missing:
-        raise WomError(f"{path}: not a wom run folder (missing {', '.join(missing)})")
+        # An optimize folder (its search store, search.sqlite) has its own report.
+        hint = (f"; it is a wom optimize folder: its report is {path / 'report.html'}"
+                if (path / "search.sqlite").is_file() else "")
+        raise WomError(f"{path}: not a wom run folder (missing {', '.join(missing)}){hint}")
     timeseries = pd.read_csv(path / "timeseries.csv", dtype={"strategy": str, "segment": str})
     for cause in CAUSES:  # a folder written before a cause existed had nobody won by it
         if f"new_by_{cause}" not in timeseries:

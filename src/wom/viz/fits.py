@@ -13,6 +13,7 @@ import numpy as np
 
 from wom.inference.fit import FitResult
 from wom.store import MANIFEST, atomic_folder, new_run_dir, write_csv, write_manifest
+from wom.viz.numbers import as_percent
 from wom.viz.style import (
     MAX_PANELS,
     accent,
@@ -22,7 +23,6 @@ from wom.viz.style import (
     segment_colours,
     weeks_axis,
 )
-from wom.viz.words import as_percent
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

@@ -8,13 +8,12 @@ sibling, renamed into place when complete.
 from __future__ import annotations
 
 import base64
-import math
 import os
 import shutil
 import socket
 from html import escape
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -23,9 +22,16 @@ from wom.experiment.optimize import FOUND, SEARCH_OFFSET, OptimizeResult
 from wom.experiment.replicate import Replicate
 from wom.experiment.searchstore import STORE
 from wom.store import atomic_folder
-from wom.store.folder import MANIFEST, PARTIAL, partial_owner, write_csv, write_manifest
+from wom.store.folder import MANIFEST, PARTIAL, remove_stale_partials, write_csv, write_manifest
+from wom.viz.numbers import as_share, counted
+from wom.viz.searchwords import (
+    confirmation_notes,
+    confirmation_rows,
+    describe_plan,
+    objective_head,
+    verdict_text,
+)
 from wom.viz.style import save_figure, segment_colours
-from wom.viz.words import mix_words
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -33,6 +39,8 @@ if TYPE_CHECKING:
 BEST = "best.yaml"
 TRIALS = "trials.csv"
 CONFIRMATION = "confirmation.csv"
+#: The scenario as searched, every default filled in: ``wom optimize scenario.yaml`` again.
+SCENARIO = "scenario.yaml"
 
 
 def _label(res: OptimizeResult) -> str:
@@ -87,8 +95,11 @@ def plan_money(res: OptimizeResult) -> tuple[np.ndarray, np.ndarray]:
 
 
 def plan_figure(res: OptimizeResult) -> Figure:
-    """The found plan's budget over segments (seeds and contacts) and over weeks."""
+    """The found plan's budget over segments (seeds and contacts) and its contacts over
+    weeks (the seeds, all at week 0, are left out there: beside them a week's contacts
+    would not show)."""
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     sc = res.scenario
     names = sc.segment_names
@@ -104,101 +115,110 @@ def plan_figure(res: OptimizeResult) -> Figure:
     left.set_xticks(x, [names[k] for k in used], rotation=30, ha="right")
     left.set_ylabel("money")
     left.set_title("by segment (filled: seeds, hatched: contacts)")
-    weekly = contacts.copy()
-    weekly[0] += seeds
-    last = int(np.max(np.nonzero(weekly.sum(axis=1))[0], initial=0)) + 2
-    weeks = np.arange(min(last, sc.horizon))
-    bottom = np.zeros(weeks.size)
-    for k in used:
-        right.bar(weeks, weekly[weeks, k], bottom=bottom, color=colours[names[k]],
-                  label=names[k], width=0.9)
-        bottom += weekly[weeks, k]
-    right.set_xlabel("week (seeds at week 0)")
+    # headroom: the tallest bar clear of the frame (set, not a margin: a bar's bottom is
+    # a sticky edge, and the empty contacts bar of a plan without any sits on the seeds)
+    left.set_ylim(0, 1.12 * max(float((seeds + contacts.sum(axis=0)).max()), 1.0))
+    weekly = contacts.sum(axis=1)
+    if weekly.sum() > 0:
+        last = int(np.max(np.nonzero(weekly)[0])) + 2
+        weeks = np.arange(min(last, sc.horizon))
+        bottom = np.zeros(weeks.size)
+        for k in used:
+            right.bar(weeks, contacts[weeks, k], bottom=bottom, color=colours[names[k]],
+                      label=names[k], width=0.9)
+            bottom += contacts[weeks, k]
+        right.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))  # off the bars
+        right.set_xlim(-0.7, weeks.size - 0.3)
+        right.set_ylim(0, 1.12 * float(bottom.max()))
+        right.xaxis.set_major_locator(MaxNLocator(integer=True))
+    else:
+        right.text(0.5, 0.5, "no contacts: the whole budget on seeds, at week 0",
+                   ha="center", va="center", transform=right.transAxes)
+        right.set_xticks([])
+        right.set_yticks([])
+    right.set_xlabel("week")
     right.set_ylabel("money")
-    right.set_title("by week")
-    right.legend(fontsize=8, loc="upper right")
+    right.set_title("contacts by week (the seeds, all at week 0, are on the left)")
     best = res.best
     assert best is not None
-    pins = (f"pins {' > '.join(best.order)} (on at {best.trigger:.0%} of a pin's TAM; "
-            "weeks as in replicate 0), " if best.order else "")
-    fig.suptitle(f"{sc.name}: the plan found — {pins}seed share {best.seed_share:g}, "
-                 f"{best.campaign_weeks} campaign weeks, seeding {best.seeding}")
+    said = [f"pins {' > '.join(best.order)} (on at {best.trigger:.0%} of a pin's TAM; "
+            "weeks as in replicate 0)"] if best.order else []
+    share = sc.budget.seed_share if best.seed_share is None else best.seed_share
+    weeks_on = (sc.budget.campaign_weeks if best.campaign_weeks is None
+                else best.campaign_weeks)
+    said.append(f"{as_share(share)} of the budget on seeds")
+    if share < 1:
+        said.append(f"a campaign of {counted(weeks_on, 'week')}")
+    if share > 0:
+        said.append(f"seeding {best.seeding}")
+    fig.suptitle(f"{sc.name}: the plan found — {', '.join(said)}")
     return fig
 
 
-def _num(x: Any) -> str:
-    if isinstance(x, float):
-        return "–" if math.isnan(x) else f"{x:,.4g}" if abs(x) < 1000 else f"{x:,.0f}"
-    return str(x)
+# ------------------------------------------------------------------ numbers and verdict
 
-
-def verdict_text(res: OptimizeResult) -> str:
-    """One sentence: whether the found plan beats the scenario's best, with confidence."""
-    if res.best is None:
-        return "No trial finished: nothing was found."
-    if res.confirmation is None:
-        return ("The search was stopped before the confirmation: the plan found is the best "
-                "of the trials finished, not yet checked on fresh replicates.")
-    d = res.versus()
-    n = res.confirmation.new_by_cause.shape[1]
-    if d is None:
-        return (f"The plan found, on {n} fresh replicates (the scenario has no strategy of "
-                "its own to compare).")
-    word = "more" if res.higher_is_better else "less"
-    if res.beats():
-        return (f"The plan found beats {d.b}, the scenario's best, with confidence: "
-                f"{_num(abs(d.mean))} {word} {res.objective} (95% CI {_num(d.lo)} to "
-                f"{_num(d.hi)}; P(beats) {d.p_a_beats_b:.2f}) on {n} fresh replicates.")
-    return (f"The plan found does not beat {d.b}, the scenario's best, with confidence: "
-            f"difference {_num(d.mean)} (95% CI {_num(d.lo)} to {_num(d.hi)}; P(beats) "
-            f"{d.p_a_beats_b:.2f}) on {n} fresh replicates.")
-
-
-def describe_plan(res: OptimizeResult) -> str:
-    """The found plan in words."""
-    if res.best is None:
-        return ""
-    return f"{mix_words(res.best)}; seeding {res.best.seeding}"
+def _command(res: OptimizeResult) -> str:
+    """How the search was made and the commands that make it again (the report's part)."""
+    given = res.meta.get("command")
+    n = res.meta.get("confirm_replicates") or res.scenario.replicates
+    again = f"wom optimize {SCENARIO} --replicates {n}"
+    parts = []
+    if given:
+        parts.append(f"<p>This search was made with:</p><pre>{escape(str(given))}</pre>")
+    parts.append(
+        f"<p>Seed {res.scenario.seed}. <code>{SCENARIO}</code> in this folder is the "
+        "scenario as searched (its <code>optimize:</code> block with the objective and "
+        "trials in, every default filled in); from this folder,</p>"
+        f"<pre>{escape(again + ' --out again')}</pre><p>searches again and finds the same "
+        "trials and plan (the same seed gives the same numbers, whatever the number of "
+        "workers), and</p>")
+    if res.best is not None:
+        parts.append(f"<pre>{escape(f'wom run {BEST} --replicates {n}')}</pre><p>runs the "
+                     "plan found beside the scenario's strategies on the confirmation's "
+                     "fresh replicates: the same numbers as the table above (the other "
+                     "finalists aside).</p>")
+    return "".join(parts)
 
 
 def _report(res: OptimizeResult, folder: Path, pictures: list[str]) -> str:
     from wom.viz.report import STYLE
 
-    conf = res.confirmed()
-    rows = [[str(r["strategy"]) + (" (found)" if r["strategy"] == FOUND else ""),
-             _num(r["mean"]), f"{_num(r['lo'])} to {_num(r['hi'])}",
-             _num(r.get("diff_mean", math.nan)),
-             f"{_num(r.get('diff_lo', math.nan))} to {_num(r.get('diff_hi', math.nan))}",
-             _num(r.get("p_found_beats", math.nan))] for r in conf.to_dict("records")]
-    head = ["strategy", f"{res.objective} mean", "95% CI", f"{FOUND} − it", "95% CI",
-            "P(found beats)"]
+    rows = confirmation_rows(res)
+    n = res.confirmation.new_by_cause.shape[1] if res.confirmation is not None else 0
+    head = ["strategy", objective_head(res).replace("\n", " "), "95% CI", "difference",
+            "95% CI", "P(beats)"]
     table = ("<table><thead><tr>" + "".join(f"<th>{escape(h)}</th>" for h in head)
              + "</tr></thead><tbody>" + "".join(
                  "<tr>" + "".join(f"<td{' class=t' if j == 0 else ''}>{escape(c)}</td>"
                                   for j, c in enumerate(r)) + "</tr>" for r in rows)
-             + "</tbody></table>") if rows else ""
+             + "</tbody></table>"
+             + "".join(f"<p class='sub'>{escape(line)}</p>"
+                       for line in confirmation_notes(res))) if rows else ""
     figs = "".join(
         f'<figure><img src="data:image/png;base64,'
         f'{base64.b64encode((folder / p).read_bytes()).decode("ascii")}" alt="{p}">'
         f"<figcaption><code>{p}</code></figcaption></figure>" for p in pictures)
+    plan = (f"<p>The plan found: {escape(describe_plan(res))}. It is the strategy "
+            f"<code>{FOUND}</code> of <code>{BEST}</code>.</p>" if res.best is not None
+            else "")
+    confirmed = (f"<h2>Confirmation on {escape(counted(n, 'fresh replicate'))}</h2>{table}"
+                 "<p>The search ran on replicates " f"{SEARCH_OFFSET:,} and up; the "
+                 "confirmation on replicates 0 … n − 1, the ones "
+                 f"<code>wom run {BEST}</code> runs.</p>" if rows else "")
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>wom optimize "
             f"{escape(res.scenario.name)}</title><style>{STYLE}</style></head><body><main>"
             f"<h1>wom optimize: {escape(res.scenario.name)}</h1>"
-            f"<p class='sub'>{len(res.trials)} trials, objective {escape(res.objective)}, "
-            f"seed {res.scenario.seed}</p>"
-            f"<p class='lesson'>{escape(verdict_text(res))}</p>"
-            f"<p>The plan found: {escape(describe_plan(res))}. It is the strategy "
-            f"<code>{FOUND}</code> of <code>{BEST}</code>.</p>"
-            f"<h2>Confirmation on fresh replicates</h2>{table}"
-            "<p>The search ran on replicates " f"{SEARCH_OFFSET:,} and up; the confirmation "
-            "on replicates 0 … n − 1, the ones <code>wom run best.yaml</code> runs.</p>"
-            f"{figs}</main></body></html>")
+            f"<p class='sub'>{escape(counted(len(res.trials), 'trial'))}, objective "
+            f"{escape(res.objective)}, seed {res.scenario.seed}</p>"
+            f"<p class='lesson'>{escape(verdict_text(res))}</p>{plan}{confirmed}{figs}"
+            f"<h2>Reproduce</h2>{_command(res)}</main></body></html>")
 
 
 def write_optimize(res: OptimizeResult, out: Path | str, *, fresh: bool = False,
                    notes: str = "") -> Path:
-    """The optimize folder: best.yaml (the scenario with the plan found added), trials.csv,
-    confirmation.csv, search.png, plan.png, report.html, manifest.json.
+    """The optimize folder: best.yaml (the scenario with the plan found added),
+    scenario.yaml (the scenario as searched: ``wom optimize scenario.yaml`` searches
+    again), trials.csv, confirmation.csv, search.png, plan.png, report.html, manifest.json.
 
     A folder holding the search's store (``search.sqlite``, as ``wom optimize`` makes it)
     gets the files beside the store: each is written whole under a hidden name and renamed
@@ -209,9 +229,7 @@ def write_optimize(res: OptimizeResult, out: Path | str, *, fresh: bool = False,
     """
     out = Path(out)
     if (out / STORE).exists():
-        for old in out.glob(f".writing{PARTIAL}*"):
-            if partial_owner(old) != (socket.gethostname(), os.getpid()):
-                shutil.rmtree(old, ignore_errors=True)  # a write that was killed
+        remove_stale_partials(out)  # writes that were killed (not those still going)
         stage = out / f".writing{PARTIAL}{socket.gethostname()}-{os.getpid()}"
         shutil.rmtree(stage, ignore_errors=True)
         stage.mkdir()
@@ -234,6 +252,8 @@ def write_optimize(res: OptimizeResult, out: Path | str, *, fresh: bool = False,
 def _write_files(res: OptimizeResult, tmp: Path, notes: str, later: list[str] | None = None
                  ) -> None:
     pictures = []
+    (tmp / SCENARIO).write_text(notes + ("\n" if notes else "") + res.scenario.to_yaml(),
+                                encoding="utf-8")
     write_csv(res.trials, tmp / TRIALS)
     save_figure(search_figure(res), tmp / "search.png")
     pictures.append("search.png")

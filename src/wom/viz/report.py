@@ -24,17 +24,8 @@ import pandas as pd
 from wom.config import METRICS
 from wom.store import REPORT, RunFolder, read_run
 from wom.viz.money import money_lesson
-from wom.viz.words import (
-    as_money,
-    as_percent,
-    as_points,
-    describe_scenario,
-    formatter,
-    is_number,
-    lesson,
-    listed,
-    notes_paragraphs,
-)
+from wom.viz.numbers import as_money, as_percent, as_points, formatter, is_number, listed
+from wom.viz.words import describe_scenario, lesson, notes_paragraphs
 
 #: Image files embedded, by suffix, with their MIME type; the first listed wins when one
 #: plot was saved in several formats.

@@ -1,13 +1,10 @@
-"""The run in words: number formats, the scenario described in plain sentences, and the
+"""The run in words: the scenario described in plain sentences, and the
 lesson of a run in one sentence (for the report, the terminal and the pictures)."""
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 from wom.config import (
     GRAPH_MODELS,
@@ -19,84 +16,20 @@ from wom.config import (
 )
 from wom.config.registry import first_line
 from wom.store import RunFolder, verdict
-
-#: Segment names listed in words before the rest are counted.
-MAX_NAMED = 8
-
-# ------------------------------------------------------------------------- number formats
-
-
-def is_number(x: Any) -> bool:
-    return x is not None and not (isinstance(x, float) and math.isnan(x))
-
-
-def formatter(spec: str, empty: str = "—") -> Callable[[Any], str]:
-    def f(x: Any) -> str:
-        return format(float(x), spec) if is_number(x) else empty
-
-    return f
-
-
-def as_percent(x: Any) -> str:
-    return f"{float(x):.1%}" if is_number(x) else "—"
-
-
-def as_points(x: Any) -> str:
-    """A difference of shares, in percentage points."""
-    return f"{100 * float(x):+.1f} pts" if is_number(x) else "—"
-
-
-def as_count(x: float) -> str:
-    """A mean number of people: whole people from 100 on, one decimal below."""
-    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.1f}"
-
-
-def count_spec(a: float, b: float) -> str:
-    """One format for two mean numbers of people compared (and their difference): whole
-    people when both are 10 or more, one decimal otherwise (never "167 against 61.1")."""
-    return ",.0f" if min(abs(a), abs(b)) >= 10 else ",.1f"
-
-
-def as_counts(a: float, b: float) -> tuple[str, str]:
-    """Two mean numbers of people compared, written to one precision (:func:`count_spec`)."""
-    spec = count_spec(a, b)
-    return format(a, spec), format(b, spec)
-
-
-def as_money(x: float) -> str:
-    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.2f}"
-
-
-def as_number(x: float) -> str:
-    return f"{x:g}"
-
-
-def as_share(x: float) -> str:
-    return f"{x:.0%}" if round(100 * x, 6).is_integer() else f"{100 * x:.1f}%"
-
-
-def as_ratio(r: float) -> str:
-    """``2.3×``; two decimals near 1, none from 10 on."""
-    if r >= 10:
-        return f"{r:,.0f}×"
-    return f"{r:.2f}×" if r < 1.1 else f"{r:.1f}×"
-
-
-def listed(names: Sequence[str], limit: int = MAX_NAMED) -> str:
-    """``a, b and c``; past `limit` names, ``a, b, … and 5 more``."""
-    names = list(names)
-    if len(names) > limit:
-        return f"{', '.join(names[:limit])} and {len(names) - limit} more"
-    if len(names) <= 2:
-        return " and ".join(names)
-    return f"{', '.join(names[:-1])} and {names[-1]}"
-
-
-def ranged(values: Sequence[float], show: Callable[[float], str]) -> str:
-    """One value, or the range it spans across segments."""
-    lo, hi = min(values), max(values)
-    return show(lo) if lo == hi else f"{show(lo)} to {show(hi)}, depending on the segment"
-
+from wom.viz.numbers import (
+    MAX_NAMED,
+    as_count,
+    as_counts,
+    as_money,
+    as_number,
+    as_ratio,
+    as_share,
+    count_spec,
+    counted,
+    is_number,
+    listed,
+    ranged,
+)
 
 # ------------------------------------------------------------------ the scenario in words
 
@@ -128,16 +61,22 @@ def _strategy_words(spec: Strategy) -> str:
     else:  # a kind registered since: its docstring says what it does
         what = first_line(STRATEGY_KINDS[spec.kind]).lower()
     name = spec.name if spec.name == spec.kind else f"{spec.name} ({spec.kind})"
+    if spec.kind == "mix" and spec.seed_share == 0:  # no seeds: the seeding rule is moot
+        return f"{name}: {what}."
     return f"{name}: {what}; the seeds go to {_seeding_words(spec.seeding)}."
 
 
 def mix_words(spec: Strategy) -> str:
-    """A ``mix`` plan in words: its split or sequence, messages, seed share and campaign."""
+    """A ``mix`` plan in words: its split or sequence, messages, seed share and campaign,
+    leaving out what has no effect (the campaign of a plan without contacts, the seeds of
+    one without seeds)."""
     msg = spec.message or "tailored"
     said = (f"each with its {msg} message" if isinstance(msg, str) else
             "; ".join(f"{s} {m}" for s, m in msg.items()) + " messages")
+    share = spec.seed_share
     if spec.order:
-        what = (f"a sequence: {spec.order[0]} first (every seed there), then "
+        every = "" if share == 0 else " (every seed there)"
+        what = (f"a sequence: {spec.order[0]} first{every}, then "
                 f"{listed(spec.order[1:])} in turn, each pin until it wins "
                 f"{as_share(spec.trigger)} of its TAM")
     else:
@@ -145,11 +84,14 @@ def mix_words(spec: Strategy) -> str:
         total = sum(w.values())
         what = "the budget split " + ", ".join(f"{s} {v / total:.0%}" for s, v in w.items())
     parts = [what, said]
-    if spec.seed_share is not None:
-        parts.append(f"{as_share(spec.seed_share)} of the budget on seeds")
-    if spec.campaign_weeks is not None:
-        weeks = spec.campaign_weeks
-        parts.append(f"contacts over {weeks} week{'' if weeks == 1 else 's'}")
+    if share == 0:
+        parts.append("no seeds: the whole budget on contacts")
+    elif share == 1:
+        parts.append("the whole budget on seeds: no contacts")
+    elif share is not None:
+        parts.append(f"{as_share(share)} of the budget on seeds")
+    if spec.campaign_weeks is not None and share != 1:
+        parts.append(f"contacts over {counted(spec.campaign_weeks, 'week')}")
     return "; ".join(parts)
 
 
