@@ -209,7 +209,7 @@ def save_figure(fig: Figure, path: Path | str, *, fmt: str | None = None) -> Pat
     # positions without that draw. (Vector formats lay out at 72 dpi: savefig does it.)
     own_layout = engine is not None and fmt == "png" and fig.dpi == DPI
     try:
-        if own_layout:
+        if engine is not None and own_layout:
             engine.execute(fig)
             fig.set_layout_engine(None)
         fig.savefig(tmp, format=fmt, dpi=DPI, metadata=no_date)
