@@ -9,6 +9,15 @@ tree (wom and its workers, sampled from /proc every 50 ms).
         [--workers 2] [--out docs/benchmarks.md]
 
 Each ``--people N:R`` runs N people for R replicates. Installs nothing.
+
+    .venv/bin/python benchmarks/full_model.py --baseline /path/to/other/checkout
+        [--people 16000:200 --people 100000:100] [--workers 1 --workers 2] [--repeats 3]
+
+compares the whole ``wom run`` of this checkout with another's (each run as
+``python -m wom.cli`` with that checkout's ``src`` first on PYTHONPATH), interleaved, and
+prints the median wall and CPU time (wom and its workers) of each and their ratios. Each
+checkout keeps its compiled kernels in its own ``src/wom/__pycache__/numba`` (see
+``wom.numbacache``); one run of each, untimed, warms them first.
 """
 
 from __future__ import annotations
@@ -17,6 +26,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -128,13 +138,64 @@ def run(scenario: Path, replicates: int, workers: int, folder: Path) -> dict:
             "csv_bytes": (out / "timeseries.csv").stat().st_size}
 
 
+def timed_run(checkout: Path, scenario: Path, replicates: int, workers: int,
+              out: Path) -> tuple[float, float]:
+    """(wall, CPU) seconds of one whole ``wom run`` of `checkout`'s source, its workers'
+    CPU included (they are waited for by wom, so counted in its children's usage)."""
+    env = {**os.environ, "PYTHONPATH": str(checkout / "src")}
+    cmd = [sys.executable, "-m", "wom.cli", "run", str(scenario), "--replicates",
+           str(replicates), "--workers", str(workers), "--quiet", "--out", str(out)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        sys.exit(f"{checkout}: wom run failed:\n{proc.stderr}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def compare(baseline: Path, cases: list[tuple[int, int]], workers: list[int],
+            repeats: int) -> None:
+    """This checkout against `baseline`, interleaved run by run; medians and ratios."""
+    checkouts = {"baseline": baseline.resolve(), "this": ROOT}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        for people, replicates in cases:
+            sc = (FLAGSHIP if people == 16000 else scaled_scenario(people, folder))
+            for w in workers:
+                times: dict[str, list[tuple[float, float]]] = {k: [] for k in checkouts}
+                for i in range(repeats + 1):  # the first: warm-up, not counted
+                    for name, checkout in checkouts.items():
+                        out = folder / f"{name}-{people}-{w}-{i}"
+                        t = timed_run(checkout, sc, replicates, w, out)
+                        if i:
+                            times[name].append(t)
+                med = {k: np.median(np.array(v), axis=0) for k, v in times.items()}
+                (bw, bc), (tw, tc) = med["baseline"], med["this"]
+                print(f"{people:>7,} people × {replicates} replicates, --workers {w}: "
+                      f"wall {bw:.2f} s → {tw:.2f} s ({bw / tw:.2f}×), "
+                      f"CPU {bc:.2f} s → {tc:.2f} s ({bc / tc:.2f}×); "
+                      f"median of {repeats}", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--baseline", type=Path,
+                    help="another checkout to compare with (prints, writes nothing)")
+    ap.add_argument("--repeats", type=int, default=3, help="timed runs of each (--baseline)")
     ap.add_argument("--people", action="append", default=None,
                     help="N:R, people and replicates (repeatable)")
-    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--workers", type=int, action="append", default=None)
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = ap.parse_args()
+    if args.baseline is not None:
+        compare(args.baseline, [tuple(int(x) for x in c.split(":")) for c in
+                                (args.people or ["16000:200", "100000:100"])],
+                args.workers or [1, 2], args.repeats)
+        return
+    args.workers = (args.workers or [2])[-1]
     cases = [tuple(int(x) for x in c.split(":")) for c in
              (args.people or ["100000:1000", "1000000:100"])]
     rows = []

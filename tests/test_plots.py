@@ -454,3 +454,27 @@ def test_the_adoption_legend_stays_off_the_curves(live):
     (ax,) = fig.axes
     legend, plot = ax.get_legend().get_window_extent(), ax.get_window_extent()
     assert legend.x0 >= plot.x1 or legend.y1 <= plot.y0 or legend.x1 <= plot.x0
+
+
+def test_two_workers_draw_the_files_one_draws(live, tmp_path):
+    # plots drawn by forked workers (wom run --workers 2) are the bytes drawn in one process
+    one = plot_run(live, tmp_path / "one", workers=1)
+    two = plot_run(live, tmp_path / "two", workers=2)
+    assert [p.name for p in two] == [p.name for p in one] == [f"{n}.png" for n in PLOTS]
+    for a, b in zip(one, two, strict=True):
+        assert a.read_bytes() == b.read_bytes(), a.name
+
+
+def test_save_figure_lays_out_as_savefig_does(live, tmp_path):
+    # save_figure lays a png out itself (no draw) instead of savefig's layout draw: the same
+    # picture to the byte, for a figure laid out once (adoption) and more often (segments)
+    from wom.viz.style import DPI, save_figure
+
+    ts, sc = live.timeseries(), live.scenario
+    names = [s.name for s in sc.strategies]
+    for name, make in (("adoption", lambda: adoption_figure(ts, names)),
+                       ("segments", lambda: segments_figure(ts, sc))):
+        make().savefig(tmp_path / f"{name}-savefig.png", format="png", dpi=DPI)
+        save_figure(make(), tmp_path / f"{name}.png")
+        assert ((tmp_path / f"{name}.png").read_bytes()
+                == (tmp_path / f"{name}-savefig.png").read_bytes()), name

@@ -114,7 +114,7 @@ def test_a_failed_write_leaves_nothing(tmp_path, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("wom.viz.outputs.plot_run", boom)
+    monkeypatch.setattr("wom.viz.outputs.start_plots", boom)
     with pytest.raises(RuntimeError):
         wom.save(res, tmp_path / "run")
     assert list(tmp_path.iterdir()) == []
@@ -143,3 +143,16 @@ def test_replicate_i_runs_draw_i_of_the_uncertainty_block():
     rep = Replicate(sc, 3)
     assert rep.scenario.dynamics.background == 0.3 and rep.scenario.uncertainty is None
     assert np.array_equal(rep.population.indices, Replicate(base, 3).population.indices)
+
+
+def test_kept_tables_are_the_tables_derived_afresh():
+    r = wom.run(small_scenario(), replicates=3, workers=1)
+    fresh = {name: getattr(r, name)() for name in
+             ("timeseries", "per_replicate", "summary", "comparison")}
+    with r.kept():
+        for name, table in fresh.items():
+            kept = getattr(r, name)()
+            assert getattr(r, name)() is kept  # derived once in the block
+            pd.testing.assert_frame_equal(kept, table)
+        assert r.money() is r.money()
+    assert r.timeseries() is not r.timeseries()  # afresh again after it

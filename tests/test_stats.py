@@ -63,3 +63,15 @@ def test_the_mean_interval_is_student_t_and_ignores_nan() -> None:
     assert m == 2.0 and hi - m == pytest.approx(4.302653 / math.sqrt(3), rel=1e-6)
     assert m - lo == pytest.approx(hi - m)
     assert math.isnan(mean_interval(np.array([5.0]))[1])
+
+
+@pytest.mark.parametrize("n", [2, 3, 10, 30, 199, 200, 1001])
+def test_the_mean_interval_is_the_one_scipy_stats_gives(n: int) -> None:
+    # mean_interval takes the t quantile from scipy.special (scipy.stats is slow to import):
+    # the interval must be the one t.ppf gives, to the last bit (the CSVs keep 10 digits)
+    from scipy.stats import t
+
+    x = np.random.default_rng(n).normal(3.0, 2.0, n)
+    m, lo, hi = mean_interval(x)
+    half = float(t.ppf(0.975, n - 1) * x.std(ddof=1) / math.sqrt(n))
+    assert (lo, hi) == (m - half, m + half)

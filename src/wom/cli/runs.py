@@ -74,14 +74,15 @@ def run(scenario: Path, replicates: int | None, seed: int | None, workers: int |
                           progress=advance, customers=existing)
     results.meta["command"] = "wom " + " ".join(sys.argv[1:]) if sys.argv else "wom run"
     results.meta[SCENARIO_FILE] = str(scenario)  # its opening LESSON comments are kept
-    try:
-        folder = wom.save(results, out, fmt=fmt)
-    except OSError as err:
-        raise WomError(f"{out or 'results'}: cannot write the run folder: {err}") from None
-    if not quiet:
-        if existing is not None:
-            click.echo(existing.describe(sc.dynamics.talk_weeks))
-        print_summary(results, Console(), by=by)
+    with results.kept():  # the folder and the table below derive the same tables
+        try:
+            folder = wom.save(results, out, fmt=fmt)
+        except OSError as err:
+            raise WomError(f"{out or 'results'}: cannot write the run folder: {err}") from None
+        if not quiet:
+            if existing is not None:
+                click.echo(existing.describe(sc.dynamics.talk_weeks))
+            print_summary(results, Console(), by=by)
     click.echo(f"results: {folder}")
 
 

@@ -251,7 +251,9 @@ def write_run(results: Results, out: Path, *, plots: Extra | None = None,
               report: Extra | None = None, fresh: bool = False) -> Path:
     """Write the run folder `out` atomically (:func:`atomic_folder`) and return it.
 
-    The tables, then ``plots(folder)`` (if given), the manifest listing every file, and
+    The tables and ``plots(folder)`` (if given; called first, and if it returns a
+    function, that is called once the tables are written, to wait for the plots), the
+    manifest listing every file, and
     ``report(folder)`` (if given; it writes :data:`REPORT` and may read the manifest).
     ``scenario.yaml`` opens with the comments the scenario file named by
     ``results.meta[SCENARIO_FILE]`` opens with (``wom run`` names it).
@@ -266,11 +268,15 @@ def write_run(results: Results, out: Path, *, plots: Extra | None = None,
         notes = _scenario_notes(results.meta)
         (tmp / "scenario.yaml").write_text(notes + ("\n" if notes else "")
                                            + results.scenario.to_yaml(), encoding="utf-8")
-        write_csv(results.timeseries(), tmp / "timeseries.csv")
-        write_csv(results.summary(), tmp / "summary.csv")
-        write_csv(results.comparison(), tmp / "comparison.csv")
-        if plots is not None:
-            plots(tmp)
+        # plots may return a function that waits for them: they are drawn meanwhile
+        pending = plots(tmp) if plots is not None else None
+        try:
+            write_csv(results.timeseries(), tmp / "timeseries.csv")
+            write_csv(results.summary(), tmp / "summary.csv")
+            write_csv(results.comparison(), tmp / "comparison.csv")
+        finally:
+            if callable(pending):
+                pending()
         write_manifest(tmp, {**results.meta, "graph": results.graph},
                        [REPORT] if report is not None else [])
         if report is not None:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -45,6 +47,7 @@ COMPARISON_COLUMNS = ["a", "b", "metric", "diff_mean", "diff_lo", "diff_hi", "p_
 ACCOUNT_TIMESERIES = ["accounts_won", "new_accounts", "accounts", "waiting"]
 #: And to ``summary.csv`` (each with its 95% interval).
 ACCOUNT_SUMMARY = ("accounts_won", "waiting")
+T = TypeVar("T")
 
 
 @dataclass
@@ -91,6 +94,32 @@ class Results:
     churned: np.ndarray | None = None
     accounts: np.ndarray | None = None
     n_accounts: np.ndarray | None = None
+    #: The tables derived so far, while :meth:`kept` is open (``None``: derived afresh).
+    _kept: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
+
+    @contextmanager
+    def kept(self) -> Iterator[Results]:
+        """``with results.kept():`` each table (and :meth:`money`) is derived once and
+        handed out again, the same object, until the block ends.
+
+        Writing a run folder asks for ``per_replicate`` five times and ``timeseries``
+        twice; the arrays must not change inside the block (nothing of wom's changes
+        them), and the tables handed out must not be changed in place."""
+        outer = self._kept is None
+        if outer:
+            self._kept = {}
+        try:
+            yield self
+        finally:
+            if outer:
+                self._kept = None
+
+    def _once(self, name: str, make: Callable[[], T]) -> T:
+        if self._kept is None:
+            return make()
+        if name not in self._kept:
+            self._kept[name] = make()
+        return self._kept[name]  # type: ignore[no-any-return]
 
     @property
     def strategies(self) -> list[str]:
@@ -131,6 +160,9 @@ class Results:
     def money(self) -> Series:
         """Paying customers, revenue and gross profit per strategy × replicate × step ×
         segment (:mod:`wom.store.money`)."""
+        return self._once("money", self._money)
+
+    def _money(self) -> Series:
         churned = self.churned
         if churned is None:
             shape = self.new_by_cause.shape
@@ -140,6 +172,9 @@ class Results:
 
     def timeseries(self) -> pd.DataFrame:
         """One row per strategy × replicate × step × segment (docs/model.md, the run folder)."""
+        return self._once("timeseries", self._timeseries)
+
+    def _timeseries(self) -> pd.DataFrame:
         n_st, n_rep, horizon, _, S = self.new_by_cause.shape
         idx = np.indices((n_st, n_rep, horizon, S)).reshape(4, -1)
         # int64, as the table reads back from its CSV
@@ -168,6 +203,9 @@ class Results:
 
     def per_replicate(self) -> pd.DataFrame:
         """Outcome metrics per strategy × replicate."""
+        return self._once("per_replicate", self._per_replicate)
+
+    def _per_replicate(self) -> pd.DataFrame:
         adopters = self.adopters()
         final = adopters[:, :, -1, :]
         customers = final.sum(axis=2)
@@ -227,6 +265,9 @@ class Results:
 
     def summary(self) -> pd.DataFrame:
         """One row per strategy: means over replicates with 95% intervals."""
+        return self._once("summary", self._summary)
+
+    def _summary(self) -> pd.DataFrame:
         per = self.per_replicate()
         rows = []
         for name in self.strategies:
@@ -266,6 +307,9 @@ class Results:
 
     def comparison(self) -> pd.DataFrame:
         """Paired differences (same replicate = same market) for every pair of strategies."""
+        return self._once("comparison", self._comparison)
+
+    def _comparison(self) -> pd.DataFrame:
         per = self.per_replicate()
         rows = []
         for a, b in itertools.combinations(self.strategies, 2):

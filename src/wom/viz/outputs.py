@@ -15,7 +15,7 @@ from wom.inference.fit import FitResult
 from wom.store import Results, new_run_dir, write_run
 from wom.viz.fits import save_fit
 from wom.viz.optimize import write_optimize
-from wom.viz.plots import plot_run
+from wom.viz.plots import start_plots
 from wom.viz.report import write_report
 
 
@@ -36,8 +36,12 @@ def save(results: Results | OptimizeResult | FitResult, out: Path | str | None =
     if out is None:
         stamp = time.strftime("%Y%m%d-%H%M%S")
         out = new_run_dir(Path(root), results.scenario.name, stamp)
-    return write_run(
-        results, Path(out), fresh=fresh,
-        plots=lambda folder: plot_run(results, folder, fmt=fmt),
-        report=lambda folder: write_report(folder, command=results.meta.get("command")),
-    )
+    workers = results.meta.get("workers", 1)  # as many as the run had, to draw the plots
+    with results.kept():  # the tables are asked for by each plot, the CSVs and the report
+        results.timeseries(), results.comparison()  # (before the plots' workers fork)
+        return write_run(
+            results, Path(out), fresh=fresh,
+            plots=lambda folder: start_plots(results, folder, fmt=fmt,
+                                             workers=workers if isinstance(workers, int) else 1),
+            report=lambda folder: write_report(folder, command=results.meta.get("command")),
+        )

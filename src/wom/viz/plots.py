@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from wom.config import Scenario
 from wom.errors import WomError
+from wom.experiment.pool import worker_pool
 from wom.store import Results, RunFolder
 from wom.viz.money import money_figure
 from wom.viz.spread import (
@@ -19,7 +23,7 @@ from wom.viz.spread import (
     penetration_figure,
     segments_figure,
 )
-from wom.viz.style import FORMATS, compared, save_figure
+from wom.viz.style import FORMATS, compared, save_figure, use_agg
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -46,7 +50,7 @@ def plot_adoption(run: Results | RunFolder, path: Path | str) -> Path:
 
 
 def plot_run(
-    run: Results | RunFolder, out_dir: Path | str, *, fmt: str = "png"
+    run: Results | RunFolder, out_dir: Path | str, *, fmt: str = "png", workers: int = 1
 ) -> list[Path]:
     """Write every plot of a run into `out_dir` as ``NAME.fmt`` and return the paths.
 
@@ -61,11 +65,37 @@ def plot_run(
         A :class:`~wom.store.Results` or a :class:`~wom.store.RunFolder`.
     fmt
         ``png``, ``svg`` or ``pdf``.
+    workers
+        Processes drawing at once (forked; the files are the same for any number).
 
     Raises
     ------
     WomError
         `run` is not a run, or `fmt` is not one of those formats.
+    """
+    return start_plots(run, out_dir, fmt=fmt, workers=workers)()
+
+
+#: The figures being drawn by forked workers (:func:`start_plots`), by a number per call:
+#: a worker forked after they were set finds them here, nothing of them is pickled.
+_DRAWING: dict[int, dict[str, Callable[[], Figure]]] = {}
+_CALLS = itertools.count()
+
+
+def _draw(call: int, name: str, path: Path, fmt: str) -> Path:
+    """In a forked worker: draw and save one figure of :data:`_DRAWING`."""
+    return save_figure(_DRAWING[call][name](), path, fmt=fmt)
+
+
+def start_plots(
+    run: Results | RunFolder, out_dir: Path | str, *, fmt: str = "png", workers: int = 1
+) -> Callable[[], list[Path]]:
+    """Begin :func:`plot_run`; call what it returns to wait for the paths.
+
+    With one worker the plots are drawn before this returns. With more they are drawn by
+    that many forked processes, largest first, while the caller goes on (``wom run``
+    writes its CSV files meanwhile); the function returned waits for them and re-raises
+    what failed.
     """
     if fmt not in FORMATS:
         raise WomError(f"unknown plot format {fmt!r} (use {', '.join(FORMATS)})")
@@ -73,6 +103,37 @@ def plot_run(
     sc = run.scenario
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    makers = _makers(ts, cmp, sc)
+    paths = {name: out_dir / f"{name}.{fmt}" for name in makers}
+    if workers < 2 or len(makers) < 2:
+        # One figure at a time: a run with many segments makes large ones.
+        done = [save_figure(make(), paths[name], fmt=fmt) for name, make in makers.items()]
+        return lambda: done
+    use_agg()  # (imported once, before forking, not by every worker)
+    from matplotlib.backends import backend_agg  # noqa: F401
+
+    call = next(_CALLS)
+    _DRAWING[call] = makers
+    stack = ExitStack()
+    stack.callback(_DRAWING.pop, call)
+    try:
+        pool = stack.enter_context(worker_pool(min(workers, len(makers))))
+        # the segments' small multiples take as long as all the others: first
+        order = sorted(makers, key=lambda name: name != "segments")
+        futures = {name: pool.submit(_draw, call, name, paths[name], fmt) for name in order}
+    except BaseException:
+        stack.close()
+        raise
+
+    def finish() -> list[Path]:
+        with stack:
+            return [futures[name].result() for name in makers]
+
+    return finish
+
+
+def _makers(ts: pd.DataFrame, cmp: pd.DataFrame, sc: Scenario) -> dict[str, Callable[[], Figure]]:
+    """The figures of a run, by file name, in the order they are listed."""
     n_rep = ts["replicate"].nunique()
     makers: dict[str, Callable[[], Figure]] = {
         "adoption": lambda: adoption_figure(
@@ -94,6 +155,4 @@ def plot_run(
         makers["money"] = lambda: money_figure(ts, sc)
         if len(sc.strategies) > 1:
             makers["profit-differences"] = lambda: differences_figure(cmp, sc, metric="profit")
-    # One figure at a time: a run with many segments makes large ones.
-    return [save_figure(make(), out_dir / f"{name}.{fmt}", fmt=fmt)
-            for name, make in makers.items()]
+    return makers

@@ -117,7 +117,11 @@ def _renderer(fig: Figure) -> RendererBase:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
-    fig.draw_without_rendering()
+    engine = fig.get_layout_engine()
+    if engine is None:
+        fig.draw_without_rendering()
+    else:
+        engine.execute(fig)
     return canvas.get_renderer()
 
 
@@ -199,11 +203,21 @@ def save_figure(fig: Figure, path: Path | str, *, fmt: str | None = None) -> Pat
     fmt = fmt or path.suffix.lstrip(".").lower() or "png"
     no_date = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}.get(fmt)
     tmp = path.with_name(f".{path.name}.tmp")
+    engine = fig.get_layout_engine()
+    # savefig lays a figure out in a draw of its own (rendering nothing) before the draw
+    # that renders. At the figure's own resolution (png) the layout alone gives the same
+    # positions without that draw. (Vector formats lay out at 72 dpi: savefig does it.)
+    own_layout = engine is not None and fmt == "png" and fig.dpi == DPI
     try:
+        if engine is not None and own_layout:
+            engine.execute(fig)
+            fig.set_layout_engine(None)
         fig.savefig(tmp, format=fmt, dpi=DPI, metadata=no_date)
         tmp.replace(path)  # a redrawn figure replaces the old one whole, never half-written
     finally:
         tmp.unlink(missing_ok=True)
+        if own_layout:
+            fig.set_layout_engine(engine)
         fig.clear()
     return path
 
