@@ -71,10 +71,13 @@ def mix_words(spec: Strategy) -> str:
     leaving out what has no effect (the campaign of a plan without contacts, the seeds of
     one without seeds)."""
     msg = spec.message or "tailored"
-    said = (f"each with its {msg} message" if isinstance(msg, str) else
-            "; ".join(f"{s} {m}" for s, m in msg.items()) + " messages")
+    one = len(spec.targets) == 1
+    said = (f"{'its' if one else 'each with its'} {msg} message" if isinstance(msg, str) else
+            "messages: " + ", ".join(f"{s} {msg.get(s, 'tailored')}" for s in spec.targets))
     share = spec.seed_share
-    if spec.order:
+    if one:
+        what = f"everything on {spec.targets[0]}"
+    elif spec.order:
         every = "" if share == 0 else " (every seed there)"
         what = (f"a sequence: {spec.order[0]} first{every}, then "
                 f"{listed(spec.order[1:])} in turn, each pin until it wins "
