@@ -124,16 +124,18 @@ def verdict_text(res: OptimizeResult) -> str:
 
 
 def confirmation_rows(res: OptimizeResult) -> list[list[str]]:
-    """The confirmation as the tables show it (terminal and report): per strategy, its name
-    (the plan found and the other finalists marked), the objective's mean and 95% CI, the
+    """The confirmation as the tables show it (terminal and report): per strategy (the
+    scenario's, the plan found, the other finalists), the objective's mean and 95% CI, the
     paired difference of the plan found from it with its 95% CI, and P(beats)."""
     show = objective_cell(res)
     rows = []
-    for r in res.confirmed().to_dict("records"):
+    records = res.confirmed().to_dict("records")
+    # the scenario's strategies, then the plan found, then the other finalists
+    records.sort(key=lambda r: (bool(r["found"]), r["strategy"] != FOUND))
+    for r in records:
         name = str(r["strategy"])
-        mark = " (found)" if name == FOUND else " (finalist)" if r["found"] else ""
         mine = name == FOUND
-        rows.append([name + mark, show(r["mean"]), interval(show, r["lo"], r["hi"]),
+        rows.append([name, show(r["mean"]), interval(show, r["lo"], r["hi"]),
                      "" if mine else signed(show, r.get("diff_mean", math.nan)),
                      "" if mine else interval(show, r.get("diff_lo", math.nan),
                                               r.get("diff_hi", math.nan), sign=True,
@@ -147,9 +149,11 @@ def confirmation_notes(res: OptimizeResult) -> list[str]:
     and (payback) how a plan that never paid back is counted."""
     notes = [difference_note(res)]
     conf = res.confirmed()
-    if len(conf) and (conf.found & (conf.strategy != FOUND)).any():
-        notes.append("finalist: one of the next best plans of the search, confirmed too "
-                     "(its plan is in trials.csv)")
+    others = [str(x) for x in conf.strategy[conf.found & (conf.strategy != FOUND)]] \
+        if len(conf) else []
+    if others:
+        notes.append(f"{FOUND}: the plan found; {', '.join(others)}: the next best plans "
+                     "of the search, confirmed too (their plans are in trials.csv)")
     if res.objective == "payback":
         notes.append(f"payback week: a plan that {never_paid_back(res)}, in the means and "
                      "the differences alike")
