@@ -187,6 +187,8 @@ def run(
         "seed": sc.seed,
         "seed_entropy": str(np.random.SeedSequence(sc.seed).entropy),
         "replicates": n,
+        # once: every replicate ran on one market (replicate 0's, the graph below)
+        "resample": sc.network.resample,
         "workers": workers,
         "command": f"wom.run(load_scenario(...), replicates={n}, seed={sc.seed}, "
                    f"workers={workers})",
