@@ -3,13 +3,18 @@ their plans and dynamics; per_replicate (the default) draws a market per replica
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
+
 import numpy as np
 import pytest
 
 import wom
 from helpers import small_scenario
+from wom.config import parse_vary
 from wom.errors import ScenarioError
-from wom.experiment import Replicate
+from wom.experiment import Replicate, sweep
+from wom.experiment.plans import _market
 from wom.experiment.replicate import check_resample, market_key
 from wom.store import write_run
 
@@ -107,3 +112,33 @@ def test_once_refuses_a_draw_that_changes_the_market(path):
         data).uncertainty})
     with pytest.raises(ScenarioError, match=path.replace("*", r"\*")):
         check_resample(bypass)
+
+
+def _sweep_table(out) -> list[tuple]:
+    with closing(sqlite3.connect(out / "sweep.sqlite")) as conn:
+        return conn.execute(
+            "SELECT p.params_json, r.strategy, r.replicate, r.customers, r.spend FROM results r"
+            " JOIN points p ON p.id = r.point_id ORDER BY p.params_json, r.strategy, "
+            "r.replicate").fetchall()
+
+
+@pytest.mark.parametrize("resample", ["per_replicate", "once"])
+def test_sweep_same_rows_whatever_the_workers(tmp_path, resample):
+    """Each sweep point is its own scenario: under once, its own one market (points that
+    differ only in their dynamics share it), the same whoever runs it."""
+    sc = small_scenario(horizon=6, replicates=3)
+    if resample == "once":
+        sc = once(horizon=6, replicates=3)
+    varies = [parse_vary("network.mixing=0.05,0.3"), parse_vary("dynamics.word_of_mouth=0.1,0.2")]
+    one = sweep.run_sweep(sc, varies, tmp_path / "one", replicates=3, workers=1)
+    two = sweep.run_sweep(sc, varies, tmp_path / "two", replicates=3, workers=2)
+    assert _sweep_table(one) == _sweep_table(two)
+    assert len(_sweep_table(one)) == 4 * 2 * 3
+
+
+def test_optimize_markets_follow_resample():
+    sc = once()
+    assert _market("t", sc, 3).population is _market("t", sc, 0).population
+    per = small_scenario()
+    assert not np.array_equal(_market("t", per, 3).population.indices,
+                              _market("t", per, 0).population.indices)
