@@ -123,8 +123,9 @@ def check_resample(sc: Scenario) -> None:
     """
     if sc.network.resample != "once" or sc.uncertainty is None:
         return
-    bad = [(f"uncertainty.draws.{path}", None, once_draw_problem(path))
-           for path in sc.uncertainty.draws if market_key_path(path)]
+    bad: list[tuple[str, int | None, str]] = [
+        (f"uncertainty.draws.{path}", None, once_draw_problem(path))
+        for path in sc.uncertainty.draws if market_key_path(path)]
     if bad:
         raise ScenarioError(None, bad)
 
