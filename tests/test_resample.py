@@ -8,9 +8,11 @@ from contextlib import closing
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
 import wom
 from helpers import small_scenario
+from wom.cli import main
 from wom.config import parse_vary
 from wom.errors import ScenarioError
 from wom.experiment import Replicate, sweep
@@ -142,3 +144,19 @@ def test_optimize_markets_follow_resample():
     per = small_scenario()
     assert not np.array_equal(_market("t", per, 3).population.indices,
                               _market("t", per, 0).population.indices)
+
+
+def test_wom_run_says_one_market_and_refuses_a_bad_setting(tmp_path):
+    path = tmp_path / "small.yaml"
+    path.write_text(small_scenario().to_yaml(), encoding="utf-8")
+    args = ["run", str(path), "--replicates", "2", "--workers", "1"]
+    ok = CliRunner().invoke(main, [*args, "--set", "network.resample=once",
+                                   "--out", str(tmp_path / "once")])
+    assert ok.exit_code == 0, ok.output
+    assert "one market (network.resample: once)" in ok.output
+    assert wom.read_run(tmp_path / "once").manifest["resample"] == "once"
+    bad = CliRunner().invoke(main, [*args, "--set", "network.resample=twice",
+                                    "--out", str(tmp_path / "bad")])
+    assert bad.exit_code == 2 and "Traceback" not in bad.output
+    assert "network.resample" in bad.stderr and "'per_replicate' or 'once'" in bad.stderr
+    assert not (tmp_path / "bad").exists()
