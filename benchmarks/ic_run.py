@@ -48,7 +48,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--p", type=float, nargs="+", default=[0.05, 0.15])
     ap.add_argument("--few", type=int, default=100, help="replicates of the short run")
     ap.add_argument("--many", type=int, default=600, help="replicates of the long run")
-    ap.add_argument("--repeats", type=int, default=3, help="timings of each (median)")
+    ap.add_argument("--repeats", type=int, default=5, help="rounds of timings (median)")
     ap.add_argument("--cyn-runs", type=int, default=600, help="cynetdiff runs per timing")
     ap.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"),
                     help="markdown file whose ic-run section is rewritten ('-': nothing)")
@@ -173,10 +173,9 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for p in a.p:
         per = {}
-        for r in RESAMPLE:
-            t_few = statistics.median(times[p, r, a.few])
-            t_many = statistics.median(times[p, r, a.many])
-            per[r] = (t_many - t_few) / (a.many - a.few)
+        for r in RESAMPLE:  # each round's pair was timed back to back: its difference
+            pairs = zip(times[p, r, a.few], times[p, r, a.many], strict=True)
+            per[r] = statistics.median((m - f) / (a.many - a.few) for f, m in pairs)
         rows.append((p, per, cyn[p]))
     text = report(a, info, started, wall, rows, floor, times)
     print(text)
@@ -209,8 +208,9 @@ def report(a, info, started, wall, rows, floor, times) -> str:
         f"talk_weeks 1 (the IC special case); {a.seeds} random seeds (budget on seeds only, "
         "a `broad` strategy seeding at random); horizon 80.",
         f"- **wom run:** a subprocess, `--workers 1 --quiet`, at {a.few} and {a.many} "
-        f"replicates, each timed {a.repeats}× interleaved (medians); the marginal time per "
-        f"replicate is (t{a.many} − t{a.few}) / {a.many - a.few}: start-up, imports, the numba "
+        f"replicates, timed back to back in each of {a.repeats} interleaved rounds; the marginal "
+        f"time per replicate is the median over rounds of (t{a.many} − t{a.few}) / "
+        f"{a.many - a.few}: start-up, imports, the numba "
         "cache load (warmed first, in a folder of the script's own) and the fixed part of "
         "writing the run folder cancel. Each replicate writes its rows too.",
         f"- **cynetdiff:** `IndependentCascadeModel` on one fixed graph (replicate 0's), "
@@ -230,10 +230,9 @@ def report(a, info, started, wall, rows, floor, times) -> str:
         ratio_cyn = f"{per['once'] / cyn:.0f}×" if cyn and per["once"] > 0 else "–"
         lines.append(f"| {p} | {rate(per['per_replicate'])} | {rate(per['once'])} | "
                      f"{ratio_once} | {rate(cyn)} | {ratio_cyn} | {rate(floor)} |")
-    lines += ["", "Medians of the raw timings (seconds per `wom run`):", ""]
+    lines += ["", "The raw timings (seconds per `wom run`, round by round):", ""]
     for (p, r, n), ts in sorted(times.items()):
-        lines.append(f"- p {p}, {r}, {n} replicates: {statistics.median(ts):.2f} "
-                     f"({', '.join(f'{t:.2f}' for t in ts)})")
+        lines.append(f"- p {p}, {r}, {n} replicates: {', '.join(f'{t:.2f}' for t in ts)}")
     lines += ["", "**How to read it.** A replicate under `per_replicate` draws its market "
               "(the graph and every trait) and then runs; under `once` it only runs, on the "
               "market every replicate shares. Their difference is the cost of drawing a "

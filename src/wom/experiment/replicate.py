@@ -147,8 +147,10 @@ def market_key(sc: Scenario) -> str:
 _SHARED: OrderedDict[str, Population] = OrderedDict()
 #: Guards :data:`_SHARED` where replicates share a process in threads (a Dask worker).
 _SHARED_LOCK = threading.Lock()
-#: Most people kept in :data:`_SHARED` (at least the newest market is always kept).
-SHARED_PEOPLE = 4_000_000
+#: Most people kept in :data:`_SHARED` (the newest market is always kept): a run or a search
+#: needs one; a sweep's points that differ only in their dynamics share one, and a point
+#: whose market differs rarely comes back.
+SHARED_PEOPLE = 2_000_000
 
 
 def shared_market(sc: Scenario) -> Population:
