@@ -227,7 +227,10 @@ def report(a, info, started, wall, rows, floor, times) -> str:
     for p, per, cyn in rows:
         ok = per["once"] > 0 and per["per_replicate"] > 0  # (noise can make one ≤ 0)
         ratio_once = f"{per['per_replicate'] / per['once']:.2f}×" if ok else "–"
-        ratio_cyn = f"{per['once'] / cyn:.0f}×" if cyn and per["once"] > 0 else "–"
+        ratio_cyn = "–"
+        if cyn and per["once"] > 0:
+            x = per["once"] / cyn
+            ratio_cyn = f"{x:,.0f}×" if x >= 100 else f"{x:.2f}×"
         lines.append(f"| {p} | {rate(per['per_replicate'])} | {rate(per['once'])} | "
                      f"{ratio_once} | {rate(cyn)} | {ratio_cyn} | {rate(floor)} |")
     lines += ["", "The raw timings (seconds per `wom run`, round by round):", ""]
@@ -238,7 +241,9 @@ def report(a, info, started, wall, rows, floor, times) -> str:
               "market every replicate shares. Their difference is the cost of drawing a "
               "market per replicate; the floor is what drawing one could cost at best. "
               "cynetdiff runs a cascade on a graph it is given, with no plan, no weekly "
-              "accounting and no results to keep: the bound for `once`.", END]
+              "accounting and no results to keep: the bound for `once`. A marginal cost of a "
+              "millisecond or so is near this method's resolution: a `wom run`'s start-up "
+              "varies by tenths of a second from round to round (the raw timings above).", END]
     return "\n".join(lines)
 
 
