@@ -12,6 +12,9 @@ through its own path, ``Cascades.mean_customers``. Prints runs/s, arcs examined/
 ratios and the agreement of mean final sizes (z-scores), and rewrites its section of
 ``docs/benchmarks.md`` (between ``<!-- ic:start -->`` and ``<!-- ic:end -->``).
 
+``--wom-run`` runs benchmarks/ic_run.py instead: the IC case through ``wom run`` on an
+Erdős–Rényi market, with a market per replicate and with one for all (``network.resample``).
+
 See benchmarks/README.md for what is measured and how.
 """
 
@@ -756,6 +759,12 @@ def markdown(a, info, bench: Bench, per_p, started, wall, load0, load1) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if "--wom-run" in argv:  # the same IC case through `wom run` (benchmarks/ic_run.py)
+        sys.path.insert(0, str(HERE))
+        from ic_run import main as wom_run_main
+
+        return wom_run_main([x for x in argv if x != "--wom-run"])
     a = parse_args(argv)
     check_peers(a.peers)
     started = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")

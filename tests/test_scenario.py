@@ -127,6 +127,14 @@ BAD = {
                                 "strategies[1].seeding", "psychic", "poster_child"),
     "unknown-network-model": Bad(BASE + "network: {model: smallworld}\n",
                                  "network.model", "smallworld", "planted_partition"),
+    "unknown-resample": Bad(BASE + "network: {resample: twice}\n",
+                            "network.resample", "twice", "'per_replicate' or 'once'"),
+    "numeric-resample": Bad(BASE + "network:\n  resample: 1\n",
+                            "network.resample", "resample: 1", "'per_replicate' or 'once'"),
+    "once-with-a-drawn-market-key": Bad(
+        BASE + "network: {resample: once}\nuncertainty:\n  draws:\n"
+        "    dynamics.background: [0.0, 0.1]\n    segments.*.tam: [0.5, 0.9]\n",
+        "uncertainty.draws.segments.*.tam", "segments.*.tam", "shares one market"),
     "file-model-without-file": Bad(BASE + "network: {model: file}\n",
                                    "network", "model: file", "needs `file:"),
     "multi-without-segments": Bad(edit("kind: broad}", "kind: multi}"),

@@ -56,7 +56,8 @@ NICE = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
 def drawn(lesson: Lesson, max_people: int = MAX_PEOPLE) -> Shown:
     """Who the graph shows: computed once per market and kept with it."""
     pop = lesson.models[0].population
-    key = f"app-shown-{max_people}"
+    # (the replicate too: with network.resample: once, replicates share the market)
+    key = f"app-shown-{max_people}-{lesson.replicate}"
     if key not in pop.cache:
         pop.cache[key] = shown(pop, lesson.wom_scenario, replicate=lesson.replicate,
                                max_people=max_people)

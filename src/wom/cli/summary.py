@@ -147,6 +147,10 @@ def print_summary(results: wom.Results, console: Console, by: str = "customers")
         note += (f"\nforecast range (5th–95th percentile of replicates{', each with its own '
                  'draw of the fitted parameters' if sc.uncertainty is not None else ''}): "
                  f"{spread}")
+    if sc.network.resample == "once":
+        note += ("\none market (network.resample: once): every replicate ran on replicate 0's "
+                 "market, so the intervals are over the futures of this market, not over "
+                 "markets")
     console.print(table)
     console.print(note, style="dim")
     short = [r for r in summary.itertuples() if r.spend_mean < 0.99 * sc.budget.total]

@@ -19,6 +19,33 @@ from wom.errors import WomError
 KEY_PATH = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*|\*|\d+)"
                       r"(\.([A-Za-z_][A-Za-z0-9_-]*|\*|\d+))*$")
 Value = int | float | str
+#: Segment keys the market is drawn from (:func:`wom.market.build_population`): with the
+#: seed and the network's keys but ``weak_tie``, what changes the market.
+MARKET_SEGMENT_KEYS = frozenset({"name", "size", "tam", "incumbent", "early_market",
+                                 "references", "accounts"})
+
+
+def market_key_path(path: str) -> bool:
+    """Whether the key at `path` (``segments.*.tam``, ``network.mixing``, …) changes the
+    market: its graph, or who is in the TAM, the incumbent's, the early market, an account
+    (an account's ``strength`` is how its members talk, read by the dynamics)."""
+    head, _, rest = path.partition(".")
+    if head == "seed":
+        return True
+    if head == "network":
+        return rest.partition(".")[0] not in ("weak_tie", "resample")
+    if head == "segments":
+        parts = rest.split(".")
+        return len(parts) < 2 or (parts[1] in MARKET_SEGMENT_KEYS
+                                  and parts[2:3] != ["strength"])
+    return False
+
+
+def once_draw_problem(path: str) -> str:
+    """Why a draw of `path` (a :func:`market_key_path`) is refused under ``resample: once``."""
+    return (f"network.resample is once, so every replicate shares one market, which a draw "
+            f"of {path} would change from replicate to replicate; set network.resample: "
+            "per_replicate, or leave the key out of the draws")
 
 
 @dataclass(frozen=True)

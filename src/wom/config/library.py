@@ -78,6 +78,7 @@ network:
   mean_degree: 10            # conversation ties per person
   mixing: 0.1                # share of ties that cross segments
   weak_tie: 0.5              # strength of a cross-segment tie against an in-segment one
+  resample: per_replicate    # or once: every replicate on one market (replicate 0's)
 
 # How a message spreads.
 dynamics:

@@ -19,7 +19,15 @@ from pydantic import ValidationError
 
 from wom.config.checks import cross_checks, optimize_checks
 from wom.config.filemarket import PrefixedError, segments_from_graph_file
-from wom.config.keys import Value, make_vary, missing_key, representatives, set_path
+from wom.config.keys import (
+    Value,
+    make_vary,
+    market_key_path,
+    missing_key,
+    once_draw_problem,
+    representatives,
+    set_path,
+)
 from wom.config.scenario import Scenario
 from wom.config.schema import SegmentShorthand
 from wom.config.yamlpos import duplicate_keys, key_path, line_of, reject_non_finite
@@ -337,6 +345,8 @@ def inference_checks(sc: Scenario) -> list[tuple[tuple[Any, ...], str]]:
     if sc.uncertainty is not None:
         for path, values in sc.uncertainty.draws.items():
             why = missing_key(data, path) or bad_value(sc, path, representatives(values, 0))
+            if not why and sc.network.resample == "once" and market_key_path(path):
+                why = once_draw_problem(path)
             if why:
                 problems.append((("uncertainty", "draws", path), why))
     return problems

@@ -306,6 +306,11 @@ class Network(Strict):
         0.1, description="clustered: share of in-segment ties rewired at random (0: lattice)."
     )
     file: GraphFile | None = Field(None, description="The graph file, for model: file.")
+    resample: Literal["per_replicate", "once"] = Field(
+        "per_replicate", description="per_replicate: each replicate draws its own market "
+        "(graph and traits), so results carry uncertainty about the market itself; once: "
+        "every replicate runs on one market (replicate 0's), and replicates differ only in "
+        "seeding and dynamics.")
 
     @model_validator(mode="after")
     def _file_given(self) -> Network:

@@ -313,6 +313,8 @@ _MARKETS_LOCK = threading.Lock()
 
 
 def _market(tag: str, sc: Scenario, index: int) -> Replicate:
+    if sc.network.resample == "once":  # one market for every replicate, kept by Replicate
+        return Replicate(sc, index)
     key = (tag, index)
     with _MARKETS_LOCK:
         pop = _MARKETS.get(key)

@@ -9,15 +9,27 @@ and the same random numbers everywhere. Randomness: replicate ``i`` draws from
 decides who leaves (churn; nothing is drawn from it without churn). Every
 strategy of replicate ``i`` starts from the same streams (common random numbers), so
 differences between strategies are paired.
+
+With ``network.resample: once`` every replicate runs on one market, replicate 0's (built from
+its POPULATION stream, so replicate 0 is the same under both settings): each process builds
+it once (:func:`shared_market`) and replicates differ only in their other streams.
 """
 
 from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from collections import OrderedDict
 
 import numpy as np
 
 from wom.campaign import make_plan
 from wom.config import Scenario, Strategy, apply
+from wom.config.keys import market_key_path, once_draw_problem
 from wom.engine import Plan, Simulation
+from wom.errors import ScenarioError
 from wom.experiment.customers import Customers
 from wom.market import Population, build_population
 
@@ -47,7 +59,8 @@ class Replicate:
     ----------
     scenario
         A validated scenario (with an ``uncertainty:`` block, this replicate runs its own
-        draw of the parameters: :func:`scenario_of`).
+        draw of the parameters: :func:`scenario_of`; the market is drawn from `scenario`
+        itself, with ``network.resample: once`` the one all replicates share).
     index
         Which replicate (``0 … replicates − 1`` in a run; any number ≥ 0).
     population
@@ -63,8 +76,10 @@ class Replicate:
                  customers: Customers | None = None) -> None:
         self.index = int(index)
         self.scenario = scenario_of(scenario, self.index)
-        self.population = (build_population(scenario, rng=self.stream(POPULATION))
-                           if population is None else population)
+        if population is None:
+            population = (shared_market(scenario) if scenario.network.resample == "once"
+                          else build_population(scenario, rng=self.stream(POPULATION)))
+        self.population = population
         if customers is not None:
             self.population = customers.place(self.scenario, self.population,
                                               self.stream(CUSTOMERS))
@@ -94,3 +109,63 @@ def strengths(sc: Scenario) -> np.ndarray:
     segment (3 where a segment has no ``accounts:`` block)."""
     return np.array([3.0 if s.accounts is None else s.accounts.strength for s in sc.segments],
                     dtype=np.float64)
+
+
+def check_resample(sc: Scenario) -> None:
+    """Refuse ``network.resample: once`` with an ``uncertainty:`` draw of a key the market
+    is drawn from (one market cannot carry a draw per replicate); a scenario read from a
+    file was checked as it was read (:func:`wom.config.load.inference_checks`).
+
+    Raises
+    ------
+    ScenarioError
+        Naming the drawn key.
+    """
+    if sc.network.resample != "once" or sc.uncertainty is None:
+        return
+    bad: list[tuple[str, int | None, str]] = [
+        (f"uncertainty.draws.{path}", None, once_draw_problem(path))
+        for path in sc.uncertainty.draws if market_key_path(path)]
+    if bad:
+        raise ScenarioError(None, bad)
+
+
+def market_key(sc: Scenario) -> str:
+    """What a scenario's market is drawn from, as a digest: its seed, segments and network,
+    and the size and time of its graph files (two sweep points that differ only in their
+    dynamics or strategies share a market)."""
+    data = sc.model_dump(mode="json", include={"seed", "segments", "network"})
+    files = []
+    for path in sc.input_files():
+        st = os.stat(path)
+        files.append([str(path), st.st_mtime_ns, st.st_size])
+    text = json.dumps([data, files], sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+#: The shared markets of this process (``network.resample: once``), newest last.
+_SHARED: OrderedDict[str, Population] = OrderedDict()
+#: Guards :data:`_SHARED` where replicates share a process in threads (a Dask worker).
+_SHARED_LOCK = threading.Lock()
+#: Most people kept in :data:`_SHARED` (the newest market is always kept): a run or a search
+#: needs one; a sweep's points that differ only in their dynamics share one, and a point
+#: whose market differs rarely comes back.
+SHARED_PEOPLE = 2_000_000
+
+
+def shared_market(sc: Scenario) -> Population:
+    """The one market every replicate of `sc` runs on under ``network.resample: once``:
+    replicate 0's, built once per process and kept (forked workers inherit it)."""
+    check_resample(sc)
+    key = market_key(sc)
+    with _SHARED_LOCK:
+        pop = _SHARED.get(key)
+        if pop is not None:
+            _SHARED.move_to_end(key)
+            return pop
+    pop = build_population(sc, rng=stream(sc.seed, 0, POPULATION))
+    with _SHARED_LOCK:
+        _SHARED[key] = pop
+        while len(_SHARED) > 1 and sum(p.n for p in _SHARED.values()) > SHARED_PEOPLE:
+            _SHARED.popitem(last=False)
+    return pop

@@ -26,7 +26,7 @@ from wom.errors import WomError
 from wom.experiment.customers import Customers, load_customers, refuse_with_accounts
 from wom.experiment.memory import check_memory
 from wom.experiment.pool import worker_pool
-from wom.experiment.replicate import Replicate
+from wom.experiment.replicate import Replicate, shared_market
 from wom.market import Population
 from wom.store import Results
 
@@ -49,10 +49,11 @@ def run_replicate(sc: Scenario, replicate: int, customers: Customers | None = No
 
 
 def replicate_trajectories(sc: Scenario, replicate: int, customers: Customers | None = None,
-                           ) -> tuple[Trajectory, Population]:
-    """Every strategy on replicate `replicate`'s market, as one :class:`Trajectory` whose
+                           market: Population | None = None) -> tuple[Trajectory, Population]:
+    """Every strategy on replicate `replicate`'s market (`market`: the one shared under
+    ``network.resample: once``, looked up by the caller), as one :class:`Trajectory` whose
     arrays gain a leading strategy axis, and the market."""
-    rep = Replicate(sc, replicate, customers=customers)
+    rep = Replicate(sc, replicate, customers=customers, population=market)
     trajs = [run_to_horizon(rep.simulation(spec)) for spec in sc.strategies]
     return Trajectory(new_by_cause=np.stack([t.new_by_cause for t in trajs]),
                       spend=np.stack([t.spend for t in trajs]),
@@ -61,9 +62,11 @@ def replicate_trajectories(sc: Scenario, replicate: int, customers: Customers | 
 
 
 def _run_chunk(sc: Scenario, replicates: range, customers: Customers | None):
+    # One market for every replicate of the chunk under once: looked up once, not per replicate
+    market = shared_market(sc) if sc.network.resample == "once" else None
     out = []
     for r in replicates:
-        traj, _ = replicate_trajectories(sc, r, customers)
+        traj, _ = replicate_trajectories(sc, r, customers, market)
         out.append((r, traj))
     return out
 
@@ -187,6 +190,8 @@ def run(
         "seed": sc.seed,
         "seed_entropy": str(np.random.SeedSequence(sc.seed).entropy),
         "replicates": n,
+        # once: every replicate ran on one market (replicate 0's, the graph below)
+        "resample": sc.network.resample,
         "workers": workers,
         "command": f"wom.run(load_scenario(...), replicates={n}, seed={sc.seed}, "
                    f"workers={workers})",
