@@ -14,6 +14,9 @@ flag=results/examples/focused-vs-broad
 "$wom" animate scenarios/focused-vs-broad.yaml -s focused -s broad --out "$flag/spread.gif"
 "$wom" snapshot scenarios/focused-vs-broad.yaml -s focused --step 12 --out "$flag/snapshot.png"
 "$wom" report "$flag"
+rm -rf results/examples/focused-vs-broad-optimize
+"$wom" optimize scenarios/focused-vs-broad.yaml --out results/examples/focused-vs-broad-optimize \
+    --quiet
 rm -rf results/examples/crossover-sweep results/examples/chasm-sensitivity
 "$wom" sweep scenarios/crossover.yaml --out results/examples/crossover-sweep
 "$wom" sensitivity scenarios/chasm.yaml --method sobol --n 128 -r 10 --output advantage \
