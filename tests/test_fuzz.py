@@ -58,7 +58,7 @@ def run_cli(scenario: Path, out: Path, *, plots: bool) -> Result:
     """``wom run SCENARIO -o OUT`` in-process; an exception escaping the CLI fails the test."""
     args = ["run", str(scenario), "--workers", "1", "--quiet", "--out", str(out)]
     stub = (contextlib.nullcontext() if plots else
-            mock.patch.object(wom.viz.outputs, "plot_run", lambda *a, **k: []))
+            mock.patch.object(wom.viz.outputs, "start_plots", lambda *a, **k: list))
     with stub:
         return CliRunner().invoke(main, args, catch_exceptions=False)
 

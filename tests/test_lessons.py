@@ -213,7 +213,7 @@ def test_wom_new_starts_from_a_blank_commented_template(tmp_path: Path):
     data = yaml.safe_load(text)
     for block in ("dynamics", "budget"):
         assert set(data[block]) == set(type(getattr(sc, block)).model_fields), block
-    assert set(data["network"]) == {"model", "mean_degree", "mixing", "weak_tie"}
+    assert set(data["network"]) == {"model", "mean_degree", "mixing", "weak_tie", "resample"}
     # the two segments are alike but for their names: a copy of either makes a third alike
     first, second = sc.segments
     assert first.model_copy(update={"name": "x"}) == second.model_copy(update={"name": "x"})
