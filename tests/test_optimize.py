@@ -92,6 +92,7 @@ def test_mix_splits_by_weight_with_its_own_budget_keys(small: wom.Scenario) -> N
     ({"name": "m", "kind": "mix", "weights": {"a": 1}, "order": ["a", "b"]}, "one of the two"),
     ({"name": "m", "kind": "mix"}, "one of the two"),
     ({"name": "m", "kind": "mix", "order": ["a", "a"]}, "listed twice"),
+    ({"name": "m", "kind": "mix", "order": []}, "`order` is empty"),
     ({"name": "m", "kind": "mix", "order": ["a"], "message": {"b": "generic"}},
      "not in `order`"),
 ])
@@ -378,10 +379,18 @@ def test_the_found_plan_is_the_best_finalist_on_fresh_replicates() -> None:
     assert none is None and [s.name for s in out] == [opt.FOUND, "trial-9"]
 
 
+@pytest.mark.parametrize("inside_a_kernel", [False, True])
 def test_ctrl_c_in_the_confirmation_keeps_the_plan_found(tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch
-                                                         ) -> None:
+                                                         monkeypatch: pytest.MonkeyPatch,
+                                                         inside_a_kernel: bool) -> None:
+    """Ctrl-C in the confirmation, also inside a compiled kernel (numba wraps it in a
+    SystemError; it was not caught there, and nothing was written)."""
     def stopped(*args: Any, **kw: Any) -> None:
+        if inside_a_kernel:
+            try:
+                raise KeyboardInterrupt
+            except KeyboardInterrupt as err:
+                raise SystemError("<numba> returned a result with an exception set") from err
         raise KeyboardInterrupt
 
     monkeypatch.setattr(opt, "run", stopped)

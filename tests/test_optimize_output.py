@@ -94,8 +94,10 @@ def numbers(text: str) -> list[str]:
 def test_the_money_table_fits_80_columns(searched: tuple[Path, Any]) -> None:
     _, res = searched
     assert "…" not in res.output
-    lines = res.output.splitlines()
+    # (lines that name a folder are as long as its path)
+    lines = [ln for ln in res.output.splitlines() if not ln.startswith(("wrote ", "next: "))]
     assert max(len(line) for line in lines) <= 80, [ln for ln in lines if len(ln) > 80]
+    assert "next: wom run " in res.output and "best.yaml --by profit" in res.output
     rows = [ln for ln in lines if ln.startswith(("focused", "optimized "))]
     assert len(rows) == 2 and all(re.search(r"\d(k|M)\b", r) for r in rows), rows
 
@@ -343,3 +345,17 @@ def test_the_blank_template_shows_mix_and_every_optimize_key(tmp_path: Path) -> 
     assert kinds["one-then-two"].order == ["first-segment", "second-segment"]
     assert sc.optimize is not None
     opt.prepare(sc)  # a space the search takes
+
+
+def test_a_search_that_finds_the_users_own_plan_says_so() -> None:
+    """One trial: the scenario's focused plan, raced first. The verdict says the plan found
+    is focused's own (not "wins the same customers, 95% CI the same to the same")."""
+    sc = wom.scenario_from_dict(twins(optimize={"trials": 1, "replicates": 4}, strategies=[
+        {"name": "focused", "kind": "focused", "segment": "a", "seeding": "random"}]))
+    res = wom.optimize(sc, workers=1, confirm_replicates=6)
+    assert res.meta["from_scenario"] == {"trial-0": "focused"}
+    assert res.meta["found_trial"] == "trial-0"
+    text = sw.verdict_text(res)
+    assert text.startswith("The plan found is focused's own plan: the search found nothing "
+                           "better"), text
+    assert "the same customers" not in text

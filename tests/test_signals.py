@@ -130,3 +130,19 @@ def test_a_killed_fit_leaves_no_workers(tmp_path: Path):
     proc.communicate(timeout=60)
     assert not gone(workers)
     assert not (tmp_path / "fit").exists()
+
+
+def test_a_stop_while_a_folder_is_written_waits_for_it() -> None:
+    """Inside `deferred` (wom optimize writing its folder), Ctrl-C and SIGTERM are kept and
+    stop the command only when the block is done: the folder is not lost half-way."""
+
+    from wom.cli.stops import Stopped, deferred
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        finished = False
+        with pytest.raises(Stopped) as stop, deferred():
+            os.kill(os.getpid(), sig)
+            time.sleep(0.05)  # (the handler runs here: it must not raise)
+            finished = True
+        assert finished and stop.value.signum == sig
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back

@@ -52,3 +52,16 @@ class ScenarioError(WomError):
 
 class UnknownStrategyError(WomError, ValueError):
     """A strategy name the scenario does not have."""
+
+
+def interrupt_in(err: BaseException) -> KeyboardInterrupt | None:
+    """The Ctrl-C or stop signal behind `err`, however deep in its chain of causes (numba
+    wraps it in one SystemError per compiled call it crossed)."""
+    seen: set[int] = set()
+    cause: BaseException | None = err
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return cause
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return None

@@ -182,6 +182,8 @@ def _mix_given(spec: Strategy) -> None:
     """A mix names the segments it targets, either with weights that are not all zero (the
     budget split at once) or in `order` (a sequence), and gives messages only for them."""
     weights = spec.weights
+    if spec.order is not None and not spec.order:
+        raise ValueError("`order` is empty: name the segments won one after another")
     if (weights is None) == (spec.order is None):
         raise ValueError("a mix takes `weights` (the budget split over segments at once) or "
                          "`order` (the segments won one after another), one of the two")

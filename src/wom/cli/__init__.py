@@ -24,7 +24,7 @@ from wom.cli.options import RESUME
 from wom.cli.runs import animate, plot, report, run, snapshot, validate
 from wom.cli.stops import SIGNAL_EXIT, STOP_SIGNALS, checkpoint, forget, handler
 from wom.cli.sweeps import sensitivity, sweep
-from wom.errors import EXIT_BAD_INPUT, WomError
+from wom.errors import EXIT_BAD_INPUT, WomError, interrupt_in
 from wom.version import __version__
 
 
@@ -41,19 +41,6 @@ class UserError(click.ClickException):
         click.echo(f"error: {text}" if "\n" not in text else f"error:\n{text}", err=True)
 
 
-
-
-def interrupt_in(err: BaseException) -> KeyboardInterrupt | None:
-    """The Ctrl-C or stop signal behind `err`, however deep in its chain of causes (numba
-    wraps it in one SystemError per compiled call it crossed)."""
-    seen: set[int] = set()
-    cause: BaseException | None = err
-    while cause is not None and id(cause) not in seen:
-        if isinstance(cause, KeyboardInterrupt):
-            return cause
-        seen.add(id(cause))
-        cause = cause.__cause__ or cause.__context__
-    return None
 
 
 @contextmanager

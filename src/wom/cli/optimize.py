@@ -114,6 +114,7 @@ def optimize(scenario: Path | None, objective: str | None, trials: int | None,
     report.html. The trials are stored as they
     finish (search.sqlite): a stopped search goes on with --resume FOLDER.
     """
+    from wom.cli.stops import deferred
     from wom.experiment.optimize import check_room, prepare, resume
     from wom.experiment.searchstore import STORE, SearchStore
     from wom.experiment.sweep import executor
@@ -163,13 +164,18 @@ def optimize(scenario: Path | None, objective: str | None, trials: int | None,
                 res = resume(store, workers=workers, scheduler=client, progress=advance,
                              confirm_progress=confirming)
             res.meta["command"] = store.meta.get("command") or None
-            written = write_optimize(res, store.folder, notes=store.notes)
+            with deferred():  # a stop now waits for the folder to be written
+                written = write_optimize(res, store.folder, notes=store.notes)
+                if not res.interrupted:
+                    store.finish()
             if res.interrupted:  # what was found is in the folder; the exit says how to go on
                 from wom.viz.searchwords import best_so_far
 
                 click.echo(f"\n{best_so_far(res)}", err=True)
                 raise res.stop or KeyboardInterrupt()
-            store.finish()
     if not quiet:
         print_confirmation(res)
     click.echo(f"wrote {written}")
+    if not quiet:
+        by = "" if res.metric == "customers" else f" --by {res.metric}"
+        click.echo(f"next: wom run {written / 'best.yaml'}{by}")

@@ -9,6 +9,9 @@ work — raises it again.
 from __future__ import annotations
 
 import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 #: Exit status of a command stopped by a signal: 128 + the signal's number (the shell's
 #: convention: 130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP).
@@ -49,3 +52,26 @@ def checkpoint() -> None:
     signum = requested()
     if signum is not None:
         raise Stopped(signum)
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """Ctrl-C and the stop signals wait for the end of the block, then stop the command: a
+    folder being written (a few seconds) is finished rather than lost half-way."""
+    if threading.current_thread() is not threading.main_thread():  # (tests in threads)
+        yield
+        return
+    got: list[int] = []
+
+    def keep(signum: int, frame: object) -> None:
+        got.append(signum)
+
+    kept = {s: signal.signal(s, keep) for s in (signal.SIGINT, *STOP_SIGNALS)}
+    try:
+        yield
+    finally:
+        for s, before in kept.items():
+            signal.signal(s, before)
+    if got:
+        _requested.append(got[0])
+        raise Stopped(got[0])

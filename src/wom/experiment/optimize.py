@@ -37,7 +37,7 @@ from pydantic import ValidationError
 
 from wom.config import METRICS, Scenario, Strategy
 from wom.config.optimize import Optimize
-from wom.errors import WomError
+from wom.errors import WomError, interrupt_in
 from wom.experiment.cluster import ClientPool
 from wom.experiment.found import FOUND, OptimizeResult
 from wom.experiment.memory import check_memory
@@ -215,7 +215,7 @@ def search(
     steps = rungs(block.min_replicates, block.replicates)
 
     study = new_study(sc.seed, block, higher)
-    warm_start(study, space, sc)  # the user's own plans race first
+    theirs = warm_start(study, space, sc)  # the user's own plans race first
     stored = {t.number: t for t in store.trials()} if store is not None else {}
     done: list[Trial] = []
     ev: Evaluator | None = None
@@ -242,8 +242,8 @@ def search(
                     done.extend(batch)
                     if progress is not None:
                         progress(len(done), block.trials)
-        except KeyboardInterrupt as err:  # (a stop signal too): keep the trials finished
-            interrupted, stop = True, err
+        except (KeyboardInterrupt, SystemError) as err:  # keep the trials finished
+            interrupted, stop = True, _stop(err)
         search_s = time.perf_counter() - t0
 
         table = trials_table(done, space)
@@ -256,14 +256,18 @@ def search(
                 confirmation = run(both, replicates=confirm_replicates, workers=workers,
                                    progress=confirm_progress, executor=ClientPool(client)
                                    if client is not None else None)
-            except KeyboardInterrupt as err:  # the trials are kept: write what was found
-                interrupted, stop = True, err
+            except (KeyboardInterrupt, SystemError) as err:  # write what was found
+                interrupted, stop = True, _stop(err)
+        names = [f.name for f in finalists]
         finalists, confirmation = chosen(finalists, confirmation, metric, higher, FOUND)
         best = finalists[0] if finalists else None
+        found = next((n for n in names if n not in {f.name for f in finalists}), None)
     meta = {
         "seed": sc.seed, "objective": block.objective, "metric": metric,
         "trials": len(done), "trials_asked": block.trials, "batch": BATCH,
         "plans": len({key_of(t.spec) for t in done}),  # (TPE may ask a plan again)
+        "from_scenario": theirs,  # the trials that are the scenario's own plans
+        "found_trial": found,
         "rungs": steps, "search_replicates": f"{SEARCH_OFFSET} + i",
         "confirm_replicates": confirmation.new_by_cause.shape[1] if confirmation else 0,
         "workers": pool_workers, "scheduler": str(scheduler) if scheduler else None,
@@ -292,6 +296,15 @@ def _replayed(store: SearchStore, stored: dict[int, StoredTrial], batch: list[Tr
     new = [t for t in batch if t.number not in stored]
     if new:
         store.add(new)
+
+
+def _stop(err: BaseException) -> KeyboardInterrupt:
+    """The Ctrl-C or stop signal `err` is (inside a compiled kernel numba wraps it in a
+    SystemError); any other error goes on."""
+    stop = interrupt_in(err)
+    if stop is None:
+        raise err
+    return stop
 
 
 @contextmanager

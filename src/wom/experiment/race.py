@@ -79,16 +79,19 @@ def new_study(seed: int, block: Optimize, higher: bool) -> Any:
                                sampler=sampler, pruner=pruner)
 
 
-def warm_start(study: Any, space: Space, sc: Scenario) -> int:
+def warm_start(study: Any, space: Space, sc: Scenario) -> dict[str, str]:
     """Queue the scenario's own strategies that the plan space can express as the search's
-    first trials (:func:`~wom.experiment.plans.params_of`); how many were queued."""
-    queued = 0
+    first trials (:func:`~wom.experiment.plans.params_of`), each plan once: which trial is
+    which strategy's plan (``{"trial-0": "focused", …}``)."""
+    queued: list[dict[str, Any]] = []
+    names: dict[str, str] = {}
     for spec in sc.strategies:
         params = params_of(space, spec, sc)
-        if params is not None:
-            study.enqueue_trial(params, skip_if_exists=True)
-            queued += 1
-    return queued
+        if params is not None and params not in queued:
+            study.enqueue_trial(params)
+            names[f"trial-{len(queued)}"] = spec.name
+            queued.append(params)
+    return names
 
 
 def ask_batch(study: Any, space: Space, n: int) -> list[Trial]:

@@ -111,6 +111,11 @@ def verdict_text(res: OptimizeResult) -> str:
         return (f"The plan found {_level(res, own['mean'], own['lo'], own['hi'])}, {on}; "
                 "the scenario has no strategy of its own to compare it with.")
     best = f"{d.b}, the scenario's best"
+    theirs = res.meta.get("from_scenario", {}).get(res.meta.get("found_trial"))
+    if theirs is not None:
+        return (f"The plan found is {theirs}'s own plan: the search found nothing better "
+                f"than the scenario's plans. {d.b}, their best, "
+                f"{_level(res, *_of(res, d.b))}, {on}.")
     said = f"it {_verb(res)} {_amount(res, d.mean)}"
     if not d.known:
         return (f"On a single fresh replicate the plan found {_verb(res)} "
@@ -121,6 +126,12 @@ def verdict_text(res: OptimizeResult) -> str:
         return f"The plan found beats {best}, with confidence: {said} ({ci}) {on}."
     return (f"The plan found does not beat {best}, with confidence: {said} on average "
             f"({ci}) {on}.")
+
+
+def _of(res: OptimizeResult, name: str) -> tuple[float, float, float]:
+    """`name`'s mean and 95% interval on the fresh replicates."""
+    row = res.confirmed().set_index("strategy").loc[name]
+    return float(row["mean"]), float(row["lo"]), float(row["hi"])
 
 
 def confirmation_rows(res: OptimizeResult) -> list[list[str]]:
@@ -154,6 +165,10 @@ def confirmation_notes(res: OptimizeResult) -> list[str]:
     if others:
         notes.append(f"{FOUND}: the plan found; {', '.join(others)}: the next best plans "
                      "of the search, confirmed too (their plans are in trials.csv)")
+    theirs = res.meta.get("from_scenario", {})
+    same = [f"{t} is {theirs[t]}'s plan" for t in others if t in theirs]
+    if same:
+        notes.append(f"{'; '.join(same)} (the search starts from the scenario's plans)")
     if res.objective == "payback":
         notes.append(f"payback week: a plan that {never_paid_back(res)}, in the means and "
                      "the differences alike")
