@@ -28,6 +28,7 @@ import yaml
 from wom.config import Scenario, scenario_from_dict
 from wom.engine import CAUSES
 from wom.errors import WomError
+from wom.store.csvfast import write_frame
 from wom.store.results import (
     ACCOUNT_TIMESERIES,
     TIMESERIES_COLUMNS,
@@ -39,7 +40,7 @@ FLOAT_FORMAT = "%.10g"
 
 
 def write_csv(df: pd.DataFrame, path: Path) -> None:
-    df.to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+    write_frame(df, path, FLOAT_FORMAT)
 
 
 def fresh_names(base: Path) -> Iterator[Path]:
