@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+
 def _quoted(values: list[str]) -> list[str]:
     """`values` as the csv module writes them in a row of several fields (QUOTE_MINIMAL):
     quoted where a field needs it, which is what pandas writes."""
@@ -58,7 +59,7 @@ def _floats(x: np.ndarray, fmt: str) -> list[str]:
 def _column(s: pd.Series, fmt: str) -> list[str] | None:
     """The text of each cell of `s`, or None for a type this writer leaves to pandas."""
     dt = s.dtype
-    if isinstance(dt, pd.StringDtype) or dt == object:
+    if isinstance(dt, pd.StringDtype) or (isinstance(dt, np.dtype) and dt.kind == "O"):
         codes, uniq = pd.factorize(s)
         if (codes < 0).any() or not all(type(v) is str for v in uniq):
             return None
