@@ -98,6 +98,13 @@ def test_run_folder_is_complete_and_never_overwritten(tmp_path):
         live, read = getattr(res, table)(), getattr(back, table)()
         # types too: a whole mean (spend 60000.0) came back as an integer (new-user trial)
         pd.testing.assert_frame_equal(live.reset_index(drop=True), read, rtol=1e-9)
+    # the report reads the folder without its large timeseries
+    small = wom.read_run(out, timeseries=False)
+    pd.testing.assert_frame_equal(small.summary(), back.summary())
+    pd.testing.assert_frame_equal(small.comparison(), back.comparison())
+    assert small.scenario == back.scenario and small.manifest == back.manifest
+    with pytest.raises(WomError, match="without its timeseries"):
+        small.timeseries()
     with pytest.raises(WomError, match="plots are drawn from a run"):
         wom.plot_run(str(out), tmp_path / "plots")
     assert back.manifest["seed"] == 7 and back.manifest["graph"]["people"] == 270

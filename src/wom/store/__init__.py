@@ -5,18 +5,17 @@ from wom.store.folder import (
     REPORT,
     SCENARIO_FILE,
     TABLES,
-    RunFolder,
     atomic_folder,
     fresh_names,
     leading_comments,
     new_run_dir,
-    read_run,
     remove_stale_partials,
     rename_noreplace,
     write_csv,
     write_manifest,
     write_run,
 )
+from wom.store.readback import RunFolder, read_run
 from wom.store.results import COMPARISON_COLUMNS, SUMMARY_COLUMNS, TIMESERIES_COLUMNS, Results
 from wom.store.stats import Difference, Verdict, mean_interval, nanmean, pair, verdict
 

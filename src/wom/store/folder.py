@@ -18,20 +18,14 @@ import shutil
 import socket
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
-from wom.config import Scenario, scenario_from_dict
-from wom.engine import CAUSES
 from wom.errors import WomError
+from wom.store.csvfast import write_frame
 from wom.store.results import (
-    ACCOUNT_TIMESERIES,
-    TIMESERIES_COLUMNS,
-    WHOLE_SUMMARY_COLUMNS,
     Results,
 )
 
@@ -39,7 +33,7 @@ FLOAT_FORMAT = "%.10g"
 
 
 def write_csv(df: pd.DataFrame, path: Path) -> None:
-    df.to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+    write_frame(df, path, FLOAT_FORMAT)
 
 
 def fresh_names(base: Path) -> Iterator[Path]:
@@ -310,91 +304,3 @@ def remove_stale_partials(folder: Path) -> None:
             shutil.rmtree(p, ignore_errors=True)
         except OSError:  # alive, another user's: not ours to touch
             pass
-
-
-@dataclass(frozen=True)
-class RunFolder:
-    """A run folder read back: the scenario and the tables, read as from the
-    :class:`~wom.store.Results` of a live run — ``timeseries()``, ``summary()``,
-    ``comparison()``, ``scenario`` — so code takes either.
-
-    ``notes`` is the comment block ``scenario.yaml`` opens with (the scenario file's LESSON /
-    WHAT TO SEE text), ``""`` if none.
-    """
-
-    path: Path
-    scenario: Scenario
-    timeseries_table: pd.DataFrame
-    summary_table: pd.DataFrame
-    comparison_table: pd.DataFrame
-    manifest: dict[str, Any]
-    notes: str = ""
-
-    def timeseries(self) -> pd.DataFrame:
-        """``timeseries.csv``: one row per strategy, replicate, step and segment."""
-        return self.timeseries_table
-
-    def summary(self) -> pd.DataFrame:
-        """``summary.csv``: one row per strategy."""
-        return self.summary_table
-
-    def comparison(self) -> pd.DataFrame:
-        """``comparison.csv``: paired differences of every pair of strategies."""
-        return self.comparison_table
-
-
-def read_run(path: Path | str) -> RunFolder:
-    """Read a run folder written by :func:`write_run`."""
-    path = Path(path)
-    owner = partial_owner(path)
-    if owner is not None and owner != (socket.gethostname(), os.getpid()):  # (not the writer)
-        raise WomError(f"{path}: the hidden temporary of a run that was interrupted before it "
-                       "finished, not a run folder")
-    needed = [*TABLES, MANIFEST]
-    missing = [f for f in needed if not (path / f).is_file()]
-    if missing:
-        # An optimize folder (its search store, search.sqlite) has its own report.
-        hint = (f"; it is a wom optimize folder: its report is {path / 'report.html'}"
-                if (path / "search.sqlite").is_file() else "")
-        raise WomError(f"{path}: not a wom run folder (missing {', '.join(missing)}){hint}")
-    timeseries = pd.read_csv(path / "timeseries.csv", dtype={"strategy": str, "segment": str})
-    for cause in CAUSES:  # a folder written before a cause existed had nobody won by it
-        if f"new_by_{cause}" not in timeseries:
-            timeseries[f"new_by_{cause}"] = 0
-    if "churned" not in timeseries and "adopters" in timeseries:
-        # Written before money: nobody left, nothing was priced, and seeds never pay.
-        seeds = timeseries.groupby(["strategy", "replicate", "segment"], sort=False)[
-            "new_by_seed"].cumsum()
-        timeseries["churned"] = 0
-        timeseries["customers"] = timeseries["adopters"] - seeds
-        timeseries["revenue"] = timeseries["gross_profit"] = 0.0
-    for money in ("spend", "revenue", "gross_profit"):  # floats, whole or not (as live)
-        if money in timeseries:
-            timeseries[money] = timeseries[money].astype(float)
-    lacking = [c for c in TIMESERIES_COLUMNS if c not in timeseries]
-    if lacking:
-        raise WomError(f"{path / 'timeseries.csv'}: not a wom table (no column "
-                       f"{', '.join(lacking)})")
-    text = (path / "scenario.yaml").read_text(encoding="utf-8")
-    sc = scenario_from_dict(yaml.safe_load(text), file=path / "scenario.yaml")
-    # The live tables' types: a mean that happens to be whole (spend 60000.0) is a float
-    # there, and must not come back as an integer (equality checks between the two failed).
-    summary = pd.read_csv(path / "summary.csv", dtype={"strategy": str})
-    for column in summary.columns.drop("strategy"):
-        if column not in WHOLE_SUMMARY_COLUMNS:
-            summary[column] = summary[column].astype(float)
-    comparison = pd.read_csv(path / "comparison.csv", dtype={"a": str, "b": str,
-                                                               "metric": str})
-    for column in comparison.columns.drop(["a", "b", "metric"]):
-        comparison[column] = comparison[column].astype(float)
-    return RunFolder(
-        path=path,
-        scenario=sc,
-        # names stay text: a segment called 01 must not come back as the number 1
-        timeseries_table=timeseries[TIMESERIES_COLUMNS + [
-            c for c in ACCOUNT_TIMESERIES if sc.has_accounts and c in timeseries]],
-        summary_table=summary,
-        comparison_table=comparison,
-        manifest=json.loads((path / "manifest.json").read_text(encoding="utf-8")),
-        notes=leading_comments(text),
-    )

@@ -367,7 +367,7 @@ def write_report(run_dir: Path, *, command: str | None = None) -> Path:
         The command that made the run; default: the manifest's ``command``.
     """
     run_dir = Path(run_dir)
-    page = render_report(read_run(run_dir), command=command)
+    page = render_report(read_run(run_dir, timeseries=False), command=command)
     out = run_dir / REPORT
     tmp = run_dir / f".{REPORT}.partial-{os.getpid()}"
     try:

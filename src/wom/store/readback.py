@@ -1,0 +1,130 @@
+"""A run folder read back (:func:`read_run`): the scenario and the tables, typed as live.
+
+Split from :mod:`wom.store.folder`, which writes it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from wom.config import Scenario, scenario_from_dict
+from wom.engine import CAUSES
+from wom.errors import WomError
+from wom.store.folder import MANIFEST, TABLES, leading_comments, partial_owner
+from wom.store.results import ACCOUNT_TIMESERIES, TIMESERIES_COLUMNS, WHOLE_SUMMARY_COLUMNS
+
+
+@dataclass(frozen=True)
+class RunFolder:
+    """A run folder read back: the scenario and the tables, read as from the
+    :class:`~wom.store.Results` of a live run — ``timeseries()``, ``summary()``,
+    ``comparison()``, ``scenario`` — so code takes either.
+
+    ``notes`` is the comment block ``scenario.yaml`` opens with (the scenario file's LESSON /
+    WHAT TO SEE text), ``""`` if none.
+    """
+
+    path: Path
+    scenario: Scenario
+    timeseries_table: pd.DataFrame | None
+    summary_table: pd.DataFrame
+    comparison_table: pd.DataFrame
+    manifest: dict[str, Any]
+    notes: str = ""
+
+    def timeseries(self) -> pd.DataFrame:
+        """``timeseries.csv``: one row per strategy, replicate, step and segment."""
+        if self.timeseries_table is None:
+            raise WomError(f"{self.path}: read without its timeseries (read_run(..., "
+                           "timeseries=False))")
+        return self.timeseries_table
+
+    def summary(self) -> pd.DataFrame:
+        """``summary.csv``: one row per strategy."""
+        return self.summary_table
+
+    def comparison(self) -> pd.DataFrame:
+        """``comparison.csv``: paired differences of every pair of strategies."""
+        return self.comparison_table
+
+
+def read_run(path: Path | str, *, timeseries: bool = True) -> RunFolder:
+    """Read a run folder written by :func:`write_run`.
+
+    ``timeseries=False`` leaves ``timeseries.csv`` unread (its presence is still checked):
+    the report needs only the small tables, and the flagship's timeseries takes a tenth of a
+    second to read back.
+    """
+    path = Path(path)
+    owner = partial_owner(path)
+    if owner is not None and owner != (socket.gethostname(), os.getpid()):  # (not the writer)
+        raise WomError(f"{path}: the hidden temporary of a run that was interrupted before it "
+                       "finished, not a run folder")
+    needed = [*TABLES, MANIFEST]
+    missing = [f for f in needed if not (path / f).is_file()]
+    if missing:
+        # An optimize folder (its search store, search.sqlite) has its own report.
+        hint = (f"; it is a wom optimize folder: its report is {path / 'report.html'}"
+                if (path / "search.sqlite").is_file() else "")
+        raise WomError(f"{path}: not a wom run folder (missing {', '.join(missing)}){hint}")
+    text = (path / "scenario.yaml").read_text(encoding="utf-8")
+    sc = scenario_from_dict(yaml.safe_load(text), file=path / "scenario.yaml")
+    return RunFolder(
+        path=path,
+        scenario=sc,
+        timeseries_table=_read_timeseries(path, sc) if timeseries else None,
+        summary_table=_read_summary(path),
+        comparison_table=_read_comparison(path),
+        manifest=json.loads((path / "manifest.json").read_text(encoding="utf-8")),
+        notes=leading_comments(text),
+    )
+
+
+def _read_timeseries(path: Path, sc: Scenario) -> pd.DataFrame:
+    timeseries = pd.read_csv(path / "timeseries.csv", dtype={"strategy": str, "segment": str})
+    for cause in CAUSES:  # a folder written before a cause existed had nobody won by it
+        if f"new_by_{cause}" not in timeseries:
+            timeseries[f"new_by_{cause}"] = 0
+    if "churned" not in timeseries and "adopters" in timeseries:
+        # Written before money: nobody left, nothing was priced, and seeds never pay.
+        seeds = timeseries.groupby(["strategy", "replicate", "segment"], sort=False)[
+            "new_by_seed"].cumsum()
+        timeseries["churned"] = 0
+        timeseries["customers"] = timeseries["adopters"] - seeds
+        timeseries["revenue"] = timeseries["gross_profit"] = 0.0
+    for money in ("spend", "revenue", "gross_profit"):  # floats, whole or not (as live)
+        if money in timeseries:
+            timeseries[money] = timeseries[money].astype(float)
+    lacking = [c for c in TIMESERIES_COLUMNS if c not in timeseries]
+    if lacking:
+        raise WomError(f"{path / 'timeseries.csv'}: not a wom table (no column "
+                       f"{', '.join(lacking)})")
+    # names stay text: a segment called 01 must not come back as the number 1
+    return timeseries[TIMESERIES_COLUMNS + [
+        c for c in ACCOUNT_TIMESERIES if sc.has_accounts and c in timeseries]]
+
+
+def _read_summary(path: Path) -> pd.DataFrame:
+    # The live tables' types: a mean that happens to be whole (spend 60000.0) is a float
+    # there, and must not come back as an integer (equality checks between the two failed).
+    summary = pd.read_csv(path / "summary.csv", dtype={"strategy": str})
+    for column in summary.columns.drop("strategy"):
+        if column not in WHOLE_SUMMARY_COLUMNS:
+            summary[column] = summary[column].astype(float)
+    return summary
+
+
+def _read_comparison(path: Path) -> pd.DataFrame:
+    comparison = pd.read_csv(path / "comparison.csv", dtype={"a": str, "b": str,
+                                                               "metric": str})
+    for column in comparison.columns.drop(["a", "b", "metric"]):
+        comparison[column] = comparison[column].astype(float)
+    return comparison
