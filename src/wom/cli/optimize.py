@@ -105,14 +105,16 @@ def optimize(scenario: Path | None, objective: str | None, trials: int | None,
              settings: tuple[str, ...] = ()) -> None:
     """Find the best plan the budget can buy, confirmed.
 
-    Plans (strategy kind mix) split the budget over segments, each tailored or generic,
+    Plans (strategy kind mix) split the budget over segments at once or win them one
+    after another (bowling pins: order and trigger), each segment tailored or generic,
     with their own seed share, campaign length and seeding rule, within the scenario's
-    optimize: block. Candidates are raced on common random numbers (optuna: TPE sampler,
-    successive halving over replicates); the best few are re-run on fresh replicates beside
-    the scenario's strategies. Writes best.yaml (ready for wom run), scenario.yaml (the
-    scenario as searched), trials.csv, confirmation.csv, search.png, plan.png and
-    report.html. The trials are stored as they
-    finish (search.sqlite): a stopped search goes on with --resume FOLDER.
+    optimize: block; the scenario's own strategies are the first plans tried. Candidates
+    are raced on common random numbers (optuna: TPE sampler, successive halving over
+    replicates); the best few are re-run on fresh replicates beside the scenario's
+    strategies, and the best there is the plan found. Writes best.yaml (ready for wom
+    run), scenario.yaml (the scenario as searched), trials.csv, confirmation.csv,
+    search.png, plan.png and report.html. The trials are stored as they finish
+    (search.sqlite): a stopped search goes on with --resume FOLDER.
     """
     from wom.cli.stops import deferred
     from wom.experiment.optimize import check_room, prepare, resume
