@@ -136,6 +136,6 @@ def test_fuzzed_customer_files_run_or_exit_2(
                 "--out", str(out)]
         if today is not None:
             args += ["--today", str(today)]
-        with mock.patch.object(wom.viz.outputs, "plot_run", lambda *a, **k: []):
+        with mock.patch.object(wom.viz.outputs, "start_plots", lambda *a, **k: list):
             result = CliRunner().invoke(main, args, catch_exceptions=False)
         tally[outcome(result, out, [str(path), "--today"])] += 1
