@@ -14,6 +14,17 @@ from wom.errors import WomError
 from wom.store import Results
 from wom.store.stats import Difference, mean_interval, paired
 
+
+def scores(res: Results, metric: str) -> np.ndarray:
+    """``float64[strategies, replicates]``: `metric` of each strategy of `res` on each
+    replicate, as wom optimize scores it: a payback that never came is the horizon + 1
+    weeks (the search, the choice of the found plan and the confirmation alike)."""
+    values = res.per_replicate()[metric].to_numpy(float).reshape(len(res.strategies), -1)
+    if metric == "payback_step":
+        values = np.where(np.isnan(values), res.scenario.horizon + 1.0, values)
+    return values
+
+
 #: Name of the found plan in best.yaml and in the confirmation.
 FOUND = "optimized"
 
@@ -70,11 +81,8 @@ class OptimizeResult:
         """`name`'s objective on each fresh replicate, as the search scored it (a payback
         that never came: the horizon + 1 weeks)."""
         assert self.confirmation is not None
-        per = self.confirmation.per_replicate()
-        x = per.loc[per.strategy == name, self.metric].to_numpy(float)
-        if self.metric == "payback_step":
-            x = np.where(np.isnan(x), self.scenario.horizon + 1.0, x)
-        return x
+        every = scores(self.confirmation, self.metric)
+        return every[self.confirmation.strategies.index(name)]
 
     def user_best(self) -> str | None:
         """The scenario's own best strategy on the confirmation (``None``: it has none)."""

@@ -24,6 +24,7 @@ from wom.config import Scenario, Strategy
 from wom.config.optimize import OBJECTIVES, Optimize
 from wom.engine import run_to_horizon
 from wom.errors import WomError
+from wom.experiment.found import scores
 from wom.experiment.replicate import Replicate
 from wom.market import Population
 from wom.store import Results
@@ -356,9 +357,7 @@ def evaluate_chunk(tag: str, sc: Scenario, specs: Sequence[Strategy], indices: S
     res = Results(scenario=one, tam=tams[0], new_by_cause=stack("new_by_cause"),
                   spend=stack("spend"), churned=stack("churned"),
                   accounts=stack("accounts") if sc.has_accounts else None)
-    values = res.per_replicate()[metric].to_numpy(float).reshape(len(specs), len(indices))
-    if metric == "payback_step":
-        values = np.where(np.isnan(values), sc.horizon + 1.0, values)
+    values = scores(res, metric)
     return [values[:, j] for j in range(len(indices))]
 
 

@@ -21,6 +21,7 @@ import pandas as pd
 
 from wom.config import Scenario, Strategy
 from wom.config.optimize import Optimize
+from wom.experiment.found import scores
 from wom.experiment.plans import Evaluator, Space, params_of
 from wom.store import Results
 
@@ -166,14 +167,9 @@ def chosen(finalists: list[Strategy], confirmation: Results | None, metric: str,
         return finalists, confirmation
     best = 0
     if confirmation is not None:
-        per = confirmation.per_replicate()
-        means = []
-        for spec in finalists:
-            x = per.loc[per.strategy == spec.name, metric].to_numpy(float)
-            if metric == "payback_step":
-                x = np.where(np.isnan(x), confirmation.scenario.horizon + 1.0, x)
-            means.append(float(x.mean()) if higher else -float(x.mean()))
-        best = int(np.argmax(means))  # (the first of equals)
+        every = scores(confirmation, metric).mean(axis=1)
+        means = [every[confirmation.strategies.index(spec.name)] for spec in finalists]
+        best = int(np.argmax(means) if higher else np.argmin(means))  # (the first of equals)
     name = finalists[best].name
     order = [best] + [i for i in range(len(finalists)) if i != best]
     out = [finalists[i] if i != best else finalists[i].model_copy(update={"name": found})
