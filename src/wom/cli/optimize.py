@@ -118,7 +118,7 @@ def optimize(scenario: Path | None, objective: str | None, trials: int | None,
     """
     from wom.cli.stops import deferred
     from wom.experiment.optimize import check_room, prepare, resume
-    from wom.experiment.searchstore import STORE, SearchStore
+    from wom.experiment.searchstore import SearchStore
     from wom.experiment.sweep import executor
     from wom.store import leading_comments
     from wom.store.folder import held
@@ -146,9 +146,8 @@ def optimize(scenario: Path | None, objective: str | None, trials: int | None,
         sc = prepare(load(scenario, settings=settings), objective=objective, trials=trials,
                      seed=seed)
         check_room(sc, replicates or sc.replicates, workers)
-        if out is not None and (out / STORE).exists():
-            raise WomError(f"{out}: holds a search already; go on with it (wom optimize "
-                           f"--resume {out}) or choose another --out")
+        if out is not None:
+            SearchStore.refuse_taken(out)
         check_out(out, "optimize")  # "optimize folders …"
     with executor(scheduler) as client:  # reached before anything is written
         if resume_dir is None:

@@ -83,9 +83,8 @@ class SearchStore:
         `command`: the command line that started the search (the report shows it).
         """
         out_dir = Path(out_dir)
-        if (out_dir / STORE).exists() and not fresh:
-            raise WomError(f"{out_dir / STORE} exists: resume it (wom optimize --resume "
-                           f"{out_dir}) or choose another --out")
+        if not fresh:
+            cls.refuse_taken(out_dir)
         if not fresh and out_dir.exists() and any(out_dir.iterdir()):
             raise WomError(f"{out_dir}: already exists; choose another --out (optimize "
                            "folders are never overwritten)")
@@ -131,6 +130,13 @@ class SearchStore:
             tmp.unlink(missing_ok=True)
             Path(f"{tmp}-journal").unlink(missing_ok=True)
         return cls(out_dir, meta)
+
+    @staticmethod
+    def refuse_taken(out_dir: Path) -> None:
+        """Refuse a folder that holds a search already: it is resumed, not searched into."""
+        if (out_dir / STORE).exists():
+            raise WomError(f"{out_dir}: holds a search already; go on with it (wom optimize "
+                           f"--resume {out_dir}) or choose another --out")
 
     @classmethod
     def open(cls, out_dir: Path | str) -> SearchStore:
