@@ -57,6 +57,7 @@ MAX_UNITS = 10**15
 
 
 class Strict(BaseModel):
-    """A block of the scenario file: unknown keys are errors, defaults are validated."""
+    """A block of the scenario file: unknown keys are errors, defaults are validated, and so is
+    a value assigned from Python (``sc.network.resample = "Once"`` is refused at once)."""
 
-    model_config = ConfigDict(extra="forbid", validate_default=True)
+    model_config = ConfigDict(extra="forbid", validate_default=True, validate_assignment=True)
