@@ -48,6 +48,16 @@ def once_draw_problem(path: str) -> str:
             "per_replicate, or leave the key out of the draws")
 
 
+def once_fit_problem(path: str) -> str:
+    """Why fitting `path` (a :func:`market_key_path`) is refused under ``resample: once``:
+    the fit ends in draws of the key per replicate (fitted.yaml's ``uncertainty:``), which
+    one shared market cannot carry."""
+    return (f"network.resample is once, so every replicate shares one market, but a fit of "
+            f"{path} ends in a draw of it per replicate (fitted.yaml's uncertainty block), "
+            "which that market cannot carry; set network.resample: per_replicate, or give "
+            f"{path} as a known value")
+
+
 @dataclass(frozen=True)
 class Vary:
     """One swept parameter: a dotted key path and its values (``range`` for ``lo:hi:n``)."""
@@ -148,12 +158,15 @@ def missing_key(data: Any, path: str) -> str | None:
         nxt = []
         for node in nodes:
             if isinstance(node, list):
+                named = [x for x in node if isinstance(x, dict) and x.get("name") == key]
                 if key == "*":
                     nxt.extend(node)
+                elif named:  # a segment or a strategy by its name, as set_path takes it
+                    nxt.append(named[0])
                 elif key.isdigit() and int(key) < len(node):
                     nxt.append(node[int(key)])
                 else:
-                    return f"{key!r} is not an index of a list of {len(node)}"
+                    return f"{key!r} is neither a name nor an index of a list of {len(node)}"
             elif isinstance(node, dict):
                 if key not in node:
                     return f"the scenario has no key {key!r}"

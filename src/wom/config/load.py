@@ -25,6 +25,7 @@ from wom.config.keys import (
     market_key_path,
     missing_key,
     once_draw_problem,
+    once_fit_problem,
     representatives,
     set_path,
 )
@@ -282,14 +283,17 @@ def settings_error(settings: Sequence[str], err: ScenarioError) -> WomError:
 def bad_sweep_value(sc: Scenario, path: str, spec: Any) -> str | None:
     """Why a swept value would make an invalid scenario (each listed value, or a range's
     ends; ``None`` if all are fine)."""
-    return bad_value(sc, path, representatives(make_vary(path, spec).values, limit=50))
+    return bad_value(sc, path, representatives(make_vary(path, spec).values, limit=50),
+                     keep_uncertainty=True)
 
 
-def bad_value(sc: Scenario, path: str, values: Any) -> str | None:
-    """Why one of `values` at `path` would make an invalid scenario (``None``: all fine)."""
+def bad_value(sc: Scenario, path: str, values: Any, *,
+              keep_uncertainty: bool = False) -> str | None:
+    """Why one of `values` at `path` would make an invalid scenario (``None``: all fine);
+    `keep_uncertainty` as :func:`apply` (a sweep point keeps the scenario's draws)."""
     for value in values:
         try:
-            apply(sc, {path: value})
+            apply(sc, {path: value}, keep_uncertainty=keep_uncertainty)
         except WomError as err:
             first = str(err).splitlines()[-1].removeprefix("<scenario>: ")
             return f"the value {value!r} does not make a valid scenario: {first}"
@@ -340,6 +344,8 @@ def inference_checks(sc: Scenario) -> list[tuple[tuple[Any, ...], str]]:
                    "costs) or churn: give it as a known value in the scenario") if money else (
                 missing_key(data, path) or whole_bounds(data, path, lo, hi) or bad_value(
                     sc, path, (lo, hi)))
+            if not why and sc.network.resample == "once" and market_key_path(path):
+                why = once_fit_problem(path)
             if why:
                 problems.append((where, why))
     if sc.uncertainty is not None:
@@ -356,7 +362,11 @@ def integer_key(data: Any, path: str) -> bool:
     """Whether the key at `path` of the scenario data holds whole numbers (its first value)."""
     node = data
     for key in path.split("."):
-        node = node[0 if key == "*" else int(key)] if isinstance(node, list) else node[key]
+        if isinstance(node, list):
+            named = [x for x in node if isinstance(x, dict) and x.get("name") == key]
+            node = named[0] if named else node[0 if key == "*" else int(key)]
+        else:
+            node = node[key]
     return isinstance(node, int) and not isinstance(node, bool)
 
 
