@@ -28,6 +28,7 @@ from wom.errors import WomError
 from wom.experiment.customers import refuse_with_accounts
 from wom.inputs.tables import MAX_PERIOD
 from wom.store import SCENARIO_FILE
+from wom.viz.words import ONE_MARKET
 
 
 @click.command()
@@ -103,6 +104,8 @@ def validate(scenario: Path, settings: tuple[str, ...] = ()) -> None:
                f"{count(sc.people, 'person', 'people')}, "
                f"{count(len(sc.strategies), 'strategy', 'strategies')}, "
                f"{count(sc.replicates, 'replicate', 'replicates')}")
+    if sc.network.resample == "once":
+        click.echo(ONE_MARKET)
     need, have = estimate(sc, workers=default_workers()).total, available_memory()
     # valid (exit 0: a bigger machine runs it), but said plainly: `run` would refuse it here
     too_much = ("" if have is None or need <= have else

@@ -15,6 +15,7 @@ from wom.store import verdict
 from wom.store.money import Economics
 from wom.viz.numbers import as_cell as _fmt
 from wom.viz.numbers import as_money_cell as _money
+from wom.viz.words import ONE_MARKET
 
 
 def fitted_table(title: str | None, headers: tuple[str, ...], rows: list[list[str]],
@@ -148,9 +149,7 @@ def print_summary(results: wom.Results, console: Console, by: str = "customers")
                  'draw of the fitted parameters' if sc.uncertainty is not None else ''}): "
                  f"{spread}")
     if sc.network.resample == "once":
-        note += ("\none market (network.resample: once): every replicate ran on replicate 0's "
-                 "market, so the intervals are over the futures of this market, not over "
-                 "markets")
+        note += "\n" + ONE_MARKET
     console.print(table)
     console.print(note, style="dim")
     short = [r for r in summary.itertuples() if r.spend_mean < 0.99 * sc.budget.total]

@@ -24,6 +24,7 @@ from wom.cli.options import (
 )
 from wom.config import COMPARED, METRIC_NAMES, METRICS, parse_vary, setting_path
 from wom.errors import WomError
+from wom.viz.words import ONE_MARKET
 
 #: Rows of a sweep's table printed in the terminal (the rest: in sweep.csv).
 SHOWN_ROWS = 40
@@ -196,6 +197,9 @@ def sweep(scenario: Path | None, varies: tuple[str, ...], design: str | None,
                                                   "customers")
         written = analysis.export_csv(folder, metric)
         print_sweep(written, [v.path for v in kept], metric)
+        if sc.network.resample == "once":
+            click.echo(ONE_MARKET.replace("replicate 0's market", "replicate 0's market of "
+                                          "its point"))
         click.echo(f"wrote {written}")
         if pair is not None and len(kept) in (1, 2) and "sensitivity" not in meta:
             fig = phase_figure(folder, *pair, metric)

@@ -9,7 +9,7 @@ from functools import partial
 
 from wom.experiment.optimize import FOUND, OptimizeResult
 from wom.viz.numbers import as_cell, as_money_cell, counted, is_number
-from wom.viz.words import mix_words
+from wom.viz.words import ONE_MARKET, mix_words
 
 
 def objective_cell(res: OptimizeResult) -> Callable[[float], str]:
@@ -172,6 +172,8 @@ def confirmation_notes(res: OptimizeResult) -> list[str]:
     if res.objective == "payback":
         notes.append(f"payback week: a plan that {never_paid_back(res)}, in the means and "
                      "the differences alike")
+    if res.scenario.network.resample == "once":
+        notes.append(ONE_MARKET + "; the search's replicates and the fresh ones alike")
     return notes
 
 

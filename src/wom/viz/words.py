@@ -238,8 +238,13 @@ def describe_scenario(sc: Scenario) -> list[str]:
     strategies = "The strategies compared: " + " ".join(_strategy_words(s) for s in sc.strategies)
     run = (f"Each strategy ran {sc.replicates:,} replicate{'s' if sc.replicates != 1 else ''} "
            f"of {sc.horizon} week{'s' if sc.horizon != 1 else ''} from seed {sc.seed}; "
-           "replicate i of every strategy sees the same market (common random numbers), so "
-           "the differences between strategies are paired. A segment counts as ignited once "
+           + ("every replicate of every strategy ran on one market, replicate 0's "
+              "(network.resample: once), so the intervals are over the futures of this "
+              "market, not over markets, and "
+              if sc.network.resample == "once" else
+              "replicate i of every strategy sees the same market (common random numbers), "
+              "so ")
+           + "the differences between strategies are paired. A segment counts as ignited once "
            f"its customers reach {as_share(IGNITION_SHARE)} of its TAM"
            + (", the incumbent's customers counted in the TAM." if any(
                s.incumbent > 0 for s in segs) else "."))
@@ -358,3 +363,7 @@ def lesson(run: RunFolder) -> str:
     return (f"{head}; but the paired 95% interval of the difference, {interval}, includes "
             "zero, so this run cannot tell them apart (run more replicates).")
 
+
+#: What a reader of results under ``network.resample: once`` must know, in one line.
+ONE_MARKET = ("one market (network.resample: once): every replicate runs on replicate 0's "
+              "market, so the intervals are over the futures of this market, not over markets")
