@@ -8,7 +8,9 @@ from contextlib import closing
 
 import numpy as np
 import pytest
+import yaml
 from click.testing import CliRunner
+from pydantic import ValidationError
 
 import wom
 from helpers import small_scenario
@@ -16,8 +18,8 @@ from wom.cli import main
 from wom.config import parse_vary
 from wom.errors import ScenarioError
 from wom.experiment import Replicate, sweep
-from wom.experiment.plans import _market
-from wom.experiment.replicate import check_resample, market_key
+from wom.experiment.plans import replicate_market
+from wom.experiment.replicate import SHARED, Markets, check_resample, market_key
 from wom.store import write_run
 
 CSV = ("timeseries.csv", "summary.csv", "comparison.csv")
@@ -140,10 +142,57 @@ def test_sweep_same_rows_whatever_the_workers(tmp_path, resample):
 
 def test_optimize_markets_follow_resample():
     sc = once()
-    assert _market("t", sc, 3).population is _market("t", sc, 0).population
+    key = market_key(sc)
+    assert (replicate_market("t", sc, 3, key).population
+            is replicate_market("t", sc, 0, key).population)
     per = small_scenario()
-    assert not np.array_equal(_market("t", per, 3).population.indices,
-                              _market("t", per, 0).population.indices)
+    key = market_key(per)
+    assert not np.array_equal(replicate_market("t", per, 3, key).population.indices,
+                              replicate_market("t", per, 0, key).population.indices)
+
+
+def _file_market(tmp_path, ties: list[tuple[int, int]], resample: str) -> wom.Scenario:
+    (tmp_path / "labels.txt").write_text("".join(f"{i} {'x' if i < 20 else 'y'}\n"
+                                                 for i in range(40)), encoding="utf-8")
+    (tmp_path / "graph.txt").write_text("".join(f"{u} {v}\n" for u, v in ties),
+                                        encoding="utf-8")
+    path = tmp_path / "fg.yaml"
+    path.write_text(yaml.safe_dump({
+        "name": "fg", "seed": 3, "horizon": 4, "replicates": 2,
+        "network": {"model": "file", "resample": resample,
+                    "file": {"path": "graph.txt", "labels": "labels.txt"}},
+        "budget": {"total": 500},
+        "strategies": [{"name": "broad", "kind": "broad"}]}), encoding="utf-8")
+    return wom.load_scenario(path)
+
+
+@pytest.mark.parametrize("resample", ["per_replicate", "once"])
+def test_a_search_sees_a_changed_graph_file(tmp_path, resample):
+    """The search's markets were kept by the scenario's text alone: a graph file rewritten
+    between two searches in one process left the second on the old graph."""
+    ring = [(i, (i + 1) % 40) for i in range(40)]
+    first = _file_market(tmp_path, ring, resample)
+    old = replicate_market("t", first, 0, market_key(first)).population
+    assert old.n_ties == 40
+    star = [(0, i) for i in range(1, 40)] + [(1, 2), (3, 4), (5, 6)]
+    second = _file_market(tmp_path, star, resample)
+    new = replicate_market("t", second, 0, market_key(second)).population
+    assert new.n_ties == 42 and new.degree()[0] == 39
+
+
+def test_markets_kept_within_bytes_not_people():
+    """A dense market of few people can be the largest: the cap counts bytes, and the
+    newest market is always kept."""
+    small = Replicate(small_scenario(), 0).population
+    kept = Markets(limit=int(2.5 * small.nbytes))
+    for k in range(4):
+        kept.put(k, small)
+    assert len(kept) == 2 and kept.get(0) is None and kept.get(3) is small
+    tiny = Markets(limit=1)
+    tiny.put("a", small)
+    tiny.put("b", small)
+    assert len(tiny) == 1 and tiny.get("b") is small
+    assert small.nbytes >= small.indices.nbytes + small.indptr.nbytes + small.segment.nbytes
 
 
 def test_wom_run_says_one_market_and_refuses_a_bad_setting(tmp_path):
@@ -160,3 +209,91 @@ def test_wom_run_says_one_market_and_refuses_a_bad_setting(tmp_path):
     assert bad.exit_code == 2 and "Traceback" not in bad.output
     assert "network.resample" in bad.stderr and "'per_replicate' or 'once'" in bad.stderr
     assert not (tmp_path / "bad").exists()
+
+
+def test_the_report_and_validate_say_one_market(tmp_path):
+    """The report is what gets shared: it says the run had one market, as the terminal does."""
+    path = tmp_path / "small.yaml"
+    path.write_text(small_scenario().to_yaml(), encoding="utf-8")
+    ok = CliRunner().invoke(main, ["run", str(path), "--replicates", "2", "--workers", "1",
+                                   "--set", "network.resample=once", "--out",
+                                   str(tmp_path / "once")])
+    assert ok.exit_code == 0, ok.output
+    report = (tmp_path / "once" / "report.html").read_text(encoding="utf-8")
+    assert "ran on one market, replicate 0&#x27;s" in report or \
+        "ran on one market, replicate 0's" in report
+    assert "futures of this market, not over markets" in report
+    per = CliRunner().invoke(main, ["run", str(path), "--replicates", "2", "--workers", "1",
+                                    "--out", str(tmp_path / "per")])
+    assert per.exit_code == 0, per.output
+    assert "one market" not in (tmp_path / "per" / "report.html").read_text(encoding="utf-8")
+    said = CliRunner().invoke(main, ["validate", str(path), "--set", "network.resample=once"])
+    assert said.exit_code == 0 and "one market (network.resample: once)" in said.output
+    plain = CliRunner().invoke(main, ["validate", str(path)])
+    assert plain.exit_code == 0 and "one market" not in plain.output
+
+
+def test_sweep_says_one_market(tmp_path):
+    path = tmp_path / "small.yaml"
+    path.write_text(small_scenario().to_yaml(), encoding="utf-8")
+    res = CliRunner().invoke(main, ["sweep", str(path), "-o", str(tmp_path / "s"), "-w", "1",
+                                    "-r", "2", "--vary", "dynamics.word_of_mouth=0.1,0.2",
+                                    "--set", "network.resample=once"])
+    assert res.exit_code == 0, res.output
+    assert "replicate 0's market of its point" in res.output
+
+
+def test_a_fit_of_a_market_key_is_refused_under_once(tmp_path):
+    """A fit ends in draws of its keys per replicate (fitted.yaml's uncertainty block): under
+    once the fit would write a scenario that wom run refuses, so it is refused up front,
+    naming the key, by validate as by fit; keys of the dynamics may be fitted."""
+    data = once().model_dump(mode="json")
+    data["fit"] = {"free": {"network.mixing": [0.01, 0.4],
+                            "dynamics.word_of_mouth": [0.0, 0.3]}}
+    with pytest.raises(ScenarioError, match=r"fit.free.network.mixing: .*shares one market.*"
+                                            r"per_replicate, or give network.mixing"):
+        wom.scenario_from_dict(data)
+    data["fit"] = {"free": {"dynamics.word_of_mouth": [0.0, 0.3]}}
+    assert wom.scenario_from_dict(data).fit is not None
+    path = tmp_path / "fit.yaml"
+    data["fit"] = {"free": {"segments.*.tam": [0.2, 0.9]}}
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    res = CliRunner().invoke(main, ["validate", str(path)])
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert f"{path}:" in res.stderr and "fit.free.segments.*.tam" in res.stderr
+
+
+def test_a_value_assigned_from_python_is_checked():
+    """sc.network.resample = "Once" used to run silently as per_replicate."""
+    sc = small_scenario()
+    with pytest.raises(ValidationError, match="'per_replicate' or 'once'"):
+        sc.network.resample = "Once"  # type: ignore[assignment]
+    with pytest.raises(ValidationError):
+        sc.network.mixing = 2.0
+    with pytest.raises(ValidationError):
+        sc.replicates = 0
+    sc.network.resample = "once"
+    assert sc.network.resample == "once"
+
+
+def test_validate_refuses_a_sweep_to_once_with_a_market_draw(tmp_path):
+    """wom validate said ok; wom sweep then refused the point, naming no file or line."""
+    data = small_scenario().model_dump(mode="json")
+    data["uncertainty"] = {"draws": {"network.mixing": [0.05, 0.3]}, "source": "a test"}
+    data["sweep"] = {"vary": {"network.resample": ["per_replicate", "once"]}}
+    path = tmp_path / "up.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    res = CliRunner().invoke(main, ["validate", str(path)])
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert f"{path}:" in res.stderr and "sweep.vary.network.resample" in res.stderr
+    assert "the value 'once'" in res.stderr and "uncertainty.draws.network.mixing" in res.stderr
+
+
+def test_under_once_the_layout_does_not_depend_on_which_replicate_came_first():
+    from wom.viz.drawing import positions
+
+    sc = once(replicates=4)
+    first_three = positions(Replicate(sc, 3).population, sc, 3).copy()
+    SHARED.clear()
+    positions(Replicate(sc, 0).population, sc, 0)
+    assert np.array_equal(positions(Replicate(sc, 3).population, sc, 3), first_three)

@@ -589,3 +589,23 @@ def test_legal_but_suspicious_values_are_warned_about(tmp_path: Path, settings: 
     where = f"{flagship} with --set {' '.join(settings)}"  # the warning says where it is from
     assert f"warning: {where}: {key}: {words}" in result.stderr, result.stderr
     assert CliRunner().invoke(main, ["validate", str(flagship)]).stderr == ""
+
+
+def test_draws_and_fits_name_a_segment_as_set_and_vary_do() -> None:
+    """``--set segments.NAME.tam`` and ``--vary`` take a segment's name; ``uncertainty:`` and
+    ``fit:`` refused it as 'not an index'."""
+    data = _minimal()
+    name = data["segments"][1]["name"] if isinstance(data["segments"], list) else None
+    assert name is not None
+    path = f"segments.{name}.references"
+    sc = scenario_from_dict({**data, "uncertainty": {"draws": {path: [0, 3]}},
+                             "fit": {"free": {f"segments.{name}.tam": [0.2, 0.9]}}})
+    from wom.experiment.replicate import scenario_of
+    assert [scenario_of(sc, i).segments[1].references for i in range(2)] == [0, 3]
+    assert [scenario_of(sc, i).segments[0].references for i in range(2)] == [
+        sc.segments[0].references] * 2
+    with pytest.raises(ScenarioError, match="'nobody' is neither a name nor an index"):
+        scenario_from_dict({**data, "uncertainty": {"draws": {
+            "segments.nobody.references": [0, 3]}}})
+    with pytest.raises(ScenarioError, match="holds whole numbers"):
+        scenario_from_dict({**data, "fit": {"free": {path: [0.5, 2]}}})

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -25,8 +23,7 @@ from wom.config.optimize import OBJECTIVES, Optimize
 from wom.engine import run_to_horizon
 from wom.errors import WomError
 from wom.experiment.found import scores
-from wom.experiment.replicate import Replicate
-from wom.market import Population
+from wom.experiment.replicate import Markets, Replicate, market_key
 from wom.store import Results
 
 #: The search's replicates are SEARCH_OFFSET + i: never the confirmation's (0 … n − 1).
@@ -302,32 +299,22 @@ def key_of(spec: Strategy) -> str:
     return spec.model_copy(update={"name": "-"}).model_dump_json()
 
 
-#: Markets kept by each process, by replicate: every candidate of a search runs on the same
-#: replicates, and a market is built once per process, not once per candidate.
-_MARKETS: OrderedDict[tuple[str, int], Population] = OrderedDict()
-#: Most people kept in :data:`_MARKETS` per process.
-MARKET_CACHE_PEOPLE = 4_000_000
+#: Markets kept by each process, by scenario and replicate: every candidate of a search runs
+#: on the same replicates, and a market is built once per process, not once per candidate.
+MARKETS = Markets(limit=1024 * 2**20)
 
 
-#: Guards :data:`_MARKETS` where evaluations share a process in threads (a Dask worker).
-_MARKETS_LOCK = threading.Lock()
-
-
-def _market(tag: str, sc: Scenario, index: int) -> Replicate:
+def replicate_market(tag: str, sc: Scenario, index: int, market: str) -> Replicate:
+    """Replicate `index` of `sc`, its market kept under (`tag`, `market` — the digest of
+    what it is drawn from, graph files' sizes and times included —, `index`)."""
     if sc.network.resample == "once":  # one market for every replicate, kept by Replicate
         return Replicate(sc, index)
-    key = (tag, index)
-    with _MARKETS_LOCK:
-        pop = _MARKETS.get(key)
-        if pop is not None:
-            _MARKETS.move_to_end(key)
+    key = (tag, market, index)
+    pop = MARKETS.get(key)
     if pop is not None:
         return Replicate(sc, index, population=pop)
     rep = Replicate(sc, index)
-    with _MARKETS_LOCK:
-        _MARKETS[key] = rep.population
-        while len(_MARKETS) > max(1, MARKET_CACHE_PEOPLE // max(sc.people, 1)):
-            _MARKETS.popitem(last=False)
+    MARKETS.put(key, rep.population)
     return rep
 
 
@@ -345,8 +332,9 @@ def evaluate_chunk(tag: str, sc: Scenario, specs: Sequence[Strategy], indices: S
     if metric not in TAM_FREE:
         raise WomError(f"{metric} is not an objective of wom optimize")
     trajs, tams = [], []
+    market = market_key(sc)
     for i in indices:
-        rep = _market(tag, sc, i)
+        rep = replicate_market(tag, sc, i, market)
         tams.append(rep.population.tam_size)
         trajs.append([run_to_horizon(rep.simulation(spec)) for spec in specs])
 

@@ -22,6 +22,7 @@ import json
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Hashable
 
 import numpy as np
 
@@ -143,14 +144,42 @@ def market_key(sc: Scenario) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-#: The shared markets of this process (``network.resample: once``), newest last.
-_SHARED: OrderedDict[str, Population] = OrderedDict()
-#: Guards :data:`_SHARED` where replicates share a process in threads (a Dask worker).
-_SHARED_LOCK = threading.Lock()
-#: Most people kept in :data:`_SHARED` (the newest market is always kept): a run or a search
-#: needs one; a sweep's points that differ only in their dynamics share one, and a point
-#: whose market differs rarely comes back.
-SHARED_PEOPLE = 2_000_000
+class Markets:
+    """Markets a process keeps, newest last, within `limit` bytes of arrays (the newest is
+    always kept: whoever asked for it needs it); thread-safe (a Dask worker runs tasks in
+    threads). Bytes, not people: a dense market of few people can be the largest."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._kept: OrderedDict[Hashable, Population] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> Population | None:
+        with self._lock:
+            pop = self._kept.get(key)
+            if pop is not None:
+                self._kept.move_to_end(key)
+            return pop
+
+    def put(self, key: Hashable, pop: Population) -> None:
+        with self._lock:
+            self._kept[key] = pop
+            self._kept.move_to_end(key)
+            while len(self._kept) > 1 and sum(p.nbytes for p in self._kept.values()) > self.limit:
+                self._kept.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._kept.clear()
+
+
+#: The shared markets of this process (``network.resample: once``): a run or a search needs
+#: one; a sweep's points that differ only in their dynamics share one, and a point whose
+#: market differs rarely comes back.
+SHARED = Markets(limit=512 * 2**20)
 
 
 def shared_market(sc: Scenario) -> Population:
@@ -158,14 +187,8 @@ def shared_market(sc: Scenario) -> Population:
     replicate 0's, built once per process and kept (forked workers inherit it)."""
     check_resample(sc)
     key = market_key(sc)
-    with _SHARED_LOCK:
-        pop = _SHARED.get(key)
-        if pop is not None:
-            _SHARED.move_to_end(key)
-            return pop
-    pop = build_population(sc, rng=stream(sc.seed, 0, POPULATION))
-    with _SHARED_LOCK:
-        _SHARED[key] = pop
-        while len(_SHARED) > 1 and sum(p.n for p in _SHARED.values()) > SHARED_PEOPLE:
-            _SHARED.popitem(last=False)
+    pop = SHARED.get(key)
+    if pop is None:
+        pop = build_population(sc, rng=stream(sc.seed, 0, POPULATION))
+        SHARED.put(key, pop)
     return pop

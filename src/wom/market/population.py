@@ -98,6 +98,22 @@ class Population:
     def degree(self) -> np.ndarray:
         return np.diff(self.indptr)
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the market's arrays (the graph, the traits, accounts, today's customers
+        and what :attr:`cache` holds): what keeping it costs."""
+        def size(x: Any) -> int:
+            if isinstance(x, np.ndarray):
+                return int(x.nbytes)
+            if isinstance(x, tuple | list):
+                return sum(size(y) for y in x)
+            if isinstance(x, dict):
+                return sum(size(y) for y in x.values())
+            return sum(size(y) for y in vars(x).values()) if hasattr(x, "__dict__") else 0
+        return sum(size(getattr(self, f)) for f in ("seg_start", "segment", "indptr", "indices",
+                                                     "eligible", "incumbent", "references",
+                                                     "cache", "customers", "accounts"))
+
     def members(self, k: int) -> np.ndarray:
         return np.arange(self.seg_start[k], self.seg_start[k + 1], dtype=np.int64)
 
