@@ -21,6 +21,7 @@ import yaml
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from matplotlib.collections import PolyCollection
 
 import wom
 from helpers import small_scenario
@@ -454,6 +455,13 @@ def test_a_text_parameter_gets_a_phase_figure(tmp_path):
                           tmp_path / "one", replicates=2)
     ax = phase_figure(one, "focused", "broad").axes[0]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["random", "hubs"]
+    # two values with nothing between them: a point and an interval each, no joining line
+    # and no band (a band between the two labels would claim values in between)
+    tab = analysis.paired(one, "focused", "broad")
+    means = ax.get_lines()[0]
+    assert means.get_linestyle() == "None"
+    assert np.allclose(means.get_ydata(), tab.diff_mean.to_numpy(float))
+    assert not any(isinstance(c, PolyCollection) for c in ax.collections)
 
 
 def test_whole_number_ranges_are_sampled_evenly():

@@ -69,11 +69,14 @@ def positions(population: Population, scenario: Scenario, replicate: int = 0) ->
     """``float64[N, 2]``: where each person is drawn, computed once per market.
 
     Drawn from the replicate's layout stream (the Mesa view's positions) and kept in
-    ``population.cache``, so every strategy and frame of that market reuses them.
+    ``population.cache``, so every strategy and frame of that market reuses them. Under
+    ``network.resample: once`` every replicate's market is replicate 0's, and so is its
+    layout (whichever replicate is drawn first).
     """
     if "positions" not in population.cache:
+        whose = 0 if scenario.network.resample == "once" else replicate
         population.cache["positions"] = segment_positions(
-            population, rng=stream(scenario.seed, replicate, LAYOUT))
+            population, rng=stream(scenario.seed, whose, LAYOUT))
     pos: np.ndarray = population.cache["positions"]
     return pos
 

@@ -67,11 +67,14 @@ def phase_figure(out_dir: Path | str, a: str, b: str, metric: str = "customers")
         t = tab.sort_values(p) if numeric else tab
         x = (t[p].to_numpy(float) if numeric
              else np.array([list(varies[0].values).index(v) for v in t[p]], dtype=float))
-        if not numeric:
+        mean, lo, hi = (t[c].to_numpy(float) for c in ("diff_mean", "diff_lo", "diff_hi"))
+        if numeric:
+            ax.fill_between(x, lo, hi, alpha=0.3, color="#0072B2", label="95% interval")
+            ax.plot(x, mean, color="#0072B2", marker="o", label="mean")
+        else:  # values with nothing between them: a point and its interval each, no line
             ax.set_xticks(range(len(varies[0].values)), [_label(v) for v in varies[0].values])
-        ax.fill_between(x, t.diff_lo.to_numpy(float), t.diff_hi.to_numpy(float), alpha=0.3,
-                        color="#0072B2", label="95% interval")
-        ax.plot(x, t.diff_mean.to_numpy(float), color="#0072B2", marker="o", label="mean")
+            ax.errorbar(x, mean, yerr=[mean - lo, hi - mean], fmt="o", color="#0072B2",
+                        capsize=6, label="mean and 95% interval")
         ax.axhline(0.0, color="black", linewidth=0.8)
         ax.set_xlabel(p)
         ax.set_ylabel(f"{a} − {b} ({metric})")
