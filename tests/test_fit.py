@@ -269,3 +269,14 @@ def test_a_fit_that_misses_the_data_says_so():
     assert fit_warnings({"outside_band": ["a"]}, 8) == []
     warned = fit_warnings({"outside_band": ["a", "b", "c"]}, 8)
     assert len(warned) == 1 and "3 of 8 segments (a, b, c)" in warned[0]
+
+
+def test_one_generation_warns_without_a_crash():
+    """fit.generations: 1 is allowed, and stopped on its generations the warning read the
+    tolerance of a generation before the first (IndexError, no fit folder)."""
+    from wom.inference.fit import fit_warnings
+
+    one = fit_warnings({"stopped": "generations", "tolerances": [3.5]}, 4)
+    assert len(one) == 1 and "after 1 generation (one generation cannot show" in one[0]
+    two = fit_warnings({"stopped": "generations", "tolerances": [3.5, 2.0]}, 4)
+    assert "after 2 generations (its tolerance was still falling, 3.5 → 2)" in two[0]

@@ -169,8 +169,10 @@ def fit_warnings(diagnostics: dict[str, Any], segments: int) -> list[str]:
     warnings = []
     if diagnostics.get("stopped") == "generations":
         tol = diagnostics["tolerances"]
-        warnings.append(f"ABC had not converged after {len(tol)} generations (its tolerance "
-                        f"was still falling, {tol[-2]:g} → {tol[-1]:g}): raise "
+        falling = (f"its tolerance was still falling, {tol[-2]:g} → {tol[-1]:g}"
+                   if len(tol) > 1 else "one generation cannot show its tolerance settling")
+        warnings.append(f"ABC had not converged after {len(tol)} "
+                        f"generation{'s' if len(tol) != 1 else ''} ({falling}): raise "
                         "fit.generations; the intervals are too wide and may be off")
     rhat = diagnostics.get("rhat")
     if rhat and max(rhat.values()) > 1.05:
