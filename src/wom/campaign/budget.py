@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from wom.config import Scenario
+from wom.config import Scenario, Strategy
 
 
 def split(total: int, weights: np.ndarray) -> np.ndarray:
@@ -50,6 +50,17 @@ def segment_costs(sc: Scenario) -> tuple[np.ndarray, np.ndarray]:
     seed = np.array([s.cost_per_seed or b.cost_per_seed for s in sc.segments], dtype=float)
     contact = np.array([s.cost_per_contact or b.cost_per_contact for s in sc.segments],
                        dtype=float)
+    return seed, contact
+
+
+def strategy_costs(spec: Strategy, sc: Scenario) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`segment_costs`, with the strategy's own costs where it gives them (content a
+    mindset finds may cost more per contact than a bought list)."""
+    seed, contact = segment_costs(sc)
+    if spec.cost_per_seed is not None:
+        seed[:] = spec.cost_per_seed
+    if spec.cost_per_contact is not None:
+        contact[:] = spec.cost_per_contact
     return seed, contact
 
 

@@ -13,10 +13,10 @@ from typing import ClassVar
 
 import numpy as np
 
-from wom.campaign.budget import budget_money, contact_schedule, segment_costs, units
+from wom.campaign.budget import budget_money, contact_schedule, strategy_costs, units
 from wom.campaign.seeding import SeedingContext, seeds_in
-from wom.config import IGNITION_SHARE, STRATEGY_KINDS, Scenario, Strategy
-from wom.engine import Plan, Simulation
+from wom.config import IGNITION_SHARE, SEEDING_RULES, STRATEGY_KINDS, Scenario, Strategy
+from wom.engine import Plan, Simulation, value_message
 from wom.market import Population
 
 
@@ -44,7 +44,7 @@ def _plan(
     """Split seed and contact money over `targets` by size; `message[k]` per segment."""
     S = pop.n_segments
     sizes = np.diff(pop.seg_start)
-    seed_cost, contact_cost = segment_costs(sc)
+    seed_cost, contact_cost = strategy_costs(spec, sc)
     seed_money, contact_money = budget_money(sc)
     w = sizes[targets].astype(float)
     ctx = SeedingContext(pop, sc, spec, message, rng)
@@ -61,12 +61,61 @@ def _plan(
     )
 
 
-@STRATEGY_KINDS.register("focused", needs=("segment",), takes=("segment",))
+@STRATEGY_KINDS.register("focused", needs=("segment",), takes=("segment", "target"))
 def focused(spec: Strategy, sc: Scenario, pop: Population, rng: np.random.Generator) -> Plan:
-    """Everything on one segment, in that segment's own language."""
+    """Everything on one segment, in that segment's own language; or, with `target`, on
+    the people with an attribute value, wherever they talk (:func:`targeted`)."""
+    if spec.target is not None:
+        return targeted(spec, sc, pop, rng)
     k = pop.segment_names.index(spec.segment)
     message = np.full(pop.n_segments, k, dtype=np.int32)
     return _plan(spec, sc, pop, np.array([k]), message, rng)
+
+
+def targeted(spec: Strategy, sc: Scenario, pop: Population, rng: np.random.Generator) -> Plan:
+    """Everything on the people with the values of `target` (a bought list: dentists in
+    every segment), in a message written for the first of them.
+
+    Seeds are chosen among them by the strategy's seeding rule; each week's contacts are
+    distinct people among them, drawn as a segment's are. A seed and a contact cost the
+    strategy's own costs, or the mean of the targeted people's segments' costs.
+    """
+    tr = pop.traits
+    target = spec.target or {}
+    if tr is None:
+        raise ValueError(f"{spec.name!r} targets {target}, but the market has no attributes")
+    pool = tr.people_with(target)
+    if pool.size == 0:
+        said = ", ".join(f"{k} {v!r}" for k, v in target.items())
+        raise ValueError(f"{spec.name!r}: nobody has {said} in this market")
+    name, value = next(iter(target.items()))
+    said = value_message(pop, name, value)
+    S = pop.n_segments
+    seg_seed, seg_contact = strategy_costs(spec, sc)
+    of = pop.segment[pool]
+    seed_cost = float(seg_seed[of].mean())
+    contact_cost = float(seg_contact[of].mean())
+    seed_money, contact_money = budget_money(sc)
+    message = np.full(S, said, dtype=np.int32)
+    ctx = SeedingContext(pop, sc, spec, message, rng)
+    n_seeds = int(units(seed_money, np.ones(1), np.array([seed_cost]))[0])
+    candidates = pool[pop.adoptable[pool]].astype(np.int64)
+    seeds = (SEEDING_RULES[spec.seeding](ctx, candidates, n_seeds).astype(np.int32)
+             if n_seeds > 0 and candidates.size else np.empty(0, np.int32))
+    n_contacts = units(contact_money, np.ones(1), np.array([contact_cost]))
+    pool_contacts = contact_schedule(n_contacts, sc.budget.campaign_weeks, sc.horizon,
+                                     np.array([pool.size]))[:, 0]
+    return Plan(
+        seeds=seeds,
+        seed_message=np.full(seeds.size, said, dtype=np.int32),
+        contacts=np.zeros((sc.horizon, S), dtype=np.int64),
+        contact_message=message,
+        seed_cost=np.full(S, seed_cost),
+        contact_cost=np.full(S, contact_cost),
+        pool=pool,
+        pool_contacts=np.ascontiguousarray(pool_contacts, dtype=np.int64),
+        pool_message=said,
+    )
 
 
 @STRATEGY_KINDS.register("broad")
@@ -229,7 +278,7 @@ def mix(spec: Strategy, sc: Scenario, pop: Population, rng: np.random.Generator)
     share = b.seed_share if spec.seed_share is None else spec.seed_share
     weeks = b.campaign_weeks if spec.campaign_weeks is None else spec.campaign_weeks
     sizes = np.diff(pop.seg_start)
-    seed_cost, contact_cost = segment_costs(sc)
+    seed_cost, contact_cost = strategy_costs(spec, sc)
     ctx = SeedingContext(pop, sc, spec, message, rng)
     if spec.order is not None:
         order = indices_of(pop, spec.order)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from wom.config.attributes import attribute_checks, target_checks
 from wom.config.fields import COMPLETE_GRAPH_MAX_PEOPLE, MAX_UNITS
 from wom.config.optimize import as_range
 from wom.config.scenario import Scenario
@@ -44,9 +45,16 @@ def cross_checks(sc: Scenario) -> list[tuple[tuple[Any, ...], str]]:
                 if x not in names:
                     problems.append(
                         (("strategies", i, key, x), f"unknown segment {x!r} (known: {known})"))
+        if st.target is not None:
+            problems += target_checks(sc.attributes, st.target, names,
+                                      [s.size for s in sc.segments], ("strategies", i, "target"))
         if st.campaign_weeks is not None and st.campaign_weeks > sc.horizon:
             problems.append((("strategies", i, "campaign_weeks"), f"{st.campaign_weeks} "
                              f"weeks is longer than the horizon ({sc.horizon})"))
+    problems += attribute_checks(sc.attributes, names, sc.network.model == "file")
+    if sc.attributes and sc.has_accounts:
+        problems.append((("attributes",), "attributes are not modelled yet in a market of "
+                         "accounts (here some segment has `accounts:`): leave one of them out"))
     tw = sc.network.talks_with or {}
     for a, row in tw.items():
         if a not in names:

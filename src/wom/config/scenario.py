@@ -13,7 +13,17 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
-from wom.config.fields import IGNITION_SHARE, Count, Name, Share, Strict, not_bool, printable
+from wom.config.attributes import Attribute
+from wom.config.fields import (
+    IGNITION_SHARE,
+    Count,
+    Name,
+    Positive,
+    Share,
+    Strict,
+    not_bool,
+    printable,
+)
 from wom.config.inference import Fit, Uncertainty
 from wom.config.keys import Vary, make_vary
 from wom.config.metrics import METRIC_NAMES
@@ -27,7 +37,10 @@ TARGET_KEYS = ("segment", "segments", "order")
 #: The keys only a ``mix`` takes: its split over segments, messages and own budget keys.
 MIX_KEYS = ("weights", "message", "seed_share", "campaign_weeks")
 #: Top-level blocks a scenario may leave out (and a written scenario then omits).
-OPTIONAL_BLOCKS = ("sweep", "fit", "uncertainty", "optimize")
+OPTIONAL_BLOCKS = ("attributes", "sweep", "fit", "uncertainty", "optimize")
+#: Keys of a strategy a written scenario leaves out when they are not given (a scenario
+#: without attributes is written as before they existed).
+OPTIONAL_STRATEGY_KEYS = ("target", "cost_per_contact", "cost_per_seed")
 #: ``mix``: the message a segment hears, its own (tailored) or the generic one.
 MessageChoice = Literal["tailored", "generic"]
 
@@ -104,6 +117,16 @@ class Strategy(Strict):
         "buyer: 0.3, payer: 0.2}: weights, divided by their sum (so one can be swept alone), "
         "or one role, `aim: buyer` (default: anyone in the segment, drawn at random)."
     )
+    target: dict[Name, Name] | None = Field(
+        None, min_length=1, description="focused: the people to reach by attribute instead of "
+        "a segment, e.g. {vertical: dentists} (a bought list: everyone with that value, in "
+        "whatever segment they talk); several keys mean people with all of them. The "
+        "message is written for the value and resonates by attribute.")
+    cost_per_contact: Positive | None = Field(
+        None, description="This strategy's cost of one contact [default: the segment's, or "
+        "with `target` the mean over the people targeted].")
+    cost_per_seed: Positive | None = Field(
+        None, description="This strategy's cost of one seed [default: as cost_per_contact].")
     resonance: dict[Literal["user", "buyer", "payer"], Share] | None = Field(
         None, description="With accounts: the message's resonance with each role, e.g. a "
         "feature message {user: 1.0, buyer: 0.6, payer: 0.2} or an ROI message {user: 0.5, "
@@ -116,15 +139,18 @@ class Strategy(Strict):
         # What each kind needs and takes is registered with it (wom.campaign.strategies).
         info = STRATEGY_KINDS.info(self.kind)
         for key in info.get("needs", ()):
-            if getattr(self, key) is None:
+            if getattr(self, key) is None and not (key == "segment" and self.target):
                 raise ValueError(f"a {self.kind} strategy needs `{key}`")
         allowed = set(info.get("takes", ()))
-        for key in TARGET_KEYS + MIX_KEYS:
+        for key in (*TARGET_KEYS, *MIX_KEYS, "target"):
             if key not in allowed and getattr(self, key) is not None:
                 raise ValueError(f"a {self.kind} strategy takes no `{key}`")
         check = info.get("check")
         if check is not None:
             check(self)
+        if self.target is not None and self.segment is not None:
+            raise ValueError("give `segment` (a conversation community) or `target` (people "
+                             "by attribute), not both")
         if self.segments is not None and not self.segments:
             raise ValueError("`segments` is empty")
         return self
@@ -234,6 +260,9 @@ class Scenario(Strict):
         "carry the fit's uncertainty (wom fit writes it into fitted.yaml).")
     optimize: Optimize | None = Field(None, description="What `wom optimize` may change in "
                                       "a plan, and how hard it searches.")
+    attributes: dict[Name, Attribute] | None = Field(
+        None, description="What people are besides their segment (vertical, mindset, "
+        "region): what a strategy may `target`.")
 
     @field_validator("name")
     @classmethod
@@ -362,4 +391,11 @@ class Scenario(Strict):
         for block in OPTIONAL_BLOCKS:
             if data.get(block) is None:
                 data.pop(block, None)
+        for spec in data.get("strategies", []):
+            for key in OPTIONAL_STRATEGY_KEYS:
+                if spec.get(key) is None:
+                    spec.pop(key, None)
+        for att in (data.get("attributes") or {}).values():
+            for key in [k for k, v in att.items() if v is None]:
+                att.pop(key)
         return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)

@@ -17,8 +17,10 @@ from wom.engine.state import (
     People,
     Scratch,
     resonance_matrix,
+    value_message,
 )
 
 __all__ = ["ACCOUNT_ROWS", "BACKGROUND", "CAUSES", "EXISTING", "MARKETING", "NEVER", "SEED", "WOM",
            "Cascades", "Market", "Params", "People", "Plan", "Scratch", "Simulation",
-           "StepCounts", "Trajectory", "resonance_matrix", "run_to_horizon", "simulate"]
+           "StepCounts", "Trajectory", "resonance_matrix", "run_to_horizon", "simulate",
+           "value_message"]

@@ -73,8 +73,8 @@ def _cascade(market, params, people, scratch, seeds, seed_message, horizon, tall
     for t in range(horizon):
         step_seeds = seeds if t == 0 else empty
         step(t, market, params, people, scratch,
-             Actions(step_seeds, seed_message, no_contacts, contact_message, AIM), tally, state,
-             state)
+             Actions(step_seeds, seed_message, no_contacts, contact_message, AIM, 0, -1), tally,
+             state, state)
         if people.counters[TALK_FROM] == people.counters[TALK_TO]:
             break  # nobody talks any more: nothing else can happen
     n = people.counters[ADOPTED]
@@ -146,7 +146,7 @@ def _one_message(indptr, indices, segment, rho, beta, weak_tie, p_max, log_q, ta
                     if sv < 0:
                         continue
                     su = segment[order[i]]
-                    if kept(tie_chance(beta, rho, weak_tie, su, sv), p_max, state):
+                    if kept(tie_chance(beta, rho, weak_tie, su, sv, sv), p_max, state):
                         open_seg[v] = -1
                         order[n] = v
                         n += 1
@@ -189,7 +189,9 @@ class Cascades:
         """Mean customers won by `seeds` over one run per entry of `run_seeds`."""
         seeds, seed_message = self._arrays(seeds, seed_message)
         run_seeds = np.ascontiguousarray(run_seeds, dtype=np.int64)
+        # (one message, resonance by segment: with attributes, by group, the general path)
         if (not self.params.need_refs and self.params.churn_max <= 0.0 and seed_message.size
+                and not self.params.by_group
                 and (seed_message == seed_message[0]).all()):
             m, p, people = self.market, self.params, self.people
             mu = int(seed_message[0])

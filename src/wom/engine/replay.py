@@ -56,7 +56,7 @@ def _replay(market, params, open_seg, block_step, block_counts, state):  # pragm
     filled = 0
     log_bg = np.log1p(-params.background) if params.background < 1.0 else -np.inf
     talk_from = 0
-    rho = params.resonance[params.resonance.shape[0] - 1]  # the generic message
+    rho = params.resonance[params.generic]  # the generic message
     for b in range(block_step.size):
         t = block_step[b]
         # Those still talking at step t: bought in steps t − talk_weeks … t − 1.
@@ -68,7 +68,9 @@ def _replay(market, params, open_seg, block_step, block_counts, state):  # pragm
             for a in range(indptr[u], indptr[u + 1]):
                 v = indices[a]
                 if open_seg[v] >= 0:
-                    p = tie_chance(params.beta, rho, params.weak_tie, su, segment[v])
+                    sv = segment[v]
+                    p = tie_chance(params.beta, rho, params.weak_tie, su, sv,
+                                   market.group[v] if params.by_group else sv)
                     log_q[v] += np.log1p(-p) if p < 1.0 else -np.inf
         start = filled
         for k in range(S):

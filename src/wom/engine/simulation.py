@@ -60,6 +60,13 @@ class Plan:
         users, buyers and payers (default: anyone).
     roles
         With accounts, the message's resonance with users, buyers and payers.
+    pool
+        ``int32[P]``: people targeted by attribute (a strategy's ``target``), in id order:
+        contacts drawn among them, in whatever segment they are (empty: none).
+    pool_contacts
+        ``int64[horizon]``: distinct people of `pool` to reach at each step (empty: none).
+    pool_message
+        The message they hear (−1: no pool).
     """
 
     seeds: np.ndarray
@@ -70,6 +77,13 @@ class Plan:
     contact_cost: np.ndarray
     aim: np.ndarray = field(default_factory=lambda: AIM_NONE.copy())
     roles: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    pool: np.ndarray = field(default_factory=lambda: np.empty(0, np.int32))
+    pool_contacts: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    pool_message: int = -1
+
+    def pool_at(self, t: int) -> int:
+        """Contacts among the :attr:`pool` at step `t`."""
+        return int(self.pool_contacts[t]) if self.pool_contacts.size else 0
 
     #: Whether :meth:`at` reads the market's state (a plan that reacts must be stepped from
     #: Python; a fixed plan runs the whole horizon in one compiled call).
@@ -149,11 +163,19 @@ class Simulation:
         self.params = params_of(population, dynamics, weak_tie, churn=churn, roles=plan.roles,
                                 campaign=campaign_messages(plan.seed_message,
                                                            plan.contact_message, plan.reacts,
-                                                           population.n_segments),
+                                                           population.n_segments,
+                                                           population.n_messages,
+                                                           plan.pool_message),
                                 strength=strength)
         self.horizon = int(plan.contacts.shape[0])
         self.people = new_people(population, self.horizon)
         self._scratch = new_scratch(population.n, population)
+        if plan.pool.size:  # (a copy: the draws shuffle it)
+            self._scratch = self._scratch._replace(
+                pool_perm=np.ascontiguousarray(plan.pool, dtype=np.int32).copy())
+        self._pool_contacts = (np.ascontiguousarray(plan.pool_contacts, dtype=np.int64)
+                               if plan.pool_contacts.size
+                               else np.zeros(self.horizon, dtype=np.int64))
         self._aim = np.ascontiguousarray(plan.aim, dtype=np.float64)
         self._no_seeds = (np.empty(0, np.int32), np.empty(0, np.int32))
         self.t = 0
@@ -255,7 +277,8 @@ class Simulation:
         tally = new_tally(S)
         one = step_accounts if self.params.accounts else step
         one(t, self.market, self.params, self.people, self._scratch,
-            Actions(seeds, seed_msg, contacts, contact_message, self._aim), tally, self._state,
+            Actions(seeds, seed_msg, contacts, contact_message, self._aim, plan.pool_at(t),
+                    plan.pool_message), tally, self._state,
             self._churn_state)
         seeded = np.bincount(pop.segment[seeds], minlength=S) if t == 0 else np.zeros(S, np.int64)
         self.t += 1
@@ -310,7 +333,8 @@ def _record(t, market, step_seeds, seed_cost, contact_cost, tally, new_by_cause,
 @numba.njit(cache=True)
 def _fixed_plan(market, params, people, scratch, seeds, seed_message, contacts,
                 contact_message, aim, seed_cost, contact_cost, first, new_by_cause, spend,
-                churned, accounts, state, churn_state):  # pragma: no cover - compiled
+                churned, accounts, state, churn_state, pool_contacts,
+                pool_message):  # pragma: no cover - compiled
     """Steps ``first … H−1`` of a plan that does not react, in one call: the same calls of
     :func:`~wom.engine.step.step`, and the same spend, as stepping from Python."""
     H, S = contacts.shape
@@ -321,7 +345,8 @@ def _fixed_plan(market, params, people, scratch, seeds, seed_message, contacts,
         step_seeds = seeds if t == 0 else seeds[:0]
         step(t, market, params, people, scratch,
              Actions(step_seeds, seed_message if t == 0 else seed_message[:0], contacts[t],
-                     contact_message, aim), tally, state, churn_state)
+                     contact_message, aim, pool_contacts[t], pool_message), tally, state,
+             churn_state)
         _record(t, market, step_seeds, seed_cost, contact_cost, tally, new_by_cause, spend,
                 churned, accounts, False)
 
@@ -329,8 +354,8 @@ def _fixed_plan(market, params, people, scratch, seeds, seed_message, contacts,
 @numba.njit(cache=True)
 def _fixed_plan_accounts(market, params, people, scratch, seeds, seed_message, contacts,
                          contact_message, aim, seed_cost, contact_cost, first, new_by_cause,
-                         spend, churned, accounts, state,
-                         churn_state):  # pragma: no cover - compiled
+                         spend, churned, accounts, state, churn_state, pool_contacts,
+                         pool_message):  # pragma: no cover - compiled
     """:func:`_fixed_plan` in a market of accounts (:func:`~wom.engine.step.step_accounts`;
     two functions so a market without accounts never compiles the account stages)."""
     H, S = contacts.shape
@@ -341,7 +366,8 @@ def _fixed_plan_accounts(market, params, people, scratch, seeds, seed_message, c
         step_seeds = seeds if t == 0 else seeds[:0]
         step_accounts(t, market, params, people, scratch,
                       Actions(step_seeds, seed_message if t == 0 else seed_message[:0],
-                              contacts[t], contact_message, aim), tally, state, churn_state)
+                              contacts[t], contact_message, aim, pool_contacts[t],
+                              pool_message), tally, state, churn_state)
         _record(t, market, step_seeds, seed_cost, contact_cost, tally, new_by_cause, spend,
                 churned, accounts, True)
 
@@ -364,7 +390,7 @@ def run_to_horizon(sim: Simulation) -> Trajectory:
         whole(sim.market, sim.params, sim.people, sim._scratch, plan.seeds,
                     plan.seed_message, plan.contacts, plan.contact_message, sim._aim,
                     plan.seed_cost, plan.contact_cost, sim.t, new, spend, churned, accounts,
-                    sim._state, sim._churn_state)
+                    sim._state, sim._churn_state, sim._pool_contacts, int(plan.pool_message))
         sim.t = sim.horizon
         return Trajectory(new_by_cause=new, spend=spend, churned=churned, accounts=accounts)
     for t in range(sim.t, sim.horizon):

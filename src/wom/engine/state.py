@@ -69,12 +69,17 @@ class Market(NamedTuple):
     payer: np.ndarray  # int32[A]: each account's payer
     role_start: np.ndarray  # int64[3, S+1]: role group g−1's people of segment k are
     #                          Scratch.role_perm[role_start[g−1, k]:role_start[g−1, k+1]]
+    group: np.ndarray  # int32[N]: each person's resonance group (their segment without
+    #                    attributes; with them, segment and values: Population.group)
 
 
 class Params(NamedTuple):
     """The adoption rule's numbers (docs/model.md)."""
 
-    resonance: np.ndarray  # float64[M, S]: resonance of message m in segment k
+    resonance: np.ndarray  # float64[M, G]: resonance of message m in group g (G = S and the
+    #                        group is the segment, unless people have attributes)
+    by_group: bool  # whether groups are not segments (the kernels then read Market.group)
+    generic: int  # the generic message (S): background adopters carry it
     weak_tie: float  # strength of a cross-segment tie
     beta: float  # word of mouth: chance per advocate, tie and step at full resonance
     alpha: float  # marketing: chance a reached person converts at full resonance
@@ -136,6 +141,7 @@ class Scratch(NamedTuple):
     pick_message: np.ndarray  # int32[N]: and its message
     touched: np.ndarray  # int32[N]: people with a successful trial this step
     role_perm: np.ndarray  # int32[·]: the people of each role group, partly shuffled
+    pool_perm: np.ndarray  # int32[P]: the people a plan targets by attribute, partly shuffled
 
 
 class Actions(NamedTuple):
@@ -146,6 +152,8 @@ class Actions(NamedTuple):
     contacts: np.ndarray  # int64[S]: distinct people reached in each segment
     contact_message: np.ndarray  # int32[S]: the message heard in each segment
     aim: np.ndarray  # float64[4]: the contacts' shares for anyone, users, buyers, payers
+    pool_contacts: int  # distinct people reached among those the plan targets by attribute
+    pool_message: int  # the message they hear
 
 
 class Tally(NamedTuple):
@@ -196,11 +204,11 @@ def market_of(pop: Population) -> Market:
         none32 = np.empty(0, np.int32)
         return Market(pop.indptr, pop.indices, pop.segment, pop.seg_start, pop.references,
                       none32, np.empty(0, np.int8), np.zeros(1, np.int64), none32, none32,
-                      none32, np.zeros((3, pop.n_segments + 1), np.int64))
+                      none32, np.zeros((3, pop.n_segments + 1), np.int64), pop.group)
     _, role_start = _role_groups(pop)
     return Market(pop.indptr, pop.indices, pop.segment, pop.seg_start, pop.references,
                   acc.account, acc.role, acc.ptr, acc.members, acc.buyer, acc.payer,
-                  role_start)
+                  role_start, pop.group)
 
 
 def resonance_matrix(dyn: Dynamics, names: list[str] | tuple[str, ...]) -> np.ndarray:
@@ -227,6 +235,34 @@ def resonance_matrix(dyn: Dynamics, names: list[str] | tuple[str, ...]) -> np.nd
     r[np.arange(S), np.arange(S)] = 1.0  # a message in its own segment
     r[S] = dyn.generic_resonance
     return r  # (what Dynamics.overlap_of says for each pair, in O(S² + pairs named))
+
+
+def group_resonance(dyn: Dynamics, pop: Population) -> np.ndarray:
+    """``float64[M, G]``: resonance of each message in each group (:attr:`Population.group`).
+
+    Without attributes, :func:`resonance_matrix`. With them, the messages tailored to
+    segments and the generic one resonate by the group's segment, and after them come the
+    messages written for each value of each attribute (:func:`value_message`): 1 with the
+    groups that have the value, the attribute's ``overlap`` with the others.
+    """
+    base = resonance_matrix(dyn, pop.segment_names)
+    tr = pop.traits
+    if tr is None:
+        return base
+    rows = [base[:, tr.group_segment]]
+    for a, values in enumerate(tr.values):
+        own = tr.group_codes[:, a][None, :] == np.arange(len(values))[:, None]
+        rows.append(np.where(own, 1.0, tr.overlap[a]))
+    return np.ascontiguousarray(np.concatenate(rows), dtype=np.float64)
+
+
+def value_message(pop: Population, name: str, value: str) -> int:
+    """The message written for `value` of attribute `name` (after the generic one)."""
+    tr = pop.traits
+    if tr is None:
+        raise ValueError("the market has no attributes")
+    a, code = tr.index(name, value)
+    return pop.n_segments + 1 + sum(len(v) for v in tr.values[:a]) + code
 
 
 @numba.njit(cache=True)
@@ -264,7 +300,7 @@ def params_of(pop: Population, dyn: Dynamics, weak_tie: float, *,
     of background adopters say, is heard at 1 by every role); ``strength``: how much
     more people of one account talk together, per segment (default 3); ``individuals``:
     ignore the accounts, everyone buys alone)."""
-    resonance = resonance_matrix(dyn, pop.segment_names)
+    resonance = group_resonance(dyn, pop)
     beta = float(dyn.word_of_mouth)
     p_max, log_q = _largest_chance(resonance, beta)
     S = pop.n_segments
@@ -278,7 +314,8 @@ def params_of(pop: Population, dyn: Dynamics, weak_tie: float, *,
     if accounts:
         inside = beta * (np.full(S, 3.0) if strength is None
                          else np.asarray(strength, dtype=np.float64))
-    return Params(resonance=resonance, weak_tie=float(weak_tie), beta=beta,
+    return Params(resonance=resonance, by_group=pop.traits is not None, generic=S,
+                  weak_tie=float(weak_tie), beta=beta,
                   alpha=0.0 if word_of_mouth_only else float(dyn.marketing),
                   background=0.0 if word_of_mouth_only else float(dyn.background),
                   talk_weeks=int(dyn.talk_weeks),
@@ -337,16 +374,20 @@ def new_scratch(n: int, pop: Population | None = None) -> Scratch:
         pick_message=np.zeros(n, dtype=np.int32),
         touched=np.empty(n, dtype=np.int32),
         role_perm=role_perm,
+        pool_perm=np.empty(0, np.int32),
     )
 
 
 def campaign_messages(seed_message: np.ndarray, contact_message: np.ndarray, reacts: bool,
-                      n_segments: int) -> np.ndarray:
-    """``bool[S+1]``: the messages a campaign sends (its seeds' and contacts'; a plan that
+                      n_segments: int, n_messages: int | None = None,
+                      pool_message: int = -1) -> np.ndarray:
+    """``bool[M]``: the messages a campaign sends (its seeds' and contacts'; a plan that
     reacts may turn to any tailored message), to which its role resonance applies."""
-    out = np.zeros(n_segments + 1, dtype=bool)
+    out = np.zeros(n_segments + 1 if n_messages is None else n_messages, dtype=bool)
     out[np.asarray(seed_message, dtype=np.int64)] = True
     out[np.asarray(contact_message, dtype=np.int64)] = True
     if reacts:
         out[:n_segments] = True
+    if pool_message >= 0:
+        out[pool_message] = True
     return out

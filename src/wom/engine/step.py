@@ -90,6 +90,7 @@ def word_of_mouth(t, market, params, people, scratch, n_touched, state):  # prag
     stamp, weight, pick_cause = scratch.stamp, scratch.weight, scratch.pick_cause
     pick_message, touched = scratch.pick_message, scratch.touched
     accounts, role, role_res = params.accounts, market.role, params.role_res
+    by_group, group = params.by_group, market.group
     for i in range(talk_from, talk_to):
         u = advocates[i]
         # message and segment kept beside the advocate: no random loads per advocate
@@ -116,7 +117,7 @@ def word_of_mouth(t, market, params, people, scratch, n_touched, state):  # prag
             sv = open_segment(open_seg, reference_count, references, need_refs, v)
             if sv < 0:
                 continue
-            p = tie_chance(beta, rho, weak_tie, su, sv)
+            p = tie_chance(beta, rho, weak_tie, su, sv, group[v] if by_group else sv)
             if accounts:
                 p *= role_res[mu, role[v]]
             if kept(p, p_max, state):
@@ -126,16 +127,43 @@ def word_of_mouth(t, market, params, people, scratch, n_touched, state):  # prag
 
 
 @numba.njit(cache=True, inline="always")
+def _draw(t, start, size, c, mk, p0, params, market, people, scratch, perm, reached,
+          n_touched, state):  # pragma: no cover - compiled
+    """`c` distinct people of ``perm[start:start+size]`` (a partial Fisher–Yates shuffle of
+    a kept permutation), each converted with probability ``a · ρ``: `p0` for everyone, or
+    with attributes by their group. Each person reached counts in their segment."""
+    references, need_refs = market.references, params.need_refs
+    by_group, group, segment = params.by_group, market.group, market.segment
+    row = params.resonance[mk]
+    open_seg, reference_count = people.open_segment, people.reference_count
+    stamp, weight = scratch.stamp, scratch.weight
+    pick_cause, pick_message, touched = scratch.pick_cause, scratch.pick_message, scratch.touched
+    for i in range(c):
+        j = i + below(state, size - i)
+        tmp = perm[start + i]
+        perm[start + i] = perm[start + j]
+        perm[start + j] = tmp
+        v = perm[start + i]
+        if reached.size:
+            reached[segment[v]] += 1
+        p = params.alpha * row[group[v]] if by_group else p0
+        if p <= 0.0 or open_segment(open_seg, reference_count, references, need_refs,
+                                    v) < 0:
+            continue
+        if uniform(state) < p:
+            n_touched = consider(stamp, weight, pick_cause, pick_message, touched, v, p,
+                                 MARKETING, mk, t, n_touched, state)
+    return n_touched
+
+
+@numba.njit(cache=True, inline="always")
 def marketing(t, market, params, people, scratch, actions, reached, n_touched,
               state):  # pragma: no cover - compiled
-    """Contacts: distinct people per segment (a partial Fisher–Yates shuffle of a kept
-    permutation), each converted with probability ``a · ρ``."""
+    """Contacts: distinct people per segment, and among the people a plan targets by
+    attribute (its pool), each converted with probability ``a · ρ`` (:func:`_draw`)."""
     contacts, contact_message = actions.contacts, actions.contact_message
-    seg_start, references = market.seg_start, market.references
-    alpha, resonance, need_refs = params.alpha, params.resonance, params.need_refs
-    open_seg, reference_count = people.open_segment, people.reference_count
-    perm, stamp, weight = scratch.perm, scratch.stamp, scratch.weight
-    pick_cause, pick_message, touched = scratch.pick_cause, scratch.pick_message, scratch.touched
+    seg_start = market.seg_start
+    no_count = reached[:0]
     for k in range(contacts.size):
         c = contacts[k]
         if c <= 0:
@@ -146,19 +174,16 @@ def marketing(t, market, params, people, scratch, actions, reached, n_touched,
             c = size
         reached[k] = c
         mk = contact_message[k]
-        p = alpha * resonance[mk, k]
-        for i in range(c):
-            j = i + below(state, size - i)
-            tmp = perm[start + i]
-            perm[start + i] = perm[start + j]
-            perm[start + j] = tmp
-            v = perm[start + i]
-            if p <= 0.0 or open_segment(open_seg, reference_count, references, need_refs,
-                                        v) < 0:
-                continue
-            if uniform(state) < p:
-                n_touched = consider(stamp, weight, pick_cause, pick_message, touched, v, p,
-                                     MARKETING, mk, t, n_touched, state)
+        n_touched = _draw(t, start, size, c, mk, params.alpha * params.resonance[mk, k],
+                          params, market, people, scratch, scratch.perm, no_count, n_touched,
+                          state)
+    c = actions.pool_contacts
+    if c > 0:
+        size = scratch.pool_perm.size
+        if c > size:
+            c = size
+        n_touched = _draw(t, 0, size, c, actions.pool_message, 0.0, params, market, people,
+                          scratch, scratch.pool_perm, reached, n_touched, state)
     return n_touched
 
 
@@ -175,7 +200,7 @@ def background(t, market, params, people, scratch, n_touched, state):  # pragma:
     open_seg, reference_count = people.open_segment, people.reference_count
     stamp, weight, pick_cause = scratch.stamp, scratch.weight, scratch.pick_cause
     pick_message, touched = scratch.pick_message, scratch.touched
-    generic = params.resonance.shape[0] - 1
+    generic = params.generic
     n = open_seg.size
     log_q = np.log1p(-b) if b < 1.0 else -np.inf
     v = -1
@@ -283,7 +308,7 @@ def add_customers(market, params, people, persons, adopted_at):  # pragma: no co
     advocate retelling the generic message: they came before any campaign of the scenario,
     through background or word of mouth, which carry it (as a fit of the past assumes)."""
     segment, indptr, indices = market.segment, market.indptr, market.indices
-    generic = params.resonance.shape[0] - 1
+    generic = params.generic
     talk_to = people.counters[TALK_TO]
     for i in range(persons.size):
         u = persons[i]

@@ -32,11 +32,12 @@ def open_segment(open_seg, reference_count, references, need_refs, v):  # pragma
 
 
 @numba.njit(cache=True, inline="always")
-def tie_chance(beta, rho, weak_tie, su, sv):  # pragma: no cover - compiled
+def tie_chance(beta, rho, weak_tie, su, sv, gv):  # pragma: no cover - compiled
     """The word-of-mouth chance on one tie: an advocate of segment `su` talks to a person of
-    segment `sv`; ``rho[k]`` is the resonance of the advocate's message in segment ``k``
-    (its row of the resonance matrix). ``β · resonance · tie strength``."""
-    return beta * rho[sv] * (1.0 if sv == su else weak_tie)
+    segment `sv` and resonance group `gv` (their segment, unless people have attributes);
+    ``rho[g]`` is the resonance of the advocate's message in group ``g`` (its row of the
+    resonance matrix). ``β · resonance · tie strength``."""
+    return beta * rho[gv] * (1.0 if sv == su else weak_tie)
 
 
 @numba.njit(cache=True, inline="always")

@@ -16,6 +16,7 @@ import numpy as np
 
 from wom.config import GRAPH_MODELS, Scenario
 from wom.market.accounts import AccountArrays, draw_accounts
+from wom.market.attributes import Traits, draw_attributes, file_attributes
 
 
 class Existing(NamedTuple):
@@ -53,6 +54,9 @@ class Population:
     accounts
         Who buys together (:mod:`wom.market.accounts`); None: everyone buys alone (a market
         of individuals, the rule without accounts).
+    traits
+        People's attributes beside their segment (:mod:`wom.market.attributes`); None: the
+        scenario has none.
     """
 
     segment_names: tuple[str, ...]
@@ -68,6 +72,24 @@ class Population:
     cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     customers: Existing | None = field(default=None, compare=False, repr=False)
     accounts: AccountArrays | None = field(default=None, compare=False, repr=False)
+    traits: Traits | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def group(self) -> np.ndarray:
+        """``int32[N]``: each person's resonance group: their segment, or with attributes
+        their segment and values (:attr:`Traits.group`)."""
+        return self.segment if self.traits is None else self.traits.group
+
+    @property
+    def n_messages(self) -> int:
+        """Messages a campaign may say: one tailored to each segment, the generic one, and
+        with attributes one written for each value."""
+        extra = 0 if self.traits is None else sum(len(v) for v in self.traits.values)
+        return self.n_segments + 1 + extra
+
+    @property
+    def n_groups(self) -> int:
+        return self.n_segments if self.traits is None else self.traits.n_groups
 
     @property
     def n(self) -> int:
@@ -109,10 +131,13 @@ class Population:
                 return sum(size(y) for y in x)
             if isinstance(x, dict):
                 return sum(size(y) for y in x.values())
+            if isinstance(x, Traits):
+                return x.nbytes
             return sum(size(y) for y in vars(x).values()) if hasattr(x, "__dict__") else 0
         return sum(size(getattr(self, f)) for f in ("seg_start", "segment", "indptr", "indices",
                                                      "eligible", "incumbent", "references",
-                                                     "cache", "customers", "accounts"))
+                                                     "cache", "customers", "accounts",
+                                                     "traits"))
 
     def members(self, k: int) -> np.ndarray:
         return np.arange(self.seg_start[k], self.seg_start[k + 1], dtype=np.int64)
@@ -239,6 +264,8 @@ def build_population(sc: Scenario, *, rng: np.random.Generator) -> Population:
     indptr, indices = to_csr(n, u, v)
     accounts = draw_accounts(sc, seg_start, rng)
     eligible, incumbent, references = draw_traits(sc, seg_start, rng, accounts)
+    # last, so a market without attributes draws what it drew before they existed
+    traits = draw_attributes(sc, seg_start, segment, rng, given=file_attributes(sc))
     return Population(
         segment_names=tuple(sc.segment_names),
         seg_start=seg_start,
@@ -249,6 +276,7 @@ def build_population(sc: Scenario, *, rng: np.random.Generator) -> Population:
         incumbent=incumbent,
         references=references,
         accounts=accounts,
+        traits=traits,
     )
 
 

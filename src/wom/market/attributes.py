@@ -1,0 +1,138 @@
+"""People's attributes beside their segment (``attributes:``; docs/model.md §attributes).
+
+Each attribute's values are drawn segment by segment, in the exact counts
+:func:`wom.config.attributes.value_counts` gives, onto people chosen at random. People who
+share a segment and every value form a *group*: the engine reads a message's resonance per
+group (a message written for dentists resonates with dentists, wherever they talk), and a
+strategy's `target` is the people with its values (:meth:`Traits.people_with`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from wom.config import Scenario
+from wom.config.attributes import value_counts
+from wom.inputs.columns import read_column
+
+
+@dataclass(frozen=True)
+class Traits:
+    """The attributes of every person of a market.
+
+    Attributes
+    ----------
+    names
+        The attributes, in scenario order.
+    values
+        Each attribute's values (``values[a][code]``).
+    codes
+        ``int32[A, N]``: each person's value of each attribute, as an index of its values.
+    group
+        ``int32[N]``: each person's group (segment and values), numbered by segment, then by
+        the values in order.
+    group_segment
+        ``int32[G]``: each group's segment.
+    group_codes
+        ``int32[G, A]``: each group's values.
+    overlap
+        Each attribute's resonance of a message written for one value with people of
+        another.
+    """
+
+    names: tuple[str, ...]
+    values: tuple[tuple[str, ...], ...]
+    codes: np.ndarray
+    group: np.ndarray
+    group_segment: np.ndarray
+    group_codes: np.ndarray
+    overlap: tuple[float, ...]
+
+    @property
+    def n_groups(self) -> int:
+        return int(self.group_segment.size)
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.codes.nbytes + self.group.nbytes + self.group_segment.nbytes
+                   + self.group_codes.nbytes)
+
+    def index(self, name: str, value: str) -> tuple[int, int]:
+        """``(attribute, code)`` of `value` of attribute `name` (ValueError: unknown)."""
+        a = self.names.index(name)
+        return a, self.values[a].index(value)
+
+    def people_with(self, target: dict[str, str]) -> np.ndarray:
+        """``int32[k]``: the people (in id order) who have every value of `target`."""
+        keep = np.ones(self.codes.shape[1], dtype=bool)
+        for name, value in target.items():
+            a, code = self.index(name, value)
+            keep &= self.codes[a] == code
+        return np.flatnonzero(keep).astype(np.int32)
+
+
+def make_traits(names: list[str], values: list[tuple[str, ...]], codes: np.ndarray,
+                segment: np.ndarray, overlap: list[float]) -> Traits:
+    """Traits from each person's codes (``int32[A, N]``): the groups are found here."""
+    key = segment.astype(np.int64)
+    for a, vals in enumerate(values):
+        key = key * len(vals) + codes[a]
+    uniq, group = np.unique(key, return_inverse=True)
+    group_codes = np.zeros((uniq.size, len(values)), dtype=np.int32)
+    rest = uniq.copy()
+    for a in range(len(values) - 1, -1, -1):
+        group_codes[:, a] = rest % len(values[a])
+        rest //= len(values[a])
+    return Traits(names=tuple(names), values=tuple(values), codes=codes,
+                  group=group.astype(np.int32), group_segment=rest.astype(np.int32),
+                  group_codes=group_codes, overlap=tuple(overlap))
+
+
+def file_attributes(sc: Scenario) -> dict[str, tuple[tuple[str, ...], np.ndarray]]:
+    """The attributes a graph file's people file gives (``column``): each one's values and
+    every person's code, in the market's numbering (empty: none is read from a file)."""
+    spec = sc.network.file
+    wanted = {name: att.column for name, att in (sc.attributes or {}).items()
+              if att.column is not None}
+    if not wanted or spec is None or spec.labels is None:
+        return {}
+    g = spec.load(Path.cwd())
+    return {name: read_column(Path(spec.labels), column, g.node_ids)
+            for name, column in wanted.items()}
+
+
+def draw_attributes(sc: Scenario, seg_start: np.ndarray, segment: np.ndarray,
+                    rng: np.random.Generator,
+                    given: dict[str, tuple[tuple[str, ...], np.ndarray]] | None = None
+                    ) -> Traits | None:
+    """Draw every attribute's values (None: the scenario has none).
+
+    For each attribute, segment by segment, the exact counts of each value are put on a
+    random permutation of the segment's people. `given` holds the attributes a graph file
+    gives (``column``): their values and each person's code, read as they are.
+    """
+    if not sc.attributes:
+        return None
+    n = int(seg_start[-1])
+    names = list(sc.attributes)
+    codes = np.zeros((len(names), n), dtype=np.int32)
+    values: list[tuple[str, ...]] = []
+    sizes = [s.size for s in sc.segments]
+    for a, (name, att) in enumerate(sc.attributes.items()):
+        if att.column is not None:
+            vals, person_codes = (given or {})[name]
+            values.append(vals)
+            codes[a] = person_codes
+            continue
+        vals = tuple(att.values or ())
+        values.append(vals)
+        counts = value_counts(att, sc.segment_names, sizes)
+        for k in range(len(sizes)):
+            start, size = int(seg_start[k]), int(seg_start[k + 1] - seg_start[k])
+            codes[a, start:start + size] = np.repeat(
+                np.arange(len(vals), dtype=np.int32), counts[k])[rng.permutation(size)]
+    return make_traits(names, values, codes, segment,
+                       [att.overlap for att in sc.attributes.values()])
