@@ -9,19 +9,18 @@ a time; the runner calls :func:`simulate`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import ClassVar
+from dataclasses import dataclass
 
 import numba
 import numpy as np
 
 from wom.config import Dynamics
+from wom.engine.plan import Plan, StepCounts
 from wom.engine.rng import new_state
 from wom.engine.state import (
     ACCOUNT_ROWS,
     ACCOUNTS_BOUGHT,
     ADOPTED,
-    AIM_NONE,
     CAUSES,
     NEVER,
     TALK_FROM,
@@ -37,78 +36,6 @@ from wom.engine.state import (
 )
 from wom.engine.step import add_customers, step, step_accounts
 from wom.market import Population
-
-
-@dataclass
-class Plan:
-    """What a strategy does with the budget: the engine's input from :mod:`wom.campaign`.
-
-    Attributes
-    ----------
-    seeds
-        ``int32[k]`` people who adopt at step 0.
-    seed_message
-        ``int32[k]`` the message each seed carries.
-    contacts
-        ``int64[horizon, S]`` distinct people to reach in each segment at each step.
-    contact_message
-        ``int32[S]`` the message a contact in segment ``k`` hears.
-    seed_cost, contact_cost
-        ``float64[S]``: cost of one seed and of one contact in each segment.
-    aim
-        ``float64[4]``: with accounts, the contacts' shares for anyone in the segment,
-        users, buyers and payers (default: anyone).
-    roles
-        With accounts, the message's resonance with users, buyers and payers.
-    pool
-        ``int32[P]``: people targeted by attribute (a strategy's ``target``), in id order:
-        contacts drawn among them, in whatever segment they are (empty: none).
-    pool_contacts
-        ``int64[horizon]``: distinct people of `pool` to reach at each step (empty: none).
-    pool_message
-        The message they hear (−1: no pool).
-    """
-
-    seeds: np.ndarray
-    seed_message: np.ndarray
-    contacts: np.ndarray
-    contact_message: np.ndarray
-    seed_cost: np.ndarray
-    contact_cost: np.ndarray
-    aim: np.ndarray = field(default_factory=lambda: AIM_NONE.copy())
-    roles: tuple[float, float, float] = (1.0, 1.0, 1.0)
-    pool: np.ndarray = field(default_factory=lambda: np.empty(0, np.int32))
-    pool_contacts: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
-    pool_message: int = -1
-
-    def pool_at(self, t: int) -> int:
-        """Contacts among the :attr:`pool` at step `t`."""
-        return int(self.pool_contacts[t]) if self.pool_contacts.size else 0
-
-    #: Whether :meth:`at` reads the market's state (a plan that reacts must be stepped from
-    #: Python; a fixed plan runs the whole horizon in one compiled call).
-    reacts: ClassVar[bool] = False
-
-    def at(self, t: int, sim: Simulation) -> tuple[np.ndarray, np.ndarray]:
-        """Contacts per segment and their messages at step `t`.
-
-        The campaign's per-step hook: a plan that reacts to the market (bowling pins) reads
-        the simulation's state here before each step, and sets :attr:`reacts`.
-        """
-        return self.contacts[t], self.contact_message
-
-
-@dataclass
-class StepCounts:
-    """What happened in one step, per segment: new adopters by cause, people reached,
-    seeds placed, customers who left (rows: seeds, the others), accounts won and lost and
-    people waiting (rows of :data:`~wom.engine.state.ACCOUNT_ROWS`; zeros without accounts)."""
-
-    new_by_cause: np.ndarray  # int64[len(CAUSES), S]
-    reached: np.ndarray  # int64[S]
-    seeded: np.ndarray  # int64[S]
-    churned: np.ndarray  # int64[2, S]
-    accounts: np.ndarray  # int64[len(ACCOUNT_ROWS), S]
 
 
 class Simulation:
@@ -303,12 +230,48 @@ class Trajectory:
         ``int32[horizon, len(ACCOUNT_ROWS), S]``: accounts won and lost in each step, and
         people waiting at its end (:data:`~wom.engine.state.ACCOUNT_ROWS`); zeros without
         accounts.
+    by_value
+        ``int32[horizon, 3, V]``: with attributes, per value of every attribute in turn
+        (:attr:`wom.market.Traits.values`), new adopters in each step (row 0), customers
+        who left (row 1), and today's customers at step 0 (row 2); None without.
     """
 
     new_by_cause: np.ndarray
     spend: np.ndarray
     churned: np.ndarray
     accounts: np.ndarray
+    by_value: np.ndarray | None = None
+
+
+#: Rows of :attr:`Trajectory.by_value`.
+VALUE_NEW, VALUE_LEFT, VALUE_AT_START = 0, 1, 2
+
+
+def by_value(sim: Simulation) -> np.ndarray | None:
+    """:attr:`Trajectory.by_value` of a simulation run to its horizon (None: no attributes)."""
+    tr = sim.population.traits
+    if tr is None:
+        return None
+    H = sim.horizon
+    sizes = [len(v) for v in tr.values]
+    out = np.zeros((H, 3, sum(sizes)), dtype=np.int32)
+    who = sim.order[: sim.n_adopted]
+    when = sim.adopted_at[who].astype(np.int64)
+    left = sim.left_at[who].astype(np.int64)
+    now, before = when >= 0, when < 0
+    gone = left != NEVER
+    offset = 0
+    for a, n_values in enumerate(sizes):
+        code = tr.codes[a, who].astype(np.int64)
+        cells = H * n_values
+        out[:, VALUE_NEW, offset:offset + n_values] = np.bincount(
+            when[now] * n_values + code[now], minlength=cells)[:cells].reshape(H, n_values)
+        out[:, VALUE_LEFT, offset:offset + n_values] = np.bincount(
+            left[gone] * n_values + code[gone], minlength=cells)[:cells].reshape(H, n_values)
+        out[0, VALUE_AT_START, offset:offset + n_values] = np.bincount(code[before],
+                                                                       minlength=n_values)
+        offset += n_values
+    return out
 
 
 @numba.njit(cache=True, inline="always")
@@ -392,14 +355,16 @@ def run_to_horizon(sim: Simulation) -> Trajectory:
                     plan.seed_cost, plan.contact_cost, sim.t, new, spend, churned, accounts,
                     sim._state, sim._churn_state, sim._pool_contacts, int(plan.pool_message))
         sim.t = sim.horizon
-        return Trajectory(new_by_cause=new, spend=spend, churned=churned, accounts=accounts)
+        return Trajectory(new_by_cause=new, spend=spend, churned=churned, accounts=accounts,
+                          by_value=by_value(sim))
     for t in range(sim.t, sim.horizon):
         c = sim.step()
         new[t] = c.new_by_cause
         spend[t] = c.seeded * plan.seed_cost + c.reached * plan.contact_cost
         churned[t] = c.churned
         accounts[t] = c.accounts
-    return Trajectory(new_by_cause=new, spend=spend, churned=churned, accounts=accounts)
+    return Trajectory(new_by_cause=new, spend=spend, churned=churned, accounts=accounts,
+                      by_value=by_value(sim))
 
 
 def simulate(

@@ -55,10 +55,13 @@ def replicate_trajectories(sc: Scenario, replicate: int, customers: Customers | 
     arrays gain a leading strategy axis, and the market."""
     rep = Replicate(sc, replicate, customers=customers, population=market)
     trajs = [run_to_horizon(rep.simulation(spec)) for spec in sc.strategies]
+    values = [t.by_value for t in trajs]
     return Trajectory(new_by_cause=np.stack([t.new_by_cause for t in trajs]),
                       spend=np.stack([t.spend for t in trajs]),
                       churned=np.stack([t.churned for t in trajs]),
-                      accounts=np.stack([t.accounts for t in trajs])), rep.population
+                      accounts=np.stack([t.accounts for t in trajs]),
+                      by_value=None if any(v is None for v in values) or not values
+                      else np.stack(values)), rep.population
 
 
 def _run_chunk(sc: Scenario, replicates: range, customers: Customers | None):
@@ -145,6 +148,9 @@ def run(
     tam, graph = pop0.tam_size, {**pop0.stats(), "replicate": 0}
     n_accounts = (None if pop0.accounts is None
                   else pop0.accounts.by_segment(pop0.n_segments))
+    traits = pop0.traits
+    attribute_values = (None if traits is None
+                        else tuple(zip(traits.names, traits.values, strict=True)))
     del pop0  # forked workers would otherwise each carry a copy-on-write replica of it
     n_st, S = len(sc.strategies), len(sc.segments)
     new = np.zeros((n_st, n, sc.horizon, len(CAUSES), S), dtype=np.int32)
@@ -154,6 +160,9 @@ def run(
     # of accounts: the tables of a market of individuals stay as they were.
     accounts = (np.zeros((n_st, n, sc.horizon, len(ACCOUNT_ROWS), S), dtype=np.int32)
                 if sc.has_accounts else None)
+    # New adopters, who left and today's customers per attribute value (with attributes)
+    by_value = (None if attribute_values is None else np.zeros(
+        (n_st, n, sc.horizon, 3, sum(len(v) for _, v in attribute_values)), dtype=np.int32))
     done = 0
 
     def keep(rows) -> None:
@@ -164,6 +173,8 @@ def run(
             churned[:, r] = traj.churned
             if accounts is not None:
                 accounts[:, r] = traj.accounts
+            if by_value is not None and traj.by_value is not None:
+                by_value[:, r] = traj.by_value
         done += len(rows)
         if progress is not None:
             progress(done, n)
@@ -210,7 +221,7 @@ def run(
         }
     return Results(scenario=sc, new_by_cause=new, spend=spend, tam=tam, graph=graph, meta=meta,
                    initial=initial, churned=churned, accounts=accounts,
-                   n_accounts=n_accounts)
+                   n_accounts=n_accounts, by_value=by_value, attribute_values=attribute_values)
 
 
 def check_whole(name: str, value: object, least: int) -> None:

@@ -97,6 +97,8 @@ WRITING = itertools.count()
 
 #: A run folder's files (besides the plots): the report's name is the folder's contract too.
 TABLES = ("scenario.yaml", "timeseries.csv", "summary.csv", "comparison.csv")
+#: Customers by attribute value, in a run whose scenario has attributes.
+ATTRIBUTES = "attributes.csv"
 MANIFEST = "manifest.json"
 REPORT = "report.html"
 #: The ``Results.meta`` (and manifest) key naming the scenario file a run was read from: its
@@ -268,6 +270,8 @@ def write_run(results: Results, out: Path, *, plots: Extra | None = None,
             write_csv(results.timeseries(), tmp / "timeseries.csv")
             write_csv(results.summary(), tmp / "summary.csv")
             write_csv(results.comparison(), tmp / "comparison.csv")
+            if results.by_value is not None:
+                write_csv(results.attributes(), tmp / ATTRIBUTES)
         finally:
             if callable(pending):
                 pending()

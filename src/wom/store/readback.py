@@ -18,7 +18,8 @@ import yaml
 from wom.config import Scenario, scenario_from_dict
 from wom.engine import CAUSES
 from wom.errors import WomError
-from wom.store.folder import MANIFEST, TABLES, leading_comments, partial_owner
+from wom.store.byvalue import ATTRIBUTE_COLUMNS, attribute_summary, attribute_table
+from wom.store.folder import ATTRIBUTES, MANIFEST, TABLES, leading_comments, partial_owner
 from wom.store.results import ACCOUNT_TIMESERIES, TIMESERIES_COLUMNS, WHOLE_SUMMARY_COLUMNS
 
 
@@ -54,6 +55,22 @@ class RunFolder:
     def comparison(self) -> pd.DataFrame:
         """``comparison.csv``: paired differences of every pair of strategies."""
         return self.comparison_table
+
+    def attributes(self) -> pd.DataFrame:
+        """``attributes.csv``: customers per strategy, replicate, step, attribute and value
+        (no rows without attributes)."""
+        path = self.path / ATTRIBUTES
+        if not path.is_file():
+            return attribute_table(None, None, [])
+        table = pd.read_csv(path, dtype={"strategy": str, "attribute": str, "value": str})
+        lacking = [c for c in ATTRIBUTE_COLUMNS if c not in table]
+        if lacking:
+            raise WomError(f"{path}: not a wom table (no column {', '.join(lacking)})")
+        return table[ATTRIBUTE_COLUMNS]
+
+    def attribute_summary(self) -> pd.DataFrame:
+        """Customers at the horizon by attribute value, with 95% intervals."""
+        return attribute_summary(self.attributes())
 
 
 def read_run(path: Path | str, *, timeseries: bool = True) -> RunFolder:

@@ -19,6 +19,7 @@ import pandas as pd
 from wom.config import COMPARED, IGNITION_SHARE, METRICS, Scenario
 from wom.engine import CAUSES, SEED, WOM
 from wom.engine.state import ACC_WAITING, ACC_WON
+from wom.store.byvalue import attribute_summary, attribute_table
 from wom.store.money import Economics, Series, account_counts, discounted, payback_step, series
 from wom.store.stats import mean_interval, nanmean, paired
 
@@ -82,6 +83,11 @@ class Results:
         ``None``: a market of individuals (the tables have no account columns).
     n_accounts
         ``int64[S]``: accounts per segment in replicate 0's market (with accounts).
+    by_value
+        ``int32[strategies, replicates, horizon, 3, V]``: with attributes, new adopters, who
+        left and today's customers by attribute value (:mod:`wom.store.byvalue`).
+    attribute_values
+        The attributes and their values, in the order of `by_value`'s last axis.
     """
 
     scenario: Scenario
@@ -94,6 +100,8 @@ class Results:
     churned: np.ndarray | None = None
     accounts: np.ndarray | None = None
     n_accounts: np.ndarray | None = None
+    by_value: np.ndarray | None = None
+    attribute_values: tuple[tuple[str, tuple[str, ...]], ...] | None = None
     #: The tables derived so far, while :meth:`kept` is open (``None``: derived afresh).
     _kept: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
@@ -200,6 +208,16 @@ class Results:
             "gross_profit": money.gross_profit.reshape(-1),
             **extra,
         }, columns=TIMESERIES_COLUMNS + list(extra))
+
+    def attributes(self) -> pd.DataFrame:
+        """``attributes.csv``: customers per strategy, replicate, step, attribute and value
+        (no rows without attributes)."""
+        return self._once("attributes", lambda: attribute_table(
+            self.by_value, self.attribute_values, self.strategies))
+
+    def attribute_summary(self) -> pd.DataFrame:
+        """Customers at the horizon by attribute value, with 95% intervals."""
+        return attribute_summary(self.attributes())
 
     def per_replicate(self) -> pd.DataFrame:
         """Outcome metrics per strategy × replicate."""

@@ -14,6 +14,7 @@ from wom.config import Scenario
 from wom.errors import WomError
 from wom.experiment.pool import worker_pool
 from wom.store import Results, RunFolder
+from wom.viz.attributes import attribute_makers
 from wom.viz.money import money_figure
 from wom.viz.spread import (
     accounts_figure,
@@ -103,7 +104,7 @@ def start_plots(
     sc = run.scenario
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    makers = _makers(ts, cmp, sc)
+    makers = {**_makers(ts, cmp, sc), **attribute_makers(run.attributes(), sc)}
     paths = {name: out_dir / f"{name}.{fmt}" for name in makers}
     if workers < 2 or len(makers) < 2:
         # One figure at a time: a run with many segments makes large ones.

@@ -223,6 +223,8 @@ def _figure_html(path: Path, others: list[Path]) -> str:
     mime = IMAGES[path.suffix.lower()]
     data = base64.b64encode(path.read_bytes()).decode("ascii")
     caption = CAPTIONS.get(path.stem, path.stem.replace("_", " ").replace("-", " "))
+    if path.stem.startswith("attribute-"):
+        caption = f"Customers with each value of {path.stem[10:]} over time, wherever they talk."
     also = (f" Also in this folder as {escape(', '.join(q.name for q in others))}."
             if others else "")
     return (f'<figure><img src="data:{mime};base64,{data}" alt="{escape(caption)}">'
@@ -308,6 +310,23 @@ def _versions(manifest: dict[str, Any]) -> str:
     return f"<dl>{rows}</dl>"
 
 
+def attribute_section(run: RunFolder) -> str:
+    """The report's "By attribute" section: customers at the horizon per strategy and
+    attribute value, with 95% intervals (empty without attributes)."""
+    table = run.attribute_summary()
+    if table.empty:
+        return ""
+    rows = [[r["strategy"], r["attribute"], r["value"], f"{r['customers_mean']:,.1f}",
+             f"{r['customers_lo']:,.1f} to {r['customers_hi']:,.1f}",
+             f"{r['share_mean']:.0%}" if r["share_mean"] == r["share_mean"] else "—"]
+            for r in table.to_dict("records")]
+    return ("<h2>By attribute</h2><p>Customers at the horizon with each value, wherever they "
+            "talk (attributes.csv): mean over replicates, its 95% interval, and the value's "
+            "share of the strategy's customers.</p>" + _html_table(
+                rows, ["strategy", "attribute", "value", "customers (mean)", "95% interval",
+                       "share"], text=3))
+
+
 def render_report(run: RunFolder, *, command: str | None = None) -> str:
     """The report page of a run folder, as one HTML string."""
     sc = run.scenario
@@ -344,6 +363,7 @@ the mean number of customers, the 5th and 95th percentiles span 90% of the repli
 <p>Paired differences (the same replicate is the same market for every strategy), a − b, with
 95% intervals; rows in bold have an interval that excludes zero.</p>
 {comparison}
+{attribute_section(run)}
 <h2>Plots</h2>
 {figures}
 <h2>Reproduce</h2>
