@@ -86,8 +86,8 @@ def targeted(spec: Strategy, sc: Scenario, pop: Population, rng: np.random.Gener
         raise ValueError(f"{spec.name!r} targets {target}, but the market has no attributes")
     pool = tr.people_with(target)
     if pool.size == 0:
-        said = ", ".join(f"{k} {v!r}" for k, v in target.items())
-        raise ValueError(f"{spec.name!r}: nobody has {said} in this market")
+        who = ", ".join(f"{k} {v!r}" for k, v in target.items())
+        raise ValueError(f"{spec.name!r}: nobody has {who} in this market")
     name, value = next(iter(target.items()))
     said = value_message(pop, name, value)
     S = pop.n_segments

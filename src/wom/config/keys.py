@@ -28,9 +28,10 @@ MARKET_SEGMENT_KEYS = frozenset({"name", "size", "tam", "incumbent", "early_mark
 def market_key_path(path: str) -> bool:
     """Whether the key at `path` (``segments.*.tam``, ``network.mixing``, …) changes the
     market: its graph, or who is in the TAM, the incumbent's, the early market, an account
-    (an account's ``strength`` is how its members talk, read by the dynamics)."""
+    (an account's ``strength`` is how its members talk, read by the dynamics), or who has
+    which attribute value (the market keeps an attribute's ``overlap`` too)."""
     head, _, rest = path.partition(".")
-    if head == "seed":
+    if head in ("seed", "attributes"):
         return True
     if head == "network":
         return rest.partition(".")[0] not in ("weak_tie", "resample")

@@ -38,8 +38,7 @@ TARGET_KEYS = ("segment", "segments", "order")
 MIX_KEYS = ("weights", "message", "seed_share", "campaign_weeks")
 #: Top-level blocks a scenario may leave out (and a written scenario then omits).
 OPTIONAL_BLOCKS = ("attributes", "sweep", "fit", "uncertainty", "optimize")
-#: Keys of a strategy a written scenario leaves out when they are not given (a scenario
-#: without attributes is written as before they existed).
+#: Strategy keys a written scenario leaves out when not given (as before they existed).
 OPTIONAL_STRATEGY_KEYS = ("target", "cost_per_contact", "cost_per_seed")
 #: ``mix``: the message a segment hears, its own (tailored) or the generic one.
 MessageChoice = Literal["tailored", "generic"]
@@ -125,8 +124,8 @@ class Strategy(Strict):
     cost_per_contact: Positive | None = Field(
         None, description="This strategy's cost of one contact [default: the segment's, or "
         "with `target` the mean over the people targeted].")
-    cost_per_seed: Positive | None = Field(
-        None, description="This strategy's cost of one seed [default: as cost_per_contact].")
+    cost_per_seed: Positive | None = Field(None, description="This strategy's cost of one "
+                                           "seed [default: as cost_per_contact].")
     resonance: dict[Literal["user", "buyer", "payer"], Share] | None = Field(
         None, description="With accounts: the message's resonance with each role, e.g. a "
         "feature message {user: 1.0, buyer: 0.6, payer: 0.2} or an ROI message {user: 0.5, "
@@ -260,9 +259,9 @@ class Scenario(Strict):
         "carry the fit's uncertainty (wom fit writes it into fitted.yaml).")
     optimize: Optimize | None = Field(None, description="What `wom optimize` may change in "
                                       "a plan, and how hard it searches.")
-    attributes: dict[Name, Attribute] | None = Field(
-        None, description="What people are besides their segment (vertical, mindset, "
-        "region): what a strategy may `target`.")
+    attributes: dict[Name, Attribute] | None = Field(None, description="What people are "
+                                                     "besides their segment: what a strategy "
+                                                     "may `target`.")
 
     @field_validator("name")
     @classmethod

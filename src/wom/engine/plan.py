@@ -4,14 +4,11 @@ and costs) and what one step returns (:class:`StepCounts`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
 from wom.engine.state import AIM_NONE
-
-if TYPE_CHECKING:
-    from wom.engine.simulation import Simulation
 
 
 @dataclass
@@ -64,7 +61,7 @@ class Plan:
     #: Python; a fixed plan runs the whole horizon in one compiled call).
     reacts: ClassVar[bool] = False
 
-    def at(self, t: int, sim: Simulation) -> tuple[np.ndarray, np.ndarray]:
+    def at(self, t: int, sim: Any) -> tuple[np.ndarray, np.ndarray]:
         """Contacts per segment and their messages at step `t`.
 
         The campaign's per-step hook: a plan that reacts to the market (bowling pins) reads

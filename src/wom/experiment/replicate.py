@@ -132,10 +132,12 @@ def check_resample(sc: Scenario) -> None:
 
 
 def market_key(sc: Scenario) -> str:
-    """What a scenario's market is drawn from, as a digest: its seed, segments and network,
-    and the size and time of its graph files (two sweep points that differ only in their
-    dynamics or strategies share a market)."""
-    data = sc.model_dump(mode="json", include={"seed", "segments", "network"})
+    """What a scenario's market is drawn from, as a digest: its seed, segments, network and
+    attributes, and the size and time of its graph files (two sweep points that differ only
+    in their dynamics or strategies share a market)."""
+    data = sc.model_dump(mode="json", include={"seed", "segments", "network", "attributes"})
+    if data.get("attributes") is None:  # (the digest of a market without them is unchanged)
+        data.pop("attributes", None)
     files = []
     for path in sc.input_files():
         st = os.stat(path)

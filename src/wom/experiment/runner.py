@@ -55,13 +55,13 @@ def replicate_trajectories(sc: Scenario, replicate: int, customers: Customers | 
     arrays gain a leading strategy axis, and the market."""
     rep = Replicate(sc, replicate, customers=customers, population=market)
     trajs = [run_to_horizon(rep.simulation(spec)) for spec in sc.strategies]
-    values = [t.by_value for t in trajs]
+    values = [t.by_value for t in trajs if t.by_value is not None]
     return Trajectory(new_by_cause=np.stack([t.new_by_cause for t in trajs]),
                       spend=np.stack([t.spend for t in trajs]),
                       churned=np.stack([t.churned for t in trajs]),
                       accounts=np.stack([t.accounts for t in trajs]),
-                      by_value=None if any(v is None for v in values) or not values
-                      else np.stack(values)), rep.population
+                      by_value=np.stack(values) if values and len(values) == len(trajs)
+                      else None), rep.population
 
 
 def _run_chunk(sc: Scenario, replicates: range, customers: Customers | None):

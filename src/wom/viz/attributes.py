@@ -4,6 +4,7 @@ than whom they talk to."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -86,5 +87,5 @@ def attribute_makers(table: pd.DataFrame, scenario: Scenario
         stem = "attribute-" + re.sub(r"[^\w.-]", "_", name)
         while stem in out:
             stem += "_"
-        out[stem] = lambda name=name: attribute_figure(table, scenario, name)
+        out[stem] = functools.partial(attribute_figure, table, scenario, name)
     return out
