@@ -23,7 +23,7 @@ def test_the_library_has_every_lesson():
     names = {p.stem for p in LIBRARY}
     assert {"focused-vs-broad", "seeding", "for-everyone", "bowling-pins", "chasm",
             "tam-incumbents", "email-departments", "bass", "from-today",
-            "quality-revenue", "buyer-payer-user"} <= names
+            "quality-revenue", "buyer-payer-user", "mindset-vs-vertical"} <= names
 
 
 @pytest.mark.parametrize("path", LIBRARY, ids=lambda p: p.stem)
@@ -110,6 +110,18 @@ def test_the_chasm_decides_and_the_winner_flips_without_references():
         s.model_copy(update={"references": 0}) for s in sc.segments]})
     _, comp = customers_at(no_refs, 30)
     assert _wins(comp, "broad", "focused")
+
+
+def test_the_dentists_list_stalls_when_trades_spread_over_the_conversations_and_wins_when_not():
+    from wom.config import apply
+
+    sc = _load("mindset-vs-vertical")
+    spread = apply(sc, {"attributes.vertical.alignment": 0.2})
+    _, comp = customers_at(spread, 30)
+    assert _wins(comp, "optimizers", "dentists-list")
+    lined_up = apply(sc, {"attributes.vertical.alignment": 1.0})
+    _, comp = customers_at(lined_up, 30)
+    assert _wins(comp, "dentists-list", "optimizers")
 
 
 def test_the_open_segment_beats_the_capped_incumbent_held_one():

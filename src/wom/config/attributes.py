@@ -66,7 +66,7 @@ class Attribute(Strict):
     def _given(self) -> Attribute:
         if self.column is not None:
             drawn = [k for k in ("values", "shares", "home") if getattr(self, k) is not None]
-            if drawn or "alignment" in self.model_fields_set:
+            if drawn or self.alignment != 1.0:  # (1, the default, as a written scenario has it)
                 key = drawn[0] if drawn else "alignment"
                 raise ValueError(f"`{key}` is for a drawn attribute; with `column` the people "
                                  "file gives each person's value")
@@ -166,6 +166,6 @@ def target_checks(attributes: dict[str, Attribute] | None, target: dict[str, str
             problems.append(((*where, name), f"{value!r} is not a value of {name!r} (its "
                              f"values: {', '.join(att.values[:12])})"))
         elif value_counts(att, segments, sizes)[:, att.values.index(value)].sum() == 0:
-            problems.append(((*where, name), f"nobody has {name} {value!r}: its share is 0 "
-                             "and no segment has it as home value"))
+            problems.append(((*where, name), f"nobody has {name} {value!r}: with these "
+                             "shares, alignment and home values no segment holds any"))
     return problems

@@ -14,6 +14,7 @@ from wom.config.schema import Network, SegmentShorthand
 from wom.config.yamlpos import key_path, line_of
 from wom.errors import ScenarioError
 from wom.inputs import GraphFileError
+from wom.inputs.columns import read_column
 
 
 class PrefixedError(Exception):
@@ -91,7 +92,44 @@ def segments_from_graph_file(
     if graph.account is not None:  # the file's accounts: every segment has them
         segments = [s if s.get("accounts") is not None else {**s, "accounts": {}}
                     for s in segments]
+    problems = _columns(data, resolved.get("labels"), graph.node_ids, tree)
+    if problems:
+        raise ScenarioError(file, problems)
     return {**data, "network": net, "segments": segments}
+
+
+def _columns(data: dict[str, Any], labels: str | None, node_ids: tuple[str, ...],
+             tree: yaml.Node | None) -> list[tuple[str, int | None, str]]:
+    """The attributes read from columns of the people file (``column``): the file has them,
+    and the strategies' targets name values someone has."""
+    attributes = data.get("attributes")
+    if not isinstance(attributes, dict):
+        return []
+    problems: list[tuple[str, int | None, str]] = []
+    found: dict[str, tuple[str, ...]] = {}
+    for name, att in attributes.items():
+        column = att.get("column") if isinstance(att, dict) else None
+        if not isinstance(column, str) or not column:
+            continue
+        loc = ("attributes", name, "column")
+        if labels is None:
+            problems.append((key_path(loc), line_of(tree, loc), "is read from the people "
+                             "(labels) file, and this network gives none: add "
+                             "network.file.labels"))
+            continue
+        try:
+            found[name] = read_column(Path(labels), column, node_ids)[0]
+        except GraphFileError as err:
+            problems.append((key_path(loc), line_of(tree, loc), str(err)))
+    for i, spec in enumerate(data.get("strategies") or []):
+        target = spec.get("target") if isinstance(spec, dict) else None
+        for name, value in (target.items() if isinstance(target, dict) else ()):
+            if name in found and str(value) not in found[name]:
+                loc = ("strategies", i, "target", name)
+                problems.append((key_path(loc), line_of(tree, loc), f"nobody has {name} "
+                                 f"{value!r} in the people file (its values: "
+                                 f"{', '.join(found[name][:12])})"))
+    return problems
 
 
 def _alone(block: Any) -> bool:

@@ -117,10 +117,9 @@ class Strategy(Strict):
         "or one role, `aim: buyer` (default: anyone in the segment, drawn at random)."
     )
     target: dict[Name, Name] | None = Field(
-        None, min_length=1, description="focused: the people to reach by attribute instead of "
-        "a segment, e.g. {vertical: dentists} (a bought list: everyone with that value, in "
-        "whatever segment they talk); several keys mean people with all of them. The "
-        "message is written for the value and resonates by attribute.")
+        None, min_length=1, description="focused: people by attribute instead of a segment, "
+        "e.g. {vertical: dentists}, wherever they talk (several keys: people with all); the "
+        "message is written for the (first) value and resonates by attribute.")
     cost_per_contact: Positive | None = Field(
         None, description="This strategy's cost of one contact [default: the segment's, or "
         "with `target` the mean over the people targeted].")
@@ -139,7 +138,8 @@ class Strategy(Strict):
         info = STRATEGY_KINDS.info(self.kind)
         for key in info.get("needs", ()):
             if getattr(self, key) is None and not (key == "segment" and self.target):
-                raise ValueError(f"a {self.kind} strategy needs `{key}`")
+                alt = " (or `target`)" if "target" in info.get("takes", ()) else ""
+                raise ValueError(f"a {self.kind} strategy needs `{key}`{alt}")
         allowed = set(info.get("takes", ()))
         for key in (*TARGET_KEYS, *MIX_KEYS, "target"):
             if key not in allowed and getattr(self, key) is not None:

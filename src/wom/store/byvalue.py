@@ -20,14 +20,15 @@ def attribute_table(by_value: np.ndarray | None,
                     values: tuple[tuple[str, tuple[str, ...]], ...] | None,
                     strategies: list[str]) -> pd.DataFrame:
     """``attributes.csv`` from a run's counts by value (``int32[strategies, replicates,
-    horizon, 3, V]``: new adopters, who left, today's customers at step 0); adopters are
-    customers now, seeds included, as in ``timeseries.csv``."""
+    horizon, 3, V]``: new adopters, who left, today's customers at step 0); ``adopters``
+    are everyone won so far, seeds and those who left included, as in ``timeseries.csv``
+    (``churned``: who left in the step)."""
     if by_value is None or values is None:
         return pd.DataFrame({c: [] for c in ATTRIBUTE_COLUMNS})
     n_st, n_rep, H, _, V = by_value.shape
     new = by_value[:, :, :, 0, :].astype(np.int64)
     left = by_value[:, :, :, 1, :].astype(np.int64)
-    adopters = np.cumsum(new + by_value[:, :, :, 2, :] - left, axis=2)
+    adopters = np.cumsum(new + by_value[:, :, :, 2, :], axis=2)
     names = [(a, v) for a, vals in values for v in vals]
     shape = (n_st, n_rep, H, V)
     idx = np.indices(shape).reshape(4, -1)

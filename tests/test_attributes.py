@@ -1,0 +1,271 @@
+"""Attributes beside segments (issue 19): drawing them, resonance by attribute, strategies
+that target a value, outputs by value, and bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from click.testing import CliRunner
+
+import wom
+from wom.campaign import make_plan
+from wom.cli import main
+from wom.config import scenario_from_dict
+from wom.config.attributes import value_counts
+from wom.engine import run_to_horizon, value_message
+from wom.engine.state import group_resonance
+from wom.experiment.replicate import POPULATION, Replicate, stream
+from wom.market import build_population
+
+BASE = {
+    "name": "attr", "seed": 11, "horizon": 25, "replicates": 6,
+    "segments": [{"name": "a", "size": 600}, {"name": "b", "size": 600},
+                 {"name": "c", "size": 600}],
+    "dynamics": {"word_of_mouth": 0.06, "marketing": 0.05, "background": 0.001},
+    "budget": {"total": 2000, "cost_per_seed": 50, "cost_per_contact": 1},
+    "strategies": [{"name": "f", "kind": "focused", "segment": "b"}],
+}
+#: An attribute that is the segment itself (alignment 1: segment k is value k), and another.
+SAME = {"seg": {"values": ["a", "b", "c"]},
+        "trade": {"values": ["dentists", "lawyers"], "alignment": 0.3}}
+
+
+def scenario(**changes) -> wom.Scenario:
+    return scenario_from_dict({**BASE, **changes})
+
+
+def write(tmp_path: Path, data: dict, name: str = "s.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_a_target_equal_to_its_segment_reproduces_focused_byte_for_byte(tmp_path: Path):
+    plain = scenario()
+    targeted = scenario(attributes=SAME, strategies=[
+        {"name": "f", "kind": "focused", "target": {"seg": "b"}}])
+    a = wom.save(wom.run(plain, workers=1), tmp_path / "plain")
+    b = wom.save(wom.run(targeted, workers=2), tmp_path / "targeted")
+    assert (a / "timeseries.csv").read_bytes() == (b / "timeseries.csv").read_bytes()
+    assert (a / "summary.csv").read_bytes() == (b / "summary.csv").read_bytes()
+    assert not (a / "attributes.csv").exists() and (b / "attributes.csv").is_file()
+
+
+def test_attributes_leave_the_market_they_are_drawn_on_unchanged():
+    plain, drawn = scenario(), scenario(attributes=SAME)
+    p = build_population(plain, rng=stream(plain.seed, 3, POPULATION))
+    q = build_population(drawn, rng=stream(drawn.seed, 3, POPULATION))
+    for name in ("indptr", "indices", "segment", "eligible", "incumbent", "references"):
+        assert np.array_equal(getattr(p, name), getattr(q, name)), name
+    assert p.traits is None and q.traits is not None
+
+
+@pytest.mark.parametrize("alignment", [0.0, 0.35, 1.0])
+def test_each_segment_gets_its_exact_mix_of_values(alignment: float):
+    att = {"values": ["x", "y", "z"], "alignment": alignment,
+           "shares": {"x": 0.5, "y": 0.3, "z": 0.2}, "home": {"a": "z"}}
+    sc = scenario(attributes={"kind": att})
+    pop = build_population(sc, rng=stream(sc.seed, 0, POPULATION))
+    counts = value_counts(sc.attributes["kind"], sc.segment_names, [600, 600, 600])
+    for k in range(3):
+        codes = pop.traits.codes[0, pop.segment == k]
+        assert np.array_equal(np.bincount(codes, minlength=3), counts[k])
+    # segment a's home is z, b's and c's the values in turn (b: y, c: z)
+    expect = np.array([[0.5, 0.3, 0.2]] * 3) * (1 - alignment)
+    expect[0, 2] += alignment
+    expect[1, 1] += alignment
+    expect[2, 2] += alignment
+    assert np.abs(counts - 600 * expect).max() <= 1  # rounded to whole people
+    assert (counts.sum(axis=1) == 600).all()
+
+
+def test_the_draw_is_random_over_people_but_fixed_by_the_seed():
+    sc = scenario(attributes=SAME)
+    one = build_population(sc, rng=stream(sc.seed, 0, POPULATION)).traits
+    again = build_population(sc, rng=stream(sc.seed, 0, POPULATION)).traits
+    other = build_population(sc, rng=stream(sc.seed, 1, POPULATION)).traits
+    assert np.array_equal(one.codes, again.codes)
+    assert not np.array_equal(one.codes[1], other.codes[1])
+
+
+def test_a_message_written_for_a_value_resonates_by_value_wherever_people_talk():
+    sc = scenario(attributes={"trade": {"values": ["dentists", "lawyers"], "alignment": 0.0,
+                                        "overlap": 0.3}})
+    pop = build_population(sc, rng=stream(sc.seed, 0, POPULATION))
+    r = group_resonance(sc.dynamics, pop)
+    tr = pop.traits
+    assert r.shape == (pop.n_messages, tr.n_groups) and pop.n_messages == 3 + 1 + 2
+    dentists = value_message(pop, "trade", "dentists")
+    own = tr.group_codes[:, 0] == 0
+    assert np.all(r[dentists, own] == 1.0) and np.all(r[dentists, ~own] == 0.3)
+    # a segment's own message still resonates by segment, whatever people's values
+    assert np.all(r[1, tr.group_segment == 1] == 1.0)
+    assert np.all(r[1, tr.group_segment != 1] == 0.2)
+    assert np.all(r[3] == sc.dynamics.generic_resonance)
+
+
+def test_a_target_reaches_only_people_with_its_value_at_its_own_cost():
+    sc = scenario(attributes={"trade": {"values": ["dentists", "lawyers"], "alignment": 0.0}},
+                  dynamics={"word_of_mouth": 0.0, "marketing": 0.5, "background": 0.0},
+                  strategies=[{"name": "t", "kind": "focused", "target": {"trade": "lawyers"},
+                               "cost_per_contact": 4, "cost_per_seed": 100}])
+    rep = Replicate(sc, 0)
+    pop = rep.population
+    lawyers = pop.traits.codes[0] == 1
+    plan = rep.plan("t")
+    share = sc.budget.seed_share
+    assert lawyers[plan.seeds].all() and plan.seeds.size == 2000 * share // 100
+    assert plan.pool_contacts.sum() == (2000 * (1 - share)) // 4
+    sim = rep.simulation("t")
+    traj = run_to_horizon(sim)
+    won = sim.order[: sim.n_adopted]
+    assert lawyers[won].all()  # nobody else was reached, and nobody talks
+    contacts = traj.spend.sum() - plan.seeds.size * 100
+    assert contacts == pytest.approx(4 * plan.pool_contacts.sum())
+    # the contacts were spread over every segment where lawyers are, not one
+    assert (traj.new_by_cause[:, 1, :].sum(axis=0) > 0).all()
+
+
+def test_a_strategy_may_give_its_own_costs():
+    sc = scenario(strategies=[{"name": "cheap", "kind": "broad"},
+                              {"name": "dear", "kind": "broad", "cost_per_contact": 2,
+                               "cost_per_seed": 100}])
+    rep = Replicate(sc, 0)
+    cheap, dear = rep.plan("cheap"), rep.plan("dear")
+    assert dear.seeds.size == cheap.seeds.size // 2
+    assert dear.contacts.sum() == pytest.approx(cheap.contacts.sum() / 2, abs=3)
+    assert (dear.contact_cost == 2).all() and (dear.seed_cost == 100).all()
+
+
+def test_customers_by_value_add_up_to_the_customers_by_segment(tmp_path: Path):
+    sc = scenario(attributes=SAME, strategies=[
+        {"name": "f", "kind": "focused", "segment": "b"},
+        {"name": "t", "kind": "focused", "target": {"trade": "dentists"}}],
+        segments=[{"name": n, "size": 600, "churn": 0.01} for n in "abc"])
+    res = wom.run(sc, workers=1)
+    ts, by = res.timeseries(), res.attributes()
+    per_segment = ts.groupby(["strategy", "replicate", "step"])["adopters"].sum()
+    for name in ("seg", "trade"):
+        per_value = by[by.attribute == name].groupby(["strategy", "replicate", "step"])[
+            "adopters"].sum()
+        assert per_value.equals(per_segment.loc[per_value.index])
+    # the attribute equal to the segment counts exactly what the segments count
+    seg = by[by.attribute == "seg"].set_index(["strategy", "replicate", "step", "value"])
+    assert np.array_equal(seg.adopters.to_numpy(),
+                          ts.set_index(["strategy", "replicate", "step", "segment"])
+                          .loc[seg.index].adopters.to_numpy())
+    for name in ("seg", "trade"):
+        assert by[by.attribute == name].churned.sum() == ts.churned.sum() > 0
+    # written and read back as they were
+    folder = wom.save(res, tmp_path / "run")
+    back = wom.read_run(folder)
+    pd.testing.assert_frame_equal(back.attributes(), by)
+    assert (folder / "attribute-seg.png").is_file() and (folder / "attribute-trade.png").is_file()
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    assert "By attribute" in page and "dentists" in page
+    summary = back.attribute_summary()
+    row = summary[(summary.strategy == "t") & (summary.value == "dentists")].iloc[0]
+    assert row.customers_lo <= row.customers_mean <= row.customers_hi
+    assert 0 < row.share_mean <= 1
+
+
+def test_a_market_with_attributes_is_rebuilt_when_they_change_under_once():
+    sc = scenario(attributes=SAME, network={"resample": "once"}, strategies=[
+        {"name": "t", "kind": "focused", "target": {"trade": "dentists"}}])
+    low = wom.config.apply(sc, {"attributes.trade.alignment": 0.0})
+    high = wom.config.apply(sc, {"attributes.trade.alignment": 1.0})
+    p, q = Replicate(low, 2).population, Replicate(high, 2).population
+    assert not np.array_equal(p.traits.codes[1], q.traits.codes[1])
+    # at alignment 1 the dentists are the segments whose home they are (a and c)
+    assert set(np.unique(q.segment[q.traits.codes[1] == 0]).tolist()) == {0, 2}
+
+
+def test_attributes_from_a_column_of_the_people_file(tmp_path: Path):
+    rng = np.random.default_rng(5)
+    ties = "\n".join(f"p{i} p{j}" for i in range(200) for j in rng.choice(200, 3) if i != j)
+    (tmp_path / "g.txt").write_text(ties + "\n", encoding="utf-8")
+    trades = rng.choice(["dentist", "lawyer"], 200)
+    rows = [f"p{i},{'north' if i < 100 else 'south'},{trades[i]}" for i in range(200)]
+    (tmp_path / "people.csv").write_text("person,segment,trade\n" + "\n".join(rows) + "\n",
+                                         encoding="utf-8")
+    data = {"name": "filecol", "seed": 1, "horizon": 10, "replicates": 2,
+            "network": {"model": "file", "file": {"path": "g.txt", "labels": "people.csv"}},
+            "attributes": {"trade": {"column": "trade"}},
+            "strategies": [{"name": "d", "kind": "focused", "target": {"trade": "dentist"}}]}
+    sc = wom.load_scenario(write(tmp_path, data))
+    pop = Replicate(sc, 0).population
+    plan = Replicate(sc, 0).plan("d")
+    ids = sc.network.file.load(tmp_path).node_ids
+    want = np.array([trades[int(x[1:])] == "dentist" for x in ids])
+    assert np.array_equal(np.sort(plan.pool), np.flatnonzero(want))
+    assert pop.traits.values[0] == tuple(dict.fromkeys(trades))
+
+
+def _cli(args: list[str]):
+    return CliRunner().invoke(main, args)
+
+
+@pytest.mark.parametrize(("change", "where", "words"), [
+    ({"attributes": {"trade": {"values": ["x", "y"], "shares": {"x": 0.5, "y": 0.6}}}},
+     "attributes.trade.shares", "sum to 1.1"),
+    ({"attributes": {"trade": {"values": ["x", "y"]}},
+      "strategies": [{"name": "t", "kind": "focused", "target": {"trade": "z"}}]},
+     "strategies[0].target.trade", "'z' is not a value"),
+    ({"attributes": {"trade": {"values": ["x", "y"], "shares": {"x": 0, "y": 1},
+                               "alignment": 0}},
+      "strategies": [{"name": "t", "kind": "focused", "target": {"trade": "x"}}]},
+     "strategies[0].target.trade", "nobody has trade 'x'"),
+    ({"strategies": [{"name": "t", "kind": "focused", "target": {"trade": "x"}}]},
+     "strategies[0].target.trade", "no `attributes:` block"),
+    ({"attributes": {"trade": {"column": "trade"}}}, "attributes.trade.column",
+     "only a graph file"),
+    ({"attributes": {"trade": {"values": ["x"]}},
+      "strategies": [{"name": "t", "kind": "broad", "target": {"trade": "x"}}]},
+     "strategies[0]", "takes no `target`"),
+    ({"attributes": {"trade": {"values": ["x"]}},
+      "segments": [{"name": "a", "size": 600, "accounts": {"size": 3}}]},
+     "attributes", "market of accounts"),
+])
+def test_bad_attributes_exit_2_naming_file_line_and_key(tmp_path: Path, change, where, words):
+    path = write(tmp_path, {**BASE, **change})
+    result = _cli(["validate", str(path)])
+    assert result.exit_code == 2, result.output
+    assert f"{path.name}:" in result.output and where in result.output
+    assert words in result.output
+    assert "Traceback" not in result.output
+    line = result.output.split(f"{path.name}:")[1].split(":")[0]
+    assert line.isdigit()
+
+
+@pytest.mark.parametrize(("people", "column", "where", "words"), [
+    ("person,segment,trade\np0,a,x\np1,a,y\np2,b,x\n", "job", "attributes.trade.column",
+     "no column `job`"),
+    ("person,segment,trade\np0,a,x\np1,a,\np2,b,x\n", "trade", "attributes.trade.column",
+     "people.csv:3"),
+])
+def test_a_missing_column_or_value_exits_2_naming_the_file_line_and_key(
+        tmp_path: Path, people: str, column: str, where: str, words: str):
+    (tmp_path / "g.txt").write_text("p0 p1\np1 p2\np0 p2\n", encoding="utf-8")
+    (tmp_path / "people.csv").write_text(people, encoding="utf-8")
+    path = write(tmp_path, {
+        "name": "x", "network": {"model": "file",
+                                 "file": {"path": "g.txt", "labels": "people.csv"}},
+        "attributes": {"trade": {"column": column}},
+        "strategies": [{"name": "s", "kind": "broad"}]})
+    result = _cli(["run", str(path), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    assert f"{path.name}:" in result.output and where in result.output
+    assert words in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_plan_needs_a_market_with_the_attribute():
+    sc = scenario(attributes=SAME, strategies=[
+        {"name": "t", "kind": "focused", "target": {"trade": "dentists"}}])
+    bare = build_population(scenario(), rng=stream(1, 0, POPULATION))
+    with pytest.raises(ValueError, match="no attributes"):
+        make_plan(sc.strategies[0], sc, bare, rng=np.random.default_rng(0))
