@@ -71,6 +71,9 @@ def test_accounts_of_one_reproduce_every_shipped_scenario_byte_for_byte(path):
     if sc.has_accounts:
         pytest.skip("a market of accounts already (buyer-payer-user): no market of "
                     "individuals to reproduce")
+    if any(st.target for st in sc.strategies):
+        pytest.skip("a target by attribute (mindset-vs-vertical) is refused with accounts, "
+                    "of one too")
     alone = wom.load_scenario(path, ALONE_SETTINGS)
     assert alone.has_accounts and not sc.has_accounts
     rep = Replicate(alone, 0)

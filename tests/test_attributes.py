@@ -99,6 +99,7 @@ def test_a_message_written_for_a_value_resonates_by_value_wherever_people_talk()
     r = group_resonance(sc.dynamics, pop)
     tr = pop.traits
     assert r.shape == (pop.n_messages, tr.n_groups) and pop.n_messages == 3 + 1 + 2
+    assert tr.n_groups == 3 * 2  # every segment × value, numbered
     dentists = value_message(pop, "trade", "dentists")
     own = tr.group_codes[:, 0] == 0
     assert np.all(r[dentists, own] == 1.0) and np.all(r[dentists, ~own] == 0.3)
@@ -227,8 +228,9 @@ def _cli(args: list[str]):
       "strategies": [{"name": "t", "kind": "broad", "target": {"trade": "x"}}]},
      "strategies[0]", "takes no `target`"),
     ({"attributes": {"trade": {"values": ["x"]}},
-      "segments": [{"name": "a", "size": 600, "accounts": {"size": 3}}]},
-     "attributes", "market of accounts"),
+      "segments": [{"name": "a", "size": 600, "accounts": {"size": 3}}],
+      "strategies": [{"name": "t", "kind": "focused", "target": {"trade": "x"}}]},
+     "strategies[0].target", "market of accounts"),
 ])
 def test_bad_attributes_exit_2_naming_file_line_and_key(tmp_path: Path, change, where, words):
     path = write(tmp_path, {**BASE, **change})

@@ -52,9 +52,11 @@ def cross_checks(sc: Scenario) -> list[tuple[tuple[Any, ...], str]]:
             problems.append((("strategies", i, "campaign_weeks"), f"{st.campaign_weeks} "
                              f"weeks is longer than the horizon ({sc.horizon})"))
     problems += attribute_checks(sc.attributes, names, sc.network.model == "file")
-    if sc.attributes and sc.has_accounts:
-        problems.append((("attributes",), "attributes are not modelled yet in a market of "
-                         "accounts (here some segment has `accounts:`): leave one of them out"))
+    for i, st in enumerate(sc.strategies):
+        if st.target is not None and sc.has_accounts:
+            problems.append((("strategies", i, "target"), "a target by attribute is not "
+                             "modelled yet in a market of accounts (here some segment has "
+                             "`accounts:`): target a segment, or leave accounts out"))
     tw = sc.network.talks_with or {}
     for a, row in tw.items():
         if a not in names:

@@ -111,7 +111,7 @@ def _columns(data: dict[str, Any], labels: str | None, node_ids: tuple[str, ...]
         column = att.get("column") if isinstance(att, dict) else None
         if not isinstance(column, str) or not column:
             continue
-        loc = ("attributes", name, "column")
+        loc: tuple[Any, ...] = ("attributes", name, "column")
         if labels is None:
             problems.append((key_path(loc), line_of(tree, loc), "is read from the people "
                              "(labels) file, and this network gives none: add "
@@ -125,8 +125,8 @@ def _columns(data: dict[str, Any], labels: str | None, node_ids: tuple[str, ...]
         target = spec.get("target") if isinstance(spec, dict) else None
         for name, value in (target.items() if isinstance(target, dict) else ()):
             if name in found and str(value) not in found[name]:
-                loc = ("strategies", i, "target", name)
-                problems.append((key_path(loc), line_of(tree, loc), f"nobody has {name} "
+                where = ("strategies", i, "target", name)
+                problems.append((key_path(where), line_of(tree, where), f"nobody has {name} "
                                  f"{value!r} in the people file (its values: "
                                  f"{', '.join(found[name][:12])})"))
     return problems

@@ -189,9 +189,9 @@ class Cascades:
         """Mean customers won by `seeds` over one run per entry of `run_seeds`."""
         seeds, seed_message = self._arrays(seeds, seed_message)
         run_seeds = np.ascontiguousarray(run_seeds, dtype=np.int64)
-        # (one message, resonance by segment: with attributes, by group, the general path)
+        # (one message that resonates by segment: one written for a value, the general path)
         if (not self.params.need_refs and self.params.churn_max <= 0.0 and seed_message.size
-                and not self.params.by_group
+                and not self.params.value_row[int(seed_message[0])]
                 and (seed_message == seed_message[0]).all()):
             m, p, people = self.market, self.params, self.people
             mu = int(seed_message[0])

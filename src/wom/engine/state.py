@@ -76,9 +76,12 @@ class Market(NamedTuple):
 class Params(NamedTuple):
     """The adoption rule's numbers (docs/model.md)."""
 
-    resonance: np.ndarray  # float64[M, G]: resonance of message m in group g (G = S and the
-    #                        group is the segment, unless people have attributes)
-    by_group: bool  # whether groups are not segments (the kernels then read Market.group)
+    resonance: np.ndarray  # float64[M, S]: resonance of message m in segment k (the rows of
+    #                        messages written for attribute values are not read)
+    value_row: np.ndarray  # bool[M]: messages written for an attribute value, which resonate
+    #                        by group (value_res, Market.group): the others by segment
+    value_res: np.ndarray  # float64[M, G]: resonance of message m in group g (G = 0 without
+    #                        attributes)
     generic: int  # the generic message (S): background adopters carry it
     weak_tie: float  # strength of a cross-segment tie
     beta: float  # word of mouth: chance per advocate, tie and step at full resonance
@@ -237,15 +240,17 @@ def resonance_matrix(dyn: Dynamics, names: list[str] | tuple[str, ...]) -> np.nd
     return r  # (what Dynamics.overlap_of says for each pair, in O(S² + pairs named))
 
 
-def group_resonance(dyn: Dynamics, pop: Population) -> np.ndarray:
+def group_resonance(dyn: Dynamics, pop: Population,
+                    base: np.ndarray | None = None) -> np.ndarray:
     """``float64[M, G]``: resonance of each message in each group (:attr:`Population.group`).
 
     Without attributes, :func:`resonance_matrix`. With them, the messages tailored to
     segments and the generic one resonate by the group's segment, and after them come the
     messages written for each value of each attribute (:func:`value_message`): 1 with the
-    groups that have the value, the attribute's ``overlap`` with the others.
+    groups that have the value, the attribute's ``overlap`` with the others. (The kernels
+    read the first rows by segment, :attr:`Params.resonance`: the same numbers.)
     """
-    base = resonance_matrix(dyn, pop.segment_names)
+    base = resonance_matrix(dyn, pop.segment_names) if base is None else base
     tr = pop.traits
     if tr is None:
         return base
@@ -300,10 +305,21 @@ def params_of(pop: Population, dyn: Dynamics, weak_tie: float, *,
     of background adopters say, is heard at 1 by every role); ``strength``: how much
     more people of one account talk together, per segment (default 3); ``individuals``:
     ignore the accounts, everyone buys alone)."""
-    resonance = group_resonance(dyn, pop)
+    base = resonance_matrix(dyn, pop.segment_names)
     beta = float(dyn.word_of_mouth)
-    p_max, log_q = _largest_chance(resonance, beta)
-    S = pop.n_segments
+    S, M = pop.n_segments, pop.n_messages
+    value_row = np.zeros(M, dtype=bool)
+    value_row[S + 1:] = True
+    resonance = np.zeros((M, S))
+    resonance[:S + 1] = base
+    value_res = np.zeros((M, 0))
+    if pop.traits is not None:
+        value_res = group_resonance(dyn, pop, base)
+        resonance[S + 1:] = 1.0  # (not read: these messages resonate by group)
+    p_max, log_q = _largest_chance(np.where(value_row[:, None], 0.0, resonance), beta)
+    if pop.traits is not None:
+        p_by_group, q_by_group = _largest_chance(value_res, beta)
+        p_max[value_row], log_q[value_row] = p_by_group[value_row], q_by_group[value_row]
     leave = np.zeros(S) if churn is None else np.asarray(churn, dtype=np.float64)
     if leave.shape != (S,) or not np.all((leave >= 0) & (leave <= 1)):
         raise ValueError(f"churn: {S} chances in [0, 1], one per segment")
@@ -314,7 +330,7 @@ def params_of(pop: Population, dyn: Dynamics, weak_tie: float, *,
     if accounts:
         inside = beta * (np.full(S, 3.0) if strength is None
                          else np.asarray(strength, dtype=np.float64))
-    return Params(resonance=resonance, by_group=pop.traits is not None, generic=S,
+    return Params(resonance=resonance, value_row=value_row, value_res=value_res, generic=S,
                   weak_tie=float(weak_tie), beta=beta,
                   alpha=0.0 if word_of_mouth_only else float(dyn.marketing),
                   background=0.0 if word_of_mouth_only else float(dyn.background),

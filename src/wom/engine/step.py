@@ -90,7 +90,7 @@ def word_of_mouth(t, market, params, people, scratch, n_touched, state):  # prag
     stamp, weight, pick_cause = scratch.stamp, scratch.weight, scratch.pick_cause
     pick_message, touched = scratch.pick_message, scratch.touched
     accounts, role, role_res = params.accounts, market.role, params.role_res
-    by_group, group = params.by_group, market.group
+    value_row, value_res, group = params.value_row, params.value_res, market.group
     for i in range(talk_from, talk_to):
         u = advocates[i]
         # message and segment kept beside the advocate: no random loads per advocate
@@ -100,7 +100,8 @@ def word_of_mouth(t, market, params, people, scratch, n_touched, state):  # prag
         if p_max <= 0.0:
             continue
         log_q = log_q_of[mu]
-        rho = resonance[mu]
+        by_group = value_row[mu]  # a message written for an attribute value
+        rho = value_res[mu] if by_group else resonance[mu]
         a = indptr[u] - 1
         end = indptr[u + 1]
         while True:
@@ -133,8 +134,8 @@ def _draw(t, start, size, c, mk, p0, params, market, people, scratch, perm, reac
     a kept permutation), each converted with probability ``a · ρ``: `p0` for everyone, or
     with attributes by their group. Each person reached counts in their segment."""
     references, need_refs = market.references, params.need_refs
-    by_group, group, segment = params.by_group, market.group, market.segment
-    row = params.resonance[mk]
+    by_group, group, segment = params.value_row[mk], market.group, market.segment
+    row = params.value_res[mk]
     open_seg, reference_count = people.open_segment, people.reference_count
     stamp, weight = scratch.stamp, scratch.weight
     pick_cause, pick_message, touched = scratch.pick_cause, scratch.pick_message, scratch.touched

@@ -18,6 +18,9 @@ from wom.config import Scenario
 from wom.config.attributes import value_counts
 from wom.inputs.columns import read_column
 
+#: Most groups (segments × combinations of values) numbered whether or not anyone is in them.
+DENSE_GROUPS = 1 << 16
+
 
 @dataclass(frozen=True)
 class Traits:
@@ -75,20 +78,31 @@ class Traits:
 
 
 def make_traits(names: list[str], values: list[tuple[str, ...]], codes: np.ndarray,
-                segment: np.ndarray, overlap: list[float]) -> Traits:
-    """Traits from each person's codes (``int32[A, N]``): the groups are found here."""
-    key = segment.astype(np.int64)
-    for a, vals in enumerate(values):
-        key = key * len(vals) + codes[a]
-    uniq, group = np.unique(key, return_inverse=True)
+                segment: np.ndarray, overlap: list[float], n_segments: int) -> Traits:
+    """Traits from each person's codes (``int32[A, N]``): the groups are found here.
+
+    A group is numbered ``segment · ΠV + code₀ · V₁ … + code_last``: every combination has
+    a number, people or not, unless there are more than :data:`DENSE_GROUPS` (then only the
+    combinations someone has are numbered, in the same order).
+    """
+    sizes = [len(v) for v in values]
+    dense = n_segments * int(np.prod(sizes, dtype=np.int64)) <= DENSE_GROUPS
+    key = segment.astype(np.int32 if dense else np.int64)
+    for a, n_values in enumerate(sizes):
+        key = key * n_values + codes[a]
+    if dense:
+        group, uniq = key.astype(np.int32), np.arange(n_segments * int(np.prod(sizes)))
+    else:
+        uniq, inverse = np.unique(key, return_inverse=True)
+        group = inverse.astype(np.int32)
     group_codes = np.zeros((uniq.size, len(values)), dtype=np.int32)
     rest = uniq.copy()
     for a in range(len(values) - 1, -1, -1):
-        group_codes[:, a] = rest % len(values[a])
-        rest //= len(values[a])
-    return Traits(names=tuple(names), values=tuple(values), codes=codes,
-                  group=group.astype(np.int32), group_segment=rest.astype(np.int32),
-                  group_codes=group_codes, overlap=tuple(overlap))
+        group_codes[:, a] = rest % sizes[a]
+        rest //= sizes[a]
+    return Traits(names=tuple(names), values=tuple(values), codes=codes, group=group,
+                  group_segment=rest.astype(np.int32), group_codes=group_codes,
+                  overlap=tuple(overlap))
 
 
 def file_attributes(sc: Scenario) -> dict[str, tuple[tuple[str, ...], np.ndarray]]:
@@ -135,4 +149,4 @@ def draw_attributes(sc: Scenario, seg_start: np.ndarray, segment: np.ndarray,
             codes[a, start:start + size] = np.repeat(
                 np.arange(len(vals), dtype=np.int32), counts[k])[rng.permutation(size)]
     return make_traits(names, values, codes, segment,
-                       [att.overlap for att in sc.attributes.values()])
+                       [att.overlap for att in sc.attributes.values()], len(sizes))
