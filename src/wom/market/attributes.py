@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numba
 import numpy as np
 
 from wom.config import Scenario
@@ -118,6 +119,41 @@ def file_attributes(sc: Scenario) -> dict[str, tuple[tuple[str, ...], np.ndarray
             for name, column in wanted.items()}
 
 
+@numba.njit(cache=True)
+def _shuffle_blocks(x, starts, seed):  # pragma: no cover - compiled
+    """Shuffle each block ``x[starts[k]:starts[k+1]]`` in place (Fisher–Yates, xorshift64*
+    seeded by `seed`): the values of a segment onto its people at random, in one call."""
+    state = seed
+    for k in range(starts.size - 1):
+        lo = starts[k]
+        for i in range(starts[k + 1] - 1, lo, -1):
+            state ^= state >> np.uint64(12)
+            state ^= state << np.uint64(25)
+            state ^= state >> np.uint64(27)
+            r = (state * np.uint64(2685821657736338717)) >> np.uint64(11)
+            j = lo + np.int64(r % np.uint64(i - lo + 1))
+            tmp = x[i]
+            x[i] = x[j]
+            x[j] = tmp
+
+
+#: The counts of the attributes being drawn, by the attribute's identity: every replicate of a
+#: run draws from the same scenario object (checked: an entry names the attribute it is for).
+_COUNTS: dict[int, tuple[object, list[str], list[int], np.ndarray]] = {}
+
+
+def _counts(att: object, segments: list[str], sizes: list[int]) -> np.ndarray:
+    """:func:`value_counts`, once per attribute object and market."""
+    kept = _COUNTS.get(id(att))
+    if kept is not None and kept[0] is att and kept[1] == segments and kept[2] == sizes:
+        return kept[3]
+    counts = value_counts(att, segments, sizes)  # type: ignore[arg-type]
+    if len(_COUNTS) > 64:
+        _COUNTS.clear()
+    _COUNTS[id(att)] = (att, list(segments), list(sizes), counts)
+    return counts
+
+
 def draw_attributes(sc: Scenario, seg_start: np.ndarray, segment: np.ndarray,
                     rng: np.random.Generator,
                     given: dict[str, tuple[tuple[str, ...], np.ndarray]] | None = None
@@ -125,7 +161,8 @@ def draw_attributes(sc: Scenario, seg_start: np.ndarray, segment: np.ndarray,
     """Draw every attribute's values (None: the scenario has none).
 
     For each attribute, segment by segment, the exact counts of each value are put on a
-    random permutation of the segment's people. `given` holds the attributes a graph file
+    random permutation of the segment's people (one compiled shuffle per attribute, seeded
+    from `rng`). `given` holds the attributes a graph file
     gives (``column``): their values and each person's code, read as they are.
     """
     if not sc.attributes:
@@ -143,10 +180,9 @@ def draw_attributes(sc: Scenario, seg_start: np.ndarray, segment: np.ndarray,
             continue
         vals = tuple(att.values or ())
         values.append(vals)
-        counts = value_counts(att, sc.segment_names, sizes)
-        for k in range(len(sizes)):
-            start, size = int(seg_start[k]), int(seg_start[k + 1] - seg_start[k])
-            codes[a, start:start + size] = np.repeat(
-                np.arange(len(vals), dtype=np.int32), counts[k])[rng.permutation(size)]
+        counts = _counts(att, sc.segment_names, sizes)
+        codes[a] = np.repeat(np.tile(np.arange(len(vals), dtype=np.int32), len(sizes)),
+                             counts.ravel())
+        _shuffle_blocks(codes[a], seg_start, np.uint64(rng.integers(1, 2**63)))
     return make_traits(names, values, codes, segment,
                        [att.overlap for att in sc.attributes.values()], len(sizes))
