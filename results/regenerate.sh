@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash install.sh > /dev/null
 wom=.venv/bin/wom
-for s in focused-vs-broad bass quality-revenue buyer-payer-user; do
+for s in focused-vs-broad bass quality-revenue buyer-payer-user mindset-vs-vertical; do
     rm -rf "results/examples/$s"
     "$wom" run "scenarios/$s.yaml" --out "results/examples/$s" --quiet
 done
@@ -17,8 +17,10 @@ flag=results/examples/focused-vs-broad
 rm -rf results/examples/focused-vs-broad-optimize
 "$wom" optimize scenarios/focused-vs-broad.yaml --out results/examples/focused-vs-broad-optimize \
     --quiet
-rm -rf results/examples/crossover-sweep results/examples/chasm-sensitivity
+rm -rf results/examples/crossover-sweep results/examples/chasm-sensitivity \
+    results/examples/mindset-vs-vertical-sweep
 "$wom" sweep scenarios/crossover.yaml --out results/examples/crossover-sweep
+"$wom" sweep scenarios/mindset-vs-vertical.yaml --out results/examples/mindset-vs-vertical-sweep
 "$wom" sensitivity scenarios/chasm.yaml --method sobol --n 128 -r 10 --output advantage \
     -p network.mixing=0.02:0.42 -p 'segments.*.references=0:3' \
     -p dynamics.generic_resonance=0.3:0.9 -p budget.total=10000:80000 \
