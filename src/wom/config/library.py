@@ -99,6 +99,15 @@ budget:
   seeds_pay: false           # whether seeds pay (false: they were given the product)
   discount_rate: 0.0         # per week, for the net present value of profit
 
+# What people are besides the segment they talk in: what a strategy may `target` (a list
+# you can buy) when the conversation follows something else (docs/model.md, attributes).
+# attributes:
+#   vertical:
+#     values: [dentists, lawyers]
+#     alignment: 0.3            # 1: each segment is one value; 0: every segment the same mix
+#     shares: {dentists: 0.5, lawyers: 0.5}   # the overall mix (default: equal)
+#     overlap: 0.2              # a message written for dentists, heard by a lawyer
+
 # What to compare (kinds: focused, broad, multi, beachhead, mix; seeding: poster_child,
 # hubs, bridges, random, greedy).
 strategies:
@@ -112,6 +121,9 @@ strategies:
   # contacts on each in turn until it wins `trigger` of its TAM:
   # - {name: one-then-two, kind: mix, order: [first-segment, second-segment],
   #    trigger: 0.2, seed_share: 0.3}
+  # With attributes, a focused strategy may target a value wherever people talk, at its
+  # own costs:
+  # - {name: dentists, kind: focused, target: {vertical: dentists}, cost_per_contact: 2}
   # With accounts, a strategy may aim its contacts at roles and give its message's
   # resonance with each (docs/model.md, accounts):
   # - {name: to-payers, kind: focused, segment: first-segment,
