@@ -271,3 +271,16 @@ def test_a_plan_needs_a_market_with_the_attribute():
     bare = build_population(scenario(), rng=stream(1, 0, POPULATION))
     with pytest.raises(ValueError, match="no attributes"):
         make_plan(sc.strategies[0], sc, bare, rng=np.random.default_rng(0))
+
+
+def test_wom_run_prints_customers_by_value_with_intervals(tmp_path: Path):
+    data = {**BASE, "attributes": SAME, "strategies": [
+        {"name": "f", "kind": "focused", "segment": "b"},
+        {"name": "t", "kind": "focused", "target": {"trade": "dentists"}}]}
+    result = _cli(["run", str(write(tmp_path, data)), "-r", "3", "--out",
+                   str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "trade: customers at the horizon with each value" in out
+    table = out.split("trade ")[1]
+    assert "dentists" in table and "lawyers" in table and "95% CI" in table

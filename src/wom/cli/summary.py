@@ -107,6 +107,38 @@ def _accounts_table(results: wom.Results, console: Console) -> None:
                   style="dim")
 
 
+#: Values of an attribute listed in the terminal (those with the most customers; the rest
+#: are in attributes.csv and the report).
+MAX_VALUES = 8
+
+
+def _attributes_table(results: wom.Results, console: Console) -> None:
+    """Customers at the horizon by attribute value, a table per attribute: a row per value,
+    each strategy's mean and 95% interval (scenarios with attributes)."""
+    summary = results.attribute_summary()
+    strategies = results.strategies
+    if len(strategies) > 3:  # (the table would not fit a terminal: the report has it)
+        console.print("customers by attribute value, with 95% intervals: report.html and "
+                      "attributes.csv", style="dim")
+        return
+    for name, d in summary.groupby("attribute", sort=False):
+        wide = d.pivot(index="value", columns="strategy")
+        values = list(dict.fromkeys(d["value"]))
+        top = wide["customers_mean"].sum(axis=1).sort_values(ascending=False, kind="stable")
+        shown = [v for v in values if v in set(top.index[:MAX_VALUES])]
+        rows = [[escape(str(v)), *(cell for st in strategies for cell in (
+            _fmt(wide.loc[v, ("customers_mean", st)]),
+            f"{_fmt(wide.loc[v, ('customers_lo', st)])}–{_fmt(wide.loc[v, ('customers_hi', st)])}"
+        ))] for v in shown]
+        headers = (escape(str(name)), *(h for st in strategies for h in (escape(st), "95% CI")))
+        console.print(fitted_table(None, headers, rows, console.width))
+        more = (f"; {len(values) - len(shown)} more values in attributes.csv"
+                if len(shown) < len(values) else "")
+        console.print(f"{escape(str(name))}: customers at the horizon with each value, "
+                      f"wherever they talk (seeds and those who left included){more}",
+                      style="dim")
+
+
 def print_summary(results: wom.Results, console: Console, by: str = "customers") -> None:
     """The summary as a table (and money, when the scenario has prices or churn), and which
     strategy wins on `by` (paired, with its interval)."""
@@ -162,6 +194,8 @@ def print_summary(results: wom.Results, console: Console, by: str = "customers")
         _accounts_table(results, console)
     if sc.priced or any(sc.churn):
         _money_table(results, console)
+    if results.attribute_values:
+        _attributes_table(results, console)
     won = verdict(summary, results.comparison(), by)
     diff = won.difference
     if won.second is None or diff is None:
