@@ -17,7 +17,7 @@ from wom.cli import main
 from wom.config import scenario_from_dict
 from wom.config.attributes import value_counts
 from wom.engine import run_to_horizon, value_message
-from wom.engine.state import group_resonance
+from wom.engine.state import value_resonance
 from wom.experiment.replicate import POPULATION, Replicate, stream
 from wom.market import build_population
 
@@ -96,17 +96,35 @@ def test_a_message_written_for_a_value_resonates_by_value_wherever_people_talk()
     sc = scenario(attributes={"trade": {"values": ["dentists", "lawyers"], "alignment": 0.0,
                                         "overlap": 0.3}})
     pop = build_population(sc, rng=stream(sc.seed, 0, POPULATION))
-    r = group_resonance(sc.dynamics, pop)
-    tr = pop.traits
-    assert r.shape == (pop.n_messages, tr.n_groups) and pop.n_messages == 3 + 1 + 2
-    assert tr.n_groups == 3 * 2  # every segment × value, numbered
-    dentists = value_message(pop, "trade", "dentists")
-    own = tr.group_codes[:, 0] == 0
-    assert np.all(r[dentists, own] == 1.0) and np.all(r[dentists, ~own] == 0.3)
+    assert pop.n_messages == 3 + 1 + 2
+    dentists = pop.traits.codes[0] == 0
+    heard = value_resonance(pop, value_message(pop, "trade", "dentists"), sc.dynamics)
+    assert np.all(heard[dentists] == 1.0) and np.all(heard[~dentists] == 0.3)
+    assert set(pop.segment[dentists].tolist()) == {0, 1, 2}  # in every segment
     # a segment's own message still resonates by segment, whatever people's values
-    assert np.all(r[1, tr.group_segment == 1] == 1.0)
-    assert np.all(r[1, tr.group_segment != 1] == 0.2)
-    assert np.all(r[3] == sc.dynamics.generic_resonance)
+    own = value_resonance(pop, 1, sc.dynamics)
+    assert np.all(own[pop.segment == 1] == 1.0) and np.all(own[pop.segment != 1] == 0.2)
+    assert np.all(value_resonance(pop, 3, sc.dynamics) == sc.dynamics.generic_resonance)
+
+
+def test_word_of_mouth_of_a_value_message_follows_the_value():
+    """Only word of mouth (one seed set, no contacts, no background): the message written
+    for dentists spreads to dentists at word_of_mouth and to lawyers at overlap × that;
+    with overlap 0 nobody but dentists ever adopts, in any segment."""
+    sc = scenario(attributes={"trade": {"values": ["dentists", "lawyers"], "alignment": 0.0,
+                                        "overlap": 0.0}},
+                  dynamics={"word_of_mouth": 0.3, "marketing": 0.0, "background": 0.0},
+                  budget={"total": 2000, "seed_share": 1.0, "cost_per_seed": 100},
+                  strategies=[{"name": "t", "kind": "focused",
+                               "target": {"trade": "dentists"}}])
+    won = []
+    for r in range(3):
+        sim = Replicate(sc, r).simulation("t")
+        run_to_horizon(sim)
+        who = sim.order[: sim.n_adopted]
+        assert (sim.population.traits.codes[0, who] == 0).all()
+        won.append(who.size)
+    assert min(won) > 20 * 3  # it spread (20 seeds), among dentists only
 
 
 def test_a_target_reaches_only_people_with_its_value_at_its_own_cost():

@@ -146,7 +146,7 @@ def _one_message(indptr, indices, segment, rho, beta, weak_tie, p_max, log_q, ta
                     if sv < 0:
                         continue
                     su = segment[order[i]]
-                    if kept(tie_chance(beta, rho, weak_tie, su, sv, sv), p_max, state):
+                    if kept(tie_chance(beta, rho, weak_tie, su, sv), p_max, state):
                         open_seg[v] = -1
                         order[n] = v
                         n += 1
@@ -191,7 +191,7 @@ class Cascades:
         run_seeds = np.ascontiguousarray(run_seeds, dtype=np.int64)
         # (one message that resonates by segment: one written for a value, the general path)
         if (not self.params.need_refs and self.params.churn_max <= 0.0 and seed_message.size
-                and not self.params.value_row[int(seed_message[0])]
+                and self.params.value_attr[int(seed_message[0])] < 0
                 and (seed_message == seed_message[0]).all()):
             m, p, people = self.market, self.params, self.people
             mu = int(seed_message[0])

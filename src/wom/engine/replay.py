@@ -68,8 +68,7 @@ def _replay(market, params, open_seg, block_step, block_counts, state):  # pragm
             for a in range(indptr[u], indptr[u + 1]):
                 v = indices[a]
                 if open_seg[v] >= 0:
-                    sv = segment[v]
-                    p = tie_chance(params.beta, rho, params.weak_tie, su, sv, sv)
+                    p = tie_chance(params.beta, rho, params.weak_tie, su, segment[v])
                     log_q[v] += np.log1p(-p) if p < 1.0 else -np.inf
         start = filled
         for k in range(S):

@@ -69,8 +69,7 @@ class Market(NamedTuple):
     payer: np.ndarray  # int32[A]: each account's payer
     role_start: np.ndarray  # int64[3, S+1]: role group g−1's people of segment k are
     #                          Scratch.role_perm[role_start[g−1, k]:role_start[g−1, k+1]]
-    group: np.ndarray  # int32[N]: each person's resonance group (their segment without
-    #                    attributes; with them, segment and values: Population.group)
+    codes: np.ndarray  # int32[A, N]: each person's value of each attribute (A = 0 without)
 
 
 class Params(NamedTuple):
@@ -78,10 +77,12 @@ class Params(NamedTuple):
 
     resonance: np.ndarray  # float64[M, S]: resonance of message m in segment k (the rows of
     #                        messages written for attribute values are not read)
-    value_row: np.ndarray  # bool[M]: messages written for an attribute value, which resonate
-    #                        by group (value_res, Market.group): the others by segment
-    value_res: np.ndarray  # float64[M, G]: resonance of message m in group g (G = 0 without
-    #                        attributes)
+    value_attr: np.ndarray  # int64[M]: the attribute a message is written for a value of
+    #                         (−1: a segment's message or the generic one, read by segment);
+    #                         it resonates at 1 with people whose code is value_code, else
+    #                         at value_overlap
+    value_code: np.ndarray  # int32[M]
+    value_overlap: np.ndarray  # float64[M]
     generic: int  # the generic message (S): background adopters carry it
     weak_tie: float  # strength of a cross-segment tie
     beta: float  # word of mouth: chance per advocate, tie and step at full resonance
@@ -207,11 +208,17 @@ def market_of(pop: Population) -> Market:
         none32 = np.empty(0, np.int32)
         return Market(pop.indptr, pop.indices, pop.segment, pop.seg_start, pop.references,
                       none32, np.empty(0, np.int8), np.zeros(1, np.int64), none32, none32,
-                      none32, np.zeros((3, pop.n_segments + 1), np.int64), pop.group)
+                      none32, np.zeros((3, pop.n_segments + 1), np.int64), codes_of(pop))
     _, role_start = _role_groups(pop)
     return Market(pop.indptr, pop.indices, pop.segment, pop.seg_start, pop.references,
                   acc.account, acc.role, acc.ptr, acc.members, acc.buyer, acc.payer,
-                  role_start, pop.group)
+                  role_start, codes_of(pop))
+
+
+def codes_of(pop: Population) -> np.ndarray:
+    """``int32[A, N]``: people's attribute values (``[0, N]`` without attributes)."""
+    return (np.zeros((0, pop.n), np.int32) if pop.traits is None
+            else np.ascontiguousarray(pop.traits.codes, dtype=np.int32))
 
 
 def resonance_matrix(dyn: Dynamics, names: list[str] | tuple[str, ...]) -> np.ndarray:
@@ -240,25 +247,22 @@ def resonance_matrix(dyn: Dynamics, names: list[str] | tuple[str, ...]) -> np.nd
     return r  # (what Dynamics.overlap_of says for each pair, in O(S² + pairs named))
 
 
-def group_resonance(dyn: Dynamics, pop: Population,
-                    base: np.ndarray | None = None) -> np.ndarray:
-    """``float64[M, G]``: resonance of each message in each group (:attr:`Population.group`).
-
-    Without attributes, :func:`resonance_matrix`. With them, the messages tailored to
-    segments and the generic one resonate by the group's segment, and after them come the
-    messages written for each value of each attribute (:func:`value_message`): 1 with the
-    groups that have the value, the attribute's ``overlap`` with the others. (The kernels
-    read the first rows by segment, :attr:`Params.resonance`: the same numbers.)
-    """
-    base = resonance_matrix(dyn, pop.segment_names) if base is None else base
+def value_resonance(pop: Population, message: int, dyn: Dynamics) -> np.ndarray:
+    """``float64[N]``: message `message`'s resonance with each person: by their segment
+    (:func:`resonance_matrix`), or for a message written for a value (:func:`value_message`)
+    1 with the people who have it and the attribute's ``overlap`` with everyone else,
+    wherever they talk. What the kernels compute person by person."""
+    S = pop.n_segments
+    if message <= S:
+        return resonance_matrix(dyn, pop.segment_names)[message, pop.segment]
     tr = pop.traits
-    if tr is None:
-        return base
-    rows = [base[:, tr.group_segment]]
+    assert tr is not None
+    offset = S + 1
     for a, values in enumerate(tr.values):
-        own = tr.group_codes[:, a][None, :] == np.arange(len(values))[:, None]
-        rows.append(np.where(own, 1.0, tr.overlap[a]))
-    return np.ascontiguousarray(np.concatenate(rows), dtype=np.float64)
+        if message < offset + len(values):
+            return np.where(tr.codes[a] == message - offset, 1.0, tr.overlap[a])
+        offset += len(values)
+    raise ValueError(f"no message {message}")
 
 
 def value_message(pop: Population, name: str, value: str) -> int:
@@ -308,18 +312,19 @@ def params_of(pop: Population, dyn: Dynamics, weak_tie: float, *,
     base = resonance_matrix(dyn, pop.segment_names)
     beta = float(dyn.word_of_mouth)
     S, M = pop.n_segments, pop.n_messages
-    value_row = np.zeros(M, dtype=bool)
-    value_row[S + 1:] = True
-    resonance = np.zeros((M, S))
+    resonance = np.ones((M, S))  # (the rows of the values' messages: not read)
     resonance[:S + 1] = base
-    value_res = np.zeros((M, 0))
-    if pop.traits is not None:
-        value_res = group_resonance(dyn, pop, base)
-        resonance[S + 1:] = 1.0  # (not read: these messages resonate by group)
-    p_max, log_q = _largest_chance(np.where(value_row[:, None], 0.0, resonance), beta)
-    if pop.traits is not None:
-        p_by_group, q_by_group = _largest_chance(value_res, beta)
-        p_max[value_row], log_q[value_row] = p_by_group[value_row], q_by_group[value_row]
+    value_attr = np.full(M, -1, dtype=np.int64)
+    value_code = np.zeros(M, dtype=np.int32)
+    value_overlap = np.ones(M)
+    m = S + 1
+    for a, values in enumerate(() if pop.traits is None else pop.traits.values):
+        value_attr[m:m + len(values)] = a
+        value_code[m:m + len(values)] = np.arange(len(values))
+        value_overlap[m:m + len(values)] = pop.traits.overlap[a]  # type: ignore[union-attr]
+        m += len(values)
+    # (a value's message: at most 1, with someone who has the value)
+    p_max, log_q = _largest_chance(resonance, beta)
     leave = np.zeros(S) if churn is None else np.asarray(churn, dtype=np.float64)
     if leave.shape != (S,) or not np.all((leave >= 0) & (leave <= 1)):
         raise ValueError(f"churn: {S} chances in [0, 1], one per segment")
@@ -330,7 +335,8 @@ def params_of(pop: Population, dyn: Dynamics, weak_tie: float, *,
     if accounts:
         inside = beta * (np.full(S, 3.0) if strength is None
                          else np.asarray(strength, dtype=np.float64))
-    return Params(resonance=resonance, value_row=value_row, value_res=value_res, generic=S,
+    return Params(resonance=resonance, value_attr=value_attr, value_code=value_code,
+                  value_overlap=value_overlap, generic=S,
                   weak_tie=float(weak_tie), beta=beta,
                   alpha=0.0 if word_of_mouth_only else float(dyn.marketing),
                   background=0.0 if word_of_mouth_only else float(dyn.background),

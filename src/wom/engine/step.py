@@ -53,10 +53,12 @@ from wom.engine.trials import (
     adopt,
     consider,
     depart,
+    heard,
     kept,
     open_segment,
     silence_leavers,
     tie_chance,
+    tie_chance_at,
 )
 
 
@@ -90,7 +92,8 @@ def word_of_mouth(t, market, params, people, scratch, n_touched, state):  # prag
     stamp, weight, pick_cause = scratch.stamp, scratch.weight, scratch.pick_cause
     pick_message, touched = scratch.pick_message, scratch.touched
     accounts, role, role_res = params.accounts, market.role, params.role_res
-    value_row, value_res, group = params.value_row, params.value_res, market.group
+    codes, value_attr = market.codes, params.value_attr
+    value_code, value_overlap = params.value_code, params.value_overlap
     for i in range(talk_from, talk_to):
         u = advocates[i]
         # message and segment kept beside the advocate: no random loads per advocate
@@ -100,8 +103,8 @@ def word_of_mouth(t, market, params, people, scratch, n_touched, state):  # prag
         if p_max <= 0.0:
             continue
         log_q = log_q_of[mu]
-        by_group = value_row[mu]  # a message written for an attribute value
-        rho = value_res[mu] if by_group else resonance[mu]
+        by_value = value_attr[mu] >= 0  # a message written for an attribute value
+        rho = resonance[mu]
         a = indptr[u] - 1
         end = indptr[u + 1]
         while True:
@@ -118,7 +121,11 @@ def word_of_mouth(t, market, params, people, scratch, n_touched, state):  # prag
             sv = open_segment(open_seg, reference_count, references, need_refs, v)
             if sv < 0:
                 continue
-            p = tie_chance(beta, rho, weak_tie, su, sv, group[v] if by_group else sv)
+            if by_value:
+                p = tie_chance_at(beta, heard(codes, value_attr, value_code, value_overlap,
+                                              mu, v), weak_tie, su, sv)
+            else:
+                p = tie_chance(beta, rho, weak_tie, su, sv)
             if accounts:
                 p *= role_res[mu, role[v]]
             if kept(p, p_max, state):
@@ -132,10 +139,10 @@ def _draw(t, start, size, c, mk, p0, params, market, people, scratch, perm, reac
           n_touched, state):  # pragma: no cover - compiled
     """`c` distinct people of ``perm[start:start+size]`` (a partial Fisher–Yates shuffle of
     a kept permutation), each converted with probability ``a · ρ``: `p0` for everyone, or
-    with attributes by their group. Each person reached counts in their segment."""
+    or for a message written for an attribute value by their value. Each person reached
+    counts in their segment."""
     references, need_refs = market.references, params.need_refs
-    by_group, group, segment = params.value_row[mk], market.group, market.segment
-    row = params.value_res[mk]
+    by_value, segment = params.value_attr[mk] >= 0, market.segment
     open_seg, reference_count = people.open_segment, people.reference_count
     stamp, weight = scratch.stamp, scratch.weight
     pick_cause, pick_message, touched = scratch.pick_cause, scratch.pick_message, scratch.touched
@@ -147,7 +154,8 @@ def _draw(t, start, size, c, mk, p0, params, market, people, scratch, perm, reac
         v = perm[start + i]
         if reached.size:
             reached[segment[v]] += 1
-        p = params.alpha * row[group[v]] if by_group else p0
+        p = (params.alpha * heard(market.codes, params.value_attr, params.value_code,
+                                  params.value_overlap, mk, v) if by_value else p0)
         if p <= 0.0 or open_segment(open_seg, reference_count, references, need_refs,
                                     v) < 0:
             continue

@@ -32,12 +32,25 @@ def open_segment(open_seg, reference_count, references, need_refs, v):  # pragma
 
 
 @numba.njit(cache=True, inline="always")
-def tie_chance(beta, rho, weak_tie, su, sv, gv):  # pragma: no cover - compiled
+def tie_chance(beta, rho, weak_tie, su, sv):  # pragma: no cover - compiled
     """The word-of-mouth chance on one tie: an advocate of segment `su` talks to a person of
-    segment `sv` and resonance group `gv` (their segment, unless people have attributes);
-    ``rho[g]`` is the resonance of the advocate's message in group ``g`` (its row of the
-    resonance matrix). ``β · resonance · tie strength``."""
-    return beta * rho[gv] * (1.0 if sv == su else weak_tie)
+    segment `sv`; ``rho[k]`` is the resonance of the advocate's message in segment ``k``
+    (its row of the resonance matrix). ``β · resonance · tie strength``."""
+    return tie_chance_at(beta, rho[sv], weak_tie, su, sv)
+
+
+@numba.njit(cache=True, inline="always")
+def tie_chance_at(beta, resonance, weak_tie, su, sv):  # pragma: no cover - compiled
+    """:func:`tie_chance` with the message's resonance with the listener given (a message
+    written for an attribute value resonates by the listener's value, not segment)."""
+    return beta * resonance * (1.0 if sv == su else weak_tie)
+
+
+@numba.njit(cache=True, inline="always")
+def heard(codes, value_attr, value_code, value_overlap, m, v):  # pragma: no cover
+    """Resonance of message `m`, written for an attribute value, with person `v`: 1 if `v`
+    has the value, else the attribute's overlap."""
+    return 1.0 if codes[value_attr[m], v] == value_code[m] else value_overlap[m]
 
 
 @numba.njit(cache=True, inline="always")

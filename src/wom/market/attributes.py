@@ -1,10 +1,10 @@
 """People's attributes beside their segment (``attributes:``; docs/model.md §attributes).
 
 Each attribute's values are drawn segment by segment, in the exact counts
-:func:`wom.config.attributes.value_counts` gives, onto people chosen at random. People who
-share a segment and every value form a *group*: the engine reads a message's resonance per
-group (a message written for dentists resonates with dentists, wherever they talk), and a
-strategy's `target` is the people with its values (:meth:`Traits.people_with`).
+:func:`wom.config.attributes.value_counts` gives, onto people chosen at random. The engine
+reads a person's value when a message written for a value reaches them (it resonates with
+people who have the value, wherever they talk), and a strategy's `target` is the people
+with its values (:meth:`Traits.people_with`).
 """
 
 from __future__ import annotations
@@ -19,9 +19,6 @@ from wom.config import Scenario
 from wom.config.attributes import value_counts
 from wom.inputs.columns import read_column
 
-#: Most groups (segments × combinations of values) numbered whether or not anyone is in them.
-DENSE_GROUPS = 1 << 16
-
 
 @dataclass(frozen=True)
 class Traits:
@@ -35,13 +32,6 @@ class Traits:
         Each attribute's values (``values[a][code]``).
     codes
         ``int32[A, N]``: each person's value of each attribute, as an index of its values.
-    group
-        ``int32[N]``: each person's group (segment and values), numbered by segment, then by
-        the values in order.
-    group_segment
-        ``int32[G]``: each group's segment.
-    group_codes
-        ``int32[G, A]``: each group's values.
     overlap
         Each attribute's resonance of a message written for one value with people of
         another.
@@ -50,19 +40,11 @@ class Traits:
     names: tuple[str, ...]
     values: tuple[tuple[str, ...], ...]
     codes: np.ndarray
-    group: np.ndarray
-    group_segment: np.ndarray
-    group_codes: np.ndarray
     overlap: tuple[float, ...]
 
     @property
-    def n_groups(self) -> int:
-        return int(self.group_segment.size)
-
-    @property
     def nbytes(self) -> int:
-        return int(self.codes.nbytes + self.group.nbytes + self.group_segment.nbytes
-                   + self.group_codes.nbytes)
+        return int(self.codes.nbytes)
 
     def index(self, name: str, value: str) -> tuple[int, int]:
         """``(attribute, code)`` of `value` of attribute `name` (ValueError: unknown)."""
@@ -76,34 +58,6 @@ class Traits:
             a, code = self.index(name, value)
             keep &= self.codes[a] == code
         return np.flatnonzero(keep).astype(np.int32)
-
-
-def make_traits(names: list[str], values: list[tuple[str, ...]], codes: np.ndarray,
-                segment: np.ndarray, overlap: list[float], n_segments: int) -> Traits:
-    """Traits from each person's codes (``int32[A, N]``): the groups are found here.
-
-    A group is numbered ``segment · ΠV + code₀ · V₁ … + code_last``: every combination has
-    a number, people or not, unless there are more than :data:`DENSE_GROUPS` (then only the
-    combinations someone has are numbered, in the same order).
-    """
-    sizes = [len(v) for v in values]
-    dense = n_segments * int(np.prod(sizes, dtype=np.int64)) <= DENSE_GROUPS
-    key = segment.astype(np.int32 if dense else np.int64)
-    for a, n_values in enumerate(sizes):
-        key = key * n_values + codes[a]
-    if dense:
-        group, uniq = key.astype(np.int32), np.arange(n_segments * int(np.prod(sizes)))
-    else:
-        uniq, inverse = np.unique(key, return_inverse=True)
-        group = inverse.astype(np.int32)
-    group_codes = np.zeros((uniq.size, len(values)), dtype=np.int32)
-    rest = uniq.copy()
-    for a in range(len(values) - 1, -1, -1):
-        group_codes[:, a] = rest % sizes[a]
-        rest //= sizes[a]
-    return Traits(names=tuple(names), values=tuple(values), codes=codes, group=group,
-                  group_segment=rest.astype(np.int32), group_codes=group_codes,
-                  overlap=tuple(overlap))
 
 
 def file_attributes(sc: Scenario) -> dict[str, tuple[tuple[str, ...], np.ndarray]]:
@@ -154,8 +108,7 @@ def _counts(att: object, segments: list[str], sizes: list[int]) -> np.ndarray:
     return counts
 
 
-def draw_attributes(sc: Scenario, seg_start: np.ndarray, segment: np.ndarray,
-                    rng: np.random.Generator,
+def draw_attributes(sc: Scenario, seg_start: np.ndarray, rng: np.random.Generator,
                     given: dict[str, tuple[tuple[str, ...], np.ndarray]] | None = None
                     ) -> Traits | None:
     """Draw every attribute's values (None: the scenario has none).
@@ -184,5 +137,5 @@ def draw_attributes(sc: Scenario, seg_start: np.ndarray, segment: np.ndarray,
         codes[a] = np.repeat(np.tile(np.arange(len(vals), dtype=np.int32), len(sizes)),
                              counts.ravel())
         _shuffle_blocks(codes[a], seg_start, np.uint64(rng.integers(1, 2**63)))
-    return make_traits(names, values, codes, segment,
-                       [att.overlap for att in sc.attributes.values()], len(sizes))
+    return Traits(names=tuple(names), values=tuple(values), codes=codes,
+                  overlap=tuple(att.overlap for att in sc.attributes.values()))

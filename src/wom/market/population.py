@@ -75,21 +75,11 @@ class Population:
     traits: Traits | None = field(default=None, compare=False, repr=False)
 
     @property
-    def group(self) -> np.ndarray:
-        """``int32[N]``: each person's resonance group: their segment, or with attributes
-        their segment and values (:attr:`Traits.group`)."""
-        return self.segment if self.traits is None else self.traits.group
-
-    @property
     def n_messages(self) -> int:
         """Messages a campaign may say: one tailored to each segment, the generic one, and
         with attributes one written for each value."""
         extra = 0 if self.traits is None else sum(len(v) for v in self.traits.values)
         return self.n_segments + 1 + extra
-
-    @property
-    def n_groups(self) -> int:
-        return self.n_segments if self.traits is None else self.traits.n_groups
 
     @property
     def n(self) -> int:
@@ -265,7 +255,7 @@ def build_population(sc: Scenario, *, rng: np.random.Generator) -> Population:
     accounts = draw_accounts(sc, seg_start, rng)
     eligible, incumbent, references = draw_traits(sc, seg_start, rng, accounts)
     # last, so a market without attributes draws what it drew before they existed
-    traits = draw_attributes(sc, seg_start, segment, rng, given=file_attributes(sc))
+    traits = draw_attributes(sc, seg_start, rng, given=file_attributes(sc))
     return Population(
         segment_names=tuple(sc.segment_names),
         seg_start=seg_start,
