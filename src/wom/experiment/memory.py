@@ -25,6 +25,9 @@ The estimate adds up what :mod:`wom.market`, :mod:`wom.engine`, :mod:`wom.campai
   float64), kept by the main process from start to finish;
 - **writing the run folder**, about 260 bytes per row more while the tidy tables (the
   ``timeseries`` DataFrame, cumulative adopters, per-replicate metrics) exist;
+- **with attributes**, 4 bytes per person and attribute in the market, and per row of
+  ``attributes.csv`` (strategy × replicate × week × value) 12 bytes kept and about 200 while
+  the table is written;
 - **the interpreter** with numpy, numba, pandas and matplotlib loaded (about 320 MiB), and the
   private pages of each forked worker (about 50 MiB; the rest is shared with the parent).
 
@@ -84,6 +87,12 @@ DENSE_FIT_PER_PAIR = 48
 #: Results arrays: new adopters by cause (4 × int32), who left (2 × int32) and spend (float64)
 #: per timeseries row.
 RESULT_PER_ROW = 32
+#: With attributes: each person's value of each attribute (int32), kept with the market.
+ATTRIBUTE_PER_PERSON = 4
+#: And per row of ``attributes.csv`` (strategy × replicate × week × value): new adopters,
+#: who left and today's customers (int32) kept, and the table written from them.
+VALUE_RESULT_PER_ROW = 12
+VALUE_WRITE_PER_ROW = 200
 #: Writing the run folder: the timeseries DataFrame and the tables derived from it (190 bytes
 #: measured before the money columns; their four columns and the cumulative sums behind them
 #: add about 70).
@@ -168,15 +177,20 @@ def estimate(sc: Scenario, *, replicates: int | None = None, workers: int = 1) -
     reps = sc.replicates if replicates is None else replicates
     ties = expected_ties(sc)
     concurrent = 1 if workers <= 1 or reps <= 1 else min(workers, reps)
-    population = POPULATION_PER_PERSON * (n + 1) + POPULATION_PER_TIE * ties
+    attributes = sc.attributes or {}
+    per_person = POPULATION_PER_PERSON + ATTRIBUTE_PER_PERSON * len(attributes)
+    population = per_person * (n + 1) + POPULATION_PER_TIE * ties
     working = max(BUILD_PER_TIE * ties, (ENGINE_PER_PERSON + STRATEGY_PER_PERSON) * n)
     rows = len(sc.strategies) * reps * sc.horizon * len(sc.segments)
+    # customers by value (attributes.csv): a column attribute's values are not known yet (1)
+    values = sum(len(a.values or [None]) for a in attributes.values())
+    value_rows = len(sc.strategies) * reps * sc.horizon * values
     pairs = segment_pair_bytes(sc)
     return Estimate(
         people=n, ties=ties, segments=len(sc.segments), replicates=reps,
         concurrent=concurrent, rows=rows, per_replicate=population + working + pairs,
-        segment_pairs=pairs, results=RESULT_PER_ROW * rows,
-        writing=WRITE_PER_ROW * rows, base=BASE_BYTES,
+        segment_pairs=pairs, results=RESULT_PER_ROW * rows + VALUE_RESULT_PER_ROW * value_rows,
+        writing=WRITE_PER_ROW * rows + VALUE_WRITE_PER_ROW * value_rows, base=BASE_BYTES,
     )
 
 
