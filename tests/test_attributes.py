@@ -242,6 +242,11 @@ def _cli(args: list[str]):
      "strategies[0].target.trade", "no `attributes:` block"),
     ({"attributes": {"trade": {"column": "trade"}}}, "attributes.trade.column",
      "only a graph file"),
+    ({"attributes": {"trade": {"values": ["x", "y"], "home": {"a": "q"}}},
+      "strategies": [{"name": "t", "kind": "focused", "target": {"trade": "x"}}]},
+     "attributes.trade.home.a", "'q' is not one of the values"),
+    ({"attributes": {"trade": {"values": ["x"], "home": {"zz": "x"}}}},
+     "attributes.trade.home.zz", "unknown segment 'zz' (known: a, b, c)"),
     ({"attributes": {"trade": {"values": ["x"]}},
       "strategies": [{"name": "t", "kind": "broad", "target": {"trade": "x"}}]},
      "strategies[0]", "takes no `target`"),
@@ -299,6 +304,31 @@ def test_wom_run_prints_customers_by_value_with_intervals(tmp_path: Path):
                    str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     out = result.output
-    assert "trade: customers at the horizon with each value" in out
+    assert "trade: people who hold each value" in out
     table = out.split("trade ")[1]
     assert "dentists" in table and "lawyers" in table and "95% CI" in table
+    assert "people" in table
+
+
+def test_a_value_named_as_a_segment_is_that_segments_home():
+    sc = scenario(attributes={"region": {"values": ["c", "a", "b"]}})
+    pop = build_population(sc, rng=stream(sc.seed, 0, POPULATION))
+    region = np.array(pop.traits.values[0])[pop.traits.codes[0]]
+    assert (region == np.array(sc.segment_names)[pop.segment]).all()
+
+
+def test_values_nobody_holds_are_warned_about(tmp_path: Path):
+    path = write(tmp_path, {**BASE, "attributes": {"trade": {"values": ["w", "x", "y", "z"]}}})
+    result = _cli(["validate", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "attributes.trade.values: nobody is 'z'" in result.output
+
+
+def test_the_report_says_what_a_target_and_its_costs_are(tmp_path: Path):
+    sc = scenario(attributes=SAME, strategies=[
+        {"name": "t", "kind": "focused", "target": {"trade": "lawyers"}, "cost_per_seed": 70}])
+    folder = wom.save(wom.run(sc, replicates=2, workers=1), tmp_path / "run")
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    assert "everyone with trade lawyers, wherever they talk" in page
+    assert "at its own costs (70 a seed)" in page and "None" not in page.split("<h2>")[1]
+    assert "People also carry attributes" in page

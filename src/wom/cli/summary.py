@@ -126,17 +126,20 @@ def _attributes_table(results: wom.Results, console: Console) -> None:
         values = list(dict.fromkeys(d["value"]))
         top = wide["customers_mean"].sum(axis=1).sort_values(ascending=False, kind="stable")
         shown = [v for v in values if v in set(top.index[:MAX_VALUES])]
-        rows = [[escape(str(v)), *(cell for st in strategies for cell in (
+        people = wide["people"].iloc[:, 0] if "people" in wide else None
+        rows = [[escape(str(v)), "–" if people is None or math.isnan(people[v])
+                 else _fmt(people[v]), *(cell for st in strategies for cell in (
             _fmt(wide.loc[v, ("customers_mean", st)]),
             f"{_fmt(wide.loc[v, ('customers_lo', st)])}–{_fmt(wide.loc[v, ('customers_hi', st)])}"
         ))] for v in shown]
-        headers = (escape(str(name)), *(h for st in strategies for h in (escape(st), "95% CI")))
+        headers = (escape(str(name)), "people",
+                   *(h for st in strategies for h in (escape(st), "95% CI")))
         console.print(fitted_table(None, headers, rows, console.width))
         more = (f"; {len(values) - len(shown)} more values in attributes.csv"
                 if len(shown) < len(values) else "")
-        console.print(f"{escape(str(name))}: customers at the horizon with each value, "
-                      f"wherever they talk (seeds and those who left included){more}",
-                      style="dim")
+        console.print(f"{escape(str(name))}: people who hold each value (replicate 0), and "
+                      "each strategy's customers among them at the horizon, wherever they "
+                      f"talk (seeds and those who left included){more}", style="dim")
 
 
 def print_summary(results: wom.Results, console: Console, by: str = "customers") -> None:

@@ -36,8 +36,9 @@ class Attribute(Strict):
         None, description="The overall mix: each value's share of the market, summing to 1 "
         "[default: equal shares].")
     home: dict[Name, Name] | None = Field(
-        None, description="Each segment's home value, {segment: value} [default: the values "
-        "in turn, segment by segment: the first segment the first value, and so on].")
+        None, description="Each segment's home value, {segment: value} [default: the value "
+        "named as the segment, else the values in turn: the first segment the first value, "
+        "and so on].")
     overlap: Share = Field(
         ATTRIBUTE_OVERLAP, description="Resonance of a message written for one value with "
         "people of another value (with their own value: 1).")
@@ -93,10 +94,13 @@ class Attribute(Strict):
         return [self.shares[x] for x in values]
 
     def home_of(self, segments: list[str]) -> list[int]:
-        """Each segment's home value, as an index of :attr:`values`."""
+        """Each segment's home value, as an index of :attr:`values`: as `home` gives it, else
+        the value named as the segment, else the values in turn (segment ``k``, value ``k``
+        modulo their number)."""
         values = self.values or []
         given = self.home or {}
-        return [values.index(given[s]) if s in given else k % len(values)
+        return [values.index(given[s]) if s in given else
+                values.index(s) if s in values else k % len(values)
                 for k, s in enumerate(segments)]
 
 
@@ -139,7 +143,9 @@ def attribute_checks(attributes: dict[str, Attribute] | None, segments: list[str
                              "a people file to read a column of: give `values` to draw them"))
         for seg, value in (att.home or {}).items():
             if seg not in segments:
-                problems.append(((*where, "home", seg), f"unknown segment {seg!r}"))
+                known = ", ".join(segments[:12]) + (" …" if len(segments) > 12 else "")
+                problems.append(((*where, "home", seg), f"unknown segment {seg!r} (known: "
+                                 f"{known})"))
             elif value not in (att.values or []):
                 problems.append(((*where, "home", seg), f"{value!r} is not one of the values "
                                  f"({', '.join((att.values or [])[:12])})"))
@@ -162,6 +168,8 @@ def target_checks(attributes: dict[str, Attribute] | None, target: dict[str, str
             continue
         if att.values is None:
             continue  # read from the people file: checked when the file is read
+        if any(v not in att.values for v in (att.home or {}).values()):
+            continue  # a home value that is not a value: attribute_checks names it
         if value not in att.values:
             problems.append(((*where, name), f"{value!r} is not a value of {name!r} (its "
                              f"values: {', '.join(att.values[:12])})"))

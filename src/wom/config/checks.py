@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wom.config.attributes import attribute_checks, target_checks
+from wom.config.attributes import attribute_checks, target_checks, value_counts
 from wom.config.fields import COMPLETE_GRAPH_MAX_PEOPLE, MAX_UNITS
 from wom.config.optimize import as_range
 from wom.config.scenario import Scenario
@@ -182,6 +182,20 @@ def suspicious(sc: Scenario) -> list[tuple[str, str]]:
             notes.append((f"segments[{i}].price_per", f"account, but {group.name!r} has no "
                           "accounts: each person buys alone, so the price is per person "
                           "(add `accounts:` to the segment)"))
+    sizes = [s.size for s in sc.segments]
+    for called, att in (sc.attributes or {}).items():
+        if att.values is None or any(v not in att.values for v in (att.home or {}).values()):
+            continue
+        nobody = [v for v, n in zip(att.values, value_counts(att, sc.segment_names, sizes)
+                                    .sum(axis=0), strict=True) if n == 0]
+        if nobody:
+            notes.append((f"attributes.{called}.values", f"nobody is {listed_words(nobody)}: "
+                          f"at alignment {att.alignment:g} a value is held only where it is "
+                          "a segment's home or has a share (give `home`, or lower the "
+                          "alignment)"))
+        elif att.alignment == 1 and att.shares is not None:
+            notes.append((f"attributes.{called}.shares", "has no effect at alignment 1 (every "
+                          "segment is all its home value): lower the alignment to mix"))
     for i, st in enumerate(sc.strategies):
         for name in [st.segment, *(st.segments or [])]:
             seg = next((s for s in sc.segments if s.name == name), None)
@@ -190,6 +204,12 @@ def suspicious(sc: Scenario) -> list[tuple[str, str]]:
                                                   "can be won (its TAM less the incumbent's "
                                                   "customers is 0)"))
     return notes
+
+
+def listed_words(names: list[str]) -> str:
+    """``'a', 'b' or 'c'``: names quoted, the last after "or"."""
+    quoted = [repr(n) for n in names[:8]] + (["…"] if len(names) > 8 else [])
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
 
 
 def optimize_checks(sc: Scenario) -> list[tuple[tuple[Any, ...], str]]:

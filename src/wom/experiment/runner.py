@@ -145,12 +145,18 @@ def run(
     started = time.time()
     t0 = time.perf_counter()
     pop0 = Replicate(sc, 0, customers=customers).population
-    tam, graph = pop0.tam_size, {**pop0.stats(), "replicate": 0}
+    tam, graph = pop0.tam_size, dict[str, Any]({**pop0.stats(), "replicate": 0})
     n_accounts = (None if pop0.accounts is None
                   else pop0.accounts.by_segment(pop0.n_segments))
     traits = pop0.traits
     attribute_values = (None if traits is None
                         else tuple(zip(traits.names, traits.values, strict=True)))
+    if traits is not None:  # who holds each value (replicate 0's market: the counts drawn
+        #                    are the same in every replicate, read from a file too)
+        graph["attributes"] = {
+            name: dict(zip(values, np.bincount(traits.codes[a], minlength=len(values))
+                           .tolist(), strict=True))
+            for a, (name, values) in enumerate(attribute_values or ())}
     del pop0  # forked workers would otherwise each carry a copy-on-write replica of it
     n_st, S = len(sc.strategies), len(sc.segments)
     new = np.zeros((n_st, n, sc.horizon, len(CAUSES), S), dtype=np.int32)

@@ -12,8 +12,8 @@ from wom.store.stats import mean_interval
 ATTRIBUTE_COLUMNS = ["strategy", "replicate", "step", "attribute", "value", "adopters",
                      "new_adopters", "churned"]
 #: Columns of the summary by attribute value (the report's "By attribute" table).
-ATTRIBUTE_SUMMARY_COLUMNS = ["strategy", "attribute", "value", "customers_mean",
-                             "customers_lo", "customers_hi", "share_mean"]
+ATTRIBUTE_SUMMARY_COLUMNS = ["strategy", "attribute", "value", "people", "customers_mean",
+                             "customers_lo", "customers_hi", "share_mean", "won_share"]
 
 
 def attribute_table(by_value: np.ndarray | None,
@@ -44,9 +44,11 @@ def attribute_table(by_value: np.ndarray | None,
     }, columns=ATTRIBUTE_COLUMNS)
 
 
-def attribute_summary(table: pd.DataFrame) -> pd.DataFrame:
+def attribute_summary(table: pd.DataFrame,
+                      people: dict[str, dict[str, int]] | None = None) -> pd.DataFrame:
     """Customers at the horizon per strategy and value: the mean over replicates with its
-    95% interval, and the value's mean share of the strategy's customers."""
+    95% interval, the value's mean share of the strategy's customers, and with `people`
+    (who holds each value, ``{attribute: {value: people}}``) the share of them won."""
     if table.empty:
         return pd.DataFrame({c: [] for c in ATTRIBUTE_SUMMARY_COLUMNS})
     last = table[table.step == table.step.max()]
@@ -58,8 +60,11 @@ def attribute_summary(table: pd.DataFrame) -> pd.DataFrame:
         d = d.assign(share=share)
         for value, dv in d.groupby("value", sort=False):
             m, lo, hi = mean_interval(dv.adopters.to_numpy(float))
+            held = (people or {}).get(str(attribute), {}).get(str(value))
             rows.append({"strategy": strategy, "attribute": attribute, "value": value,
+                         "people": np.nan if held is None else held,
                          "customers_mean": m, "customers_lo": lo, "customers_hi": hi,
                          "share_mean": float(np.nanmean(dv.share)) if dv.share.notna().any()
-                         else np.nan})
+                         else np.nan,
+                         "won_share": m / held if held else np.nan})
     return pd.DataFrame(rows, columns=ATTRIBUTE_SUMMARY_COLUMNS)

@@ -70,7 +70,12 @@ class RunFolder:
 
     def attribute_summary(self) -> pd.DataFrame:
         """Customers at the horizon by attribute value, with 95% intervals."""
-        return attribute_summary(self.attributes())
+        return attribute_summary(self.attributes(), self.people_by_value())
+
+    def people_by_value(self) -> dict[str, dict[str, int]]:
+        """Who holds each attribute value, ``{attribute: {value: people}}`` (from the
+        manifest; empty without attributes)."""
+        return dict((self.manifest.get("graph") or {}).get("attributes") or {})
 
 
 def read_run(path: Path | str, *, timeseries: bool = True) -> RunFolder:

@@ -217,7 +217,12 @@ class Results:
 
     def attribute_summary(self) -> pd.DataFrame:
         """Customers at the horizon by attribute value, with 95% intervals."""
-        return attribute_summary(self.attributes())
+        return attribute_summary(self.attributes(), self.people_by_value())
+
+    def people_by_value(self) -> dict[str, dict[str, int]]:
+        """Who holds each attribute value, ``{attribute: {value: people}}`` (replicate 0's
+        market; empty without attributes)."""
+        return dict(self.graph.get("attributes") or {})
 
     def per_replicate(self) -> pd.DataFrame:
         """Outcome metrics per strategy × replicate."""

@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 
 from wom.config import Scenario
+from wom.store import RunFolder
+from wom.viz.htmltable import html_table
 from wom.viz.spread import band, legend_entries
 from wom.viz.style import (
     MAX_PANELS,
@@ -46,10 +48,12 @@ def attribute_cube(table: pd.DataFrame, attribute: str, strategies: list[str],
 
 
 def attribute_figure(table: pd.DataFrame, scenario: Scenario, attribute: str, *,
-                     max_panels: int = MAX_PANELS) -> Figure:
+                     max_panels: int = MAX_PANELS,
+                     people: dict[str, int] | None = None) -> Figure:
     """Small multiples: customers with each value of `attribute` over time, strategies
     overlaid (mean and the band holding 95% of replicates); the values with the most
-    people first when there are more than `max_panels`."""
+    customers first when there are more than `max_panels`. `people`: who holds each value,
+    in the panels' titles and as a line (what could be won)."""
     strategies = [s.name for s in scenario.strategies]
     values, counts = attribute_cube(table, attribute, strategies)
     order = np.argsort(-counts[:, :, -1, :].mean(axis=(0, 1)), kind="stable")
@@ -62,9 +66,15 @@ def attribute_figure(table: pd.DataFrame, scenario: Scenario, attribute: str, *,
             mean, lo, hi = band(counts[k, :, :, j])
             ax.fill_between(steps, lo, hi, color=colours[name], alpha=0.2, linewidth=0)
             ax.plot(steps, mean, color=colours[name], linewidth=1.8, label=name)
-        ax.set_title(f"{attribute}: {values[j]}", fontsize="medium")
+        held = (people or {}).get(values[j])
+        top = float(counts[:, :, :, j].max())
+        if held is not None:
+            ax.axhline(held, color="0.35", linewidth=1, label="people who hold it")
+            top = max(top, float(held))
+        ax.set_title(f"{attribute}: {values[j]}"
+                     + ("" if held is None else f"\n{held:,} people"), fontsize="medium")
         weeks_axis(ax, int(steps[-1]))
-        ax.set_ylim(0, max(1.0, float(counts[:, :, :, j].max())) * 1.05)
+        ax.set_ylim(0, max(1.0, top) * 1.05)
     handles, labels = legend_entries(fig.axes)
     legend_below(fig, handles, labels, title=f"mean; band: 95% of {counts.shape[1]} replicates")
     which = ("" if len(shown) == len(values)
@@ -75,7 +85,8 @@ def attribute_figure(table: pd.DataFrame, scenario: Scenario, attribute: str, *,
     return fig
 
 
-def attribute_makers(table: pd.DataFrame, scenario: Scenario
+def attribute_makers(table: pd.DataFrame, scenario: Scenario,
+                     people: dict[str, dict[str, int]] | None = None
                      ) -> dict[str, Callable[[], Figure]]:
     """The attribute figures of a run, by file name (``attribute-NAME``, the name's
     characters that a file name cannot hold as ``_``): none without attributes."""
@@ -87,5 +98,27 @@ def attribute_makers(table: pd.DataFrame, scenario: Scenario
         stem = "attribute-" + re.sub(r"[^\w.-]", "_", name)
         while stem in out:
             stem += "_"
-        out[stem] = functools.partial(attribute_figure, table, scenario, name)
+        out[stem] = functools.partial(attribute_figure, table, scenario, name,
+                                      people=(people or {}).get(name))
     return out
+
+
+def attribute_section(run: RunFolder) -> str:
+    """The report's "By attribute" section: customers at the horizon per strategy and
+    attribute value, with 95% intervals (empty without attributes)."""
+    table = run.attribute_summary()
+    if table.empty:
+        return ""
+    def pct(x: float) -> str:
+        return f"{x:.0%}" if x == x else "—"
+
+    rows = [[r["strategy"], r["attribute"], r["value"],
+             f"{r['people']:,.0f}" if r["people"] == r["people"] else "—",
+             f"{r['customers_mean']:,.1f}", f"{r['customers_lo']:,.1f} to {r['customers_hi']:,.1f}",
+             pct(r["won_share"]), pct(r["share_mean"])] for r in table.to_dict("records")]
+    return ("<h2>By attribute</h2><p>Customers at the horizon with each value, wherever they "
+            "talk (attributes.csv): the people who hold it (replicate 0), the mean over "
+            "replicates of those won and its 95% interval, the share of them won, and the "
+            "value's share of the strategy's customers.</p>" + html_table(
+                rows, ["strategy", "attribute", "value", "people", "customers (mean)",
+                       "95% interval", "won", "share of customers"], text=3))

@@ -104,7 +104,8 @@ def start_plots(
     sc = run.scenario
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    makers = {**_makers(ts, cmp, sc), **attribute_makers(run.attributes(), sc)}
+    makers = {**_makers(ts, cmp, sc),
+              **attribute_makers(run.attributes(), sc, run.people_by_value())}
     paths = {name: out_dir / f"{name}.{fmt}" for name in makers}
     if workers < 2 or len(makers) < 2:
         # One figure at a time: a run with many segments makes large ones.

@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import os
 import shlex
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,8 @@ import pandas as pd
 
 from wom.config import METRICS
 from wom.store import REPORT, RunFolder, read_run
+from wom.viz.attributes import attribute_section
+from wom.viz.htmltable import html_table
 from wom.viz.money import money_lesson
 from wom.viz.numbers import as_money, as_percent, as_points, formatter, is_number, listed
 from wom.viz.words import describe_scenario, lesson, notes_paragraphs
@@ -130,22 +132,6 @@ def _cell(x: Any) -> str:
     return str(x)
 
 
-def _html_table(rows: list[list[str]], header: list[str], *, text: int = 1,
-                marked: Sequence[bool] = ()) -> str:
-    """A table whose first `text` columns are words (left-aligned), the rest numbers."""
-    def cls(j: int) -> str:
-        return ' class="t"' if j < text else ""
-
-    head = "".join(f"<th{cls(j)}>{escape(h)}</th>" for j, h in enumerate(header))
-    body = []
-    for i, row in enumerate(rows):
-        mark = ' class="clear"' if i < len(marked) and marked[i] else ""
-        cells = "".join(f"<td{cls(j)}>{escape(c)}</td>" for j, c in enumerate(row))
-        body.append(f"<tr{mark}>{cells}</tr>")
-    return (f'<div class="scroll"><table><thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(body)}</tbody></table></div>")
-
-
 def summary_table(summary: pd.DataFrame, *, priced: bool = False) -> str:
     """The summary as HTML tables that fit the page (:data:`SUMMARY_TABLES`: customers and
     their spread first, then the rest, then customers won; then money if `priced`), numbers
@@ -162,7 +148,7 @@ def summary_table(summary: pd.DataFrame, *, priced: bool = False) -> str:
         header = [SUMMARY_LABELS[c][0] if c in SUMMARY_LABELS else c for c in cols]
         rows = [[SUMMARY_LABELS[c][1](r[c]) if c in SUMMARY_LABELS else _cell(r[c])
                  for c in cols] for r in summary.to_dict("records")]
-        html.append(_html_table(rows, header))
+        html.append(html_table(rows, header))
     return "".join(html)
 
 
@@ -195,7 +181,7 @@ def comparison_table(comparison: pd.DataFrame, *, priced: bool = False) -> str:
                      as_percent(r["p_a_beats_b"])])
         lo, hi = r["diff_lo"], r["diff_hi"]
         marked.append(is_number(lo) and is_number(hi) and (lo > 0 or hi < 0))
-    return _html_table(rows, header, text=3, marked=marked)
+    return html_table(rows, header, text=3, marked=marked)
 
 
 # ---------------------------------------------------------------------------------- images
@@ -308,23 +294,6 @@ def _versions(manifest: dict[str, Any]) -> str:
         return "<p>The manifest records no versions.</p>"
     rows = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in items)
     return f"<dl>{rows}</dl>"
-
-
-def attribute_section(run: RunFolder) -> str:
-    """The report's "By attribute" section: customers at the horizon per strategy and
-    attribute value, with 95% intervals (empty without attributes)."""
-    table = run.attribute_summary()
-    if table.empty:
-        return ""
-    rows = [[r["strategy"], r["attribute"], r["value"], f"{r['customers_mean']:,.1f}",
-             f"{r['customers_lo']:,.1f} to {r['customers_hi']:,.1f}",
-             f"{r['share_mean']:.0%}" if r["share_mean"] == r["share_mean"] else "—"]
-            for r in table.to_dict("records")]
-    return ("<h2>By attribute</h2><p>Customers at the horizon with each value, wherever they "
-            "talk (attributes.csv): mean over replicates, its 95% interval, and the value's "
-            "share of the strategy's customers.</p>" + _html_table(
-                rows, ["strategy", "attribute", "value", "customers (mean)", "95% interval",
-                       "share"], text=3))
 
 
 def render_report(run: RunFolder, *, command: str | None = None) -> str:

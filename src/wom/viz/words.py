@@ -16,6 +16,7 @@ from wom.config import (
 )
 from wom.config.registry import first_line
 from wom.store import RunFolder, verdict
+from wom.viz.attrwords import attribute_words, cost_words, target_words
 from wom.viz.numbers import (
     MAX_NAMED,
     as_count,
@@ -43,7 +44,8 @@ def _seeding_words(rule: str) -> str:
 
 def _strategy_words(spec: Strategy) -> str:
     if spec.kind == "focused":
-        what = f"everything on {spec.segment}, with a message tailored to it"
+        what = (target_words(spec) if spec.target else
+                f"everything on {spec.segment}, with a message tailored to it")
     elif spec.kind == "broad":
         what = "the budget split over all segments by size, with the generic message"
     elif spec.kind == "multi":
@@ -60,6 +62,7 @@ def _strategy_words(spec: Strategy) -> str:
         what = mix_words(spec)
     else:  # a kind registered since: its docstring says what it does
         what = first_line(STRATEGY_KINDS[spec.kind]).lower()
+    what += cost_words(spec)
     name = spec.name if spec.name == spec.kind else f"{spec.name} ({spec.kind})"
     if spec.kind == "mix" and spec.seed_share == 0:  # no seeds: the seeding rule is moot
         return f"{name}: {what}."
@@ -175,6 +178,8 @@ def describe_scenario(sc: Scenario) -> list[str]:
     market += (f" The share of a segment that could ever buy (its TAM) is "
                f"{ranged([s.tam for s in segs], as_share)}.")
     market += _incumbent_words(sc)
+    if sc.attributes:
+        market += " " + attribute_words(sc)
     refs = [s.references for s in segs]
     early = [s.early_market for s in segs]
     if max(refs) == 0:
