@@ -332,3 +332,17 @@ def test_the_report_says_what_a_target_and_its_costs_are(tmp_path: Path):
     assert "everyone with trade lawyers, wherever they talk" in page
     assert "at its own costs (70 a seed)" in page and "None" not in page.split("<h2>")[1]
     assert "People also carry attributes" in page
+
+
+def test_the_search_does_not_take_a_target_for_a_segment_plan():
+    from wom.config.optimize import Optimize
+    from wom.experiment.plans import Space, params_of
+
+    sc = scenario(attributes=SAME, strategies=[
+        {"name": "t", "kind": "focused", "target": {"trade": "lawyers"}},
+        {"name": "dear", "kind": "focused", "segment": "a", "cost_per_contact": 9},
+        {"name": "f", "kind": "focused", "segment": "a"}])
+    space = Space.of(sc, Optimize())
+    assert params_of(space, sc.strategies[0], sc) is None
+    assert params_of(space, sc.strategies[1], sc) is None
+    assert params_of(space, sc.strategies[2], sc) is not None

@@ -224,11 +224,14 @@ def _size_weights(sc: Scenario, names: Sequence[str]) -> dict[str, int] | None:
 
 def params_of(space: Space, spec: Strategy, sc: Scenario) -> dict[str, Any] | None:
     """The trial parameters under which :meth:`Space.suggest` proposes the plan of the
-    scenario's strategy `spec` (None: the space cannot express it exactly — a segment,
+    scenario's strategy `spec` (None: the space cannot express it exactly — a target by
+    attribute or costs of its own, a segment,
     seeding rule, seed share or campaign outside it, automatic bowling pins, sizes not in
     whole ratios up to WEIGHT_STEPS). The search starts from these: the user's own plans
     are in the race, so the plan found is at least the best of them on the search's
     replicates."""
+    if spec.target is not None or spec.cost_per_contact or spec.cost_per_seed:
+        return None  # people by attribute, or costs of its own: not a plan of the space
     S = len(sc.segment_names)
     b = sc.budget
     seq, trigger = False, space.trigger[0]
