@@ -346,3 +346,37 @@ def test_the_search_does_not_take_a_target_for_a_segment_plan():
     assert params_of(space, sc.strategies[0], sc) is None
     assert params_of(space, sc.strategies[1], sc) is None
     assert params_of(space, sc.strategies[2], sc) is not None
+
+
+def test_names_such_as_na_come_back_as_written(tmp_path: Path):
+    sc = scenario(attributes={"region": {"values": ["NA", "EU", "None"], "alignment": 0.5}},
+                  segments=[{"name": "NA", "size": 300}, {"name": "b", "size": 300},
+                            {"name": "c", "size": 300}],
+                  strategies=[{"name": "t", "kind": "focused", "target": {"region": "NA"}},
+                              {"name": "f", "kind": "focused", "segment": "NA"}])
+    res = wom.run(sc, replicates=2, workers=1)
+    back = wom.read_run(wom.save(res, tmp_path / "run"))
+    assert set(back.attributes().value) == {"NA", "EU", "None"}
+    assert set(back.timeseries().segment) == {"NA", "b", "c"}
+    pd.testing.assert_frame_equal(back.attribute_summary(), res.attribute_summary())
+    wom.plot_run(back, tmp_path / "again")  # (a segment or value called NA drew nothing)
+    assert (tmp_path / "again" / "attribute-region.png").is_file()
+
+
+def test_a_target_nobody_matches_spends_nothing_and_is_warned_about(tmp_path: Path):
+    data = {**BASE, "attributes": {"v": {"values": ["x", "y", "z"]},
+                                   "m": {"values": ["p", "q", "r"],
+                                         "home": {"a": "q", "b": "r", "c": "p"}}},
+            "strategies": [{"name": "t", "kind": "focused", "target": {"v": "x", "m": "p"}}]}
+    path = write(tmp_path, data)
+    result = _cli(["validate", str(path)])
+    assert result.exit_code == 0 and "about 0.0 in a market" in result.output
+    res = wom.run(wom.load_scenario(path), replicates=2, workers=1)
+    assert res.spend.sum() == 0
+    assert res.new_by_cause[:, :, :, :2].sum() == 0  # no seed, no contact (background only)
+
+
+def test_attribute_names_stay_short_enough_to_name_a_file(tmp_path: Path):
+    path = write(tmp_path, {**BASE, "attributes": {"a" * 101: {"values": ["x"]}}})
+    result = _cli(["validate", str(path)])
+    assert result.exit_code == 2 and "at most 100 characters" in result.output

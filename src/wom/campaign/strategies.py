@@ -84,15 +84,13 @@ def targeted(spec: Strategy, sc: Scenario, pop: Population, rng: np.random.Gener
     target = spec.target or {}
     if tr is None:
         raise ValueError(f"{spec.name!r} targets {target}, but the market has no attributes")
-    pool = tr.people_with(target)
-    if pool.size == 0:
-        who = ", ".join(f"{k} {v!r}" for k, v in target.items())
-        raise ValueError(f"{spec.name!r}: nobody has {who} in this market")
+    pool = tr.people_with(target)  # (may be nobody: several keys drawn apart; then the
+    #                                 strategy spends nothing, as on a segment nobody can win)
     name, value = next(iter(target.items()))
     said = value_message(pop, name, value)
     S = pop.n_segments
     seg_seed, seg_contact = strategy_costs(spec, sc)
-    of = pop.segment[pool]
+    of = pop.segment[pool] if pool.size else pop.segment
     seed_cost = float(seg_seed[of].mean())
     contact_cost = float(seg_contact[of].mean())
     seed_money, contact_money = budget_money(sc)

@@ -10,13 +10,23 @@ mix. A graph file may give an attribute instead, as a column of its people (labe
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from wom.config.fields import Name, Share, Strict
 
+
+#: An attribute's name: it names a plot file (attribute-NAME.png), so it stays short.
+def _short(name: str) -> str:
+    if len(name) > 100:
+        raise ValueError(f"an attribute's name is at most 100 characters (it names a plot "
+                         f"file), not {len(name)}")
+    return name
+
+
+AttributeName = Annotated[Name, AfterValidator(_short)]
 #: Resonance of a message written for one value with people of another, by default (the
 #: default overlap of a segment's message elsewhere).
 ATTRIBUTE_OVERLAP = 0.2
@@ -177,3 +187,21 @@ def target_checks(attributes: dict[str, Attribute] | None, target: dict[str, str
             problems.append(((*where, name), f"nobody has {name} {value!r}: with these "
                              "shares, alignment and home values no segment holds any"))
     return problems
+
+
+def expected_with(attributes: dict[str, Attribute] | None, target: dict[str, str],
+                  segments: list[str], sizes: list[int]) -> float | None:
+    """How many people are expected to have every value of a target of several keys (each
+    attribute drawn apart, segment by segment); None for one key, or one read from a file
+    or not valid (checked elsewhere)."""
+    if len(target) < 2:
+        return None
+    share = np.ones(len(sizes))
+    for name, value in target.items():
+        att = (attributes or {}).get(name)
+        if (att is None or att.values is None or value not in att.values
+                or any(h not in att.values for h in (att.home or {}).values())):
+            return None
+        counts = value_counts(att, segments, sizes)[:, att.values.index(value)]
+        share *= counts / np.maximum(1, np.array(sizes))
+    return float((share * np.array(sizes)).sum())

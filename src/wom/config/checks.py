@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wom.config.attributes import attribute_checks, target_checks, value_counts
+from wom.config.attributes import attribute_checks, expected_with, target_checks, value_counts
 from wom.config.fields import COMPLETE_GRAPH_MAX_PEOPLE, MAX_UNITS
 from wom.config.optimize import as_range
 from wom.config.scenario import Scenario
@@ -197,6 +197,12 @@ def suspicious(sc: Scenario) -> list[tuple[str, str]]:
             notes.append((f"attributes.{called}.shares", "has no effect at alignment 1 (every "
                           "segment is all its home value): lower the alignment to mix"))
     for i, st in enumerate(sc.strategies):
+        expected = expected_with(sc.attributes, st.target or {}, sc.segment_names, sizes)
+        if expected is not None and expected < 10:
+            said = ", ".join(f"{k} {v}" for k, v in (st.target or {}).items())
+            notes.append((f"strategies[{i}].target", f"{st.name!r} targets people who have "
+                          f"all of {said}: about {expected:.1f} in a market, drawn apart "
+                          "(with nobody, the strategy spends nothing)"))
         for name in [st.segment, *(st.segments or [])]:
             seg = next((s for s in sc.segments if s.name == name), None)
             if seg is not None and seg.winnable == 0:

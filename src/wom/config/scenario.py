@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
-from wom.config.attributes import Attribute
+from wom.config.attributes import Attribute, AttributeName
 from wom.config.fields import (
     IGNITION_SHARE,
     Count,
@@ -259,7 +259,7 @@ class Scenario(Strict):
         "carry the fit's uncertainty (wom fit writes it into fitted.yaml).")
     optimize: Optimize | None = Field(None, description="What `wom optimize` may change in "
                                       "a plan, and how hard it searches.")
-    attributes: dict[Name, Attribute] | None = Field(None, description="What people are "
+    attributes: dict[AttributeName, Attribute] | None = Field(None, description="What people are "
                                                      "besides their segment: what a strategy "
                                                      "may `target`.")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import os
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +50,11 @@ def _read(labels: Path, _stamp: tuple[int, int], column: str,
         if not value:
             raise GraphFileError(labels, number, f"person {person!r} has no `{column}`",
                                  column)
+        bad = next((c for c in value if unicodedata.category(c) in ("Cc", "Cs")), None)
+        if bad is not None:
+            raise GraphFileError(labels, number, f"`{column}` of {person!r} holds the control "
+                                 f"character U+{ord(bad):04X}; values are printed in tables "
+                                 "and plots", column)
         before = given.setdefault(person, value)
         if before != value:
             raise GraphFileError(labels, number, f"person {person!r} is given `{column}` "

@@ -22,6 +22,10 @@ from wom.store.byvalue import ATTRIBUTE_COLUMNS, attribute_summary, attribute_ta
 from wom.store.folder import ATTRIBUTES, MANIFEST, TABLES, leading_comments, partial_owner
 from wom.store.results import ACCOUNT_TIMESERIES, TIMESERIES_COLUMNS, WHOLE_SUMMARY_COLUMNS
 
+#: Only an empty cell is missing: a name such as NA, None or null (a region, a segment) is
+#: read as the text it is, not as a missing value.
+NAMES_AS_WRITTEN: dict[str, Any] = {"keep_default_na": False, "na_values": [""]}
+
 
 @dataclass(frozen=True)
 class RunFolder:
@@ -62,7 +66,8 @@ class RunFolder:
         path = self.path / ATTRIBUTES
         if not path.is_file():
             return attribute_table(None, None, [])
-        table = pd.read_csv(path, dtype={"strategy": str, "attribute": str, "value": str})
+        table = pd.read_csv(path, dtype={"strategy": str, "attribute": str, "value": str},
+                            **NAMES_AS_WRITTEN)
         lacking = [c for c in ATTRIBUTE_COLUMNS if c not in table]
         if lacking:
             raise WomError(f"{path}: not a wom table (no column {', '.join(lacking)})")
@@ -111,7 +116,8 @@ def read_run(path: Path | str, *, timeseries: bool = True) -> RunFolder:
 
 
 def _read_timeseries(path: Path, sc: Scenario) -> pd.DataFrame:
-    timeseries = pd.read_csv(path / "timeseries.csv", dtype={"strategy": str, "segment": str})
+    timeseries = pd.read_csv(path / "timeseries.csv", dtype={"strategy": str, "segment": str},
+                             **NAMES_AS_WRITTEN)
     for cause in CAUSES:  # a folder written before a cause existed had nobody won by it
         if f"new_by_{cause}" not in timeseries:
             timeseries[f"new_by_{cause}"] = 0
@@ -137,7 +143,7 @@ def _read_timeseries(path: Path, sc: Scenario) -> pd.DataFrame:
 def _read_summary(path: Path) -> pd.DataFrame:
     # The live tables' types: a mean that happens to be whole (spend 60000.0) is a float
     # there, and must not come back as an integer (equality checks between the two failed).
-    summary = pd.read_csv(path / "summary.csv", dtype={"strategy": str})
+    summary = pd.read_csv(path / "summary.csv", dtype={"strategy": str}, **NAMES_AS_WRITTEN)
     for column in summary.columns.drop("strategy"):
         if column not in WHOLE_SUMMARY_COLUMNS:
             summary[column] = summary[column].astype(float)
@@ -145,7 +151,8 @@ def _read_summary(path: Path) -> pd.DataFrame:
 
 
 def _read_comparison(path: Path) -> pd.DataFrame:
-    comparison = pd.read_csv(path / "comparison.csv", dtype={"a": str, "b": str,
+    comparison = pd.read_csv(path / "comparison.csv", **NAMES_AS_WRITTEN,
+                             dtype={"a": str, "b": str,
                                                                "metric": str})
     for column in comparison.columns.drop(["a", "b", "metric"]):
         comparison[column] = comparison[column].astype(float)
