@@ -380,3 +380,29 @@ def test_attribute_names_stay_short_enough_to_name_a_file(tmp_path: Path):
     path = write(tmp_path, {**BASE, "attributes": {"a" * 101: {"values": ["x"]}}})
     result = _cli(["validate", str(path)])
     assert result.exit_code == 2 and "at most 100 characters" in result.output
+
+
+def test_the_figures_by_value_are_the_same_live_and_read_back(tmp_path: Path):
+    from wom.viz.attributes import attribute_cubes
+
+    sc = scenario(attributes=SAME, strategies=[
+        {"name": "f", "kind": "focused", "segment": "b"},
+        {"name": "t", "kind": "focused", "target": {"trade": "dentists"}}])
+    res = wom.run(sc, replicates=3, workers=1)
+    live = attribute_cubes(res)
+    back = attribute_cubes(wom.read_run(wom.save(res, tmp_path / "run")))
+    assert list(live) == list(back) == ["seg", "trade"]
+    for name in live:
+        assert live[name][0] == back[name][0]
+        assert np.array_equal(live[name][1], back[name][1])
+
+
+def test_a_long_table_is_written_in_parts_to_the_same_bytes(tmp_path: Path):
+    from wom.store.folder import write_csv, write_csv_chunked
+
+    sc = scenario(attributes=SAME)
+    table = wom.run(sc, replicates=2, workers=1).attributes()
+    write_csv(table, tmp_path / "whole.csv")
+    write_csv_chunked(table, tmp_path / "parts.csv", rows=7)
+    assert (tmp_path / "whole.csv").read_bytes() == (tmp_path / "parts.csv").read_bytes()
+    assert not list(tmp_path.glob(".*"))

@@ -116,9 +116,11 @@ def test_the_dentists_list_stalls_when_trades_spread_over_the_conversations_and_
     from wom.config import apply
 
     sc = _load("mindset-vs-vertical")
-    spread = apply(sc, {"attributes.vertical.alignment": 0.2})
-    _, comp = customers_at(spread, 30)
-    assert _wins(comp, "optimizers", "dentists-list")
+    # both ends of the scenario's sweep (0:1), and the scenario's own alignment
+    for alignment in (0.0, sc.attributes["vertical"].alignment):
+        spread = apply(sc, {"attributes.vertical.alignment": alignment})
+        _, comp = customers_at(spread, 30)
+        assert _wins(comp, "optimizers", "dentists-list"), alignment
     lined_up = apply(sc, {"attributes.vertical.alignment": 1.0})
     _, comp = customers_at(lined_up, 30)
     assert _wins(comp, "dentists-list", "optimizers")

@@ -36,6 +36,23 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
     write_frame(df, path, FLOAT_FORMAT)
 
 
+def write_csv_chunked(df: pd.DataFrame, path: Path, rows: int = 1 << 16) -> None:
+    """:func:`write_csv`, `rows` at a time: the same bytes, without the text of a long
+    table in memory at once (``attributes.csv`` has a row per value, step and replicate)."""
+    if len(df) <= rows:
+        write_csv(df, path)
+        return
+    part = path.with_name(f".{path.name}.part")
+    try:
+        with open(path, "w", encoding="utf-8", newline="") as out:
+            for start in range(0, len(df), rows):
+                write_csv(df.iloc[start:start + rows], part)
+                text = part.read_text(encoding="utf-8")
+                out.write(text if start == 0 else text.split("\n", 1)[1])
+    finally:
+        part.unlink(missing_ok=True)
+
+
 def fresh_names(base: Path) -> Iterator[Path]:
     """`base`, then ``base-2``, ``base-3``, …: the names tried for a folder wom names itself
     when the one before is taken."""
@@ -271,7 +288,7 @@ def write_run(results: Results, out: Path, *, plots: Extra | None = None,
             write_csv(results.summary(), tmp / "summary.csv")
             write_csv(results.comparison(), tmp / "comparison.csv")
             if results.by_value is not None:
-                write_csv(results.attributes(), tmp / ATTRIBUTES)
+                write_csv_chunked(results.attributes(), tmp / ATTRIBUTES)
         finally:
             if callable(pending):
                 pending()

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from wom.config import Scenario
-from wom.store import RunFolder
+from wom.store import Results, RunFolder
 from wom.viz.htmltable import html_table
 from wom.viz.spread import band, legend_entries
 from wom.viz.style import (
@@ -47,15 +47,36 @@ def attribute_cube(table: pd.DataFrame, attribute: str, strategies: list[str],
     return values, out
 
 
-def attribute_figure(table: pd.DataFrame, scenario: Scenario, attribute: str, *,
-                     max_panels: int = MAX_PANELS,
+def attribute_cubes(run: Results | RunFolder) -> dict[str, tuple[list[str], np.ndarray]]:
+    """Every attribute's values and cube (:func:`attribute_cube`): from a live run's counts
+    by value without its table, from a folder's ``attributes.csv``."""
+    if isinstance(run, Results):
+        if run.by_value is None or run.attribute_values is None:
+            return {}
+        won = np.cumsum(run.by_value[:, :, :, 0, :] + run.by_value[:, :, :, 2, :], axis=2,
+                        dtype=np.float64)
+        out, offset = {}, 0
+        for name, values in run.attribute_values:
+            out[name] = (list(values), won[..., offset:offset + len(values)])
+            offset += len(values)
+        return out
+    table = run.attributes()
+    strategies = [s.name for s in run.scenario.strategies]
+    return {name: attribute_cube(table, name, strategies)
+            for name in pd.unique(table["attribute"].astype(str))}
+
+
+def attribute_figure(table: pd.DataFrame | tuple[list[str], np.ndarray], scenario: Scenario,
+                     attribute: str, *, max_panels: int = MAX_PANELS,
                      people: dict[str, int] | None = None) -> Figure:
     """Small multiples: customers with each value of `attribute` over time, strategies
     overlaid (mean and the band holding 95% of replicates); the values with the most
-    customers first when there are more than `max_panels`. `people`: who holds each value,
-    in the panels' titles and as a line (what could be won)."""
+    customers first when there are more than `max_panels`. `table`: ``attributes.csv``, or
+    the attribute's values and cube (:func:`attribute_cubes`). `people`: who holds each
+    value, in the panels' titles and as a line (what could be won)."""
     strategies = [s.name for s in scenario.strategies]
-    values, counts = attribute_cube(table, attribute, strategies)
+    values, counts = (table if isinstance(table, tuple)
+                      else attribute_cube(table, attribute, strategies))
     order = np.argsort(-counts[:, :, -1, :].mean(axis=(0, 1)), kind="stable")
     shown = sorted(order[:max_panels].tolist())
     colours = strategy_colours(strategies)
@@ -85,21 +106,20 @@ def attribute_figure(table: pd.DataFrame, scenario: Scenario, attribute: str, *,
     return fig
 
 
-def attribute_makers(table: pd.DataFrame, scenario: Scenario,
-                     people: dict[str, dict[str, int]] | None = None
-                     ) -> dict[str, Callable[[], Figure]]:
+def attribute_makers(run: Results | RunFolder) -> dict[str, Callable[[], Figure]]:
     """The attribute figures of a run, by file name (``attribute-NAME``, the name's
-    characters that a file name cannot hold as ``_``): none without attributes."""
-    if table.empty:
-        return {}
-    names = list(pd.unique(table["attribute"].astype(str)))
+    characters that a file name cannot hold as ``_``): none without attributes. Their
+    numbers are ready before any is drawn (forked workers only read arrays)."""
+    cubes = attribute_cubes(run)
+    people = run.people_by_value()
+    scenario = run.scenario
     out: dict[str, Callable[[], Figure]] = {}
-    for name in names:
+    for name, cube in cubes.items():
         stem = "attribute-" + re.sub(r"[^\w.-]", "_", name)
         while stem in out:
             stem += "_"
-        out[stem] = functools.partial(attribute_figure, table, scenario, name,
-                                      people=(people or {}).get(name))
+        out[stem] = functools.partial(attribute_figure, cube, scenario, name,
+                                      people=people.get(name))
     return out
 
 

@@ -104,8 +104,7 @@ def start_plots(
     sc = run.scenario
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    makers = {**_makers(ts, cmp, sc),
-              **attribute_makers(run.attributes(), sc, run.people_by_value())}
+    makers = {**_makers(ts, cmp, sc), **attribute_makers(run)}
     paths = {name: out_dir / f"{name}.{fmt}" for name in makers}
     if workers < 2 or len(makers) < 2:
         # One figure at a time: a run with many segments makes large ones.
@@ -120,8 +119,9 @@ def start_plots(
     stack.callback(_DRAWING.pop, call)
     try:
         pool = stack.enter_context(worker_pool(min(workers, len(makers))))
-        # the segments' small multiples take as long as all the others: first
-        order = sorted(makers, key=lambda name: name != "segments")
+        # the small multiples (segments, attributes) take as long as all the others: first
+        order = sorted(makers, key=lambda name: not (name == "segments"
+                                                     or name.startswith("attribute-")))
         futures = {name: pool.submit(_draw, call, name, paths[name], fmt) for name in order}
     except BaseException:
         stack.close()
