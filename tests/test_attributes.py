@@ -245,6 +245,8 @@ def _cli(args: list[str]):
     ({"attributes": {"trade": {"values": ["x", "y"], "home": {"a": "q"}}},
       "strategies": [{"name": "t", "kind": "focused", "target": {"trade": "x"}}]},
      "attributes.trade.home.a", "'q' is not one of the values"),
+    ({"strategies": [{"name": "t", "kind": "broad", "cost_per_contact": 1e-30}]},
+     "strategies[0].cost_per_contact", "is too small for a budget"),
     ({"attributes": {"trade": {"values": ["x"], "home": {"zz": "x"}}}},
      "attributes.trade.home.zz", "unknown segment 'zz' (known: a, b, c)"),
     ({"attributes": {"trade": {"values": ["x"]}},

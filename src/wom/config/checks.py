@@ -106,6 +106,8 @@ def cross_checks(sc: Scenario) -> list[tuple[tuple[Any, ...], str]]:
              for key in ("cost_per_seed", "cost_per_contact")]
     costs += [(("segments", i, key), getattr(seg, key)) for i, seg in enumerate(sc.segments)
               for key in ("cost_per_seed", "cost_per_contact") if getattr(seg, key) is not None]
+    costs += [(("strategies", i, key), getattr(st, key)) for i, st in enumerate(sc.strategies)
+              for key in ("cost_per_seed", "cost_per_contact") if getattr(st, key) is not None]
     for where, cost in costs:
         if sc.budget.total / cost > MAX_UNITS:
             problems.append(

@@ -139,8 +139,8 @@ def _draw(t, start, size, c, mk, p0, params, market, people, scratch, perm, reac
           n_touched, state):  # pragma: no cover - compiled
     """`c` distinct people of ``perm[start:start+size]`` (a partial Fisher–Yates shuffle of
     a kept permutation), each converted with probability ``a · ρ``: `p0` for everyone, or
-    or for a message written for an attribute value by their value. Each person reached
-    counts in their segment."""
+    for a message written for an attribute value, by the person's value. Each person
+    reached counts in their segment (when `reached` is given: a pool's contacts)."""
     references, need_refs = market.references, params.need_refs
     by_value, segment = params.value_attr[mk] >= 0, market.segment
     open_seg, reference_count = people.open_segment, people.reference_count
