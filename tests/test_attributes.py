@@ -16,8 +16,7 @@ from wom.campaign import make_plan
 from wom.cli import main
 from wom.config import scenario_from_dict
 from wom.config.attributes import value_counts
-from wom.engine import run_to_horizon, value_message
-from wom.engine.state import value_resonance
+from wom.engine import run_to_horizon, value_message, value_resonance
 from wom.experiment.replicate import POPULATION, Replicate, stream
 from wom.market import build_population
 

@@ -71,8 +71,9 @@ def test_an_edit_of_a_called_kernel_is_never_run_stale(tmp_path: Path):
     assert customers() == before  # a second run: the cache, same numbers
     trials = copy / "engine" / "trials.py"
     text = trials.read_text()
-    assert "return beta * rho[sv]" in text
-    trials.write_text(text.replace("return beta * rho[sv]", "return 0.0 * beta * rho[sv]"))
+    assert "return beta * resonance * (" in text
+    trials.write_text(text.replace("return beta * resonance * (",
+                                   "return 0.0 * beta * resonance * ("))
     after = customers()
     assert after < before  # no word of mouth any more: only the seeds
     assert after == 3 * 10  # 10 seeds in each of 3 replicates

@@ -17,10 +17,10 @@ from wom.engine.state import (
     People,
     Scratch,
     resonance_matrix,
-    value_message,
 )
+from wom.engine.values import value_message, value_resonance
 
 __all__ = ["ACCOUNT_ROWS", "BACKGROUND", "CAUSES", "EXISTING", "MARKETING", "NEVER", "SEED", "WOM",
            "Cascades", "Market", "Params", "People", "Plan", "Scratch", "Simulation",
            "StepCounts", "Trajectory", "resonance_matrix", "run_to_horizon", "simulate",
-           "value_message"]
+           "value_message", "value_resonance"]
