@@ -73,7 +73,7 @@ def attribute_figure(table: pd.DataFrame | tuple[list[str], np.ndarray], scenari
     overlaid (mean and the band holding 95% of replicates); the values with the most
     customers first when there are more than `max_panels`. `table`: ``attributes.csv``, or
     the attribute's values and cube (:func:`attribute_cubes`). `people`: who holds each
-    value, in the panels' titles and as a line (what could be won)."""
+    value, in the panels' titles (what could be won)."""
     strategies = [s.name for s in scenario.strategies]
     values, counts = (table if isinstance(table, tuple)
                       else attribute_cube(table, attribute, strategies))
@@ -87,11 +87,8 @@ def attribute_figure(table: pd.DataFrame | tuple[list[str], np.ndarray], scenari
             mean, lo, hi = band(counts[k, :, :, j])
             ax.fill_between(steps, lo, hi, color=colours[name], alpha=0.2, linewidth=0)
             ax.plot(steps, mean, color=colours[name], linewidth=1.8, label=name)
-        held = (people or {}).get(values[j])
-        top = float(counts[:, :, :, j].max())
-        if held is not None:
-            ax.axhline(held, color="0.35", linewidth=1, label="people who hold it")
-            top = max(top, float(held))
+        held = (people or {}).get(values[j])  # (in the title: a line at it would flatten
+        top = float(counts[:, :, :, j].max())  # the curves when few of them are won)
         ax.set_title(f"{attribute}: {values[j]}"
                      + ("" if held is None else f"\n{held:,} people"), fontsize="medium")
         weeks_axis(ax, int(steps[-1]))
