@@ -15,12 +15,9 @@ import pandas as pd
 from wom.config import Scenario
 from wom.store import Results, RunFolder
 from wom.viz.htmltable import html_table
-from wom.viz.spread import band, legend_entries
+from wom.viz.spread import finish_panels, strategy_bands
 from wom.viz.style import (
     MAX_PANELS,
-    compared,
-    fit_text,
-    legend_below,
     new_figure,
     panels,
     strategy_colours,
@@ -83,24 +80,16 @@ def attribute_figure(table: pd.DataFrame | tuple[list[str], np.ndarray], scenari
     fig = new_figure()
     steps = np.arange(counts.shape[2])
     for ax, j in zip(panels(fig, len(shown)), shown, strict=True):
-        for k, name in enumerate(strategies):
-            mean, lo, hi = band(counts[k, :, :, j])
-            ax.fill_between(steps, lo, hi, color=colours[name], alpha=0.2, linewidth=0)
-            ax.plot(steps, mean, color=colours[name], linewidth=1.8, label=name)
+        strategy_bands(ax, steps, counts[:, :, :, j], strategies, colours)
         held = (people or {}).get(values[j])  # (in the title: a line at it would flatten
         top = float(counts[:, :, :, j].max())  # the curves when few of them are won)
         ax.set_title(f"{attribute}: {values[j]}"
                      + ("" if held is None else f"\n{held:,} people"), fontsize="medium")
         weeks_axis(ax, int(steps[-1]))
         ax.set_ylim(0, max(1.0, top) * 1.05)
-    handles, labels = legend_entries(fig.axes)
-    legend_below(fig, handles, labels, title=f"mean; band: 95% of {counts.shape[1]} replicates")
     which = ("" if len(shown) == len(values)
              else f"\n(the {len(shown)} values with most customers of {len(values)})")
-    heading = fig.suptitle(f"{scenario.name}: customers by {attribute} — "
-                           f"{compared(scenario, counts.shape[1])}{which}")
-    fit_text(fig, heading, *(ax.title for ax in fig.axes))
-    return fig
+    return finish_panels(fig, scenario, counts.shape[1], f"customers by {attribute}", which)
 
 
 def attribute_makers(run: Results | RunFolder) -> dict[str, Callable[[], Figure]]:

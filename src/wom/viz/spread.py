@@ -128,10 +128,7 @@ def segments_figure(
     fig = new_figure()
     steps = np.arange(counts.shape[2])
     for ax, j in zip(panels(fig, len(shown)), shown, strict=True):
-        for k, name in enumerate(strategies):
-            mean, lo, hi = band(counts[k, :, :, j])
-            ax.fill_between(steps, lo, hi, color=colours[name], alpha=0.2, linewidth=0)
-            ax.plot(steps, mean, color=colours[name], linewidth=1.8, label=name)
+        strategy_bands(ax, steps, counts[:, :, :, j], strategies, colours)
         ax.axhline(tam[j], color="0.35", linewidth=1, label="TAM")
         if tam[j] > 0:  # (an empty TAM never ignites)
             ax.axhline(ignite[j], color="0.35", linewidth=1, linestyle="--",
@@ -145,12 +142,28 @@ def segments_figure(
         accent(ax, seg_colours[segments[j]])
         weeks_axis(ax, int(steps[-1]))
         ax.set_ylim(0, max(1.0, tam[j], float(counts[:, :, :, j].max())) * 1.05)
-    handles, labels = legend_entries(fig.axes)
-    legend_below(fig, handles, labels, title=f"mean; band: 95% of {counts.shape[1]} replicates")
     which = ("" if len(shown) == len(segments)
              else f"\n(the {len(shown)} largest of {len(segments)} segments)")
-    heading = fig.suptitle(f"{scenario.name}: customers per segment — "
-                           f"{compared(scenario, counts.shape[1])}{which}")
+    return finish_panels(fig, scenario, counts.shape[1], "customers per segment", which)
+
+
+def strategy_bands(ax: Axes, steps: np.ndarray, curves: np.ndarray, strategies: Sequence[str],
+                   colours: dict[str, str]) -> None:
+    """Each strategy's mean curve and the band holding 95% of its replicates
+    (``curves[k]``: ``[replicates, steps]`` of strategy ``k``), on one panel."""
+    for k, name in enumerate(strategies):
+        mean, lo, hi = band(curves[k])
+        ax.fill_between(steps, lo, hi, color=colours[name], alpha=0.2, linewidth=0)
+        ax.plot(steps, mean, color=colours[name], linewidth=1.8, label=name)
+
+
+def finish_panels(fig: Figure, scenario: Scenario, replicates: int, what: str,
+                  which: str) -> Figure:
+    """Small multiples' legend below them and their heading (``what`` the panels count;
+    ``which``: a note on the panels left out), fitted to the figure."""
+    handles, labels = legend_entries(fig.axes)
+    legend_below(fig, handles, labels, title=f"mean; band: 95% of {replicates} replicates")
+    heading = fig.suptitle(f"{scenario.name}: {what} — {compared(scenario, replicates)}{which}")
     fit_text(fig, heading, *(ax.title for ax in fig.axes))
     return fig
 
