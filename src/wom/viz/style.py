@@ -112,17 +112,22 @@ def new_figure(size: tuple[float, float] = SLIDE) -> Figure:
 EDGE_PX = 4.0
 
 
-def _renderer(fig: Figure) -> RendererBase:
-    """Lay `fig` out (constrained layout included) and return a renderer to measure with."""
+def _measurer(fig: Figure) -> RendererBase:
+    """A renderer of `fig` to measure text with, without laying it out."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    return canvas.get_renderer()
+
+
+def _renderer(fig: Figure) -> RendererBase:
+    """Lay `fig` out (constrained layout included) and return a renderer to measure with."""
     engine = fig.get_layout_engine()
     if engine is None:
         fig.draw_without_rendering()
     else:
         engine.execute(fig)
-    return canvas.get_renderer()
+    return _measurer(fig)
 
 
 def _room(fig: Figure, text: Text, renderer: RendererBase) -> float:
@@ -159,9 +164,13 @@ def _wrap(line: str, fits: Callable[[str], bool]) -> list[str]:
 
 def fit_text(fig: Figure, *texts: Text) -> None:
     """Break each of `texts` (titles, notes) into lines so that, laid out, it lies inside the
-    figure: long scenario and strategy names wrap instead of being cut at the edges."""
+    figure: long scenario and strategy names wrap instead of being cut at the edges.
+
+    The figure is left laid out: :func:`save_figure` does not lay it out again unless
+    something in it changed since (a figure's makers call this last)."""
     for _ in range(3):  # wrapping a title moves the layout a little: measure again
         renderer = _renderer(fig)
+        fig.stale = False  # (any change after this marks it stale again)
         changed = False
         for text in texts:
             room = _room(fig, text, renderer)
@@ -190,8 +199,9 @@ def legend_below(fig: Figure, handles: Sequence[Any], labels: Sequence[str],
     while True:
         legend = fig.legend(handles, labels, loc="outside lower center", ncols=ncols,
                             frameon=False, **kwargs)
-        box = legend.get_window_extent(_renderer(fig))
-        if ncols == 1 or (box.x0 >= fig.bbox.x0 and box.x1 <= fig.bbox.x1):
+        # (its size does not depend on where the layout puts it: no layout to measure it)
+        box = legend.get_window_extent(_measurer(fig))
+        if ncols == 1 or box.width <= fig.bbox.width:
             return legend
         legend.remove()
         ncols = min(ncols - 1, math.ceil(entries / (math.ceil(entries / ncols) + 1)))
@@ -210,7 +220,8 @@ def save_figure(fig: Figure, path: Path | str, *, fmt: str | None = None) -> Pat
     own_layout = engine is not None and fmt == "png" and fig.dpi == DPI
     try:
         if engine is not None and own_layout:
-            engine.execute(fig)
+            if fig.stale:  # (else fit_text laid it out last, and nothing changed since)
+                engine.execute(fig)
             fig.set_layout_engine(None)
         fig.savefig(tmp, format=fmt, dpi=DPI, metadata=no_date)
         tmp.replace(path)  # a redrawn figure replaces the old one whole, never half-written
