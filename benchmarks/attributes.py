@@ -8,7 +8,12 @@ median wall time of the whole command, the median simulation time (the manifest'
 workers). Its strategies are the flagship's: what attributes cost a scenario that has them.
 
     .venv/bin/python benchmarks/attributes.py [--people 16000:200 --people 1000000:10]
-        [--workers 1] [--repeats 3] [--out docs/benchmarks.md | -]
+        [--workers 1] [--repeats 3] [--baseline ../wom-before-attributes]
+        [--out docs/benchmarks.md | -]
+
+``--baseline`` adds a third run, interleaved with the two: the flagship without attributes
+by another checkout (``python -m wom.cli`` with its ``src`` on PYTHONPATH), wom as it was
+before attributes, and the ratio of the run with attributes to it.
 
 Each ``--people N:R`` runs N people (the flagship's 8 segments, scaled) for R replicates.
 The section of ``docs/benchmarks.md`` between ``<!-- attributes:start -->`` and
@@ -18,6 +23,7 @@ The section of ``docs/benchmarks.md`` between ``<!-- attributes:start -->`` and
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -45,19 +51,24 @@ def with_attributes(scenario: Path, folder: Path) -> Path:
     return path
 
 
-def case(people: int, replicates: int, workers: int, repeats: int,
-         folder: Path) -> dict[str, dict[str, float]]:
+def case(people: int, replicates: int, workers: int, repeats: int, folder: Path,
+         baseline: Path | None = None) -> dict[str, dict[str, float]]:
     plain = FLAGSHIP if people == 16000 else scaled_scenario(people, folder)
-    both = {"without": plain, "with": with_attributes(plain, folder)}
-    got: dict[str, list[dict]] = {k: [] for k in both}
+    runs = {"without": (plain, None), "with": (with_attributes(plain, folder), None)}
+    if baseline is not None:
+        runs["before"] = (plain, baseline)
+    got: dict[str, list[dict]] = {k: [] for k in runs}
     for i in range(repeats + 1):  # the first: warm-up (compiled kernels cached), not counted
-        for name, sc in both.items():
+        for name, (sc, checkout) in runs.items():
             sub = folder / f"{name}-{people}-{i}"
             sub.mkdir()
-            r = run(sc, replicates, workers, sub)
+            r = run(sc, replicates, workers, sub, checkout)
             if i:
                 got[name].append(r)
+                print(f"  {name}: {r['wall']:.2f} s, CPU {r['cpu']:.2f} s, "
+                      f"{r['pss'] / 2**20:,.0f} MiB", file=sys.stderr, flush=True)
     return {name: {"wall": float(np.median([r["wall"] for r in rs])),
+                   "cpu": float(np.median([r["cpu"] for r in rs])),
                    "engine": float(np.median([r["engine"] for r in rs])),
                    "pss": float(max(r["pss"] for r in rs))}
             for name, rs in got.items()}
@@ -71,6 +82,8 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=1, help="wom run --workers [default: 1]")
     ap.add_argument("--repeats", type=int, default=3,
                     help="timed runs of each, after one warm-up [default: 3]")
+    ap.add_argument("--baseline", type=Path, default=None,
+                    help="a checkout of wom before attributes: its flagship run too")
     ap.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"),
                     help="file whose attributes section is rewritten; - writes nothing")
     args = ap.parse_args()
@@ -85,18 +98,27 @@ def main() -> None:
         cases.append((n, r))
     if args.workers < 1 or args.repeats < 1:
         sys.exit("--workers and --repeats: 1 or more")
+    if args.baseline is not None and not (args.baseline / "src" / "wom").is_dir():
+        sys.exit(f"--baseline {args.baseline}: no src/wom there (a checkout of wom)")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for n, r in cases:
-            got = case(n, r, args.workers, args.repeats, Path(tmp))
+            got = case(n, r, args.workers, args.repeats, Path(tmp), args.baseline)
             a, b = got["without"], got["with"]
             row = (f"| {n:,} × {r} | {a['wall']:.2f} s | {b['wall']:.2f} s | "
                    f"{b['wall'] / a['wall']:.2f}× | {a['engine']:.2f} s | {b['engine']:.2f} s | "
                    f"{b['engine'] / a['engine']:.2f}× | {a['pss'] / 2**20:,.0f} MiB | "
                    f"{b['pss'] / 2**20:,.0f} MiB | {b['pss'] / a['pss']:.2f}× |")
+            if args.baseline is not None:
+                c = got["before"]
+                row += (f" {c['wall']:.2f} s | {b['wall'] / c['wall']:.2f}× | "
+                        f"{c['pss'] / 2**20:,.0f} MiB | {b['pss'] / c['pss']:.2f}× |")
             print(row, flush=True)
             rows.append(row)
     m = machine()
+    before_commit = "" if args.baseline is None else subprocess.run(
+        ["git", "-C", str(args.baseline), "rev-parse", "--short", "HEAD"],
+        capture_output=True, text=True).stdout.strip() or str(args.baseline)
     text = "\n".join([
         START,
         "",
@@ -104,11 +126,17 @@ def main() -> None:
         f"{m['cpu']} ({m['cores']} cores), Python {m['python']}: the flagship's `wom run` "
         "without and with two attributes (vertical: 8 values, alignment 0.3; region: 4 values, "
         "alignment 0). Medians of the timed runs; memory: the largest peak PSS of the process "
-        "tree. A ratio is with ÷ without.",
+        "tree. A ratio is with ÷ without"
+        + ("" if args.baseline is None else
+           f"; *before*: the flagship by wom before attributes (commit {before_commit}), "
+           "interleaved with the others, and with ÷ before") + ".",
         "",
         "| people × replicates | whole run without | with | ratio | simulation without | "
-        "with | ratio | peak memory without | with | ratio |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "with | ratio | peak memory without | with | ratio |"
+        + ("" if args.baseline is None else
+           " whole run before | with ÷ before | peak memory before | with ÷ before |"),
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        + ("" if args.baseline is None else "---:|---:|---:|---:|"),
         *rows,
         "",
         END,

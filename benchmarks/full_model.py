@@ -109,12 +109,20 @@ def build_time(scenario: Path, repeats: int = 3) -> tuple[float, dict]:
     return float(np.median(times)), {"people": pop.n, "ties": pop.n_ties, "bytes": nbytes}
 
 
-def run(scenario: Path, replicates: int, workers: int, folder: Path) -> dict:
+def run(scenario: Path, replicates: int, workers: int, folder: Path,
+        checkout: Path | None = None) -> dict:
+    """One whole ``wom run`` of `scenario`: this checkout's installed ``wom``, or with
+    `checkout` that checkout's ``src`` (``python -m wom.cli``, as :func:`timed_run`)."""
     out = folder / f"run-{scenario.stem}"
-    cmd = [str(ROOT / ".venv" / "bin" / "wom"), "run", str(scenario), "--replicates",
-           str(replicates), "--workers", str(workers), "--quiet", "--out", str(out)]
+    args = ["run", str(scenario), "--replicates", str(replicates), "--workers", str(workers),
+            "--quiet", "--out", str(out)]
+    cmd, env = [str(ROOT / ".venv" / "bin" / "wom"), *args], None
+    if checkout is not None:
+        cmd = [sys.executable, "-m", "wom.cli", *args]
+        env = {**os.environ, "PYTHONPATH": str(checkout / "src")}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     peak = peak_pss = 0
     done = threading.Event()
 
@@ -131,10 +139,13 @@ def run(scenario: Path, replicates: int, workers: int, folder: Path) -> dict:
     done.set()
     sampler.join()
     wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         sys.exit(f"wom run failed:\n{stderr.decode()}")
     manifest = json.loads((out / "manifest.json").read_text())
-    return {"wall": wall, "engine": manifest["wall_time_s"], "peak": peak, "pss": peak_pss,
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"wall": wall, "cpu": cpu, "engine": manifest["wall_time_s"], "peak": peak,
+            "pss": peak_pss,
             "csv_bytes": (out / "timeseries.csv").stat().st_size}
 
 

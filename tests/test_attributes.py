@@ -399,11 +399,40 @@ def test_the_figures_by_value_are_the_same_live_and_read_back(tmp_path: Path):
 
 
 def test_a_long_table_is_written_in_parts_to_the_same_bytes(tmp_path: Path):
-    from wom.store.folder import write_csv, write_csv_chunked
+    from wom.store.byvalue import attribute_parts
+    from wom.store.folder import write_csv, write_csv_parts
 
     sc = scenario(attributes=SAME)
-    table = wom.run(sc, replicates=2, workers=1).attributes()
+    live = wom.run(sc, replicates=3, workers=1)
+    table = live.attributes()
     write_csv(table, tmp_path / "whole.csv")
-    write_csv_chunked(table, tmp_path / "parts.csv", rows=7)
+    n_st, n_rep, steps, _, n_val = live.by_value.shape
+    # parts of one replicate (fewer rows than one holds) and of two (the last one short)
+    for rows, n in ((7, n_st * n_rep), (2 * steps * n_val, n_st * 2)):
+        parts = list(attribute_parts(live.by_value, live.attribute_values, live.strategies,
+                                     rows))
+        assert len(parts) == n and sum(map(len, parts)) == len(table)
+        write_csv_parts(iter(parts), tmp_path / "parts.csv")
+        assert (tmp_path / "whole.csv").read_bytes() == (tmp_path / "parts.csv").read_bytes()
+    write_csv_parts(live.attribute_parts(), tmp_path / "parts.csv")
     assert (tmp_path / "whole.csv").read_bytes() == (tmp_path / "parts.csv").read_bytes()
-    assert not list(tmp_path.glob(".*"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["parts.csv", "whole.csv"]
+    # the summary from the horizon's rows is the one from the whole table
+    from wom.store.byvalue import attribute_summary
+    pd.testing.assert_frame_equal(live.attribute_summary(),
+                                  attribute_summary(table, live.people_by_value()))
+
+
+def test_a_folder_reads_the_horizon_a_part_at_a_time(tmp_path: Path, monkeypatch):
+    from wom.store import readback
+
+    sc = scenario(attributes=SAME)
+    live = wom.run(sc, replicates=3, workers=1)
+    folder = wom.save(live, tmp_path / "run")
+    run = wom.read_run(folder)
+    whole = run.attributes()
+    horizon = whole[whole.step == whole.step.max()].reset_index(drop=True)
+    for rows in (5, 7, len(whole) // 2, len(whole) + 1):  # parts that split a step, or none
+        monkeypatch.setattr(readback, "READ_ROWS", rows)
+        pd.testing.assert_frame_equal(run.attributes(last_step_only=True), horizon)
+    pd.testing.assert_frame_equal(run.attribute_summary(), live.attribute_summary())

@@ -3,6 +3,8 @@ are as well as by the segment they talk in."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pandas as pd
 
@@ -18,30 +20,51 @@ ATTRIBUTE_SUMMARY_COLUMNS = ["strategy", "attribute", "value", "people", "custom
 
 def attribute_table(by_value: np.ndarray | None,
                     values: tuple[tuple[str, tuple[str, ...]], ...] | None,
-                    strategies: list[str]) -> pd.DataFrame:
+                    strategies: list[str], *, first_replicate: int = 0,
+                    last_step_only: bool = False) -> pd.DataFrame:
     """``attributes.csv`` from a run's counts by value (``int32[strategies, replicates,
     horizon, 3, V]``: new adopters, who left, today's customers at step 0); ``adopters``
     are everyone won so far, seeds and those who left included, as in ``timeseries.csv``
-    (``churned``: who left in the step)."""
+    (``churned``: who left in the step). `first_replicate`: the number of `by_value`'s
+    first replicate (a part of a run's); `last_step_only`: only the horizon's rows."""
     if by_value is None or values is None:
         return pd.DataFrame({c: [] for c in ATTRIBUTE_COLUMNS})
     n_st, n_rep, H, _, V = by_value.shape
     new = by_value[:, :, :, 0, :].astype(np.int64)
     left = by_value[:, :, :, 1, :].astype(np.int64)
     adopters = np.cumsum(new + by_value[:, :, :, 2, :], axis=2)
+    steps = np.arange(H)
+    if last_step_only:
+        new, left, adopters = new[:, :, -1:], left[:, :, -1:], adopters[:, :, -1:]
+        steps = steps[-1:]
     names = [(a, v) for a, vals in values for v in vals]
-    shape = (n_st, n_rep, H, V)
-    idx = np.indices(shape).reshape(4, -1)
+    idx = np.indices((n_st, n_rep, steps.size, V)).reshape(4, -1)
     return pd.DataFrame({
         "strategy": np.array(strategies, dtype=object)[idx[0]],
-        "replicate": idx[1],
-        "step": idx[2],
+        "replicate": idx[1] + first_replicate,
+        "step": steps[idx[2]],
         "attribute": np.array([a for a, _ in names], dtype=object)[idx[3]],
         "value": np.array([v for _, v in names], dtype=object)[idx[3]],
         "adopters": adopters.reshape(-1),
         "new_adopters": new.reshape(-1),
         "churned": left.reshape(-1),
     }, columns=ATTRIBUTE_COLUMNS)
+
+
+def attribute_parts(by_value: np.ndarray | None,
+                    values: tuple[tuple[str, tuple[str, ...]], ...] | None,
+                    strategies: list[str], rows: int = 1 << 15) -> Iterator[pd.DataFrame]:
+    """:func:`attribute_table` in consecutive parts of about `rows` rows (whole
+    replicates of one strategy each): the table written without all of it in memory."""
+    if by_value is None or values is None:
+        yield attribute_table(None, None, [])
+        return
+    n_st, n_rep, H, _, V = by_value.shape
+    per = max(1, rows // max(1, H * V))  # replicates a part
+    for k in range(n_st):
+        for r in range(0, n_rep, per):
+            yield attribute_table(by_value[k:k + 1, r:r + per], values, strategies[k:k + 1],
+                                  first_replicate=r)
 
 
 def attribute_summary(table: pd.DataFrame,

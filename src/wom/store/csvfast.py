@@ -75,13 +75,13 @@ def _column(s: pd.Series, fmt: str) -> list[str] | None:
     return None
 
 
-def write_frame(df: pd.DataFrame, path: Path, float_format: str) -> None:
-    """Write `df` as ``df.to_csv(path, index=False, float_format=float_format,
-    lineterminator="\\n")`` does, byte for byte.
+def frame_text(df: pd.DataFrame, float_format: str, *, header: bool = True) -> str:
+    """The text ``df.to_csv(None, index=False, header=header, float_format=float_format,
+    lineterminator="\\n")`` returns, byte for byte.
 
     Frames of one column, with a column name that is not a string, or with a column of a
     type other than int, float64, bool or str (a missing string, a category, pandas'
-    nullable types) are written by pandas itself.
+    nullable types) are formatted by pandas itself.
     """
     names = list(df.columns)
     cols: list[list[str]] = []
@@ -92,11 +92,16 @@ def write_frame(df: pd.DataFrame, path: Path, float_format: str) -> None:
                 break
             cols.append(c)
     if len(cols) < len(names) or len(names) < 2:
-        df.to_csv(path, index=False, float_format=float_format, lineterminator="\n")
-        return
-    header = ",".join(_quoted(names)) + "\n"
-    body = "\n".join(map(",".join, zip(*cols, strict=True)))
+        return str(df.to_csv(None, index=False, header=header, float_format=float_format,
+                             lineterminator="\n"))
+    head = ",".join(_quoted(names)) + "\n" if header else ""
+    if not len(df):
+        return head
+    return head + "\n".join(map(",".join, zip(*cols, strict=True))) + "\n"
+
+
+def write_frame(df: pd.DataFrame, path: Path, float_format: str) -> None:
+    """Write `df` as ``df.to_csv(path, index=False, float_format=float_format,
+    lineterminator="\\n")`` does, byte for byte (:func:`frame_text`)."""
     with open(path, "w", encoding="utf-8", newline="") as f:
-        f.write(header)
-        if len(df):
-            f.write(body + "\n")
+        f.write(frame_text(df, float_format))

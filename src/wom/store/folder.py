@@ -16,7 +16,7 @@ import json
 import os
 import shutil
 import socket
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 
 from wom.errors import WomError
-from wom.store.csvfast import write_frame
+from wom.store.csvfast import frame_text, write_frame
 from wom.store.results import (
     Results,
 )
@@ -36,21 +36,13 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
     write_frame(df, path, FLOAT_FORMAT)
 
 
-def write_csv_chunked(df: pd.DataFrame, path: Path, rows: int = 1 << 16) -> None:
-    """:func:`write_csv`, `rows` at a time: the same bytes, without the text of a long
-    table in memory at once (``attributes.csv`` has a row per value, step and replicate)."""
-    if len(df) <= rows:
-        write_csv(df, path)
-        return
-    part = path.with_name(f".{path.name}.part")
-    try:
-        with open(path, "w", encoding="utf-8", newline="") as out:
-            for start in range(0, len(df), rows):
-                write_csv(df.iloc[start:start + rows], part)
-                text = part.read_text(encoding="utf-8")
-                out.write(text if start == 0 else text.split("\n", 1)[1])
-    finally:
-        part.unlink(missing_ok=True)
+def write_csv_parts(parts: Iterable[pd.DataFrame], path: Path) -> None:
+    """The frames `parts` (one table's consecutive rows) as one CSV file: the bytes
+    :func:`write_csv` writes of them joined, without the whole table or its text in memory
+    at once (``attributes.csv`` has a row per value, step and replicate)."""
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        for i, part in enumerate(parts):
+            out.write(frame_text(part, FLOAT_FORMAT, header=i == 0))
 
 
 def fresh_names(base: Path) -> Iterator[Path]:
@@ -288,7 +280,7 @@ def write_run(results: Results, out: Path, *, plots: Extra | None = None,
             write_csv(results.summary(), tmp / "summary.csv")
             write_csv(results.comparison(), tmp / "comparison.csv")
             if results.by_value is not None:
-                write_csv_chunked(results.attributes(), tmp / ATTRIBUTES)
+                write_csv_parts(results.attribute_parts(), tmp / ATTRIBUTES)
         finally:
             if callable(pending):
                 pending()

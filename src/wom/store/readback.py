@@ -5,6 +5,7 @@ Split from :mod:`wom.store.folder`, which writes it.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import socket
@@ -60,27 +61,49 @@ class RunFolder:
         """``comparison.csv``: paired differences of every pair of strategies."""
         return self.comparison_table
 
-    def attributes(self) -> pd.DataFrame:
+    def attributes(self, *, last_step_only: bool = False) -> pd.DataFrame:
         """``attributes.csv``: customers per strategy, replicate, step, attribute and value
-        (no rows without attributes)."""
+        (no rows without attributes); `last_step_only`: the horizon's rows, read a part of
+        the file at a time (not the whole table in memory)."""
         path = self.path / ATTRIBUTES
         if not path.is_file():
             return attribute_table(None, None, [])
-        table = pd.read_csv(path, dtype={"strategy": str, "attribute": str, "value": str},
-                            **NAMES_AS_WRITTEN)
-        lacking = [c for c in ATTRIBUTE_COLUMNS if c not in table]
-        if lacking:
-            raise WomError(f"{path}: not a wom table (no column {', '.join(lacking)})")
-        return table[ATTRIBUTE_COLUMNS]
+        read = functools.partial(pd.read_csv, path, dtype={
+            "strategy": str, "attribute": str, "value": str}, **NAMES_AS_WRITTEN)
+        if not last_step_only:
+            return _attribute_columns(read(), path)
+        kept: list[pd.DataFrame] = []  # the rows of the latest step seen so far
+        with read(chunksize=READ_ROWS) as parts:
+            for part in parts:
+                part = _attribute_columns(part, path)
+                last = part["step"].max()
+                if kept and kept[0]["step"].iloc[0] < last:
+                    kept.clear()
+                if not kept or kept[0]["step"].iloc[0] == last:
+                    kept.append(part[part["step"] == last])
+        if not kept:  # (a header only)
+            return _attribute_columns(read(), path)
+        return pd.concat(kept, ignore_index=True)
 
     def attribute_summary(self) -> pd.DataFrame:
         """Customers at the horizon by attribute value, with 95% intervals."""
-        return attribute_summary(self.attributes(), self.people_by_value())
+        return attribute_summary(self.attributes(last_step_only=True), self.people_by_value())
 
     def people_by_value(self) -> dict[str, dict[str, int]]:
         """Who holds each attribute value, ``{attribute: {value: people}}`` (from the
         manifest; empty without attributes)."""
         return dict((self.manifest.get("graph") or {}).get("attributes") or {})
+
+
+#: Rows of ``attributes.csv`` read at a time for its horizon's rows.
+READ_ROWS = 1 << 16
+
+
+def _attribute_columns(table: pd.DataFrame, path: Path) -> pd.DataFrame:
+    lacking = [c for c in ATTRIBUTE_COLUMNS if c not in table]
+    if lacking:
+        raise WomError(f"{path}: not a wom table (no column {', '.join(lacking)})")
+    return table[ATTRIBUTE_COLUMNS]
 
 
 def read_run(path: Path | str, *, timeseries: bool = True) -> RunFolder:

@@ -19,7 +19,7 @@ import pandas as pd
 from wom.config import COMPARED, IGNITION_SHARE, METRICS, Scenario
 from wom.engine import CAUSES, SEED, WOM
 from wom.engine.state import ACC_WAITING, ACC_WON
-from wom.store.byvalue import attribute_summary, attribute_table
+from wom.store.byvalue import attribute_parts, attribute_summary, attribute_table
 from wom.store.money import Economics, Series, account_counts, discounted, payback_step, series
 from wom.store.stats import mean_interval, nanmean, paired
 
@@ -215,9 +215,17 @@ class Results:
         return self._once("attributes", lambda: attribute_table(
             self.by_value, self.attribute_values, self.strategies))
 
+    def attribute_parts(self, rows: int = 1 << 15) -> Iterator[pd.DataFrame]:
+        """:meth:`attributes` in consecutive parts of about `rows` rows (what ``wom run``
+        writes ``attributes.csv`` from: never the whole table in memory)."""
+        yield from attribute_parts(self.by_value, self.attribute_values, self.strategies,
+                                   rows)
+
     def attribute_summary(self) -> pd.DataFrame:
         """Customers at the horizon by attribute value, with 95% intervals."""
-        return attribute_summary(self.attributes(), self.people_by_value())
+        final = attribute_table(self.by_value, self.attribute_values, self.strategies,
+                                last_step_only=True)
+        return attribute_summary(final, self.people_by_value())
 
     def people_by_value(self) -> dict[str, dict[str, int]]:
         """Who holds each attribute value, ``{attribute: {value: people}}`` (replicate 0's

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import itertools
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -84,8 +85,13 @@ _CALLS = itertools.count()
 
 
 def _draw(call: int, name: str, path: Path, fmt: str) -> Path:
-    """In a forked worker: draw and save one figure of :data:`_DRAWING`."""
-    return save_figure(_DRAWING[call][name](), path, fmt=fmt)
+    """In a forked worker: draw and save one figure of :data:`_DRAWING`, and free it (a
+    figure's artists refer to each other: only a collection frees them, and the next
+    figure then reuses their memory instead of adding to it)."""
+    try:
+        return save_figure(_DRAWING[call][name](), path, fmt=fmt)
+    finally:
+        gc.collect()
 
 
 def start_plots(
@@ -117,6 +123,11 @@ def start_plots(
     _DRAWING[call] = makers
     stack = ExitStack()
     stack.callback(_DRAWING.pop, call)
+    # The workers share this process's objects until one writes to them, and a collection
+    # writes to every object it visits: frozen, the objects there are now are left out of
+    # collections, here and in the workers, until the plots are done.
+    gc.freeze()
+    stack.callback(gc.unfreeze)
     try:
         pool = stack.enter_context(worker_pool(min(workers, len(makers))))
         # the small multiples (segments, attributes) take as long as all the others: first
