@@ -8,7 +8,7 @@ median wall time of the whole command, the median simulation time (the manifest'
 workers). Its strategies are the flagship's: what attributes cost a scenario that has them.
 
     .venv/bin/python benchmarks/attributes.py [--people 16000:200 --people 1000000:10]
-        [--workers 1] [--repeats 3] [--baseline ../wom-before-attributes]
+        [--workers 1 --workers 2] [--repeats 3] [--baseline ../wom-before-attributes]
         [--out docs/benchmarks.md | -]
 
 ``--baseline`` adds a third run, interleaved with the two: the flagship without attributes
@@ -23,6 +23,7 @@ The section of ``docs/benchmarks.md`` between ``<!-- attributes:start -->`` and
 from __future__ import annotations
 
 import argparse
+import itertools
 import subprocess
 import sys
 import tempfile
@@ -60,7 +61,7 @@ def case(people: int, replicates: int, workers: int, repeats: int, folder: Path,
     got: dict[str, list[dict]] = {k: [] for k in runs}
     for i in range(repeats + 1):  # the first: warm-up (compiled kernels cached), not counted
         for name, (sc, checkout) in runs.items():
-            sub = folder / f"{name}-{people}-{i}"
+            sub = folder / f"{name}-{people}-w{workers}-{i}"
             sub.mkdir()
             r = run(sc, replicates, workers, sub, checkout)
             if i:
@@ -79,7 +80,8 @@ def main() -> None:
     ap.add_argument("--people", action="append", default=None,
                     help="N:R, N people for R replicates (repeatable) [default: 16000:200 and "
                          "1000000:10]")
-    ap.add_argument("--workers", type=int, default=1, help="wom run --workers [default: 1]")
+    ap.add_argument("--workers", type=int, action="append", default=None,
+                    help="wom run --workers (repeatable: a row each) [default: 1]")
     ap.add_argument("--repeats", type=int, default=3,
                     help="timed runs of each, after one warm-up [default: 3]")
     ap.add_argument("--baseline", type=Path, default=None,
@@ -96,16 +98,17 @@ def main() -> None:
         if n < 8 or r < 1:
             sys.exit(f"--people {spec!r}: at least 8 people and 1 replicate")
         cases.append((n, r))
-    if args.workers < 1 or args.repeats < 1:
+    args.workers = args.workers or [1]
+    if min(args.workers) < 1 or args.repeats < 1:
         sys.exit("--workers and --repeats: 1 or more")
     if args.baseline is not None and not (args.baseline / "src" / "wom").is_dir():
         sys.exit(f"--baseline {args.baseline}: no src/wom there (a checkout of wom)")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for n, r in cases:
-            got = case(n, r, args.workers, args.repeats, Path(tmp), args.baseline)
+        for (n, r), w in itertools.product(cases, args.workers):
+            got = case(n, r, w, args.repeats, Path(tmp), args.baseline)
             a, b = got["without"], got["with"]
-            row = (f"| {n:,} × {r} | {a['wall']:.2f} s | {b['wall']:.2f} s | "
+            row = (f"| {n:,} × {r} | {w} | {a['wall']:.2f} s | {b['wall']:.2f} s | "
                    f"{b['wall'] / a['wall']:.2f}× | {a['engine']:.2f} s | {b['engine']:.2f} s | "
                    f"{b['engine'] / a['engine']:.2f}× | {a['pss'] / 2**20:,.0f} MiB | "
                    f"{b['pss'] / 2**20:,.0f} MiB | {b['pss'] / a['pss']:.2f}× |")
@@ -122,7 +125,8 @@ def main() -> None:
     text = "\n".join([
         START,
         "",
-        f"`benchmarks/attributes.py --workers {args.workers} --repeats {args.repeats}` on "
+        f"`benchmarks/attributes.py {' '.join(f'--workers {w}' for w in args.workers)} "
+        f"--repeats {args.repeats}` on "
         f"{m['cpu']} ({m['cores']} cores), Python {m['python']}: the flagship's `wom run` "
         "without and with two attributes (vertical: 8 values, alignment 0.3; region: 4 values, "
         "alignment 0). Medians of the timed runs; memory: the largest peak PSS of the process "
@@ -131,11 +135,11 @@ def main() -> None:
            f"; *before*: the flagship by wom before attributes (commit {before_commit}), "
            "interleaved with the others, and with ÷ before") + ".",
         "",
-        "| people × replicates | whole run without | with | ratio | simulation without | "
+        "| people × replicates | workers | whole run without | with | ratio | simulation without | "
         "with | ratio | peak memory without | with | ratio |"
         + ("" if args.baseline is None else
            " whole run before | with ÷ before | peak memory before | with ÷ before |"),
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
         + ("" if args.baseline is None else "---:|---:|---:|---:|"),
         *rows,
         "",
