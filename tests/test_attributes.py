@@ -311,6 +311,26 @@ def test_wom_run_prints_customers_by_value_with_intervals(tmp_path: Path):
     assert "people" in table
 
 
+def test_with_four_strategies_the_table_by_value_has_a_row_per_strategy(tmp_path: Path):
+    names = ["f", "g", "h", "t"]
+    data = {**BASE, "attributes": SAME, "strategies": [
+        *({"name": n, "kind": "focused", "segment": s}
+          for n, s in zip(names[:3], "abc", strict=True)),
+        {"name": "t", "kind": "focused", "target": {"trade": "dentists"}}]}
+    result = _cli(["run", str(write(tmp_path, data)), "-r", "3", "--out",
+                   str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    table = result.output.split("trade: people who hold each value")[0].rsplit("seg: people", 1)[1]
+    lines = [line.split() for line in table.splitlines() if line.strip()]
+    summary = wom.read_run(tmp_path / "out").attribute_summary()
+    for value in ("dentists", "lawyers"):
+        d = summary[(summary.attribute == "trade") & (summary.value == value)]
+        for st in names:
+            row = next(w for w in lines if st in w and (value in w or w[0] == st))
+            mean = float(d[d.strategy == st].customers_mean.iloc[0])
+            assert f"{mean:,.1f}" in row or f"{mean:,.0f}" in row, (row, mean)
+
+
 def test_a_value_named_as_a_segment_is_that_segments_home():
     sc = scenario(attributes={"region": {"values": ["c", "a", "b"]}})
     pop = build_population(sc, rng=stream(sc.seed, 0, POPULATION))
@@ -323,6 +343,20 @@ def test_values_nobody_holds_are_warned_about(tmp_path: Path):
     result = _cli(["validate", str(path)])
     assert result.exit_code == 0, result.output
     assert "attributes.trade.values: nobody is 'z'" in result.output
+
+
+def test_an_attribute_without_alignment_is_said_to_follow_the_segments(tmp_path: Path):
+    # alignment defaults to 1 (each segment all its home value): said, unless given, or
+    # the values are the segments themselves
+    for given, said in (({}, True), ({"alignment": 1}, False), ({"alignment": 0.4}, False)):
+        path = write(tmp_path, {**BASE, "attributes": {
+            "seg": {"values": ["a", "b", "c"]},
+            "trade": {"values": ["dentists", "lawyers"], **given}}})
+        result = _cli(["validate", str(path)])
+        assert result.exit_code == 0, result.output
+        assert ("attributes.trade: no `alignment`, so 1: each segment holds only its home "
+                "value (a: dentists, b: lawyers, c: dentists)" in result.output) is said, given
+        assert "attributes.seg" not in result.output
 
 
 def test_the_report_says_what_a_target_and_its_costs_are(tmp_path: Path):
@@ -436,3 +470,13 @@ def test_a_folder_reads_the_horizon_a_part_at_a_time(tmp_path: Path, monkeypatch
         monkeypatch.setattr(readback, "READ_ROWS", rows)
         pd.testing.assert_frame_equal(run.attributes(last_step_only=True), horizon)
     pd.testing.assert_frame_equal(run.attribute_summary(), live.attribute_summary())
+
+
+def test_a_folder_of_a_run_with_attributes_without_its_table_is_refused(tmp_path: Path):
+    folder = wom.save(wom.run(scenario(attributes=SAME), replicates=2, workers=1),
+                      tmp_path / "run")
+    (folder / "attributes.csv").unlink()
+    for command in (["report", str(folder)], ["plot", str(folder)]):
+        result = _cli(command)
+        assert result.exit_code == 2, result.output
+        assert "missing attributes.csv" in result.output and "Traceback" not in result.output

@@ -103,7 +103,9 @@ def validate(scenario: Path, settings: tuple[str, ...] = ()) -> None:
     click.echo(f"{scenario}: ok — {count(len(sc.segments), 'segment', 'segments')}, "
                f"{count(sc.people, 'person', 'people')}, "
                f"{count(len(sc.strategies), 'strategy', 'strategies')}, "
-               f"{count(sc.replicates, 'replicate', 'replicates')}")
+               f"{count(sc.replicates, 'replicate', 'replicates')}"
+               + (f", {count(len(sc.attributes), 'attribute', 'attributes')} "
+                  f"({', '.join(sc.attributes)})" if sc.attributes else ""))
     if sc.network.resample == "once":
         click.echo(ONE_MARKET)
     need, have = estimate(sc, workers=default_workers()).total, available_memory()

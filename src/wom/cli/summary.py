@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
 from rich import box
 from rich.console import Console
 from rich.markup import escape
@@ -117,23 +118,31 @@ def _attributes_table(results: wom.Results, console: Console) -> None:
     each strategy's mean and 95% interval (scenarios with attributes)."""
     summary = results.attribute_summary()
     strategies = results.strategies
-    if len(strategies) > 3:  # (the table would not fit a terminal: the report has it)
-        console.print("customers by attribute value, with 95% intervals: report.html and "
-                      "attributes.csv", style="dim")
-        return
     for name, d in summary.groupby("attribute", sort=False):
         wide = d.pivot(index="value", columns="strategy")
         values = list(dict.fromkeys(d["value"]))
         top = wide["customers_mean"].sum(axis=1).sort_values(ascending=False, kind="stable")
         shown = [v for v in values if v in set(top.index[:MAX_VALUES])]
         people = wide["people"].iloc[:, 0] if "people" in wide else None
-        rows = [[escape(str(v)), "–" if people is None or math.isnan(people[v])
-                 else _fmt(people[v]), *(cell for st in strategies for cell in (
-            _fmt(wide.loc[v, ("customers_mean", st)]),
-            f"{_fmt(wide.loc[v, ('customers_lo', st)])}–{_fmt(wide.loc[v, ('customers_hi', st)])}"
-        ))] for v in shown]
-        headers = (escape(str(name)), "people",
-                   *(h for st in strategies for h in (escape(st), "95% CI")))
+
+        def held(v: str, people: pd.Series | None = people) -> str:
+            return "–" if people is None or math.isnan(people[v]) else _fmt(people[v])
+
+        def cells(v: str, st: str, wide: pd.DataFrame = wide) -> list[str]:
+            return [_fmt(wide.loc[v, ("customers_mean", st)]),
+                    f"{_fmt(wide.loc[v, ('customers_lo', st)])}–"
+                    f"{_fmt(wide.loc[v, ('customers_hi', st)])}"]
+
+        if len(strategies) > 3:  # a column pair per strategy would not fit: a row each
+            rows = [[escape(str(v)), held(v) if k == 0 else "", escape(st), *cells(v, st)]
+                    for v in shown for k, st in enumerate(strategies)]
+            headers: tuple[str, ...] = (escape(str(name)), "people", "strategy", "customers",
+                                        "95% CI")
+        else:
+            rows = [[escape(str(v)), held(v), *(c for st in strategies for c in cells(v, st))]
+                    for v in shown]
+            headers = (escape(str(name)), "people",
+                       *(h for st in strategies for h in (escape(st), "95% CI")))
         console.print(fitted_table(None, headers, rows, console.width))
         more = (f"; {len(values) - len(shown)} more values in attributes.csv"
                 if len(shown) < len(values) else "")
@@ -191,8 +200,9 @@ def print_summary(results: wom.Results, console: Console, by: str = "customers")
     if short and sc.budget.total > 0:
         said = "; ".join(f"{escape(r.strategy)} {_fmt(r.spend_mean)}" for r in short)
         console.print(f"spent less than the budget of {sc.budget.total:,.0f} (mean): {said}: "
-                      "a week's contacts stop at the size of the segment, or of the role "
-                      "they are aimed at, and seeds at its open people", style="dim")
+                      "a week's contacts stop at the size of the segment, the role or the "
+                      "targeted people they are aimed at, and seeds at its open people",
+                      style="dim")
     if results.has_accounts:
         _accounts_table(results, console)
     if sc.priced or any(sc.churn):

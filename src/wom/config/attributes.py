@@ -40,11 +40,15 @@ class Attribute(Strict):
         description="The attribute's values, e.g. [dentists, lawyers, restaurants] (read from "
         "the people file with `column`).")
     alignment: Share = Field(
-        1.0, description="How strongly the attribute follows the conversation communities: 1, "
-        "every segment is its home value; 0, every segment holds the overall mix (`shares`).")
+        1.0, description="How strongly the attribute follows the conversation communities "
+        "[default: 1]: a segment holds alignment × its home value plus (1 − alignment) × the "
+        "mix `shares`; at 1 every segment is all its home value, at 0 every segment holds "
+        "the mix.")
     shares: dict[Name, Share] | None = Field(
-        None, description="The overall mix: each value's share of the market, summing to 1 "
-        "[default: equal shares].")
+        None, description="The mix, summing to 1 [default: equal shares]: how the part of "
+        "each segment not given to its home value (1 − alignment) divides among the values. "
+        "At alignment 0 it is every segment's mix and so the market's; above 0 each home "
+        "value gets more.")
     home: dict[Name, Name] | None = Field(
         None, description="Each segment's home value, {segment: value} [default: the value "
         "named as the segment, else the values in turn: the first segment the first value, "

@@ -198,13 +198,23 @@ def suspicious(sc: Scenario) -> list[tuple[str, str]]:
         elif att.alignment == 1 and att.shares is not None:
             notes.append((f"attributes.{called}.shares", "has no effect at alignment 1 (every "
                           "segment is all its home value): lower the alignment to mix"))
+        elif ("alignment" not in att.model_fields_set and len(att.values) > 1
+              and set(att.values) != set(sc.segment_names)):
+            homes = att.home_of(sc.segment_names)
+            shown = ", ".join(f"{s}: {att.values[h]}" for s, h in
+                              list(zip(sc.segment_names, homes, strict=True))[:3])
+            more = ", …" if len(homes) > 3 else ""
+            notes.append((f"attributes.{called}", f"no `alignment`, so 1: each segment holds "
+                          f"only its home value ({shown}{more}); give an alignment below 1 to "
+                          "mix the values within segments (0: every segment holds the mix)"))
     for i, st in enumerate(sc.strategies):
         expected = expected_with(sc.attributes, st.target or {}, sc.segment_names, sizes)
         if expected is not None and expected < 10:
             said = ", ".join(f"{k} {v}" for k, v in (st.target or {}).items())
             notes.append((f"strategies[{i}].target", f"{st.name!r} targets people who have "
-                          f"all of {said}: about {expected:.1f} in a market, drawn apart "
-                          "(with nobody, the strategy spends nothing)"))
+                          f"all of {said}: about {expected:.1f} in a market (each "
+                          "attribute is drawn independently of the others, so few may hold "
+                          "them all); with nobody, the strategy spends nothing"))
         for name in [st.segment, *(st.segments or [])]:
             seg = next((s for s in sc.segments if s.name == name), None)
             if seg is not None and seg.winnable == 0:

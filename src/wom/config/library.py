@@ -104,9 +104,14 @@ budget:
 # attributes:
 #   vertical:
 #     values: [dentists, lawyers]
-#     alignment: 0.3            # 1: each segment is one value; 0: every segment the same mix
-#     shares: {dentists: 0.5, lawyers: 0.5}   # the overall mix (default: equal)
+#     alignment: 0.3            # 1 (the default): each segment all its home value; 0: every
+#                               # segment the mix; between: alignment × home + the rest × mix
+#     shares: {dentists: 0.5, lawyers: 0.5}   # the mix (default: equal)
+#     home: {first-segment: dentists}  # each segment's home value (default: the value named
+#                               # as the segment, else the values in turn)
 #     overlap: 0.2              # a message written for dentists, heard by a lawyer
+#   # or, with network.model: file, each person's value from a column of the people file:
+#   # region: {column: region}
 
 # What to compare (kinds: focused, broad, multi, beachhead, mix; seeding: poster_child,
 # hubs, bridges, random, greedy).
@@ -123,7 +128,8 @@ strategies:
   #    trigger: 0.2, seed_share: 0.3}
   # With attributes, a focused strategy may target a value wherever people talk, at its
   # own costs:
-  # - {name: dentists, kind: focused, target: {vertical: dentists}, cost_per_contact: 2}
+  # - {name: dentists, kind: focused, target: {vertical: dentists}, cost_per_contact: 2,
+  #    cost_per_seed: 500}
   # With accounts, a strategy may aim its contacts at roles and give its message's
   # resonance with each (docs/model.md, accounts):
   # - {name: to-payers, kind: focused, segment: first-segment,

@@ -86,7 +86,11 @@ class RunFolder:
         return pd.concat(kept, ignore_index=True)
 
     def attribute_summary(self) -> pd.DataFrame:
-        """Customers at the horizon by attribute value, with 95% intervals."""
+        """Customers at the horizon by attribute value, with 95% intervals: a row per
+        strategy, attribute and value; ``people`` who hold it (replicate 0's market),
+        ``customers_mean``/``_lo``/``_hi`` those of them who are customers (seeds and those
+        who left included) over replicates and its 95% interval, ``won_share`` that mean ÷
+        ``people``, ``share_mean`` the value's mean share of the strategy's customers."""
         return attribute_summary(self.attributes(last_step_only=True), self.people_by_value())
 
     def people_by_value(self) -> dict[str, dict[str, int]]:
@@ -127,6 +131,9 @@ def read_run(path: Path | str, *, timeseries: bool = True) -> RunFolder:
         raise WomError(f"{path}: not a wom run folder (missing {', '.join(missing)}){hint}")
     text = (path / "scenario.yaml").read_text(encoding="utf-8")
     sc = scenario_from_dict(yaml.safe_load(text), file=path / "scenario.yaml")
+    if sc.attributes and not (path / ATTRIBUTES).is_file():
+        raise WomError(f"{path}: not a whole wom run folder (missing {ATTRIBUTES}, which a "
+                       "run of a scenario with attributes writes)")
     return RunFolder(
         path=path,
         scenario=sc,

@@ -222,7 +222,11 @@ class Results:
                                    rows)
 
     def attribute_summary(self) -> pd.DataFrame:
-        """Customers at the horizon by attribute value, with 95% intervals."""
+        """Customers at the horizon by attribute value, with 95% intervals: a row per
+        strategy, attribute and value; ``people`` who hold it (replicate 0's market),
+        ``customers_mean``/``_lo``/``_hi`` those of them who are customers (seeds and those
+        who left included) over replicates and its 95% interval, ``won_share`` that mean ÷
+        ``people``, ``share_mean`` the value's mean share of the strategy's customers."""
         final = attribute_table(self.by_value, self.attribute_values, self.strategies,
                                 last_step_only=True)
         return attribute_summary(final, self.people_by_value())

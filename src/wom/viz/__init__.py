@@ -1,6 +1,7 @@
 """Pictures and pages: spread plots, the conversation graph drawn, sweep figures, the HTML
 report, and the run folder with all of them (:func:`save`)."""
 
+from wom.viz.attributes import attribute_figure
 from wom.viz.fits import fit_figure, save_fit
 from wom.viz.outputs import save
 from wom.viz.plots import plot_adoption, plot_run
@@ -20,6 +21,7 @@ __all__ = [
            "SpreadFrames",
            "adoption_figure",
            "animate",
+           "attribute_figure",
            "causes_figure",
            "differences_figure",
            "fit_figure",

@@ -66,7 +66,9 @@ def _strategy_words(spec: Strategy) -> str:
     name = spec.name if spec.name == spec.kind else f"{spec.name} ({spec.kind})"
     if spec.kind == "mix" and spec.seed_share == 0:  # no seeds: the seeding rule is moot
         return f"{name}: {what}."
-    return f"{name}: {what}; the seeds go to {_seeding_words(spec.seeding)}."
+    among = (" among the people it targets (each ranked within the segment they talk in)"
+             if spec.target else "")
+    return f"{name}: {what}; the seeds go to {_seeding_words(spec.seeding)}{among}."
 
 
 def mix_words(spec: Strategy) -> str:
