@@ -69,14 +69,17 @@ def print_sweep(csv: Path, params: list[str], metric: str) -> None:
              if len(df) else metric)
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True,
                   title=title)
-    for i, head in enumerate(heads):
+    widths = [max([len(head)] + [len(r[i]) for r in rows]) for i, head in enumerate(heads)]
+    for head, width in zip(heads, widths, strict=True):
         # Fixed widths and no wrapping: the intervals are never cut into ellipses.
-        width = max([len(head)] + [len(r[i]) for r in rows])
         table.add_column(head, justify="left" if head == "strategy" else "right",
                          width=width, no_wrap=True)
     for r in rows:
         table.add_row(*r)
     console = Console()
+    needed = sum(widths) + 2 * (len(widths) - 1)
+    if needed > console.width:  # (rich would cut the numbers to fit: the lines run on instead)
+        console = Console(width=needed)
     console.print(table)
     renamed = [f"{k}: {escape(p)}" for k, p in zip(short, params, strict=True) if k != p]
     if renamed:
