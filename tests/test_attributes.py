@@ -480,3 +480,51 @@ def test_a_folder_of_a_run_with_attributes_without_its_table_is_refused(tmp_path
         result = _cli(command)
         assert result.exit_code == 2, result.output
         assert "missing attributes.csv" in result.output and "Traceback" not in result.output
+
+
+def test_names_with_dollars_are_drawn_as_written(tmp_path: Path):
+    # "$...$" is matplotlib's math markup: a name like '$\\foo$' failed to draw after the
+    # whole run, and '$1M-$5M' was drawn in italics
+    import matplotlib
+
+    data = {**BASE, "name": "$x$ test",
+            "segments": [{"name": "$1M-$5M", "size": 300}, {"name": "b$\\foo$", "size": 300}],
+            "attributes": {"band": {"values": ["$1M-$5M", "$\\foo$", "plain"],
+                                    "alignment": 0.5}},
+            "strategies": [{"name": "f$x$", "kind": "focused", "segment": "$1M-$5M"},
+                           {"name": "t", "kind": "focused", "target": {"band": "$\\foo$"}}]}
+    before = matplotlib.rcParams["text.parse_math"]
+    folder = wom.save(wom.run(scenario_from_dict(data), replicates=2, workers=1),
+                      tmp_path / "api")
+    assert (folder / "attribute-band.png").stat().st_size > 10_000
+    assert matplotlib.rcParams["text.parse_math"] == before  # (a notebook's setting kept)
+    result = _cli(["run", str(write(tmp_path, data)), "-r", "2", "-w", "2", "-q", "--out",
+                   str(tmp_path / "cli")])
+    assert result.exit_code == 0, result.output
+    for png in folder.glob("*.png"):
+        assert png.read_bytes() == (tmp_path / "cli" / png.name).read_bytes(), png.name
+
+
+def test_an_attributes_table_cut_short_or_broken_is_refused_by_name(tmp_path: Path):
+    folder = wom.save(wom.run(scenario(attributes=SAME), replicates=3, workers=1),
+                      tmp_path / "run")
+    good = (folder / "attributes.csv").read_bytes()
+    lines = good.split(b"\n")
+    broken = {
+        "cut short": b"\n".join(lines[: len(lines) * 2 // 3]) + b"\n",
+        "a row gone": b"\n".join(lines[:-3] + lines[-2:]),  # (of the horizon: both read it)
+        "empty": b"",
+        "a field too many": b"\n".join([*lines[:4], lines[4] + b",9", *lines[5:]]),
+        "not utf-8": good + b"\xe9\n",
+        "words for numbers": good.replace(b",0,0,", b",0,abc,", 1),
+    }
+    for what, text in broken.items():
+        (folder / "attributes.csv").write_bytes(text)
+        for command in (["report", str(folder)], ["plot", str(folder), "-o",
+                                                    str(tmp_path / "p")]):
+            result = _cli(command)
+            assert result.exit_code == 2, (what, command, result.output)
+            assert "attributes.csv" in result.output, (what, result.output)
+            assert "Traceback" not in result.output, what
+    (folder / "attributes.csv").write_bytes(good)
+    assert _cli(["report", str(folder)]).exit_code == 0

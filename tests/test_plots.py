@@ -511,3 +511,18 @@ def test_a_figure_changed_after_fitting_is_laid_out_again(live, tmp_path):
     make().savefig(tmp_path / "savefig.png", format="png", dpi=DPI)
     save_figure(make(), tmp_path / "saved.png")
     assert (tmp_path / "saved.png").read_bytes() == (tmp_path / "savefig.png").read_bytes()
+
+
+def test_two_commands_plotting_one_folder_at_once_both_finish(live, tmp_path):
+    # each writes its figures through a temporary file of its own (they shared one name:
+    # "No such file or directory: .adoption.png.tmp" when the other renamed it first)
+    out = wom.save(live, tmp_path / "run")
+    cmd = [sys.executable, "-m", "wom.cli", "plot", str(out), "-o", str(tmp_path / "p")]
+    env = {**os.environ, "PYTHONPATH": str(Path(wom.__file__).parents[1])}
+    procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for _ in range(2)]
+    for p in procs:
+        _, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err
+    assert sorted(p.name for p in (tmp_path / "p").iterdir()) == sorted(
+        f"{n}.png" for n in PLOTS)

@@ -115,6 +115,11 @@ class Notes(logging.Handler):
 @click.version_option(__version__, prog_name="wom")
 def main() -> None:
     """wom — word-of-mouth network simulator for go-to-market what-ifs."""
+    import matplotlib
+
+    from wom.viz.style import LITERAL
+
+    matplotlib.rcParams.update(LITERAL)  # names drawn as written, "$" and all
     notes = logging.getLogger("wom")  # what long steps say (Louvain on a big graph, …)
     if not any(isinstance(h, Notes) for h in notes.handlers):
         notes.addHandler(Notes())

@@ -191,10 +191,13 @@ def suspicious(sc: Scenario) -> list[tuple[str, str]]:
         nobody = [v for v, n in zip(att.values, value_counts(att, sc.segment_names, sizes)
                                     .sum(axis=0), strict=True) if n == 0]
         if nobody:
-            notes.append((f"attributes.{called}.values", f"nobody is {listed_words(nobody)}: "
-                          f"at alignment {att.alignment:g} a value is held only where it is "
-                          "a segment's home or has a share (give `home`, or lower the "
-                          "alignment)"))
+            why = ("its segments are too small to give every value someone (each "
+                   "segment's mix is rounded to whole people)" if att.alignment < 1 and all(
+                       x > 0 for x in att.mix()) else
+                   f"at alignment {att.alignment:g} a value is held only where it is a "
+                   "segment's home or has a share (give `home`, or lower the alignment)")
+            notes.append((f"attributes.{called}.values",
+                          f"nobody is {listed_words(nobody)}: {why}"))
         elif att.alignment == 1 and att.shares is not None:
             notes.append((f"attributes.{called}.shares", "has no effect at alignment 1 (every "
                           "segment is all its home value): lower the alignment to mix"))

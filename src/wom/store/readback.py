@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import os
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,20 +72,30 @@ class RunFolder:
             return attribute_table(None, None, [])
         read = functools.partial(pd.read_csv, path, dtype={
             "strategy": str, "attribute": str, "value": str}, **NAMES_AS_WRITTEN)
-        if not last_step_only:
-            return _attribute_columns(read(), path)
-        kept: list[pd.DataFrame] = []  # the rows of the latest step seen so far
-        with read(chunksize=READ_ROWS) as parts:
-            for part in parts:
-                part = _attribute_columns(part, path)
-                last = part["step"].max()
-                if kept and kept[0]["step"].iloc[0] < last:
-                    kept.clear()
-                if not kept or kept[0]["step"].iloc[0] == last:
-                    kept.append(part[part["step"] == last])
-        if not kept:  # (a header only)
-            return _attribute_columns(read(), path)
-        return pd.concat(kept, ignore_index=True)
+        try:
+            table = read() if not last_step_only else _last_step(read, path)
+        except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as e:  # (EmptyData…)
+            raise WomError(f"{path}: not a table wom wrote: {e}".strip()) from None
+        return self._whole(_attribute_columns(table, path), path)
+
+    def _whole(self, table: pd.DataFrame, path: Path) -> pd.DataFrame:
+        """`table` if it holds every strategy, replicate, step and value once (a file cut
+        short, or rows edited away, would give the others' numbers as the run's)."""
+        if table.empty:
+            return table
+        if not (pd.api.types.is_integer_dtype(table["step"])
+                and pd.api.types.is_integer_dtype(table["replicate"])
+                and pd.api.types.is_numeric_dtype(table["adopters"])):
+            raise WomError(f"{path}: not a table wom wrote (step, replicate and adopters "
+                           "must be numbers)")
+        cells = [len(self.scenario.strategies), self.manifest.get("replicates"),
+                 table["step"].nunique(), len(table[["attribute", "value"]].drop_duplicates())]
+        if (not isinstance(cells[1], int) or len(table) != math.prod(cells)
+                or table["step"].min() < 0 or table["replicate"].nunique() != cells[1]):
+            raise WomError(f"{path}: cut short or edited: {len(table):,} rows where the run "
+                           f"wrote {' × '.join(map(str, cells))} (strategies × replicates × "
+                           "steps × values)")
+        return table
 
     def attribute_summary(self) -> pd.DataFrame:
         """Customers at the horizon by attribute value, with 95% intervals: a row per
@@ -97,6 +109,20 @@ class RunFolder:
         """Who holds each attribute value, ``{attribute: {value: people}}`` (from the
         manifest; empty without attributes)."""
         return dict((self.manifest.get("graph") or {}).get("attributes") or {})
+
+
+def _last_step(read: Callable[..., Any], path: Path) -> pd.DataFrame:
+    """The rows of ``attributes.csv``'s last step, read a part at a time."""
+    kept: list[pd.DataFrame] = []  # the rows of the latest step seen so far
+    with read(chunksize=READ_ROWS) as parts:
+        for part in parts:
+            part = _attribute_columns(part, path)
+            last = part["step"].max()
+            if kept and kept[0]["step"].iloc[0] < last:
+                kept.clear()
+            if not kept or kept[0]["step"].iloc[0] == last:
+                kept.append(part[part["step"] == last])
+    return pd.concat(kept, ignore_index=True) if kept else read()
 
 
 #: Rows of ``attributes.csv`` read at a time for its horizon's rows.

@@ -10,7 +10,9 @@ them (Agg backend, no screen needed).
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -96,6 +98,19 @@ def use_agg() -> None:
     import matplotlib
 
     matplotlib.use("Agg", force=False)
+
+
+#: Names are drawn as written: a ``$`` in a segment, value or strategy name ("$1M-$5M") is
+#: not matplotlib's math markup (which would garble it, or fail on a name it cannot parse).
+LITERAL: dict[Any, Any] = {"text.parse_math": False}
+
+
+def literal_text() -> AbstractContextManager[Any]:
+    """Within it, the text of figures made is drawn as written (:data:`LITERAL`); ``wom``
+    itself sets it for the whole command."""
+    import matplotlib
+
+    return matplotlib.rc_context(LITERAL)
 
 
 def new_figure(size: tuple[float, float] = SLIDE) -> Figure:
@@ -212,7 +227,7 @@ def save_figure(fig: Figure, path: Path | str, *, fmt: str | None = None) -> Pat
     path = Path(path)
     fmt = fmt or path.suffix.lstrip(".").lower() or "png"
     no_date = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}.get(fmt)
-    tmp = path.with_name(f".{path.name}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # (two commands on one folder)
     engine = fig.get_layout_engine()
     # savefig lays a figure out in a draw of its own (rendering nothing) before the draw
     # that renders. At the figure's own resolution (png) the layout alone gives the same
