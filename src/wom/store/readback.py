@@ -88,10 +88,13 @@ class RunFolder:
                 and pd.api.types.is_numeric_dtype(table["adopters"])):
             raise WomError(f"{path}: not a table wom wrote (step, replicate and adopters "
                            "must be numbers)")
-        cells = [len(self.scenario.strategies), self.manifest.get("replicates"),
-                 table["step"].nunique(), len(table[["attribute", "value"]].drop_duplicates())]
-        if (not isinstance(cells[1], int) or len(table) != math.prod(cells)
-                or table["step"].min() < 0 or table["replicate"].nunique() != cells[1]):
+        reps = self.manifest.get("replicates")
+        if not isinstance(reps, int) or isinstance(reps, bool) or reps < 1:
+            reps = table["replicate"].nunique()  # (a manifest without them: what is there)
+        cells = [len(self.scenario.strategies), reps, table["step"].nunique(),
+                 len(table[["attribute", "value"]].drop_duplicates())]
+        if (len(table) != math.prod(cells) or table["step"].min() < 0
+                or table["replicate"].nunique() != reps):
             raise WomError(f"{path}: cut short or edited: {len(table):,} rows where the run "
                            f"wrote {' × '.join(map(str, cells))} (strategies × replicates × "
                            "steps × values)")
