@@ -257,13 +257,18 @@ def panel_grid(n: int) -> tuple[int, int]:
 
 
 def panels(fig: Figure, n: int, xlabel: str = "week") -> list[Axes]:
-    """`n` panels sharing the x axis, labelled on the outer edges."""
+    """`n` panels sharing the x axis, labelled on the outer edges, with a few round ticks
+    on the y axis (the default fills a small panel with up to ten, and each tick is most of
+    the time a panel takes to lay out and draw)."""
+    from matplotlib.ticker import MaxNLocator
+
     rows, cols = panel_grid(n)
     axes = list(fig.subplots(rows, cols, sharex=True, squeeze=False).ravel())
     for ax in axes[n:]:
         fig.delaxes(ax)
     for k, ax in enumerate(axes[:n]):
         ax.grid(alpha=0.3)
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]))
         if k // cols == rows - 1 or k + cols >= n:
             ax.set_xlabel(xlabel)
             ax.xaxis.set_tick_params(labelbottom=True)
@@ -273,11 +278,11 @@ def panels(fig: Figure, n: int, xlabel: str = "week") -> list[Axes]:
 
 
 def weeks_axis(ax: Axes, last: int) -> None:
-    """An x axis of whole steps from 0 to `last`."""
+    """An x axis of whole steps from 0 to `last`, as many ticks as its width holds."""
     from matplotlib.ticker import MaxNLocator
 
     ax.set_xlim(0, max(1, last))
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.xaxis.set_major_locator(MaxNLocator(nbins="auto", steps=[1, 2, 5, 10], integer=True))
 
 
 def accent(ax: Axes, colour: str) -> None:
