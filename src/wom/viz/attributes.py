@@ -19,6 +19,7 @@ from wom.viz.spread import finish_panels, strategy_bands
 from wom.viz.style import (
     MAX_PANELS,
     new_figure,
+    panel_title,
     panels,
     strategy_colours,
     weeks_axis,
@@ -83,8 +84,8 @@ def attribute_figure(table: pd.DataFrame | tuple[list[str], np.ndarray], scenari
         strategy_bands(ax, steps, counts[:, :, :, j], strategies, colours)
         held = (people or {}).get(values[j])  # (in the title: a line at it would flatten
         top = float(counts[:, :, :, j].max())  # the curves when few of them are won)
-        ax.set_title(f"{attribute}: {values[j]}"
-                     + ("" if held is None else f"\n{held:,} people"), fontsize="medium")
+        panel_title(ax, f"{attribute}: {values[j]}"
+                    + ("" if held is None else f"\n{held:,} people"))
         weeks_axis(ax, int(steps[-1]))
         ax.set_ylim(0, max(1.0, top) * 1.05)
     which = ("" if len(shown) == len(values)

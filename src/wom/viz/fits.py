@@ -18,6 +18,7 @@ from wom.viz.style import (
     MAX_PANELS,
     accent,
     new_figure,
+    panel_title,
     panels,
     save_figure,
     segment_colours,
@@ -58,7 +59,7 @@ def fit_figure(result: FitResult) -> Figure:
         ax.plot(periods, mid[:, k], color=colours[names[k]], linewidth=1.5,
                 label="model: median")
         ax.plot(periods, cum[:, k], "o", color="black", markersize=3, label="observed")
-        ax.set_title(f"{names[k]} ({int(obs.sizes[k]):,} people)", fontsize="medium")
+        panel_title(ax, f"{names[k]} ({int(obs.sizes[k]):,} people)")
         accent(ax, colours[names[k]])
         weeks_axis(ax, int(periods[-1]))
         ax.set_xlim(periods[0], max(periods[-1], periods[0] + 1))

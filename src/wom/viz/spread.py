@@ -32,6 +32,7 @@ from wom.viz.style import (
     incumbent_sizes,
     legend_below,
     new_figure,
+    panel_title,
     panels,
     segment_colours,
     strategy_colours,
@@ -138,7 +139,7 @@ def segments_figure(
             ax.axhline(tam[j] - held_by[j], color="#D55E00", linewidth=1.2, linestyle=":",
                        label=WINNABLE_LABEL)
         # two short lines: a panel is narrow, and a long title runs into its neighbours'
-        ax.set_title(f"{segments[j]}\nTAM {tam[j]:,}{held}", fontsize="medium")
+        panel_title(ax, f"{segments[j]}\nTAM {tam[j]:,}{held}")
         accent(ax, seg_colours[segments[j]])
         weeks_axis(ax, int(steps[-1]))
         ax.set_ylim(0, max(1.0, tam[j], float(counts[:, :, :, j].max())) * 1.05)
@@ -197,7 +198,7 @@ def causes_figure(timeseries: pd.DataFrame, scenario: Scenario) -> Figure:
     for ax, (k, name) in zip(panels(fig, len(strategies)), enumerate(strategies), strict=True):
         ax.stackplot(steps, stack[k], labels=[CAUSE_LABELS[c] for c in causes],
                      colors=[CAUSE_COLOURS[c] for c in causes], alpha=0.9)
-        ax.set_title(name, fontsize="medium")
+        panel_title(ax, name)
         accent(ax, colours[name])
         weeks_axis(ax, int(steps[-1]))
         ax.set_ylim(0, top)

@@ -269,12 +269,21 @@ def panels(fig: Figure, n: int, xlabel: str = "week") -> list[Axes]:
     for k, ax in enumerate(axes[:n]):
         ax.grid(alpha=0.3)
         ax.yaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]))
+        for spine in ax.spines.values():  # (inside the tick labels: the layout need not
+            spine.set_in_layout(False)    # measure them, and their ticks, again)
         if k // cols == rows - 1 or k + cols >= n:
             ax.set_xlabel(xlabel)
             ax.xaxis.set_tick_params(labelbottom=True)
         if k % cols == 0:
             ax.set_ylabel("customers (people)")
     return axes[:n]
+
+
+def panel_title(ax: Axes, text: str) -> Text:
+    """A small multiple's title, at the panel's top. (Placed there outright, not moved
+    above tick labels on top, which panels do not have: matplotlib would otherwise measure
+    every axis of the panel at each layout and draw to find out.)"""
+    return ax.set_title(text, fontsize="medium", y=1.0)
 
 
 def weeks_axis(ax: Axes, last: int) -> None:
