@@ -94,7 +94,7 @@ def adoption_figure(
     ax.set_xlabel("week")
     ax.set_ylabel("customers (people)")
     money = f" at a budget of {budget:,.0f}" if budget is not None else ""
-    heading = ax.set_title(title or f"Customers over time{money}")
+    heading = ax.set_title(title or f"Customers over time{money}", y=1.0)  # (panel_title)
     # Beside the plot, never over the curves and bands.
     ax.legend(title=f"mean; band: 95%\nof {total.shape[1]} replicates", loc="upper left",
               bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, frameon=False,
@@ -248,7 +248,7 @@ def differences_figure(
     ax.set_ylabel("paired with")
     ax.grid(axis="x", alpha=0.3)
     heading = ax.set_title(f"{scenario.name}: {what}, {first} minus each other strategy "
-                           f"(mean, 95% interval)\n{compared(scenario)}", fontsize="medium")
+                           f"(mean, 95% interval)\n{compared(scenario)}", fontsize="medium", y=1.0)
     fit_text(fig, heading)
     return fig
 
@@ -305,7 +305,7 @@ def penetration_figure(timeseries: pd.DataFrame, scenario: Scenario) -> Figure:
     last = int(timeseries["step"].max())
     n_rep = timeseries["replicate"].nunique()
     heading = ax.set_title(f"{scenario.name}: share of each segment's TAM won by week {last} — "
-                           f"{compared(scenario, n_rep)}", fontsize="medium")
+                           f"{compared(scenario, n_rep)}", fontsize="medium", y=1.0)
     fit_text(fig, heading)
     return fig
 

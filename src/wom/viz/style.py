@@ -274,9 +274,20 @@ def panels(fig: Figure, n: int, xlabel: str = "week") -> list[Axes]:
         if k // cols == rows - 1 or k + cols >= n:
             ax.set_xlabel(xlabel)
             ax.xaxis.set_tick_params(labelbottom=True)
+        else:
+            _unlabelled(ax.xaxis)
         if k % cols == 0:
             ax.set_ylabel("customers (people)")
+        else:
+            _unlabelled(ax.yaxis)
     return axes[:n]
+
+
+def _unlabelled(axis: Any) -> None:
+    """An axis without a label: none to place (matplotlib places even an empty one, beyond
+    the tick labels it measures anew for it at each layout and draw) or lay out."""
+    axis.set_label_coords(0.5, 0.5)
+    axis.label.set_visible(False)
 
 
 def panel_title(ax: Axes, text: str) -> Text:
