@@ -432,6 +432,15 @@ def test_the_figures_by_value_are_the_same_live_and_read_back(tmp_path: Path):
         assert np.array_equal(live[name][1], back[name][1])
 
 
+def test_a_figure_of_an_attribute_the_table_lacks_says_which_it_has(tmp_path: Path):
+    from wom.viz import attribute_figure
+
+    sc = scenario(attributes=SAME)
+    table = wom.run(sc, replicates=2, workers=1).attributes()
+    with pytest.raises(ValueError, match=r"no attribute 'nosuch' in the table .*seg, trade"):
+        attribute_figure(table, sc, "nosuch")
+
+
 def test_a_long_table_is_written_in_parts_to_the_same_bytes(tmp_path: Path):
     from wom.store.byvalue import attribute_parts
     from wom.store.folder import write_csv, write_csv_parts

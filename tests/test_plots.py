@@ -187,6 +187,39 @@ def test_panel_titles_do_not_run_into_each_other():
         assert not a.overlaps(b), (a, b)
 
 
+def test_long_panel_names_wrap_inside_their_panel():
+    """Segment names with no spaces ran across their neighbours' titles (a new user's trial):
+    each title now wraps after its hyphens to its panel's width, and says the whole name."""
+    import itertools
+
+    names = [f"segment-number-{i}-with-a-really-long-descriptive-name" for i in range(3)]
+    data = scenario_data(replicates=2, horizon=4, segments=[
+        {"name": n, "size": 60} for n in names], strategies=[
+        {"name": "focused", "kind": "focused", "segment": names[0]},
+        {"name": "broad", "kind": "broad"}])
+    sc = wom.scenario_from_dict(data)
+    fig = segments_figure(wom.run(sc, workers=1).timeseries(), sc)
+    fig.draw_without_rendering()
+    titles = [ax.title for ax in fig.axes]
+    for a, b in itertools.combinations([t.get_window_extent() for t in titles], 2):
+        assert not a.overlaps(b), (a, b)
+    for name, title in zip(names, titles, strict=True):
+        assert title.get_text().count("\n") >= 2  # the name itself broke
+        assert title.get_text().split("\nTAM")[0].replace("\n", "") == name
+    assert _outside(fig) == []
+
+
+def test_the_adoption_figure_draws_the_strategies_it_is_given(tables):
+    ts, _, _ = tables
+    fig = adoption_figure(ts, ["broad", "focused"])
+    assert _legend(fig.axes[0]) == ["broad", "focused"]
+    final = _final_customers(ts)
+    (line,) = _lines(fig.axes[0], "broad")
+    assert line.get_ydata()[-1] == pytest.approx(final["broad"])
+    with pytest.raises(ValueError, match=r"no strategy nosuch .*it has: focused, broad, multi"):
+        adoption_figure(ts, ["focused", "nosuch"])
+
+
 def test_causes_figure_stacks_seed_marketing_and_word_of_mouth(tables):
     ts, _, sc = tables
     fig = causes_figure(ts, sc)

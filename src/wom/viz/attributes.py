@@ -33,7 +33,11 @@ def attribute_cube(table: pd.DataFrame, attribute: str, strategies: list[str],
                    ) -> tuple[list[str], np.ndarray]:
     """The values of `attribute` (in the table's order) and ``float64[strategies,
     replicates, steps, values]`` of their adopters."""
-    d = table[table["attribute"].astype(str) == attribute]
+    names = table["attribute"].astype(str)
+    if not (names == attribute).any():
+        raise ValueError(f"no attribute {attribute!r} in the table (it has: "
+                         f"{', '.join(pd.unique(names)) or 'none'})")
+    d = table[names == attribute]
     values = list(pd.unique(d["value"].astype(str)))
     st = pd.Categorical(d["strategy"].astype(str), categories=strategies).codes
     va = pd.Categorical(d["value"].astype(str), categories=values).codes

@@ -81,7 +81,14 @@ def adoption_figure(
     timeseries: pd.DataFrame, strategies: Sequence[str], *, title: str = "",
     budget: float | None = None,
 ) -> Figure:
-    """Mean cumulative customers per strategy, with the band holding 95% of replicates."""
+    """Mean cumulative customers per strategy, with the band holding 95% of replicates:
+    `strategies`, of those the timeseries holds."""
+    named = timeseries["strategy"].astype(str)
+    missing = sorted(set(strategies) - set(named))
+    if missing:
+        raise ValueError(f"the timeseries has no strategy {', '.join(missing[:5])} (it has: "
+                         f"{', '.join(pd.unique(named)[:10])})")
+    timeseries = timeseries[named.isin(list(strategies))]
     total = cube(timeseries, "adopters", strategies).sum(axis=3)  # strategies × reps × steps
     fig = new_figure()
     ax = fig.add_subplot()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -154,26 +155,51 @@ def _room(fig: Figure, text: Text, renderer: RendererBase) -> float:
     if ha == "right":
         return box.x1 - page.x0 - EDGE_PX
     centre = (box.x0 + box.x1) / 2
-    return 2 * (min(centre - page.x0, page.x1 - centre) - EDGE_PX)
+    room = 2 * (min(centre - page.x0, page.x1 - centre) - EDGE_PX)
+    return min(room, _cell(fig, text))
+
+
+def _cell(fig: Figure, text: Text) -> float:
+    """Pixels of width a panel's title has before it meets its neighbours' (its panel's
+    width and the gap to the nearest panel beside it in the grid); infinite for any other
+    text."""
+    ax = text.axes
+    spec = ax.get_subplotspec() if ax is not None and text is ax.title else None
+    if ax is None or spec is None:
+        return math.inf
+    box, grid = ax.bbox, spec.get_gridspec()
+    gaps = [max(o.bbox.x0 - box.x1, box.x0 - o.bbox.x1) for o in fig.axes
+            if o is not ax and (o_spec := o.get_subplotspec()) is not None
+            and o_spec.get_gridspec() is grid and o.bbox.y0 < box.y1 and o.bbox.y1 > box.y0]
+    return box.width + min(gaps) - EDGE_PX if gaps else math.inf
 
 
 def _wrap(line: str, fits: Callable[[str], bool]) -> list[str]:
-    """`line` broken so each piece fits: at " — " where that is enough, else at spaces."""
+    """`line` broken so each piece fits: at " — " where that is enough, else at spaces (and
+    a word too long alone after its hyphens, underscores and slashes)."""
     if fits(line):
         return [line]
     parts = line.split(" — ")
     if len(parts) > 1 and all(fits(p) for p in parts):
-        out = [parts[0]]
+        lines = [parts[0]]
         for part in parts[1:]:
-            joined = f"{out[-1]} — {part}"
-            out[-1:] = [joined] if fits(joined) else [out[-1], part]
-        return out
-    out = []
+            joined = f"{lines[-1]} — {part}"
+            lines[-1:] = [joined] if fits(joined) else [lines[-1], part]
+        return lines
+    out: list[str] = []
     for word in line.split(" "):
         if out and fits(f"{out[-1]} {word}"):
             out[-1] = f"{out[-1]} {word}"
-        else:
+        elif fits(word):
             out.append(word)
+        else:  # a long name with no spaces: after its hyphens, underscores, slashes
+            pieces = re.findall(r"[^-_/]+[-_/]*|[-_/]+", word)
+            out.append(pieces[0])
+            for piece in pieces[1:]:
+                if fits(out[-1] + piece):
+                    out[-1] += piece
+                else:
+                    out.append(piece)
     return out
 
 
