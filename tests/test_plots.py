@@ -220,6 +220,36 @@ def test_the_adoption_figure_draws_the_strategies_it_is_given(tables):
         adoption_figure(ts, ["focused", "nosuch"])
 
 
+def test_millions_of_customers_are_written_out_under_the_titles(live):
+    """A breaker's trial: titles placed at the top outright were covered by matplotlib's
+    "1e6" above the axis once counts reached a million. People are counted in whole numbers
+    with thousands separators, never with an offset or a fraction."""
+    ts, sc = live.timeseries().copy(), live.scenario
+    ts["adopters"] *= 10_000
+    for fig in (segments_figure(ts, sc), adoption_figure(ts, STRATEGIES)):
+        fig.draw_without_rendering()
+        for ax in fig.axes:
+            assert ax.yaxis.get_offset_text().get_text() == ""
+            labels = [t.get_text() for t in ax.get_yticklabels()]
+            assert any("," in label for label in labels), labels
+            assert ax.title.get_window_extent().y0 >= ax.bbox.y1
+    nobody = live.timeseries().copy()
+    nobody["adopters"] = 0
+    fig = segments_figure(nobody, sc)
+    fig.draw_without_rendering()
+    ticks = fig.axes[1].get_yticks()
+    assert np.array_equal(ticks, np.round(ticks))  # (was 0.00, 0.25, … 1.00)
+
+
+def test_an_svg_saved_twice_is_the_same_file(live, tmp_path):
+    from wom.viz.style import save_figure
+
+    ts = live.timeseries()
+    one = save_figure(adoption_figure(ts, STRATEGIES), tmp_path / "one.svg")
+    two = save_figure(adoption_figure(ts, STRATEGIES), tmp_path / "two.svg")
+    assert one.read_bytes() == two.read_bytes()
+
+
 def test_causes_figure_stacks_seed_marketing_and_word_of_mouth(tables):
     ts, _, sc = tables
     fig = causes_figure(ts, sc)

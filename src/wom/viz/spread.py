@@ -34,6 +34,7 @@ from wom.viz.style import (
     new_figure,
     panel_title,
     panels,
+    people_axis,
     segment_colours,
     strategy_colours,
     tam_sizes,
@@ -100,6 +101,7 @@ def adoption_figure(
         ax.plot(steps, mean, color=colours[name], linewidth=2, label=name)
     ax.set_xlabel("week")
     ax.set_ylabel("customers (people)")
+    people_axis(ax.yaxis)
     money = f" at a budget of {budget:,.0f}" if budget is not None else ""
     heading = ax.set_title(title or f"Customers over time{money}", y=1.0)  # (panel_title)
     # Beside the plot, never over the curves and bands.

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -266,7 +266,11 @@ def save_figure(fig: Figure, path: Path | str, *, fmt: str | None = None) -> Pat
             if fig.stale:  # (else fit_text laid it out last, and nothing changed since)
                 engine.execute(fig)
             fig.set_layout_engine(None)
-        fig.savefig(tmp, format=fmt, dpi=DPI, metadata=no_date)
+        import matplotlib
+
+        # (an SVG's ids come from a hash salted at random unless a salt is given)
+        with matplotlib.rc_context({"svg.hashsalt": "wom"} if fmt == "svg" else {}):
+            fig.savefig(tmp, format=fmt, dpi=DPI, metadata=no_date)
         tmp.replace(path)  # a redrawn figure replaces the old one whole, never half-written
     finally:
         tmp.unlink(missing_ok=True)
@@ -287,15 +291,13 @@ def panels(fig: Figure, n: int, xlabel: str = "week") -> list[Axes]:
     """`n` panels sharing the x axis, labelled on the outer edges, with a few round ticks
     on the y axis (the default fills a small panel with up to ten, and each tick is most of
     the time a panel takes to lay out and draw)."""
-    from matplotlib.ticker import MaxNLocator
-
     rows, cols = panel_grid(n)
     axes = list(fig.subplots(rows, cols, sharex=True, squeeze=False).ravel())
     for ax in axes[n:]:
         fig.delaxes(ax)
     for k, ax in enumerate(axes[:n]):
         ax.grid(alpha=0.3)
-        ax.yaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]))
+        people_axis(ax.yaxis, nbins=5)
         for spine in ax.spines.values():  # (inside the tick labels: the layout need not
             spine.set_in_layout(False)    # measure them, and their ticks, again)
         if k // cols == rows - 1 or k + cols >= n:
@@ -315,6 +317,16 @@ def _unlabelled(axis: Any) -> None:
     the tick labels it measures anew for it at each layout and draw) or lay out."""
     axis.set_label_coords(0.5, 0.5)
     axis.label.set_visible(False)
+
+
+def people_axis(axis: Any, nbins: int | Literal["auto"] = "auto") -> None:
+    """An axis counting people: whole numbers, written out with thousands separators.
+    (Never matplotlib's "1e6" above the axis, which a title placed at the top outright,
+    :func:`panel_title`, would cover.)"""
+    from matplotlib.ticker import MaxNLocator, StrMethodFormatter
+
+    axis.set_major_locator(MaxNLocator(nbins=nbins, steps=[1, 2, 2.5, 5, 10], integer=True))
+    axis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
 
 
 def panel_title(ax: Axes, text: str) -> Text:
