@@ -250,6 +250,28 @@ def test_an_svg_saved_twice_is_the_same_file(live, tmp_path):
     assert one.read_bytes() == two.read_bytes()
 
 
+def test_figure_functions_draw_names_as_written_whatever_the_notebook_sets():
+    """A breaker's trial: segments_figure on a segment named '$$', called from a script
+    without the CLI's setting, raised matplotlib's ParseException; 'large_$x$' came out
+    as maths. Every figure function now draws the names as written."""
+    import matplotlib
+
+    names = ["$$", "large_$x$"]
+    data = scenario_data(replicates=2, horizon=5, segments=[
+        {"name": n, "size": 40} for n in names], strategies=[
+        {"name": "$f$", "kind": "focused", "segment": "$$"}, {"name": "b", "kind": "broad"}])
+    sc = wom.scenario_from_dict(data)
+    res = wom.run(sc, workers=1)
+    ts = res.timeseries()
+    assert matplotlib.rcParams["text.parse_math"]  # (the test runs as a notebook would)
+    for fig in (segments_figure(ts, sc), penetration_figure(ts, sc), causes_figure(ts, sc)):
+        fig.draw_without_rendering()
+        texts = [t for t in fig.findobj(lambda a: hasattr(a, "get_parse_math"))
+                 if "$" in t.get_text()]
+        assert texts and not any(t.get_parse_math() for t in texts)
+    assert matplotlib.rcParams["text.parse_math"]  # (left as it was)
+
+
 def test_causes_figure_stacks_seed_marketing_and_word_of_mouth(tables):
     ts, _, sc = tables
     fig = causes_figure(ts, sc)

@@ -18,6 +18,7 @@ from wom.viz.htmltable import html_table
 from wom.viz.spread import finish_panels, strategy_bands
 from wom.viz.style import (
     MAX_PANELS,
+    as_written,
     new_figure,
     panel_title,
     panels,
@@ -68,6 +69,7 @@ def attribute_cubes(run: Results | RunFolder) -> dict[str, tuple[list[str], np.n
             for name in pd.unique(table["attribute"].astype(str))}
 
 
+@as_written
 def attribute_figure(table: pd.DataFrame | tuple[list[str], np.ndarray], scenario: Scenario,
                      attribute: str, *, max_panels: int = MAX_PANELS,
                      people: dict[str, int] | None = None) -> Figure:

@@ -17,6 +17,7 @@ from wom.viz.numbers import as_percent
 from wom.viz.style import (
     MAX_PANELS,
     accent,
+    as_written,
     new_figure,
     panel_title,
     panels,
@@ -40,6 +41,7 @@ ASSUMPTIONS = (
 )
 
 
+@as_written
 def fit_figure(result: FitResult) -> Figure:
     """Observed adopters so far per segment against the fitted model's 95% predictive band
     (simulations under posterior draws); the largest 12 segments if there are more."""

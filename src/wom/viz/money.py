@@ -15,12 +15,13 @@ from wom.config import Scenario
 from wom.store import Results, RunFolder, pair
 from wom.store.money import payback_step
 from wom.viz.spread import band, cube
-from wom.viz.style import compared, fit_text, new_figure, strategy_colours, weeks_axis
+from wom.viz.style import as_written, compared, fit_text, new_figure, strategy_colours, weeks_axis
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
+@as_written
 def money_figure(timeseries: pd.DataFrame, scenario: Scenario) -> Figure:
     """Two panels: revenue per week, and cumulative profit (gross profit − spend) with the
     break-even line; a dot marks each strategy's mean payback week over the replicates that

@@ -31,7 +31,7 @@ from wom.viz.searchwords import (
     objective_head,
     verdict_text,
 )
-from wom.viz.style import save_figure, segment_colours
+from wom.viz.style import as_written, save_figure, segment_colours
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -48,6 +48,7 @@ def _label(res: OptimizeResult) -> str:
             "payback": "payback week (never: horizon + 1)"}[res.objective]
 
 
+@as_written
 def search_figure(res: OptimizeResult) -> Figure:
     """Each trial's mean objective (hollow: pruned after few replicates) and the best so far
     among the trials that reached the most replicates."""
@@ -94,6 +95,7 @@ def plan_money(res: OptimizeResult) -> tuple[np.ndarray, np.ndarray]:
     return seeds, contacts.astype(float)
 
 
+@as_written
 def plan_figure(res: OptimizeResult) -> Figure:
     """The found plan's budget over segments (seeds and contacts) and its contacts over
     weeks (the seeds, all at week 0, are left out there: beside them a week's contacts

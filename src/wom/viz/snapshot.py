@@ -51,7 +51,7 @@ from wom.viz.drawing import (
     shown,
 )
 from wom.viz.numbers import as_money
-from wom.viz.style import fit_text, strategy_colours
+from wom.viz.style import as_written, fit_text, strategy_colours
 
 if TYPE_CHECKING:
     from matplotlib.animation import AbstractMovieWriter
@@ -143,6 +143,7 @@ def _check_week(sc: Scenario, week: int) -> None:
 
 
 
+@as_written
 def snapshot_figure(
     scenario: Scenario, strategy: str, step: int, *, replicate: int = 0,
     max_people: int = MAX_PEOPLE, dpi: int = 150,

@@ -26,6 +26,7 @@ from wom.viz.style import (
     SLIDE,
     WINNABLE_LABEL,
     accent,
+    as_written,
     compared,
     fit_text,
     ignition_sizes,
@@ -78,6 +79,7 @@ def band(curves: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return curves.mean(axis=0), lo, hi
 
 
+@as_written
 def adoption_figure(
     timeseries: pd.DataFrame, strategies: Sequence[str], *, title: str = "",
     budget: float | None = None,
@@ -122,6 +124,7 @@ def shown_segments(scenario: Scenario, limit: int = MAX_PANELS) -> list[int]:
     return sorted(largest)
 
 
+@as_written
 def segments_figure(
     timeseries: pd.DataFrame, scenario: Scenario, *, max_panels: int = MAX_PANELS
 ) -> Figure:
@@ -188,6 +191,7 @@ def legend_entries(axes: Sequence[Axes]) -> tuple[list[Artist], list[str]]:
     return list(handles.values()), list(handles)
 
 
+@as_written
 def causes_figure(timeseries: pd.DataFrame, scenario: Scenario) -> Figure:
     """Customers by cause over time (seed, marketing, background, word of mouth), stacked; a
     panel per strategy, on one scale. A cause beyond the campaign's and word of mouth
@@ -220,6 +224,7 @@ def causes_figure(timeseries: pd.DataFrame, scenario: Scenario) -> Figure:
     return fig
 
 
+@as_written
 def differences_figure(
     comparison: pd.DataFrame, scenario: Scenario, *, metric: str = "customers"
 ) -> Figure:
@@ -271,6 +276,7 @@ def penetration(timeseries: pd.DataFrame, scenario: Scenario) -> np.ndarray:
         return np.where(tam > 0, final.mean(axis=1) / tam, np.nan)
 
 
+@as_written
 def penetration_figure(timeseries: pd.DataFrame, scenario: Scenario) -> Figure:
     """Heatmap, strategy × segment: share of each segment's TAM won at the horizon."""
     from matplotlib.ticker import FuncFormatter
@@ -319,6 +325,7 @@ def penetration_figure(timeseries: pd.DataFrame, scenario: Scenario) -> Figure:
     return fig
 
 
+@as_written
 def accounts_figure(timeseries: pd.DataFrame, scenario: Scenario) -> Figure:
     """Two panels: accounts won so far, and people waiting (convinced in accounts that have
     not bought: their buyer or their payer is not). Mean and the band holding 95% of

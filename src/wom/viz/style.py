@@ -9,6 +9,7 @@ them (Agg backend, no screen needed).
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
@@ -112,6 +113,18 @@ def literal_text() -> AbstractContextManager[Any]:
     import matplotlib
 
     return matplotlib.rc_context(LITERAL)
+
+
+def as_written[**P, R](make: Callable[P, R]) -> Callable[P, R]:
+    """`make`, a figure function, with the texts it makes drawn as written ("$" and all)
+    whatever the caller's matplotlib settings (:func:`literal_text`)."""
+
+    @functools.wraps(make)
+    def made(*args: P.args, **kwargs: P.kwargs) -> R:
+        with literal_text():
+            return make(*args, **kwargs)
+
+    return made
 
 
 def new_figure(size: tuple[float, float] = SLIDE) -> Figure:

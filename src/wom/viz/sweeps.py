@@ -14,7 +14,7 @@ import pandas as pd
 from wom.config import Vary
 from wom.errors import WomError
 from wom.experiment import analysis, sensitivity, sweep
-from wom.viz.style import new_figure
+from wom.viz.style import as_written, new_figure
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -46,6 +46,7 @@ def _diverging_legend(fig: Figure, ax: Any, mappable: Any, label: str, a: str, b
                 (0.0, -0.13), xycoords="axes fraction", fontsize=9, va="top")
 
 
+@as_written
 def phase_figure(out_dir: Path | str, a: str, b: str, metric: str = "customers") -> Figure:
     """Paired advantage of strategy `a` over `b` across the sweep.
 
@@ -125,6 +126,7 @@ def phase_figure(out_dir: Path | str, a: str, b: str, metric: str = "customers")
     return fig
 
 
+@as_written
 def sensitivity_figure(out_dir: Path | str, output: str | None = None) -> Figure:
     """Bar chart of the indices with their 95% intervals, one group per parameter."""
     spec = sensitivity.analysis_spec(out_dir, output)
