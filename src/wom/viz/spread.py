@@ -87,10 +87,11 @@ def adoption_figure(
     """Mean cumulative customers per strategy, with the band holding 95% of replicates:
     `strategies`, of those the timeseries holds."""
     named = timeseries["strategy"].astype(str)
-    missing = sorted(set(strategies) - set(named))
+    held = list(pd.unique(named))
+    missing = sorted(set(strategies) - set(held))
     if missing:
         raise ValueError(f"the timeseries has no strategy {', '.join(missing[:5])} (it has: "
-                         f"{', '.join(pd.unique(named)[:10])})")
+                         f"{', '.join(held[:10])})")
     timeseries = timeseries[named.isin(list(strategies))]
     total = cube(timeseries, "adopters", strategies).sum(axis=3)  # strategies × reps × steps
     fig = new_figure()

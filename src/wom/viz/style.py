@@ -184,6 +184,7 @@ def _cell(fig: Figure, text: Text) -> float:
     gaps = [max(o.bbox.x0 - box.x1, box.x0 - o.bbox.x1) for o in fig.axes
             if o is not ax and (o_spec := o.get_subplotspec()) is not None
             and o_spec.get_gridspec() is grid and o.bbox.y0 < box.y1 and o.bbox.y1 > box.y0]
+    gaps = [gap for gap in gaps if gap > 0]  # (a twin on the same panel is no neighbour)
     return box.width + min(gaps) - EDGE_PX if gaps else math.inf
 
 
