@@ -263,13 +263,16 @@ def test_figure_functions_draw_names_as_written_whatever_the_notebook_sets():
     sc = wom.scenario_from_dict(data)
     res = wom.run(sc, workers=1)
     ts = res.timeseries()
-    assert matplotlib.rcParams["text.parse_math"]  # (the test runs as a notebook would)
-    for fig in (segments_figure(ts, sc), penetration_figure(ts, sc), causes_figure(ts, sc)):
-        fig.draw_without_rendering()
-        texts = [t for t in fig.findobj(lambda a: hasattr(a, "get_parse_math"))
-                 if "$" in t.get_text()]
-        assert texts and not any(t.get_parse_math() for t in texts)
-    assert matplotlib.rcParams["text.parse_math"]  # (left as it was)
+    # matplotlib's default, as a notebook has it (the CLI, run in this process by other
+    # tests, turns it off for the whole process)
+    with matplotlib.rc_context({"text.parse_math": True}):
+        for fig in (segments_figure(ts, sc), penetration_figure(ts, sc),
+                    causes_figure(ts, sc)):
+            fig.draw_without_rendering()
+            texts = [t for t in fig.findobj(lambda a: hasattr(a, "get_parse_math"))
+                     if "$" in t.get_text()]
+            assert texts and not any(t.get_parse_math() for t in texts)
+        assert matplotlib.rcParams["text.parse_math"]  # (left as it was)
 
 
 def test_causes_figure_stacks_seed_marketing_and_word_of_mouth(tables):
