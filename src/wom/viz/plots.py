@@ -25,7 +25,7 @@ from wom.viz.spread import (
     penetration_figure,
     segments_figure,
 )
-from wom.viz.style import FORMATS, compared, literal_text, save_figure, use_agg
+from wom.viz.style import FORMATS, compared, save_figure, use_agg
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -43,13 +43,12 @@ def plot_adoption(run: Results | RunFolder, path: Path | str) -> Path:
     """Write ``adoption.png`` (or any matplotlib format by suffix) for a run."""
     ts, _ = _tables(run)
     sc = run.scenario
-    with literal_text():
-        fig = adoption_figure(
-            ts,
-            [s.name for s in sc.strategies],
-            title=f"{sc.name}: customers over time — {compared(sc, ts['replicate'].nunique())}",
-        )
-        return save_figure(fig, path)
+    fig = adoption_figure(
+        ts,
+        [s.name for s in sc.strategies],
+        title=f"{sc.name}: customers over time — {compared(sc, ts['replicate'].nunique())}",
+    )
+    return save_figure(fig, path)
 
 
 def plot_run(
@@ -90,8 +89,7 @@ def _draw(call: int, name: str, path: Path, fmt: str) -> Path:
     figure's artists refer to each other: only a collection frees them, and the next
     figure then reuses their memory instead of adding to it)."""
     try:
-        with literal_text():
-            return save_figure(_DRAWING[call][name](), path, fmt=fmt)
+        return save_figure(_DRAWING[call][name](), path, fmt=fmt)
     finally:
         gc.collect()
 
@@ -116,8 +114,7 @@ def start_plots(
     paths = {name: out_dir / f"{name}.{fmt}" for name in makers}
     if workers < 2 or len(makers) < 2:
         # One figure at a time: a run with many segments makes large ones.
-        with literal_text():
-            done = [save_figure(make(), paths[name], fmt=fmt) for name, make in makers.items()]
+        done = [save_figure(make(), paths[name], fmt=fmt) for name, make in makers.items()]
         return lambda: done
     use_agg()  # (imported once, before forking, not by every worker)
     from matplotlib.backends import backend_agg  # noqa: F401
