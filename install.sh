@@ -26,6 +26,9 @@ if [ ! -x .venv/bin/python ] \
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]' 2>&1 \
     | grep -v "^WARNING: Location" || true
+# Byte-compile wom's modules now, as a regular (not editable) install does: where
+# PYTHONDONTWRITEBYTECODE is set, every command would otherwise compile them from source.
+env -u PYTHONDONTWRITEBYTECODE .venv/bin/python -m compileall -q src/wom >/dev/null
 # `wom app` serves Solara's front-end files from Solara's cache in .venv, never from a CDN:
 # put them there from the npm registry (needs npm; a second run only checks).
 .venv/bin/python -m wom.app.assets \

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -584,3 +586,28 @@ def test_commands_that_cannot_write_exit_2_without_a_traceback(run_dir, tmp_path
         assert result.exit_code == 2, (args, result.output)
         assert result.stderr.startswith("error:") and "Traceback" not in result.output, (
             args, result.output)
+
+
+def test_the_wom_command_leaves_what_it_imported_out_of_collections():
+    # a `wom` process ends with its command: what it imported is frozen, so neither the
+    # collections during the command nor those Python makes as it exits walk it again
+    code = ("import atexit, gc, sys\n"
+            "base = gc.get_freeze_count()\n"
+            "atexit.register(lambda: print('frozen', gc.get_freeze_count() - base))\n"
+            "from wom.cli import command\n"
+            "sys.argv = ['wom', '--version']\n"
+            "command()\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    word, count = done.stdout.splitlines()[-1].split()
+    assert word == "frozen" and int(count) > 10_000  # (wom's imports: about 190,000)
+
+
+def test_a_command_run_in_process_leaves_collections_alone():
+    import gc
+
+    before = gc.get_freeze_count()
+    result = CliRunner().invoke(main, ["--version"])
+    assert result.exit_code == 0
+    assert gc.get_freeze_count() == before

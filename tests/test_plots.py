@@ -553,6 +553,37 @@ def test_two_workers_draw_the_files_one_draws(live, tmp_path):
         assert a.read_bytes() == b.read_bytes(), a.name
 
 
+def test_workers_draw_the_longest_figures_first():
+    from wom.viz.plots import _drawing_order
+
+    names = ["adoption", "differences", "penetration", "attribute-role", "causes",
+             "profit-differences", "segments", "money", "accounts", "account-differences"]
+    assert sorted(names, key=_drawing_order) == [
+        "segments", "attribute-role", "penetration", "causes", "money", "accounts",
+        "adoption", "differences", "profit-differences", "account-differences"]
+
+
+def test_drawing_with_workers_leaves_collections_as_it_found_them(live, tmp_path,
+                                                                   monkeypatch):
+    # the plots freeze this process's objects while their workers share them: a notebook
+    # gets its collections back after; the `wom` command, which froze its own for good,
+    # keeps them frozen
+    import gc
+
+    from wom.experiment import pool
+    from wom.viz.plots import start_plots
+
+    before = gc.get_freeze_count()
+    start_plots(live, tmp_path / "a", workers=2)()
+    assert gc.get_freeze_count() <= before  # (nothing left frozen)
+    monkeypatch.setattr(pool, "frozen_for_good", True)
+    try:
+        start_plots(live, tmp_path / "b", workers=2)()
+        assert gc.get_freeze_count() > before + 1000
+    finally:
+        gc.unfreeze()
+
+
 def _grey(path: Path) -> np.ndarray:
     from PIL import Image
 

@@ -25,6 +25,7 @@ from wom.cli.runs import animate, plot, report, run, snapshot, validate
 from wom.cli.stops import SIGNAL_EXIT, STOP_SIGNALS, checkpoint, forget, handler
 from wom.cli.sweeps import sensitivity, sweep
 from wom.errors import EXIT_BAD_INPUT, WomError, interrupt_in
+from wom.experiment.pool import freeze_for_good
 from wom.version import __version__
 
 
@@ -126,8 +127,17 @@ def main() -> None:
         notes.setLevel(logging.INFO)
 
 
-for command in (run, validate, plot, report, snapshot, animate, sweep, sensitivity, fit, app_,
-                list_, new, schema, optimize):
-    main.add_command(command)
+for sub in (run, validate, plot, report, snapshot, animate, sweep, sensitivity, fit, app_,
+            list_, new, schema, optimize):
+    main.add_command(sub)
 
-__all__ = ["UserError", "WomGroup", "main"]
+
+def command() -> None:
+    """The ``wom`` command as a process of its own (the console script, ``python -m
+    wom.cli``): :func:`main`, with what lives until the process ends left out of Python's
+    garbage collections."""
+    freeze_for_good()  # (only here: a process that goes on after a command keeps them)
+    main()
+
+
+__all__ = ["UserError", "WomGroup", "command", "main"]

@@ -1,5 +1,5 @@
 """``python -m wom.cli``: the ``wom`` command."""
 
-from wom.cli import main
+from wom.cli import command
 
-main()
+command()
