@@ -98,6 +98,26 @@ def test_poster_child_is_the_most_central_inside_the_segment():
     assert chosen[0] == max(pr, key=pr.get)
 
 
+def test_the_best_k_are_those_a_whole_sort_puts_first():
+    # top() sorts only those scoring at least the k-th best: the same people, in the same
+    # order, drawing the same tie-breaks, as sorting every candidate (ties and NaN included)
+    from wom.campaign.seeding import top
+
+    g = np.random.default_rng(1)
+    for t in range(2000):
+        n = int(g.integers(1, 60))
+        k = int(g.integers(0, n + 3))
+        score = [g.integers(0, 4, n).astype(float), g.random(n), np.zeros(n),
+                 np.where(g.random(n) < 0.2, np.nan, g.integers(0, 3, n))][t % 4]
+        candidates = g.permutation(1000)[:n]
+        seed = int(g.integers(0, 1 << 30))
+        whole, rng = np.random.default_rng(seed), np.random.default_rng(seed)
+        want = candidates[np.lexsort((whole.random(n), -score))[:k]]
+        got = top(score, candidates, k, rng)
+        assert np.array_equal(got, want), (t, n, k)
+        assert rng.random() == whole.random()  # the same draws, so what follows is too
+
+
 def _pagerank_walking_the_market(indptr, indices, s0, s1, damping=0.85, tol=1e-9,
                                  max_iter=100):
     """PageRank inside ``s0:s1`` as the kernel computed it before it listed the segment's

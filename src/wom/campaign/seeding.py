@@ -32,6 +32,12 @@ def top(score: np.ndarray, candidates: np.ndarray, k: int,
         rng: np.random.Generator) -> np.ndarray:
     """The `k` best-scoring candidates, ties broken at random."""
     tie = rng.random(candidates.size)
+    if 0 < k < candidates.size and not np.isnan(score).any():
+        # Only those scoring at least the k-th best can be among them: sorting just those
+        # gives the same first k (the sort is stable, and they keep their order)
+        kth = np.partition(score, candidates.size - k)[candidates.size - k]
+        near = np.flatnonzero(score >= kth)
+        return candidates[near[np.lexsort((tie[near], -score[near]))[:k]]]
     order = np.lexsort((tie, -score))
     return candidates[order[:k]]
 

@@ -99,20 +99,22 @@ def gnp_block(sa, na, sb, nb, p, rng):  # pragma: no cover - compiled
 
 @numba.njit(cache=True)
 def _within(seg_start, d_in, cap, rng):  # pragma: no cover - compiled
-    """Every segment's own G(n, p) block, expected degree `d_in`, in segment order."""
+    """Every segment's own G(n, p) block, expected degree `d_in`, in segment order: ``(us,
+    vs, m)``, the ties in ``us[:m], vs[:m]`` of lists with room for `cap`."""
     us, vs, m = np.empty(cap, np.int32), np.empty(cap, np.int32), 0
     for k in range(seg_start.size - 1):
         n = seg_start[k + 1] - seg_start[k]
         p = min(1.0, d_in / (n - 1)) if n > 1 else 0.0
         us, vs, m = _block(seg_start[k], n, seg_start[k], n, p, rng, us, vs, m)
-    return us[:m], vs[:m]
+    return us, vs, m
 
 
 @numba.njit(cache=True)
 def _between(seg_start, sizes, rest, free, g_ptr, g_col, g_val, t_ptr, t_col, t_val, x, ratio,
-             spread, cap, rng):  # pragma: no cover - compiled
-    """The ties between segments: a G(n_a, n_b, p) block for every pair a < b that can have
-    one (see :func:`planted_partition`), in the order of the pairs.
+             spread, us, vs, m, rng):  # pragma: no cover - compiled
+    """The ties between segments, appended to ``us[:m], vs[:m]`` (returns ``(us, vs, m)``): a
+    G(n_a, n_b, p) block for every pair a < b that can have one (see
+    :func:`planted_partition`), in the order of the pairs.
 
     A pair's expected ties are ``x_a·x_b·(share[a, b] + share[b, a])·min(ratio_a, ratio_b)``
     with the shares of :class:`wom.market.cross.Mixing`. A segment that spreads its ties by
@@ -120,7 +122,6 @@ def _between(seg_start, sizes, rest, free, g_ptr, g_col, g_val, t_ptr, t_col, t_
     `spread` and those ``talks_with`` names (given ``(g_*)`` and their transpose ``(t_*)``).
     """
     S = sizes.size
-    us, vs, m = np.empty(cap, np.int32), np.empty(cap, np.int32), 0
     for a in range(S):
         gp, ge, tp, te = g_ptr[a], g_ptr[a + 1], t_ptr[a], t_ptr[a + 1]
         while gp < ge and g_col[gp] <= a:
@@ -172,7 +173,7 @@ def _between(seg_start, sizes, rest, free, g_ptr, g_col, g_val, t_ptr, t_col, t_
                     continue
             us, vs, m = _block(seg_start[a], seg_start[a + 1] - seg_start[a], seg_start[b],
                                seg_start[b + 1] - seg_start[b], p, rng, us, vs, m, skip0)
-    return us[:m], vs[:m]
+    return us, vs, m
 
 
 def cross_shares(sc: Scenario) -> np.ndarray:
@@ -216,16 +217,17 @@ def planted_partition(sc: Scenario, seg_start: np.ndarray, rng: np.random.Genera
     d_in = net.mean_degree * (1.0 - net.mixing) if S > 1 else net.mean_degree
     d_out = net.mean_degree * net.mixing if S > 1 else 0.0
     n = int(seg_start[-1])
-    u, v = _within(seg_start, float(d_in), _capacity(n * d_in / 2, n), rng)
+    # one pair of lists for the ties inside segments and then those between (no copy)
+    cap = _capacity(n * d_in / 2, n) + (_capacity(n * d_out / 2, n) if d_out > 0 else 0)
+    u, v, k = _within(seg_start, float(d_in), cap, rng)
     if d_out <= 0:
-        return u, v
+        return u[:k], v[:k]
     fit = cross_fit(sc, sizes * d_out)
     m = fit.mixing
     spread = np.flatnonzero(m.rest > 0).astype(np.int64)
-    cu, cv = _between(seg_start, m.sizes, m.rest, m.free, m.g_ptr, m.g_col, m.g_val, m.t_ptr,
-                      m.t_col, m.t_val, fit.x, fit.ratio, spread,
-                      _capacity(n * d_out / 2, n), rng)
-    return np.concatenate([u, cu]), np.concatenate([v, cv])
+    u, v, k = _between(seg_start, m.sizes, m.rest, m.free, m.g_ptr, m.g_col, m.g_val, m.t_ptr,
+                       m.t_col, m.t_val, fit.x, fit.ratio, spread, u, v, k, rng)
+    return u[:k], v[:k]
 
 
 def _capacity(expected: float, n: int) -> int:
