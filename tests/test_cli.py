@@ -611,3 +611,16 @@ def test_a_command_run_in_process_leaves_collections_alone():
     result = CliRunner().invoke(main, ["--version"])
     assert result.exit_code == 0
     assert gc.get_freeze_count() == before
+
+
+def test_run_prepares_its_drawing_once_while_the_workers_simulate():
+    from wom.cli.runs import meanwhile
+
+    seen: list[tuple[int, int]] = []
+    calls: list[int] = []
+    progress = meanwhile(lambda done, total: seen.append((done, total)),
+                         lambda: calls.append(len(seen)))
+    for done in (3, 6, 9):
+        progress(done, 9)
+    assert seen == [(3, 9), (6, 9), (9, 9)]
+    assert calls == [1]  # once, after the first replicates were counted

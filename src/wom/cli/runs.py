@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -28,6 +29,7 @@ from wom.errors import WomError
 from wom.experiment.customers import refuse_with_accounts
 from wom.inputs.tables import MAX_PERIOD
 from wom.store import SCENARIO_FILE
+from wom.viz.plots import prepare_drawing
 from wom.viz.words import ONE_MARKET
 
 
@@ -72,7 +74,7 @@ def run(scenario: Path, replicates: int | None, seed: int | None, workers: int |
     with progress_bar(sc.name, "replicates", replicates or sc.replicates,
                       quiet=quiet) as advance:
         results = wom.run(sc, replicates=replicates, seed=seed, workers=workers,
-                          progress=advance, customers=existing)
+                          progress=meanwhile(advance, prepare_drawing), customers=existing)
     results.meta["command"] = "wom " + " ".join(sys.argv[1:]) if sys.argv else "wom run"
     results.meta[SCENARIO_FILE] = str(scenario)  # its opening LESSON comments are kept
     with results.kept():  # the folder and the table below derive the same tables
@@ -85,6 +87,20 @@ def run(scenario: Path, replicates: int | None, seed: int | None, workers: int |
                 click.echo(existing.describe(sc.dynamics.talk_weeks))
             print_summary(results, Console(), by=by)
     click.echo(f"results: {folder}")
+
+
+def meanwhile(advance: Callable[[int, int], None], then: Callable[[], None]
+              ) -> Callable[[int, int], None]:
+    """`advance`, and `then()` once, after the first replicates are in: what this process
+    does while the workers go on (it would otherwise wait for them)."""
+    waiting = [then]
+
+    def progress(done: int, total: int) -> None:
+        advance(done, total)
+        while waiting:
+            waiting.pop()()
+
+    return progress
 
 
 @click.command()

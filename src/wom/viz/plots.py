@@ -94,6 +94,15 @@ def _draw(call: int, name: str, path: Path, fmt: str) -> Path:
         gc.collect()
 
 
+def prepare_drawing() -> None:
+    """Import what drawing needs (matplotlib's figures and its Agg canvas). ``wom run`` does
+    it while its workers simulate, so that the plots' workers, forked after, start drawing
+    at once instead of this process importing it between the two."""
+    use_agg()
+    from matplotlib import figure  # noqa: F401
+    from matplotlib.backends import backend_agg  # noqa: F401
+
+
 def start_plots(
     run: Results | RunFolder, out_dir: Path | str, *, fmt: str = "png", workers: int = 1
 ) -> Callable[[], list[Path]]:
@@ -116,8 +125,7 @@ def start_plots(
         # One figure at a time: a run with many segments makes large ones.
         done = [save_figure(make(), paths[name], fmt=fmt) for name, make in makers.items()]
         return lambda: done
-    use_agg()  # (imported once, before forking, not by every worker)
-    from matplotlib.backends import backend_agg  # noqa: F401
+    prepare_drawing()  # (imported once, before forking, not by every worker)
 
     call = next(_CALLS)
     _DRAWING[call] = makers
