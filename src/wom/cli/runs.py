@@ -93,12 +93,14 @@ def meanwhile(advance: Callable[[int, int], None], then: Callable[[], None]
               ) -> Callable[[int, int], None]:
     """`advance`, and `then()` once, after the first replicates are in: what this process
     does while the workers go on (it would otherwise wait for them)."""
-    waiting = [then]
+    pending = True
 
     def progress(done: int, total: int) -> None:
+        nonlocal pending
         advance(done, total)
-        while waiting:
-            waiting.pop()()
+        if pending:
+            pending = False
+            then()
 
     return progress
 
