@@ -8,6 +8,7 @@ one place (:class:`WomGroup`), without a traceback.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 from collections.abc import Iterator
@@ -22,9 +23,17 @@ from wom.cli.lessons import app_, list_, new, schema
 from wom.cli.optimize import optimize
 from wom.cli.options import RESUME
 from wom.cli.runs import animate, plot, report, run, snapshot, validate
-from wom.cli.stops import SIGNAL_EXIT, STOP_SIGNALS, checkpoint, forget, handler
+from wom.cli.stops import (
+    SIGNAL_EXIT,
+    STOP_SIGNALS,
+    checkpoint,
+    closed_pipe,
+    forget,
+    handler,
+    unwritable,
+)
 from wom.cli.sweeps import sensitivity, sweep
-from wom.errors import EXIT_BAD_INPUT, WomError, interrupt_in
+from wom.errors import WomError, interrupt_in
 from wom.experiment.pool import freeze_for_good
 from wom.version import __version__
 
@@ -86,11 +95,21 @@ class WomGroup(click.Group):
                 click.echo("error: a worker process died (killed, or out of memory?)"
                            f"{f'; {resume}' if resume else ''}", err=True)
             raise click.exceptions.Exit(1) from None
-        except OSError as err:  # e.g. stdout on a full disk (> /dev/full), a closed pipe
-            with suppress(OSError):
-                click.echo(f"error: {err.strerror or err}"
-                           f"{f': {err.filename}' if err.filename else ''}", err=True)
-            raise click.exceptions.Exit(EXIT_BAD_INPUT) from None
+        except BrokenPipeError:  # stdout closed by its reader: `wom run … | head`
+            raise closed_pipe() from None
+        except OSError as err:  # e.g. stdout on a full disk (> /dev/full)
+            raise unwritable(err) from None
+
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: click.Context | None = None, **extra: Any) -> click.Context:
+        """The group's own options (``--help``, ``--version``) print here, before
+        :meth:`invoke`: a write they cannot make ends as in a command."""
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except BrokenPipeError:
+            raise closed_pipe() from None
+        except OSError as err:
+            raise unwritable(err) from None
 
     @staticmethod
     def stopped(signum: int, resume: str | None = None) -> Any:
@@ -116,7 +135,11 @@ class Notes(logging.Handler):
 @click.version_option(__version__, prog_name="wom")
 def main() -> None:
     """wom — word-of-mouth network simulator for go-to-market what-ifs."""
-    import matplotlib
+    try:
+        import matplotlib
+    except ValueError as err:  # matplotlib refuses a bad $MPLBACKEND as it is imported
+        raise WomError(f"environment variable MPLBACKEND={os.environ.get('MPLBACKEND')!r}: "
+                       f"{err}; wom draws without it (unset it)") from None
 
     from wom.viz.style import LITERAL
 

@@ -21,6 +21,7 @@ from wom.cli.options import (
     set_option,
     workers_option,
 )
+from wom.cli.stops import Terminal
 from wom.inference.fit import refuse_accounts_in_fit
 from wom.viz.fits import ASSUMPTIONS
 
@@ -101,7 +102,7 @@ def fit(scenario: Path, adoptions: Path, out: Path | None, seed: int | None,
     except OSError as err:
         raise wom.WomError(f"{out or 'results'}: cannot write the fit folder: {err}") from None
     if not quiet:
-        print_fit(result, Console())
+        print_fit(result, Terminal())
     click.echo(f"results: {folder}")
 
 

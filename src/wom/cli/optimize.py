@@ -30,9 +30,9 @@ from wom.errors import WomError
 def print_confirmation(res) -> None:  # type: ignore[no-untyped-def]
     """The terminal table: every strategy and the finalists on fresh replicates, in the
     terminal's columns (money as ``wom run``'s money table writes it), and what it says."""
-    from rich.console import Console
     from rich.markup import escape
 
+    from wom.cli.stops import Terminal
     from wom.cli.summary import fitted_table
     from wom.viz.numbers import counted
     from wom.viz.searchwords import (
@@ -43,7 +43,7 @@ def print_confirmation(res) -> None:  # type: ignore[no-untyped-def]
         verdict_text,
     )
 
-    console = Console()
+    console = Terminal()
     rows = confirmation_rows(res)
     if rows:
         n = res.confirmation.new_by_cause.shape[1]

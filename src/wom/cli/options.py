@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import (
     BarColumn,
@@ -24,7 +23,7 @@ from rich.progress import (
 )
 
 import wom
-from wom.cli.stops import checkpoint
+from wom.cli.stops import Terminal, checkpoint
 
 SCHEDULER_HELP = ("Run on a Dask cluster (tcp://HOST:PORT; needs the dask extra) "
                   "instead of local processes; same results.")
@@ -165,7 +164,7 @@ def progress_bar(label: str, unit: str, total: int | None = None, *,
     (short work stays silent); `quiet`: nothing. It refreshes without a thread: the runner
     forks its worker processes.
     """
-    console = Console(stderr=True)
+    console = Terminal(stderr=True)
     shown = not quiet and console.is_terminal
     with Progress(*progress_columns(unit), console=console, disable=not shown,
                   transient=True, auto_refresh=False) as bar:

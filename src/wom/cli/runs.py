@@ -7,7 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import click
-from rich.console import Console
 
 import wom
 from wom.cli.options import (
@@ -23,6 +22,7 @@ from wom.cli.options import (
     set_option,
     workers_option,
 )
+from wom.cli.stops import Terminal
 from wom.cli.summary import print_summary
 from wom.config import COMPARED, METRICS
 from wom.errors import WomError
@@ -85,7 +85,7 @@ def run(scenario: Path, replicates: int | None, seed: int | None, workers: int |
         if not quiet:
             if existing is not None:
                 click.echo(existing.describe(sc.dynamics.talk_weeks))
-            print_summary(results, Console(), by=by)
+            print_summary(results, Terminal(), by=by)
     click.echo(f"results: {folder}")
 
 

@@ -1,4 +1,6 @@
-"""Stop signals: SIGTERM and SIGHUP stop a command as Ctrl-C does (exit 128 + the signal).
+"""Stop signals: SIGTERM and SIGHUP stop a command as Ctrl-C does (exit 128 + the signal);
+a standard output closed by its reader (``wom run … | head``) ends it quietly, as SIGPIPE
+would.
 
 The handler raises :class:`Stopped` where the main thread is; if that lands where Python
 swallows exceptions (a finaliser or a callback of a compiled library: "Exception ignored
@@ -8,10 +10,18 @@ work — raises it again.
 
 from __future__ import annotations
 
+import errno
+import os
 import signal
+import sys
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+
+import click
+from rich.console import Console
+
+from wom.errors import EXIT_BAD_INPUT
 
 #: Exit status of a command stopped by a signal: 128 + the signal's number (the shell's
 #: convention: 130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP).
@@ -19,6 +29,10 @@ SIGNAL_EXIT = 128
 
 #: The signals that stop a command like Ctrl-C does (SIGHUP: where the OS has it).
 STOP_SIGNALS = tuple(getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n))
+
+#: Exit status when standard output was closed by its reader: what SIGPIPE would give
+#: (Python ignores SIGPIPE and raises BrokenPipeError instead).
+PIPE_EXIT = SIGNAL_EXIT + 13
 
 _requested: list[int] = []
 
@@ -75,3 +89,55 @@ def deferred() -> Iterator[None]:
     if got:
         _requested.append(got[0])
         raise Stopped(got[0])
+
+
+class Terminal(Console):
+    """rich's console for wom's commands: a closed pipe is raised as BrokenPipeError, for
+    :func:`closed_pipe` (rich's own answer is a silent exit status 1)."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+
+
+def quiet_stdout() -> None:
+    """Standard output goes to /dev/null from now on: what could not be written there is
+    not tried again as Python exits ("Exception ignored … BrokenPipeError")."""
+    with suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
+def closed_pipe() -> click.exceptions.Exit:
+    """Standard output was closed by its reader (``wom run … | head``): the exit, with
+    SIGPIPE's status and nothing said (the reader wanted no more; files are complete: a run
+    folder is written before its summary is printed)."""
+    quiet_stdout()
+    return click.exceptions.Exit(PIPE_EXIT)
+
+
+def on_stdout(err: OSError) -> bool:
+    """Whether `err` was raised writing to standard output: by ``click.echo`` (its `file`)
+    or a rich console's (a failed write is not kept, so it cannot be tried again)."""
+    tb = err.__traceback__
+    while tb is not None:
+        local = tb.tb_frame.f_locals
+        owner = local.get("self")
+        streams = (local.get("file"), owner.file if isinstance(owner, Console) else None)
+        if any(s is not None and s is sys.stdout for s in streams):
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def unwritable(err: OSError) -> click.exceptions.Exit:
+    """A write that failed outside wom's own files (e.g. standard output on a full disk, ``>
+    /dev/full``): ``error: …`` naming where, and exit status 2."""
+    where = f": {err.filename}" if err.filename else ""
+    if not where and on_stdout(err):
+        where = " (writing to standard output)"
+        quiet_stdout()
+    with suppress(OSError):
+        click.echo(f"error: {err.strerror or err}{where}", err=True)
+    return click.exceptions.Exit(EXIT_BAD_INPUT)

@@ -35,9 +35,10 @@ def print_sweep(csv: Path, params: list[str], metric: str) -> None:
     paired advantage over the first strategy (the first :data:`SHOWN_ROWS` rows)."""
     import pandas as pd
     from rich import box
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
+
+    from wom.cli.stops import Terminal
 
     df = pd.read_csv(csv, dtype={"strategy": str})
     first = escape(str(df.vs.iloc[0])) if len(df) else ""
@@ -76,10 +77,10 @@ def print_sweep(csv: Path, params: list[str], metric: str) -> None:
                          width=width, no_wrap=True)
     for r in rows:
         table.add_row(*r)
-    console = Console()
+    console = Terminal()
     needed = sum(widths) + 2 * (len(widths) - 1)
     if needed > console.width:  # (rich would cut the numbers to fit: the lines run on instead)
-        console = Console(width=needed)
+        console = Terminal(width=needed)
     console.print(table)
     renamed = [f"{k}: {escape(p)}" for k, p in zip(short, params, strict=True) if k != p]
     if renamed:

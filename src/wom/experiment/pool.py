@@ -54,7 +54,15 @@ def freeze_for_good() -> None:
 def shared_with_forks() -> Iterator[None]:
     """Objects there are now are left out of collections while forked workers share them: a
     collection writes to every object it visits, so each worker would copy every page of
-    them. After the block they are collected again (unless frozen for good)."""
+    them. After the block they are collected again (unless frozen for good).
+
+    A process that already holds a freeze it did not get from wom (its own ``gc.freeze()``,
+    or the interpreter's at start) keeps it untouched: ending this block's freeze would end
+    that one too, so there is none.
+    """
+    if gc.get_freeze_count() and not frozen_for_good:
+        yield
+        return
     gc.freeze()
     try:
         yield

@@ -1,0 +1,88 @@
+"""Where the output goes: a ``wom`` process whose standard output is closed by its reader
+(``wom run … | head``) or cannot be written (``> /dev/full``), or whose environment names a
+matplotlib back-end that does not exist, ends with a plain line and a documented exit status,
+never a traceback, and leaves its files complete."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from wom.cli.stops import PIPE_EXIT
+from wom.store import read_run
+
+SCENARIO = """\
+name: piped
+seed: 5
+horizon: 6
+replicates: 2
+segments:
+  - {name: a, size: 200, references: 1}
+  - {name: b, size: 150}
+budget: {total: 3000, cost_per_seed: 100, cost_per_contact: 5, campaign_weeks: 3}
+strategies:
+  - {name: focused, kind: focused, segment: a}
+  - {name: broad, kind: broad, seeding: random}
+"""
+
+
+def wom(args: list[str], stdout: int, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "wom.cli", *args], stdout=stdout,
+                          stderr=subprocess.PIPE, text=True, timeout=300,
+                          env={**os.environ, **env})
+
+
+def closed_pipe() -> int:
+    """The write end of a pipe whose reader has gone (what ``| head`` leaves once it has
+    read its lines): every write to it fails with EPIPE."""
+    read, write = os.pipe()
+    os.close(read)
+    return write
+
+
+@pytest.mark.parametrize("args", [["list"], ["--help"], ["run", "--help"], ["--version"]])
+def test_a_closed_pipe_ends_quietly_with_sigpipes_status(args):
+    pipe = closed_pipe()
+    try:
+        done = wom(args, stdout=pipe)
+    finally:
+        os.close(pipe)
+    assert done.returncode == PIPE_EXIT == 141, done.stderr
+    assert done.stderr == ""  # (neither a traceback nor "Exception ignored …")
+
+
+def test_a_run_whose_summary_is_not_read_keeps_its_folder(tmp_path: Path):
+    scenario = tmp_path / "piped.yaml"
+    scenario.write_text(SCENARIO)
+    out = tmp_path / "run"
+    pipe = closed_pipe()
+    try:
+        done = wom(["run", str(scenario), "--workers", "1", "--out", str(out)], stdout=pipe)
+    finally:
+        os.close(pipe)
+    assert done.returncode == PIPE_EXIT, done.stderr
+    assert "Traceback" not in done.stderr and "Broken pipe" not in done.stderr, done.stderr
+    run = read_run(out)  # written whole before the summary
+    assert len(run.timeseries()) == 2 * 2 * 6 * 2  # strategies, replicates, weeks, segments
+    assert (out / "adoption.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize("args", [["list"], ["--help"], ["run", "--help"], ["--version"]])
+def test_a_full_stdout_is_named_as_the_place_that_could_not_be_written(args):
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full")
+    with open("/dev/full", "w") as full:
+        done = wom(args, stdout=full.fileno())
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == ("error: No space left on device (writing to standard output)\n")
+
+
+def test_a_bad_matplotlib_backend_in_the_environment_is_refused_plainly():
+    done = wom(["list"], stdout=subprocess.PIPE, MPLBACKEND="no-such-backend")
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.startswith("error: environment variable MPLBACKEND='no-such-backend'")
+    assert "unset it" in done.stderr and done.stdout == ""
