@@ -54,6 +54,34 @@ print(int(wom.run(sc, workers=1).per_replicate().customers.sum()))
 
 
 @pytest.mark.slow
+def test_a_first_run_of_this_source_is_told_it_compiles_first(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from wom.cli import main
+
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    monkeypatch.setattr(numbacache, "cache_root", lambda package=None: tmp_path)
+    monkeypatch.setattr(numba.config, "CACHE_DIR", numba.config.CACHE_DIR)
+    monkeypatch.setattr(numbacache, "compiles_first", False)
+    kept = numba.config.CACHE_DIR
+    folder = numbacache.configure()
+    assert folder is not None and numbacache.compiles_first  # nothing compiled there yet
+    (folder / "wom" / "engine").mkdir(parents=True)
+    (folder / "wom" / "engine" / "step.f-1.py312.nbi").write_bytes(b"")  # numba's index
+    numbacache.configure()
+    assert not numbacache.compiles_first
+    numba.config.CACHE_DIR = kept  # the run below loads the suite's kernels
+    scenario = str(Path(__file__).resolve().parents[1] / "scenarios" / "bass.yaml")
+    note = "note: this version of wom runs here for the first time"
+    for quiet, said in ((["--quiet"], False), ([], True)):
+        monkeypatch.setattr(numbacache, "compiles_first", True)
+        result = CliRunner().invoke(main, ["run", scenario, "-r", "1", "-w", "1",
+                                           "-o", str(tmp_path / f"run{len(quiet)}"), *quiet])
+        assert result.exit_code == 0, result.output
+        assert (note in result.stderr) is said and result.stderr.count(note) <= 1
+        assert numbacache.compiles_first is not said  # said once per process
+
+
 def test_an_edit_of_a_called_kernel_is_never_run_stale(tmp_path: Path):
     """Edit trials.py (inlined into step.py's stages, which simulation.py's whole-horizon
     kernel inlines): the next run must use the edit, not numba's cached copy."""

@@ -42,14 +42,21 @@ def cache_root(package: Path = PACKAGE) -> Path:
     return Path(base) / "wom" / "numba" / where
 
 
+#: Whether this version of wom has compiled nothing here yet (set by :func:`configure`): its
+#: first simulation compiles the kernels it uses, for up to a minute, and says so first.
+compiles_first = False
+
+
 def configure() -> Path | None:
     """Point numba's cache at the folder of this version of the source; remove the folders
     of earlier versions. Returns the folder (``None``: the user set ``NUMBA_CACHE_DIR``)."""
+    global compiles_first
     if os.environ.get("NUMBA_CACHE_DIR"):
         return None
     root = cache_root()
     folder = root / source_digest()
     numba.config.CACHE_DIR = str(folder)  # type: ignore[attr-defined]
+    compiles_first = next(folder.rglob("*.nbi"), None) is None  # (numba's index files)
     if root.is_dir():
         for old in root.iterdir():
             if old != folder and old.is_dir():

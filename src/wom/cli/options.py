@@ -23,6 +23,7 @@ from rich.progress import (
 )
 
 import wom
+from wom import numbacache
 from wom.cli.stops import Terminal, checkpoint
 
 SCHEDULER_HELP = ("Run on a Dask cluster (tcp://HOST:PORT; needs the dask extra) "
@@ -166,6 +167,10 @@ def progress_bar(label: str, unit: str, total: int | None = None, *,
     """
     console = Terminal(stderr=True)
     shown = not quiet and console.is_terminal
+    if not quiet and numbacache.compiles_first:  # (else 20–60 s would pass in silence)
+        numbacache.compiles_first = False
+        click.echo("note: this version of wom runs here for the first time: it compiles its "
+                   "kernels first, once (up to a minute)", err=True)
     with Progress(*progress_columns(unit), console=console, disable=not shown,
                   transient=True, auto_refresh=False) as bar:
         task = bar.add_task(escape(label), total=total)
