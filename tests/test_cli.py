@@ -196,6 +196,9 @@ def test_single_replicate_verdict_has_no_interval(tmp_path: Path) -> None:
     assert re.search(r"^(focus-dentists|everyone) leads: .* customers over", result.stdout,
                      re.MULTILINE), result.stdout
     assert "no interval" in result.stdout
+    assert ": 1 replicate, budget" in result.stdout and "1 replicates" not in result.stdout
+    report = (tmp_path / "out" / "report.html").read_text()
+    assert ", 1 replicate." in report and "1 replicates" not in report
 
 
 def test_a_budget_that_buys_nothing_names_no_leader(tmp_path: Path) -> None:

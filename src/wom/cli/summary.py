@@ -16,6 +16,7 @@ from wom.store import verdict
 from wom.store.money import Economics
 from wom.viz.numbers import as_cell as _fmt
 from wom.viz.numbers import as_money_cell as _money
+from wom.viz.numbers import counted
 from wom.viz.words import ONE_MARKET
 
 
@@ -172,7 +173,7 @@ def print_summary(results: wom.Results, console: Console, by: str = "customers")
     ]
     headers = ("strategy", "customers", "95% CI", "seeds", "ignited", "ignition\nweek",
                "CAC", "word of\nmouth")
-    table = fitted_table(f"{escape(sc.name)}: {sc.replicates} replicates, budget "
+    table = fitted_table(f"{escape(sc.name)}: {counted(sc.replicates, 'replicate')}, budget "
                    f"{sc.budget.total:,.0f} each, {sc.horizon} weeks", headers, rows,
                    console.width)
     unseeded = "; ".join(f"{escape(r.strategy)} {_fmt(r.segments_ignited_won_mean, 2)}"

@@ -26,7 +26,15 @@ from wom.store import REPORT, RunFolder, read_run
 from wom.viz.attributes import attribute_section
 from wom.viz.htmltable import html_table
 from wom.viz.money import money_lesson
-from wom.viz.numbers import as_money, as_percent, as_points, formatter, is_number, listed
+from wom.viz.numbers import (
+    as_money,
+    as_percent,
+    as_points,
+    counted,
+    formatter,
+    is_number,
+    listed,
+)
 from wom.viz.words import describe_scenario, lesson, notes_paragraphs
 
 #: Image files embedded, by suffix, with their MIME type; the first listed wins when one
@@ -264,8 +272,8 @@ def _command(run: RunFolder, command: str | None) -> str:
     if given:
         parts.append(f"<p>This run was made with:</p><pre>{escape(str(given))}</pre>")
     parts.append(
-        f"<p>Seed {sc.seed}, {sc.replicates:,} replicates. <code>scenario.yaml</code> in this "
-        "folder is the scenario as run, every default filled in; from this folder,</p>"
+        f"<p>Seed {sc.seed}, {counted(sc.replicates, 'replicate')}. <code>scenario.yaml</code> "
+        "in this folder is the scenario as run, every default filled in; from this folder,</p>"
         f"<pre>{escape(again)}</pre><p>reproduces these tables (the same seed gives the same "
         f"numbers, whatever the number of workers).{start}</p>")
     return "".join(parts)

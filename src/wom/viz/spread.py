@@ -16,6 +16,7 @@ import pandas as pd
 from wom.config import IGNITION_SHARE, METRICS, Scenario
 from wom.engine import CAUSES
 from wom.store import pair
+from wom.viz.numbers import counted
 from wom.viz.style import (
     ALWAYS_SHOWN,
     CAUSE_COLOURS,
@@ -108,7 +109,7 @@ def adoption_figure(
     money = f" at a budget of {budget:,.0f}" if budget is not None else ""
     heading = ax.set_title(title or f"Customers over time{money}", y=1.0)  # (panel_title)
     # Beside the plot, never over the curves and bands.
-    ax.legend(title=f"mean; band: 95%\nof {total.shape[1]} replicates", loc="upper left",
+    ax.legend(title=f"mean; band: 95%\nof {counted(total.shape[1], 'replicate')}", loc="upper left",
               bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, frameon=False,
               alignment="left")
     ax.grid(alpha=0.3)
@@ -176,7 +177,8 @@ def finish_panels(fig: Figure, scenario: Scenario, replicates: int, what: str,
     """Small multiples' legend below them and their heading (``what`` the panels count;
     ``which``: a note on the panels left out), fitted to the figure."""
     handles, labels = legend_entries(fig.axes)
-    legend_below(fig, handles, labels, title=f"mean; band: 95% of {replicates} replicates")
+    legend_below(fig, handles, labels,
+                 title=f"mean; band: 95% of {counted(replicates, 'replicate')}")
     heading = fig.suptitle(f"{scenario.name}: {what} — {compared(scenario, replicates)}{which}")
     fit_text(fig, heading, *(ax.title for ax in fig.axes))
     return fig
@@ -355,7 +357,7 @@ def accounts_figure(timeseries: pd.DataFrame, scenario: Scenario) -> Figure:
     left.set_ylabel("accounts")
     right.set_ylabel("people")
     left.legend(loc="best", frameon=True, framealpha=0.9, fontsize="small",
-                title=f"mean; band: 95% of {won.shape[1]} replicates")
+                title=f"mean; band: 95% of {counted(won.shape[1], 'replicate')}")
     heading = fig.suptitle(f"{scenario.name}: accounts over time — "
                            f"{compared(scenario, won.shape[1])}")
     fit_text(fig, heading)

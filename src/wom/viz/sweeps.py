@@ -14,6 +14,7 @@ import pandas as pd
 from wom.config import Vary
 from wom.errors import WomError
 from wom.experiment import analysis, sensitivity, sweep
+from wom.viz.numbers import counted
 from wom.viz.style import as_written, new_figure
 
 if TYPE_CHECKING:
@@ -156,5 +157,5 @@ def sensitivity_figure(out_dir: Path | str, output: str | None = None) -> Figure
     ax.grid(axis="x", alpha=0.3)
     runs = len(spec["X"])
     ax.set_title(f"{sc.name}: what moves {what} — {spec['method']}, "
-                 f"{runs} design points × {meta['replicates']} replicates")
+                 f"{counted(runs, 'design point')} × {counted(int(meta['replicates']), 'replicate')}")
     return fig
