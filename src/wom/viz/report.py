@@ -288,7 +288,7 @@ def _versions(manifest: dict[str, Any]) -> str:
     if isinstance(packages, dict):
         items += [(str(k), str(v)) for k, v in packages.items()]
     for key, label in (("platform", "platform"), ("started", "started"),
-                       ("wall_time_s", "wall time (s)"), ("workers", "workers"),
+                       ("wall_time_s", "simulation, wall time (s)"), ("workers", "workers"),
                        ("seed_entropy", "seed entropy")):
         if key in manifest:
             items.append((label, str(manifest[key])))
