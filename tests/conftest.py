@@ -12,6 +12,16 @@ import wom
 from helpers import small_scenario
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _compiled_note_off() -> None:
+    """The suite's first progress bar would say that this version compiles its kernels first
+    (a fresh clone has compiled nothing): a line on stderr in whichever test comes first.
+    tests/test_numbacache.py tests the note itself."""
+    from wom import numbacache
+
+    numbacache.compiles_first = False
+
+
 @pytest.fixture
 def small() -> wom.Scenario:
     return small_scenario()

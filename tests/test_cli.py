@@ -466,6 +466,26 @@ def test_long_work_off_a_terminal_reports_each_tenth(monkeypatch, capsys) -> Non
     assert capsys.readouterr().err == ""
 
 
+def test_time_left_is_paced_from_the_first_work_not_from_the_start(monkeypatch,
+                                                                     capsys) -> None:
+    """A first run compiles for a minute before its first replicate: the time left is the
+    pace since then, not 500 s for 5 s of work (new-user trial)."""
+    from wom.cli import options
+
+    clock = [0.0]
+    monkeypatch.setattr(options.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(options, "QUIET_SECONDS", 0.0)
+    with options.progress_bar("market", "replicates", 200) as advance:
+        clock[0] = 60.0  # compiling, then the first replicate
+        advance(1, 200)
+        for done in range(2, 21):
+            clock[0] += 0.5
+            advance(done, 200)
+    line = capsys.readouterr().err.splitlines()[-1]
+    # 19 replicates in 9.5 s since the first: 180 more take 90 s
+    assert line == "market: 20/200 replicates (10%) in 70 s, about 90 s left", line
+
+
 def test_the_bar_says_which_time_is_spent_and_which_is_left() -> None:
     """"1000/5000 replicates 0:00:07 left 0:00:25" read as 7 s left (new-user trial)."""
     import io

@@ -1,7 +1,7 @@
 """Where the output goes: a ``wom`` process whose standard output is closed by its reader
-(``wom run … | head``) or cannot be written (``> /dev/full``), or whose environment names a
-matplotlib back-end that does not exist, ends with a plain line and a documented exit status,
-never a traceback, and leaves its files complete."""
+(``wom run … | head``) or cannot be written (``> /dev/full``) ends with a plain line (or, for
+a closed pipe, quietly) and a documented exit status, never a traceback, and leaves its files
+complete; a matplotlib back-end named in the environment plays no part."""
 
 from __future__ import annotations
 
@@ -81,8 +81,10 @@ def test_a_full_stdout_is_named_as_the_place_that_could_not_be_written(args):
     assert done.stderr == ("error: No space left on device (writing to standard output)\n")
 
 
-def test_a_bad_matplotlib_backend_in_the_environment_is_refused_plainly():
-    done = wom(["list"], stdout=subprocess.PIPE, MPLBACKEND="no-such-backend")
-    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
-    assert done.stderr.startswith("error: environment variable MPLBACKEND='no-such-backend'")
-    assert "unset it" in done.stderr and done.stdout == ""
+@pytest.mark.parametrize("args", [["list"], ["run", "--help"]])
+def test_a_matplotlib_backend_named_in_the_environment_plays_no_part(args):
+    # wom draws on its own canvases: a name matplotlib does not know (it refuses one as it
+    # is imported) neither stops a command nor says anything
+    done = wom(args, stdout=subprocess.PIPE, MPLBACKEND="no-such-backend")
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert done.stdout.strip()

@@ -137,9 +137,9 @@ def main() -> None:
     """wom — word-of-mouth network simulator for go-to-market what-ifs."""
     try:
         import matplotlib
-    except ValueError as err:  # matplotlib refuses a bad $MPLBACKEND as it is imported
-        raise WomError(f"environment variable MPLBACKEND={os.environ.get('MPLBACKEND')!r}: "
-                       f"{err}; wom draws without it (unset it)") from None
+    except ValueError as err:  # (only in a process of its own does `command` drop it)
+        raise WomError(f"MPLBACKEND={os.environ.get('MPLBACKEND')!r}: not a matplotlib "
+                       "back-end (wom needs none: unset it)") from err
 
     from wom.viz.style import LITERAL
 
@@ -160,6 +160,10 @@ def command() -> None:
     wom.cli``): :func:`main`, with what lives until the process ends left out of Python's
     garbage collections."""
     freeze_for_good()  # (only here: a process that goes on after a command keeps them)
+    # wom draws on its own canvases, never through a matplotlib back-end: the variable that
+    # names one plays no part, and matplotlib would refuse a name it does not know as it is
+    # imported (`wom list` included)
+    os.environ.pop("MPLBACKEND", None)
     main()
 
 

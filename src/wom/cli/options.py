@@ -170,24 +170,31 @@ def progress_bar(label: str, unit: str, total: int | None = None, *,
     if not quiet and numbacache.compiles_first:  # (else 20–60 s would pass in silence)
         numbacache.compiles_first = False
         click.echo("note: this version of wom runs here for the first time: it compiles its "
-                   "kernels first, once (up to a minute)", err=True)
+                   "kernels first, once (a minute or two)", err=True)
     with Progress(*progress_columns(unit), console=console, disable=not shown,
                   transient=True, auto_refresh=False) as bar:
         task = bar.add_task(escape(label), total=total)
         bar.refresh()  # at once: a long run must not start silently
         t0, told = time.monotonic(), 0
+        first: tuple[float, int] | None = None  # when the first work came in, and how much
 
         def advance(done: int, all_: int) -> None:
-            nonlocal told
+            nonlocal told, first
             checkpoint()  # a stop signal swallowed where it landed stops the work here
             bar.update(task, completed=done, total=all_, refresh=True)
             spent = time.monotonic() - t0
+            if first is None and done > 0:
+                first = (spent, done)
             tenth = 10 * done // max(all_, 1)
             if quiet or shown or spent < QUIET_SECONDS or tenth <= told or done <= 0:
                 return
             told = tenth
-            left = spent * (all_ - done) / done
+            # The pace since the first work came in: what came before it (starting the
+            # workers, compiling the kernels on a first run) is not paid again.
+            since, before = (spent - first[0], done - first[1]) if first else (0.0, 0)
+            left = (f", about {since * (all_ - done) / before:.0f} s left"
+                    if before > 0 and done < all_ else "")
             click.echo(f"{label}: {done:,}/{all_:,} {unit} ({done / all_:.0%}) in "
-                       f"{spent:.0f} s, about {left:.0f} s left", err=True)
+                       f"{spent:.0f} s{left}", err=True)
 
         yield advance

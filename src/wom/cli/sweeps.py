@@ -199,15 +199,19 @@ def sweep(scenario: Path | None, varies: tuple[str, ...], design: str | None,
         # as asked, else as the sweep was started (a resume keeps its metric)
         metric = metric or meta.get("metric") or (sc.sweep.metric if sc.sweep else
                                                   "customers")
+        # every file first, then the table: a reader that stops early (`| head`) loses
+        # nothing of the folder
         written = analysis.export_csv(folder, metric)
+        phase = (save_figure(phase_figure(folder, *pair, metric), folder / "phase.png")
+                 if pair is not None and len(kept) in (1, 2) and "sensitivity" not in meta
+                 else None)
         print_sweep(written, [v.path for v in kept], metric)
         if sc.network.resample == "once":
             click.echo(ONE_MARKET.replace("replicate 0's market", "replicate 0's market of "
                                           "its point"))
         click.echo(f"wrote {written}")
-        if pair is not None and len(kept) in (1, 2) and "sensitivity" not in meta:
-            fig = phase_figure(folder, *pair, metric)
-            click.echo(f"wrote {save_figure(fig, folder / 'phase.png')}")
+        if phase is not None:
+            click.echo(f"wrote {phase}")
 
 
 @click.command()
@@ -269,8 +273,9 @@ def sensitivity(scenario: Path | None, params: tuple[str, ...], method: str, n: 
                 claimed=functools.partial(resumable, command="sensitivity"))
     shown = output if resume_dir is not None else None  # another output, on resume
     table = sens.indices(folder, shown)
+    written = sens.export_csv(folder, shown)  # the files first (a reader may stop early)
+    figure = save_figure(sensitivity_figure(folder, shown), folder / "sensitivity.png")
     click.echo(f"{sens.describe_output(folder, shown)}:")
     click.echo(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
-    click.echo(f"wrote {sens.export_csv(folder, shown)}")
-    fig = sensitivity_figure(folder, shown)
-    click.echo(f"wrote {save_figure(fig, folder / 'sensitivity.png')}")
+    click.echo(f"wrote {written}")
+    click.echo(f"wrote {figure}")
