@@ -119,6 +119,19 @@ def test_adoption_figure(tables):
     assert [len(c.get_paths()) for c in ax.collections] == [1, 1, 1]  # a band each
 
 
+def test_one_replicate_promises_no_band_and_no_interval():
+    # one replicate has no band and no interval: the legends and titles do not offer them
+    one = wom.run(wom.scenario_from_dict(scenario_data(replicates=1)), workers=1)
+    ts, cmp, sc = one.timeseries(), one.comparison(), one.scenario
+    ax = adoption_figure(ts, STRATEGIES).axes[0]
+    assert ax.get_legend().get_title().get_text() == "one replicate:\nno band"
+    seg = segments_figure(ts, sc)
+    assert [lg.get_title().get_text() for lg in seg.legends] == ["one replicate: no band"]
+    title = differences_figure(cmp, sc).axes[0].get_title()
+    assert "(one replicate: no interval)" in title and "95%" not in title
+    assert "1 replicate" in title and "1 replicates" not in title
+
+
 def test_adoption_default_title_says_the_budget(tables):
     ts, _, _ = tables
     fig = adoption_figure(ts, STRATEGIES, budget=3000)

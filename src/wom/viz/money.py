@@ -14,7 +14,7 @@ import pandas as pd
 from wom.config import Scenario
 from wom.store import Results, RunFolder, pair
 from wom.store.money import payback_step
-from wom.viz.numbers import counted
+from wom.viz.numbers import band_title
 from wom.viz.spread import band, cube
 from wom.viz.style import as_written, compared, fit_text, new_figure, strategy_colours, weeks_axis
 
@@ -65,7 +65,7 @@ def money_figure(timeseries: pd.DataFrame, scenario: Scenario) -> Figure:
     left.set_ylabel("money")
     left.set_ylim(bottom=0)
     right.legend(loc="upper left", frameon=False, fontsize="small",
-                 title=f"mean; band: 95% of {counted(revenue.shape[1], 'replicate')}")
+                 title=band_title(revenue.shape[1]))
     heading = fig.suptitle(f"{scenario.name}: money over time — "
                            f"{compared(scenario, revenue.shape[1])}")
     fit_text(fig, heading)

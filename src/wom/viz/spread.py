@@ -16,7 +16,7 @@ import pandas as pd
 from wom.config import IGNITION_SHARE, METRICS, Scenario
 from wom.engine import CAUSES
 from wom.store import pair
-from wom.viz.numbers import counted
+from wom.viz.numbers import band_title
 from wom.viz.style import (
     ALWAYS_SHOWN,
     CAUSE_COLOURS,
@@ -109,7 +109,7 @@ def adoption_figure(
     money = f" at a budget of {budget:,.0f}" if budget is not None else ""
     heading = ax.set_title(title or f"Customers over time{money}", y=1.0)  # (panel_title)
     # Beside the plot, never over the curves and bands.
-    ax.legend(title=f"mean; band: 95%\nof {counted(total.shape[1], 'replicate')}", loc="upper left",
+    ax.legend(title=band_title(total.shape[1], "\n"), loc="upper left",
               bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, frameon=False,
               alignment="left")
     ax.grid(alpha=0.3)
@@ -177,8 +177,7 @@ def finish_panels(fig: Figure, scenario: Scenario, replicates: int, what: str,
     """Small multiples' legend below them and their heading (``what`` the panels count;
     ``which``: a note on the panels left out), fitted to the figure."""
     handles, labels = legend_entries(fig.axes)
-    legend_below(fig, handles, labels,
-                 title=f"mean; band: 95% of {counted(replicates, 'replicate')}")
+    legend_below(fig, handles, labels, title=band_title(replicates))
     heading = fig.suptitle(f"{scenario.name}: {what} — {compared(scenario, replicates)}{which}")
     fit_text(fig, heading, *(ax.title for ax in fig.axes))
     return fig
@@ -264,8 +263,9 @@ def differences_figure(
     ax.set_xlabel(f"difference in {what} at the horizon" + (f" ({unit})" if unit else ""))
     ax.set_ylabel("paired with")
     ax.grid(axis="x", alpha=0.3)
+    shown = "one replicate: no interval" if scenario.replicates == 1 else "mean, 95% interval"
     heading = ax.set_title(f"{scenario.name}: {what}, {first} minus each other strategy "
-                           f"(mean, 95% interval)\n{compared(scenario)}", fontsize="medium", y=1.0)
+                           f"({shown})\n{compared(scenario)}", fontsize="medium", y=1.0)
     fit_text(fig, heading)
     return fig
 
@@ -357,7 +357,7 @@ def accounts_figure(timeseries: pd.DataFrame, scenario: Scenario) -> Figure:
     left.set_ylabel("accounts")
     right.set_ylabel("people")
     left.legend(loc="best", frameon=True, framealpha=0.9, fontsize="small",
-                title=f"mean; band: 95% of {counted(won.shape[1], 'replicate')}")
+                title=band_title(won.shape[1]))
     heading = fig.suptitle(f"{scenario.name}: accounts over time — "
                            f"{compared(scenario, won.shape[1])}")
     fit_text(fig, heading)

@@ -60,7 +60,7 @@ def phase_figure(out_dir: Path | str, a: str, b: str, metric: str = "customers")
     tab = analysis.paired(out_dir, a, b, metric)
     n_points = len(tab)
     title = (f"{sc.name}: {a} − {b} {metric} at {n_points} points "
-             f"({meta['replicates']} paired replicates each)")
+             f"({counted(int(meta['replicates']), 'paired replicate')} each)")
     fig = new_figure()
     ax = fig.add_subplot()
     if len(varies) == 1:
@@ -156,6 +156,7 @@ def sensitivity_figure(out_dir: Path | str, output: str | None = None) -> Figure
     ax.invert_yaxis()
     ax.grid(axis="x", alpha=0.3)
     runs = len(spec["X"])
+    replicates = counted(int(meta["replicates"]), "replicate")
     ax.set_title(f"{sc.name}: what moves {what} — {spec['method']}, "
-                 f"{counted(runs, 'design point')} × {counted(int(meta['replicates']), 'replicate')}")
+                 f"{counted(runs, 'design point')} × {replicates}")
     return fig
