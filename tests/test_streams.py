@@ -88,3 +88,52 @@ def test_a_matplotlib_backend_named_in_the_environment_plays_no_part(args):
     done = wom(args, stdout=subprocess.PIPE, MPLBACKEND="no-such-backend")
     assert done.returncode == 0 and done.stderr == "", done.stderr
     assert done.stdout.strip()
+
+
+@pytest.mark.parametrize("args", [["validate", "no-such-file.yaml"], ["run", "--no-such-option"]])
+def test_an_error_that_cannot_be_shown_still_exits_2(args):
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full")
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "wom.cli", *args], stdout=subprocess.PIPE,
+                              stderr=full, timeout=300)
+    assert done.returncode == 2
+
+
+def test_warnings_that_cannot_be_shown_do_not_stop_a_run(tmp_path: Path):
+    # email-departments warns (segments too small for their references): with stderr on a
+    # full disk the warnings are lost, not the run
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full")
+    scenario = Path(__file__).resolve().parents[1] / "scenarios" / "email-departments.yaml"
+    out = tmp_path / "run"
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "wom.cli", "run", str(scenario), "-r", "1",
+                               "-w", "1", "--out", str(out)], stdout=subprocess.PIPE,
+                              stderr=full, timeout=600)
+    assert done.returncode == 0
+    assert read_run(out).summary().shape[0] >= 1
+
+
+def test_a_sweep_or_a_sensitivity_whose_table_is_not_read_keeps_every_file(tmp_path: Path):
+    # they print their table last, after writing every file: `| head` loses no file
+    scenario = tmp_path / "piped.yaml"
+    scenario.write_text(SCENARIO)
+    cases = {
+        "sweep": (["sweep", str(scenario), "--vary", "network.mixing=0.05:0.3:2", "-r", "2",
+                   "-w", "1"], ["sweep.csv", "phase.png"]),
+        "sensitivity": (["sensitivity", str(scenario), "-p", "network.mixing=0.02:0.4",
+                         "-p", "budget.total=1000:5000", "--n", "4", "-r", "1", "-w", "1"],
+                        ["sensitivity.csv", "sensitivity.png"]),
+    }
+    for name, (args, files) in cases.items():
+        out = tmp_path / name
+        pipe = closed_pipe()
+        try:
+            done = wom([*args, "--out", str(out)], stdout=pipe)
+        finally:
+            os.close(pipe)
+        assert done.returncode == PIPE_EXIT, (name, done.stderr)
+        assert "Traceback" not in done.stderr, done.stderr
+        for file in files:
+            assert (out / file).stat().st_size > 0, (name, file)

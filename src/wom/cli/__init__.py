@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from concurrent.futures.process import BrokenProcessPool
@@ -33,7 +34,7 @@ from wom.cli.stops import (
     unwritable,
 )
 from wom.cli.sweeps import sensitivity, sweep
-from wom.errors import WomError, interrupt_in
+from wom.errors import EXIT_BAD_INPUT, WomError, interrupt_in
 from wom.experiment.pool import freeze_for_good
 from wom.version import __version__
 
@@ -48,7 +49,8 @@ class UserError(click.ClickException):
 
     def show(self, file: IO[Any] | None = None) -> None:
         text = self.format_message()
-        click.echo(f"error: {text}" if "\n" not in text else f"error:\n{text}", err=True)
+        with suppress(OSError):  # (stderr full: the exit status still says it)
+            click.echo(f"error: {text}" if "\n" not in text else f"error:\n{text}", err=True)
 
 
 
@@ -164,7 +166,10 @@ def command() -> None:
     # names one plays no part, and matplotlib would refuse a name it does not know as it is
     # imported (`wom list` included)
     os.environ.pop("MPLBACKEND", None)
-    main()
+    try:
+        main()
+    except OSError:  # click could not show its own message (a usage error, `2> /dev/full`)
+        sys.exit(EXIT_BAD_INPUT)
 
 
 __all__ = ["UserError", "WomGroup", "command", "main"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +41,8 @@ def load(path: Path, need: str | None = None, settings: tuple[str, ...] = ()) ->
     sc = wom.load_scenario(path, settings)
     where = f"{path} with --set {' '.join(settings)}" if settings else str(path)
     for key, what in suspicious(sc):  # legal, probably a mistake: said, not refused
-        click.echo(f"warning: {where}: {key}: {what}", err=True)
+        with suppress(OSError):  # (said if stderr takes it: `2> /dev/full` stops nothing)
+            click.echo(f"warning: {where}: {key}: {what}", err=True)
     if need is not None:
         sc.require_strategies(need, file=path)
     return sc
@@ -169,8 +170,9 @@ def progress_bar(label: str, unit: str, total: int | None = None, *,
     shown = not quiet and console.is_terminal
     if not quiet and numbacache.compiles_first:  # (else 20–60 s would pass in silence)
         numbacache.compiles_first = False
-        click.echo("note: this version of wom runs here for the first time: it compiles its "
-                   "kernels first, once (a minute or two)", err=True)
+        with suppress(OSError):
+            click.echo("note: this version of wom runs here for the first time: it compiles "
+                       "its kernels first, once (a minute or two)", err=True)
     with Progress(*progress_columns(unit), console=console, disable=not shown,
                   transient=True, auto_refresh=False) as bar:
         task = bar.add_task(escape(label), total=total)
@@ -194,7 +196,8 @@ def progress_bar(label: str, unit: str, total: int | None = None, *,
             since, before = (spent - first[0], done - first[1]) if first else (0.0, 0)
             left = (f", about {since * (all_ - done) / before:.0f} s left"
                     if before > 0 and done < all_ else "")
-            click.echo(f"{label}: {done:,}/{all_:,} {unit} ({done / all_:.0%}) in "
-                       f"{spent:.0f} s{left}", err=True)
+            with suppress(OSError):  # (progress is said if stderr takes it)
+                click.echo(f"{label}: {done:,}/{all_:,} {unit} ({done / all_:.0%}) in "
+                           f"{spent:.0f} s{left}", err=True)
 
         yield advance
