@@ -137,3 +137,19 @@ def test_a_sweep_or_a_sensitivity_whose_table_is_not_read_keeps_every_file(tmp_p
         assert "Traceback" not in done.stderr, done.stderr
         for file in files:
             assert (out / file).stat().st_size > 0, (name, file)
+
+
+def test_a_folder_that_cannot_be_written_is_named_not_its_hidden_temporary():
+    from wom.errors import failed_write
+
+    full = OSError(28, "No space left on device", "/r/.run.0.partial-host-7/timeseries.csv")
+    assert failed_write(full) == "No space left on device (writing timeseries.csv)"
+    gone = OSError(2, "No such file or directory", "/proc/.nope.0.partial-host-7")
+    assert failed_write(gone) == "No such file or directory"
+    if not Path("/proc/self").exists():
+        pytest.skip("needs /proc")
+    done = wom(["run", str(Path(__file__).resolve().parents[1] / "scenarios" / "bass.yaml"),
+                "-r", "1", "-w", "1", "--quiet", "--out", "/proc/no-such-run"],
+               stdout=subprocess.PIPE)
+    assert done.returncode == 2 and ".partial-" not in done.stderr, done.stderr
+    assert done.stderr.startswith("error: /proc/no-such-run: cannot write the run folder: ")

@@ -20,6 +20,15 @@ class WomError(Exception):
     exit_code: int = EXIT_BAD_INPUT
 
 
+def failed_write(err: OSError) -> str:
+    """Why a folder could not be written, without the name of the hidden temporary it was
+    being written in (``.NAME.0.partial-HOST-PID``, which the user never sees): the system's
+    reason, and the file it was writing if it has a name of its own."""
+    name = Path(err.filename).name if isinstance(err.filename, str) else ""
+    reason = err.strerror or str(err)
+    return f"{reason} (writing {name})" if name and ".partial-" not in name else reason
+
+
 class ScenarioError(WomError):
     """A scenario file that cannot be run.
 

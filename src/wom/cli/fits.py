@@ -22,6 +22,7 @@ from wom.cli.options import (
     workers_option,
 )
 from wom.cli.stops import Terminal
+from wom.errors import failed_write
 from wom.inference.fit import refuse_accounts_in_fit
 from wom.viz.fits import ASSUMPTIONS
 
@@ -100,7 +101,8 @@ def fit(scenario: Path, adoptions: Path, out: Path | None, seed: int | None,
     try:
         folder = wom.save_fit(result, out)
     except OSError as err:
-        raise wom.WomError(f"{out or 'results'}: cannot write the fit folder: {err}") from None
+        raise wom.WomError(f"{out or 'results'}: cannot write the fit folder: "
+                           f"{failed_write(err)}") from None
     if not quiet:
         print_fit(result, Terminal())
     click.echo(f"results: {folder}")

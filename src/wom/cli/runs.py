@@ -25,7 +25,7 @@ from wom.cli.options import (
 from wom.cli.stops import Terminal
 from wom.cli.summary import print_summary
 from wom.config import COMPARED, METRICS
-from wom.errors import WomError
+from wom.errors import WomError, failed_write
 from wom.experiment.customers import refuse_with_accounts
 from wom.inputs.tables import MAX_PERIOD
 from wom.store import SCENARIO_FILE
@@ -81,7 +81,8 @@ def run(scenario: Path, replicates: int | None, seed: int | None, workers: int |
         try:
             folder = wom.save(results, out, fmt=fmt)
         except OSError as err:
-            raise WomError(f"{out or 'results'}: cannot write the run folder: {err}") from None
+            raise WomError(f"{out or 'results'}: cannot write the run folder: "
+                           f"{failed_write(err)}") from None
         if not quiet:
             if existing is not None:
                 click.echo(existing.describe(sc.dynamics.talk_weeks))
