@@ -17,6 +17,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from typing import Any
 
 import click
 from rich.console import Console
@@ -91,9 +92,27 @@ def deferred() -> Iterator[None]:
         raise Stopped(got[0])
 
 
+#: Attribute of a table that must be printed whole: the width it needs (columns of numbers).
+WHOLE_WIDTH = "wom_whole_width"
+
+
 class Terminal(Console):
     """rich's console for wom's commands: a closed pipe is raised as BrokenPipeError, for
-    :func:`closed_pipe` (rich's own answer is a silent exit status 1)."""
+    :func:`closed_pipe` (rich's own answer is a silent exit status 1); a table of numbers
+    wider than the terminal is printed whole (rich would cut its numbers short, ``63–7``
+    for ``63–70``), its lines wrapped by the terminal."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        needed = max((getattr(o, WHOLE_WIDTH, 0) for o in objects), default=0)
+        if needed <= self.width:
+            super().print(*objects, **kwargs)
+            return
+        kept = self.width
+        self.width = needed
+        try:
+            super().print(*objects, **{**kwargs, "crop": False})
+        finally:
+            self.width = kept
 
     def on_broken_pipe(self) -> None:
         self.quiet = True

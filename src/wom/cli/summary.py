@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 import wom
+from wom.cli.stops import WHOLE_WIDTH
 from wom.config import IGNITION_SHARE, METRICS
 from wom.store import verdict
 from wom.store.money import Economics
@@ -22,9 +23,9 @@ from wom.viz.words import ONE_MARKET
 
 def fitted_table(title: str | None, headers: tuple[str, ...], rows: list[list[str]],
            room: int = 80) -> Table:
-    """A table of `rows` whose numbers never turn into ellipses: every column as wide as
-    its widest cell, except the strategy names, which wrap when the table would be wider
-    than `room` (the terminal's columns)."""
+    """A table of `rows` whose numbers are never cut: every column as wide as its widest
+    cell, except the strategy names, which wrap when that makes the table fit in `room`
+    (the terminal's columns); a table that cannot fit is printed whole, wider."""
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True,
                   title=title)
     # Fixed widths: rich would otherwise measure a two-line header by its whole text and
@@ -32,13 +33,16 @@ def fitted_table(title: str | None, headers: tuple[str, ...], rows: list[list[st
     widths = [max([len(line) for line in head.split("\n")] + [len(r[i]) for r in rows])
               for i, head in enumerate(headers)]
     over = sum(widths) + 2 * (len(widths) - 1) - room
-    if over > 0:  # long strategy names: they wrap rather than the numbers being cut
-        widths[0] = max(8, widths[0] - over)
+    if 0 < over <= widths[0] - 8:  # long strategy names wrap, and the table fits
+        widths[0] -= over
     for i, head in enumerate(headers):
         table.add_column(head, justify="left" if i == 0 else "right", width=widths[i],
                          no_wrap=i > 0, overflow="fold")
     for r in rows:
         table.add_row(*r)
+    # Still wider than the terminal: printed whole all the same (the terminal wraps its
+    # lines), never with its numbers cut (Terminal.print)
+    setattr(table, WHOLE_WIDTH, sum(widths) + 2 * (len(widths) - 1))
     return table
 
 

@@ -38,7 +38,7 @@ def print_sweep(csv: Path, params: list[str], metric: str) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from wom.cli.stops import Terminal
+    from wom.cli.stops import WHOLE_WIDTH, Terminal
 
     df = pd.read_csv(csv, dtype={"strategy": str})
     first = escape(str(df.vs.iloc[0])) if len(df) else ""
@@ -77,10 +77,9 @@ def print_sweep(csv: Path, params: list[str], metric: str) -> None:
                          width=width, no_wrap=True)
     for r in rows:
         table.add_row(*r)
+    # (rich would cut the numbers to fit a narrow terminal: the lines run on instead)
+    setattr(table, WHOLE_WIDTH, sum(widths) + 2 * (len(widths) - 1))
     console = Terminal()
-    needed = sum(widths) + 2 * (len(widths) - 1)
-    if needed > console.width:  # (rich would cut the numbers to fit: the lines run on instead)
-        console = Terminal(width=needed)
     console.print(table)
     renamed = [f"{k}: {escape(p)}" for k, p in zip(short, params, strict=True) if k != p]
     if renamed:
