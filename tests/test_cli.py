@@ -326,6 +326,23 @@ def test_missing_scenario_exits_2(tmp_path: Path) -> None:
     assert not out.exists()
 
 
+def test_a_missing_scenario_names_what_was_meant(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """`wom run focused-vs-broad` (a lesson's name) or `wom run mine` (for mine.yaml) said
+    only "no such file" (new-user trial): the error says what was probably meant."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine.yaml").write_text("name: x\n")
+    said = {}
+    for name in ("mine", "focused-vs-broad", "no-such-lesson"):
+        result = CliRunner().invoke(main, ["validate", name])
+        assert result.exit_code == 2 and "Traceback" not in result.output
+        said[name] = result.stderr
+    assert "did you mean mine.yaml?" in said["mine"]
+    assert "focused-vs-broad is a lesson" in said["focused-vs-broad"]
+    assert "--from focused-vs-broad" in said["focused-vs-broad"]
+    assert said["no-such-lesson"].strip() == "error: no-such-lesson: no such file"
+
+
 @pytest.mark.parametrize("args", [["--replicates", "0"], ["--seed", "-1"], ["--workers", "0"]],
                          ids=["zero-replicates", "negative-seed", "zero-workers"])
 def test_out_of_range_options_are_usage_errors(tmp_path: Path, args: list[str]) -> None:

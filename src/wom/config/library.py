@@ -41,6 +41,20 @@ def list_scenarios(folder: Path | None = None) -> list[tuple[str, str, Path]]:
     return out
 
 
+def missing_file_hint(path: Path) -> str:
+    """Why `path` is not there, with what was probably meant: the same name with
+    ``.yaml``, or the lesson of that name (``wom run focused-vs-broad``)."""
+    for guess in (path.with_name(path.name + ".yaml"), path.with_name(path.name + ".yml")):
+        if path.suffix not in (".yaml", ".yml") and guess.is_file():
+            return f"no such file (did you mean {guess}?)"
+    if path.parent == Path(".") and path.suffix in ("", ".yaml", ".yml"):
+        for name, _, lesson in list_scenarios():
+            if name == path.stem:
+                return (f"no such file; {name} is a lesson: run {lesson}, or copy it with "
+                        f"`wom new my-{name} --from {name}`")
+    return "no such file"
+
+
 #: ``wom new NAME`` (``--from blank``): every block, each key with what it means. Only
 #: ``segments`` and ``strategies`` are needed; the values are a starting point.
 BLANK = """\

@@ -29,6 +29,7 @@ from wom.config.keys import (
     representatives,
     set_path,
 )
+from wom.config.library import missing_file_hint
 from wom.config.scenario import Scenario
 from wom.config.schema import SegmentShorthand
 from wom.config.yamlpos import duplicate_keys, key_path, line_of, reject_non_finite
@@ -127,7 +128,7 @@ def load_scenario(path: Path | str, settings: Sequence[str] = ()) -> Scenario:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ScenarioError(path, [("", None, "no such file")]) from None
+        raise ScenarioError(path, [("", None, missing_file_hint(path))]) from None
     except IsADirectoryError:
         raise ScenarioError(path, [("", None, "is a directory, not a scenario file")]) from None
     except UnicodeDecodeError as exc:
