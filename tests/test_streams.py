@@ -81,6 +81,16 @@ def test_a_full_stdout_is_named_as_the_place_that_could_not_be_written(args):
     assert done.stderr == ("error: No space left on device (writing to standard output)\n")
 
 
+@pytest.mark.parametrize("args", [["list"], ["--version"]])
+def test_a_closed_stdout_is_an_error_not_silence(args):
+    # `wom list >&-` printed nothing and exited 0 (new-user trial): nothing can be said
+    done = subprocess.run([sys.executable, "-m", "wom.cli", *args], stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True, timeout=300,
+                          preexec_fn=lambda: os.close(1))
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: Bad file descriptor (standard output is closed")
+
+
 @pytest.mark.parametrize("args", [["list"], ["run", "--help"]])
 def test_a_matplotlib_backend_named_in_the_environment_plays_no_part(args):
     # wom draws on its own canvases: a name matplotlib does not know (it refuses one as it

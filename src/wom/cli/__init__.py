@@ -166,6 +166,11 @@ def command() -> None:
     # names one plays no part, and matplotlib would refuse a name it does not know as it is
     # imported (`wom list` included)
     os.environ.pop("MPLBACKEND", None)
+    if sys.stdout is None:  # `>&-`: what wom says would go nowhere, with exit status 0
+        with suppress(OSError):
+            click.echo("error: Bad file descriptor (standard output is closed: give wom "
+                       "a file, or /dev/null)", err=True)
+        sys.exit(EXIT_BAD_INPUT)
     try:
         main()
     except OSError:  # click could not show its own message (a usage error, `2> /dev/full`)
