@@ -142,6 +142,20 @@ def test_reproduce_command_and_versions(run_dir, page):
     assert "small.yaml" not in given
 
 
+def test_the_reproduce_command_reproduces_beside_the_folder(run_dir, page, monkeypatch):
+    # Run as the report says, from the folder: the same tables, in a sibling folder (by
+    # default it nested results/ inside the run folder: new-user trial)
+    again = re.search(r"<pre>(wom run scenario\.yaml [^<]*)</pre>", page)
+    assert again is not None
+    assert again.group(1).endswith("--out ../run-again")
+    monkeypatch.chdir(run_dir)
+    result = CliRunner().invoke(main, [*again.group(1).split()[1:], "--quiet"])
+    assert result.exit_code == 0, result.output
+    made = run_dir.parent / "run-again"
+    assert (made / "summary.csv").read_bytes() == (run_dir / "summary.csv").read_bytes()
+    assert not (run_dir / "results").exists()
+
+
 def test_scenario_in_words():
     sc = small_scenario(segments=SEGMENTS, replicates=4, seed=5)
     words = " ".join(describe_scenario(sc))

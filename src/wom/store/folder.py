@@ -304,6 +304,13 @@ def partial_owner(path: Path) -> tuple[str, int] | None:
     return (host, int(pid)) if pid.isdigit() else ("", -1)
 
 
+def final_name(path: Path) -> str:
+    """The name of the run folder `path` will be (its own, unless it is a hidden temporary)."""
+    if partial_owner(path) is None:
+        return path.name
+    return path.name[1:].rsplit(PARTIAL, 1)[0].rsplit(".", 1)[0]
+
+
 def remove_stale_partials(folder: Path) -> None:
     """Delete the hidden temporaries of runs killed on this machine (their process is gone)."""
     host = socket.gethostname()

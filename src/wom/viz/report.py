@@ -23,6 +23,7 @@ import pandas as pd
 
 from wom.config import METRICS
 from wom.store import REPORT, RunFolder, read_run
+from wom.store.folder import final_name
 from wom.viz.attributes import attribute_section
 from wom.viz.htmltable import html_table
 from wom.viz.money import money_lesson
@@ -258,7 +259,9 @@ def _command(run: RunFolder, command: str | None) -> str:
     m = run.manifest
     given = command or m.get("command")
     sc = run.scenario
-    again = f"wom run scenario.yaml --seed {sc.seed} --replicates {sc.replicates}"
+    # (a sibling of this folder: by default it would land in results/ inside this one)
+    again = (f"wom run scenario.yaml --seed {sc.seed} --replicates {sc.replicates} --out "
+             f"{shlex.quote('../' + final_name(run.path) + '-again')}")
     customers = m.get("customers")
     start = ""
     if isinstance(customers, dict) and customers.get("file"):
@@ -268,7 +271,9 @@ def _command(run: RunFolder, command: str | None) -> str:
         count = sum(dict(customers.get("per_segment") or {}).values())
         digest = str(customers.get("sha256", ""))[:12]
         start = (f" Every strategy started from today's {count:,} customers in "
-                 f"<code>{escape(str(customers['file']))}</code> (sha256 {escape(digest)}…).")
+                 f"<code>{escape(str(customers['file']))}</code> (sha256 {escape(digest)}…)"
+                 + ("." if Path(str(customers["file"])).is_absolute() else
+                    ", named as it was given: relative to the folder the run was made in."))
     parts = []
     if given:
         parts.append(f"<p>This run was made with:</p><pre>{escape(str(given))}</pre>")
