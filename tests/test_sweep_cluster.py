@@ -324,6 +324,23 @@ def test_sensitivity_cli(tmp_path):
     assert (out / "sensitivity.csv").exists() and (out / "sensitivity.png").exists()
     again = CliRunner().invoke(main, ["sensitivity", "--resume", str(out)])
     assert again.exit_code == 0 and again.output.splitlines()[:4] == res.output.splitlines()[:4]
+    assert "_conf: half-width of the 95% bootstrap interval" in res.stdout
+    widest = sensitivity.too_wide(sensitivity.indices(out))
+    assert ("warning: intervals as wide as" in res.stderr) == (widest is not None)
+
+
+def test_intervals_that_say_little_are_flagged():
+    # A tiny design (--n 2) printed S1 -0.27 ± 0.54, ST 0.68 ± 1.30 as plainly as a large
+    # one's (new-user trial): ±0.5 spans the whole scale of a Sobol index
+    sobol = pd.DataFrame({"parameter": ["a", "b"], "S1": [-0.27, 0.0], "S1_conf": [0.54, 0.0],
+                          "ST": [0.68, 0.0], "ST_conf": [1.30, 0.0]})
+    assert sensitivity.too_wide(sobol) == pytest.approx(1.30)
+    assert sensitivity.too_wide(sobol.assign(S1_conf=0.2, ST_conf=0.49)) is None
+    # Morris: an interval half the size of the largest effect cannot rank the parameters
+    morris = pd.DataFrame({"parameter": ["a", "b"], "mu_star": [10.0, 2.0],
+                           "mu_star_conf": [5.0, 1.0], "sigma": [1.0, 1.0], "mu": [-10.0, 2.0]})
+    assert sensitivity.too_wide(morris) == 5.0
+    assert sensitivity.too_wide(morris.assign(mu_star_conf=[4.9, 1.0])) is None
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import math
 import time
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -276,5 +277,12 @@ def sensitivity(scenario: Path | None, params: tuple[str, ...], method: str, n: 
     figure = save_figure(sensitivity_figure(folder, shown), folder / "sensitivity.png")
     click.echo(f"{sens.describe_output(folder, shown)}:")
     click.echo(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    click.echo("_conf: half-width of the 95% bootstrap interval (it halves as --n quadruples)")
+    widest = sens.too_wide(table)
+    if widest is not None:  # (a tiny design looked as sure as a large one)
+        n_run = sens.analysis_spec(folder, shown)["n"]
+        with suppress(OSError):
+            click.echo(f"warning: intervals as wide as ±{widest:.3g}: these indices say little; "
+                       f"a larger --n than {n_run} narrows them", err=True)
     click.echo(f"wrote {written}")
     click.echo(f"wrote {figure}")

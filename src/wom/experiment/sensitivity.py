@@ -234,6 +234,17 @@ def indices(out_dir: Path | str, output: str | None = None) -> pd.DataFrame:
     return df
 
 
+def too_wide(table: pd.DataFrame) -> float | None:
+    """The widest interval's half-width when the indices of :func:`indices` say little:
+    a Sobol interval of ±0.5 spans the whole scale of a share of variance, and a Morris
+    interval of half the largest ``mu_star`` cannot rank the parameters; else ``None``."""
+    if "S1" in table.columns:
+        widest = float(max(table.S1_conf.max(), table.ST_conf.max()))
+        return widest if widest >= 0.5 else None
+    widest = float(table.mu_star_conf.max())
+    return widest if widest >= 0.5 * float(table.mu_star.abs().max()) else None
+
+
 def describe_output(out_dir: Path | str, output: str | None = None) -> str:
     spec = analysis_spec(out_dir, output)
     if spec["output"] == "advantage":
