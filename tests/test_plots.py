@@ -27,7 +27,14 @@ from wom.viz.spread import (
     penetration_figure,
     segments_figure,
 )
-from wom.viz.style import PALETTE, SEGMENT_PALETTE, compared, segment_colours, strategy_colours
+from wom.viz.style import (
+    PALETTE,
+    SEGMENT_PALETTE,
+    compared,
+    money_axis,
+    segment_colours,
+    strategy_colours,
+)
 
 STRATEGIES = ["focused", "broad", "multi"]
 SEGMENTS = ["dentists", "lawyers", "vets"]
@@ -674,3 +681,26 @@ def test_two_commands_plotting_one_folder_at_once_both_finish(live, tmp_path):
         assert p.returncode == 0, err
     assert sorted(p.name for p in (tmp_path / "p").iterdir()) == sorted(
         f"{n}.png" for n in PLOTS)
+
+
+@pytest.mark.parametrize(("top", "labels"), [
+    (3.2e6, ["0", "500,000", "1,000,000", "1,500,000", "2,000,000", "2,500,000", "3,000,000"]),
+    (-1.6e6, ["-1,600,000", "-1,400,000", "-1,200,000", "-1,000,000", "-800,000", "-600,000",
+              "-400,000", "-200,000", "0"]),
+    (1.0, ["0.0", "0.2", "0.4", "0.6", "0.8", "1.0"]),
+])
+def test_a_money_axis_writes_amounts_out(top: float, labels: list[str]) -> None:
+    # Profits in the millions were drawn as "1e6" above the axis, easy to miss on a slide
+    # (new-user trial): every tick is the amount itself, "-0" never
+    from matplotlib.figure import Figure
+
+    fig = Figure()
+    ax = fig.subplots()
+    ax.plot([0, 1], [0, top])
+    money_axis(ax.yaxis)
+    fig.canvas.draw()
+    lo, hi = ax.get_ylim()
+    shown = [t.get_text() for t, v in zip(ax.get_yticklabels(), ax.get_yticks(), strict=True)
+             if lo <= v <= hi]
+    assert shown == labels
+    assert ax.yaxis.get_offset_text().get_text() == ""

@@ -16,7 +16,15 @@ from wom.store import Results, RunFolder, pair
 from wom.store.money import payback_step
 from wom.viz.numbers import band_title
 from wom.viz.spread import band, cube
-from wom.viz.style import as_written, compared, fit_text, new_figure, strategy_colours, weeks_axis
+from wom.viz.style import (
+    as_written,
+    compared,
+    fit_text,
+    money_axis,
+    new_figure,
+    strategy_colours,
+    weeks_axis,
+)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -62,6 +70,7 @@ def money_figure(timeseries: pd.DataFrame, scenario: Scenario) -> Figure:
         ax.set_xlabel("week")
         ax.grid(alpha=0.3)
         weeks_axis(ax, int(steps[-1]))
+        money_axis(ax.yaxis)
     left.set_ylabel("money")
     left.set_ylim(bottom=0)
     right.legend(loc="upper left", frameon=False, fontsize="small",

@@ -31,7 +31,7 @@ from wom.viz.searchwords import (
     objective_head,
     verdict_text,
 )
-from wom.viz.style import as_written, save_figure, segment_colours
+from wom.viz.style import as_written, money_axis, save_figure, segment_colours
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -70,6 +70,7 @@ def search_figure(res: OptimizeResult) -> Figure:
         ax.step(done.trial, best, where="post", color="#D55E00", label="best so far")
     ax.set_xlabel("trial")
     ax.set_ylabel(f"mean {_label(res)} (search replicates)")
+    money_axis(ax.yaxis)  # (an amount of money or of people: plain numbers either way)
     ax.set_title(f"{res.scenario.name}: search for the most {res.objective}"
                  if res.higher_is_better else f"{res.scenario.name}: search for the "
                  f"earliest payback")
@@ -140,6 +141,8 @@ def plan_figure(res: OptimizeResult) -> Figure:
         right.set_yticks([])
     right.set_xlabel("week")
     right.set_ylabel("money")
+    money_axis(left.yaxis)
+    money_axis(right.yaxis)
     right.set_title("contacts by week (the seeds, all at week 0, are on the left)")
     best = res.best
     assert best is not None

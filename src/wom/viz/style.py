@@ -22,6 +22,7 @@ import numpy as np
 
 from wom.config import IGNITION_SHARE, Scenario
 from wom.engine import CAUSES
+from wom.viz.numbers import as_cell
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -341,6 +342,26 @@ def people_axis(axis: Any, nbins: int | Literal["auto"] = "auto") -> None:
 
     axis.set_major_locator(MaxNLocator(nbins=nbins, steps=[1, 2, 2.5, 5, 10], integer=True))
     axis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+
+
+def money_axis(axis: Any) -> None:
+    """An axis of money (or any amount): plain numbers with thousands separators and as
+    many decimals as the ticks' spacing needs ("1,500,000", "2.5"), never matplotlib's
+    "1e6" or "+1.5e6" above the axis, which a reader of a slide misses."""
+    from matplotlib.ticker import Formatter
+
+    class Plain(Formatter):
+        places = 0
+
+        def set_locs(self, locs: Any) -> None:
+            ticks = np.asarray(locs, dtype=float)
+            step = float(np.min(np.diff(ticks))) if ticks.size > 1 else 1.0
+            self.places = len(f"{step:.6f}".rstrip("0").split(".")[1]) if 0 < step < 1 else 0
+
+        def __call__(self, x: float, pos: int | None = None) -> str:
+            return as_cell(x, self.places)
+
+    axis.set_major_formatter(Plain())
 
 
 def panel_title(ax: Axes, text: str) -> Text:
