@@ -324,3 +324,42 @@ def test_the_summary_table_fits_the_page_with_its_percentiles(page):
         assert header.count("<th") * column <= width, header
     summary = tables[0]
     assert "5th percentile" in summary and "95th percentile" in summary
+
+
+def _cut(text: bytes) -> bytes:
+    return text[: len(text) // 3]
+
+
+def _columns_reversed(text: bytes) -> bytes:
+    head, _, rest = text.partition(b"\n")
+    return b",".join(reversed(head.split(b","))) + b"\n" + rest
+
+
+@pytest.mark.parametrize(("name", "damage", "words"), [
+    ("manifest.json", lambda t: b"{bad", "not a manifest wom wrote"),
+    ("manifest.json", lambda t: b"[1, 2]", "not a JSON object"),
+    ("summary.csv", lambda t: b"", "not a table wom wrote"),
+    ("summary.csv", lambda t: t + b"caf\xe9", "not a table wom wrote"),
+    ("comparison.csv", lambda t: b"a,b\n", "not a table wom wrote"),
+    ("scenario.yaml", lambda t: b": [", "not a scenario wom wrote"),
+    ("scenario.yaml", lambda t: b"\xff\xfe\x00", "not a scenario wom wrote"),
+    ("timeseries.csv", lambda t: bytes(range(256)) * 12, "not a table wom wrote"),
+    ("timeseries.csv", _cut, "cut short or edited"),
+    ("timeseries.csv", _columns_reversed, "not a table wom wrote"),
+], ids=["manifest-not-json", "manifest-a-list", "summary-empty", "summary-latin-1",
+        "comparison-columns", "scenario-not-yaml", "scenario-not-utf8", "timeseries-binary",
+        "timeseries-cut", "timeseries-columns-reversed"])
+def test_a_damaged_run_folder_is_named_not_a_traceback(run_dir, tmp_path, name, damage, words):
+    # `wom plot` and `wom report` gave JSONDecodeError, EmptyDataError, UnicodeDecodeError,
+    # "the timeseries has no strategy broad" … with exit status 1 (breaker trial)
+    import shutil
+
+    folder = tmp_path / "run"
+    shutil.copytree(run_dir, folder)
+    (folder / name).write_bytes(damage((folder / name).read_bytes()))
+    # (the report is written from the small tables: it reads no timeseries)
+    for command in ("plot", "report") if name != "timeseries.csv" else ("plot",):
+        result = CliRunner().invoke(main, [command, str(folder)])
+        assert result.exit_code == 2, (command, result.output)
+        assert f"{folder / name}: " in result.stderr and words in result.stderr, result.stderr
+        assert "Traceback" not in result.output

@@ -158,25 +158,70 @@ def read_run(path: Path | str, *, timeseries: bool = True) -> RunFolder:
         hint = (f"; it is a wom optimize folder: its report is {path / 'report.html'}"
                 if (path / "search.sqlite").is_file() else "")
         raise WomError(f"{path}: not a wom run folder (missing {', '.join(missing)}){hint}")
-    text = (path / "scenario.yaml").read_text(encoding="utf-8")
-    sc = scenario_from_dict(yaml.safe_load(text), file=path / "scenario.yaml")
+    try:
+        text = (path / "scenario.yaml").read_text(encoding="utf-8")
+        tree = yaml.safe_load(text)
+    except (UnicodeDecodeError, yaml.YAMLError) as e:
+        raise WomError(f"{path / 'scenario.yaml'}: not a scenario wom wrote: "
+                       f"{str(e).splitlines()[0]}") from None
+    sc = scenario_from_dict(tree, file=path / "scenario.yaml")
     if sc.attributes and not (path / ATTRIBUTES).is_file():
         raise WomError(f"{path}: not a whole wom run folder (missing {ATTRIBUTES}, which a "
                        "run of a scenario with attributes writes)")
+    manifest = _read_manifest(path / MANIFEST)
     return RunFolder(
         path=path,
         scenario=sc,
-        timeseries_table=_read_timeseries(path, sc) if timeseries else None,
-        summary_table=_read_summary(path),
-        comparison_table=_read_comparison(path),
-        manifest=json.loads((path / "manifest.json").read_text(encoding="utf-8")),
+        timeseries_table=_table(path / "timeseries.csv", _read_timeseries, sc,
+                                manifest.get("replicates")) if timeseries else None,
+        summary_table=_table(path / "summary.csv", _read_summary),
+        comparison_table=_table(path / "comparison.csv", _read_comparison),
+        manifest=manifest,
         notes=leading_comments(text),
     )
 
 
-def _read_timeseries(path: Path, sc: Scenario) -> pd.DataFrame:
-    timeseries = pd.read_csv(path / "timeseries.csv", dtype={"strategy": str, "segment": str},
-                             **NAMES_AS_WRITTEN)
+def _read_manifest(path: Path) -> dict[str, Any]:
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise WomError(f"{path}: not a manifest wom wrote: {e}") from None
+    if not isinstance(manifest, dict):
+        raise WomError(f"{path}: not a manifest wom wrote (not a JSON object)")
+    return manifest
+
+
+def _table(path: Path, read: Callable[..., pd.DataFrame], *args: Any) -> pd.DataFrame:
+    """`read` (path, *args), a damaged file (empty, cut short, edited, not text) named."""
+    try:
+        return read(path, *args)
+    except (ValueError, KeyError, UnicodeDecodeError, pd.errors.ParserError) as e:
+        if isinstance(e, WomError):
+            raise
+        raise WomError(f"{path}: not a table wom wrote: {str(e).strip() or type(e).__name__}"
+                       ) from None
+
+
+def _whole_timeseries(table: pd.DataFrame, path: Path, sc: Scenario, reps: Any) -> None:
+    """Raise unless `table` holds every strategy, replicate, step and segment once (a file
+    cut short, or rows edited away, would be drawn as the run)."""
+    strategies = [s.name for s in sc.strategies]
+    found = set(table["strategy"].unique())
+    if found != set(strategies):
+        raise WomError(f"{path}: cut short or edited: strategies "
+                       f"{', '.join(sorted(map(str, found))) or 'none'} where the run had "
+                       f"{', '.join(strategies)}")
+    if not isinstance(reps, int) or isinstance(reps, bool) or reps < 1:
+        reps = table["replicate"].nunique()  # (a manifest without them: what is there)
+    cells = [len(strategies), reps, table["step"].nunique(), table["segment"].nunique()]
+    if len(table) != math.prod(cells) or table["replicate"].nunique() != reps:
+        raise WomError(f"{path}: cut short or edited: {len(table):,} rows where the run wrote "
+                       f"{' × '.join(map(str, cells))} (strategies × replicates × steps × "
+                       "segments)")
+
+
+def _read_timeseries(path: Path, sc: Scenario, reps: Any = None) -> pd.DataFrame:
+    timeseries = pd.read_csv(path, dtype={"strategy": str, "segment": str}, **NAMES_AS_WRITTEN)
     for cause in CAUSES:  # a folder written before a cause existed had nobody won by it
         if f"new_by_{cause}" not in timeseries:
             timeseries[f"new_by_{cause}"] = 0
@@ -192,8 +237,11 @@ def _read_timeseries(path: Path, sc: Scenario) -> pd.DataFrame:
             timeseries[money] = timeseries[money].astype(float)
     lacking = [c for c in TIMESERIES_COLUMNS if c not in timeseries]
     if lacking:
-        raise WomError(f"{path / 'timeseries.csv'}: not a wom table (no column "
-                       f"{', '.join(lacking)})")
+        raise WomError(f"{path}: not a wom table (no column {', '.join(lacking)})")
+    numbers = timeseries[[c for c in TIMESERIES_COLUMNS if c not in ("strategy", "segment")]]
+    if not all(pd.api.types.is_numeric_dtype(t) for t in numbers.dtypes):
+        raise WomError(f"{path}: not a table wom wrote (a column of numbers holds text)")
+    _whole_timeseries(timeseries, path, sc, reps)
     # names stay text: a segment called 01 must not come back as the number 1
     return timeseries[TIMESERIES_COLUMNS + [
         c for c in ACCOUNT_TIMESERIES if sc.has_accounts and c in timeseries]]
@@ -202,7 +250,7 @@ def _read_timeseries(path: Path, sc: Scenario) -> pd.DataFrame:
 def _read_summary(path: Path) -> pd.DataFrame:
     # The live tables' types: a mean that happens to be whole (spend 60000.0) is a float
     # there, and must not come back as an integer (equality checks between the two failed).
-    summary = pd.read_csv(path / "summary.csv", dtype={"strategy": str}, **NAMES_AS_WRITTEN)
+    summary = pd.read_csv(path, dtype={"strategy": str}, **NAMES_AS_WRITTEN)
     for column in summary.columns.drop("strategy"):
         if column not in WHOLE_SUMMARY_COLUMNS:
             summary[column] = summary[column].astype(float)
@@ -210,7 +258,7 @@ def _read_summary(path: Path) -> pd.DataFrame:
 
 
 def _read_comparison(path: Path) -> pd.DataFrame:
-    comparison = pd.read_csv(path / "comparison.csv", **NAMES_AS_WRITTEN,
+    comparison = pd.read_csv(path, **NAMES_AS_WRITTEN,
                              dtype={"a": str, "b": str,
                                                                "metric": str})
     for column in comparison.columns.drop(["a", "b", "metric"]):

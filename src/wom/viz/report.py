@@ -259,9 +259,7 @@ def _command(run: RunFolder, command: str | None) -> str:
     m = run.manifest
     given = command or m.get("command")
     sc = run.scenario
-    # (a sibling of this folder: by default it would land in results/ inside this one)
-    again = (f"wom run scenario.yaml --seed {sc.seed} --replicates {sc.replicates} --out "
-             f"{shlex.quote('../' + final_name(run.path) + '-again')}")
+    again = f"wom run scenario.yaml --seed {sc.seed} --replicates {sc.replicates}"
     customers = m.get("customers")
     start = ""
     if isinstance(customers, dict) and customers.get("file"):
@@ -274,6 +272,8 @@ def _command(run: RunFolder, command: str | None) -> str:
                  f"<code>{escape(str(customers['file']))}</code> (sha256 {escape(digest)}…)"
                  + ("." if Path(str(customers["file"])).is_absolute() else
                     ", named as it was given: relative to the folder the run was made in."))
+    # (a sibling of this folder: by default it would land in results/ inside this one)
+    again += f" --out {shlex.quote('../' + final_name(run.path) + '-again')}"
     parts = []
     if given:
         parts.append(f"<p>This run was made with:</p><pre>{escape(str(given))}</pre>")
