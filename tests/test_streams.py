@@ -6,6 +6,7 @@ complete; a matplotlib back-end named in the environment plays no part."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -163,3 +164,17 @@ def test_a_folder_that_cannot_be_written_is_named_not_its_hidden_temporary():
                stdout=subprocess.PIPE)
     assert done.returncode == 2 and ".partial-" not in done.stderr, done.stderr
     assert done.stderr.startswith("error: /proc/no-such-run: cannot write the run folder: ")
+
+
+def test_an_ascii_terminal_gets_plain_dashes_not_a_traceback(tmp_path: Path):
+    # PYTHONIOENCODING=ascii (or LC_ALL=C with PYTHONUTF8=0): rich raised UnicodeEncodeError
+    # on the interval's "–", exit 1 after the run folder was written (breaker trial)
+    scenario = tmp_path / "ascii.yaml"
+    scenario.write_text(SCENARIO)
+    done = wom(["run", str(scenario), "--workers", "1", "--replicates", "3", "--out",
+                str(tmp_path / "run")], stdout=subprocess.PIPE, PYTHONIOENCODING="ascii")
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    rows = [line for line in done.stdout.splitlines() if re.match(r"(focused|broad) +\|", line)]
+    assert len(rows) == 2 and all(re.search(r"\d-\d", r) for r in rows), done.stdout
+    assert done.stdout.isascii() and "?" not in done.stdout

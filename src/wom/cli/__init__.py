@@ -31,6 +31,7 @@ from wom.cli.stops import (
     closed_pipe,
     forget,
     handler,
+    plain_streams,
     unwritable,
 )
 from wom.cli.sweeps import sensitivity, sweep
@@ -166,6 +167,7 @@ def command() -> None:
     # names one plays no part, and matplotlib would refuse a name it does not know as it is
     # imported (`wom list` included)
     os.environ.pop("MPLBACKEND", None)
+    plain_streams()
     if sys.stdout is None:  # `>&-`: what wom says would go nowhere, with exit status 0
         with suppress(OSError):
             click.echo("error: Bad file descriptor (standard output is closed: give wom "

@@ -160,3 +160,31 @@ def unwritable(err: OSError) -> click.exceptions.Exit:
     with suppress(OSError):
         click.echo(f"error: {err.strerror or err}{where}", err=True)
     return click.exceptions.Exit(EXIT_BAD_INPUT)
+
+
+#: What wom's text says with characters an ASCII terminal (``LANG=C`` without Python's UTF-8
+#: mode, ``PYTHONIOENCODING=ascii``) cannot show.
+PLAIN = {"–": "-", "—": "-", "−": "-", "─": "-", "×": "x", "≤": "<=", "≥": ">=", "…": "...",
+         "±": "+/-", "→": "->", "·": "*", "’": "'", "‘": "'", "“": '"', "”": '"'}
+
+
+def _plain(err: UnicodeError) -> tuple[str, int]:
+    if not isinstance(err, UnicodeEncodeError):
+        raise err
+    return "".join(PLAIN.get(c, "?") for c in err.object[err.start:err.end]), err.end
+
+
+def plain_streams() -> None:
+    """Standard output and error that cannot encode wom's dashes and signs (an ASCII
+    locale) write them plainly ("63-70", "x") instead of raising UnicodeEncodeError."""
+    import codecs
+
+    codecs.register_error("wom-plain", _plain)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            "–×─".encode(stream.encoding)
+        except UnicodeEncodeError:
+            with suppress(AttributeError, ValueError):  # (not a text file: left as it is)
+                stream.reconfigure(errors="wom-plain")
+        except (AttributeError, LookupError, TypeError):
+            pass
