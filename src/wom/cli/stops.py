@@ -11,6 +11,7 @@ work — raises it again.
 from __future__ import annotations
 
 import errno
+import io
 import os
 import signal
 import sys
@@ -181,10 +182,12 @@ def plain_streams() -> None:
 
     codecs.register_error("wom-plain", _plain)
     for stream in (sys.stdout, sys.stderr):
+        if not isinstance(stream, io.TextIOWrapper):  # (closed, or replaced: left as it is)
+            continue
         try:
             "–×─".encode(stream.encoding)
         except UnicodeEncodeError:
-            with suppress(AttributeError, ValueError):  # (not a text file: left as it is)
+            with suppress(ValueError):
                 stream.reconfigure(errors="wom-plain")
-        except (AttributeError, LookupError, TypeError):
+        except LookupError:
             pass
