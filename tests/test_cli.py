@@ -205,14 +205,16 @@ def test_a_narrow_terminal_gets_every_number_whole(tmp_path: Path) -> None:
     """At 50 columns the summary's numbers were cut short ("63–7" for 63–70, "1,489" for
     1,489.3) with no sign of it (new-user trial): the table is printed whole instead."""
     scenario = _write(tmp_path)
-    tables = {}
-    for cols in ("200", "50"):
+    tables, words = {}, {}
+    for cols in ("200", "50", "0"):  # (COLUMNS=0 dropped every footnote and the verdict)
         result = CliRunner().invoke(main, ["run", str(scenario), "-r", "5", "-w", "1", "-o",
-                                           str(tmp_path / cols)], env={"COLUMNS": cols})
+                                           str(tmp_path / f"c{cols}")], env={"COLUMNS": cols})
         assert result.exit_code == 0, result.output
         tables[cols] = [line.split() for line in result.stdout.splitlines()
                         if line.startswith(("focus-dentists", "everyone"))][:2]  # the rows
-    assert tables["50"] == tables["200"] and len(tables["50"]) == 2
+        words[cols] = sorted(result.stdout.replace(f"c{cols}", "").split())
+    assert tables["50"] == tables["200"] == tables["0"] and len(tables["50"]) == 2
+    assert words["50"] == words["200"] == words["0"]  # every word said, none cut
 
 
 def test_a_budget_that_buys_nothing_names_no_leader(tmp_path: Path) -> None:

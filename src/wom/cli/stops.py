@@ -97,11 +97,22 @@ def deferred() -> Iterator[None]:
 WHOLE_WIDTH = "wom_whole_width"
 
 
+#: The narrowest terminal wom's text is laid out for.
+MIN_COLUMNS = 40
+
+
 class Terminal(Console):
     """rich's console for wom's commands: a closed pipe is raised as BrokenPipeError, for
     :func:`closed_pipe` (rich's own answer is a silent exit status 1); a table of numbers
     wider than the terminal is printed whole (rich would cut its numbers short, ``63–7``
-    for ``63–70``), its lines wrapped by the terminal."""
+    for ``63–70``), its lines wrapped by the terminal. A terminal said to be narrower than
+    :data:`MIN_COLUMNS` (``COLUMNS=0`` printed no footnotes, a fit no table) is taken as
+    that wide."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.width < MIN_COLUMNS:
+            self.width = MIN_COLUMNS
 
     def print(self, *objects: Any, **kwargs: Any) -> None:
         needed = max((getattr(o, WHOLE_WIDTH, 0) for o in objects), default=0)
