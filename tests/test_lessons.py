@@ -238,3 +238,30 @@ def test_wom_new_starts_from_a_blank_commented_template(tmp_path: Path):
     bad = CliRunner().invoke(main, ["new", "x", "--from", "nope", "--dir", str(tmp_path)])
     assert bad.exit_code == 2 and "--from nope: no such template (known: blank, " in bad.stderr
     assert "/scenarios/" not in bad.stderr
+
+
+def test_wom_new_takes_a_file_name_and_leaves_nothing_on_a_full_disk(tmp_path, monkeypatch):
+    """`wom new mine.yaml` wrote mine.yaml.yaml; on a full disk it left a hidden
+    .NAME.yaml.partial and named no file (breaker trial)."""
+    import errno
+    from pathlib import Path
+
+    from click.testing import CliRunner
+
+    from wom.cli import main
+
+    made = CliRunner().invoke(main, ["new", "mine.yaml", "--dir", str(tmp_path)])
+    assert made.exit_code == 0, made.output
+    assert [p.name for p in tmp_path.iterdir()] == ["mine.yaml"]
+    assert wom.load_scenario(tmp_path / "mine.yaml").name == "mine"
+
+    def full(self, *args, **kwargs):
+        open(self, "w").close()  # (created, then the disk is full)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", full)
+    out = tmp_path / "full"
+    failed = CliRunner().invoke(main, ["new", "other", "--dir", str(out)])
+    assert failed.exit_code == 2, failed.output
+    assert failed.stderr == f"error: No space left on device: {out / 'other.yaml'}\n"
+    assert list(out.iterdir()) == []

@@ -32,6 +32,7 @@ from wom.viz.style import (
     SEGMENT_PALETTE,
     compared,
     money_axis,
+    save_figure,
     segment_colours,
     strategy_colours,
 )
@@ -704,3 +705,24 @@ def test_a_money_axis_writes_amounts_out(top: float, labels: list[str]) -> None:
              if lo <= v <= hi]
     assert shown == labels
     assert ax.yaxis.get_offset_text().get_text() == ""
+
+
+def test_a_figure_that_cannot_be_saved_is_named_and_leaves_nothing(tmp_path, monkeypatch):
+    # On a full disk `wom sweep` (phase.png), `wom plot` and `wom snapshot` said only
+    # "error: No space left on device" (breaker trial): the error names the figure
+    import errno
+
+    from matplotlib.figure import Figure
+
+    def full(self, fname, *args, **kwargs):
+        Path(fname).write_bytes(b"\x89PNG")  # (begun, then the disk is full)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    fig = Figure()
+    fig.subplots().plot([0, 1])
+    monkeypatch.setattr(Figure, "savefig", full)
+    with pytest.raises(OSError) as caught:
+        save_figure(fig, tmp_path / "adoption.png")
+    assert caught.value.errno == errno.ENOSPC
+    assert caught.value.filename == str(tmp_path / "adoption.png")
+    assert list(tmp_path.iterdir()) == []

@@ -178,6 +178,7 @@ def new_scenario(name: str, template: str, *, folder: Path | None = None,
     The copy keeps the template's comments; its ``name`` becomes `name`, and relative graph
     file paths are rewritten so they still point at the same files.
     """
+    name = re.sub(r"\.ya?ml$", "", name)  # (`wom new mine.yaml` meant mine.yaml)
     folder = folder or scenario_dir()
     source = folder / f"{template}.yaml"
     if template == "blank" and not source.is_file():
@@ -210,9 +211,21 @@ def _target(name: str, dest: Path | None) -> Path:
 
 
 def _write_new(name: str, text: str, dest: Path | None) -> Path:
+    """Write `text` as NAME.yaml whole or not at all, never over a file (another `wom new`
+    of the same name at the same moment included)."""
     target = _target(name, dest)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.partial")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, target)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(text, encoding="utf-8")
+        try:
+            os.link(tmp, target)  # (fails if the name was taken since _target looked)
+        except FileExistsError:
+            raise WomError(f"{target}: already exists (not overwritten)") from None
+        except OSError:  # a file system without hard links
+            os.replace(tmp, target)
+    except OSError as err:  # (a full disk: named as the file, never its hidden temporary)
+        raise OSError(err.errno, err.strerror or str(err), str(target)) from None
+    finally:
+        tmp.unlink(missing_ok=True)
     return target

@@ -287,6 +287,8 @@ def save_figure(fig: Figure, path: Path | str, *, fmt: str | None = None) -> Pat
         with matplotlib.rc_context({"svg.hashsalt": "wom"} if fmt == "svg" else {}):
             fig.savefig(tmp, format=fmt, dpi=DPI, metadata=no_date)
         tmp.replace(path)  # a redrawn figure replaces the old one whole, never half-written
+    except OSError as err:  # (a full disk: named as the figure, never its hidden temporary)
+        raise OSError(err.errno, err.strerror or str(err), str(path)) from None
     finally:
         tmp.unlink(missing_ok=True)
         if own_layout:
