@@ -28,6 +28,7 @@ from click.testing import CliRunner
 from wom.cli import main
 from wom.errors import WomError
 from wom.store import read_run
+from wom.store.folder import atomic_folder
 
 SCENARIO = """\
 name: kill-me
@@ -279,3 +280,13 @@ def test_sweeps_started_in_the_same_second_get_their_own_folders(tmp_path: Path,
     assert folders == ["sweep-same", "sweep-same-2"]
     for f in folders:
         assert (tmp_path / "results" / "kill-me" / f / "sweep.sqlite").is_file()
+
+
+def test_a_long_folder_name_is_written(tmp_path):
+    """A 240-byte --out is a legal name, but its hidden temporary (.NAME.K.partial-HOST-PID)
+    was not: 'cannot write the run folder: File name too long' (breaker trial)."""
+    out = tmp_path / ("z" * 240)
+    with atomic_folder(out) as folder:
+        (folder.tmp / "x.csv").write_text("a\n")
+    assert (out / "x.csv").read_text() == "a\n"
+    assert [p.name for p in tmp_path.iterdir()] == [out.name]

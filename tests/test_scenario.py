@@ -186,6 +186,9 @@ BAD = {
                                      "segments[2].name", None, "duplicate segment name"),
     "name-escapes-results-folder": Bad(edit("name: base", "name: '..'"),
                                        "name", "name:", "cannot name a results folder"),
+    # (a 300-byte name failed as "results: cannot write the run folder: File name too long")
+    "name-too-long-for-a-folder": Bad(edit("name: base", "name: " + "é" * 101),
+                                      "name", "name:", "202 bytes long: it names the results"),
     "name-with-slash": Bad(edit("name: base", "name: a/b"), "name", "name:", "pattern"),
     "recursive-alias": Bad(BASE + "description: &loop [*loop]\n",
                            "description", "&loop", "valid string"),

@@ -200,7 +200,9 @@ class AtomicFolder:
         self.what = what
         self.fresh = fresh
         # one per folder being written, even several at once in one process (threads)
-        self.tmp = self.path.parent / (f".{self.path.name}.{next(WRITING)}{PARTIAL}"
+        # (the name cut to 100 bytes: the temporary's name must fit where the folder's does)
+        short = self.path.name.encode()[:100].decode(errors="ignore")
+        self.tmp = self.path.parent / (f".{short}.{next(WRITING)}{PARTIAL}"
                                        f"{socket.gethostname()}-{os.getpid()}")
 
     def refuse(self) -> WomError:
