@@ -186,7 +186,7 @@ def snapshot(scenario: Path, strategy: str, step: int | None, replicate: int, ma
 @click.command()
 @scenario_argument()
 @click.option("--strategy", "-s", "strategies", multiple=True, required=True,
-              help="A strategy to animate; give it twice for two side by side.")
+              help="A strategy to animate; repeat it for several side by side.")
 @replicate_option
 @click.option("--fps", type=click.IntRange(min=1, max=60), default=4, show_default=True)
 @max_people_option(3000)
