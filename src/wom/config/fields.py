@@ -36,6 +36,22 @@ def printable(value: str) -> str:
     return value
 
 
+#: Longest scenario name, in UTF-8 bytes: it names a folder (file systems allow 255).
+NAME_BYTES = 200
+
+
+def folder_name(name: str) -> str:
+    """A scenario's name, which names a folder of the run path (``results/<name>/…``):
+    "." or ".." would escape it, and a name longer than a file system takes cannot be made."""
+    if name.strip(".") == "":
+        raise ValueError(f"{name!r} cannot name a results folder")
+    size = len(name.encode("utf-8", "surrogatepass"))
+    if size > NAME_BYTES:
+        raise ValueError(f"{size} bytes long: it names the results folder, which may be at most "
+                         f"{NAME_BYTES} bytes")
+    return printable(name)
+
+
 Number = BeforeValidator(not_bool)
 Name = Annotated[str, BeforeValidator(_name), Field(min_length=1), AfterValidator(printable)]
 Share = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False), Number]

@@ -21,8 +21,8 @@ from wom.config.fields import (
     Positive,
     Share,
     Strict,
+    folder_name,
     not_bool,
-    printable,
 )
 from wom.config.inference import Fit, Uncertainty
 from wom.config.keys import Vary, make_vary
@@ -234,10 +234,6 @@ class Sweep(Strict):
         return [make_vary(path, spec) for path, spec in self.vary.items()]
 
 
-#: Longest scenario name, in UTF-8 bytes: it names a folder (file systems allow 255).
-NAME_BYTES = 200
-
-
 class Scenario(Strict):
     """A complete what-if: market, conversation graph, dynamics, budget and strategies."""
 
@@ -270,13 +266,7 @@ class Scenario(Strict):
     @field_validator("name")
     @classmethod
     def _usable_as_folder(cls, name: str) -> str:
-        # The name is a folder of the run path (results/<name>/...): "." or ".." would escape it.
-        if name.strip(".") == "":
-            raise ValueError(f"{name!r} cannot name a results folder")
-        if len(name.encode("utf-8", "surrogatepass")) > NAME_BYTES:
-            raise ValueError(f"{len(name.encode('utf-8', 'surrogatepass'))} bytes long: it names "
-                             f"the results folder, which may be at most {NAME_BYTES} bytes")
-        return printable(name)
+        return folder_name(name)
 
     @model_validator(mode="before")
     @classmethod
