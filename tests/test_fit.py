@@ -106,7 +106,8 @@ def test_the_sampler_finds_a_known_posterior():
 def test_wom_fit_on_medical_innovation_writes_the_fit_folder(tmp_path: Path):
     out = tmp_path / "fit"
     r = CliRunner().invoke(main, ["fit", str(medical_scenario(tmp_path)), "--adoptions",
-                                  str(MEDICAL / "people.csv"), "--out", str(out), "-w", "1"])
+                                  str(MEDICAL / "people.csv"), "--out", str(out), "-w", "1"],
+                           env={"COLUMNS": "30"})  # (a narrow terminal cut the intervals)
     assert r.exit_code == 0, r.output
     assert {"estimates.csv", "draws.csv", "fitted.yaml", "fit.png", "report.html",
             "manifest.json"} <= {p.name for p in out.iterdir()}
@@ -115,6 +116,9 @@ def test_wom_fit_on_medical_innovation_writes_the_fit_folder(tmp_path: Path):
     assert (est.lo <= est.estimate).all() and (est.estimate <= est.hi).all()
     assert est.loc["wom_share", "lo"] >= 0 and est.loc["wom_share", "hi"] <= 1
     assert "wom_share" in r.output and "R-hat" in r.output
+    for p in ("dynamics.word_of_mouth", "dynamics.background"):  # printed whole
+        assert f"{est.loc[p, 'lo']:.4g}–{est.loc[p, 'hi']:.4g}" in r.output
+    assert "…" not in r.output
     # fitted.yaml runs as it is, each replicate with its own posterior draw
     fitted = wom.load_scenario(out / "fitted.yaml")
     draws = fitted.uncertainty.draws["dynamics.word_of_mouth"]

@@ -265,3 +265,20 @@ def test_wom_new_takes_a_file_name_and_leaves_nothing_on_a_full_disk(tmp_path, m
     assert failed.exit_code == 2, failed.output
     assert failed.stderr == f"error: No space left on device: {out / 'other.yaml'}\n"
     assert list(out.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["123", "true", "null", "mine.YAML"])
+def test_wom_new_writes_a_name_yaml_reads_back_as_written(tmp_path, name):
+    """`wom new 123` wrote `name: 123`, which validate refused (a number, not a name);
+    `wom new mine.YAML` wrote mine.YAML.yaml (re-check of the breaker trial)."""
+    from click.testing import CliRunner
+
+    from wom.cli import main
+
+    for template in ("blank", "chasm"):
+        folder = tmp_path / template
+        made = CliRunner().invoke(main, ["new", name, "--from", template, "--dir", str(folder)])
+        assert made.exit_code == 0, made.output
+        stem = name.removesuffix(".YAML")
+        assert [p.name for p in folder.iterdir()] == [f"{stem}.yaml"]
+        assert wom.load_scenario(folder / f"{stem}.yaml").name == stem

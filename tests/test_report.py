@@ -346,9 +346,22 @@ def _columns_reversed(text: bytes) -> bytes:
     ("timeseries.csv", lambda t: bytes(range(256)) * 12, "not a table wom wrote"),
     ("timeseries.csv", _cut, "cut short or edited"),
     ("timeseries.csv", _columns_reversed, "not a table wom wrote"),
+    # (these wrote a report of the wrong strategies, or raised IndexError, KeyError …)
+    ("summary.csv", lambda t: b"\n".join(t.split(b"\n")[:2]) + b"\n", "strategies focused"),
+    ("summary.csv", lambda t: t.split(b"\n")[0] + b"\n", "cut short or edited"),
+    ("summary.csv", lambda t: t.replace(b"broad", b"broadX"), "strategies focused, broadX"),
+    ("summary.csv", lambda t: t.replace(b"customers_mean", b"x", 1), "no column customers_mean"),
+    ("comparison.csv", lambda t: t.replace(b"focused", b"focusedX"), "pairs of strategies"),
+    ("comparison.csv", lambda t: t.replace(b"p_a_beats_b", b"p"), "no column p_a_beats_b"),
+    ("manifest.json", lambda t: t.replace(b'"graph": {', b'"graph": [1], "x": {'),
+     "edited or damaged"),
+    ("manifest.json", lambda t: b"[" * 100_000 + b"]" * 100_000, "not a manifest wom wrote"),
 ], ids=["manifest-not-json", "manifest-a-list", "summary-empty", "summary-latin-1",
         "comparison-columns", "scenario-not-yaml", "scenario-not-utf8", "timeseries-binary",
-        "timeseries-cut", "timeseries-columns-reversed"])
+        "timeseries-cut", "timeseries-columns-reversed", "summary-row-deleted",
+        "summary-header-only", "summary-strategy-renamed", "summary-column-renamed",
+        "comparison-strategy-renamed", "comparison-column-renamed", "manifest-graph-a-list",
+        "manifest-nested-deep"])
 def test_a_damaged_run_folder_is_named_not_a_traceback(run_dir, tmp_path, name, damage, words):
     # `wom plot` and `wom report` gave JSONDecodeError, EmptyDataError, UnicodeDecodeError,
     # "the timeseries has no strategy broad" … with exit status 1 (breaker trial)
@@ -361,5 +374,26 @@ def test_a_damaged_run_folder_is_named_not_a_traceback(run_dir, tmp_path, name, 
     for command in ("plot", "report") if name != "timeseries.csv" else ("plot",):
         result = CliRunner().invoke(main, [command, str(folder)])
         assert result.exit_code == 2, (command, result.output)
-        assert f"{folder / name}: " in result.stderr and words in result.stderr, result.stderr
+        named = folder if words == "edited or damaged" else folder / name  # (the last net)
+        assert f"{named}: " in result.stderr and words in result.stderr, result.stderr
         assert "Traceback" not in result.output
+
+
+def test_a_report_that_cannot_be_written_is_named(run_dir, tmp_path, monkeypatch):
+    # `wom report` on a full disk said only "No space left on device" (re-check)
+    import errno
+    import shutil
+
+    folder = tmp_path / "run"
+    shutil.copytree(run_dir, folder)
+    before = sorted(p.name for p in folder.iterdir())
+
+    def full(self, *args, **kwargs):
+        open(self, "w").close()
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", full)
+    result = CliRunner().invoke(main, ["report", str(folder)])
+    assert result.exit_code == 2
+    assert result.stderr == f"error: No space left on device: {folder / 'report.html'}\n"
+    assert sorted(p.name for p in folder.iterdir()) == before

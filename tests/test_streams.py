@@ -178,3 +178,14 @@ def test_an_ascii_terminal_gets_plain_dashes_not_a_traceback(tmp_path: Path):
     rows = [line for line in done.stdout.splitlines() if re.match(r"(focused|broad) +\|", line)]
     assert len(rows) == 2 and all(re.search(r"\d-\d", r) for r in rows), done.stdout
     assert done.stdout.isascii() and "?" not in done.stdout
+
+
+def test_a_full_disk_in_a_folder_being_written_names_the_file_not_the_temporary(capsys):
+    # wom optimize on a full disk said "…/o/.writing.partial-vm-8217/plan.png" (re-check)
+    import errno
+
+    from wom.cli.stops import unwritable
+
+    err = OSError(errno.ENOSPC, "No space left on device", "/t/o/.writing.partial-vm-1/plan.png")
+    assert unwritable(err).exit_code == 2
+    assert capsys.readouterr().err == "error: No space left on device: plan.png\n"

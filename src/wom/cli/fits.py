@@ -7,10 +7,8 @@ import sys
 from pathlib import Path
 
 import click
-from rich import box
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 import wom
 from wom.cli.options import (
@@ -22,6 +20,7 @@ from wom.cli.options import (
     workers_option,
 )
 from wom.cli.stops import Terminal
+from wom.cli.summary import fitted_table
 from wom.errors import failed_write
 from wom.inference.fit import refuse_accounts_in_fit
 from wom.viz.fits import ASSUMPTIONS
@@ -29,18 +28,18 @@ from wom.viz.fits import ASSUMPTIONS
 
 def print_fit(result: wom.FitResult, console: Console) -> None:
     """The estimates with their intervals, and how the sampler did."""
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
-                  title=f"{escape(result.scenario.name)}: {escape(result.observed.describe())}")
-    for head in ("parameter", "estimate", "95% interval"):
-        table.add_column(head, justify="left" if head == "parameter" else "right")
+    rows = []
     for r in result.estimates().itertuples(index=False):
         name = str(r.parameter)
         if name.startswith("wom_share"):
             shown = (f"{r.estimate:.0%}", f"{r.lo:.0%}–{r.hi:.0%}")
         else:
             shown = (f"{r.estimate:.4g}", f"{r.lo:.4g}–{r.hi:.4g}")
-        table.add_row(escape(name), *shown)
-    console.print(table)
+        rows.append([escape(name), *shown])
+    # (fitted: a narrow terminal cut names and intervals short, "0.00414–0.04…")
+    console.print(fitted_table(f"{escape(result.scenario.name)}: "
+                               f"{escape(result.observed.describe())}",
+                               ("parameter", "estimate", "95% interval"), rows, console.width))
     console.print("wom_share: the share of adoption due to word of mouth (the rest: background)",
                   style="dim")
     d = result.diagnostics

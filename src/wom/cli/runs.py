@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -135,6 +136,17 @@ def validate(scenario: Path, settings: tuple[str, ...] = ()) -> None:
     click.echo(f"memory: about {human(need)} to run on all cores{room}")
 
 
+@contextmanager
+def written_by_wom(run_dir: Path) -> Iterator[None]:
+    """A run folder whose files were edited in ways :func:`wom.read_run` does not check (a
+    column renamed, a manifest's block of another type) is named, not a traceback."""
+    try:
+        yield
+    except (KeyError, IndexError, TypeError, AttributeError, ValueError, RecursionError) as e:
+        raise WomError(f"{run_dir}: its tables or manifest were edited or damaged since wom "
+                       f"wrote them ({type(e).__name__}: {e}); run it again") from None
+
+
 @click.command()
 @click.argument("run_dir", type=click.Path(path_type=Path, file_okay=False))
 @format_option
@@ -144,7 +156,9 @@ def plot(run_dir: Path, fmt: str, out: Path | None) -> None:
     """Redraw the plots of a run folder.
 
     Adoption, per-segment, causes, paired differences and penetration, from its tables."""
-    for path in wom.plot_run(wom.read_run(run_dir), out or run_dir, fmt=fmt):
+    with written_by_wom(run_dir):
+        written = wom.plot_run(wom.read_run(run_dir), out or run_dir, fmt=fmt)
+    for path in written:
         click.echo(f"wrote {path}")
 
 
@@ -154,7 +168,9 @@ def report(run_dir: Path) -> None:
     """Rewrite a run folder's report.html from its tables and plots."""
     from wom.viz import write_report
 
-    click.echo(f"wrote {write_report(run_dir)}")
+    with written_by_wom(run_dir):
+        written = write_report(run_dir)
+    click.echo(f"wrote {written}")
 
 
 @click.command()

@@ -165,7 +165,10 @@ def on_stdout(err: OSError) -> bool:
 def unwritable(err: OSError) -> click.exceptions.Exit:
     """A write that failed outside wom's own files (e.g. standard output on a full disk, ``>
     /dev/full``): ``error: …`` naming where, and exit status 2."""
-    where = f": {err.filename}" if err.filename else ""
+    name = str(err.filename) if err.filename else ""
+    if ".partial-" in name:  # (a folder being written: named by the file, not its temporary)
+        name = os.path.basename(name)
+    where = f": {name}" if name else ""
     if not where and on_stdout(err):
         where = " (writing to standard output)"
         quiet_stdout()

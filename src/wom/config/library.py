@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -178,18 +179,19 @@ def new_scenario(name: str, template: str, *, folder: Path | None = None,
     The copy keeps the template's comments; its ``name`` becomes `name`, and relative graph
     file paths are rewritten so they still point at the same files.
     """
-    name = re.sub(r"\.ya?ml$", "", name)  # (`wom new mine.yaml` meant mine.yaml)
+    name = re.sub(r"\.ya?ml$", "", name, flags=re.I)  # (`wom new mine.yaml` meant mine.yaml)
     folder = folder or scenario_dir()
     source = folder / f"{template}.yaml"
     if template == "blank" and not source.is_file():
-        return _write_new(name, BLANK.replace("NAME", name), dest)
+        return _write_new(name, BLANK.replace("name: NAME", f"name: {as_yaml(name)}")
+                          .replace("NAME", name), dest)
     if not source.is_file():
         known = ", ".join(["blank", *(n for n, _, _ in list_scenarios(folder))])
         raise WomError(f"--from {template}: no such template (known: {known}; "
                        "`wom list` describes the lessons)")
     target = _target(name, dest)
     text = source.read_text(encoding="utf-8")
-    text = re.sub(r"^name:.*$", f"name: {name}", text, count=1, flags=re.M)
+    text = re.sub(r"^name:.*$", lambda _: f"name: {as_yaml(name)}", text, count=1, flags=re.M)
 
     def move(m: re.Match[str]) -> str:
         p = Path(m.group(3).strip())
@@ -199,6 +201,16 @@ def new_scenario(name: str, template: str, *, folder: Path | None = None,
         return f"{m.group(1)}{m.group(2)}{moved}{m.group(2)}{m.group(4)}"
 
     return _write_new(name, _FILE_KEYS.sub(move, text), dest)
+
+
+def as_yaml(name: str) -> str:
+    """`name` as YAML reads it back: quoted when it would read as a number, a boolean, null
+    or something else than that text (123, true, null, -)."""
+    try:
+        plain = yaml.safe_load(name) == name
+    except yaml.YAMLError:
+        plain = False
+    return name if plain else json.dumps(name)
 
 
 def _target(name: str, dest: Path | None) -> Path:

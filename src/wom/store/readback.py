@@ -6,6 +6,7 @@ Split from :mod:`wom.store.folder`, which writes it.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import math
 import os
@@ -23,7 +24,13 @@ from wom.engine import CAUSES
 from wom.errors import WomError
 from wom.store.byvalue import ATTRIBUTE_COLUMNS, attribute_summary, attribute_table
 from wom.store.folder import ATTRIBUTES, MANIFEST, TABLES, leading_comments, partial_owner
-from wom.store.results import ACCOUNT_TIMESERIES, TIMESERIES_COLUMNS, WHOLE_SUMMARY_COLUMNS
+from wom.store.results import (
+    ACCOUNT_TIMESERIES,
+    COMPARISON_COLUMNS,
+    SUMMARY_COLUMNS,
+    TIMESERIES_COLUMNS,
+    WHOLE_SUMMARY_COLUMNS,
+)
 
 #: Only an empty cell is missing: a name such as NA, None or null (a region, a segment) is
 #: read as the text it is, not as a missing value.
@@ -169,22 +176,43 @@ def read_run(path: Path | str, *, timeseries: bool = True) -> RunFolder:
         raise WomError(f"{path}: not a whole wom run folder (missing {ATTRIBUTES}, which a "
                        "run of a scenario with attributes writes)")
     manifest = _read_manifest(path / MANIFEST)
+    summary = _table(path / "summary.csv", _read_summary)
+    comparison = _table(path / "comparison.csv", _read_comparison)
+    _agree(summary, comparison, sc, path)
     return RunFolder(
         path=path,
         scenario=sc,
         timeseries_table=_table(path / "timeseries.csv", _read_timeseries, sc,
                                 manifest.get("replicates")) if timeseries else None,
-        summary_table=_table(path / "summary.csv", _read_summary),
-        comparison_table=_table(path / "comparison.csv", _read_comparison),
+        summary_table=summary,
+        comparison_table=comparison,
         manifest=manifest,
         notes=leading_comments(text),
     )
 
 
+def _agree(summary: pd.DataFrame, comparison: pd.DataFrame, sc: Scenario, path: Path) -> None:
+    """Raise unless the tables hold the scenario's strategies, each once, and their columns
+    (a row deleted, or a strategy renamed in one file, would be reported as the run)."""
+    names = [s.name for s in sc.strategies]
+    lacking = [c for c in SUMMARY_COLUMNS[:8] if c not in summary]
+    if lacking or summary["strategy"].tolist() != names:
+        raise WomError(f"{path / 'summary.csv'}: cut short or edited: "
+                       + (f"no column {', '.join(lacking)}" if lacking else
+                          f"strategies {', '.join(map(str, summary['strategy']))} where "
+                          f"scenario.yaml has {', '.join(names)}"))
+    lacking = [c for c in COMPARISON_COLUMNS if c not in comparison]
+    pairs = list(zip(comparison["a"], comparison["b"], strict=True)) if not lacking else []
+    if lacking or sorted(set(pairs)) != sorted(itertools.combinations(names, 2)):
+        raise WomError(f"{path / 'comparison.csv'}: cut short or edited: "
+                       + (f"no column {', '.join(lacking)}" if lacking else
+                          "its pairs of strategies are not those of scenario.yaml"))
+
+
 def _read_manifest(path: Path) -> dict[str, Any]:
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
         raise WomError(f"{path}: not a manifest wom wrote: {e}") from None
     if not isinstance(manifest, dict):
         raise WomError(f"{path}: not a manifest wom wrote (not a JSON object)")

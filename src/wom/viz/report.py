@@ -376,6 +376,9 @@ def write_report(run_dir: Path, *, command: str | None = None) -> Path:
     try:
         tmp.write_text(page, encoding="utf-8")
         os.replace(tmp, out)
+    except OSError as err:  # (a full disk: named as the report, never its temporary)
+        tmp.unlink(missing_ok=True)
+        raise OSError(err.errno, err.strerror or str(err), str(out)) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
