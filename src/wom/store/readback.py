@@ -95,9 +95,7 @@ class RunFolder:
                 and pd.api.types.is_numeric_dtype(table["adopters"])):
             raise WomError(f"{path}: not a table wom wrote (step, replicate and adopters "
                            "must be numbers)")
-        reps = self.manifest.get("replicates")
-        if not isinstance(reps, int) or isinstance(reps, bool) or reps < 1:
-            reps = table["replicate"].nunique()  # (a manifest without them: what is there)
+        reps = _replicates(self.manifest.get("replicates"), table)
         cells = [len(self.scenario.strategies), reps, table["step"].nunique(),
                  len(table[["attribute", "value"]].drop_duplicates())]
         if (len(table) != math.prod(cells) or table["step"].min() < 0
@@ -119,6 +117,13 @@ class RunFolder:
         """Who holds each attribute value, ``{attribute: {value: people}}`` (from the
         manifest; empty without attributes)."""
         return dict((self.manifest.get("graph") or {}).get("attributes") or {})
+
+
+def _replicates(given: Any, table: pd.DataFrame) -> int:
+    """The manifest's replicates, or (a manifest without them) those `table` holds."""
+    if isinstance(given, int) and not isinstance(given, bool) and given >= 1:
+        return given
+    return int(table["replicate"].nunique())
 
 
 def _last_step(read: Callable[..., Any], path: Path) -> pd.DataFrame:
@@ -224,8 +229,6 @@ def _table(path: Path, read: Callable[..., pd.DataFrame], *args: Any) -> pd.Data
     try:
         return read(path, *args)
     except (ValueError, KeyError, UnicodeDecodeError, pd.errors.ParserError) as e:
-        if isinstance(e, WomError):
-            raise
         raise WomError(f"{path}: not a table wom wrote: {str(e).strip() or type(e).__name__}"
                        ) from None
 
@@ -239,8 +242,7 @@ def _whole_timeseries(table: pd.DataFrame, path: Path, sc: Scenario, reps: Any) 
         raise WomError(f"{path}: cut short or edited: strategies "
                        f"{', '.join(sorted(map(str, found))) or 'none'} where the run had "
                        f"{', '.join(strategies)}")
-    if not isinstance(reps, int) or isinstance(reps, bool) or reps < 1:
-        reps = table["replicate"].nunique()  # (a manifest without them: what is there)
+    reps = _replicates(reps, table)
     cells = [len(strategies), reps, table["step"].nunique(), table["segment"].nunique()]
     if len(table) != math.prod(cells) or table["replicate"].nunique() != reps:
         raise WomError(f"{path}: cut short or edited: {len(table):,} rows where the run wrote "
