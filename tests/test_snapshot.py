@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -209,6 +210,49 @@ def test_animate_writes_one_frame_per_week(sc, tmp_path):
 def test_animate_wants_a_gif_name(sc, tmp_path):
     with pytest.raises(WomError, match=r"\*\.gif"):
         animate(sc, ["focused"], tmp_path / "spread.mp4")
+
+
+def test_an_animation_that_cannot_be_written_is_named_and_leaves_nothing(sc, tmp_path,
+                                                                       monkeypatch):
+    # On a full disk `wom animate` left a cut GIF and said only "No space left on device"
+    # (breaker trial): the error names the GIF, and no file is left, an earlier one untouched
+    import errno
+
+    def full(self, fp, *args, **kwargs):
+        Path(fp).write_bytes(b"GIF89a")  # (begun, then the disk is full)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(shutil, "which", lambda name: None)  # (the GIF alone)
+    monkeypatch.setattr(Image.Image, "save", full)
+    before = tmp_path / "spread.gif"
+    before.write_bytes(b"an earlier animation")
+    with pytest.raises(OSError) as caught:
+        animate(sc, ["focused"], before)
+    assert caught.value.errno == errno.ENOSPC
+    assert caught.value.filename == str(before)
+    assert [p.name for p in tmp_path.iterdir()] == ["spread.gif"]
+    assert before.read_bytes() == b"an earlier animation"
+
+
+def test_the_cli_names_the_animation_it_could_not_write(sc, tmp_path, monkeypatch):
+    import errno
+
+    from click.testing import CliRunner
+
+    from wom.cli import main
+
+    def full(self, fp, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setattr(Image.Image, "save", full)
+    path = tmp_path / "s.yaml"
+    path.write_text(sc.to_yaml(), encoding="utf-8")
+    out = tmp_path / "spread.gif"
+    result = CliRunner().invoke(main, ["animate", str(path), "-s", "focused", "-o", str(out)])
+    assert result.exit_code == 2, result.output
+    assert f"No space left on device: {out}" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.yaml"]
 
 
 @pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg is not installed")

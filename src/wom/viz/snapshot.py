@@ -51,7 +51,7 @@ from wom.viz.drawing import (
     shown,
 )
 from wom.viz.numbers import as_money
-from wom.viz.style import as_written, fit_text, strategy_colours
+from wom.viz.style import as_written, fit_text, hidden_twin, strategy_colours
 
 if TYPE_CHECKING:
     from matplotlib.animation import AbstractMovieWriter
@@ -355,11 +355,23 @@ def animate(
         writers.append((FFMpegWriter(fps=fps, codec="libx264",
                                      extra_args=["-pix_fmt", "yuv420p"]),
                         out.with_suffix(".mp4")))
-    with contextlib.ExitStack() as stack:
-        for writer, path in writers:
-            stack.enter_context(writer.saving(frames.figure, path, ANIMATION_DPI))
-        for week in range(frames.weeks):
-            frames.show(week)
-            for writer, _ in writers:
-                writer.grab_frame()
+    # each written beside itself and renamed when whole: a full disk leaves no cut GIF
+    hidden = {path: hidden_twin(path) for _, path in writers}
+    try:
+        with contextlib.ExitStack() as stack:
+            for writer, path in writers:
+                stack.enter_context(writer.saving(frames.figure, hidden[path], ANIMATION_DPI))
+            for week in range(frames.weeks):
+                frames.show(week)
+                for writer, _ in writers:
+                    writer.grab_frame()
+        for _, path in writers:
+            hidden[path].replace(path)
+    except OSError as err:  # named as its file (the GIF if it does not say), never the
+        #                     hidden temporary
+        named = next((p for p, h in hidden.items() if str(h) == str(err.filename)), out)
+        raise OSError(err.errno, err.strerror or str(err), str(named)) from None
+    finally:
+        for temporary in hidden.values():
+            temporary.unlink(missing_ok=True)
     return [path for _, path in writers]

@@ -263,6 +263,14 @@ def legend_below(fig: Figure, handles: Sequence[Any], labels: Sequence[str],
         ncols = min(ncols - 1, math.ceil(entries / (math.ceil(entries / ncols) + 1)))
 
 
+def hidden_twin(path: Path) -> Path:
+    """Where a file is written before it is renamed to `path` (so it is never seen half
+    written): hidden, this process's own (two commands on one folder), the suffix kept (the
+    writers read the format from it), and the name cut to fit where `path`'s does."""
+    stem = path.stem.encode()[:100].decode(errors="ignore")
+    return path.with_name(f".{stem}.{os.getpid()}.tmp{path.suffix}")
+
+
 def save_figure(fig: Figure, path: Path | str, *, fmt: str | None = None) -> Path:
     """Save `fig` (format from `fmt` or the suffix), without dates. (Not cleared after: its
     artists refer to each other, so only a collection frees them either way, and clearing
@@ -270,7 +278,7 @@ def save_figure(fig: Figure, path: Path | str, *, fmt: str | None = None) -> Pat
     path = Path(path)
     fmt = fmt or path.suffix.lstrip(".").lower() or "png"
     no_date = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}.get(fmt)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # (two commands on one folder)
+    tmp = hidden_twin(path)
     engine = fig.get_layout_engine()
     # savefig lays a figure out in a draw of its own (rendering nothing) before the draw
     # that renders. At the figure's own resolution (png) the layout alone gives the same
