@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -125,6 +127,51 @@ def test_a_failed_write_leaves_nothing(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError):
         wom.save(res, tmp_path / "run")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("fails", ["timeseries.csv", "summary.csv", "manifest.json",
+                                   "scenario.yaml"])
+def test_a_full_disk_names_the_file_it_was_writing(tmp_path, monkeypatch, fails):
+    # A full disk fails a write or a close, and neither error names a file: `wom fit` and
+    # `wom run` said "cannot write the fit folder: No space left on device" (breaker trial)
+    import errno
+
+    from wom.errors import failed_write
+    from wom.store import folder
+
+    res = wom.run(small_scenario(), replicates=2, workers=1)
+    real_frame, real_text = folder.write_frame, Path.write_text
+
+    def full(path):
+        if Path(path).name == fails:
+            raise OSError(errno.ENOSPC, "No space left on device")  # (no file named)
+
+    def frame(df, path, *args):
+        full(path)
+        real_frame(df, path, *args)
+
+    def text(self, *args, **kwargs):
+        full(self)
+        return real_text(self, *args, **kwargs)
+
+    monkeypatch.setattr(folder, "write_frame", frame)
+    monkeypatch.setattr(Path, "write_text", text)
+    with pytest.raises(OSError) as caught:
+        wom.save(res, tmp_path / "run")
+    assert Path(caught.value.filename).name == fails
+    assert failed_write(caught.value) == f"No space left on device (writing {fails})"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_writing_names_only_what_names_no_file(tmp_path):
+    from wom.errors import writing
+
+    with pytest.raises(OSError) as caught, writing(tmp_path / "a.csv"):
+        (tmp_path / "missing" / "b.csv").write_text("x")  # (names its own file)
+    assert caught.value.filename == str(tmp_path / "missing" / "b.csv")
+    with pytest.raises(OSError) as caught, writing("/dev/full"), open("/dev/full", "w") as f:
+        f.write("x")
+    assert caught.value.filename == "/dev/full"
 
 
 def test_default_run_folders_are_distinct(tmp_path):

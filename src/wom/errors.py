@@ -6,6 +6,8 @@ the command line catches them in one place (:mod:`wom.cli`) and never prints a t
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,18 @@ class WomError(Exception):
 
     #: Exit status of the ``wom`` command that stops on this error.
     exit_code: int = EXIT_BAD_INPUT
+
+
+@contextmanager
+def writing(path: Path | str) -> Iterator[None]:
+    """Name `path` in an OSError raised while writing it that names no file (a full disk
+    fails a write or a close, and neither error says which file)."""
+    try:
+        yield
+    except OSError as err:
+        if err.filename is not None:
+            raise
+        raise OSError(err.errno, err.strerror or str(err), str(path)) from None
 
 
 def failed_write(err: OSError) -> str:

@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from wom.errors import WomError
+from wom.errors import WomError, writing
 from wom.store.csvfast import frame_text, write_frame
 from wom.store.results import (
     Results,
@@ -33,14 +33,15 @@ FLOAT_FORMAT = "%.10g"
 
 
 def write_csv(df: pd.DataFrame, path: Path) -> None:
-    write_frame(df, path, FLOAT_FORMAT)
+    with writing(path):
+        write_frame(df, path, FLOAT_FORMAT)
 
 
 def write_csv_parts(parts: Iterable[pd.DataFrame], path: Path) -> None:
     """The frames `parts` (one table's consecutive rows) as one CSV file: the bytes
     :func:`write_csv` writes of them joined, without the whole table or its text in memory
     at once (``attributes.csv`` has a row per value, step and replicate)."""
-    with open(path, "w", encoding="utf-8", newline="") as out:
+    with writing(path), open(path, "w", encoding="utf-8", newline="") as out:
         for i, part in enumerate(parts):
             out.write(frame_text(part, FLOAT_FORMAT, header=i == 0))
 
@@ -250,8 +251,10 @@ def write_manifest(folder: Path, meta: dict[str, Any], later: Sequence[str] = ()
     come)."""
     manifest = {**meta, "files": sorted([*(p.name for p in folder.iterdir()), MANIFEST,
                                          *later])}
-    (folder / MANIFEST).write_text(
-        json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+    with writing(folder / MANIFEST):
+        (folder / MANIFEST).write_text(
+            json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n",
+            encoding="utf-8")
 
 
 def write_run(results: Results, out: Path, *, plots: Extra | None = None,
@@ -273,8 +276,9 @@ def write_run(results: Results, out: Path, *, plots: Extra | None = None,
     with atomic_folder(out, fresh=fresh) as folder:
         tmp = folder.tmp
         notes = _scenario_notes(results.meta)
-        (tmp / "scenario.yaml").write_text(notes + ("\n" if notes else "")
-                                           + results.scenario.to_yaml(), encoding="utf-8")
+        with writing(tmp / "scenario.yaml"):
+            (tmp / "scenario.yaml").write_text(notes + ("\n" if notes else "")
+                                               + results.scenario.to_yaml(), encoding="utf-8")
         # plots may return a function that waits for them: they are drawn meanwhile
         pending = plots(tmp) if plots is not None else None
         try:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from wom.errors import writing
 from wom.inference.fit import FitResult
 from wom.store import MANIFEST, atomic_folder, new_run_dir, write_csv, write_manifest
 from wom.viz.numbers import as_percent
@@ -86,12 +87,15 @@ def save_fit(result: FitResult, out: Path | str | None = None, *,
         tmp = folder.tmp
         write_csv(result.estimates(), tmp / "estimates.csv")
         write_csv(result.draws, tmp / "draws.csv")
-        (tmp / "fitted.yaml").write_text(result.fitted_scenario().to_yaml(), encoding="utf-8")
+        with writing(tmp / "fitted.yaml"):
+            (tmp / "fitted.yaml").write_text(result.fitted_scenario().to_yaml(),
+                                             encoding="utf-8")
         save_figure(fit_figure(result), tmp / "fit.png")
         write_manifest(tmp, {**result.meta, "diagnostics": result.diagnostics},
                        ["report.html"])
-        (tmp / "report.html").write_text(fit_report(result, tmp / "fit.png"),
-                                         encoding="utf-8")
+        with writing(tmp / "report.html"):
+            (tmp / "report.html").write_text(fit_report(result, tmp / "fit.png"),
+                                             encoding="utf-8")
     return folder.path
 
 
