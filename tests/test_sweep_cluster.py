@@ -161,11 +161,16 @@ def test_a_store_is_whole_or_absent(tmp_path, monkeypatch):
     posing as one); the folder can then be used again."""
     out = tmp_path / "s"
     monkeypatch.setattr(sweep.sqlite3, "connect", _failing_connect())
-    # a WomError naming the folder (it was a raw OSError: a traceback on the command line)
-    with pytest.raises(WomError, match="s: cannot write the sweep store: disk full"):
+    # a WomError naming the store (it was a raw OSError: a traceback on the command line)
+    with pytest.raises(WomError, match=r"s/sweep\.sqlite: cannot write the sweep store: "
+                                       "disk full"):
+        sweep.run_sweep(tiny(), [parse_vary(VARIES[0])], out, replicates=1, workers=1)
+    assert not out.exists()  # the folder it made is removed again, not left empty
+    out.mkdir()  # a folder of the user's own is kept, without a store or a temporary
+    with pytest.raises(WomError, match="disk full"):
         sweep.run_sweep(tiny(), [parse_vary(VARIES[0])], out, replicates=1, workers=1)
     monkeypatch.undo()
-    assert not (out / "sweep.sqlite").exists()
+    assert list(out.iterdir()) == []
     with pytest.raises(WomError, match="holds no sweep"):
         sweep.resume(out)
     sweep.run_sweep(tiny(), [parse_vary(VARIES[0])], out, replicates=1, workers=1)

@@ -21,7 +21,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import as_completed
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -167,6 +167,7 @@ def create_store(out_dir: Path | str, sc: Scenario, pts: Sequence[dict[str, Valu
     if (out_dir / DB).exists() and not fresh:
         raise WomError(f"{out_dir / DB} exists: resume it (wom sweep --resume {out_dir}) "
                        "or choose another folder")
+    made = fresh or not out_dir.exists()  # (removed again if the store cannot be written)
     try:
         out_dir = claim_folder(out_dir) if fresh else out_dir
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -174,6 +175,7 @@ def create_store(out_dir: Path | str, sc: Scenario, pts: Sequence[dict[str, Valu
         raise WomError(f"{out_dir}: cannot create the sweep folder: {err}") from None
     tmp = out_dir / f".{DB}.{os.getpid()}.{threading.get_ident()}.tmp"
     tmp.unlink(missing_ok=True)
+    written = False
     try:
         conn = sqlite3.connect(tmp)
         try:
@@ -187,13 +189,18 @@ def create_store(out_dir: Path | str, sc: Scenario, pts: Sequence[dict[str, Valu
         finally:
             conn.close()
         rename_noreplace(tmp, out_dir / DB)  # fails if the name is taken
+        written = True
     except FileExistsError:
         raise WomError(f"{out_dir / DB}: another sweep created it first; choose another "
                        "folder") from None
     except (OSError, sqlite3.Error) as err:
-        raise WomError(f"{out_dir}: cannot write the sweep store: {err}") from None
+        raise WomError(f"{out_dir / DB}: cannot write the sweep store: {err}") from None
     finally:
         tmp.unlink(missing_ok=True)
+        Path(f"{tmp}-journal").unlink(missing_ok=True)
+        if made and not written:  # (a folder this sweep made, left empty)
+            with suppress(OSError):
+                out_dir.rmdir()
     return out_dir
 
 
