@@ -150,6 +150,26 @@ def test_a_sweep_or_a_sensitivity_whose_table_is_not_read_keeps_every_file(tmp_p
             assert (out / file).stat().st_size > 0, (name, file)
 
 
+def test_plain_text_keeps_a_negative_range_readable():
+    # "-503.5–-287.5" was written "-503.5--287.5" on an ASCII terminal (re-check)
+    from wom.cli.stops import PLAIN_CODEC
+
+    assert "-503.5–-287.5".encode(PLAIN_CODEC) == b"-503.5 to -287.5"
+    assert "−3–−1 or 63–70 × 2 …".encode(PLAIN_CODEC) == b"-3 to -1 or 63-70 x 2 ..."
+    assert "a–".encode(PLAIN_CODEC) == b"a-"  # (the text's last character)
+    assert "ok".encode(PLAIN_CODEC) == b"ok" and b"ok".decode(PLAIN_CODEC) == "ok"
+
+
+def test_an_ascii_terminal_gets_plain_lines_from_click_too():
+    # click takes an ASCII stream for a misconfigured UTF-8 one and wrote UTF-8 dashes to it
+    # (`wom list`: "Bass market \xe2\x80\x94 external influence"); now plain, as rich's
+    done = subprocess.run([sys.executable, "-m", "wom.cli", "list"], capture_output=True,
+                          env={**os.environ, "PYTHONIOENCODING": "ascii"}, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert b"bass" in done.stdout and done.stdout.isascii() and b"?" not in done.stdout
+    assert b"Bass market - external influence" in done.stdout
+
+
 def test_a_folder_that_cannot_be_written_is_named_not_its_hidden_temporary():
     from wom.errors import failed_write
 

@@ -10,6 +10,7 @@ work — raises it again.
 
 from __future__ import annotations
 
+import codecs
 import errno
 import io
 import os
@@ -186,15 +187,41 @@ PLAIN = {"–": "-", "—": "-", "−": "-", "─": "-", "×": "x", "≤": "<=",
 def _plain(err: UnicodeError) -> tuple[str, int]:
     if not isinstance(err, UnicodeEncodeError):
         raise err
-    return "".join(PLAIN.get(c, "?") for c in err.object[err.start:err.end]), err.end
+    text = err.object
+    # a range whose end is negative reads "-503.5 to -287.5", never "-503.5--287.5"
+    return "".join(" to " if text[i] == "–" and text[i + 1:i + 2] in ("-", "−")
+                   else PLAIN.get(text[i], "?") for i in range(err.start, err.end)), err.end
+
+
+class _PlainEncoder(codecs.IncrementalEncoder):
+    def encode(self, text: str, final: bool = False) -> bytes:
+        return text.encode("ascii", PLAIN_CODEC)
+
+
+def _plain_codec(name: str) -> codecs.CodecInfo | None:
+    """ASCII, with wom's dashes and signs written plainly: an encoding of its own, so that
+    click (which takes an ASCII stream for a misconfigured UTF-8 one and writes UTF-8 to it
+    anyway) writes its lines through it as rich does."""
+    if name != PLAIN_CODEC.replace("-", "_"):
+        return None
+    ascii_codec = codecs.lookup("ascii")
+    return codecs.CodecInfo(lambda text, errors="strict": (_PlainEncoder().encode(text),
+                                                           len(text)),
+                            ascii_codec.decode, name=PLAIN_CODEC,
+                            incrementalencoder=_PlainEncoder,
+                            incrementaldecoder=ascii_codec.incrementaldecoder)
+
+
+#: The encoding of a standard stream that cannot encode wom's text (:func:`plain_streams`).
+PLAIN_CODEC = "wom-plain"
+codecs.register_error(PLAIN_CODEC, _plain)
+codecs.register(_plain_codec)
 
 
 def plain_streams() -> None:
     """Standard output and error that cannot encode wom's dashes and signs (an ASCII
-    locale) write them plainly ("63-70", "x") instead of raising UnicodeEncodeError."""
-    import codecs
-
-    codecs.register_error("wom-plain", _plain)
+    locale) write them plainly ("63-70", "x") instead of raising UnicodeEncodeError, the
+    lines click writes included."""
     for stream in (sys.stdout, sys.stderr):
         if not isinstance(stream, io.TextIOWrapper):  # (closed, or replaced: left as it is)
             continue
@@ -202,6 +229,6 @@ def plain_streams() -> None:
             "–×─".encode(stream.encoding)
         except UnicodeEncodeError:
             with suppress(ValueError):
-                stream.reconfigure(errors="wom-plain")
+                stream.reconfigure(encoding=PLAIN_CODEC, errors="strict")
         except LookupError:
             pass
