@@ -680,3 +680,15 @@ def test_run_prepares_its_drawing_once_while_the_workers_simulate():
         progress(done, 9)
     assert seen == [(3, 9), (6, 9), (9, 9)]
     assert calls == [1]  # once, after the first replicates were counted
+
+
+@pytest.mark.parametrize("args", [["run", ""], ["validate", " "], ["plot", ""],
+                                  ["report", ""], ["sweep", ""],
+                                  ["run", "scenarios/bass.yaml", "--out", ""],
+                                  ["fit", "scenarios/bass.yaml", "--adoptions", ""]])
+def test_an_empty_path_is_refused_as_empty(args):
+    # `wom run ''` said ".: is a directory, not a scenario file": the empty path is the
+    # current folder to pathlib (re-check of the breaker trial)
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert "the path is empty" in result.stderr and "directory" not in result.stderr

@@ -264,7 +264,15 @@ def test_wom_new_takes_a_file_name_and_leaves_nothing_on_a_full_disk(tmp_path, m
     failed = CliRunner().invoke(main, ["new", "other", "--dir", str(out)])
     assert failed.exit_code == 2, failed.output
     assert failed.stderr == f"error: No space left on device: {out / 'other.yaml'}\n"
-    assert list(out.iterdir()) == []
+    assert not out.exists()  # the folder it made for the file is removed again
+    out.mkdir()  # a folder that was there stays
+    failed = CliRunner().invoke(main, ["new", "other", "--dir", str(out / "a" / "b")])
+    assert failed.exit_code == 2 and list(out.iterdir()) == []
+    # no name: said so, not "'': a scenario name is letters, digits, …"
+    for name in ("", ".yaml", ".YML", "..yaml"):
+        unnamed = CliRunner().invoke(main, ["new", name, "--dir", str(out)])
+        assert unnamed.exit_code == 2
+        assert unnamed.stderr == f"error: {name!r}: give the scenario a name (wom new my-market)\n"
 
 
 @pytest.mark.parametrize("name", ["123", "true", "null", "mine.YAML"])

@@ -12,6 +12,7 @@ from rich.markup import escape
 
 import wom
 from wom.cli.options import (
+    FilePath,
     check_out,
     load,
     progress_bar,
@@ -63,11 +64,11 @@ STOPPED = {"converged": "converged", "acceptance": "stopped: too few candidates 
 
 @click.command("fit")
 @scenario_argument()
-@click.option("--adoptions", "-a", type=click.Path(path_type=Path), required=True,
+@click.option("--adoptions", "-a", type=FilePath(path_type=Path), required=True,
               help="Observed adoption: person,adopted (who adopted in which period, on the "
                    "scenario's graph file), period,segment,new_customers (counts), or a "
                    "customer list segment,adopted (a row per customer).")
-@click.option("--out", "-o", type=click.Path(path_type=Path),
+@click.option("--out", "-o", type=FilePath(path_type=Path),
               help="Fit folder to create [default: results/<name>/fit-<timestamp>/].")
 @click.option("--seed", "-s", type=click.IntRange(min=0), help="Override `seed`.")
 @workers_option

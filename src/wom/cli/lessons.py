@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 import wom
-from wom.cli.options import load, scenario_argument, set_option
+from wom.cli.options import FilePath, load, scenario_argument, set_option
 
 
 @click.command("app")
@@ -63,7 +63,7 @@ def list_() -> None:
 @click.option("--from", "template", default="blank", show_default=True,
               help="blank: every block with its keys explained; or a lesson scenario to "
                    "copy, comments and all (see `wom list`).")
-@click.option("--dir", "dest", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--dir", "dest", type=FilePath(file_okay=False, path_type=Path),
               help="Folder to write NAME.yaml in [default: here].")
 def new(name: str, template: str, dest: Path | None) -> None:
     """Start NAME.yaml from a blank template or a lesson."""

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from wom.cli.options import (
+    FilePath,
     check_out,
     load,
     progress_bar,
@@ -94,7 +95,7 @@ def _progress(quiet: bool) -> Iterator[tuple[Callable[[int, int], None],
               help="Fresh replicates of the confirmation [default: the scenario's].")
 @workers_option
 @scheduler_option
-@click.option("--out", "-o", type=click.Path(path_type=Path, file_okay=False),
+@click.option("--out", "-o", type=FilePath(path_type=Path, file_okay=False),
               help="Folder to create [default: results/<name>/optimize-<timestamp>/].")
 @resume_option("search")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table.")

@@ -100,8 +100,19 @@ def _writable_place(out: Path, cannot: str) -> None:
         raise wom.WomError(f"{out}: {cannot}, {above} is not writable")
 
 
+class FilePath(click.Path):
+    """A path that is not empty (``Path("")`` is the current folder: ``wom run ''`` said
+    ``.: is a directory``)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+                ) -> Any:
+        if isinstance(value, str) and not value.strip():
+            self.fail("the path is empty", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 def scenario_argument(required: bool = True) -> Callable[[Any], Any]:
-    return click.argument("scenario", type=click.Path(path_type=Path), required=required)
+    return click.argument("scenario", type=FilePath(path_type=Path), required=required)
 
 
 def set_option[F: Callable[..., Any]](fn: F) -> F:
@@ -140,7 +151,7 @@ def max_people_option(default: int) -> Callable[[Any], Any]:
 
 def resume_option(what: str) -> Callable[[Any], Any]:
     return click.option("--resume", "resume_dir",
-                        type=click.Path(path_type=Path, file_okay=False),
+                        type=FilePath(path_type=Path, file_okay=False),
                         help=f"Finish an interrupted {what} in this folder"
                              + (" (nothing done is rerun)." if what == "sweep" else "."))
 

@@ -11,6 +11,7 @@ import click
 
 import wom
 from wom.cli.options import (
+    FilePath,
     check_file_out,
     check_out,
     check_picture_format,
@@ -39,9 +40,9 @@ from wom.viz.words import ONE_MARKET
 @click.option("--replicates", "-r", type=click.IntRange(min=1), help="Override `replicates`.")
 @click.option("--seed", "-s", type=click.IntRange(min=0), help="Override `seed`.")
 @workers_option
-@click.option("--out", "-o", type=click.Path(path_type=Path),
+@click.option("--out", "-o", type=FilePath(path_type=Path),
               help="Run folder to create [default: results/<name>/<timestamp>/].")
-@click.option("--customers", "-c", type=click.Path(path_type=Path),
+@click.option("--customers", "-c", type=FilePath(path_type=Path),
               help="Start from today's customers: a CSV of person[,adopted] (people of the "
                    "scenario's graph file, with the week each bought in), segment[,adopted] "
                    "(a row per customer) or segment,customers[,adopted] (counts).")
@@ -148,9 +149,9 @@ def written_by_wom(run_dir: Path) -> Iterator[None]:
 
 
 @click.command()
-@click.argument("run_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.argument("run_dir", type=FilePath(path_type=Path, file_okay=False))
 @format_option
-@click.option("--out", "-o", type=click.Path(path_type=Path, file_okay=False),
+@click.option("--out", "-o", type=FilePath(path_type=Path, file_okay=False),
               help="Folder for the plots [default: RUN_DIR].")
 def plot(run_dir: Path, fmt: str, out: Path | None) -> None:
     """Redraw the plots of a run folder.
@@ -163,7 +164,7 @@ def plot(run_dir: Path, fmt: str, out: Path | None) -> None:
 
 
 @click.command()
-@click.argument("run_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.argument("run_dir", type=FilePath(path_type=Path, file_okay=False))
 def report(run_dir: Path) -> None:
     """Rewrite a run folder's report.html from its tables and plots."""
     from wom.viz import write_report
@@ -180,7 +181,7 @@ def report(run_dir: Path) -> None:
               help="The week to draw [default: the last].")
 @replicate_option
 @max_people_option(5000)
-@click.option("--out", "-o", type=click.Path(path_type=Path, dir_okay=False),
+@click.option("--out", "-o", type=FilePath(path_type=Path, dir_okay=False),
               help="Image to write (.png, .svg or .pdf) [default: snapshot-STRATEGY-STEP.png].")
 @set_option
 def snapshot(scenario: Path, strategy: str, step: int | None, replicate: int, max_people: int,
@@ -206,7 +207,7 @@ def snapshot(scenario: Path, strategy: str, step: int | None, replicate: int, ma
 @replicate_option
 @click.option("--fps", type=click.IntRange(min=1, max=60), default=4, show_default=True)
 @max_people_option(3000)
-@click.option("--out", "-o", type=click.Path(path_type=Path, dir_okay=False),
+@click.option("--out", "-o", type=FilePath(path_type=Path, dir_okay=False),
               default=Path("spread.gif"), show_default=True,
               help="The GIF to write (an MP4 beside it when ffmpeg is installed).")
 @set_option

@@ -14,6 +14,7 @@ import click
 
 import wom
 from wom.cli.options import (
+    FilePath,
     load,
     progress_bar,
     resumable,
@@ -130,7 +131,7 @@ def _phase_pair(sc: wom.Scenario, compare: str | None) -> tuple[str, str] | None
 @click.option("--metric", type=click.Choice(COMPARED),
               help="What sweep.csv's paired advantage and the phase diagram compare, e.g. "
                    "profit [default: the sweep: block's, else customers].")
-@click.option("--out", "-o", type=click.Path(path_type=Path, file_okay=False),
+@click.option("--out", "-o", type=FilePath(path_type=Path, file_okay=False),
               help="Sweep folder [default: results/<name>/sweep-<timestamp>/].")
 @resume_option("sweep")
 @set_option
@@ -234,7 +235,7 @@ def sweep(scenario: Path | None, varies: tuple[str, ...], design: str | None,
               help="Replicates per design point [default: the scenario's].")
 @workers_option
 @scheduler_option
-@click.option("--out", "-o", type=click.Path(path_type=Path, file_okay=False),
+@click.option("--out", "-o", type=FilePath(path_type=Path, file_okay=False),
               help="Folder [default: results/<name>/sensitivity-<timestamp>/].")
 @resume_option("analysis")
 @set_option

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from contextlib import suppress
 from pathlib import Path
 
 import yaml
@@ -179,6 +180,8 @@ def new_scenario(name: str, template: str, *, folder: Path | None = None,
     The copy keeps the template's comments; its ``name`` becomes `name`, and relative graph
     file paths are rewritten so they still point at the same files.
     """
+    if not re.sub(r"\.ya?ml$", "", name, flags=re.I).strip("."):
+        raise WomError(f"{name!r}: give the scenario a name (wom new my-market)")
     name = re.sub(r"\.ya?ml$", "", name, flags=re.I)  # (`wom new mine.yaml` meant mine.yaml)
     folder = folder or scenario_dir()
     source = folder / f"{template}.yaml"
@@ -227,6 +230,9 @@ def _write_new(name: str, text: str, dest: Path | None) -> Path:
     of the same name at the same moment included)."""
     target = _target(name, dest)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    # the folders --dir names that are not there yet, the deepest first: removed again if
+    # the file cannot be written
+    made = [p for p in (target.parent, *target.parent.parents) if not p.exists()]
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp.write_text(text, encoding="utf-8")
@@ -237,6 +243,10 @@ def _write_new(name: str, text: str, dest: Path | None) -> Path:
         except OSError:  # a file system without hard links
             os.replace(tmp, target)
     except OSError as err:  # (a full disk: named as the file, never its hidden temporary)
+        tmp.unlink(missing_ok=True)
+        for folder in made:
+            with suppress(OSError):
+                folder.rmdir()
         raise OSError(err.errno, err.strerror or str(err), str(target)) from None
     finally:
         tmp.unlink(missing_ok=True)
