@@ -22,6 +22,60 @@ def _grow(a: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True)
+def _fill_within(sa, na, p, log_q, total, rng, us, vs, m, v, w):  # pragma: no cover - compiled
+    """:func:`_block`'s ties inside one range from pair ``(v, w)`` on, into ``us[m:],
+    vs[m:]`` until the block ends or the lists are full: ``(m, v, w, full)``. (The lists are
+    grown by the caller: an array that may be replaced inside the loop costs it a third.)"""
+    while v < na:
+        if m == us.size:
+            return m, v, w, True
+        if p < 1.0:
+            skip = np.floor(np.log(1.0 - rng.random()) / log_q)
+            if skip > total:
+                break
+            w += 1 + int(skip)
+        else:
+            w += 1
+        while w >= v and v < na:
+            w -= v
+            v += 1
+        if v < na:
+            us[m] = sa + w
+            vs[m] = sa + v
+            m += 1
+    return m, v, w, False
+
+
+@numba.njit(cache=True)
+def _fill_between(sa, sb, nb, p, log_q, total, rng, us, vs, m, idx,
+                  skip0):  # pragma: no cover - compiled
+    """:func:`_block`'s ties between two ranges from pair `idx` on, as :func:`_fill_within`:
+    ``(m, idx, skip0, full)``."""
+    while True:
+        if m == us.size:
+            return m, idx, skip0, True
+        if skip0 >= 0.0:
+            skip = skip0
+            skip0 = -1.0
+            if skip > total:
+                break
+            idx += 1 + int(skip)
+        elif p < 1.0:
+            skip = np.floor(np.log(1.0 - rng.random()) / log_q)
+            if skip > total:
+                break
+            idx += 1 + int(skip)
+        else:
+            idx += 1
+        if idx >= total:
+            break
+        us[m] = sa + idx // nb
+        vs[m] = sb + idx % nb
+        m += 1
+    return m, idx, skip0, False
+
+
+@numba.njit(cache=True)
 def _block(sa, na, sb, nb, p, rng, us, vs, m, skip0=-1.0):  # pragma: no cover - compiled
     """Append the ties of one G(n, p) block to ``us[:m], vs[:m]``; returns ``(us, vs, m)``.
 
@@ -34,50 +88,22 @@ def _block(sa, na, sb, nb, p, rng, us, vs, m, skip0=-1.0):  # pragma: no cover -
     log_q = np.log(1.0 - p) if p < 1.0 else -np.inf
     if log_q == 0.0:  # p below 1e-16: 1 − p rounds to 1 (and numba raises on x / 0)
         log_q = np.log1p(-p)
+    full = True
     if within:
         v, w = 1, -1
-        while v < na:
-            if p < 1.0:
-                skip = np.floor(np.log(1.0 - rng.random()) / log_q)
-                if skip > total:
-                    break
-                w += 1 + int(skip)
-            else:
-                w += 1
-            while w >= v and v < na:
-                w -= v
-                v += 1
-            if v < na:
-                if m == us.size:
-                    us = _grow(us)
-                    vs = _grow(vs)
-                us[m] = sa + w
-                vs[m] = sa + v
-                m += 1
-    else:
-        idx = -1
-        while True:
-            if skip0 >= 0.0:
-                skip = skip0
-                skip0 = -1.0
-                if skip > total:
-                    break
-                idx += 1 + int(skip)
-            elif p < 1.0:
-                skip = np.floor(np.log(1.0 - rng.random()) / log_q)
-                if skip > total:
-                    break
-                idx += 1 + int(skip)
-            else:
-                idx += 1
-            if idx >= total:
-                break
-            if m == us.size:
+        while full:
+            m, v, w, full = _fill_within(sa, na, p, log_q, total, rng, us, vs, m, v, w)
+            if full:
                 us = _grow(us)
                 vs = _grow(vs)
-            us[m] = sa + idx // nb
-            vs[m] = sb + idx % nb
-            m += 1
+    else:
+        idx = -1
+        while full:
+            m, idx, skip0, full = _fill_between(sa, sb, nb, p, log_q, total, rng, us, vs, m,
+                                                idx, skip0)
+            if full:
+                us = _grow(us)
+                vs = _grow(vs)
     return us, vs, m
 
 
