@@ -157,10 +157,33 @@ def test_a_full_disk_names_the_file_it_was_writing(tmp_path, monkeypatch, fails)
     monkeypatch.setattr(folder, "write_frame", frame)
     monkeypatch.setattr(Path, "write_text", text)
     with pytest.raises(OSError) as caught:
-        wom.save(res, tmp_path / "run")
+        wom.save(res, tmp_path / "a" / "b" / "run")
     assert Path(caught.value.filename).name == fails
     assert failed_write(caught.value) == f"No space left on device (writing {fails})"
-    assert list(tmp_path.iterdir()) == []
+    assert list(tmp_path.iterdir()) == []  # nor the folders it made for the run (a/b)
+
+
+def test_a_run_folder_wom_names_is_named_when_it_cannot_be_written(tmp_path, monkeypatch):
+    # without --out the error said "results: cannot write the run folder" (breaker re-check)
+    import errno
+
+    from click.testing import CliRunner
+
+    from wom.cli import main
+    from wom.store import folder
+
+    def full(*args):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    scenario = tmp_path / "mine.yaml"
+    scenario.write_text(small_scenario().model_copy(update={"name": "mine"}).to_yaml())
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(folder, "write_frame", full)
+    done = CliRunner().invoke(main, ["run", "mine.yaml", "-r", "1", "-w", "1", "--quiet"])
+    assert done.exit_code == 2, done.output
+    assert done.stderr.startswith(f"error: {Path('results') / 'mine'}: cannot write the run "
+                                  "folder: No space left on device (writing ")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.yaml"]  # no results/mine/
 
 
 def test_writing_names_only_what_names_no_file(tmp_path):

@@ -232,6 +232,9 @@ def test_an_animation_that_cannot_be_written_is_named_and_leaves_nothing(sc, tmp
     assert caught.value.filename == str(before)
     assert [p.name for p in tmp_path.iterdir()] == ["spread.gif"]
     assert before.read_bytes() == b"an earlier animation"
+    with pytest.raises(OSError):  # nor the folders it made for it
+        animate(sc, ["focused"], tmp_path / "a" / "b" / "spread.gif")
+    assert [p.name for p in tmp_path.iterdir()] == ["spread.gif"]
 
 
 def test_the_cli_names_the_animation_it_could_not_write(sc, tmp_path, monkeypatch):

@@ -164,8 +164,12 @@ def test_a_store_is_whole_or_absent(tmp_path, monkeypatch):
     # a WomError naming the store (it was a raw OSError: a traceback on the command line)
     with pytest.raises(WomError, match=r"s/sweep\.sqlite: cannot write the sweep store: "
                                        "disk full"):
+        sweep.run_sweep(tiny(), [parse_vary(VARIES[0])], tmp_path / "a" / "b" / "s",
+                        replicates=1, workers=1)
+    assert list(tmp_path.iterdir()) == []  # the folders it made are removed again (a/b/s)
+    with pytest.raises(WomError, match="disk full"):
         sweep.run_sweep(tiny(), [parse_vary(VARIES[0])], out, replicates=1, workers=1)
-    assert not out.exists()  # the folder it made is removed again, not left empty
+    assert not out.exists()
     out.mkdir()  # a folder of the user's own is kept, without a store or a temporary
     with pytest.raises(WomError, match="disk full"):
         sweep.run_sweep(tiny(), [parse_vary(VARIES[0])], out, replicates=1, workers=1)

@@ -101,7 +101,7 @@ def fit(scenario: Path, adoptions: Path, out: Path | None, seed: int | None,
     try:
         folder = wom.save_fit(result, out)
     except OSError as err:
-        raise wom.WomError(f"{out or 'results'}: cannot write the fit folder: "
+        raise wom.WomError(f"{out or Path('results') / sc.name}: cannot write the fit folder: "
                            f"{failed_write(err)}") from None
     if not quiet:
         print_fit(result, Terminal())

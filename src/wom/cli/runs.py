@@ -83,7 +83,7 @@ def run(scenario: Path, replicates: int | None, seed: int | None, workers: int |
         try:
             folder = wom.save(results, out, fmt=fmt)
         except OSError as err:
-            raise WomError(f"{out or 'results'}: cannot write the run folder: "
+            raise WomError(f"{out or Path('results') / sc.name}: cannot write the run folder: "
                            f"{failed_write(err)}") from None
         if not quiet:
             if existing is not None:

@@ -21,7 +21,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import as_completed
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ from wom.experiment.design import Rows, point_error, point_rows, points
 from wom.experiment.memory import available_memory, check_memory
 from wom.experiment.pool import worker_pool
 from wom.experiment.runner import check_inputs, default_workers, input_digests
-from wom.store import fresh_names, rename_noreplace
+from wom.store import fresh_names, missing_folders, remove_empty, rename_noreplace
 
 DB = "sweep.sqlite"
 CSV = "sweep.csv"
@@ -167,9 +167,12 @@ def create_store(out_dir: Path | str, sc: Scenario, pts: Sequence[dict[str, Valu
     if (out_dir / DB).exists() and not fresh:
         raise WomError(f"{out_dir / DB} exists: resume it (wom sweep --resume {out_dir}) "
                        "or choose another folder")
-    made = fresh or not out_dir.exists()  # (removed again if the store cannot be written)
+    # the folders made for the store, removed again if it cannot be written
+    made = missing_folders(out_dir.parent if fresh else out_dir)
     try:
-        out_dir = claim_folder(out_dir) if fresh else out_dir
+        if fresh:
+            out_dir = claim_folder(out_dir)  # (this sweep's own, made here)
+            made.insert(0, out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise WomError(f"{out_dir}: cannot create the sweep folder: {err}") from None
@@ -198,9 +201,8 @@ def create_store(out_dir: Path | str, sc: Scenario, pts: Sequence[dict[str, Valu
     finally:
         tmp.unlink(missing_ok=True)
         Path(f"{tmp}-journal").unlink(missing_ok=True)
-        if made and not written:  # (a folder this sweep made, left empty)
-            with suppress(OSError):
-                out_dir.rmdir()
+        if not written:
+            remove_empty(made)
     return out_dir
 
 

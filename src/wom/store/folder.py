@@ -17,7 +17,7 @@ import os
 import shutil
 import socket
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -200,6 +200,7 @@ class AtomicFolder:
         self.path = Path(out)
         self.what = what
         self.fresh = fresh
+        self.made: list[Path] = []
         # one per folder being written, even several at once in one process (threads)
         # (the name cut to 100 bytes: the temporary's name must fit where the folder's does)
         short = self.path.name.encode()[:100].decode(errors="ignore")
@@ -213,6 +214,7 @@ class AtomicFolder:
     def __enter__(self) -> AtomicFolder:
         if self.path.exists() and not self.fresh:
             raise self.refuse()
+        self.made = missing_folders(self.path.parent)  # (removed again if nothing is placed)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         remove_stale_partials(self.path.parent)
         if self.tmp.exists():
@@ -221,12 +223,16 @@ class AtomicFolder:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
+        placed = False
         try:
             if kind is None:
                 self.place()
+                placed = True
         finally:
             if self.tmp.exists():  # an exception, or a refused rename
                 shutil.rmtree(self.tmp, ignore_errors=True)
+            if not placed:
+                remove_empty(self.made)
 
     def place(self) -> None:
         for path in fresh_names(self.path):
@@ -238,6 +244,20 @@ class AtomicFolder:
                 continue
             self.path = path
             return
+
+
+def missing_folders(path: Path) -> list[Path]:
+    """`path` and those of its parents that are not there, the deepest first: the folders a
+    command makes to write into `path` (:func:`remove_empty` them if it fails)."""
+    return [p for p in (path, *path.parents) if not p.exists()]
+
+
+def remove_empty(folders: Iterable[Path]) -> None:
+    """Remove those of `folders` (the deepest first) that are empty: a command that could
+    not write its files leaves no empty folders it made for them."""
+    for folder in folders:
+        with suppress(OSError):
+            folder.rmdir()
 
 
 def atomic_folder(out: Path | str, what: str = "run", *, fresh: bool = False) -> AtomicFolder:

@@ -32,6 +32,7 @@ from wom.engine import NEVER
 from wom.errors import WomError
 from wom.experiment import Replicate, check_memory
 from wom.market import Population
+from wom.store import missing_folders, remove_empty
 from wom.viz.accounts import AccountHistory, waiting_at
 from wom.viz.drawing import (
     ANIMATION_DPI,
@@ -349,6 +350,7 @@ def animate(
     if fps < 1:
         raise WomError(f"fps must be at least 1 (got {fps})")
     frames = SpreadFrames(scenario, strategies, replicate=replicate, max_people=max_people)
+    made = missing_folders(out.parent)  # (removed again if the file cannot be written)
     out.parent.mkdir(parents=True, exist_ok=True)
     writers: list[tuple[AbstractMovieWriter, Path]] = [(_gif_writer(fps, frames.colours), out)]
     if shutil.which("ffmpeg"):
@@ -374,4 +376,6 @@ def animate(
     finally:
         for temporary in hidden.values():
             temporary.unlink(missing_ok=True)
+        if not out.exists():
+            remove_empty(made)
     return [path for _, path in writers]
