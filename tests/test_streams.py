@@ -156,8 +156,33 @@ def test_plain_text_keeps_a_negative_range_readable():
 
     assert "-503.5–-287.5".encode(PLAIN_CODEC) == b"-503.5 to -287.5"
     assert "−3–−1 or 63–70 × 2 …".encode(PLAIN_CODEC) == b"-3 to -1 or 63-70 x 2 ..."
+    # a negative start and a positive end: "-562.2-111.2" read as -562.2 to -111.2
+    assert "-562.2–111.2 and −4–5".encode(PLAIN_CODEC) == b"-562.2 to 111.2 and -4 to 5"
+    assert "weeks 0–51, the 5th–95th".encode(PLAIN_CODEC) == b"weeks 0-51, the 5th-95th"
     assert "a–".encode(PLAIN_CODEC) == b"a-"  # (the text's last character)
     assert "ok".encode(PLAIN_CODEC) == b"ok" and b"ok".decode(PLAIN_CODEC) == "ok"
+    # wom's own signs in words; what a user typed, escaped (it read "sc?nario.yaml")
+    assert "β·ρ·w".encode(PLAIN_CODEC) == b"beta*rho*w"
+    assert "scénario.yaml".encode(PLAIN_CODEC) == b"sc\\xe9nario.yaml"
+
+
+def test_an_ascii_terminal_lays_tables_out_with_what_it_prints(tmp_path: Path):
+    # "-26,594 to -22,818" was three characters wider than the column rich had measured for
+    # "-26,594–-22,818": the row stuck out of the table (re-check)
+    from wom.cli.stops import as_shown
+
+    assert as_shown([["a", "1–2"]]) == [["a", "1–2"]]  # (a UTF-8 terminal: as they are)
+    done = wom(["run", str(Path(__file__).resolve().parents[1] / "scenarios" /
+                           "quality-revenue.yaml"), "-r", "2", "-w", "1", "--out",
+                str(tmp_path / "run"), *(a for seg in ("clinics", "gyms", "salons", "shops")
+                                         for a in ("--set", f"segments.{seg}.price=1"))],
+               stdout=subprocess.PIPE, PYTHONIOENCODING="ascii")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    head = next(i for i, line in enumerate(lines) if line.startswith("strategy | spend"))
+    table = lines[head - 1:head + 4]  # two header lines, the rule, the two strategies
+    assert any(" to -" in line for line in table), done.stdout
+    assert len({len(line.rstrip()) for line in table}) == 1, table
 
 
 def test_an_ascii_terminal_gets_plain_lines_from_click_too():

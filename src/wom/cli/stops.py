@@ -14,6 +14,7 @@ import codecs
 import errno
 import io
 import os
+import re
 import signal
 import sys
 import threading
@@ -179,18 +180,45 @@ def unwritable(err: OSError) -> click.exceptions.Exit:
 
 
 #: What wom's text says with characters an ASCII terminal (``LANG=C`` without Python's UTF-8
-#: mode, ``PYTHONIOENCODING=ascii``) cannot show.
-PLAIN = {"–": "-", "—": "-", "−": "-", "─": "-", "×": "x", "≤": "<=", "≥": ">=", "…": "...",
-         "±": "+/-", "→": "->", "·": "*", "’": "'", "‘": "'", "“": '"', "”": '"'}
+#: mode, ``PYTHONIOENCODING=ascii``) cannot show; any other is written as Python escapes it
+#: (``é`` as ``\xe9``: a name the user typed stays unambiguous).
+PLAIN = {"–": "-", "—": "-", "−": "-", "─": "-", "━": "-", "×": "x", "≤": "<=", "≥": ">=",
+         "…": "...", "±": "+/-", "→": "->", "·": "*", "’": "'", "‘": "'", "“": '"', "”": '"',
+         "β": "beta", "ρ": "rho", "α": "alpha", "γ": "gamma", "²": "^2", "∝": "~",
+         "∈": " in ", "≠": "!=", "√": "sqrt", "÷": "/", "§": "section "}
+#: A negative number ends here / a number begins here (around a range's dash).
+_NEGATIVE_BEFORE = re.compile(r"[-−][\d.,]*\d$")
+_NUMBER_AFTER = re.compile(r"[-−+]?\d")
 
 
 def _plain(err: UnicodeError) -> tuple[str, int]:
     if not isinstance(err, UnicodeEncodeError):
         raise err
-    text = err.object
-    # a range whose end is negative reads "-503.5 to -287.5", never "-503.5--287.5"
-    return "".join(" to " if text[i] == "–" and text[i + 1:i + 2] in ("-", "−")
-                   else PLAIN.get(text[i], "?") for i in range(err.start, err.end)), err.end
+    text, out = err.object, []
+    for i in range(err.start, err.end):
+        c = text[i]
+        # a range with a negative end reads "-503.5 to -287.5" or "-45.9 to 652.9", never
+        # "-503.5--287.5" or "-45.9-652.9"
+        if c == "–" and _NUMBER_AFTER.match(text, i + 1) and (
+                text[i + 1] in "-−" or _NEGATIVE_BEFORE.search(text, max(0, i - 40), i)):
+            out.append(" to ")
+        else:
+            out.append(PLAIN.get(c) or c.encode("ascii", "backslashreplace").decode("ascii"))
+    return "".join(out), err.end
+
+
+def plain_output() -> bool:
+    """Whether standard output is an ASCII terminal's (:func:`plain_streams`)."""
+    return getattr(sys.stdout, "encoding", None) == PLAIN_CODEC
+
+
+def as_shown(rows: list[list[str]]) -> list[list[str]]:
+    """A table's cells as standard output will show them, so that the table is laid out
+    with what is printed (on an ASCII terminal "-26,594–-22,818" is printed "-26,594 to
+    -22,818", three characters wider than the column rich measured)."""
+    if not plain_output():
+        return rows
+    return [[cell.encode(PLAIN_CODEC).decode("ascii") for cell in row] for row in rows]
 
 
 class _PlainEncoder(codecs.IncrementalEncoder):

@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 import wom
-from wom.cli.stops import WHOLE_WIDTH
+from wom.cli.stops import WHOLE_WIDTH, as_shown
 from wom.config import IGNITION_SHARE, METRICS
 from wom.store import verdict
 from wom.store.money import Economics
@@ -28,6 +28,7 @@ def fitted_table(title: str | None, headers: tuple[str, ...], rows: list[list[st
     (the terminal's columns); a table that cannot fit is printed whole, wider."""
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True,
                   title=title)
+    rows = as_shown(rows)
     # Fixed widths: rich would otherwise measure a two-line header by its whole text and
     # squeeze the numbers into ellipses on an 80-column terminal.
     widths = [max([len(line) for line in head.split("\n")] + [len(r[i]) for r in rows])

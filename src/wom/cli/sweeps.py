@@ -40,7 +40,7 @@ def print_sweep(csv: Path, params: list[str], metric: str) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from wom.cli.stops import WHOLE_WIDTH, Terminal
+    from wom.cli.stops import WHOLE_WIDTH, Terminal, as_shown
 
     df = pd.read_csv(csv, dtype={"strategy": str})
     first = escape(str(df.vs.iloc[0])) if len(df) else ""
@@ -72,6 +72,7 @@ def print_sweep(csv: Path, params: list[str], metric: str) -> None:
              if len(df) else metric)
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True,
                   title=title)
+    rows = as_shown(rows)
     widths = [max([len(head)] + [len(r[i]) for r in rows]) for i, head in enumerate(heads)]
     for head, width in zip(heads, widths, strict=True):
         # Fixed widths and no wrapping: the intervals are never cut into ellipses.
