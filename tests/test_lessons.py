@@ -269,6 +269,8 @@ def test_wom_new_takes_a_file_name_and_leaves_nothing_on_a_full_disk(tmp_path, m
     failed = CliRunner().invoke(main, ["new", "other", "--dir", str(out / "a" / "b")])
     assert failed.exit_code == 2 and list(out.iterdir()) == []
     # no name: said so, not "'': a scenario name is letters, digits, …"
+    hidden = CliRunner().invoke(main, ["new", ".hidden", "--dir", str(out)])
+    assert hidden.exit_code == 2 and "starting with '.' makes a hidden file" in hidden.stderr
     for name in ("", ".yaml", ".YML", "..yaml"):
         unnamed = CliRunner().invoke(main, ["new", name, "--dir", str(out)])
         assert unnamed.exit_code == 2

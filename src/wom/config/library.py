@@ -219,6 +219,8 @@ def as_yaml(name: str) -> str:
 def _target(name: str, dest: Path | None) -> Path:
     if not re.fullmatch(r"[\w.-]+", name) or name.strip(".") == "":
         raise WomError(f"{name!r}: a scenario name is letters, digits, '-', '_' and '.'")
+    if name.startswith("."):  # (.hidden.yaml, and run folders no listing shows)
+        raise WomError(f"{name!r}: a scenario name starting with '.' makes a hidden file")
     target = (dest or Path.cwd()) / f"{name}.yaml"
     if target.exists():
         raise WomError(f"{target}: already exists (not overwritten)")
