@@ -669,6 +669,32 @@ def test_a_figure_changed_after_fitting_is_laid_out_again(live, tmp_path):
     assert (tmp_path / "saved.png").read_bytes() == (tmp_path / "savefig.png").read_bytes()
 
 
+def test_a_figure_killed_while_saved_leaves_nothing_the_next_one_keeps(tmp_path):
+    # a command killed while saving left its hidden temporary for good (breaker re-check):
+    # the next figure saved in the folder removes those of processes that are gone
+    import socket
+    import subprocess
+
+    from matplotlib.figure import Figure
+
+    from wom.store import hidden_twin
+
+    dead_pid = subprocess.Popen(["true"])  # (a process that has ended: its pid)
+    dead_pid.wait()
+    host = socket.gethostname()
+    dead = tmp_path / f".adoption.partial-{host}-{dead_pid.pid}.png"
+    alive = hidden_twin(tmp_path / "other.png")  # this process's: still being written
+    other_host = tmp_path / f".adoption.partial-elsewhere-{dead_pid.pid}.png"
+    for p in (dead, alive, other_host):
+        p.write_bytes(b"\x89PNG")
+    assert alive.name.startswith(".other.partial-")
+    fig = Figure()
+    fig.subplots().plot([0, 1])
+    save_figure(fig, tmp_path / "adoption.png")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["adoption.png", alive.name, other_host.name])
+
+
 def test_two_commands_plotting_one_folder_at_once_both_finish(live, tmp_path):
     # each writes its figures through a temporary file of its own (they shared one name:
     # "No such file or directory: .adoption.png.tmp" when the other renamed it first)

@@ -7,6 +7,7 @@ from wom.store.folder import (
     TABLES,
     atomic_folder,
     fresh_names,
+    hidden_twin,
     leading_comments,
     missing_folders,
     new_run_dir,
@@ -23,7 +24,7 @@ from wom.store.stats import Difference, Verdict, mean_interval, nanmean, pair, v
 
 __all__ = ["COMPARISON_COLUMNS", "MANIFEST", "REPORT", "SCENARIO_FILE", "SUMMARY_COLUMNS",
            "TABLES", "TIMESERIES_COLUMNS", "Difference", "Results", "RunFolder", "Verdict",
-           "atomic_folder", "fresh_names", "leading_comments", "mean_interval", "missing_folders",
-           "nanmean", "new_run_dir", "pair", "read_run", "remove_empty", "remove_stale_partials",
-           "rename_noreplace",
-           "verdict", "write_csv", "write_manifest", "write_run"]
+           "atomic_folder", "fresh_names", "hidden_twin", "leading_comments", "mean_interval",
+           "missing_folders", "nanmean", "new_run_dir", "pair", "read_run", "remove_empty",
+           "remove_stale_partials", "rename_noreplace", "verdict", "write_csv", "write_manifest",
+           "write_run"]

@@ -322,11 +322,22 @@ def write_run(results: Results, out: Path, *, plots: Extra | None = None,
 PARTIAL = ".partial-"
 
 
+def hidden_twin(path: Path) -> Path:
+    """Where a file is written before it is renamed to `path` (so it is never seen half
+    written): hidden, this process's own (two commands on one folder), the suffix kept (the
+    writers read the format from it), the name cut to fit where `path`'s does, and removed
+    by :func:`remove_stale_partials` if the process is killed before it could."""
+    stem = path.stem.encode()[:100].decode(errors="ignore")
+    return path.with_name(f".{stem}{PARTIAL}{socket.gethostname()}-{os.getpid()}{path.suffix}")
+
+
 def partial_owner(path: Path) -> tuple[str, int] | None:
-    """``(host, pid)`` of the run writing the hidden temporary `path` (None: not one)."""
+    """``(host, pid)`` of the command writing the hidden temporary `path`, a folder or a
+    file (:func:`hidden_twin`) (None: not one)."""
     if not path.name.startswith(".") or PARTIAL not in path.name:
         return None
     host, _, pid = path.name.rsplit(PARTIAL, 1)[1].rpartition("-")
+    pid = pid.split(".", 1)[0]  # (a file's suffix)
     return (host, int(pid)) if pid.isdigit() else ("", -1)
 
 
@@ -347,6 +358,9 @@ def remove_stale_partials(folder: Path) -> None:
         try:
             os.kill(owner[1], 0)
         except ProcessLookupError:  # killed before it could clean up
-            shutil.rmtree(p, ignore_errors=True)
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                p.unlink(missing_ok=True)
         except OSError:  # alive, another user's: not ours to touch
             pass

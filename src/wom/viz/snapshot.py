@@ -32,7 +32,7 @@ from wom.engine import NEVER
 from wom.errors import WomError
 from wom.experiment import Replicate, check_memory
 from wom.market import Population
-from wom.store import missing_folders, remove_empty
+from wom.store import hidden_twin, missing_folders, remove_empty, remove_stale_partials
 from wom.viz.accounts import AccountHistory, waiting_at
 from wom.viz.drawing import (
     ANIMATION_DPI,
@@ -52,7 +52,7 @@ from wom.viz.drawing import (
     shown,
 )
 from wom.viz.numbers import as_money
-from wom.viz.style import as_written, fit_text, hidden_twin, strategy_colours
+from wom.viz.style import as_written, fit_text, strategy_colours
 
 if TYPE_CHECKING:
     from matplotlib.animation import AbstractMovieWriter
@@ -352,6 +352,7 @@ def animate(
     frames = SpreadFrames(scenario, strategies, replicate=replicate, max_people=max_people)
     made = missing_folders(out.parent)  # (removed again if the file cannot be written)
     out.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_partials(out.parent)  # (animations of commands killed while writing them)
     writers: list[tuple[AbstractMovieWriter, Path]] = [(_gif_writer(fps, frames.colours), out)]
     if shutil.which("ffmpeg"):
         writers.append((FFMpegWriter(fps=fps, codec="libx264",

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import math
-import os
 import re
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
@@ -22,6 +21,7 @@ import numpy as np
 
 from wom.config import IGNITION_SHARE, Scenario
 from wom.engine import CAUSES
+from wom.store import hidden_twin, remove_stale_partials
 from wom.viz.numbers import as_cell
 
 if TYPE_CHECKING:
@@ -263,14 +263,6 @@ def legend_below(fig: Figure, handles: Sequence[Any], labels: Sequence[str],
         ncols = min(ncols - 1, math.ceil(entries / (math.ceil(entries / ncols) + 1)))
 
 
-def hidden_twin(path: Path) -> Path:
-    """Where a file is written before it is renamed to `path` (so it is never seen half
-    written): hidden, this process's own (two commands on one folder), the suffix kept (the
-    writers read the format from it), and the name cut to fit where `path`'s does."""
-    stem = path.stem.encode()[:100].decode(errors="ignore")
-    return path.with_name(f".{stem}.{os.getpid()}.tmp{path.suffix}")
-
-
 def save_figure(fig: Figure, path: Path | str, *, fmt: str | None = None) -> Path:
     """Save `fig` (format from `fmt` or the suffix), without dates. (Not cleared after: its
     artists refer to each other, so only a collection frees them either way, and clearing
@@ -278,6 +270,7 @@ def save_figure(fig: Figure, path: Path | str, *, fmt: str | None = None) -> Pat
     path = Path(path)
     fmt = fmt or path.suffix.lstrip(".").lower() or "png"
     no_date = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}.get(fmt)
+    remove_stale_partials(path.parent)  # (figures of commands killed while saving them)
     tmp = hidden_twin(path)
     engine = fig.get_layout_engine()
     # savefig lays a figure out in a draw of its own (rendering nothing) before the draw
