@@ -273,8 +273,9 @@ def test_a_sampled_snapshot_says_how_many_customers_it_draws(sc):
     drawn = len(customers_drawn(ax))
     _, adopted_at = spread(sc, "focused")
     assert drawn < customers_by(adopted_at, 6)
-    assert (f"{drawn:,} of them drawn: a random sample of 100 of {PEOPLE} people"
-            in ax.get_title())
+    assert f"{drawn:,} of them drawn (a random sample)" in ax.get_title()
+    assert f"showing 100 of {PEOPLE} people (random sample)" in fig.get_supxlabel()
+    assert ax.get_title().count("\n") == 1  # (two lines: it had three on a slide)
     frames = SpreadFrames(sc, ["focused"], max_people=100)
     frames.show(6)
     assert f"({drawn:,} drawn, random sample)" in frames.figure.axes[0].get_title()

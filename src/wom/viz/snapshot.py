@@ -184,9 +184,9 @@ def snapshot_figure(
                   accounts=history).show(step)
     name_segments(ax, pos, pop.segment, scenario.segment_names)
     customers = customers_by(adopted_at, step, left_at)
-    # A sample of people shows only some of the customers: the title says how many.
-    sample = (f"\n{drawn:,} of them drawn: a random sample of {show.people.size:,} of "
-              f"{show.total_people:,} people" if show.sampled else "")
+    # A sample of people shows only some of the customers: the title says how many (and
+    # the note below how many people; the title had three lines on a slide)
+    sample = f"\n{drawn:,} of them drawn (a random sample)" if show.sampled else ""
     won = _accounts_line(history, adopted_at, step)
     title = ax.set_title(f"{spec.name} — week {step}: {customers:,} customers "
                          f"(at a budget of {as_money(scenario.budget.total)}){won}{sample}",
