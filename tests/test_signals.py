@@ -146,3 +146,30 @@ def test_a_stop_while_a_folder_is_written_waits_for_it() -> None:
             finished = True
         assert finished and stop.value.signum == sig
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
+
+
+def test_a_result_cut_short_by_a_kill_does_not_hang_the_pool():
+    # A worker killed while it wrote its result left a message cut short; the pool's thread
+    # waited for the rest for ever, and Python hung as it exited, joining it: one stopped
+    # run in four to eight never ended (test_a_stopped_run_…[SIGHUP] timed out). The cut
+    # message is written here by hand: the thread must end once the workers are killed.
+    import struct
+
+    from wom.experiment.pool import worker_pool
+
+    thread = writer = None
+    with pytest.raises(KeyboardInterrupt), worker_pool(1) as pool:
+        assert pool.submit(int, 7).result() == 7  # (its thread now reads results)
+        thread = pool._executor_manager_thread
+        writer = pool._result_queue._writer
+        os.write(writer.fileno(), struct.pack("!i", 1000))  # a length, and no message
+        time.sleep(0.5)  # (the thread reads it, and waits for the rest)
+        raise KeyboardInterrupt
+    assert thread is not None and writer is not None
+    try:
+        thread.join(timeout=10)
+        assert not thread.is_alive(), "the pool's thread still waits for the cut result"
+    finally:
+        if thread.is_alive():  # (else this test process would hang as it exits)
+            writer.close()
+            thread.join(timeout=10)

@@ -20,9 +20,10 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from multiprocessing import active_children, get_all_start_methods, get_context
 from multiprocessing.context import BaseContext
+from typing import Any
 
 #: ``prctl`` option: the signal a process gets when its parent dies (linux/prctl.h).
 PR_SET_PDEATHSIG = 1
@@ -120,11 +121,26 @@ def worker_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
     try:
         yield pool
     except BaseException:
+        results = getattr(pool, "_result_queue", None)  # (shutdown forgets it)
         pool.shutdown(wait=False, cancel_futures=True)
         mine = [p for p in active_children() if p not in before]
         for p in mine:
             p.kill()
         for p in mine:
             p.join(timeout=10)
+        _unblock_results(results)
         raise
     pool.shutdown(wait=True)
+
+
+def _unblock_results(results: Any) -> None:
+    """After its workers were killed: end the pool's reading of their `results` (its
+    result queue). A worker killed while it wrote one leaves a message cut short, and the
+    pool's thread waits for the rest for ever (this process holds the pipe's other end
+    too): Python then hung as it exited, joining that thread (one stop in four or eight,
+    SIGHUP, SIGTERM or Ctrl-C during a run). Closing this process's end lets the thread
+    see the pipe end and stop."""
+    writer = getattr(results, "_writer", None)
+    if writer is not None:
+        with suppress(OSError):
+            writer.close()
