@@ -380,7 +380,7 @@ def test_writing_beside_a_store_leaves_another_live_writer_alone(tmp_path: Path)
     and that writer then crashed); those of a process that is gone are."""
     import socket
 
-    from wom.store.folder import PARTIAL
+    from wom.store import PARTIAL
     from wom.viz.optimize import write_optimize
 
     sc = wom.scenario_from_dict(twins(optimize={"trials": 8, "replicates": 4}))

@@ -12,7 +12,7 @@ import pandas as pd
 from wom.config import METRIC_NAMES
 from wom.errors import WomError
 from wom.experiment.sweep import CSV, DB, read_meta
-from wom.store import mean_interval
+from wom.store import mean_interval, replace_whole
 
 
 def read_results(out_dir: Path | str) -> pd.DataFrame:
@@ -63,10 +63,9 @@ def export_csv(out_dir: Path | str, metric: str = "customers") -> Path:
     cols = [*names, "strategy", *(f"{m}_{x}" for m in METRIC_NAMES for x in ("mean", "lo", "hi")),
             "paid_back_share", "vs", "metric", "diff_mean", "diff_lo", "diff_hi"]
     path = Path(out_dir) / CSV
-    tmp = path.with_name(f".{CSV}.tmp")
-    pd.DataFrame(rows, columns=cols).to_csv(tmp, index=False, float_format="%.10g")
-    tmp.replace(path)  # an earlier good file is never left half-rewritten
-    return path
+    table = pd.DataFrame(rows, columns=cols)
+    # an earlier good file is never left half-rewritten
+    return replace_whole(path, lambda tmp: table.to_csv(tmp, index=False, float_format="%.10g"))
 
 
 def paired(out_dir: Path | str, a: str, b: str, metric: str = "customers") -> pd.DataFrame:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -31,7 +30,7 @@ from wom.experiment.race import Trial
 from wom.experiment.runner import check_inputs, input_digests
 from wom.experiment.sweep import DB as SWEEP_DB
 from wom.experiment.sweep import claim_folder
-from wom.store import rename_noreplace
+from wom.store import hidden_twin, remove_stale_partials, rename_noreplace
 from wom.version import __version__
 
 STORE = "search.sqlite"
@@ -109,7 +108,8 @@ class SearchStore:
                 "confirm_replicates": str(confirm_replicates), "notes": notes,
                 "inputs": json.dumps(input_digests(sc)), "finished": "0",
                 "command": command}
-        tmp = out_dir / f".{STORE}.{os.getpid()}.{threading.get_ident()}.tmp"
+        remove_stale_partials(out_dir)  # (stores of searches killed while creating them)
+        tmp = hidden_twin(out_dir / STORE, str(threading.get_ident()))
         tmp.unlink(missing_ok=True)
         try:
             conn = sqlite3.connect(tmp)

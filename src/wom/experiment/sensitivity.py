@@ -38,6 +38,7 @@ from wom.config import METRIC_NAMES, Scenario
 from wom.config.keys import KEY_PATH, Value, Vary
 from wom.errors import WomError
 from wom.experiment.sweep import DB, Scheduler, SweepProgress, read_meta, start
+from wom.store import replace_whole
 
 METHODS = ("sobol", "morris")
 #: ``advantage``: the paired difference in customers, strategy − vs.
@@ -254,7 +255,6 @@ def describe_output(out_dir: Path | str, output: str | None = None) -> str:
 
 def export_csv(out_dir: Path | str, output: str | None = None) -> Path:
     path = Path(out_dir) / CSV
-    tmp = path.with_name(f".{CSV}.tmp")
-    indices(out_dir, output).to_csv(tmp, index=False, float_format="%.6g")
-    tmp.replace(path)  # an earlier good file is never left half-rewritten
-    return path
+    table = indices(out_dir, output)
+    # an earlier good file is never left half-rewritten
+    return replace_whole(path, lambda tmp: table.to_csv(tmp, index=False, float_format="%.6g"))

@@ -16,7 +16,6 @@ scenario, the point and the seed, so both give the same rows.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -35,7 +34,14 @@ from wom.experiment.design import Rows, point_error, point_rows, points
 from wom.experiment.memory import available_memory, check_memory
 from wom.experiment.pool import worker_pool
 from wom.experiment.runner import check_inputs, default_workers, input_digests
-from wom.store import fresh_names, missing_folders, remove_empty, rename_noreplace
+from wom.store import (
+    fresh_names,
+    hidden_twin,
+    missing_folders,
+    remove_empty,
+    remove_stale_partials,
+    rename_noreplace,
+)
 
 DB = "sweep.sqlite"
 CSV = "sweep.csv"
@@ -176,7 +182,8 @@ def create_store(out_dir: Path | str, sc: Scenario, pts: Sequence[dict[str, Valu
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise WomError(f"{out_dir}: cannot create the sweep folder: {err}") from None
-    tmp = out_dir / f".{DB}.{os.getpid()}.{threading.get_ident()}.tmp"
+    remove_stale_partials(out_dir)  # (stores of sweeps killed while creating them)
+    tmp = hidden_twin(out_dir / DB, str(threading.get_ident()))
     tmp.unlink(missing_ok=True)
     written = False
     try:

@@ -7,24 +7,29 @@ from wom.store.folder import (
     TABLES,
     atomic_folder,
     fresh_names,
-    hidden_twin,
     leading_comments,
     missing_folders,
     new_run_dir,
     remove_empty,
-    remove_stale_partials,
     rename_noreplace,
     write_csv,
     write_manifest,
     write_run,
 )
+from wom.store.partials import (
+    PARTIAL,
+    final_name,
+    hidden_twin,
+    remove_stale_partials,
+    replace_whole,
+)
 from wom.store.readback import RunFolder, read_run
 from wom.store.results import COMPARISON_COLUMNS, SUMMARY_COLUMNS, TIMESERIES_COLUMNS, Results
 from wom.store.stats import Difference, Verdict, mean_interval, nanmean, pair, verdict
 
-__all__ = ["COMPARISON_COLUMNS", "MANIFEST", "REPORT", "SCENARIO_FILE", "SUMMARY_COLUMNS",
-           "TABLES", "TIMESERIES_COLUMNS", "Difference", "Results", "RunFolder", "Verdict",
-           "atomic_folder", "fresh_names", "hidden_twin", "leading_comments", "mean_interval",
-           "missing_folders", "nanmean", "new_run_dir", "pair", "read_run", "remove_empty",
-           "remove_stale_partials", "rename_noreplace", "verdict", "write_csv", "write_manifest",
-           "write_run"]
+__all__ = ["COMPARISON_COLUMNS", "MANIFEST", "PARTIAL", "REPORT", "SCENARIO_FILE",
+           "SUMMARY_COLUMNS", "TABLES", "TIMESERIES_COLUMNS", "Difference", "Results",
+           "RunFolder", "Verdict", "atomic_folder", "final_name", "fresh_names", "hidden_twin",
+           "leading_comments", "mean_interval", "missing_folders", "nanmean", "new_run_dir",
+           "pair", "read_run", "remove_empty", "remove_stale_partials", "rename_noreplace",
+           "replace_whole", "verdict", "write_csv", "write_manifest", "write_run"]

@@ -25,6 +25,7 @@ import pandas as pd
 
 from wom.errors import WomError, writing
 from wom.store.csvfast import frame_text, write_frame
+from wom.store.partials import PARTIAL, remove_stale_partials
 from wom.store.results import (
     Results,
 )
@@ -315,52 +316,3 @@ def write_run(results: Results, out: Path, *, plots: Extra | None = None,
         if report is not None:
             report(tmp)
     return folder.path
-
-
-#: A run folder being written is the hidden sibling ``.NAME.K.partial-HOST-PID`` (``K``
-#: counts the folders this process has begun).
-PARTIAL = ".partial-"
-
-
-def hidden_twin(path: Path) -> Path:
-    """Where a file is written before it is renamed to `path` (so it is never seen half
-    written): hidden, this process's own (two commands on one folder), the suffix kept (the
-    writers read the format from it), the name cut to fit where `path`'s does, and removed
-    by :func:`remove_stale_partials` if the process is killed before it could."""
-    stem = path.stem.encode()[:100].decode(errors="ignore")
-    return path.with_name(f".{stem}{PARTIAL}{socket.gethostname()}-{os.getpid()}{path.suffix}")
-
-
-def partial_owner(path: Path) -> tuple[str, int] | None:
-    """``(host, pid)`` of the command writing the hidden temporary `path`, a folder or a
-    file (:func:`hidden_twin`) (None: not one)."""
-    if not path.name.startswith(".") or PARTIAL not in path.name:
-        return None
-    host, _, pid = path.name.rsplit(PARTIAL, 1)[1].rpartition("-")
-    pid = pid.split(".", 1)[0]  # (a file's suffix)
-    return (host, int(pid)) if pid.isdigit() else ("", -1)
-
-
-def final_name(path: Path) -> str:
-    """The name of the run folder `path` will be (its own, unless it is a hidden temporary)."""
-    if partial_owner(path) is None:
-        return path.name
-    return path.name[1:].rsplit(PARTIAL, 1)[0].rsplit(".", 1)[0]
-
-
-def remove_stale_partials(folder: Path) -> None:
-    """Delete the hidden temporaries of runs killed on this machine (their process is gone)."""
-    host = socket.gethostname()
-    for p in folder.glob(f".*{PARTIAL}*"):
-        owner = partial_owner(p)
-        if owner is None or owner[0] != host or owner[1] <= 0 or owner[1] == os.getpid():
-            continue
-        try:
-            os.kill(owner[1], 0)
-        except ProcessLookupError:  # killed before it could clean up
-            if p.is_dir() and not p.is_symlink():
-                shutil.rmtree(p, ignore_errors=True)
-            else:
-                p.unlink(missing_ok=True)
-        except OSError:  # alive, another user's: not ours to touch
-            pass

@@ -23,7 +23,8 @@ from wom.config import Scenario, scenario_from_dict
 from wom.engine import CAUSES
 from wom.errors import WomError
 from wom.store.byvalue import ATTRIBUTE_COLUMNS, attribute_summary, attribute_table
-from wom.store.folder import ATTRIBUTES, MANIFEST, TABLES, leading_comments, partial_owner
+from wom.store.folder import ATTRIBUTES, MANIFEST, TABLES, leading_comments
+from wom.store.partials import partial_owner
 from wom.store.results import (
     ACCOUNT_TIMESERIES,
     COMPARISON_COLUMNS,

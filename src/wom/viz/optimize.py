@@ -22,7 +22,8 @@ from wom.experiment.optimize import FOUND, SEARCH_OFFSET, OptimizeResult
 from wom.experiment.replicate import Replicate
 from wom.experiment.searchstore import STORE
 from wom.store import atomic_folder
-from wom.store.folder import MANIFEST, PARTIAL, remove_stale_partials, write_csv, write_manifest
+from wom.store.folder import MANIFEST, write_csv, write_manifest
+from wom.store.partials import PARTIAL, remove_stale_partials
 from wom.viz.numbers import as_share, counted
 from wom.viz.searchwords import (
     confirmation_notes,

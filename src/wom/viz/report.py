@@ -12,7 +12,6 @@ user wrote (names, description, command) is HTML-escaped.
 from __future__ import annotations
 
 import base64
-import os
 import shlex
 from collections.abc import Callable
 from html import escape
@@ -22,8 +21,7 @@ from typing import Any
 import pandas as pd
 
 from wom.config import METRICS
-from wom.store import REPORT, RunFolder, read_run
-from wom.store.folder import final_name
+from wom.store import REPORT, RunFolder, final_name, read_run, replace_whole
 from wom.viz.attributes import attribute_section
 from wom.viz.htmltable import html_table
 from wom.viz.money import money_lesson
@@ -371,16 +369,5 @@ def write_report(run_dir: Path, *, command: str | None = None) -> Path:
     """
     run_dir = Path(run_dir)
     page = render_report(read_run(run_dir, timeseries=False), command=command)
-    out = run_dir / REPORT
-    tmp = run_dir / f".{REPORT}.partial-{os.getpid()}"
-    try:
-        tmp.write_text(page, encoding="utf-8")
-        os.replace(tmp, out)
-    except OSError as err:  # (a full disk: named as the report, never its temporary)
-        tmp.unlink(missing_ok=True)
-        raise OSError(err.errno, err.strerror or str(err), str(out)) from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return out
+    return replace_whole(run_dir / REPORT, lambda tmp: tmp.write_text(page, encoding="utf-8"))
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from wom.config import IGNITION_SHARE, Scenario
 from wom.engine import CAUSES
-from wom.store import hidden_twin, remove_stale_partials
+from wom.store import replace_whole
 from wom.viz.numbers import as_cell
 
 if TYPE_CHECKING:
@@ -270,8 +270,6 @@ def save_figure(fig: Figure, path: Path | str, *, fmt: str | None = None) -> Pat
     path = Path(path)
     fmt = fmt or path.suffix.lstrip(".").lower() or "png"
     no_date = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}.get(fmt)
-    remove_stale_partials(path.parent)  # (figures of commands killed while saving them)
-    tmp = hidden_twin(path)
     engine = fig.get_layout_engine()
     # savefig lays a figure out in a draw of its own (rendering nothing) before the draw
     # that renders. At the figure's own resolution (png) the layout alone gives the same
@@ -286,12 +284,10 @@ def save_figure(fig: Figure, path: Path | str, *, fmt: str | None = None) -> Pat
 
         # (an SVG's ids come from a hash salted at random unless a salt is given)
         with matplotlib.rc_context({"svg.hashsalt": "wom"} if fmt == "svg" else {}):
-            fig.savefig(tmp, format=fmt, dpi=DPI, metadata=no_date)
-        tmp.replace(path)  # a redrawn figure replaces the old one whole, never half-written
-    except OSError as err:  # (a full disk: named as the figure, never its hidden temporary)
-        raise OSError(err.errno, err.strerror or str(err), str(path)) from None
+            # a redrawn figure replaces the old one whole, never half-written
+            replace_whole(path, lambda tmp: fig.savefig(tmp, format=fmt, dpi=DPI,
+                                                        metadata=no_date))
     finally:
-        tmp.unlink(missing_ok=True)
         if own_layout:
             fig.set_layout_engine(engine)
     return path
