@@ -180,6 +180,26 @@ def test_counts_per_segment_are_fitted_by_abc_the_same_with_any_workers(tmp_path
     assert all(a >= b for a, b in itertools.pairwise(tol))
 
 
+def test_a_fit_starts_its_workers_once_for_all_its_simulations(tmp_path: Path, monkeypatch):
+    """ABC runs a batch of simulations per generation, then the predictive ones: a pool per
+    batch forked workers that each loaded the compiled kernels again (half a second a
+    worker), and a flagship fit ran slower on two workers than on one."""
+    from wom.inference import simulate
+
+    sc, path = synthetic_counts(tmp_path)
+    pools = []
+    real = simulate.worker_pool
+
+    def counted(workers: int):
+        pools.append(workers)
+        return real(workers)
+
+    monkeypatch.setattr(simulate, "worker_pool", counted)
+    res = wom.fit(sc, path, workers=2)
+    assert res.diagnostics["generations"] >= 2  # several batches …
+    assert pools == [2]  # … one pool
+
+
 @pytest.mark.parametrize(("data", "message"), [
     ("person,adopted\nnobody,3\n", "adoptions.csv:2: column person: person 'nobody' is not "
                                    "in the market"),

@@ -36,7 +36,7 @@ import numpy as np
 from wom.config import Scenario
 from wom.inference.data import Observed
 from wom.inference.params import Free, values
-from wom.inference.simulate import QuietRun, quiet_runs
+from wom.inference.simulate import QuietRun, Simulator
 
 #: Stage of the fit's streams (below the scenario seed), away from a run's stages.
 ABC = 101
@@ -94,8 +94,15 @@ def _candidate(seed: int, generation: int, i: int, d: int, prev: Particles | Non
 
 def abc_smc(sc: Scenario, observed: Observed, free: list[Free], *, particles: int,
             generations: int, workers: int | None = None, scheduler: Any = None,
-            progress: Callable[[int, int], None] | None = None) -> Particles:
-    """ABC-SMC posterior sample of the free parameters given aggregate data."""
+            progress: Callable[[int, int], None] | None = None,
+            simulator: Simulator | None = None) -> Particles:
+    """ABC-SMC posterior sample of the free parameters given aggregate data; the
+    simulations run in `simulator` (default: one for this call, on `workers` or the
+    Dask `scheduler`)."""
+    if simulator is None:
+        with Simulator(workers, scheduler) as where:
+            return abc_smc(sc, observed, free, particles=particles, generations=generations,
+                           progress=progress, simulator=where)
     d = len(free)
     distance = Distance(observed)
     steps = observed.steps
@@ -116,8 +123,7 @@ def abc_smc(sc: Scenario, observed: Observed, free: list[Free], *, particles: in
             points = [_candidate(sc.seed, g, tried + j, d, prev, chol) for j in range(block)]
             jobs = [(values(free, u), g * MAX_TRIES * particles + tried + j)
                     for j, u in enumerate(points)]
-            dist = quiet_runs(sc, jobs, steps, summary=distance, workers=workers,
-                              scheduler=scheduler)
+            dist = simulator.runs(sc, jobs, steps, summary=distance)
             tried += block
             kept += [(u, x) for u, x in zip(points, dist, strict=True) if x <= tolerance]
             if progress is not None:

@@ -29,7 +29,7 @@ from wom.inference.abc import abc_smc
 from wom.inference.data import Observed, observe
 from wom.inference.individual import IndividualModel, posterior
 from wom.inference.params import Free, free_parameters, values
-from wom.inference.simulate import QuietRun, quiet_runs
+from wom.inference.simulate import QuietRun, Simulator
 from wom.inputs import PersonAdoptions, SegmentAdoptions, read_adoptions
 from wom.version import __version__
 
@@ -243,39 +243,41 @@ def fit(sc: Scenario, adoptions: Path | str | PersonAdoptions | SegmentAdoptions
     method = method_of(sc, observed)
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(sc.seed, spawn_key=(MCMC,))))
     diagnostics: dict[str, Any] = {}
-    if method == "likelihood":
-        model = IndividualModel(sc, observed, free)
-        chains = posterior(model, rng=rng, progress=progress)
-        points = chains.pooled()
-        weights = np.ones(len(points))
-        diagnostics.update(
-            sampler="adaptive Metropolis", chains=int(chains.samples.shape[0]),
-            draws_per_chain=int(chains.samples.shape[1]),
-            acceptance=round(chains.acceptance, 3),
-            rhat={f.path: round(float(r), 4) for f, r in zip(free, chains.rhat(), strict=True)},
-            ess={f.path: round(float(e)) for f, e in zip(free, chains.ess(), strict=True)})
-        shares = [model.word_of_mouth_shares(values(free, u)) for u in points]
-    else:
-        fit_block = sc.fit
-        particles = abc_smc(sc, observed, free,
-                            particles=(fit_block or Fit()).particles,
-                            generations=(fit_block or Fit()).generations,
-                            workers=workers, scheduler=scheduler, progress=progress)
-        points, weights = particles.points, particles.weights
-        diagnostics.update(
-            sampler="ABC-SMC", particles=len(points),
-            generations=len(particles.tolerances),
-            tolerances=[round(t, 5) for t in particles.tolerances[1:]] + [
-                round(float(np.median(particles.distances)), 5)],
-            candidates=particles.evaluated, stopped=particles.stopped,
-            ess=round(float(1.0 / np.sum(weights**2))))
-        shares = []
-    draws = pd.DataFrame([values(free, u) for u in points], columns=[f.path for f in free])
-    draws["weight"] = weights
-    chosen = resample(weights / weights.sum(), min(PREDICTIVE, len(points)))
-    jobs = [(values(free, points[i]), 500_000 + k) for k, i in enumerate(chosen)]
-    sims = quiet_runs(sc, jobs, observed.steps, summary=predictive_summary, workers=workers,
-                      scheduler=scheduler)
+    # one pool (or cluster connection) for every batch of simulations: ABC's generations,
+    # then the predictive check
+    with Simulator(workers, scheduler) as where:
+        if method == "likelihood":
+            model = IndividualModel(sc, observed, free)
+            chains = posterior(model, rng=rng, progress=progress)
+            points = chains.pooled()
+            weights = np.ones(len(points))
+            diagnostics.update(
+                sampler="adaptive Metropolis", chains=int(chains.samples.shape[0]),
+                draws_per_chain=int(chains.samples.shape[1]),
+                acceptance=round(chains.acceptance, 3),
+                rhat={f.path: round(float(r), 4) for f, r in zip(free, chains.rhat(), strict=True)},
+                ess={f.path: round(float(e)) for f, e in zip(free, chains.ess(), strict=True)})
+            shares = [model.word_of_mouth_shares(values(free, u)) for u in points]
+        else:
+            fit_block = sc.fit
+            particles = abc_smc(sc, observed, free,
+                                particles=(fit_block or Fit()).particles,
+                                generations=(fit_block or Fit()).generations,
+                                progress=progress, simulator=where)
+            points, weights = particles.points, particles.weights
+            diagnostics.update(
+                sampler="ABC-SMC", particles=len(points),
+                generations=len(particles.tolerances),
+                tolerances=[round(t, 5) for t in particles.tolerances[1:]] + [
+                    round(float(np.median(particles.distances)), 5)],
+                candidates=particles.evaluated, stopped=particles.stopped,
+                ess=round(float(1.0 / np.sum(weights**2))))
+            shares = []
+        draws = pd.DataFrame([values(free, u) for u in points], columns=[f.path for f in free])
+        draws["weight"] = weights
+        chosen = resample(weights / weights.sum(), min(PREDICTIVE, len(points)))
+        jobs = [(values(free, points[i]), 500_000 + k) for k, i in enumerate(chosen)]
+        sims = where.runs(sc, jobs, observed.steps, summary=predictive_summary)
     predictive = np.stack([c for c, _ in sims]).astype(np.float64)
     names = list(observed.segment_names)
     diagnostics["outside_band"] = outside_band(observed, predictive)

@@ -10,7 +10,9 @@ and by cause; :func:`quiet_runs` runs many, in order, on local processes or a Da
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
+from types import TracebackType
 from typing import Any
 
 import numpy as np
@@ -73,26 +75,67 @@ def _batch(sc: Scenario, jobs: Sequence[tuple[dict[str, Any], int]], steps: int,
     return [summary(quiet_run(sc, point, steps, index, customers)) for point, index in jobs]
 
 
-def quiet_runs(sc: Scenario, jobs: Sequence[tuple[dict[str, Any], int]], steps: int, *,
-               summary: Callable[[QuietRun], Any] = as_is, workers: int | None = None,
-               scheduler: Any = None, customers: Customers | None = None) -> list[Any]:
-    """``summary(quiet_run(sc, point, steps, index, customers))`` for every ``(point,
-    index)`` of `jobs`, in their order; on `workers` local processes or a Dask `scheduler`
-    (`summary` is sent to them: a module-level function)."""
-    if scheduler is not None:
-        with client_for(scheduler) as client:
+class Simulator:
+    """Where a fit's simulations run for the length of a ``with`` block: this process, one
+    pool of local worker processes, or a Dask cluster (connected once).
+
+    A fit runs its simulations in many batches (an ABC generation at a time, then the
+    predictive ones); one pool serves them all, so each worker starts and loads the compiled
+    kernels once, not once per batch (half a second of each worker's time per batch: a
+    flagship fit ran slower on two workers than on one).
+    """
+
+    def __init__(self, workers: int | None = None, scheduler: Any = None) -> None:
+        self.workers = max(1, workers or default_workers())
+        self.scheduler = scheduler
+        self._stack = ExitStack()
+        self._pool: Any = None
+        self._client: Any = None
+
+    def __enter__(self) -> Simulator:
+        with self._stack as stack:
+            if self.scheduler is not None:
+                self._client = stack.enter_context(client_for(self.scheduler))
+            elif self.workers > 1:
+                self._pool = stack.enter_context(worker_pool(self.workers))
+            self._stack = stack.pop_all()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, err: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._stack.__exit__(kind, err, tb)
+
+    def runs(self, sc: Scenario, jobs: Sequence[tuple[dict[str, Any], int]], steps: int, *,
+             summary: Callable[[QuietRun], Any] = as_is,
+             customers: Customers | None = None) -> list[Any]:
+        """``summary(quiet_run(sc, point, steps, index, customers))`` for every ``(point,
+        index)`` of `jobs`, in their order (`summary` is sent to the workers: a module-level
+        function)."""
+        if self._client is not None:
+            client = self._client
             chunks = _chunks(jobs, 4 * max(1, len(client.scheduler_info()["workers"])))
             remote = client.scatter(sc, broadcast=True)
             futures = [client.submit(_batch, remote, chunk, steps, summary, customers,
                                      pure=False) for chunk in chunks]
             return [x for part in client.gather(futures) for x in part]
-    workers = max(1, workers or default_workers())
-    if workers == 1 or len(jobs) < 2:
-        return _batch(sc, jobs, steps, summary, customers)
-    with worker_pool(min(workers, len(jobs))) as pool:
-        parts = pool.map(_batch, *zip(*[(sc, chunk, steps, summary, customers)
-                                        for chunk in _chunks(jobs, 4 * workers)], strict=True))
+        if self._pool is None or len(jobs) < 2:
+            return _batch(sc, jobs, steps, summary, customers)
+        parts = self._pool.map(_batch, *zip(*[(sc, chunk, steps, summary, customers)
+                                              for chunk in _chunks(jobs, 4 * self.workers)],
+                                            strict=True))
         return [x for part in parts for x in part]
+
+
+def quiet_runs(sc: Scenario, jobs: Sequence[tuple[dict[str, Any], int]], steps: int, *,
+               summary: Callable[[QuietRun], Any] = as_is, workers: int | None = None,
+               scheduler: Any = None, customers: Customers | None = None) -> list[Any]:
+    """``summary(quiet_run(sc, point, steps, index, customers))`` for every ``(point,
+    index)`` of `jobs`, in their order; on `workers` local processes or a Dask `scheduler`
+    (`summary` is sent to them: a module-level function). Many batches: one
+    :class:`Simulator` for them all."""
+    workers = max(1, workers or default_workers())
+    with Simulator(min(workers, max(1, len(jobs))), scheduler) as where:
+        return where.runs(sc, jobs, steps, summary=summary, customers=customers)
 
 
 def _chunks(jobs: Sequence[Any], n: int) -> list[Sequence[Any]]:
