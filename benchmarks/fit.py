@@ -14,11 +14,20 @@ turns so the shared machine's noise falls on both:
 Writes the ``fit`` section of ``docs/benchmarks.md``::
 
     .venv/bin/python benchmarks/fit.py [--rounds 3]
+
+With ``--baseline CHECKOUT`` it compares instead (writes nothing): the flagship-market fit
+of this checkout and of another's source (each run as ``python -m wom.cli`` with that
+checkout's ``src`` first on PYTHONPATH), interleaved, with each ``--workers`` count, and
+prints the median wall and CPU time (wom and its workers) and their ratios::
+
+    .venv/bin/python benchmarks/fit.py --baseline ../wom-OLD --workers 1 --workers 2 --rounds 3
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -50,11 +59,58 @@ def timed(args: list[str]) -> float:
     return time.perf_counter() - t0
 
 
+def timed_checkout(checkout: Path, args: list[str]) -> tuple[float, float]:
+    """(wall, CPU) seconds of one ``wom`` command of `checkout`'s source, its workers' CPU
+    included (they are waited for, so counted in its children's usage)."""
+    env = {**os.environ, "PYTHONPATH": str(checkout / "src")}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "wom.cli", *args, "--quiet"], env=env,
+                          capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode:
+        sys.exit(f"{checkout}: wom {args[0]} failed:\n{done.stderr}")
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def compare(baseline: Path, workers: list[int], rounds: int) -> None:
+    """The flagship-market fit of this checkout against `baseline`'s, interleaved."""
+    checkouts = {"baseline": baseline.resolve(), "this": ROOT}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        flagship, counts = flagship_counts(folder)
+        case = ["fit", str(flagship), "--adoptions", str(counts)]
+        for w in workers:
+            times: dict[str, list[tuple[float, float]]] = {k: [] for k in checkouts}
+            for r in range(rounds + 1):  # the first: warm-up (compiles), not counted
+                for name, checkout in checkouts.items():
+                    out = folder / f"{name}-{w}-{r}"
+                    t = timed_checkout(checkout, [*case, "--workers", str(w), "--out", str(out)])
+                    if r:
+                        times[name].append(t)
+            (bw, bc), (tw, tc) = (tuple(statistics.median(x) for x in zip(*times[k], strict=True))
+                                  for k in ("baseline", "this"))
+            print(f"flagship-market fit, --workers {w}: wall {bw:.1f} s → {tw:.1f} s "
+                  f"({bw / tw:.2f}×), CPU {bc:.1f} s → {tc:.1f} s ({bc / tc:.2f}×); median of "
+                  f"{rounds} (wall, baseline: {', '.join(f'{t:.1f}' for t, _ in times['baseline'])}"
+                  f"; this: {', '.join(f'{t:.1f}' for t, _ in times['this'])})", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    ap.add_argument("--baseline", type=Path,
+                    help="another checkout to compare with (prints; writes nothing)")
+    ap.add_argument("--workers", type=int, action="append",
+                    help="worker counts to compare with --baseline [default: 1 and 2]")
     args = ap.parse_args()
+    if args.baseline is not None:
+        if not (args.baseline / "src" / "wom").is_dir():
+            ap.error(f"--baseline {args.baseline}: not a wom checkout (no src/wom)")
+        compare(args.baseline, args.workers or [1, 2], args.rounds)
+        return
     started = time.time()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

@@ -153,11 +153,10 @@ def test_killed_run_leaves_the_old_state_or_the_complete_new_one(
 
 
 def test_write_run_removes_only_dead_runs_temporaries(tmp_path: Path) -> None:
-    import socket
-
     from wom.store import remove_stale_partials
+    from wom.store.partials import machine
 
-    host = socket.gethostname()
+    host = machine()
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     stale = tmp_path / f".run.partial-{host}-{dead.pid}"
@@ -290,3 +289,49 @@ def test_a_long_folder_name_is_written(tmp_path):
         (folder.tmp / "x.csv").write_text("a\n")
     assert (out / "x.csv").read_text() == "a\n"
     assert [p.name for p in tmp_path.iterdir()] == [out.name]
+
+
+def test_a_folder_wom_names_is_named_for_when_the_command_started(tmp_path: Path):
+    """A run folder was named for when the run was saved (a ten-minute run started at 10:00
+    landed in …-1010…), unlike a sweep's; now for when it started, as its manifest says."""
+    import json
+
+    import wom
+    from wom.store import started_stamp
+
+    results = small_results(tmp_path)
+    results.meta["started"] = "2026-11-30T09:59:58+0000"
+    folder = wom.save(results, root=tmp_path / "results")
+    assert folder == tmp_path / "results" / "kill-me" / "20261130-095958"
+    assert json.loads((folder / "manifest.json").read_text())["started"] == (
+        "2026-11-30T09:59:58+0000")
+    assert started_stamp({"started": "2026-11-30T23:05:00-0500"}, "fit-%Y%m%d-%H%M%S") == (
+        "fit-20261130-230500")  # (as the clock read where it ran)
+    assert started_stamp({}) == started_stamp({"started": "not a time"})  # now, either way
+
+
+def test_a_fit_says_it_started_before_it_ended(tmp_path: Path, monkeypatch):
+    """A fit's manifest gave the time it ended as its start."""
+    import time as clock
+    import types
+
+    import wom
+    from test_fit import synthetic_counts
+    from wom.inference import fit as fitting
+
+    sc, path = synthetic_counts(tmp_path)
+    sc = wom.scenario_from_dict({**sc.model_dump(mode="json"),
+                                 "fit": {**sc.model_dump(mode="json")["fit"], "particles": 20,
+                                         "generations": 1}})
+    began = 1_000_000_000.0  # the clock as the fit starts; it reads the real one after
+    calls = []
+
+    def now() -> float:
+        calls.append(1)
+        return began if len(calls) == 1 else clock.time()
+
+    monkeypatch.setattr(fitting, "time", types.SimpleNamespace(
+        time=now, perf_counter=clock.perf_counter, strftime=clock.strftime,
+        localtime=clock.localtime))
+    res = wom.fit(sc, path, workers=1)
+    assert res.meta["started"] == clock.strftime("%Y-%m-%dT%H:%M:%S%z", clock.localtime(began))

@@ -378,15 +378,15 @@ def test_a_worker_that_dies_says_so_and_how_to_go_on(tmp_path: Path,
 def test_writing_beside_a_store_leaves_another_live_writer_alone(tmp_path: Path) -> None:
     """A folder's half-written files of a process still running are not deleted (they were,
     and that writer then crashed); those of a process that is gone are."""
-    import socket
 
     from wom.store import PARTIAL
+    from wom.store.partials import machine
     from wom.viz.optimize import write_optimize
 
     sc = wom.scenario_from_dict(twins(optimize={"trials": 8, "replicates": 4}))
     out = tmp_path / "kept"
     res = wom.optimize(sc, workers=1, confirm_replicates=4, store=out)
-    host = socket.gethostname()
+    host = machine()
     live = out / f".writing{PARTIAL}{host}-{os.getppid()}"
     dead = out / f".writing{PARTIAL}{host}-{2**22 + 12345}"  # above pid_max: no process
     for p in (live, dead):

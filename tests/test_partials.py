@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from wom.store import PARTIAL, hidden_twin, remove_stale_partials, replace_whole
-from wom.store.partials import partial_owner
+from wom.store.partials import machine, partial_owner
 
-HOST = socket.gethostname()
+HOST = machine()
 
 
 def dead_pid() -> int:
@@ -64,9 +64,8 @@ def test_the_journal_and_tagged_store_of_a_killed_sweep_are_removed(tmp_path):
 
 def test_a_sweep_store_is_created_through_a_temporary_a_kill_leaves_for_the_next(tmp_path,
                                                                                    monkeypatch):
-    from wom.experiment import sweep
-
     from test_atomic import small_results
+    from wom.experiment import sweep
 
     sc = small_results(tmp_path).scenario
     out = tmp_path / "sweep"
@@ -160,3 +159,98 @@ def test_a_figure_saved_over_a_link_lands_in_the_linked_file(tmp_path):
     fig.subplots().plot([0, 1])
     save_figure(fig, link)
     assert link.is_symlink() and real.read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_link_to_a_pipe_or_a_device_is_refused_not_replaced(tmp_path):
+    # breaker trial: `ln -s /dev/null report.html` (a way to throw an output away) made wom
+    # replace the system's /dev/null by a regular file; a pipe became a PNG
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    link = tmp_path / "report.html"
+    link.symlink_to(pipe)
+    for path in (link, pipe):
+        with pytest.raises(OSError, match="not a regular file") as err:
+            replace_whole(path, lambda tmp: tmp.write_text("x"))
+        assert err.value.filename == str(path)
+    assert stat.S_ISFIFO(pipe.stat().st_mode) and link.is_symlink()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe", "report.html"]
+    with pytest.raises(IsADirectoryError):
+        replace_whole(tmp_path, lambda tmp: tmp.write_text("x"))
+
+
+def test_a_read_only_file_is_kept(tmp_path, monkeypatch):
+    # breaker trial: a file made read-only (chmod 444) to keep it was replaced all the same
+    # (a rename needs only the folder to be writable); the shell's `>` keeps it. (As root
+    # every file is writable: the check is os.access's, faked here.)
+    path = tmp_path / "adoption.png"
+    path.write_text("kept")
+    path.chmod(0o444)
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: (
+        False if Path(p) == path and mode == os.W_OK else real_access(p, mode)))
+    with pytest.raises(PermissionError, match="read-only") as err:
+        replace_whole(path, lambda tmp: tmp.write_text("new"))
+    assert err.value.filename == str(path)
+    assert path.read_text() == "kept" and sorted(tmp_path.iterdir()) == [path]
+
+
+def test_a_failed_clean_up_does_not_hide_why_the_write_failed(tmp_path, monkeypatch):
+    # breaker trial: on a read-only file system, removing the temporary failed too, and that
+    # error ("Read-only file system: .report.partial-….html") replaced the one naming the file
+    import errno
+
+    path = tmp_path / "report.html"
+
+    def read_only(self, missing_ok=False):
+        raise OSError(errno.EROFS, "Read-only file system", str(self))
+
+    def fails(tmp: Path) -> None:
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(Path, "unlink", read_only)
+    with pytest.raises(OSError) as err:
+        replace_whole(path, fails)
+    assert err.value.filename == str(path) and err.value.errno == errno.EROFS
+
+
+def test_a_name_that_is_not_utf8_is_written(tmp_path):
+    # breaker trial: `-o $'\xe9t\xe9.png'` ended in a UnicodeEncodeError traceback
+    path = tmp_path / os.fsdecode(b"\xe9t\xe9.png")
+    replace_whole(path, lambda tmp: tmp.write_text("x"))
+    assert os.listdir(os.fsencode(tmp_path)) == [b"\xe9t\xe9.png"]
+    long = tmp_path / os.fsdecode(b"\xe9" * 200 + b".png")
+    assert len(os.fsencode(hidden_twin(long).name)) < 255
+
+
+def test_a_number_no_process_can_have_is_a_dead_writer(tmp_path):
+    # breaker trial: `.notes.partial-HOST-99999999999.txt` ended every write in the folder
+    # with an OverflowError traceback
+    odd = tmp_path / f".notes{PARTIAL}{HOST}-99999999999.txt"
+    odd.write_text("x")
+    remove_stale_partials(tmp_path)
+    assert not odd.exists()
+
+
+def test_the_report_shows_no_figure_being_written(tmp_path):
+    # breaker trial: `wom report` during a `wom plot` showed `.penetration.partial-….png`,
+    # half written, as a figure of its own
+    from wom.viz.report import plot_files
+
+    (tmp_path / "adoption.png").write_bytes(b"\x89PNG")
+    (tmp_path / f".adoption{PARTIAL}{HOST}-4000000.png").write_bytes(b"\x89P")
+    (tmp_path / f".penetration{PARTIAL}{HOST}-{os.getpid()}.png").write_bytes(b"\x89P")
+    assert plot_files(tmp_path) == [(tmp_path / "adoption.png", [])]
+
+
+def test_a_temporary_of_another_pid_namespace_is_not_judged_here(tmp_path):
+    # breaker trial: a command in a container sharing the host name (and the folder) took a
+    # live run's hidden folder for a dead one's, its pid being unknown here, and removed it
+    # under the running command
+    pid = dead_pid()  # (no process here has it; one in the other namespace may)
+    theirs = tmp_path / f".run.0{PARTIAL}{socket.gethostname()}~1-{pid}"
+    ours = tmp_path / f".run.0{PARTIAL}{machine()}-{pid}"
+    for p in (theirs, ours):
+        p.mkdir()
+    remove_stale_partials(tmp_path)
+    assert sorted(tmp_path.iterdir()) == [theirs]
+    assert machine().startswith(socket.gethostname())

@@ -672,16 +672,16 @@ def test_a_figure_changed_after_fitting_is_laid_out_again(live, tmp_path):
 def test_a_figure_killed_while_saved_leaves_nothing_the_next_one_keeps(tmp_path):
     # a command killed while saving left its hidden temporary for good (breaker re-check):
     # the next figure saved in the folder removes those of processes that are gone
-    import socket
     import subprocess
 
     from matplotlib.figure import Figure
 
     from wom.store import hidden_twin
+    from wom.store.partials import machine
 
     dead_pid = subprocess.Popen(["true"])  # (a process that has ended: its pid)
     dead_pid.wait()
-    host = socket.gethostname()
+    host = machine()
     dead = tmp_path / f".adoption.partial-{host}-{dead_pid.pid}.png"
     alive = hidden_twin(tmp_path / "other.png")  # this process's: still being written
     other_host = tmp_path / f".adoption.partial-elsewhere-{dead_pid.pid}.png"

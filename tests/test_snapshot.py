@@ -445,3 +445,28 @@ def test_a_sampled_market_of_accounts_shows_whole_accounts(acc):
 def people_drawn_with_accounts(ax) -> np.ndarray:
     """Offsets of everyone shown (the pale scatter, drawn before the account marks)."""
     return ax.collections[1].get_offsets()
+
+
+def test_an_animation_written_through_a_link_lands_in_the_linked_file(sc, tmp_path,
+                                                                      monkeypatch):
+    # breaker trial: `-o link.gif` replaced the link by a file of its own (0644), leaving
+    # the file it pointed to stale; a pipe in its place is refused before the weeks run
+    import os
+    import stat
+
+    monkeypatch.setattr(shutil, "which", lambda name: None)  # (the GIF alone)
+    real = tmp_path / "deck" / "spread.gif"
+    real.parent.mkdir()
+    real.write_bytes(b"old")
+    real.chmod(0o600)
+    link = tmp_path / "spread.gif"
+    link.symlink_to(real)
+    assert animate(sc, ["focused"], link) == [link]
+    assert link.is_symlink() and real.read_bytes().startswith(b"GIF89a")
+    assert stat.S_IMODE(real.stat().st_mode) == 0o600
+    assert sorted(p.name for p in real.parent.iterdir()) == ["spread.gif"]
+    pipe = tmp_path / "pipe.gif"
+    os.mkfifo(pipe)
+    with pytest.raises(OSError, match="not a regular file"):
+        animate(sc, ["focused"], pipe)
+    assert stat.S_ISFIFO(pipe.stat().st_mode)

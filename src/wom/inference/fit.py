@@ -219,7 +219,7 @@ def fit(sc: Scenario, adoptions: Path | str | PersonAdoptions | SegmentAdoptions
         The data do not fit the market (naming file, line and column), a free parameter the
         method cannot estimate, or data impossible under the model in the whole box.
     """
-    started = time.perf_counter()
+    started, began = time.perf_counter(), time.time()
     if not isinstance(sc, Scenario):
         raise WomError(f"wom.fit takes a Scenario (wom.load_scenario(path)), not "
                        f"{type(sc).__name__}")
@@ -295,6 +295,7 @@ def fit(sc: Scenario, adoptions: Path | str | PersonAdoptions | SegmentAdoptions
             "inputs": {**input_digests(sc),  # (data built in Python may have no file)
                        **input_digests_of([p for p in [Path(observed.path)] if p.is_file()])},
             "wall_time_s": round(time.perf_counter() - started, 3),
-            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "workers": workers}
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(began)),
+            "workers": workers}
     return FitResult(sc, observed, free, method, draws, derived, predictive, diagnostics,
                      meta)

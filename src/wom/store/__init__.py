@@ -12,6 +12,7 @@ from wom.store.folder import (
     new_run_dir,
     remove_empty,
     rename_noreplace,
+    started_stamp,
     write_csv,
     write_manifest,
     write_run,
@@ -20,8 +21,10 @@ from wom.store.partials import (
     PARTIAL,
     final_name,
     hidden_twin,
+    place,
     remove_stale_partials,
     replace_whole,
+    writable,
 )
 from wom.store.readback import RunFolder, read_run
 from wom.store.results import COMPARISON_COLUMNS, SUMMARY_COLUMNS, TIMESERIES_COLUMNS, Results
@@ -31,5 +34,6 @@ __all__ = ["COMPARISON_COLUMNS", "MANIFEST", "PARTIAL", "REPORT", "SCENARIO_FILE
            "SUMMARY_COLUMNS", "TABLES", "TIMESERIES_COLUMNS", "Difference", "Results",
            "RunFolder", "Verdict", "atomic_folder", "final_name", "fresh_names", "hidden_twin",
            "leading_comments", "mean_interval", "missing_folders", "nanmean", "new_run_dir",
-           "pair", "read_run", "remove_empty", "remove_stale_partials", "rename_noreplace",
-           "replace_whole", "verdict", "write_csv", "write_manifest", "write_run"]
+           "pair", "place", "read_run", "remove_empty", "remove_stale_partials", "rename_noreplace",
+           "replace_whole", "started_stamp", "verdict", "writable", "write_csv",
+           "write_manifest", "write_run"]

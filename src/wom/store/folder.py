@@ -15,9 +15,10 @@ import itertools
 import json
 import os
 import shutil
-import socket
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ import pandas as pd
 
 from wom.errors import WomError, writing
 from wom.store.csvfast import frame_text, write_frame
-from wom.store.partials import PARTIAL, remove_stale_partials
+from wom.store.partials import PARTIAL, owner, remove_stale_partials, short_name
 from wom.store.results import (
     Results,
 )
@@ -53,6 +54,16 @@ def fresh_names(base: Path) -> Iterator[Path]:
     yield base
     for i in itertools.count(2):
         yield base.with_name(f"{base.name}-{i}")
+
+
+def started_stamp(meta: dict[str, Any], fmt: str = "%Y%m%d-%H%M%S") -> str:
+    """When the command that made `meta` started (its ``started``), as `fmt`: the name of
+    the folder wom names for it (a run of ten minutes started at 10:00 is ``…-1000…``, as
+    a sweep's is). Now, when `meta` says nothing readable."""
+    try:
+        return datetime.strptime(str(meta["started"]), "%Y-%m-%dT%H:%M:%S%z").strftime(fmt)
+    except (KeyError, ValueError):
+        return time.strftime(fmt)
 
 
 def new_run_dir(root: Path, name: str, stamp: str) -> Path:
@@ -204,9 +215,9 @@ class AtomicFolder:
         self.made: list[Path] = []
         # one per folder being written, even several at once in one process (threads)
         # (the name cut to 100 bytes: the temporary's name must fit where the folder's does)
-        short = self.path.name.encode()[:100].decode(errors="ignore")
+        short = short_name(self.path.name)
         self.tmp = self.path.parent / (f".{short}.{next(WRITING)}{PARTIAL}"
-                                       f"{socket.gethostname()}-{os.getpid()}")
+                                       f"{owner()}")
 
     def refuse(self) -> WomError:
         return WomError(f"{self.path}: already exists; choose another --out ({self.what}s are "

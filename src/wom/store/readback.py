@@ -10,7 +10,6 @@ import itertools
 import json
 import math
 import os
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +23,7 @@ from wom.engine import CAUSES
 from wom.errors import WomError
 from wom.store.byvalue import ATTRIBUTE_COLUMNS, attribute_summary, attribute_table
 from wom.store.folder import ATTRIBUTES, MANIFEST, TABLES, leading_comments
-from wom.store.partials import partial_owner
+from wom.store.partials import machine, partial_owner
 from wom.store.results import (
     ACCOUNT_TIMESERIES,
     COMPARISON_COLUMNS,
@@ -161,7 +160,7 @@ def read_run(path: Path | str, *, timeseries: bool = True) -> RunFolder:
     """
     path = Path(path)
     owner = partial_owner(path)
-    if owner is not None and owner != (socket.gethostname(), os.getpid()):  # (not the writer)
+    if owner is not None and owner != (machine(), os.getpid()):  # (not the writer)
         raise WomError(f"{path}: the hidden temporary of a run that was interrupted before it "
                        "finished, not a run folder")
     needed = [*TABLES, MANIFEST]

@@ -4,7 +4,6 @@ tables, and its ``report.html``."""
 from __future__ import annotations
 
 import base64
-import time
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,7 +12,14 @@ import numpy as np
 
 from wom.errors import writing
 from wom.inference.fit import FitResult
-from wom.store import MANIFEST, atomic_folder, new_run_dir, write_csv, write_manifest
+from wom.store import (
+    MANIFEST,
+    atomic_folder,
+    new_run_dir,
+    started_stamp,
+    write_csv,
+    write_manifest,
+)
 from wom.viz.numbers import as_percent
 from wom.viz.style import (
     MAX_PANELS,
@@ -82,7 +88,8 @@ def save_fit(result: FitResult, out: Path | str | None = None, *,
     ``manifest.json``."""
     fresh = out is None  # a name wom chose: another fit may take it first
     if out is None:
-        out = new_run_dir(Path(root), result.scenario.name, time.strftime("fit-%Y%m%d-%H%M%S"))
+        out = new_run_dir(Path(root), result.scenario.name,
+                          started_stamp(result.meta, "fit-%Y%m%d-%H%M%S"))
     with atomic_folder(out, "fit", fresh=fresh) as folder:
         tmp = folder.tmp
         write_csv(result.estimates(), tmp / "estimates.csv")

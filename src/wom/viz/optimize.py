@@ -8,9 +8,8 @@ sibling, renamed into place when complete.
 from __future__ import annotations
 
 import base64
-import os
+import functools
 import shutil
-import socket
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,7 +22,14 @@ from wom.experiment.replicate import Replicate
 from wom.experiment.searchstore import STORE
 from wom.store import atomic_folder
 from wom.store.folder import MANIFEST, write_csv, write_manifest
-from wom.store.partials import PARTIAL, remove_stale_partials
+from wom.store.partials import (
+    PARTIAL,
+    owner,
+    place,
+    remove_stale_partials,
+    replace_whole,
+    writable,
+)
 from wom.viz.numbers import as_share, counted
 from wom.viz.searchwords import (
     confirmation_notes,
@@ -236,7 +242,7 @@ def write_optimize(res: OptimizeResult, out: Path | str, *, fresh: bool = False,
     out = Path(out)
     if (out / STORE).exists():
         remove_stale_partials(out)  # writes that were killed (not those still going)
-        stage = out / f".writing{PARTIAL}{socket.gethostname()}-{os.getpid()}"
+        stage = out / f".writing{PARTIAL}{owner()}"
         shutil.rmtree(stage, ignore_errors=True)
         stage.mkdir()
         try:
@@ -246,7 +252,11 @@ def write_optimize(res: OptimizeResult, out: Path | str, *, fresh: bool = False,
                 if gone not in names:
                     (out / gone).unlink(missing_ok=True)
             for name in [*names, MANIFEST]:
-                os.replace(stage / name, out / name)
+                target = writable(out / name)  # (a link: the file it links to)
+                if target == out / name:
+                    place(stage / name, target)
+                else:  # written beside that file, which may be on another file system
+                    replace_whole(out / name, functools.partial(shutil.copyfile, stage / name))
         finally:
             shutil.rmtree(stage, ignore_errors=True)
         return out

@@ -7,12 +7,11 @@ place, so a run folder appears complete or not at all.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from wom.experiment.optimize import OptimizeResult
 from wom.inference.fit import FitResult
-from wom.store import Results, new_run_dir, write_run
+from wom.store import Results, new_run_dir, started_stamp, write_run
 from wom.viz.fits import save_fit
 from wom.viz.optimize import write_optimize
 from wom.viz.plots import start_plots
@@ -31,10 +30,10 @@ def save(results: Results | OptimizeResult | FitResult, out: Path | str | None =
     if isinstance(results, OptimizeResult):
         if out is None:
             out = new_run_dir(Path(root), results.scenario.name,
-                              time.strftime("optimize-%Y%m%d-%H%M%S"))
+                              started_stamp(results.meta, "optimize-%Y%m%d-%H%M%S"))
         return write_optimize(results, out, fresh=fresh)
     if out is None:
-        stamp = time.strftime("%Y%m%d-%H%M%S")
+        stamp = started_stamp(results.meta)  # (when the run started, as a sweep's folder)
         out = new_run_dir(Path(root), results.scenario.name, stamp)
     workers = results.meta.get("workers", 1)  # as many as the run had, to draw the plots
     with results.kept():  # the tables are asked for by each plot, the CSVs and the report

@@ -200,7 +200,9 @@ def plot_files(run_dir: Path) -> list[tuple[Path, list[Path]]]:
     by_stem: dict[str, list[Path]] = {}
     rank = list(IMAGES)
     for p in sorted(run_dir.iterdir()):
-        if p.is_file() and p.suffix.lower() in IMAGES:
+        # (a hidden file is no plot: another command's figure being written, or one a
+        # killed command left)
+        if p.is_file() and p.suffix.lower() in IMAGES and not p.name.startswith("."):
             by_stem.setdefault(p.stem, []).append(p)
     out = []
     for stem, files in by_stem.items():

@@ -32,7 +32,14 @@ from wom.engine import NEVER
 from wom.errors import WomError
 from wom.experiment import Replicate, check_memory
 from wom.market import Population
-from wom.store import hidden_twin, missing_folders, remove_empty, remove_stale_partials
+from wom.store import (
+    hidden_twin,
+    missing_folders,
+    place,
+    remove_empty,
+    remove_stale_partials,
+    writable,
+)
 from wom.viz.accounts import AccountHistory, waiting_at
 from wom.viz.drawing import (
     ANIMATION_DPI,
@@ -349,17 +356,20 @@ def animate(
         raise WomError(f"{out}: the animation is written as a GIF; name it *.gif")
     if fps < 1:
         raise WomError(f"fps must be at least 1 (got {fps})")
+    paths = [out, *([out.with_suffix(".mp4")] if shutil.which("ffmpeg") else [])]
+    # the files written (through links), refused before the weeks are simulated
+    targets = {path: writable(path) for path in paths}
     frames = SpreadFrames(scenario, strategies, replicate=replicate, max_people=max_people)
     made = missing_folders(out.parent)  # (removed again if the file cannot be written)
     out.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_partials(out.parent)  # (animations of commands killed while writing them)
     writers: list[tuple[AbstractMovieWriter, Path]] = [(_gif_writer(fps, frames.colours), out)]
-    if shutil.which("ffmpeg"):
+    if len(paths) > 1:
         writers.append((FFMpegWriter(fps=fps, codec="libx264",
-                                     extra_args=["-pix_fmt", "yuv420p"]),
-                        out.with_suffix(".mp4")))
+                                     extra_args=["-pix_fmt", "yuv420p"]), paths[1]))
+    for folder in {t.parent for t in targets.values()}:
+        remove_stale_partials(folder)  # (animations of commands killed while writing them)
     # each written beside itself and renamed when whole: a full disk leaves no cut GIF
-    hidden = {path: hidden_twin(path) for _, path in writers}
+    hidden = {path: hidden_twin(targets[path]) for path in paths}
     try:
         with contextlib.ExitStack() as stack:
             for writer, path in writers:
@@ -368,15 +378,16 @@ def animate(
                 frames.show(week)
                 for writer, _ in writers:
                     writer.grab_frame()
-        for _, path in writers:
-            hidden[path].replace(path)
+        for path in paths:
+            place(hidden[path], targets[path])
     except OSError as err:  # named as its file (the GIF if it does not say), never the
         #                     hidden temporary
         named = next((p for p, h in hidden.items() if str(h) == str(err.filename)), out)
         raise OSError(err.errno, err.strerror or str(err), str(named)) from None
     finally:
         for temporary in hidden.values():
-            temporary.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # (a read-only file system: said above)
+                temporary.unlink(missing_ok=True)
         if not out.exists():
             remove_empty(made)
     return [path for _, path in writers]
