@@ -644,6 +644,35 @@ def test_commands_that_cannot_write_exit_2_without_a_traceback(run_dir, tmp_path
             args, result.output)
 
 
+def test_a_picture_that_cannot_be_written_through_its_link_is_refused_before_drawing(
+        run_dir, tmp_path: Path, monkeypatch) -> None:
+    # breaker trial: `wom snapshot -o` to a loop of links, or to a link into a pipe, was
+    # refused only after its simulation (8 s on the flagship)
+    import os
+
+    import wom.viz
+
+    def no_drawing(*args, **kwargs):
+        raise AssertionError("drew before finding it could not write")
+
+    scenario, _, _ = run_dir
+    monkeypatch.setattr(wom.viz, "snapshot_figure", no_drawing)
+    monkeypatch.setattr(wom.viz, "animate", no_drawing)
+    loop, back = tmp_path / "loop.png", tmp_path / "back.png"
+    loop.symlink_to(back)
+    back.symlink_to(loop)
+    os.mkfifo(tmp_path / "pipe")
+    (tmp_path / "to-pipe.gif").symlink_to(tmp_path / "pipe")
+    for args, why in ((["snapshot", str(scenario), "-s", "focused", "-o", str(loop)],
+                       "symbolic links"),
+                      (["animate", str(scenario), "-s", "focused", "-o",
+                        str(tmp_path / "to-pipe.gif")], "not a regular file")):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 2, (args, result.output)
+        assert result.stderr.startswith(f"error: {args[-1]}: cannot be written") and (
+            why in result.stderr), result.stderr
+
+
 def test_the_wom_command_leaves_what_it_imported_out_of_collections():
     # a `wom` process ends with its command: what it imported is frozen, so neither the
     # collections during the command nor those Python makes as it exits walk it again

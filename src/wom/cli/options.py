@@ -25,6 +25,7 @@ from rich.progress import (
 import wom
 from wom import numbacache
 from wom.cli.stops import Terminal, checkpoint
+from wom.store import writable
 
 SCHEDULER_HELP = ("Run on a Dask cluster (tcp://HOST:PORT; needs the dask extra) "
                   "instead of local processes; same results.")
@@ -75,7 +76,11 @@ def check_file_out(out: Path) -> None:
     name, or a place under a file or not writable."""
     if out.is_dir():
         raise wom.WomError(f"{out}: is a folder; give a file name (e.g. {out / 'out.png'})")
-    _writable_place(out, "cannot be written")
+    try:
+        target = writable(out)  # (a link: the file it links to, written through)
+    except OSError as err:
+        raise wom.WomError(f"{out}: cannot be written: {err.strerror}") from None
+    _writable_place(target, "cannot be written")
 
 
 def check_picture_format(out: Path) -> None:
