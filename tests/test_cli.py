@@ -673,6 +673,21 @@ def test_a_picture_that_cannot_be_written_through_its_link_is_refused_before_dra
             why in result.stderr), result.stderr
 
 
+def test_an_out_that_is_a_link_leading_nowhere_is_named_as_such(run_dir, tmp_path: Path):
+    # breaker trial: `wom plot RUN -o LINK` and `wom run -o LINK` with a link to nothing
+    # said only "File exists" (the link is there; what it names is not)
+    scenario, folder, _ = run_dir
+    nowhere = tmp_path / "nowhere"
+    nowhere.symlink_to(tmp_path / "gone")
+    for args in (["plot", str(folder), "-o", str(nowhere)],
+                 ["run", str(scenario), "-r", "1", "-q", "-o", str(nowhere)]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 2, (args, result.output)
+        assert f"a link to {tmp_path / 'gone'}, which leads nowhere" in result.stderr, (
+            result.stderr)
+    assert not (tmp_path / "gone").exists()
+
+
 def test_the_wom_command_leaves_what_it_imported_out_of_collections():
     # a `wom` process ends with its command: what it imported is frozen, so neither the
     # collections during the command nor those Python makes as it exits walk it again

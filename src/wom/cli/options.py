@@ -65,10 +65,25 @@ def check_out(out: Path | None, what: str) -> None:
     (``None``: a name wom chooses later)."""
     if out is None:
         return
-    if out.exists():
-        raise wom.WomError(f"{out}: already exists; choose another --out ({what} folders are "
-                           "never overwritten)")
+    if out.exists() or out.is_symlink():  # (a link that leads nowhere exists too)
+        raise wom.WomError(f"{out}: already exists{link_note(out)}; choose another --out "
+                           f"({what} folders are never overwritten)")
     _writable_place(out, f"cannot create the {what} folder")
+
+
+def check_folder_out(out: Path) -> None:
+    """Refuse, before any drawing, a folder to draw into that is a link leading nowhere (a
+    folder that exists is drawn into)."""
+    if out.is_symlink() and not out.exists():
+        raise wom.WomError(f"{out}: cannot be written{link_note(out)}")
+
+
+def link_note(out: Path) -> str:
+    """Where `out` links to, if it is a link (" (a link to …, which leads nowhere)")."""
+    if not out.is_symlink():
+        return ""
+    gone = "" if out.exists() else ", which leads nowhere"
+    return f" (a link to {os.readlink(out)}{gone})"
 
 
 def check_file_out(out: Path) -> None:

@@ -13,6 +13,7 @@ import wom
 from wom.cli.options import (
     FilePath,
     check_file_out,
+    check_folder_out,
     check_out,
     check_picture_format,
     format_option,
@@ -157,6 +158,7 @@ def plot(run_dir: Path, fmt: str, out: Path | None) -> None:
     """Redraw the plots of a run folder.
 
     Adoption, per-segment, causes, paired differences and penetration, from its tables."""
+    check_folder_out(out or run_dir)
     with written_by_wom(run_dir):
         written = wom.plot_run(wom.read_run(run_dir), out or run_dir, fmt=fmt)
     for path in written:
