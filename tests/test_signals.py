@@ -173,3 +173,26 @@ def test_a_result_cut_short_by_a_kill_does_not_hang_the_pool():
         if thread.is_alive():  # (else this test process would hang as it exits)
             writer.close()
             thread.join(timeout=10)
+
+
+@pytest.mark.parametrize("how", ["script", "module"])
+def test_ctrl_c_while_wom_starts_says_so_without_a_traceback(how: str):
+    # a Ctrl-C in the command's first second (while it imports, before it can handle one)
+    # printed thirty lines of traceback
+    wom = str(Path(sys.executable).with_name("wom"))
+    cmd = [wom] if how == "script" else [sys.executable, "-m", "wom.cli"]
+    scenario = str(Path(__file__).parents[1] / "scenarios" / "bass.yaml")
+    proc = subprocess.Popen([*cmd, "validate", scenario], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    time.sleep(0.3)  # (imports take most of a second; a stop after them is said too)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode in (-signal.SIGINT, 128 + signal.SIGINT), (proc.returncode, err)
+    assert "Traceback" not in err and "stopped (SIGINT)" in err, err
+
+
+def test_a_notebook_importing_wom_keeps_its_own_excepthook():
+    code = "import sys; hook = sys.excepthook; import wom; print(sys.excepthook is hook)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "True"

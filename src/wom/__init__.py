@@ -23,10 +23,35 @@ strategy kinds and seeding rules before any scenario is validated.
 
 from __future__ import annotations
 
+import itertools
+import sys
 from typing import TYPE_CHECKING, Any
 
+
+def _stopped_while_starting(kind: type[BaseException], err: BaseException,
+                            tb: Any, default: Any = sys.excepthook) -> None:
+    """The ``wom`` command's last word on a Ctrl-C before it could handle one (while it
+    imports, a second): a line, not a traceback (the exit status stays the interrupt's)."""
+    if issubclass(kind, KeyboardInterrupt):
+        sys.stderr.write("\nstopped (SIGINT) while starting: nothing was written\n")
+    else:
+        default(kind, err, tb)
+
+
+def _the_command() -> bool:
+    """Whether this process is the ``wom`` command (its script or ``python -m wom.cli``),
+    not a notebook or a program importing wom."""
+    me = sys.argv[0].replace("\\", "/") if sys.argv else ""
+    given = sys.orig_argv  # (while ``-m`` imports the package, argv[0] is "-m")
+    return me == "wom" or me.endswith("/wom") or any(
+        pair == ("-m", "wom.cli") for pair in itertools.pairwise(given))
+
+
+if _the_command():
+    sys.excepthook = _stopped_while_starting
+
 # isort: off
-from wom.numbacache import configure
+from wom.numbacache import configure  # noqa: E402
 
 configure()  # before any kernel is defined: compiled kernels are keyed on the whole source
 
