@@ -134,6 +134,30 @@ def test_run_from_counts_counts_them_everywhere(tmp_path: Path):
     assert placed[0].size == 17 and not np.array_equal(placed[0], placed[1])
 
 
+def test_a_fit_s_counts_are_read_as_customers_by_segment(tmp_path: Path):
+    # new-user trial: `wom run fitted.yaml --customers counts.csv` with the file the fit had
+    # read was refused (its `period`), and renaming that column as told made wom count each
+    # row as one customer, its `new_customers` ignored (32 customers instead of 101)
+    from wom.inputs.adoptions import read_customers
+
+    sc = small_scenario(replicates=2)
+    fit_counts = crm(tmp_path, "period,segment,new_customers\n1,a,7\n2,a,5\n2,c,5\n")
+    got = read_customers(fit_counts)
+    as_counts = read_customers(crm(tmp_path, "adopted,segment,customers\n1,a,7\n2,a,5\n"
+                                             "2,c,5\n"))
+    assert got.segment == as_counts.segment == ("a", "a", "c")
+    assert got.customers.tolist() == as_counts.customers.tolist() == [7, 5, 5]
+    assert got.adopted.tolist() == as_counts.adopted.tolist() == [1, 2, 2]
+    res = wom.run(sc, workers=1, customers=wom.load_customers(sc, fit_counts, today=3))
+    assert res.at_start.tolist() == [12, 0, 5]
+    both = crm(tmp_path, "adopted,segment,customers,new_customers\n1,a,7,7\n")
+    with pytest.raises(DataFileError, match="both `new_customers` and `customers`"):
+        read_customers(both)
+    bad = crm(tmp_path, "period,segment,new_customers\n1,a,-2\n")
+    with pytest.raises(DataFileError, match=r":2: .*new_customers"):
+        read_customers(bad)
+
+
 def test_customers_from_the_list_talk_from_week_0(tmp_path: Path):
     # Nobody else talks in week 0 (seeds adopt in it and talk from week 1), so word-of-mouth
     # adoptions in week 0 come from today's customers only: none when they no longer talk.

@@ -119,6 +119,8 @@ def test_wom_fit_on_medical_innovation_writes_the_fit_folder(tmp_path: Path):
     for p in ("dynamics.word_of_mouth", "dynamics.background"):  # printed whole
         assert f"{est.loc[p, 'lo']:.4g}–{est.loc[p, 'hi']:.4g}" in r.output
     assert "…" not in r.output
+    # what to do next is said (new-user trial: only the report's last line said it)
+    assert "next: " in r.output and str(out / "fitted.yaml") in r.output.splitlines()[-1]
     # fitted.yaml runs as it is, each replicate with its own posterior draw
     fitted = wom.load_scenario(out / "fitted.yaml")
     draws = fitted.uncertainty.draws["dynamics.word_of_mouth"]
@@ -175,9 +177,24 @@ def test_counts_per_segment_are_fitted_by_abc_the_same_with_any_workers(tmp_path
     for key, truth in (("dynamics.word_of_mouth", 0.08), ("dynamics.background", 0.01)):
         assert est.loc[key, "lo"] <= truth <= est.loc[key, "hi"], est
     assert one.predictive.shape[1:] == (20, 4)
+    assert not [w for w in one.diagnostics["warnings"] if "fit range" in w]  # (ranges wide)
     # later generations have tighter tolerances
     tol = one.diagnostics["tolerances"]
     assert all(a >= b for a, b in itertools.pairwise(tol))
+
+
+def test_a_fit_range_that_cuts_off_the_answer_is_warned_of(tmp_path: Path):
+    """New-user trial: background capped at half its true value, the fit piled its estimate
+    against the cap, moved word of mouth to make up for it, and said nothing."""
+    sc, path = synthetic_counts(tmp_path)
+    data = sc.model_dump(mode="json")
+    data["fit"]["free"] = {"dynamics.word_of_mouth": [0, 0.3], "dynamics.background": [0, 0.005]}
+    res = wom.fit(wom.scenario_from_dict(data), path, workers=1)
+    hi = res.estimates().set_index("parameter").loc["dynamics.background", "hi"]
+    assert hi >= 0.005 * (1 - 0.05)  # the interval runs into the cap (the truth is 0.01) …
+    warned = [w for w in res.diagnostics["warnings"] if "fit range" in w]
+    assert len(warned) == 1 and "dynamics.background reaches the top" in warned[0], warned
+    # … and the bottom edge at 0 is a natural one: no warning about it
 
 
 def test_a_fit_starts_its_workers_once_for_all_its_simulations(tmp_path: Path, monkeypatch):

@@ -106,6 +106,11 @@ def fit(scenario: Path, adoptions: Path, out: Path | None, seed: int | None,
     if not quiet:
         print_fit(result, Terminal())
     click.echo(f"results: {folder}")
+    if not quiet:  # what to do with it (the report says it last; the terminal said nothing)
+        fitted = folder / "fitted.yaml"
+        click.echo(f"next: wom run {fitted}" if sc.strategies else
+                   f"next: add strategies to {fitted} (as in scenarios/focused-vs-broad.yaml),"
+                   f" then wom run it")
 
 
 fit.help = inspect.cleandoc(fit.help or "") + "\n\n" + "\n\n".join(ASSUMPTIONS)

@@ -46,7 +46,8 @@ from wom.viz.words import ONE_MARKET
 @click.option("--customers", "-c", type=FilePath(path_type=Path),
               help="Start from today's customers: a CSV of person[,adopted] (people of the "
                    "scenario's graph file, with the week each bought in), segment[,adopted] "
-                   "(a row per customer) or segment,customers[,adopted] (counts).")
+                   "(a row per customer) or segment,customers[,adopted] (counts; a fit's "
+                   "period,segment,new_customers too).")
 @click.option("--today", type=click.IntRange(min=0, max=MAX_PERIOD), metavar="PERIOD",
               help="The period of the run's first week, for --customers with periods "
                    "[default: the period after the last purchase].")

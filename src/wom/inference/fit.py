@@ -187,6 +187,32 @@ def fit_warnings(diagnostics: dict[str, Any], segments: int) -> list[str]:
     return warnings
 
 
+#: How near an edge of its fit range (a share of the range) an estimate's interval may come
+#: before the range, not the data, is taken to be what stops it.
+EDGE = 0.05
+
+
+def range_warnings(free: list[Free], draws: pd.DataFrame, weights: np.ndarray) -> list[str]:
+    """The free parameters whose 95% interval runs into an edge of their fit range that is
+    not a natural one (0, or 1 for a chance): the range may be cutting off what the data
+    favour (the other estimates then move to make up for it)."""
+    out = []
+    for f in free:
+        if f.integer:
+            continue
+        lo, hi = weighted_quantiles(draws[f.path].to_numpy(float), weights / weights.sum(),
+                                    [(1 - LEVEL) / 2, (1 + LEVEL) / 2])
+        room = EDGE * (f.hi - f.lo)
+        for near, edge, side, more in ((hi >= f.hi - room, f.hi, "top", "larger"),
+                                       (lo <= f.lo + room, f.lo, "bottom", "smaller")):
+            if near and edge not in (0.0, 1.0):
+                out.append(f"the 95% interval of {f.path} reaches the {side} of its fit range "
+                           f"({edge:g}): the data may favour {more} values, which the range "
+                           f"rules out (the other estimates move to make up for it); widen "
+                           f"fit.free's {f.path} and fit again")
+    return out
+
+
 def refuse_accounts_in_fit(sc: Scenario, file: Path | str | None = None) -> None:
     """Refuse to fit a market of accounts (`file`: the scenario's, for the message): the
     likelihood and the fit's simulations assume people buy alone. Not modelled yet."""
@@ -281,7 +307,8 @@ def fit(sc: Scenario, adoptions: Path | str | PersonAdoptions | SegmentAdoptions
     predictive = np.stack([c for c, _ in sims]).astype(np.float64)
     names = list(observed.segment_names)
     diagnostics["outside_band"] = outside_band(observed, predictive)
-    diagnostics["warnings"] = fit_warnings(diagnostics, len(names))
+    diagnostics["warnings"] = (fit_warnings(diagnostics, len(names))
+                               + range_warnings(free, draws, weights))
     if method == "likelihood":
         derived = pd.DataFrame([[total, *per] for total, per in shares],
                                columns=["wom_share", *(f"wom_share:{n}" for n in names)])

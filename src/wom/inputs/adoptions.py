@@ -200,13 +200,14 @@ def _list_as_counts(table: Table, digest: str) -> SegmentAdoptions:
                             np.array([first[k] for k in keys], np.int64), digest)
 
 
-def _period(table: Table, line: int, text: str) -> int:
-    return -1 if text == "" else period_number(table.path, line, WHEN, text)
+def _period(table: Table, line: int, text: str, column: str = WHEN) -> int:
+    return -1 if text == "" else period_number(table.path, line, column, text)
 
 
 def read_customers(path: Path | str) -> PersonCustomers | SegmentCustomers:
     """Today's customers: ``person[, adopted]``, ``segment[, adopted]`` (a row per customer)
-    or ``segment, customers[, adopted]`` (counts), told apart by the header.
+    or ``segment, customers[, adopted]`` (counts), told apart by the header; a fit's counts,
+    ``period, segment, new_customers``, are read as ``adopted, segment, customers``.
 
     Raises
     ------
@@ -214,15 +215,23 @@ def read_customers(path: Path | str) -> PersonCustomers | SegmentCustomers:
         As :func:`read_adoptions`; also a segment listed twice in counts without periods
         (or a segment and period twice with them).
     """
-    table, digest = _read(path, (*PEOPLE, WHEN, *COUNTS), "file of customers")
-    if not table.has(WHEN):
+    table, digest = _read(path, (*PEOPLE, WHEN, *COUNTS, *AGGREGATE), "file of customers")
+    # a fit's counts (period, segment, new_customers) are customers too, by segment
+    aggregate = table.has("new_customers")
+    if aggregate and (table.has("customers") or table.has("person")):
+        other = "customers" if table.has("customers") else "person"
+        raise DataFileError(table.path, table.header_line, f"both `new_customers` and "
+                            f"`{other}`: give counts (segment, customers or new_customers) "
+                            "or a row per customer, not both", other)
+    when_column = "period" if aggregate and table.has("period") else WHEN
+    if not table.has(when_column):
         timely = [n for n in table.names if any(n.startswith(w) for w in TIME_WORDS)]
         if timely:
             raise DataFileError(table.path, table.header_line, f"the column {timely[0]!r} "
                                 f"would be ignored: the period each customer bought in is read "
                                 f"from the column `{WHEN}` (rename it, or drop it to start "
                                 f"from customers with no purchase period)", timely[0])
-    when = table.column(WHEN) if table.has(WHEN) else None
+    when = table.column(when_column) if table.has(when_column) else None
     if table.has("person"):
         _not_empty(table, "customers")
         _unique(table, "person")
@@ -237,14 +246,14 @@ def read_customers(path: Path | str) -> PersonCustomers | SegmentCustomers:
                                np.array(lines, np.int64), digest)
     table.index("segment")
     _not_empty(table, "rows")
-    counted = table.has("customers")
-    counts = table.column("customers") if counted else None
+    count_column = "new_customers" if aggregate else "customers"
+    counts = table.column(count_column) if table.has(count_column) else None
     segments, number, periods, lines = [], [], [], []
     first: dict[tuple[str, int], int] = {}
     for i, (line, s) in enumerate(table.column("segment")):
         if not s:
             raise DataFileError(table.path, line, "no segment", "segment")
-        at = _period(table, line, when[i][1]) if when is not None else -1
+        at = _period(table, line, when[i][1], when_column) if when is not None else -1
         if counts is not None:
             if (s, at) in first:
                 also = f" and period {at}" if at >= 0 else ""
@@ -252,7 +261,7 @@ def read_customers(path: Path | str) -> PersonCustomers | SegmentCustomers:
                                     f"(first on line {first[(s, at)]})", "segment")
             first[(s, at)] = line
         segments.append(s)
-        number.append(whole_number(table.path, line, "customers", counts[i][1], minimum=0)
+        number.append(whole_number(table.path, line, count_column, counts[i][1], minimum=0)
                       if counts is not None else 1)
         periods.append(at)
         lines.append(line)
