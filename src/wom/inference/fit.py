@@ -200,8 +200,8 @@ def range_warnings(free: list[Free], draws: pd.DataFrame, weights: np.ndarray) -
     for f in free:
         if f.integer:
             continue
-        lo, hi = weighted_quantiles(draws[f.path].to_numpy(float), weights / weights.sum(),
-                                    [(1 - LEVEL) / 2, (1 + LEVEL) / 2])
+        interval = _summary(f.path, draws[f.path].to_numpy(float), weights, False)
+        lo, hi = interval["lo"], interval["hi"]
         room = EDGE * (f.hi - f.lo)
         for near, edge, side, more in ((hi >= f.hi - room, f.hi, "top", "larger"),
                                        (lo <= f.lo + room, f.lo, "bottom", "smaller")):
