@@ -397,3 +397,23 @@ def test_a_report_that_cannot_be_written_is_named(run_dir, tmp_path, monkeypatch
     assert result.exit_code == 2
     assert result.stderr == f"error: No space left on device: {folder / 'report.html'}\n"
     assert sorted(p.name for p in folder.iterdir()) == before
+
+
+def test_fitted_values_are_described_as_estimates_with_the_draws_the_run_used(tmp_path):
+    """A scenario written by wom fit: its values are estimates, each replicate runs with a
+    draw of its own, and the report says so with the span of the draws the run used (not
+    of draws it never reached: 4 replicates use the first 4 of 8)."""
+    draws = {"dynamics.word_of_mouth": [0.01, 0.02, 0.03, 0.04, 0.5, 0.6, 0.7, 0.8],
+             "dynamics.background": [0.001] * 8}
+    sc = small_scenario(replicates=4, uncertainty={"draws": draws, "source": "wom fit of x.csv"})
+    words = describe_scenario(sc)[-1]
+    assert words.startswith("Fitted values: dynamics.word_of_mouth and dynamics.background "
+                            "above are estimates from wom fit of x.csv, but no replicate ran "
+                            "with them: replicate i ran with draw i of the fit's 8, and the 4 "
+                            "draws used span dynamics.word_of_mouth 0.0108 to 0.0393 and "
+                            "dynamics.background 0.001 in each (the middle 95%)")
+    plain = " ".join(describe_scenario(small_scenario(replicates=4)))
+    assert "Fitted" not in plain and "no replicate ran with" not in plain
+    folder = wom.save(wom.run(sc, workers=1), tmp_path / "run")
+    html = (folder / "report.html").read_text()
+    assert "no replicate ran with them" in html
