@@ -105,7 +105,10 @@ def test_the_sampler_finds_a_known_posterior():
 
 def test_wom_fit_on_medical_innovation_writes_the_fit_folder(tmp_path: Path):
     out = tmp_path / "fit"
-    r = CliRunner().invoke(main, ["fit", str(medical_scenario(tmp_path)), "--adoptions",
+    scenario = medical_scenario(tmp_path)
+    lesson = "# LESSON — doctors talk to doctors.\n#\n# WHAT TO SEE: how much.\n"
+    scenario.write_text(lesson + "\n" + scenario.read_text())
+    r = CliRunner().invoke(main, ["fit", str(scenario), "--adoptions",
                                   str(MEDICAL / "people.csv"), "--out", str(out), "-w", "1"],
                            env={"COLUMNS": "30"})  # (a narrow terminal cut the intervals)
     assert r.exit_code == 0, r.output
@@ -121,6 +124,8 @@ def test_wom_fit_on_medical_innovation_writes_the_fit_folder(tmp_path: Path):
     assert "…" not in r.output
     # what to do next is said (new-user trial: only the report's last line said it)
     assert "next: " in r.output and str(out / "fitted.yaml") in r.output.splitlines()[-1]
+    # fitted.yaml opens with the scenario file's lesson (a run of it reports the lesson)
+    assert (out / "fitted.yaml").read_text().startswith(lesson + "\nname: medical-innovation")
     # fitted.yaml runs as it is, each replicate with its own posterior draw
     fitted = wom.load_scenario(out / "fitted.yaml")
     draws = fitted.uncertainty.draws["dynamics.word_of_mouth"]
