@@ -79,6 +79,10 @@ def test_customers_by_person_or_by_segment(tmp_path: Path):
     ("period,segment,new_customers\n1.5,a,3\n", "f.csv:2: column period: '1.5' is not a "
                                                 "whole number"),
     ("period,segment\n1,a\n", "f.csv:1: the header names no column `new_customers`"),
+    # counts with the periods' column named otherwise: the column named is `period` (it was
+    # `adopted`, as for a customer list)
+    ("week,segment,new_customers\n1,a,2\n", "f.csv:1: the header names no column `period` "
+                                            "(it has: week, segment, new_customers)"),
     ('person,adopted\n"1,2\n', "f.csv:2: not valid CSV"),
 ])
 def test_bad_adoption_files_name_file_line_and_column(tmp_path: Path, text: str, message: str):
@@ -108,6 +112,10 @@ def test_binary_missing_and_folder(tmp_path: Path):
                              "period each customer bought in is read from the column "
                              "`adopted`"),
     ("account,segment,date_signed\nx,a,3\n", "column date_signed: the column"),
+    # a fit's counts with their periods named otherwise: the column to name is `period`
+    ("week,segment,new_customers\n3,a,2\n", "f.csv:1: column week: the column 'week' would "
+                                            "be ignored: the period each customer bought in "
+                                            "is read from the column `period`"),
 ])
 def test_bad_customer_files(tmp_path: Path, text: str, message: str):
     with pytest.raises(DataFileError) as info:

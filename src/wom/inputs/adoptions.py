@@ -133,6 +133,8 @@ def read_adoptions(path: Path | str) -> PersonAdoptions | SegmentAdoptions:
         listed twice, an empty person or segment.
     """
     table, digest = _read(path, (*INDIVIDUAL, *AGGREGATE, "customers"), "file of adoptions")
+    if table.has("new_customers") and not table.has("person"):
+        table.index("period")  # counts per period: name the column they need, not `adopted`
     if not table.has("person") and not table.has("period") and table.has("segment"):
         return _list_as_counts(table, digest)
     if table.has("person"):
@@ -223,14 +225,16 @@ def read_customers(path: Path | str) -> PersonCustomers | SegmentCustomers:
         raise DataFileError(table.path, table.header_line, f"both `new_customers` and "
                             f"`{other}`: give counts (segment, customers or new_customers) "
                             "or a row per customer, not both", other)
-    when_column = "period" if aggregate and table.has("period") else WHEN
+    # (a fit's counts name their periods `period`; `adopted` serves too)
+    when_column = (WHEN if not aggregate or (table.has(WHEN) and not table.has("period"))
+                   else "period")
     if not table.has(when_column):
         timely = [n for n in table.names if any(n.startswith(w) for w in TIME_WORDS)]
         if timely:
             raise DataFileError(table.path, table.header_line, f"the column {timely[0]!r} "
                                 f"would be ignored: the period each customer bought in is read "
-                                f"from the column `{WHEN}` (rename it, or drop it to start "
-                                f"from customers with no purchase period)", timely[0])
+                                f"from the column `{when_column}` (rename it, or drop it to "
+                                "start from customers with no purchase period)", timely[0])
     when = table.column(when_column) if table.has(when_column) else None
     if table.has("person"):
         _not_empty(table, "customers")
