@@ -124,6 +124,15 @@ def test_wom_fit_on_medical_innovation_writes_the_fit_folder(tmp_path: Path):
     assert "…" not in r.output
     # what to do next is said (new-user trial: only the report's last line said it)
     assert "next: " in r.output and str(out / "fitted.yaml") in r.output.splitlines()[-1]
+    # the report: how to reproduce it; the sampler's diagnostics as words, not Python lists;
+    # no "add strategies" to a scenario that has them
+    page = (out / "report.html").read_text()
+    assert "<h2>Reproduce</h2><p>This fit was made with:</p><pre>wom " in page
+    digest = json.loads((out / "manifest.json").read_text())["inputs"][
+        str(MEDICAL / "people.csv")]
+    assert f"(SHA-256 {digest[:12]}…)" in page and "whatever the number of workers" in page
+    assert "[" not in page.split("<h2>Sampler</h2>")[1].split("</dl>")[0]
+    assert "add strategies" not in page and "<code>wom run</code> it." in page
     # fitted.yaml opens with the scenario file's lesson (a run of it reports the lesson)
     assert (out / "fitted.yaml").read_text().startswith(lesson + "\nname: medical-innovation")
     # fitted.yaml runs as it is, each replicate with its own posterior draw

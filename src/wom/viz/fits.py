@@ -126,13 +126,15 @@ def fit_report(result: FitResult, figure: Path | None = None) -> str:
     if figure is not None and figure.is_file():
         data = base64.b64encode(figure.read_bytes()).decode("ascii")
         image = f'<img src="data:image/png;base64,{data}" alt="observed and fitted adopters">'
-    diag = "".join(f"<dt>{escape(str(k))}</dt><dd>{escape(str(v))}</dd>"
+    diag = "".join(f"<dt>{escape(str(k).replace('_', ' '))}</dt><dd>{escape(_shown(v))}</dd>"
                    for k, v in result.diagnostics.items())
     assumptions = "".join(f"<li>{escape(a)}</li>" for a in ASSUMPTIONS)
     warnings = "".join(f'<p class=w><strong>Warning:</strong> {escape(w)}</p>'
                        for w in result.diagnostics.get("warnings", []))
     fit_block = result.scenario.fit
     kept = fit_block.draws if fit_block is not None else 400
+    then = ("<code>wom run</code> it" if result.scenario.strategies else
+            "add strategies and <code>wom run</code> it")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{escape(result.scenario.name)} — wom fit</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:auto;padding:1rem}}
@@ -152,7 +154,32 @@ background channels).</p>
 <h2>Sampler</h2><dl>{diag}</dl>
 <p>Files: {', '.join(FIT_FILES)}, {MANIFEST}. <code>fitted.yaml</code> is the scenario with
 the estimates written in and {kept:,} posterior draws in its <code>uncertainty:</code>
-block (replicate i of a run uses draw i mod their number): add strategies and
-<code>wom run</code> it.</p>
+block (replicate i of a run uses draw i mod their number): {then}.</p>
+<h2>Reproduce</h2>{_reproduce(result)}
 </body></html>
 """
+
+
+def _shown(v: object) -> str:
+    """A diagnostic as words: a list as its items (none if empty), numbers to 4 figures."""
+    if isinstance(v, list | tuple):
+        return ", ".join(_shown(x) for x in v) if v else "none"
+    if isinstance(v, float):
+        return f"{v:,.4g}"
+    return f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else str(v)
+
+
+def _reproduce(result: FitResult) -> str:
+    """How this fit was made: the command, the seed, the data's SHA-256, the versions."""
+    m = result.meta
+    made = (f"<p>This fit was made with:</p><pre>{escape(str(m['command']))}</pre>"
+            if m.get("command") else "")
+    data = result.observed.path
+    digest = dict(m.get("inputs") or {}).get(str(data))
+    versions = ", ".join(f"{label} {escape(str(m[key]))}"
+                         for key, label in (("wom", "wom"), ("python", "Python")) if key in m)
+    return (f"{made}<p>Seed {result.scenario.seed}; the data: <code>{escape(str(data))}</code>"
+            + (f" (SHA-256 {escape(str(digest)[:12])}…)" if digest else "")
+            + ". The same command on the same data gives the same estimates and draws, "
+            "whatever the number of workers"
+            + (f" ({versions})." if versions else ".") + "</p>")
