@@ -162,6 +162,26 @@ def test_legend_names_at_most_twelve_segments():
     assert "+3 more" in labels
 
 
+@pytest.mark.parametrize("segments", [3, 14])
+def test_the_graph_fills_the_height_and_the_legend_stays_inside(segments):
+    """The graph is drawn to scale: the figure is only as tall as it needs (a wide market
+    left an inch of white under it), never shorter than the legend beside it."""
+    sc = small_scenario(segments={"count": segments, "size": 20}, horizon=4, strategies=[
+        {"name": "focused", "kind": "focused", "segment": "segment-1"}])
+    fig = snapshot_figure(sc, "focused", 1)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    canvas.draw()
+    ax = fig.axes[0]
+    laid_out, drawn = ax.get_position(original=True), ax.get_position()
+    legend = fig.legends[0].get_window_extent(canvas.get_renderer())
+    assert fig.bbox.y0 - 1 <= legend.y0 and legend.y1 <= fig.bbox.y1 + 1
+    empty = (laid_out.height - drawn.height) * fig.get_figheight()
+    # white above and below the graph only when the legend needs the height
+    assert empty < 0.05 or legend.height / fig.dpi + 0.2 >= fig.get_figheight() - 0.02
+
+
 def test_bad_requests_are_user_errors(sc):
     with pytest.raises(WomError, match="weeks go from 0 to 9"):
         snapshot_figure(sc, "focused", HORIZON)

@@ -369,6 +369,24 @@ def legend(fig: Figure, sc: Scenario, colours: list[str], fontsize: str = "small
                title="segment", alignment="left")
 
 
+def fit_height(fig: Figure, ax: Axes) -> None:
+    """Take off the height a graph drawn to scale (equal aspect) leaves empty above and
+    below itself in `fig` (a wide market left a band of white under it), laid out again."""
+    engine = fig.get_layout_engine()
+    for _ in range(3):  # the layout moves a little with the height: measure again
+        engine.execute(fig)
+        ax.apply_aspect()
+        slack = ax.get_position(original=True).height - ax.get_position().height
+        # never shorter than the legends beside it (a long list of segments)
+        least = max((lg.get_window_extent().height / fig.dpi for lg in fig.legends),
+                    default=0.0) + 0.2
+        height = max(fig.get_figheight() * (1 - slack), least)
+        if fig.get_figheight() - height < 0.02:
+            return
+        fig.set_figheight(height)
+    engine.execute(fig)
+
+
 def panels_figure(n_panels: int, dpi: int, panel: tuple[float, float] = PANEL_INCHES) -> Figure:
     use_agg()
     from matplotlib.backends.backend_agg import FigureCanvasAgg

@@ -49,6 +49,7 @@ from wom.viz.drawing import (
     SNAPSHOT_INCHES,
     Panel,
     customers_at,
+    fit_height,
     hex_colour,
     legend,
     name_segments,
@@ -203,6 +204,7 @@ def snapshot_figure(
                          color="#555555")
     legend(fig, scenario, palette, fontsize="medium", accounts=pop.accounts)
     fit_text(fig, title, name, note)
+    fit_height(fig, ax)
     return fig
 
 
