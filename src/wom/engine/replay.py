@@ -12,7 +12,7 @@ run out (nobody left with a positive chance), the rest are drawn uniformly, firs
 those with the references they need, then among everyone open. Customers with no period are
 replayed first, as one block long before the others.
 
-Customers retell the generic message (as in :func:`wom.engine.step.add_customers`).
+Customers retell the generic message (as in :func:`wom.engine.existing.add_customers`).
 """
 
 from __future__ import annotations

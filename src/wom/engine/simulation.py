@@ -15,6 +15,7 @@ import numba
 import numpy as np
 
 from wom.config import Dynamics
+from wom.engine.existing import add_customers
 from wom.engine.plan import Plan, StepCounts
 from wom.engine.rng import new_state
 from wom.engine.state import (
@@ -34,7 +35,7 @@ from wom.engine.state import (
     new_tally,
     params_of,
 )
-from wom.engine.step import add_customers, step, step_accounts
+from wom.engine.step import step, step_accounts
 from wom.market import Population
 
 

@@ -98,6 +98,7 @@ class Params(NamedTuple):
     role_res: np.ndarray  # float64[M, 8]: message m's resonance with a person, by role bits
     #                       (the campaign's messages: the strategy's; any other: 1)
     inside: np.ndarray  # float64[S]: β · strength, the chance inside an account at resonance 1
+    direct: bool = True  # steps may take word of mouth's direct path (False: tests compare)
 
 
 class People(NamedTuple):

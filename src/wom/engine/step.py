@@ -41,7 +41,6 @@ from wom.engine.state import (
     ADOPTED,
     BACKGROUND,
     CHAMP_TO,
-    EXISTING,
     MARKETING,
     NEVER,
     SEED,
@@ -53,6 +52,7 @@ from wom.engine.trials import (
     adopt,
     consider,
     depart,
+    direct_message,
     heard,
     kept,
     open_segment,
@@ -72,13 +72,23 @@ def adopt_seeds(t, people, actions):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, inline="always")
-def word_of_mouth(t, market, params, people, scratch, n_touched, state):  # pragma: no cover
+def word_of_mouth(t, market, params, people, scratch, n_touched, state,
+                  direct=False):  # pragma: no cover
     """Every advocate's trials with its neighbours.
 
     An advocate's trials use the largest probability its message can have on any tie,
     ``p_max``: the next tie tried is a geometric skip away, and a tie reached is kept with
     probability ``p / p_max`` (:func:`~wom.engine.trials.kept`) — the same independent
     trials, without visiting every tie.
+
+    `direct` (:func:`~wom.engine.trials.direct_message`: word of mouth is the step's only
+    trial and every advocate retells one message): a person's first success adopts at once
+    instead of being kept for :func:`commit` — with one cause and one message there is
+    nothing to choose between successes. The same random numbers are drawn, in the same
+    order: a person adopted in this step is marked ``−2 − segment`` in ``open_segment``
+    (until :func:`after_adoptions` closes them), and a further success on them draws the
+    number :func:`consider` draws for a second success. The adopters, their order and every
+    later draw are those of the general path.
     """
     talk_from, talk_to = people.counters[TALK_FROM], people.counters[TALK_TO]
     beta = params.beta
@@ -94,6 +104,9 @@ def word_of_mouth(t, market, params, people, scratch, n_touched, state):  # prag
     accounts, role, role_res = params.accounts, market.role, params.role_res
     codes, value_attr = market.codes, params.value_attr
     value_code, value_overlap = params.value_code, params.value_overlap
+    adopted_at, message, cause, order = people.adopted_at, people.message, people.cause, \
+        people.order
+    n_adopted = people.counters[ADOPTED]
     for i in range(talk_from, talk_to):
         u = advocates[i]
         # message and segment kept beside the advocate: no random loads per advocate
@@ -118,9 +131,14 @@ def word_of_mouth(t, market, params, people, scratch, n_touched, state):  # prag
                 if a >= end:
                     break
             v = indices[a]
-            sv = open_segment(open_seg, reference_count, references, need_refs, v)
-            if sv < 0:
-                continue
+            again = False
+            if direct and open_seg[v] < -1:  # adopted earlier in this step
+                sv = -2 - open_seg[v]
+                again = True
+            else:
+                sv = open_segment(open_seg, reference_count, references, need_refs, v)
+                if sv < 0:
+                    continue
             if by_value:
                 p = tie_chance_at(beta, heard(codes, value_attr, value_code, value_overlap,
                                               mu, v), weak_tie, su, sv)
@@ -128,9 +146,19 @@ def word_of_mouth(t, market, params, people, scratch, n_touched, state):  # prag
                 p = tie_chance(beta, rho, weak_tie, su, sv)
             if accounts:
                 p *= role_res[mu, role[v]]
-            if kept(p, p_max, state):
+            if not kept(p, p_max, state):
+                continue
+            if not direct:
                 n_touched = consider(stamp, weight, pick_cause, pick_message, touched, v, p,
                                      WOM, mu, t, n_touched, state)
+            elif again:
+                uniform(state)  # (consider's draw for a second success: nothing to pick)
+            else:
+                open_seg[v] = -2 - sv
+                adopted_at[v], message[v], cause[v] = t, mu, WOM
+                order[n_adopted] = v
+                n_adopted += 1
+    people.counters[ADOPTED] = n_adopted
     return n_touched
 
 
@@ -273,27 +301,20 @@ def leave(t, market, params, people, first_new, churned, churn_state):  # pragma
 
 
 @numba.njit(cache=True, inline="always")
-def after_adoptions(t, market, params, people, first_new, out):  # pragma: no cover
+def after_adoptions(t, market, params, people, first_new, out,
+                    one=-1):  # pragma: no cover
     """Count the step's adopters by cause; they become references for their segment and
-    advocates from the next step on; advocates whose ``talk_weeks`` are over fall quiet."""
+    advocates from the next step on; advocates whose ``talk_weeks`` are over fall quiet.
+
+    After a direct step (`one`: the message every advocate retold, else −1;
+    :func:`word_of_mouth`) its word-of-mouth adopters are closed; their segment is read from
+    their mark, their cause and message are known."""
     n_adopted = people.counters[ADOPTED]
     segment, indptr, indices = market.segment, market.indptr, market.indices
     order, cause, message = people.order, people.cause, people.message
-    reference_count = people.reference_count
+    reference_count, open_seg = people.reference_count, people.open_segment
     advocates, advocate_tag, until = people.advocates, people.advocate_tag, people.advocate_until
     need_refs, talk_weeks = params.need_refs, params.talk_weeks
-    for i in range(first_new, n_adopted):
-        u = order[i]
-        su = segment[u]
-        out[cause[u], su] += 1
-        # References are only counted when someone needs them: it costs a visit of every
-        # adopter's ties.
-        if not need_refs:
-            continue
-        for a in range(indptr[u], indptr[u + 1]):
-            v = indices[a]
-            if segment[v] == su:
-                reference_count[v] += 1
     # Who talks in the next step: those still within their talk weeks, then this step's
     # adopters. The window is in adoption order, so those whose weeks are over are first.
     talk_from, talk_to = people.counters[TALK_FROM], people.counters[TALK_TO]
@@ -301,41 +322,25 @@ def after_adoptions(t, market, params, people, first_new, out):  # pragma: no co
         talk_from += 1
     for i in range(first_new, n_adopted):
         u = order[i]
+        mark = open_seg[u] if one >= 0 else -1
+        if mark < -1:  # adopted by word of mouth in a direct step
+            open_seg[u] = -1
+            su, cu, mu = -2 - mark, WOM, one
+        else:
+            su, cu, mu = segment[u], cause[u], message[u]
+        out[cu, su] += 1
         advocates[talk_to] = u
-        advocate_tag[talk_to] = (np.int64(message[u]) << 32) | segment[u]
+        advocate_tag[talk_to] = (np.int64(mu) << 32) | su
         until[talk_to] = t + talk_weeks
         talk_to += 1
-    people.counters[TALK_FROM] = talk_from
-    people.counters[TALK_TO] = talk_to
-
-
-@numba.njit(cache=True)
-def add_customers(market, params, people, persons, adopted_at):  # pragma: no cover
-    """Today's customers adopt before the first step: each of `persons` (the market's
-    customers, :mod:`wom.market.customers`, in non-decreasing order of `adopted_at`, every
-    step < 0) becomes a reference for their segment and, while their talk weeks last, an
-    advocate retelling the generic message: they came before any campaign of the scenario,
-    through background or word of mouth, which carry it (as a fit of the past assumes)."""
-    segment, indptr, indices = market.segment, market.indptr, market.indices
-    generic = params.generic
-    talk_to = people.counters[TALK_TO]
-    for i in range(persons.size):
-        u = persons[i]
-        su = segment[u]
-        adopt(people, u, adopted_at[i], EXISTING, generic)
-        if params.need_refs:
+        # References are only counted when someone needs them: it costs a visit of every
+        # adopter's ties.
+        if need_refs:
             for a in range(indptr[u], indptr[u + 1]):
                 v = indices[a]
                 if segment[v] == su:
-                    people.reference_count[v] += 1
-        # They talk in steps adopted_at + 1 … adopted_at + talk_weeks; only those who still
-        # talk at step 0 join the window.
-        until = adopted_at[i] + params.talk_weeks
-        if until >= 0:
-            people.advocates[talk_to] = u
-            people.advocate_tag[talk_to] = (np.int64(generic) << 32) | su
-            people.advocate_until[talk_to] = until
-            talk_to += 1
+                    reference_count[v] += 1
+    people.counters[TALK_FROM] = talk_from
     people.counters[TALK_TO] = talk_to
 
 
@@ -350,6 +355,13 @@ def step(t, market, params, people, scratch, actions, tally, state,
     first_new = people.counters[ADOPTED]
     people.step_start[t] = first_new
     adopt_seeds(t, people, actions)
+    # (a new kind of trial makes a step not direct: add its test to direct_message)
+    one = direct_message(params, people, actions) if params.direct else -1
+    if one >= 0:
+        word_of_mouth(t, market, params, people, scratch, 0, state, True)
+        leave(t, market, params, people, first_new, tally.churned, churn_state)
+        after_adoptions(t, market, params, people, first_new, tally.new_by_cause, one)
+        return
     n_touched = word_of_mouth(t, market, params, people, scratch, 0, state)
     n_touched = marketing(t, market, params, people, scratch, actions, tally.reached,
                           n_touched, state)

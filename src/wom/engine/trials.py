@@ -124,3 +124,26 @@ def silence_leavers(people):  # pragma: no cover - compiled
             advocates[j], tag[j], until[j] = advocates[i], tag[i], until[i]
             j += 1
     people.counters[TALK_TO] = j
+
+
+@numba.njit(cache=True, inline="always")
+def direct_message(params, people, actions):  # pragma: no cover - compiled
+    """The one message every advocate retells when word of mouth is the only trial of a
+    step (no contacts, no background; 0 if nobody talks), else −1. In such a step a
+    person's first success may adopt at once (:func:`~wom.engine.step.word_of_mouth`):
+    there is nothing to choose between successes. **A new kind of trial** makes a step
+    not direct when it is on: test it here."""
+    if params.background > 0.0 or actions.pool_contacts > 0:
+        return -1
+    for k in range(actions.contacts.size):
+        if actions.contacts[k] > 0:
+            return -1
+    talk_from, talk_to = people.counters[TALK_FROM], people.counters[TALK_TO]
+    if talk_from == talk_to:
+        return 0
+    tags = people.advocate_tag
+    one = tags[talk_from] >> 32
+    for i in range(talk_from + 1, talk_to):
+        if tags[i] >> 32 != one:
+            return -1
+    return one

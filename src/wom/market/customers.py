@@ -4,7 +4,7 @@ A market may start with customers (``wom run --customers``): they have adopted b
 first step, so they cannot be won again or seeded, they count as references for their
 segment from step 0, and those who bought within ``talk_weeks`` of the start still talk.
 :func:`with_customers` places them in a built :class:`~wom.market.Population`; the engine
-adds them before the first step (:func:`wom.engine.step.add_customers`).
+adds them before the first step (:func:`wom.engine.existing.add_customers`).
 """
 
 from __future__ import annotations
