@@ -373,6 +373,8 @@ def fit_height(fig: Figure, ax: Axes) -> None:
     """Take off the height a graph drawn to scale (equal aspect) leaves empty above and
     below itself in `fig` (a wide market left a band of white under it), laid out again."""
     engine = fig.get_layout_engine()
+    if engine is None:  # (a figure of panels_figure is laid out by constraints)
+        return
     for _ in range(3):  # the layout moves a little with the height: measure again
         engine.execute(fig)
         ax.apply_aspect()
