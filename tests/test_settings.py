@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import wom
 from wom.cli import main
-from wom.config import with_settings
+from wom.config import apply, with_settings
 from wom.errors import WomError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -178,3 +178,55 @@ def test_a_block_left_out_can_be_set_inside():
     assert changed.optimize.segments == ["dentists", "vets"] and changed.optimize.trials == 20
     with pytest.raises(WomError, match=r"optimize\.segmnts: unknown key"):
         with_settings(sc, ["optimize.segmnts=[dentists]"])
+
+
+# --- a value set for a key the fit draws (new-user trial: --set was silently overridden) ---
+
+FITTED = """name: fitted
+horizon: 6
+replicates: 4
+segments: {count: 2, size: 60}
+dynamics: {word_of_mouth: 0.15, background: 0.01}
+budget: {total: 1000}
+strategies: [{name: broad, kind: broad}]
+uncertainty:
+  draws:
+    dynamics.word_of_mouth: [0.1, 0.2, 0.3]
+    dynamics.background: [0.01, 0.02, 0.03]
+  estimates: {dynamics.word_of_mouth: 0.15, dynamics.background: 0.01}
+"""
+
+
+def test_a_set_value_replaces_the_draws_of_its_key_and_keeps_the_others(tmp_path: Path):
+    from wom.experiment.replicate import scenario_of
+
+    path = tmp_path / "fitted.yaml"
+    path.write_text(FITTED)
+    sc = wom.load_scenario(path)
+    assert [scenario_of(sc, i).dynamics.word_of_mouth for i in range(3)] == [0.1, 0.2, 0.3]
+    for settings in (["dynamics.word_of_mouth=0.02"], ["dynamics={word_of_mouth: 0.02, "
+                                                         "background: 0.01}"]):
+        set_ = wom.load_scenario(path, settings=settings)
+        assert [scenario_of(set_, i).dynamics.word_of_mouth for i in range(3)] == [0.02] * 3
+        kept = set_.uncertainty.draws if set_.uncertainty else {}
+        # a whole block set releases every key inside it; one key, only that key
+        assert ("dynamics.background" in kept) == (len(settings[0]) < 40)
+    # a sweep's point too (the draws stayed: every point ran the fit's values)
+    point = apply(sc, {"dynamics.word_of_mouth": 0.05}, keep_uncertainty=True)
+    assert [scenario_of(point, i).dynamics.word_of_mouth for i in range(3)] == [0.05] * 3
+    assert [scenario_of(point, i).dynamics.background for i in range(3)] == [0.01, 0.02, 0.03]
+
+
+def test_a_drawn_value_edited_in_the_file_is_refused_naming_the_key(tmp_path: Path):
+    path = tmp_path / "fitted.yaml"
+    path.write_text(FITTED.replace("word_of_mouth: 0.15, background", "word_of_mouth: 0.02, "
+                                                                     "background"))
+    r = CliRunner().invoke(main, ["run", str(path), "--out", str(tmp_path / "run")])
+    assert r.exit_code == 2 and "Traceback" not in r.output, r.output
+    assert "dynamics.word_of_mouth" in r.output and "is 0.02, but the fit that wrote this " \
+        "file estimated 0.15" in " ".join(r.output.split())
+    assert not (tmp_path / "run").exists()
+    # a file written before estimates were kept runs as it did
+    old = FITTED.replace("word_of_mouth: 0.15, background", "word_of_mouth: 0.02, background")
+    path.write_text(old.split("  estimates:")[0])
+    assert wom.load_scenario(path).uncertainty.draws["dynamics.word_of_mouth"] == [0.1, 0.2, 0.3]

@@ -75,6 +75,11 @@ class Uncertainty(Strict):
     draws: dict[str, Annotated[list[Number], Field(min_length=1)]] = Field(
         min_length=1, description="Key path → one value per draw (every list as long).")
     source: str = Field("", description="What the draws come from (set by wom fit).")
+    estimates: dict[str, Number] = Field(
+        default_factory=dict, description="The fit's estimate of each drawn key, as wom fit "
+        "wrote it into the scenario: a drawn key whose value is not its estimate is refused "
+        "(no replicate would run with that value); a value set with --set or swept replaces "
+        "the draws of its key.")
 
     @field_validator("draws")
     @classmethod

@@ -189,6 +189,34 @@ def representatives(values: Sequence[Value], limit: int) -> list[Value]:
     return seen
 
 
+def value_at(data: Any, path: str) -> Any:
+    """The value at the dotted key `path` of the scenario data `data`, a key that is there
+    (as :func:`set_path` takes it; ``*``: the first element)."""
+    node = data
+    for key in path.split("."):
+        if isinstance(node, list):
+            named = [x for x in node if isinstance(x, dict) and x.get("name") == key]
+            node = named[0] if named else node[0 if key == "*" else int(key)]
+        else:
+            node = node[key]
+    return node
+
+
+def release(data: Any, path: str) -> None:
+    """A value set at `path` of the scenario data `data` (``--set``, a sweep's point)
+    replaces the fit's draws of that key and of any key inside it (``uncertainty:``), in
+    place; with no draws left, the block goes."""
+    unc = data.get("uncertainty") if isinstance(data, dict) else None
+    if not isinstance(unc, dict) or not isinstance(unc.get("draws"), dict):
+        return
+    for key in [k for k in unc["draws"] if k == path or k.startswith(path + ".")]:
+        del unc["draws"][key]
+        if isinstance(unc.get("estimates"), dict):
+            unc["estimates"].pop(key, None)
+    if not unc["draws"]:
+        data.pop("uncertainty")
+
+
 def set_path(data: Any, path: str, value: Any) -> None:
     """Set `value` at the dotted key `path` of the scenario data `data` (``*``: every element
     of a list; a segment or a strategy by its name or its index), in place."""

@@ -26,8 +26,10 @@ from wom.config.keys import (
     missing_key,
     once_draw_problem,
     once_fit_problem,
+    release,
     representatives,
     set_path,
+    value_at,
 )
 from wom.config.library import missing_file_hint
 from wom.config.scenario import Scenario
@@ -201,6 +203,7 @@ def apply(sc: Scenario, point: Mapping[str, Value], *,
         data.pop("uncertainty", None)
     for path, value in point.items():
         set_path(data, path, value)
+        release(data, path)
     return scenario_from_dict(data)
 
 
@@ -235,6 +238,7 @@ def _as_edited(data: Any, settings: Sequence[str]) -> Any | None:
             set_path(edited, path, value)
         except WomError:
             return None
+        release(edited, path)
     return edited
 
 
@@ -258,6 +262,7 @@ def with_settings(sc: Scenario, settings: Sequence[str]) -> Scenario:
             set_path(data, path, value)
         except WomError as err:
             raise WomError(f"--set {text!r}: {err}") from None
+        release(data, path)
     try:
         return scenario_from_dict(data)
     except ScenarioError as err:
@@ -356,18 +361,20 @@ def inference_checks(sc: Scenario) -> list[tuple[tuple[Any, ...], str]]:
                 why = once_draw_problem(path)
             if why:
                 problems.append((("uncertainty", "draws", path), why))
+            elif path in sc.uncertainty.estimates and (
+                    (value := value_at(data, path)) != (est := sc.uncertainty.estimates[path])):
+                problems.append((tuple(path.split(".")), (
+                    f"is {value!r}, but the fit that wrote this file estimated {est!r} and "
+                    f"every replicate runs with its own draw of it (uncertainty.draws), never "
+                    f"with {value!r}: to run with {value!r}, delete {path} from "
+                    "uncertainty.draws (or the whole uncertainty block); for the fit's "
+                    f"forecast, set it back to {est!r}")))
     return problems
 
 
 def integer_key(data: Any, path: str) -> bool:
     """Whether the key at `path` of the scenario data holds whole numbers (its first value)."""
-    node = data
-    for key in path.split("."):
-        if isinstance(node, list):
-            named = [x for x in node if isinstance(x, dict) and x.get("name") == key]
-            node = named[0] if named else node[0 if key == "*" else int(key)]
-        else:
-            node = node[key]
+    node = value_at(data, path)
     return isinstance(node, int) and not isinstance(node, bool)
 
 

@@ -116,10 +116,12 @@ class FitResult:
         chosen = resample(self._weights(), n)
         draws = {f.path: [(int(v) if f.integer else float(v))
                           for v in self.draws[f.path].to_numpy()[chosen]] for f in self.free}
-        sc = apply(self.scenario, self.point())
+        point = self.point()
+        sc = apply(self.scenario, point)
         source = (f"wom fit of {self.observed.path.name} ({self.method}, seed "
                   f"{self.scenario.seed})")  # (no date: same seed, same bytes)
-        return sc.model_copy(update={"uncertainty": Uncertainty(draws=draws, source=source)})
+        return sc.model_copy(update={"uncertainty": Uncertainty(draws=draws, source=source,
+                                                                estimates=point)})
 
 
 def _summary(name: str, x: np.ndarray, w: np.ndarray, integer: bool) -> dict[str, Any]:
