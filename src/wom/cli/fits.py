@@ -24,7 +24,6 @@ from wom.cli.stops import Terminal
 from wom.cli.summary import fitted_table
 from wom.errors import failed_write
 from wom.inference.fit import refuse_accounts_in_fit
-from wom.store import SCENARIO_FILE
 from wom.viz.fits import ASSUMPTIONS
 
 
@@ -99,7 +98,6 @@ def fit(scenario: Path, adoptions: Path, out: Path | None, seed: int | None,
     with progress_bar("fit", "steps", quiet=quiet) as advance:
         result = wom.fit(sc, adoptions, workers=workers, scheduler=scheduler, progress=advance)
     result.meta["command"] = "wom " + " ".join(sys.argv[1:]) if sys.argv else "wom fit"
-    result.meta[SCENARIO_FILE] = str(scenario)  # its opening comments open fitted.yaml
     try:
         folder = wom.save_fit(result, out)
     except OSError as err:

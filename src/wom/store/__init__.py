@@ -12,7 +12,6 @@ from wom.store.folder import (
     new_run_dir,
     remove_empty,
     rename_noreplace,
-    scenario_notes,
     started_stamp,
     write_csv,
     write_manifest,
@@ -36,5 +35,5 @@ __all__ = ["COMPARISON_COLUMNS", "MANIFEST", "PARTIAL", "REPORT", "SCENARIO_FILE
            "RunFolder", "Verdict", "atomic_folder", "final_name", "fresh_names", "hidden_twin",
            "leading_comments", "mean_interval", "missing_folders", "nanmean", "new_run_dir",
            "pair", "place", "read_run", "remove_empty", "remove_stale_partials", "rename_noreplace",
-           "replace_whole", "scenario_notes", "started_stamp", "verdict", "writable", "write_csv",
+           "replace_whole", "started_stamp", "verdict", "writable", "write_csv",
            "write_manifest", "write_run"]

@@ -179,7 +179,7 @@ def leading_comments(text: str) -> str:
     return "".join(f"{line}\n" for line in lines)
 
 
-def scenario_notes(meta: dict[str, Any]) -> str:
+def _scenario_notes(meta: dict[str, Any]) -> str:
     """The opening comments of the scenario file named in `meta` ("" if none or unreadable:
     they are the run's commentary, never worth failing a run for)."""
     source = meta.get(SCENARIO_FILE)
@@ -307,7 +307,7 @@ def write_run(results: Results, out: Path, *, plots: Extra | None = None,
     """
     with atomic_folder(out, fresh=fresh) as folder:
         tmp = folder.tmp
-        notes = scenario_notes(results.meta)
+        notes = _scenario_notes(results.meta)
         with writing(tmp / "scenario.yaml"):
             (tmp / "scenario.yaml").write_text(notes + ("\n" if notes else "")
                                                + results.scenario.to_yaml(), encoding="utf-8")

@@ -16,7 +16,6 @@ from wom.store import (
     MANIFEST,
     atomic_folder,
     new_run_dir,
-    scenario_notes,
     started_stamp,
     write_csv,
     write_manifest,
@@ -96,10 +95,9 @@ def save_fit(result: FitResult, out: Path | str | None = None, *,
         write_csv(result.estimates(), tmp / "estimates.csv")
         write_csv(result.draws, tmp / "draws.csv")
         with writing(tmp / "fitted.yaml"):
-            # the fitted scenario file's opening comments (its LESSON) open it too
-            notes = scenario_notes(result.meta)
-            (tmp / "fitted.yaml").write_text(notes + ("\n" if notes else "")
-                                             + result.fitted_scenario().to_yaml(),
+            # (not the fitted file's opening comments: a template's lesson, with its
+            # example's numbers, would describe a fit of other data)
+            (tmp / "fitted.yaml").write_text(result.fitted_scenario().to_yaml(),
                                              encoding="utf-8")
         save_figure(fit_figure(result), tmp / "fit.png")
         write_manifest(tmp, {**result.meta, "diagnostics": result.diagnostics},
