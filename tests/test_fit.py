@@ -124,6 +124,8 @@ def test_wom_fit_on_medical_innovation_writes_the_fit_folder(tmp_path: Path):
     assert "…" not in r.output
     # what to do next is said (new-user trial: only the report's last line said it)
     assert "next: " in r.output and str(out / "fitted.yaml") in r.output.splitlines()[-1]
+    # from today's customers, the data's (a run from none forecast an empty market)
+    assert r.output.splitlines()[-1].endswith(f"--customers {MEDICAL / 'people.csv'}")
     # the report: how to reproduce it; the sampler's diagnostics as words, not Python lists;
     # no "add strategies" to a scenario that has them
     page = (out / "report.html").read_text()

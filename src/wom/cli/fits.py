@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import shlex
 import sys
 from pathlib import Path
 
@@ -107,10 +108,13 @@ def fit(scenario: Path, adoptions: Path, out: Path | None, seed: int | None,
         print_fit(result, Terminal())
     click.echo(f"results: {folder}")
     if not quiet:  # what to do with it (the report says it last; the terminal said nothing)
-        fitted = folder / "fitted.yaml"
-        click.echo(f"next: wom run {fitted}" if sc.strategies else
-                   f"next: add strategies to {fitted} (as in scenarios/focused-vs-broad.yaml),"
-                   f" then wom run it")
+        # from today: the data's adopters are today's customers (a run from none
+        # forecast a market with nobody in it; new-user trial)
+        run = (f"wom run {shlex.quote(str(folder / 'fitted.yaml'))} --customers "
+               f"{shlex.quote(str(adoptions))}")
+        click.echo(f"next: {run}" if sc.strategies else
+                   f"next: add strategies to {folder / 'fitted.yaml'} (as in "
+                   f"scenarios/focused-vs-broad.yaml), then {run}")
 
 
 fit.help = inspect.cleandoc(fit.help or "") + "\n\n" + "\n\n".join(ASSUMPTIONS)
