@@ -135,6 +135,7 @@ def test_wom_fit_on_medical_innovation_writes_the_fit_folder(tmp_path: Path):
     assert f"(SHA-256 {digest[:12]}…)" in page and "whatever the number of workers" in page
     assert "[" not in page.split("<h2>Sampler</h2>")[1].split("</dl>")[0]
     assert "add strategies" not in page and "<code>wom run</code> it." in page
+    assert "fit range (flat prior)" in page and "<td>0–0.5</td>" in page
     # fitted.yaml does not carry the scenario file's lesson: its numbers are the example's
     # (new-user trial: a fit of one's own data reported the template's figures)
     assert (out / "fitted.yaml").read_text().startswith("name: medical-innovation")
@@ -212,6 +213,26 @@ def test_a_fit_range_that_cuts_off_the_answer_is_warned_of(tmp_path: Path):
     warned = [w for w in res.diagnostics["warnings"] if "fit range" in w]
     assert len(warned) == 1 and "dynamics.background reaches the top" in warned[0], warned
     # … and the bottom edge at 0 is a natural one: no warning about it
+
+
+def test_an_interval_over_most_of_its_range_says_the_range_decides():
+    """New-user trial: word of mouth's interval covered 93% of its range [0, 0.3]; widened
+    to [0, 1] as the edge warning said, the estimate moved from 0.14 to 0.24 — the data
+    barely constrain it, and only a warning that says so is true."""
+    from wom.inference.fit import range_warnings
+    from wom.inference.params import Free
+
+    rng = np.random.default_rng(3)
+    free = [Free("dynamics.word_of_mouth", 0.0, 0.3, False),
+            Free("dynamics.background", 0.0, 0.05, False)]
+    draws = pd.DataFrame({"dynamics.word_of_mouth": rng.uniform(0.0, 0.3, 4000),
+                          "dynamics.background": rng.normal(0.01, 0.001, 4000)})
+    warned = range_warnings(free, draws, np.full(4000, 1 / 4000))
+    assert len(warned) == 1, warned  # (not also "reaches the top": the edge says nothing)
+    assert warned[0].startswith("the data say little about dynamics.word_of_mouth: its 95% "
+                                "interval (0.00") and "of its fit range (0–0.3)" in warned[0]
+    narrow = draws.assign(**{"dynamics.word_of_mouth": rng.normal(0.1, 0.02, 4000)})
+    assert range_warnings(free, narrow, np.full(4000, 1 / 4000)) == []
 
 
 def test_a_fit_starts_its_workers_once_for_all_its_simulations(tmp_path: Path, monkeypatch):

@@ -230,3 +230,16 @@ def test_a_drawn_value_edited_in_the_file_is_refused_naming_the_key(tmp_path: Pa
     old = FITTED.replace("word_of_mouth: 0.15, background", "word_of_mouth: 0.02, background")
     path.write_text(old.split("  estimates:")[0])
     assert wom.load_scenario(path).uncertainty.draws["dynamics.word_of_mouth"] == [0.1, 0.2, 0.3]
+
+
+def test_a_fit_range_is_set_by_its_key_path(tmp_path: Path):
+    """fit.free's keys are key paths: `--set fit.free.dynamics.word_of_mouth=[0, 1]` sets
+    that range (it said "the scenario has no key 'dynamics'": new-user trial), and a key
+    not yet free becomes free."""
+    path = tmp_path / "fit.yaml"
+    path.write_text(FITTED.split("uncertainty:")[0] + "fit: {free: {dynamics.background: "
+                                                       "[0, 0.05]}}\n")
+    sc = wom.load_scenario(path, settings=["fit.free.dynamics.background=[0, 0.2]",
+                                           "fit.free.dynamics.word_of_mouth=[0, 1]"])
+    assert sc.fit.free == {"dynamics.background": [0, 0.2],
+                           "dynamics.word_of_mouth": [0, 1]}

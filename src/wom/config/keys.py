@@ -217,14 +217,23 @@ def release(data: Any, path: str) -> None:
         data.pop("uncertainty")
 
 
+#: Blocks whose keys are key paths (``fit.free.dynamics.background`` sets one of them).
+PATH_KEYED = ("free", "draws", "estimates")
+
+
 def set_path(data: Any, path: str, value: Any) -> None:
     """Set `value` at the dotted key `path` of the scenario data `data` (``*``: every element
-    of a list; a segment or a strategy by its name or its index), in place."""
+    of a list; a segment or a strategy by its name or its index; in ``fit.free`` and the
+    ``uncertainty:`` maps, the rest of the path is one key), in place."""
     _set(data, path.split("."), value, path)
 
 
 def _set(node: Any, keys: list[str], value: Any, path: str) -> None:
     key, rest = keys[0], keys[1:]
+    if rest and key in PATH_KEYED and isinstance(node, dict) and isinstance(
+            node.get(key), dict):
+        node[key][".".join(rest)] = value
+        return
     if key == "*":
         if not isinstance(node, list):
             raise WomError(f"{path}: '*' needs a list here")

@@ -192,18 +192,37 @@ def fit_warnings(diagnostics: dict[str, Any], segments: int) -> list[str]:
 #: How near an edge of its fit range (a share of the range) an estimate's interval may come
 #: before the range, not the data, is taken to be what stops it.
 EDGE = 0.05
+#: The share of its fit range an interval may cover before the estimate is taken to say more
+#: about the range given (a flat prior) than about the data.
+WIDE = 0.8
 
 
 def range_warnings(free: list[Free], draws: pd.DataFrame, weights: np.ndarray) -> list[str]:
-    """The free parameters whose 95% interval runs into an edge of their fit range that is
-    not a natural one (0, or 1 for a chance): the range may be cutting off what the data
-    favour (the other estimates then move to make up for it)."""
+    """The free parameters whose 95% interval covers most of their fit range (the data say
+    little: the range given decides the estimate), or else runs into an edge of the range
+    that is not a natural one (0, or 1 for a chance): the range may be cutting off what the
+    data favour (the other estimates then move to make up for it)."""
     out = []
+    weights = weights / weights.sum()
     for f in free:
         if f.integer:
             continue
-        interval = _summary(f.path, draws[f.path].to_numpy(float), weights, False)
+        x = draws[f.path].to_numpy(float)
+        interval = _summary(f.path, x, weights, False)
         lo, hi = interval["lo"], interval["hi"]
+        # piled against an edge (half as much weight again as a flat posterior puts in its
+        # last tenth, 3 standard errors at a few hundred particles): the range cuts off what
+        # the data favour; else a wide interval is the data's silence
+        band = 0.1 * (f.hi - f.lo)
+        piled = any(edge not in (0.0, 1.0) and weights[near].sum() >= 0.15 for edge, near in (
+            (f.hi, x >= f.hi - band), (f.lo, x <= f.lo + band)))
+        if not piled and hi - lo >= WIDE * (f.hi - f.lo):  # (its edges say nothing either)
+            out.append(f"the data say little about {f.path}: its 95% interval ({lo:.3g}–"
+                       f"{hi:.3g}) covers {(hi - lo) / (f.hi - f.lo):.0%} of its fit range "
+                       f"({f.lo:g}–{f.hi:g}), so the estimate mostly reflects the range given; "
+                       "a range from what you know, or data on who adopted when, would narrow "
+                       "it")
+            continue
         room = EDGE * (f.hi - f.lo)
         for near, edge, side, more in ((hi >= f.hi - room, f.hi, "top", "larger"),
                                        (lo <= f.lo + room, f.lo, "bottom", "smaller")):

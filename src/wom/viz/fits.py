@@ -115,11 +115,13 @@ def _cell(x: float) -> str:
 def fit_report(result: FitResult, figure: Path | None = None) -> str:
     """The fit on one self-contained page."""
     est = result.estimates()
+    ranges = {f.path: f"{f.lo:g}–{f.hi:g}" for f in result.free}
     rows = []
     for r in est.itertuples(index=False):
         shown = as_percent if str(r.parameter).startswith("wom_share") else _cell
         rows.append(f"<tr><td class=t>{escape(str(r.parameter))}</td><td>{shown(r.estimate)}"
-                    f"</td><td>{shown(r.lo)}</td><td>{shown(r.hi)}</td></tr>")
+                    f"</td><td>{shown(r.lo)}</td><td>{shown(r.hi)}</td>"
+                    f"<td>{ranges.get(str(r.parameter), '')}</td></tr>")
     image = ""
     if figure is not None and figure.is_file():
         data = base64.b64encode(figure.read_bytes()).decode("ascii")
@@ -144,7 +146,7 @@ text-align:right}}.t{{text-align:left}}img{{max-width:100%}}dt{{font-weight:600}
 <p>{escape(result.observed.describe())}; method: {escape(result.method)}.</p>
 {warnings}<h2>Estimates</h2>
 <table><tr><th class=t>parameter</th><th>estimate</th><th>95% interval: low</th>
-<th>high</th></tr>{''.join(rows)}</table>
+<th>high</th><th>fit range (flat prior)</th></tr>{''.join(rows)}</table>
 <p><code>wom_share</code>: the share of adoption due to word of mouth (the rest came through
 background channels).</p>
 <h2>Observed and fitted</h2>{image}
