@@ -404,16 +404,23 @@ def test_fitted_values_are_described_as_estimates_with_the_draws_the_run_used(tm
     draw of its own, and the report says so with the span of the draws the run used (not
     of draws it never reached: 4 replicates use the first 4 of 8)."""
     draws = {"dynamics.word_of_mouth": [0.01, 0.02, 0.03, 0.04, 0.5, 0.6, 0.7, 0.8],
-             "dynamics.background": [0.001] * 8}
+             "dynamics.talk_weeks": [1, 2, 3, 4, 5, 6, 7, 8]}
     sc = small_scenario(replicates=4, uncertainty={"draws": draws, "source": "wom fit of x.csv"})
     words = describe_scenario(sc)[-1]
-    assert words.startswith("Fitted values: dynamics.word_of_mouth and dynamics.background "
-                            "above are estimates from wom fit of x.csv, but no replicate ran "
-                            "with them: replicate i ran with draw i of the fit's 8, and the 4 "
-                            "draws used span dynamics.word_of_mouth 0.0108 to 0.0393 and "
-                            "dynamics.background 0.001 in each (the middle 95%)")
+    # the estimate with the fit's interval over all its draws; then the span of those used,
+    # as values among them (a whole-number key stays whole)
+    assert words.startswith("Fitted values, estimated by wom fit of x.csv (95% intervals over "
+                            "its 8 draws): dynamics.word_of_mouth 0.15 (0.01–0.8) and "
+                            "dynamics.talk_weeks 2 (1–8). Each replicate ran with a draw of "
+                            "them instead of the value written above (replicate i with draw i "
+                            "mod 8); the 4 draws this run used span dynamics.word_of_mouth "
+                            "0.01 to 0.04 and dynamics.talk_weeks 1 to 4 (the middle 95%)"), \
+        words
+    # more replicates than draws: every draw, some twice
+    again = describe_scenario(sc.model_copy(update={"replicates": 20}))[-1]
+    assert "the 8 draws this run used span dynamics.word_of_mouth 0.01 to 0.8" in again
     plain = " ".join(describe_scenario(small_scenario(replicates=4)))
-    assert "Fitted" not in plain and "no replicate ran with" not in plain
+    assert "Fitted" not in plain and "instead of the value written" not in plain
     folder = wom.save(wom.run(sc, workers=1), tmp_path / "run")
     html = (folder / "report.html").read_text()
-    assert "no replicate ran with them" in html
+    assert "instead of the value written above" in html

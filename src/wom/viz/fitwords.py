@@ -2,29 +2,49 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from wom.config import Scenario
+from wom.config.keys import value_at
 from wom.viz.numbers import listed
+
+
+def drawn(x: float) -> str:
+    """A drawn value as written: a whole number whole, else three figures, no exponent."""
+    if float(x).is_integer():
+        return f"{int(x):,}"
+    return np.format_float_positional(float(x), precision=3, unique=False, fractional=False,
+                                      trim="-")
+
+
+def _span(values: Sequence[float]) -> tuple[str, str]:
+    """The middle 95% of `values`, as values among them (a whole-number key stays whole)."""
+    lo, hi = np.quantile(np.asarray(values, float), [0.025, 0.975], method="inverted_cdf")
+    return drawn(lo), drawn(hi)
 
 
 def fitted_words(sc: Scenario) -> str:
     """What an ``uncertainty:`` block does to a run: the values written in the scenario are a
-    fit's estimates, but each replicate ran with its own draw (the middle 95% of the draws
-    the replicates used)."""
+    fit's estimates (with the fit's 95% interval, over all its draws), and each replicate ran
+    with a draw of its own (``i mod n``; the span of those this run used)."""
     unc = sc.uncertainty
     assert unc is not None
-    used = [unc.draw(i) for i in range(min(sc.replicates, unc.size))]
-    spans = []
-    for path in unc.draws:
-        lo, hi = np.quantile([d[path] for d in used], [0.025, 0.975])
-        spans.append(f"{path} {lo:.3g} to {hi:.3g}" if f"{lo:.3g}" != f"{hi:.3g}" else
-                     f"{path} {lo:.3g} in each")
-    n, many = len(used), len(unc.draws) > 1
-    return (f"Fitted values: {listed(list(unc.draws))} above "
-            f"{'are estimates' if many else 'is an estimate'} "
-            + (f"from {unc.source}" if unc.source else "of a fit")
-            + f", but no replicate ran with {'them' if many else 'it'}: "
-            f"replicate i ran with draw i of the fit's {unc.size:,}, and the {n:,} "
-            f"draw{'s' if n != 1 else ''} used span {listed(spans)} (the middle 95%). The "
-            "spread of these results includes what the data left uncertain.")
+    data = sc.model_dump(mode="json")
+    n, runs = unc.size, sc.replicates
+    used = [unc.draw(i) for i in range(runs)]
+    estimates, spans = [], []
+    for path, values in unc.draws.items():
+        lo, hi = _span(values)
+        estimates.append(f"{path} {drawn(value_at(data, path))} ({lo}–{hi})")
+        a, b = _span([d[path] for d in used])
+        spans.append(f"{path} {a} to {b}" if a != b else f"{path} {a} in every one")
+    many = len(unc.draws) > 1
+    return ("Fitted values, estimated by " + (unc.source or "a fit")
+            + f" (95% intervals over its {n:,} draw{'s' if n != 1 else ''}): "
+            f"{listed(estimates)}. Each replicate ran with a draw of {'them' if many else 'it'}"
+            f" instead of the value written above (replicate i with draw i mod {n:,}); the "
+            f"{min(runs, n):,} draw"
+            f"{'s' if min(runs, n) != 1 else ''} this run used span {listed(spans)} (the "
+            "middle 95%). The spread of these results includes what the data left uncertain.")
