@@ -14,6 +14,7 @@ import yaml
 from click.testing import CliRunner
 
 import wom
+from helpers import small_scenario
 from wom.cli import main
 
 SMALL = """\
@@ -736,3 +737,18 @@ def test_an_empty_path_is_refused_as_empty(args):
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2, result.output
     assert "the path is empty" in result.stderr and "directory" not in result.stderr
+
+
+def test_the_command_recorded_is_quoted_and_always_utf8(monkeypatch, tmp_path):
+    """Reports say how a run was made: a file name with a space was shown unquoted, and one
+    with a byte that is not UTF-8 made the report unwritable (a traceback; breaker trial)."""
+    from wom.cli.options import command_line
+
+    monkeypatch.setattr(sys, "argv", ["wom", "fit", "my scen.yaml", "--out", "f"])
+    assert command_line() == "wom fit 'my scen.yaml' --out f"
+    monkeypatch.setattr(sys, "argv", ["wom", "run", "s\udcff.yaml"])
+    assert command_line() == "wom run 's\ufffd.yaml'"
+    res = wom.run(small_scenario(replicates=2), workers=1)
+    res.meta["command"] = "wom run s\udcff.yaml"  # (as the API might be given)
+    folder = wom.save(res, tmp_path / "run")
+    assert "wom run s?.yaml" in (folder / "report.html").read_text(encoding="utf-8")

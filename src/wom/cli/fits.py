@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import inspect
 import shlex
-import sys
 from pathlib import Path
 
 import click
@@ -15,6 +14,7 @@ import wom
 from wom.cli.options import (
     FilePath,
     check_out,
+    command_line,
     load,
     progress_bar,
     scenario_argument,
@@ -98,7 +98,7 @@ def fit(scenario: Path, adoptions: Path, out: Path | None, seed: int | None,
     check_out(out, "fit")
     with progress_bar("fit", "steps", quiet=quiet) as advance:
         result = wom.fit(sc, adoptions, workers=workers, scheduler=scheduler, progress=advance)
-    result.meta["command"] = "wom " + " ".join(sys.argv[1:]) if sys.argv else "wom fit"
+    result.meta["command"] = command_line()
     try:
         folder = wom.save_fit(result, out)
     except OSError as err:

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import shlex
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -15,6 +13,7 @@ import click
 from wom.cli.options import (
     FilePath,
     check_out,
+    command_line,
     load,
     progress_bar,
     resumable,
@@ -159,7 +158,7 @@ def optimize(scenario: Path | None, objective: str | None, trials: int | None,
                 folder, sc, confirm_replicates=replicates or sc.replicates,
                 fresh=out is None,
                 notes=leading_comments(scenario.read_text(encoding="utf-8")),
-                command="wom " + " ".join(shlex.quote(a) for a in sys.argv[1:]))
+                command=command_line())
         with held(store.path, "search"):  # through the writing, not only the search
             resumable(store.folder, "optimize", "trials")
             with _progress(quiet) as (advance, confirming):

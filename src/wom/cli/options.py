@@ -4,6 +4,8 @@ progress on stderr (a bar on a terminal; on a log, a line per tenth of long work
 from __future__ import annotations
 
 import os
+import shlex
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -29,6 +31,13 @@ from wom.store import writable
 
 SCHEDULER_HELP = ("Run on a Dask cluster (tcp://HOST:PORT; needs the dask extra) "
                   "instead of local processes; same results.")
+
+
+def command_line() -> str:
+    """This command as typed, quoted for a shell (``wom …``; a byte of a file name that is
+    not UTF-8 shown as U+FFFD: the command goes into UTF-8 reports)."""
+    typed = "wom " + shlex.join(sys.argv[1:])
+    return typed.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def load(path: Path, need: str | None = None, settings: tuple[str, ...] = ()) -> wom.Scenario:

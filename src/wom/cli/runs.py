@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +15,7 @@ from wom.cli.options import (
     check_folder_out,
     check_out,
     check_picture_format,
+    command_line,
     format_option,
     load,
     max_people_option,
@@ -79,7 +79,7 @@ def run(scenario: Path, replicates: int | None, seed: int | None, workers: int |
                       quiet=quiet) as advance:
         results = wom.run(sc, replicates=replicates, seed=seed, workers=workers,
                           progress=meanwhile(advance, prepare_drawing), customers=existing)
-    results.meta["command"] = "wom " + " ".join(sys.argv[1:]) if sys.argv else "wom run"
+    results.meta["command"] = command_line()
     results.meta[SCENARIO_FILE] = str(scenario)  # its opening LESSON comments are kept
     with results.kept():  # the folder and the table below derive the same tables
         try:

@@ -104,7 +104,7 @@ def save_fit(result: FitResult, out: Path | str | None = None, *,
                        ["report.html"])
         with writing(tmp / "report.html"):
             (tmp / "report.html").write_text(fit_report(result, tmp / "fit.png"),
-                                             encoding="utf-8")
+                                             encoding="utf-8", errors="replace")
     return folder.path
 
 
@@ -126,8 +126,9 @@ def fit_report(result: FitResult, figure: Path | None = None) -> str:
     if figure is not None and figure.is_file():
         data = base64.b64encode(figure.read_bytes()).decode("ascii")
         image = f'<img src="data:image/png;base64,{data}" alt="observed and fitted adopters">'
-    diag = "".join(f"<dt>{escape(str(k).replace('_', ' '))}</dt><dd>{escape(_shown(v))}</dd>"
-                   for k, v in result.diagnostics.items())
+    diag = "".join(f"<dt>{escape(LABELS.get(str(k), str(k).replace('_', ' ')))}</dt>"
+                   f"<dd>{escape(_shown(v))}</dd>"
+                   for k, v in result.diagnostics.items() if k != "warnings")  # (above)
     assumptions = "".join(f"<li>{escape(a)}</li>" for a in ASSUMPTIONS)
     warnings = "".join(f'<p class=w><strong>Warning:</strong> {escape(w)}</p>'
                        for w in result.diagnostics.get("warnings", []))
@@ -160,8 +161,18 @@ block (replicate i of a run uses draw i mod their number): {then}.</p>
 """
 
 
+#: The sampler's diagnostics that need more than their key's name.
+LABELS = {"ess": "effective sample size (independent draws the weighted ones are worth)",
+          "rhat": "R-hat (chains agreeing: near 1)", "outside_band": "periods outside the "
+          "predictive band", "tolerances": "tolerance by generation (distance to the data)",
+          "candidates": "simulations by generation"}
+
+
 def _shown(v: object) -> str:
-    """A diagnostic as words: a list as its items (none if empty), numbers to 4 figures."""
+    """A diagnostic as words: a list as its items (none if empty), a mapping as its keys and
+    values, numbers to 4 figures."""
+    if isinstance(v, dict):
+        return "; ".join(f"{k} {_shown(x)}" for k, x in v.items()) if v else "none"
     if isinstance(v, list | tuple):
         return ", ".join(_shown(x) for x in v) if v else "none"
     if isinstance(v, float):
@@ -180,6 +191,6 @@ def _reproduce(result: FitResult) -> str:
                          for key, label in (("wom", "wom"), ("python", "Python")) if key in m)
     return (f"{made}<p>Seed {result.scenario.seed}; the data: <code>{escape(str(data))}</code>"
             + (f" (SHA-256 {escape(str(digest)[:12])}…)" if digest else "")
-            + ". The same command on the same data gives the same estimates and draws, "
-            "whatever the number of workers"
+            + ". The same command on the same data, into another folder (--out), gives the "
+            "same estimates and draws, whatever the number of workers"
             + (f" ({versions})." if versions else ".") + "</p>")

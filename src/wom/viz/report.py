@@ -371,5 +371,7 @@ def write_report(run_dir: Path, *, command: str | None = None) -> Path:
     """
     run_dir = Path(run_dir)
     page = render_report(read_run(run_dir, timeseries=False), command=command)
-    return replace_whole(run_dir / REPORT, lambda tmp: tmp.write_text(page, encoding="utf-8"))
+    # (a file name's byte that is not UTF-8, in a path or the command, shown as "?")
+    return replace_whole(run_dir / REPORT, lambda tmp: tmp.write_text(page, encoding="utf-8",
+                                                                    errors="replace"))
 
