@@ -186,3 +186,16 @@ def test_the_digest_is_of_the_bytes_read(tmp_path: Path):
     c = read_customers(path)
     path.write_text("segment,customers\na,4\n")
     assert c.sha256 == hashlib.sha256(b"segment,customers\na,3\n").hexdigest()
+
+
+def test_a_known_column_with_spaces_or_hyphens_between_its_words_is_that_column(
+        tmp_path: Path):
+    """`new customers` was not `new_customers`: wom run --customers then said the period
+    column would be ignored and counted each row as one customer (breaker trial)."""
+    a = read_adoptions(write(tmp_path, "Period,Segment,New Customers\n1,vets,3\n"))
+    assert isinstance(a, SegmentAdoptions) and a.new_customers.tolist() == [3]
+    c = read_customers(write(tmp_path, "period,segment,new-customers\n1,vets,3\n2,vets,4\n"))
+    assert isinstance(c, SegmentCustomers) and c.customers.tolist() == [3, 4]
+    # other columns keep their names as written
+    p = read_customers(write(tmp_path, "person,adopted,job title\n1,2,x\n"))
+    assert isinstance(p, PersonCustomers)

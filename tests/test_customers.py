@@ -3,8 +3,10 @@ advocates while their talk weeks last; `wom run --customers` from a CRM-like fil
 
 from __future__ import annotations
 
+import html
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -174,7 +176,7 @@ def test_customers_from_the_list_talk_from_week_0(tmp_path: Path):
     assert (talking.new_by_cause[:, :, 0, WOM, vets] > 0).all()
 
 
-def test_wom_run_customers_on_the_flagship_market(tmp_path: Path):
+def test_wom_run_customers_on_the_flagship_market(tmp_path: Path, monkeypatch):
     rows = "".join(f"acct-{i},{seg},{p}\n" for i, (seg, p) in enumerate(
         [("dentists", 48), ("dentists", 50), ("lawyers", 51), ("vets", "")] * 10))
     path = crm(tmp_path, "account,segment,adopted\n" + rows)
@@ -196,8 +198,17 @@ def test_wom_run_customers_on_the_flagship_market(tmp_path: Path):
     assert wom.read_run(out).manifest["customers"]["per_segment"]["vets"] == 10
     # the report's command reproduces the run: today's customers included (new-user trial)
     report = (out / "report.html").read_text()
-    assert f"--seed 42 --replicates 3 --customers {path} --today 52" in report
+    named = os.path.relpath(path, out)  # from the folder, where the report says to run it
+    assert f"--seed 42 --replicates 3 --customers {named} --today 52" in report
     assert "started from today's 40 customers" in report
+    # … and run from the folder as written, it gives the same tables (the file's name as
+    # given was relative to where the run was made: new-user trial)
+    again = html.unescape(report.split("from this folder,</p><pre>")[1].split("</pre>")[0])
+    monkeypatch.chdir(out)
+    r = CliRunner().invoke(main, shlex.split(again)[1:])
+    assert r.exit_code == 0, r.output
+    twin = out.parent / "run-again"
+    assert (twin / "summary.csv").read_bytes() == (out / "summary.csv").read_bytes()
 
 
 def medical(tmp_path: Path) -> Path:

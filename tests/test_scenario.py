@@ -612,3 +612,16 @@ def test_draws_and_fits_name_a_segment_as_set_and_vary_do() -> None:
             "segments.nobody.references": [0, 3]}}})
     with pytest.raises(ScenarioError, match="holds whole numbers"):
         scenario_from_dict({**data, "fit": {"free": {path: [0.5, 2]}}})
+
+
+def test_a_drawn_value_of_a_whole_number_key_must_be_whole(tmp_path):
+    """Draws were checked at their ends only: 4.5 among 3 and 5 passed `wom validate` and
+    failed the run with a message naming no file (breaker trial)."""
+    from helpers import small_scenario
+
+    data = small_scenario().model_dump(mode="json")
+    data["uncertainty"] = {"draws": {"dynamics.talk_weeks": [3, 4.5, 5]}}
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(wom.ScenarioError, match=r"draw 1 is 4\.5, not a whole number"):
+        wom.load_scenario(path)

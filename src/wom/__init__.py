@@ -60,7 +60,7 @@ from wom import inputs, config, market, engine, campaign, store  # noqa: E402
 from wom import experiment, inference, viz  # noqa: E402
 # isort: on
 from wom.config import Scenario, json_schema, load_scenario, scenario_from_dict  # noqa: E402
-from wom.errors import ScenarioError, WomError  # noqa: E402
+from wom.errors import FitWarning, ScenarioError, WomError  # noqa: E402
 from wom.experiment import Customers, load_customers, run  # noqa: E402
 from wom.experiment.optimize import OptimizeResult, optimize  # noqa: E402
 from wom.inference.fit import FitResult, fit  # noqa: E402
@@ -72,7 +72,7 @@ if TYPE_CHECKING:
     from wom.abm import WomModel
 
 __all__ = [
-    "Customers", "FitResult", "OptimizeResult", "Results", "RunFolder", "Scenario",
+    "Customers", "FitResult", "FitWarning", "OptimizeResult", "Results", "RunFolder", "Scenario",
     "ScenarioError", "WomError", "WomModel", "__version__", "campaign", "config", "engine",
     "experiment", "fit", "inference", "inputs", "json_schema", "load_customers",
     "load_scenario", "market", "optimize",

@@ -43,6 +43,12 @@ def failed_write(err: OSError) -> str:
     return f"{reason} (writing {name})" if name and ".partial-" not in name else reason
 
 
+class FitWarning(UserWarning):
+    """What a fit found that its user should know (:func:`wom.fit`: a fit range deciding an
+    estimate, ABC not converged, data the model does not reproduce); ``wom fit`` prints
+    them, and they are kept in ``FitResult.diagnostics["warnings"]``."""
+
+
 class ScenarioError(WomError):
     """A scenario file that cannot be run.
 

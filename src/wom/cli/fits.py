@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import shlex
+import warnings
 from pathlib import Path
 
 import click
@@ -23,7 +24,7 @@ from wom.cli.options import (
 )
 from wom.cli.stops import Terminal
 from wom.cli.summary import fitted_table
-from wom.errors import failed_write
+from wom.errors import FitWarning, failed_write
 from wom.inference.fit import refuse_accounts_in_fit
 from wom.viz.fits import ASSUMPTIONS
 
@@ -96,7 +97,9 @@ def fit(scenario: Path, adoptions: Path, out: Path | None, seed: int | None,
     if seed is not None:
         sc = sc.model_copy(update={"seed": seed})
     check_out(out, "fit")
-    with progress_bar("fit", "steps", quiet=quiet) as advance:
+    # (its warnings are printed below, with the estimates)
+    with progress_bar("fit", "steps", quiet=quiet) as advance, warnings.catch_warnings():
+        warnings.simplefilter("ignore", FitWarning)
         result = wom.fit(sc, adoptions, workers=workers, scheduler=scheduler, progress=advance)
     result.meta["command"] = command_line()
     try:

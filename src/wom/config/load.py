@@ -357,6 +357,9 @@ def inference_checks(sc: Scenario) -> list[tuple[tuple[Any, ...], str]]:
     if sc.uncertainty is not None:
         for path, values in sc.uncertainty.draws.items():
             why = missing_key(data, path) or bad_value(sc, path, representatives(values, 0))
+            if not why and integer_key(data, path):  # (the ends alone let 4.5 through)
+                why = next((f"draw {i} is {v!r}, not a whole number" for i, v in
+                            enumerate(values) if not float(v).is_integer()), None)
             if not why and sc.network.resample == "once" and market_key_path(path):
                 why = once_draw_problem(path)
             if why:

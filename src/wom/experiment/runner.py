@@ -222,9 +222,12 @@ def run(
         initial = customers.initial
         meta["customers"] = {
             "file": str(customers.path), "sha256": customers.sha256,
+            # (where it was: the report's command to reproduce names it from the folder)
+            "path": os.path.abspath(customers.path),
             "today": customers.today,
             "per_segment": dict(zip(sc.segment_names, customers.initial.tolist(), strict=True)),
         }
+        meta["inputs"] = {**input_digests(sc), str(customers.path): customers.sha256}
     return Results(scenario=sc, new_by_cause=new, spend=spend, tam=tam, graph=graph, meta=meta,
                    initial=initial, churned=churned, accounts=accounts,
                    n_accounts=n_accounts, by_value=by_value, attribute_values=attribute_values)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import platform
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,7 @@ import pandas as pd
 
 from wom.config import Scenario, apply
 from wom.config.inference import Fit, Uncertainty
-from wom.errors import WomError
+from wom.errors import FitWarning, WomError
 from wom.experiment.runner import check_whole, input_digests, input_digests_of
 from wom.inference.abc import abc_smc
 from wom.inference.data import Observed, observe
@@ -345,5 +346,7 @@ def fit(sc: Scenario, adoptions: Path | str | PersonAdoptions | SegmentAdoptions
             "wall_time_s": round(time.perf_counter() - started, 3),
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(began)),
             "workers": workers}
+    for said in diagnostics["warnings"]:  # (a notebook shows them; wom fit prints its own)
+        warnings.warn(said, FitWarning, stacklevel=2)
     return FitResult(sc, observed, free, method, draws, derived, predictive, diagnostics,
                      meta)

@@ -128,7 +128,10 @@ def read_table(path: Path, text: str, *, known: Iterable[str], needs: Iterable[s
                             f"line ({', '.join(known)})")
     number, line = first
     delimiter = delimiter_of(line)
-    names = tuple(f.lower() for f in split(line, delimiter))
+    # a known column written with spaces or hyphens between its words ("new customers") is
+    # that column; any other name is kept as written (a people file's attribute columns)
+    names = tuple(spelt if (spelt := re.sub(r"[\s-]+", "_", f.lower())) in known else f.lower()
+                  for f in split(line, delimiter))
     if not set(names) & set(known):
         raise DataFileError(path, number, f"expected a header line naming the columns "
                             f"({', '.join(known)}), found {line.strip()[:80]!r}")

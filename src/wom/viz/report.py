@@ -12,6 +12,7 @@ user wrote (names, description, command) is HTML-escaped.
 from __future__ import annotations
 
 import base64
+import os
 import shlex
 from collections.abc import Callable
 from html import escape
@@ -264,13 +265,16 @@ def _command(run: RunFolder, command: str | None) -> str:
     start = ""
     if isinstance(customers, dict) and customers.get("file"):
         today = customers.get("today")
-        again += f" --customers {shlex.quote(str(customers['file']))}" + (
+        where = customers.get("path")  # (folders written before it: the name as given)
+        named = (os.path.relpath(str(where), Path(run.path).resolve()) if where
+                 else str(customers["file"]))
+        again += f" --customers {shlex.quote(named)}" + (
             f" --today {today}" if today is not None else "")
         count = sum(dict(customers.get("per_segment") or {}).values())
         digest = str(customers.get("sha256", ""))[:12]
         start = (f" Every strategy started from today's {count:,} customers in "
                  f"<code>{escape(str(customers['file']))}</code> (sha256 {escape(digest)}…)"
-                 + ("." if Path(str(customers["file"])).is_absolute() else
+                 + ("." if where or Path(str(customers["file"])).is_absolute() else
                     ", named as it was given: relative to the folder the run was made in."))
     # (a sibling of this folder: by default it would land in results/ inside this one)
     again += f" --out {shlex.quote('../' + final_name(run.path) + '-again')}"
