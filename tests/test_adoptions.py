@@ -83,6 +83,8 @@ def test_customers_by_person_or_by_segment(tmp_path: Path):
     # `adopted`, as for a customer list)
     ("week,segment,new_customers\n1,a,2\n", "f.csv:1: the header names no column `period` "
                                             "(it has: week, segment, new_customers)"),
+    ("period,adopted,segment,new_customers\n1,2,a,2\n", "f.csv:1: column adopted: both "
+                                                        "`period` and `adopted`"),
     ('person,adopted\n"1,2\n', "f.csv:2: not valid CSV"),
 ])
 def test_bad_adoption_files_name_file_line_and_column(tmp_path: Path, text: str, message: str):
@@ -113,6 +115,8 @@ def test_binary_missing_and_folder(tmp_path: Path):
                              "`adopted`"),
     ("account,segment,date_signed\nx,a,3\n", "column date_signed: the column"),
     # a fit's counts with their periods named otherwise: the column to name is `period`
+    ("period,adopted,segment,new_customers\n1,2,a,2\n", "f.csv:1: column adopted: both "
+                                                        "`period` and `adopted`"),
     ("week,segment,new_customers\n3,a,2\n", "f.csv:1: column week: the column 'week' would "
                                             "be ignored: the period each customer bought in "
                                             "is read from the column `period`"),

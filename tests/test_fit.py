@@ -217,6 +217,20 @@ def test_a_fit_range_that_cuts_off_the_answer_is_warned_of(tmp_path: Path):
     # … and the bottom edge at 0 is a natural one: no warning about it
 
 
+def test_the_progress_of_a_fit_ends_at_its_end(tmp_path: Path):
+    """ABC stops before its most generations: the bar stayed at 40%, 'about 96 s left',
+    when the fit was done (new-user trial)."""
+    sc, path = synthetic_counts(tmp_path)
+    assert sc.fit is not None
+    sc = sc.model_copy(update={"fit": sc.fit.model_copy(update={"generations": 30})})
+    calls: list[tuple[int, int]] = []
+    res = wom.fit(sc, path, workers=1, progress=lambda d, t: calls.append((d, t)))
+    assert res.diagnostics["stopped"] != "generations"  # (stopped early, as in the trial)
+    done, total = calls[-1]
+    assert done == total == res.diagnostics["generations"] * res.diagnostics["particles"]
+    assert all(d <= t for d, t in calls)
+
+
 def test_an_interval_over_most_of_its_range_says_the_range_decides():
     """New-user trial: word of mouth's interval covered 93% of its range [0, 0.3]; widened
     to [0, 1] as the edge warning said, the estimate moved from 0.14 to 0.24 — the data

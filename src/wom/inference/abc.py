@@ -155,4 +155,7 @@ def abc_smc(sc: Scenario, observed: Observed, free: list[Free], *, particles: in
             break
     if prev is None:
         raise RuntimeError("no particle was accepted")  # generation 0 accepts everything
+    if progress is not None:  # done, though below the most generations allowed (the bar
+        done = len(prev.tolerances) * particles  # stayed at 40%, "96 s left": new user)
+        progress(done, done)
     return prev

@@ -133,6 +133,9 @@ def read_adoptions(path: Path | str) -> PersonAdoptions | SegmentAdoptions:
         listed twice, an empty person or segment.
     """
     table, digest = _read(path, (*INDIVIDUAL, *AGGREGATE, "customers"), "file of adoptions")
+    if table.has("period") and table.has("adopted"):
+        raise DataFileError(table.path, table.header_line, "both `period` and `adopted`: "
+                            "which holds the period? keep one", "adopted")
     if table.has("new_customers") and not table.has("person"):
         table.index("period")  # counts per period: name the column they need, not `adopted`
     if not table.has("person") and not table.has("period") and table.has("segment"):
@@ -225,6 +228,9 @@ def read_customers(path: Path | str) -> PersonCustomers | SegmentCustomers:
         raise DataFileError(table.path, table.header_line, f"both `new_customers` and "
                             f"`{other}`: give counts (segment, customers or new_customers) "
                             "or a row per customer, not both", other)
+    if table.has("period") and table.has(WHEN):  # (one was silently ignored: breaker trial)
+        raise DataFileError(table.path, table.header_line, "both `period` and `adopted`: "
+                            "which holds the period each customer bought in? keep one", WHEN)
     # (a fit's counts name their periods `period`; `adopted` serves too)
     when_column = (WHEN if not aggregate or (table.has(WHEN) and not table.has("period"))
                    else "period")
