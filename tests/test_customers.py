@@ -201,6 +201,9 @@ def test_wom_run_customers_on_the_flagship_market(tmp_path: Path, monkeypatch):
     named = os.path.relpath(path, out)  # from the folder, where the report says to run it
     assert f"--seed 42 --replicates 3 --customers {named} --today 52" in report
     assert "started from today's 40 customers" in report
+    # the lesson's ratio is of customers won, not of totals that both count today's 40
+    assert "the new customers of broad" in report
+    assert "on top of today's 40)" in html.unescape(report)
     # … and run from the folder as written, it gives the same tables (the file's name as
     # given was relative to where the run was made: new-user trial)
     again = html.unescape(report.split("from this folder,</p><pre>")[1].split("</pre>")[0])

@@ -347,6 +347,8 @@ def lesson(run: RunFolder) -> str:
     if won.second is None:
         return f"{w} won {as_count(w_mean)} customers at a budget of {money} ({over}){wom}."
     r, r_mean = won.second, won.second_mean
+    start = (float(summary["customers_at_start"].iloc[0]) if "customers_at_start" in summary
+             else 0.0)  # today's customers, in every strategy's count
     if r_mean <= 0:
         head = (f"{w} won {as_count(w_mean)} customers and {r} none at the same budget of "
                 f"{money} ({over}){wom}")
@@ -354,6 +356,12 @@ def lesson(run: RunFolder) -> str:
         head = (f"{w} and {r} won the same number of customers at the same budget of "
                 f"{money} ({as_count(w_mean)} on average {over})")
         wom = ""
+    elif 0 < start < r_mean:
+        # from today's customers: the ratio of those won (both totals count today's)
+        won_w, won_r = as_counts(w_mean - start, r_mean - start)
+        head = (f"{w} won {as_ratio((w_mean - start) / (r_mean - start))} the new customers "
+                f"of {r} at the same budget of {money} ({won_w} against {won_r} on average "
+                f"{over}, on top of today's {start:,.0f}){wom}")
     else:
         won_w, won_r = as_counts(w_mean, r_mean)
         head = (f"{w} won {as_ratio(w_mean / r_mean)} the customers of {r} at the same budget "
