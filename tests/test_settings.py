@@ -243,3 +243,74 @@ def test_a_fit_range_is_set_by_its_key_path(tmp_path: Path):
                                            "fit.free.dynamics.word_of_mouth=[0, 1]"])
     assert sc.fit.free == {"dynamics.background": [0, 0.2],
                            "dynamics.word_of_mouth": [0, 1]}
+
+
+TWO = """name: drawn
+seed: 3
+horizon: 8
+replicates: 3
+segments: [{name: dentists, size: 120, references: 2, early_market: 0.05},
+           {name: vets, size: 120, references: 2, early_market: 0.05}]
+dynamics: {word_of_mouth: 0.15, background: 0.0}
+budget: {total: 1000}
+strategies: [{name: broad, kind: broad}]
+"""
+
+
+def test_a_drawn_market_key_reaches_every_replicates_market(tmp_path: Path):
+    """Every market was built from the scenario before its draw: a fit of
+    segments.*.references was drawn, reported, and never reached a market (breaker)."""
+    drawn = tmp_path / "drawn.yaml"
+    drawn.write_text(TWO + "uncertainty:\n  draws: {segments.*.references: [0, 0, 0]}\n"
+                           "  estimates: {segments.*.references: 2}\n")
+    none = tmp_path / "none.yaml"
+    none.write_text(TWO.replace("references: 2", "references: 0"))
+    a = wom.run(wom.load_scenario(drawn), workers=1).summary()
+    b = wom.run(wom.load_scenario(none), workers=1).summary()
+    assert a.customers_mean.tolist() == b.customers_mean.tolist()
+    two = tmp_path / "two.yaml"
+    two.write_text(TWO)
+    assert a.customers_mean.tolist() != wom.run(wom.load_scenario(two), workers=1).summary(
+        ).customers_mean.tolist()
+
+
+def test_any_spelling_of_a_drawn_key_releases_it_and_every_element_is_checked(
+        tmp_path: Path):
+    from wom.experiment.replicate import scenario_of
+
+    path = tmp_path / "refs.yaml"
+    path.write_text(TWO + "uncertainty:\n  draws: {segments.*.references: [1, 2, 3]}\n"
+                          "  estimates: {segments.*.references: 2}\n")
+    # one segment set by name (--help's own example): the draws of `*` no longer apply
+    for setting in ("segments.vets.references=0", "segments.1.references=0",
+                    "segments[1].references=0"):
+        sc = wom.load_scenario(path, settings=[setting])
+        assert sc.uncertainty is None, setting
+        assert [s.references for s in scenario_of(sc, 2).segments] == [2, 0]
+    # edited in the file, the second element too is refused (only the first was read)
+    path.write_text(path.read_text().replace("{name: vets, size: 120, references: 2",
+                                             "{name: vets, size: 120, references: 0"))
+    with pytest.raises(wom.ScenarioError, match="is 0, but the fit that wrote this file"):
+        wom.load_scenario(path)
+    # draws keyed by name, set by index (a sweep's point too)
+    named = tmp_path / "named.yaml"
+    named.write_text(TWO + "uncertainty:\n  draws: {segments.dentists.early_market: "
+                           "[0.1, 0.2, 0.3]}\n  estimates: {segments.dentists.early_market: "
+                           "0.05}\n")
+    sc = wom.load_scenario(named, settings=["segments.0.early_market=0.5"])
+    assert sc.uncertainty is None and scenario_of(sc, 1).segments[0].early_market == 0.5
+    point = apply(wom.load_scenario(named), {"segments.*.early_market": 0.4},
+                  keep_uncertainty=True)
+    assert point.uncertainty is None
+
+
+def test_a_fit_range_is_set_without_a_fit_block_and_stray_estimates_are_refused(
+        tmp_path: Path):
+    path = tmp_path / "two.yaml"
+    path.write_text(TWO)
+    sc = wom.load_scenario(path, settings=["fit.free.dynamics.word_of_mouth=[0, 1]"])
+    assert sc.fit is not None and sc.fit.free == {"dynamics.word_of_mouth": [0, 1]}
+    path.write_text(TWO + "uncertainty:\n  draws: {dynamics.word_of_mouth: [0.1, 0.2]}\n"
+                          "  estimates: {dynamics.word_of_mouth: 0.15, dynamics.nope: 3}\n")
+    with pytest.raises(wom.ScenarioError, match="an estimate of a key that is not drawn"):
+        wom.load_scenario(path)

@@ -202,14 +202,60 @@ def value_at(data: Any, path: str) -> Any:
     return node
 
 
+def concrete(data: Any, path: str) -> list[tuple[Any, ...]]:
+    """The keys `path` addresses in the scenario data `data`, each as a tuple of dict keys
+    and list indices (``*`` is every element, a name its element's index): two spellings
+    of one key give the same tuples. A path that goes nowhere gives its own parts."""
+    found: list[tuple[Any, ...]] = [()]
+    nodes = [data]
+    for key in path.split("."):
+        nxt, ways = [], []
+        for node, way in zip(nodes, found, strict=True):
+            if isinstance(node, list):
+                named = [i for i, x in enumerate(node) if isinstance(x, dict)
+                         and x.get("name") == key]
+                picks = (range(len(node)) if key == "*" else named[:1] or (
+                    [int(key)] if key.isdigit() and int(key) < len(node) else []))
+                nxt += [node[i] for i in picks]
+                ways += [(*way, i) for i in picks]
+            elif isinstance(node, dict) and key in node:
+                nxt.append(node[key])
+                ways.append((*way, key))
+        if not nxt:
+            return [tuple(path.split("."))]
+        nodes, found = nxt, ways
+    return found
+
+
+def values_at(data: Any, path: str) -> list[Any]:
+    """The value of every key `path` addresses (:func:`concrete`) that is there."""
+    out = []
+    for way in concrete(data, path):
+        node = data
+        try:
+            for key in way:
+                node = node[key]
+        except (KeyError, IndexError, TypeError):
+            continue
+        out.append(node)
+    return out
+
+
+def overlap(data: Any, a: str, b: str) -> bool:
+    """Whether key paths `a` and `b` address a common key, or one a key inside the other."""
+    return any(x[:len(y)] == y or y[:len(x)] == x
+               for x in concrete(data, a) for y in concrete(data, b))
+
+
 def release(data: Any, path: str) -> None:
     """A value set at `path` of the scenario data `data` (``--set``, a sweep's point)
-    replaces the fit's draws of that key and of any key inside it (``uncertainty:``), in
-    place; with no draws left, the block goes."""
+    replaces the fit's draws of every drawn key it addresses, however spelt (names,
+    indices, ``*``), or that lies inside it or holds it (``uncertainty:``), in place; with
+    no draws left, the block goes."""
     unc = data.get("uncertainty") if isinstance(data, dict) else None
     if not isinstance(unc, dict) or not isinstance(unc.get("draws"), dict):
         return
-    for key in [k for k in unc["draws"] if k == path or k.startswith(path + ".")]:
+    for key in [k for k in unc["draws"] if overlap(data, k, path)]:
         del unc["draws"][key]
         if isinstance(unc.get("estimates"), dict):
             unc["estimates"].pop(key, None)
@@ -230,8 +276,9 @@ def set_path(data: Any, path: str, value: Any) -> None:
 
 def _set(node: Any, keys: list[str], value: Any, path: str) -> None:
     key, rest = keys[0], keys[1:]
-    if rest and key in PATH_KEYED and isinstance(node, dict) and isinstance(
-            node.get(key), dict):
+    if rest and key in PATH_KEYED and isinstance(node, dict) and (
+            node.get(key) is None or isinstance(node.get(key), dict)):
+        node[key] = node.get(key) or {}  # (a fit: block left out starts here)
         node[key][".".join(rest)] = value
         return
     if key == "*":

@@ -30,6 +30,7 @@ from wom.config.keys import (
     representatives,
     set_path,
     value_at,
+    values_at,
 )
 from wom.config.library import missing_file_hint
 from wom.config.scenario import Scenario
@@ -364,14 +365,18 @@ def inference_checks(sc: Scenario) -> list[tuple[tuple[Any, ...], str]]:
                 why = once_draw_problem(path)
             if why:
                 problems.append((("uncertainty", "draws", path), why))
-            elif path in sc.uncertainty.estimates and (
-                    (value := value_at(data, path)) != (est := sc.uncertainty.estimates[path])):
+            elif path in sc.uncertainty.estimates and (value := next(
+                    (v for v in values_at(data, path)
+                     if v != (est := sc.uncertainty.estimates[path])), None)) is not None:
                 problems.append((tuple(path.split(".")), (
                     f"is {value!r}, but the fit that wrote this file estimated {est!r} and "
                     f"every replicate runs with its own draw of it (uncertainty.draws), never "
                     f"with {value!r}: to run with {value!r}, delete {path} from "
                     "uncertainty.draws (or the whole uncertainty block); for the fit's "
                     f"forecast, set it back to {est!r}")))
+        problems += [(("uncertainty", "estimates", path), "an estimate of a key that is not "
+                      "drawn (uncertainty.draws): remove it") for path in
+                     sc.uncertainty.estimates if path not in sc.uncertainty.draws]
     return problems
 
 

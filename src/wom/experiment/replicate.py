@@ -60,8 +60,9 @@ class Replicate:
     ----------
     scenario
         A validated scenario (with an ``uncertainty:`` block, this replicate runs its own
-        draw of the parameters: :func:`scenario_of`; the market is drawn from `scenario`
-        itself, with ``network.resample: once`` the one all replicates share).
+        draw of the parameters, :func:`scenario_of`, its market included; with
+        ``network.resample: once`` the market is the one all replicates share, and no
+        market key may be drawn).
     index
         Which replicate (``0 … replicates − 1`` in a run; any number ≥ 0).
     population
@@ -77,9 +78,10 @@ class Replicate:
                  customers: Customers | None = None) -> None:
         self.index = int(index)
         self.scenario = scenario_of(scenario, self.index)
-        if population is None:
+        if population is None:  # (from this replicate's draw: a fit of a market key,
+            # segments.*.references, was drawn but every market was built without it)
             population = (shared_market(scenario) if scenario.network.resample == "once"
-                          else build_population(scenario, rng=self.stream(POPULATION)))
+                          else build_population(self.scenario, rng=self.stream(POPULATION)))
         self.population = population
         if customers is not None:
             self.population = customers.place(self.scenario, self.population,

@@ -133,9 +133,10 @@ def read_adoptions(path: Path | str) -> PersonAdoptions | SegmentAdoptions:
         listed twice, an empty person or segment.
     """
     table, digest = _read(path, (*INDIVIDUAL, *AGGREGATE, "customers"), "file of adoptions")
-    if table.has("period") and table.has("adopted"):
-        raise DataFileError(table.path, table.header_line, "both `period` and `adopted`: "
-                            "which holds the period? keep one", "adopted")
+    for one, other in (("period", "adopted"), ("new_customers", "customers")):
+        if table.has(one) and table.has(other):  # (one was silently ignored: breaker trial)
+            raise DataFileError(table.path, table.header_line, f"both `{one}` and `{other}`: "
+                                "which holds it? keep one", other)
     if table.has("new_customers") and not table.has("person"):
         table.index("period")  # counts per period: name the column they need, not `adopted`
     if not table.has("person") and not table.has("period") and table.has("segment"):
