@@ -176,15 +176,17 @@ def test_a_result_cut_short_by_a_kill_does_not_hang_the_pool():
 
 
 @pytest.mark.parametrize("how", ["script", "module"])
-def test_ctrl_c_while_wom_starts_says_so_without_a_traceback(how: str):
+@pytest.mark.parametrize("after", [0.05, 0.2, 0.35])
+def test_ctrl_c_while_wom_starts_says_so_without_a_traceback(how: str, after: float):
     # a Ctrl-C in the command's first second (while it imports, before it can handle one)
-    # printed thirty lines of traceback
+    # printed thirty lines of traceback; one that landed in an import's weakref callback
+    # was swallowed (Python printed "Exception ignored") and validate went on, exit 0
     wom = str(Path(sys.executable).with_name("wom"))
     cmd = [wom] if how == "script" else [sys.executable, "-m", "wom.cli"]
     scenario = str(Path(__file__).parents[1] / "scenarios" / "bass.yaml")
     proc = subprocess.Popen([*cmd, "validate", scenario], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
-    time.sleep(0.3)  # (imports take most of a second; a stop after them is said too)
+    time.sleep(after)  # (imports take most of a second; a stop after them is said too)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode in (-signal.SIGINT, 128 + signal.SIGINT), (proc.returncode, err)

@@ -48,7 +48,12 @@ def _the_command() -> bool:
 
 
 if _the_command():
+    import signal
+
+    from wom.errors import stop_while_starting
+
     sys.excepthook = _stopped_while_starting
+    signal.signal(signal.SIGINT, stop_while_starting)  # (until the command starts: cli)
 
 # isort: off
 from wom.numbacache import configure  # noqa: E402

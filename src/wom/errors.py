@@ -6,6 +6,8 @@ the command line catches them in one place (:mod:`wom.cli`) and never prints a t
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -94,3 +96,15 @@ def interrupt_in(err: BaseException) -> KeyboardInterrupt | None:
         seen.add(id(cause))
         cause = cause.__cause__ or cause.__context__
     return None
+
+
+def stop_while_starting(signum: int, frame: Any) -> None:
+    """The ``wom`` command's Ctrl-C while it starts (its imports, a second, before it can
+    handle one): a line, and out at once with the interrupt's status, nothing written yet.
+    (Left to a KeyboardInterrupt, one raised inside an import's weakref callback was
+    swallowed by Python, and the command went on to the end.)"""
+    try:
+        sys.stderr.write("\nstopped (SIGINT) while starting: nothing was written\n")
+        sys.stderr.flush()
+    finally:
+        os._exit(128 + signum)

@@ -35,7 +35,7 @@ from wom.cli.stops import (
     unwritable,
 )
 from wom.cli.sweeps import sensitivity, sweep
-from wom.errors import EXIT_BAD_INPUT, WomError, interrupt_in
+from wom.errors import EXIT_BAD_INPUT, WomError, interrupt_in, stop_while_starting
 from wom.experiment.pool import freeze_for_good
 from wom.version import __version__
 
@@ -162,6 +162,9 @@ def command() -> None:
     """The ``wom`` command as a process of its own (the console script, ``python -m
     wom.cli``): :func:`main`, with what lives until the process ends left out of Python's
     garbage collections."""
+    # started: a Ctrl-C is a KeyboardInterrupt again, which each command handles
+    if signal.getsignal(signal.SIGINT) is stop_while_starting:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     freeze_for_good()  # (only here: a process that goes on after a command keeps them)
     # wom draws on its own canvases, never through a matplotlib back-end: the variable that
     # names one plays no part, and matplotlib would refuse a name it does not know as it is
