@@ -189,19 +189,6 @@ def representatives(values: Sequence[Value], limit: int) -> list[Value]:
     return seen
 
 
-def value_at(data: Any, path: str) -> Any:
-    """The value at the dotted key `path` of the scenario data `data`, a key that is there
-    (as :func:`set_path` takes it; ``*``: the first element)."""
-    node = data
-    for key in path.split("."):
-        if isinstance(node, list):
-            named = [x for x in node if isinstance(x, dict) and x.get("name") == key]
-            node = named[0] if named else node[0 if key == "*" else int(key)]
-        else:
-            node = node[key]
-    return node
-
-
 def concrete(data: Any, path: str) -> list[tuple[Any, ...]]:
     """The keys `path` addresses in the scenario data `data`, each as a tuple of dict keys
     and list indices (``*`` is every element, a name its element's index): two spellings
@@ -247,7 +234,7 @@ def overlap(data: Any, a: str, b: str) -> bool:
                for x in concrete(data, a) for y in concrete(data, b))
 
 
-def release(data: Any, path: str) -> None:
+def _release(data: Any, path: str) -> None:
     """A value set at `path` of the scenario data `data` (``--set``, a sweep's point)
     replaces the fit's draws of every drawn key it addresses, however spelt (names,
     indices, ``*``), or that lies inside it or holds it (``uncertainty:``), in place; with
@@ -270,8 +257,10 @@ PATH_KEYED = ("free", "draws", "estimates")
 def set_path(data: Any, path: str, value: Any) -> None:
     """Set `value` at the dotted key `path` of the scenario data `data` (``*``: every element
     of a list; a segment or a strategy by its name or its index; in ``fit.free`` and the
-    ``uncertainty:`` maps, the rest of the path is one key), in place."""
+    ``uncertainty:`` maps, the rest of the path is one key), in place. A key set no longer
+    takes the fit's draws (:func:`_release`)."""
     _set(data, path.split("."), value, path)
+    _release(data, path)
 
 
 def _set(node: Any, keys: list[str], value: Any, path: str) -> None:

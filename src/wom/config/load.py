@@ -26,10 +26,8 @@ from wom.config.keys import (
     missing_key,
     once_draw_problem,
     once_fit_problem,
-    release,
     representatives,
     set_path,
-    value_at,
     values_at,
 )
 from wom.config.library import missing_file_hint
@@ -204,7 +202,6 @@ def apply(sc: Scenario, point: Mapping[str, Value], *,
         data.pop("uncertainty", None)
     for path, value in point.items():
         set_path(data, path, value)
-        release(data, path)
     return scenario_from_dict(data)
 
 
@@ -239,7 +236,6 @@ def _as_edited(data: Any, settings: Sequence[str]) -> Any | None:
             set_path(edited, path, value)
         except WomError:
             return None
-        release(edited, path)
     return edited
 
 
@@ -263,7 +259,6 @@ def with_settings(sc: Scenario, settings: Sequence[str]) -> Scenario:
             set_path(data, path, value)
         except WomError as err:
             raise WomError(f"--set {text!r}: {err}") from None
-        release(data, path)
     try:
         return scenario_from_dict(data)
     except ScenarioError as err:
@@ -382,7 +377,7 @@ def inference_checks(sc: Scenario) -> list[tuple[tuple[Any, ...], str]]:
 
 def integer_key(data: Any, path: str) -> bool:
     """Whether the key at `path` of the scenario data holds whole numbers (its first value)."""
-    node = value_at(data, path)
+    node = values_at(data, path)[0]
     return isinstance(node, int) and not isinstance(node, bool)
 
 

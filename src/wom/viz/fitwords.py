@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from wom.config import Scenario
-from wom.config.keys import value_at
+from wom.config.keys import values_at
 from wom.viz.numbers import listed
 
 
@@ -37,7 +37,7 @@ def fitted_words(sc: Scenario) -> str:
     estimates, spans = [], []
     for path, values in unc.draws.items():
         lo, hi = _span(values)
-        estimates.append(f"{path} {drawn(value_at(data, path))} ({lo}–{hi})")
+        estimates.append(f"{path} {drawn(values_at(data, path)[0])} ({lo}–{hi})")
         a, b = _span([d[path] for d in used])
         spans.append(f"{path} {a} to {b}" if a != b else f"{path} {a} in every one")
     many = len(unc.draws) > 1
