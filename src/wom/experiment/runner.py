@@ -215,7 +215,7 @@ def run(
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
         "wall_time_s": round(wall, 3),
         "platform": platform.platform(),
-        "inputs": input_digests(sc),
+        "inputs": (inputs := input_digests(sc)),
     }
     initial = None
     if customers is not None:
@@ -227,7 +227,7 @@ def run(
             "today": customers.today,
             "per_segment": dict(zip(sc.segment_names, customers.initial.tolist(), strict=True)),
         }
-        meta["inputs"] = {**input_digests(sc), str(customers.path): customers.sha256}
+        meta["inputs"] = {**inputs, str(customers.path): customers.sha256}
     return Results(scenario=sc, new_by_cause=new, spend=spend, tam=tam, graph=graph, meta=meta,
                    initial=initial, churned=churned, accounts=accounts,
                    n_accounts=n_accounts, by_value=by_value, attribute_values=attribute_values)

@@ -113,6 +113,14 @@ def _unique(table: Table, column: str) -> None:
         first[value] = line
 
 
+def _one_of(table: Table, one: str, other: str, what: str) -> None:
+    """Refuse columns `one` and `other` together: each would hold `what`, and one was
+    silently ignored (breaker trial)."""
+    if table.has(one) and table.has(other):
+        raise DataFileError(table.path, table.header_line, f"both `{one}` and `{other}`: "
+                            f"which holds {what}? keep one", other)
+
+
 def _not_empty(table: Table, what: str) -> None:
     if not table.rows:
         raise DataFileError(table.path, table.header_line, f"the file has a header but no "
@@ -133,10 +141,8 @@ def read_adoptions(path: Path | str) -> PersonAdoptions | SegmentAdoptions:
         listed twice, an empty person or segment.
     """
     table, digest = _read(path, (*INDIVIDUAL, *AGGREGATE, "customers"), "file of adoptions")
-    for one, other in (("period", "adopted"), ("new_customers", "customers")):
-        if table.has(one) and table.has(other):  # (one was silently ignored: breaker trial)
-            raise DataFileError(table.path, table.header_line, f"both `{one}` and `{other}`: "
-                                "which holds it? keep one", other)
+    _one_of(table, "period", WHEN, "it")
+    _one_of(table, "new_customers", "customers", "it")
     if table.has("new_customers") and not table.has("person"):
         table.index("period")  # counts per period: name the column they need, not `adopted`
     if not table.has("person") and not table.has("period") and table.has("segment"):
@@ -229,9 +235,7 @@ def read_customers(path: Path | str) -> PersonCustomers | SegmentCustomers:
         raise DataFileError(table.path, table.header_line, f"both `new_customers` and "
                             f"`{other}`: give counts (segment, customers or new_customers) "
                             "or a row per customer, not both", other)
-    if table.has("period") and table.has(WHEN):  # (one was silently ignored: breaker trial)
-        raise DataFileError(table.path, table.header_line, "both `period` and `adopted`: "
-                            "which holds the period each customer bought in? keep one", WHEN)
+    _one_of(table, "period", WHEN, "the period each customer bought in")
     # (a fit's counts name their periods `period`; `adopted` serves too)
     when_column = (WHEN if not aggregate or (table.has(WHEN) and not table.has("period"))
                    else "period")
