@@ -96,6 +96,20 @@ def test_run_exits_0_and_prints_the_summary(run_dir) -> None:
     assert f"results: {out}" in result.stdout
 
 
+def test_the_summary_says_its_interval_is_of_the_mean_and_gives_the_spread(run_dir) -> None:
+    """The 95% CI is of the mean, narrow with many replicates; what one market may do is the
+    spread of the replicates, given beside it (new-user trial: read as a forecast range)."""
+    _, out, result = run_dir
+    assert "95% CI" in result.stdout and "of mean" in result.stdout
+    with (out / "summary.csv").open(newline="", encoding="utf-8") as f:
+        rows = [(r["strategy"], float(r["customers_p5"]), float(r["customers_p95"]))
+                for r in csv.DictReader(f)]
+    spread = "; ".join(f"{name} {lo:,.0f}–{hi:,.0f}" for name, lo, hi in rows)
+    said = " ".join(result.stdout.split())  # (the note wraps at the terminal's width)
+    assert f"spread of customers (5th–95th percentile of replicates): {spread}" in said, said
+    assert any(hi > lo for _, lo, hi in rows)  # a spread, not a point
+
+
 def test_run_writes_the_run_folder(run_dir) -> None:
     _, out, _ = run_dir
     assert out.is_dir()

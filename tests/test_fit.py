@@ -120,7 +120,10 @@ def test_wom_fit_on_medical_innovation_writes_the_fit_folder(tmp_path: Path):
     assert est.loc["wom_share", "lo"] >= 0 and est.loc["wom_share", "hi"] <= 1
     assert "wom_share" in r.output and "R-hat" in r.output
     for p in ("dynamics.word_of_mouth", "dynamics.background"):  # printed whole
-        assert f"{est.loc[p, 'lo']:.4g}–{est.loc[p, 'hi']:.4g}" in r.output
+        # in three figures, no more than the interval supports (new-user trial: 0.004835)
+        lo, hi = (np.format_float_positional(est.loc[p, x], precision=3, unique=False,
+                                             fractional=False, trim="-") for x in ("lo", "hi"))
+        assert f"{lo}–{hi}" in r.output
     assert "…" not in r.output
     # what to do next is said (new-user trial: only the report's last line said it)
     assert "next: " in r.output and str(out / "fitted.yaml") in r.output.splitlines()[-1]

@@ -127,6 +127,20 @@ def test_adoption_figure(tables):
     assert [len(c.get_paths()) for c in ax.collections] == [1, 1, 1]  # a band each
 
 
+def test_the_adoption_band_at_the_horizon_is_the_summarys_spread(live):
+    """The band is the 5th to 95th percentiles of the replicates, the spread the summary and
+    the terminal give (new-user trial: a 95% band beside a 5th–95th range disagreed)."""
+    ts, summary = live.timeseries(), live.summary().set_index("strategy")
+    ax = adoption_figure(ts, STRATEGIES).axes[0]
+    assert "band: 90%" in ax.get_legend().get_title().get_text()
+    for name, band in zip(STRATEGIES, ax.collections, strict=True):
+        ys = band.get_paths()[0].vertices[:, 1]
+        xs = band.get_paths()[0].vertices[:, 0]
+        at_end = ys[xs == xs.max()]
+        assert at_end.min() == pytest.approx(summary.loc[name, "customers_p5"])
+        assert at_end.max() == pytest.approx(summary.loc[name, "customers_p95"])
+
+
 def test_one_replicate_promises_no_band_and_no_interval():
     # one replicate has no band and no interval: the legends and titles do not offer them
     one = wom.run(wom.scenario_from_dict(scenario_data(replicates=1)), workers=1)

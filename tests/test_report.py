@@ -421,6 +421,13 @@ def test_fitted_values_are_described_as_estimates_with_the_draws_the_run_used(tm
     assert "the 8 draws this run used span dynamics.word_of_mouth 0.01 to 0.8" in again
     plain = " ".join(describe_scenario(small_scenario(replicates=4)))
     assert "Fitted" not in plain and "instead of the value written" not in plain
+    # the dynamics paragraph gives a fitted value as the estimate it is, in three figures
+    # (new-user trial: "probability 0.103795"), and written values as written
+    fit = sc.model_copy(update={"dynamics": sc.dynamics.model_copy(
+        update={"word_of_mouth": 0.1037953, "marketing": 0.0123456})})
+    said = " ".join(describe_scenario(fit))
+    assert "converts a neighbour with probability 0.104 (fitted) when" in said, said
+    assert "buys with probability 0.0123456 at full resonance" in said, said
     folder = wom.save(wom.run(sc, workers=1), tmp_path / "run")
     html = (folder / "report.html").read_text()
     assert "instead of the value written above" in html

@@ -27,6 +27,7 @@ from wom.cli.summary import fitted_table
 from wom.errors import FitWarning, failed_write
 from wom.inference.fit import refuse_accounts_in_fit
 from wom.viz.fits import ASSUMPTIONS
+from wom.viz.fitwords import drawn
 
 
 def print_fit(result: wom.FitResult, console: Console) -> None:
@@ -37,7 +38,8 @@ def print_fit(result: wom.FitResult, console: Console) -> None:
         if name.startswith("wom_share"):
             shown = (f"{r.estimate:.0%}", f"{r.lo:.0%}–{r.hi:.0%}")
         else:
-            shown = (f"{r.estimate:.4g}", f"{r.lo:.4g}–{r.hi:.4g}")
+            # three figures, as the warnings and the run's report give them
+            shown = (drawn(r.estimate), f"{drawn(r.lo)}–{drawn(r.hi)}")
         rows.append([escape(name), *shown])
     # (fitted: a narrow terminal cut names and intervals short, "0.00414–0.04…")
     console.print(fitted_table(f"{escape(result.scenario.name)}: "

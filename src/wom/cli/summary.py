@@ -58,8 +58,8 @@ def _money_table(results: wom.Results, console: Console) -> None:
 
     people = [[escape(r.strategy), _fmt(r.paying_customers_mean), ci(r, "paying_customers"),
                _fmt(r.churned_mean)] for r in summary.itertuples()]
-    console.print(fitted_table(None, ("strategy", "paying\ncustomers", "95% CI", "left"), people,
-                         console.width))
+    console.print(fitted_table(None, ("strategy", "paying\ncustomers", "95% CI\nof mean",
+                                      "left"), people, console.width))
     if sc.priced:
         money = [[escape(r.strategy), _money(r.spend_mean), _money(r.revenue_mean),
                   _money(r.profit_mean),
@@ -67,8 +67,9 @@ def _money_table(results: wom.Results, console: Console) -> None:
                   f"{_fmt(100 * r.roi_mean)}%" if not math.isnan(r.roi_mean) else "–",
                   (f"{_fmt(r.payback_step_mean, 1)} ({100 * r.paid_back_share:.0f}%)"
                    if r.paid_back_share > 0 else "never")] for r in summary.itertuples()]
-        console.print(fitted_table(None, ("strategy", "spend", "revenue", "profit", "95% CI",
-                                    "ROI", "payback\nweek"), money, console.width))
+        console.print(fitted_table(None, ("strategy", "spend", "revenue", "profit",
+                                          "95% CI\nof mean", "ROI", "payback\nweek"), money,
+                                   console.width))
     seeds = ("the seeds included (here they pay)" if sc.budget.seeds_pay else
              "without the seeds (given the product)")
     note = (f"paying customers: at the horizon, {seeds}, without those who left; left: "
@@ -102,8 +103,8 @@ def _accounts_table(results: wom.Results, console: Console) -> None:
              f"{_fmt(r.accounts_won_lo)}–{_fmt(r.accounts_won_hi)}", _fmt(r.customers_mean),
              _fmt(r.waiting_mean), f"{_fmt(r.waiting_lo)}–{_fmt(r.waiting_hi)}"]
             for r in summary.itertuples()]
-    console.print(fitted_table(None, ("strategy", "accounts\nwon", "95% CI", "seats", "waiting",
-                                "95% CI"), rows, console.width))
+    console.print(fitted_table(None, ("strategy", "accounts\nwon", "95% CI\nof mean", "seats",
+                                      "waiting", "95% CI\nof mean"), rows, console.width))
     graph = results.graph
     of = (f" of {graph['accounts']:,} accounts, {graph['accounts_in_tam']:,} in the TAM "
           "(replicate 0)" if "accounts" in graph else "")
@@ -143,12 +144,12 @@ def _attributes_table(results: wom.Results, console: Console) -> None:
             rows = [[escape(str(v)), held(v) if k == 0 else "", escape(st), *cells(v, st)]
                     for v in shown for k, st in enumerate(strategies)]
             headers: tuple[str, ...] = (escape(str(name)), "people", "strategy", "customers",
-                                        "95% CI")
+                                        "95% CI\nof mean")
         else:
             rows = [[escape(str(v)), held(v), *(c for st in strategies for c in cells(v, st))]
                     for v in shown]
             headers = (escape(str(name)), "people",
-                       *(h for st in strategies for h in (escape(st), "95% CI")))
+                       *(h for st in strategies for h in (escape(st), "95% CI\nof mean")))
         console.print(fitted_table(None, headers, rows, console.width))
         more = (f"; {len(values) - len(shown)} more values in attributes.csv"
                 if len(shown) < len(values) else "")
@@ -176,8 +177,8 @@ def print_summary(results: wom.Results, console: Console, by: str = "customers")
         ]
         for row in summary.itertuples()
     ]
-    headers = ("strategy", "customers", "95% CI", "seeds", "ignited", "ignition\nweek",
-               "CAC", "word of\nmouth")
+    headers = ("strategy", "customers", "95% CI\nof mean", "seeds", "ignited",
+               "ignition\nweek", "CAC", "word of\nmouth")
     table = fitted_table(f"{escape(sc.name)}: {counted(sc.replicates, 'replicate')}, budget "
                    f"{sc.budget.total:,.0f} each, {sc.horizon} weeks", headers, rows,
                    console.width)
@@ -192,12 +193,15 @@ def print_summary(results: wom.Results, console: Console, by: str = "customers")
             f"ignited: segments whose customers, seeds included, reach {IGNITION_SHARE:.0%} "
             f"of their TAM (without the seeds: {unseeded}); ignition week: when the first did (in "
             "replicates that ignite one); all means over replicates")
-    if sc.uncertainty is not None or start:  # a forecast: the spread is the answer
-        spread = "; ".join(f"{escape(r.strategy)} {_fmt(r.customers_p5)}–{_fmt(r.customers_p95)}"
-                           for r in summary.itertuples())
-        note += (f"\nforecast range (5th–95th percentile of replicates{', each with its own '
-                 'draw of the fitted parameters' if sc.uncertainty is not None else ''}): "
-                 f"{spread}")
+    # The interval is of the mean; what one market may do is the spread of the replicates
+    # (a forecast's answer: from today's customers or with a fit's draws).
+    spread = "; ".join(f"{escape(r.strategy)} {_fmt(r.customers_p5)}–{_fmt(r.customers_p95)}"
+                       for r in summary.itertuples())
+    label = ("forecast range" if sc.uncertainty is not None or start else
+             "spread of customers")
+    drawn = (", each with its own draw of the fitted parameters"
+             if sc.uncertainty is not None else "")
+    note += f"\n{label} (5th–95th percentile of replicates{drawn}): {spread}"
     if sc.network.resample == "once":
         note += "\n" + ONE_MARKET
     console.print(table)

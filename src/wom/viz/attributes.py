@@ -74,7 +74,7 @@ def attribute_figure(table: pd.DataFrame | tuple[list[str], np.ndarray], scenari
                      attribute: str, *, max_panels: int = MAX_PANELS,
                      people: dict[str, int] | None = None) -> Figure:
     """Small multiples: customers with each value of `attribute` over time, strategies
-    overlaid (mean and the band holding 95% of replicates); the values with the most
+    overlaid (mean and the band holding 90% of replicates); the values with the most
     customers first when there are more than `max_panels`. `table`: ``attributes.csv``, or
     the attribute's values and cube (:func:`attribute_cubes`). `people`: who holds each
     value, in the panels' titles (what could be won)."""

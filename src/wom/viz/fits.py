@@ -20,6 +20,7 @@ from wom.store import (
     write_csv,
     write_manifest,
 )
+from wom.viz.fitwords import drawn
 from wom.viz.numbers import as_percent
 from wom.viz.style import (
     MAX_PANELS,
@@ -109,7 +110,7 @@ def save_fit(result: FitResult, out: Path | str | None = None, *,
 
 
 def _cell(x: float) -> str:
-    return f"{x:.4g}"
+    return drawn(x)  # three figures: as many as the intervals support
 
 
 def fit_report(result: FitResult, figure: Path | None = None) -> str:

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 def money_figure(timeseries: pd.DataFrame, scenario: Scenario) -> Figure:
     """Two panels: revenue per week, and cumulative profit (gross profit − spend) with the
     break-even line; a dot marks each strategy's mean payback week over the replicates that
-    paid back (its share in the legend). Mean and the band holding 95% of replicates."""
+    paid back (its share in the legend). Mean and the band holding 90% of replicates."""
     strategies = [s.name for s in scenario.strategies]
     revenue = cube(timeseries, "revenue", strategies).sum(axis=3)
     gross = cube(timeseries, "gross_profit", strategies).sum(axis=3)

@@ -81,11 +81,11 @@ def counted(n: int, word: str) -> str:
 
 
 def band_title(n: int, sep: str = " ") -> str:
-    """The title of a legend of means with their 95% band over `n` replicates (`sep` between
+    """The title of a legend of means with their 90% band over `n` replicates (`sep` between
     its two halves): one replicate has neither."""
     if n == 1:
         return f"one replicate:{sep}no band"
-    return f"mean; band: 95%{sep}of {counted(n, 'replicate')}"
+    return f"mean; band: 90%{sep}of {counted(n, 'replicate')}"
 
 
 def as_number(x: float) -> str:

@@ -45,7 +45,8 @@ IMAGES = {".png": "image/png", ".svg": "image/svg+xml", ".gif": "image/gif",
 PLOT_ORDER = ("adoption", "accounts", "money", "segments", "causes", "differences",
               "account-differences", "penetration")
 CAPTIONS = {
-    "adoption": "Customers over time, per strategy (mean and band over replicates).",
+    "adoption": ("Customers over time, per strategy (mean, and the band holding 90% of "
+                 "replicates: their 5th to 95th percentiles)."),
     "segments": "Customers per segment over time.",
     "causes": "Why people bought: seed, marketing, background or word of mouth.",
     "differences": "Paired differences between strategies, with 95% intervals.",

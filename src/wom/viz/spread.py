@@ -75,8 +75,9 @@ def cube(
 
 
 def band(curves: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mean over replicates (axis 0) and the band holding 95% of them."""
-    lo, hi = np.percentile(curves, [2.5, 97.5], axis=0)
+    """Mean over replicates (axis 0) and the band holding 90% of them: their 5th to 95th
+    percentiles, the spread the summary gives (``customers_p5``, ``customers_p95``)."""
+    lo, hi = np.percentile(curves, [5, 95], axis=0)
     return curves.mean(axis=0), lo, hi
 
 
@@ -85,7 +86,7 @@ def adoption_figure(
     timeseries: pd.DataFrame, strategies: Sequence[str], *, title: str = "",
     budget: float | None = None,
 ) -> Figure:
-    """Mean cumulative customers per strategy, with the band holding 95% of replicates:
+    """Mean cumulative customers per strategy, with the band holding 90% of replicates:
     `strategies`, of those the timeseries holds."""
     named = timeseries["strategy"].astype(str)
     held = list(pd.unique(named))
@@ -164,7 +165,7 @@ def segments_figure(
 
 def strategy_bands(ax: Axes, steps: np.ndarray, curves: np.ndarray, strategies: Sequence[str],
                    colours: dict[str, str]) -> None:
-    """Each strategy's mean curve and the band holding 95% of its replicates
+    """Each strategy's mean curve and the band holding 90% of its replicates
     (``curves[k]``: ``[replicates, steps]`` of strategy ``k``), on one panel."""
     for k, name in enumerate(strategies):
         mean, lo, hi = band(curves[k])
@@ -331,7 +332,7 @@ def penetration_figure(timeseries: pd.DataFrame, scenario: Scenario) -> Figure:
 @as_written
 def accounts_figure(timeseries: pd.DataFrame, scenario: Scenario) -> Figure:
     """Two panels: accounts won so far, and people waiting (convinced in accounts that have
-    not bought: their buyer or their payer is not). Mean and the band holding 95% of
+    not bought: their buyer or their payer is not). Mean and the band holding 90% of
     replicates. A plan that delights users and never speaks to payers shows few accounts
     and many people waiting."""
     strategies = [s.name for s in scenario.strategies]

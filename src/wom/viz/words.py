@@ -17,7 +17,7 @@ from wom.config import (
 from wom.config.registry import first_line
 from wom.store import RunFolder, verdict
 from wom.viz.attrwords import attribute_words, cost_words, target_words
-from wom.viz.fitwords import fitted_words
+from wom.viz.fitwords import drawn, fitted_words
 from wom.viz.numbers import (
     MAX_NAMED,
     as_count,
@@ -199,18 +199,26 @@ def describe_scenario(sc: Scenario) -> list[str]:
                    f"market, who need none, is this share of each segment: "
                    f"{ranged(early, as_share)}.")
     dyn = sc.dynamics
-    overlap = (f"at {as_number(dyn.overlap)}" if not isinstance(dyn.overlap, dict)
+    fitted = set(sc.uncertainty.draws) if sc.uncertainty is not None else set()
+
+    def value(key: str) -> str:
+        """A dynamics value as written, or a fit's estimate in three figures (its draws are
+        in the paragraph on fitted values)."""
+        x = getattr(dyn, key)
+        return f"{drawn(x)} (fitted)" if f"dynamics.{key}" in fitted else as_number(x)
+
+    overlap = (f"at {value('overlap')}" if not isinstance(dyn.overlap, dict)
                else "as the overlap matrix of the scenario says")
     dynamics = (f"Each week, an advocate converts a neighbour with probability "
-                f"{as_number(dyn.word_of_mouth)} when the message fully resonates, and keeps "
+                f"{value('word_of_mouth')} when the message fully resonates, and keeps "
                 f"talking for {dyn.talk_weeks} week{'s' if dyn.talk_weeks != 1 else ''} after "
                 f"buying; a person reached by marketing buys with probability "
-                f"{as_number(dyn.marketing)} at full resonance. A tailored message resonates fully "
+                f"{value('marketing')} at full resonance. A tailored message resonates fully "
                 f"in its own segment and {overlap} elsewhere; the generic message resonates at "
-                f"{as_number(dyn.generic_resonance)} everywhere.")
+                f"{value('generic_resonance')} everywhere.")
     if dyn.background > 0:
         dynamics += (f" Each week, anyone who could buy also does so with probability "
-                     f"{as_number(dyn.background)} through channels outside the conversations "
+                     f"{value('background')} through channels outside the conversations "
                      "and the campaign (press, search, the category's own buzz), and then "
                      "retells the generic message.")
     b = sc.budget
