@@ -319,6 +319,26 @@ def test_fitted_yaml_is_a_scenario_with_its_uncertainty(tmp_path: Path):
     assert "wom fit of people.csv (likelihood" in data["uncertainty"]["source"]
 
 
+def test_fitted_yaml_keeps_the_fit_block_so_a_refit_uses_its_ranges(tmp_path: Path):
+    """fitted.yaml is the user's scenario with the estimates written in: a re-fit of it to
+    newer data fits the same keys over the same ranges (breaker trial: the block was
+    dropped, and the re-fit used the default ranges without a word)."""
+    block = ("fit: {free: {dynamics.word_of_mouth: [0, 0.2], dynamics.background: [0, 0.1]}, "
+             "draws: 50}\n")
+    sc = wom.load_scenario(medical_scenario(tmp_path, block))
+    fitted = wom.fit(sc, MEDICAL / "people.csv", workers=1).fitted_scenario()
+    assert fitted.fit == sc.fit and fitted.uncertainty is not None
+    assert len(fitted.uncertainty.draws["dynamics.background"]) == 50
+    path = tmp_path / "fitted.yaml"
+    path.write_text(fitted.to_yaml())
+    again = wom.fit(wom.load_scenario(path), MEDICAL / "people.csv", workers=1)
+    assert [(f.path, f.lo, f.hi) for f in again.free] == [
+        ("dynamics.word_of_mouth", 0, 0.2), ("dynamics.background", 0, 0.1)]  # not [0, 0.5]
+    # the same data, the same ranges, the same seed: the same estimate
+    assert again.point() == pytest.approx(wom.fit(sc, MEDICAL / "people.csv",
+                                                  workers=1).point())
+
+
 @pytest.mark.slow
 def test_abc_says_when_it_has_not_converged_and_goes_on_until_it_has(tmp_path: Path):
     """Sparse counts (a handful of customers) start ABC far from the data: stopped after a

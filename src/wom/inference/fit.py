@@ -118,7 +118,11 @@ class FitResult:
         draws = {f.path: [(int(v) if f.integer else float(v))
                           for v in self.draws[f.path].to_numpy()[chosen]] for f in self.free}
         point = self.point()
-        sc = apply(self.scenario, point)
+        # the user's scenario with the estimates written in: its fit:, sweep: and optimize:
+        # blocks kept (a re-fit of fitted.yaml to new data used the default ranges)
+        own = self.scenario
+        sc = apply(own, point).model_copy(
+            update={"fit": own.fit, "sweep": own.sweep, "optimize": own.optimize})
         source = (f"wom fit of {self.observed.path.name} ({self.method}, seed "
                   f"{self.scenario.seed})")  # (no date: same seed, same bytes)
         return sc.model_copy(update={"uncertainty": Uncertainty(draws=draws, source=source,
