@@ -152,6 +152,13 @@ def test_a_fit_s_counts_are_read_as_customers_by_segment(tmp_path: Path):
     assert got.adopted.tolist() == as_counts.adopted.tolist() == [1, 2, 2]
     res = wom.run(sc, workers=1, customers=wom.load_customers(sc, fit_counts, today=3))
     assert res.at_start.tolist() == [12, 0, 5]
+    # the call the report says made the run names today's customers (new-user trial)
+    assert res.meta["command"] == ("wom.run(load_scenario(...), replicates=2, seed="
+                                   f"{sc.seed}, workers=1, customers=load_customers(..., "
+                                   f"{str(fit_counts)!r}, today=3))")
+    plain = wom.run(sc, workers=1, customers=crm(tmp_path, "segment,customers\na,2\n"))
+    assert plain.meta["command"].endswith(
+        f"workers=1, customers={str(tmp_path / 'crm.csv')!r})"), plain.meta["command"]
     both = crm(tmp_path, "adopted,segment,customers,new_customers\n1,a,7,7\n")
     with pytest.raises(DataFileError, match="both `new_customers` and `customers`"):
         read_customers(both)

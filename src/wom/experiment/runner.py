@@ -211,7 +211,11 @@ def run(
         "resample": sc.network.resample,
         "workers": workers,
         "command": f"wom.run(load_scenario(...), replicates={n}, seed={sc.seed}, "
-                   f"workers={workers})",
+                   f"workers={workers}"
+                   + ("" if customers is None else ", customers=" + (
+                       repr(str(customers.path)) if customers.today is None else
+                       f"load_customers(..., {str(customers.path)!r}, today={customers.today})"))
+                   + ")",
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
         "wall_time_s": round(wall, 3),
         "platform": platform.platform(),
