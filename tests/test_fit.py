@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 from pathlib import Path
@@ -133,8 +134,10 @@ def test_wom_fit_on_medical_innovation_writes_the_fit_folder(tmp_path: Path):
     # no "add strategies" to a scenario that has them
     page = (out / "report.html").read_text()
     assert "<h2>Reproduce</h2><p>This fit was made with:</p><pre>wom " in page
-    digest = json.loads((out / "manifest.json").read_text())["inputs"][
-        str(MEDICAL / "people.csv")]
+    inputs = json.loads((out / "manifest.json").read_text())["inputs"]
+    digest = inputs[str(MEDICAL / "people.csv")]
+    # the scenario file too, as it was when fitted (new-user trial)
+    assert inputs[str(scenario)] == hashlib.sha256(scenario.read_bytes()).hexdigest()
     assert f"(SHA-256 {digest[:12]}…)" in page and "whatever the number of workers" in page
     sampler = page.split("<h2>Sampler</h2>")[1].split("</dl>")[0]
     assert not set("[]{}'") & set(sampler), sampler  # (a likelihood fit's R-hat was a dict)

@@ -111,7 +111,9 @@ def test_run_folder_is_complete_and_never_overwritten(tmp_path):
         wom.plot_run(str(out), tmp_path / "plots")
     assert back.manifest["seed"] == 7 and back.manifest["graph"]["people"] == 270
     before = (out / "summary.csv").read_bytes()
-    with pytest.raises(WomError, match="already exists"):
+    # said to a notebook user too, who has no --out (new-user trial)
+    with pytest.raises(WomError, match=r"already exists; choose another folder \(--out on "
+                                       r"the command line\): runs are never overwritten"):
         wom.save(res, out)
     assert (out / "summary.csv").read_bytes() == before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]

@@ -25,6 +25,7 @@ from wom.cli.options import (
 from wom.cli.stops import Terminal
 from wom.cli.summary import fitted_table
 from wom.errors import FitWarning, failed_write
+from wom.experiment.runner import input_digests_of
 from wom.inference.fit import refuse_accounts_in_fit
 from wom.viz.fits import ASSUMPTIONS
 from wom.viz.fitwords import drawn
@@ -104,6 +105,9 @@ def fit(scenario: Path, adoptions: Path, out: Path | None, seed: int | None,
         warnings.simplefilter("ignore", FitWarning)
         result = wom.fit(sc, adoptions, workers=workers, scheduler=scheduler, progress=advance)
     result.meta["command"] = command_line()
+    # the scenario file as it was (its --set settings are in the command)
+    result.meta["inputs"] = {**result.meta.get("inputs", {}),
+                             **input_digests_of([Path(scenario)])}
     try:
         folder = wom.save_fit(result, out)
     except OSError as err:

@@ -220,8 +220,9 @@ class AtomicFolder:
                                        f"{owner()}")
 
     def refuse(self) -> WomError:
-        return WomError(f"{self.path}: already exists; choose another --out ({self.what}s are "
-                        "never overwritten)")
+        # (also what wom.save and wom.save_fit say: a notebook has no --out)
+        return WomError(f"{self.path}: already exists; choose another folder (--out on the "
+                        f"command line): {self.what}s are never overwritten")
 
     def __enter__(self) -> AtomicFolder:
         if self.path.exists() and not self.fresh:
