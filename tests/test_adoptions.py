@@ -120,6 +120,12 @@ def test_binary_missing_and_folder(tmp_path: Path):
     ("week,segment,new_customers\n3,a,2\n", "f.csv:1: column week: the column 'week' would "
                                             "be ignored: the period each customer bought in "
                                             "is read from the column `period`"),
+    # short names too (breaker trial: `t` and `wk` were ignored without a word)
+    ("t,segment,new_customers\n3,a,2\n", "f.csv:1: column t: the column 't' would be "
+                                         "ignored: the period each customer bought in is "
+                                         "read from the column `period`"),
+    ("person,wk\nx,3\n", "f.csv:1: column wk: the column 'wk' would be ignored"),
+    ("segment,step\na,3\n", "f.csv:1: column step: the column 'step' would be ignored"),
 ])
 def test_bad_customer_files(tmp_path: Path, text: str, message: str):
     with pytest.raises(DataFileError) as info:

@@ -35,7 +35,9 @@ COUNTS = ("segment", "customers")
 WHEN = "adopted"
 #: Column names that look like a purchase period under another name.
 TIME_WORDS = ("period", "week", "month", "day", "date", "time", "when", "bought", "purchase",
-              "signed", "closed", "since", "year", "quarter")
+              "signed", "closed", "since", "year", "quarter", "step")
+#: ... and short names of one, matched whole (``t`` of a model's output, ``wk``).
+TIME_ABBREVIATIONS = ("t", "wk", "wks", "mo", "yr", "dt", "ts", "qtr")
 
 
 @dataclass(frozen=True)
@@ -240,7 +242,8 @@ def read_customers(path: Path | str) -> PersonCustomers | SegmentCustomers:
     when_column = (WHEN if not aggregate or (table.has(WHEN) and not table.has("period"))
                    else "period")
     if not table.has(when_column):
-        timely = [n for n in table.names if any(n.startswith(w) for w in TIME_WORDS)]
+        timely = [n for n in table.names if any(n.startswith(w) for w in TIME_WORDS)
+                  or n in TIME_ABBREVIATIONS]
         if timely:
             raise DataFileError(table.path, table.header_line, f"the column {timely[0]!r} "
                                 f"would be ignored: the period each customer bought in is read "
