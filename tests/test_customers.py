@@ -208,6 +208,10 @@ def test_wom_run_customers_on_the_flagship_market(tmp_path: Path, monkeypatch):
     named = os.path.relpath(path, out)  # from the folder, where the report says to run it
     assert f"--seed 42 --replicates 3 --customers {named} --today 52" in report
     assert "started from today's 40 customers" in report
+    # the command as typed, and the folder it was typed in: its relative paths' base
+    # (breaker trial)
+    assert (f"<p>This run was made in <code>{html.escape(os.getcwd())}</code> with:</p>"
+            "<pre>wom ") in report  # (under CliRunner, argv is pytest's)
     # the lesson's ratio is of customers won, not of totals that both count today's 40
     assert "the new customers of broad" in report
     assert "on top of today's 40)" in html.unescape(report)

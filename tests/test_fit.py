@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import itertools
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -133,7 +135,8 @@ def test_wom_fit_on_medical_innovation_writes_the_fit_folder(tmp_path: Path):
     # the report: how to reproduce it; the sampler's diagnostics as words, not Python lists;
     # no "add strategies" to a scenario that has them
     page = (out / "report.html").read_text()
-    assert "<h2>Reproduce</h2><p>This fit was made with:</p><pre>wom " in page
+    assert (f"<h2>Reproduce</h2><p>This fit was made in <code>{html.escape(os.getcwd())}"
+            "</code> with:</p><pre>wom ") in page
     inputs = json.loads((out / "manifest.json").read_text())["inputs"]
     digest = inputs[str(MEDICAL / "people.csv")]
     # the scenario file too, as it was when fitted (new-user trial)

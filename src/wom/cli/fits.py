@@ -21,6 +21,7 @@ from wom.cli.options import (
     scenario_argument,
     set_option,
     workers_option,
+    working_folder,
 )
 from wom.cli.stops import Terminal
 from wom.cli.summary import fitted_table
@@ -105,6 +106,7 @@ def fit(scenario: Path, adoptions: Path, out: Path | None, seed: int | None,
         warnings.simplefilter("ignore", FitWarning)
         result = wom.fit(sc, adoptions, workers=workers, scheduler=scheduler, progress=advance)
     result.meta["command"] = command_line()
+    result.meta["cwd"] = working_folder()
     # the scenario file as it was (its --set settings are in the command)
     result.meta["inputs"] = {**result.meta.get("inputs", {}),
                              **input_digests_of([Path(scenario)])}

@@ -21,6 +21,7 @@ from wom.store import (
     write_manifest,
 )
 from wom.viz.fitwords import drawn
+from wom.viz.htmltable import made_with
 from wom.viz.numbers import as_percent
 from wom.viz.style import (
     MAX_PANELS,
@@ -184,8 +185,7 @@ def _shown(v: object) -> str:
 def _reproduce(result: FitResult) -> str:
     """How this fit was made: the command, the seed, the data's SHA-256, the versions."""
     m = result.meta
-    made = (f"<p>This fit was made with:</p><pre>{escape(str(m['command']))}</pre>"
-            if m.get("command") else "")
+    made = made_with("fit", m)
     data = result.observed.path
     digest = dict(m.get("inputs") or {}).get(str(data))
     versions = ", ".join(f"{label} {escape(str(m[key]))}"

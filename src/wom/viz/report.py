@@ -24,7 +24,7 @@ import pandas as pd
 from wom.config import METRICS
 from wom.store import REPORT, RunFolder, final_name, read_run, replace_whole
 from wom.viz.attributes import attribute_section
-from wom.viz.htmltable import html_table
+from wom.viz.htmltable import html_table, made_with
 from wom.viz.money import money_lesson
 from wom.viz.numbers import (
     as_money,
@@ -281,7 +281,7 @@ def _command(run: RunFolder, command: str | None) -> str:
     again += f" --out {shlex.quote('../' + final_name(run.path) + '-again')}"
     parts = []
     if given:
-        parts.append(f"<p>This run was made with:</p><pre>{escape(str(given))}</pre>")
+        parts.append(made_with("run", {**m, "command": given}))
     parts.append(
         f"<p>Seed {sc.seed}, {counted(sc.replicates, 'replicate')}. <code>scenario.yaml</code> "
         "in this folder is the scenario as run, every default filled in; from this folder,</p>"
