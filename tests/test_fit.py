@@ -7,6 +7,7 @@ import html
 import itertools
 import json
 import os
+import shlex
 from pathlib import Path
 
 import numpy as np
@@ -164,6 +165,23 @@ def test_wom_fit_on_medical_innovation_writes_the_fit_folder(tmp_path: Path):
     assert run.exit_code == 0, run.output
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["method"] == "likelihood"
+    # fitted.yaml carries the fit's own intervals: a run's report quotes those (new-user
+    # trial: it gave the draws' middle 95%, a second "95% interval" beside the fit's)
+    lo, hi = fitted.uncertainty.intervals["dynamics.word_of_mouth"]
+    assert (lo, hi) == pytest.approx((est.loc["dynamics.word_of_mouth", "lo"],
+                                      est.loc["dynamics.word_of_mouth", "hi"]), rel=1e-9)
+    # the report's command to make the fit again, run from the fit's folder as it says,
+    # gives the same estimates and draws (new-user trial: an API fit's report had none)
+    again = html.unescape(page.split("From this folder,</p><pre>")[1].split("</pre>")[0])
+    assert again.startswith("wom fit fitted.yaml --adoptions ")
+    os.chdir(out)
+    try:
+        twice = CliRunner().invoke(main, shlex.split(again)[1:])
+    finally:
+        os.chdir(Path(__file__).parent.parent)
+    assert twice.exit_code == 0, twice.output
+    for name in ("estimates.csv", "draws.csv"):
+        assert (tmp_path / "fit-again" / name).read_bytes() == (out / name).read_bytes(), name
 
 
 def test_a_fit_does_not_depend_on_the_worker_count(tmp_path: Path):
@@ -332,7 +350,11 @@ def test_fitted_yaml_keeps_the_fit_block_so_a_refit_uses_its_ranges(tmp_path: Pa
     block = ("fit: {free: {dynamics.word_of_mouth: [0, 0.2], dynamics.background: [0, 0.1]}, "
              "draws: 50}\n")
     sc = wom.load_scenario(medical_scenario(tmp_path, block))
-    fitted = wom.fit(sc, MEDICAL / "people.csv", workers=1).fitted_scenario()
+    result = wom.fit(sc, MEDICAL / "people.csv", workers=1)
+    # the call that made it, for the report of a fit made in Python (new-user trial)
+    assert result.meta["command"] == (f"wom.fit(load_scenario(...), "
+                                      f"{str(MEDICAL / 'people.csv')!r}, seed={sc.seed})")
+    fitted = result.fitted_scenario()
     assert fitted.fit == sc.fit and fitted.uncertainty is not None
     assert len(fitted.uncertainty.draws["dynamics.background"]) == 50
     path = tmp_path / "fitted.yaml"

@@ -412,13 +412,21 @@ def test_fitted_values_are_described_as_estimates_with_the_draws_the_run_used(tm
     assert words.startswith("Fitted values, estimated by wom fit of x.csv (95% intervals over "
                             "its 8 draws): dynamics.word_of_mouth 0.15 (0.01–0.8) and "
                             "dynamics.talk_weeks 2 (1–8). Each replicate ran with a draw of "
-                            "them instead of the value written above (replicate i with draw i "
-                            "mod 8); the 4 draws this run used span dynamics.word_of_mouth "
-                            "0.01 to 0.04 and dynamics.talk_weeks 1 to 4 (the middle 95%)"), \
-        words
+                            "them from the fit's 8 instead of the value written above "
+                            "(replicate i with draw i mod 8); the middle 95% of the values "
+                            "this run's 4 replicates used: dynamics.word_of_mouth 0.01 to 0.04 "
+                            "and dynamics.talk_weeks 1 to 4."), words
     # more replicates than draws: every draw, some twice
     again = describe_scenario(sc.model_copy(update={"replicates": 20}))[-1]
-    assert "the 8 draws this run used span dynamics.word_of_mouth 0.01 to 0.8" in again
+    assert "this run's 20 replicates used: dynamics.word_of_mouth 0.01 to 0.8" in again
+    # the interval the fit reported, when it wrote it: the same numbers as the fit's report
+    # (new-user trial: the run's report gave the draws' own, a third "95%" range)
+    told = sc.uncertainty.model_copy(update={"intervals": {
+        "dynamics.word_of_mouth": [0.0123456, 0.75], "dynamics.talk_weeks": [1, 7]}})
+    quoted = describe_scenario(sc.model_copy(update={"uncertainty": told}))[-1]
+    assert quoted.startswith("Fitted values, estimated by wom fit of x.csv (the 95% intervals "
+                             "it reported): dynamics.word_of_mouth 0.15 (0.0123–0.75) and "
+                             "dynamics.talk_weeks 2 (1–7)."), quoted
     plain = " ".join(describe_scenario(small_scenario(replicates=4)))
     assert "Fitted" not in plain and "instead of the value written" not in plain
     # the dynamics paragraph gives a fitted value as the estimate it is, in three figures

@@ -194,6 +194,7 @@ uncertainty:
     dynamics.word_of_mouth: [0.1, 0.2, 0.3]
     dynamics.background: [0.01, 0.02, 0.03]
   estimates: {dynamics.word_of_mouth: 0.15, dynamics.background: 0.01}
+  intervals: {dynamics.word_of_mouth: [0.1, 0.3], dynamics.background: [0.01, 0.03]}
 """
 
 
@@ -211,6 +212,10 @@ def test_a_set_value_replaces_the_draws_of_its_key_and_keeps_the_others(tmp_path
         kept = set_.uncertainty.draws if set_.uncertainty else {}
         # a whole block set releases every key inside it; one key, only that key
         assert ("dynamics.background" in kept) == (len(settings[0]) < 40)
+        # with its estimate and its interval (they would be refused, left without draws)
+        if set_.uncertainty is not None:
+            assert set(set_.uncertainty.intervals) == set(set_.uncertainty.estimates) == {
+                "dynamics.background"}
     # a sweep's point too (the draws stayed: every point ran the fit's values)
     point = apply(sc, {"dynamics.word_of_mouth": 0.05}, keep_uncertainty=True)
     assert [scenario_of(point, i).dynamics.word_of_mouth for i in range(3)] == [0.05] * 3
@@ -313,4 +318,12 @@ def test_a_fit_range_is_set_without_a_fit_block_and_stray_estimates_are_refused(
     path.write_text(TWO + "uncertainty:\n  draws: {dynamics.word_of_mouth: [0.1, 0.2]}\n"
                           "  estimates: {dynamics.word_of_mouth: 0.15, dynamics.nope: 3}\n")
     with pytest.raises(wom.ScenarioError, match="an estimate of a key that is not drawn"):
+        wom.load_scenario(path)
+    path.write_text(TWO + "uncertainty:\n  draws: {dynamics.word_of_mouth: [0.1, 0.2]}\n"
+                          "  intervals: {dynamics.background: [0.1, 0.2]}\n")
+    with pytest.raises(wom.ScenarioError, match="an interval of a key that is not drawn"):
+        wom.load_scenario(path)
+    path.write_text(TWO + "uncertainty:\n  draws: {dynamics.word_of_mouth: [0.1, 0.2]}\n"
+                          "  intervals: {dynamics.word_of_mouth: [0.2, 0.1]}\n")
+    with pytest.raises(wom.ScenarioError, match="low end 0.2 is above its high end 0.1"):
         wom.load_scenario(path)

@@ -80,6 +80,19 @@ class Uncertainty(Strict):
         "wrote it into the scenario: a drawn key whose value is not its estimate is refused "
         "(no replicate would run with that value); a value set with --set or swept replaces "
         "the draws of its key.")
+    intervals: dict[str, Annotated[list[Number], Field(min_length=2, max_length=2)]] = Field(
+        default_factory=dict, description="The fit's 95% interval [low, high] of each drawn "
+        "key, as wom fit reported it (a run's report quotes it).")
+
+    @field_validator("intervals")
+    @classmethod
+    def _ordered(cls, intervals: dict[str, list[float]]) -> dict[str, list[float]]:
+        _paths(intervals)
+        for path, (lo, hi) in intervals.items():
+            if lo > hi:
+                raise ValueError(f"{path}: the interval's low end {lo!r} is above its high end "
+                                 f"{hi!r}")
+        return intervals
 
     @field_validator("draws")
     @classmethod

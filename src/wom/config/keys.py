@@ -244,14 +244,15 @@ def _release(data: Any, path: str) -> None:
         return
     for key in [k for k in unc["draws"] if overlap(data, k, path)]:
         del unc["draws"][key]
-        if isinstance(unc.get("estimates"), dict):
-            unc["estimates"].pop(key, None)
+        for told in ("estimates", "intervals"):
+            if isinstance(unc.get(told), dict):
+                unc[told].pop(key, None)
     if not unc["draws"]:
         data.pop("uncertainty")
 
 
 #: Blocks whose keys are key paths (``fit.free.dynamics.background`` sets one of them).
-PATH_KEYED = ("free", "draws", "estimates")
+PATH_KEYED = ("free", "draws", "estimates", "intervals")
 
 
 def set_path(data: Any, path: str, value: Any) -> None:

@@ -369,9 +369,10 @@ def inference_checks(sc: Scenario) -> list[tuple[tuple[Any, ...], str]]:
                     f"with {value!r}: to run with {value!r}, delete {path} from "
                     "uncertainty.draws (or the whole uncertainty block); for the fit's "
                     f"forecast, set it back to {est!r}")))
-        problems += [(("uncertainty", "estimates", path), "an estimate of a key that is not "
-                      "drawn (uncertainty.draws): remove it") for path in
-                     sc.uncertainty.estimates if path not in sc.uncertainty.draws]
+        problems += [(("uncertainty", told, path), f"an {what} of a key that is not drawn "
+                      "(uncertainty.draws): remove it")
+                     for told, what in (("estimates", "estimate"), ("intervals", "interval"))
+                     for path in getattr(sc.uncertainty, told) if path not in sc.uncertainty.draws]
     return problems
 
 

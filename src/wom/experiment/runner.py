@@ -203,7 +203,7 @@ def run(
     meta = {
         "wom": _version("wom"),
         "python": platform.python_version(),
-        "packages": {p: _version(p) for p in ("numpy", "numba", "networkx", "mesa", "pydantic")},
+        "packages": package_versions(),
         "seed": sc.seed,
         "seed_entropy": str(np.random.SeedSequence(sc.seed).entropy),
         "replicates": n,
@@ -299,6 +299,11 @@ def check_inputs(recorded: dict[str, str], what: str) -> None:
             raise WomError(f"{path}: changed since {what} was started on it (sha256 "
                            f"{digest[:12]}… then, {now[:12]}… now): its results would mix "
                            "two markets; put the file back or start a new one")
+
+
+def package_versions() -> dict[str, str]:
+    """The versions of the packages a result depends on (recorded in manifests)."""
+    return {p: _version(p) for p in ("numpy", "numba", "networkx", "mesa", "pydantic")}
 
 
 def _version(package: str) -> str:

@@ -11,6 +11,7 @@ adoption. Every estimate comes with its 95% interval.
 
 from __future__ import annotations
 
+import os
 import platform
 import time
 import warnings
@@ -25,7 +26,12 @@ import pandas as pd
 from wom.config import Scenario, apply
 from wom.config.inference import Fit, Uncertainty
 from wom.errors import FitWarning, WomError
-from wom.experiment.runner import check_whole, input_digests, input_digests_of
+from wom.experiment.runner import (
+    check_whole,
+    input_digests,
+    input_digests_of,
+    package_versions,
+)
 from wom.inference.abc import abc_smc
 from wom.inference.data import Observed, observe
 from wom.inference.individual import IndividualModel, posterior
@@ -125,8 +131,11 @@ class FitResult:
             update={"fit": own.fit, "sweep": own.sweep, "optimize": own.optimize})
         source = (f"wom fit of {self.observed.path.name} ({self.method}, seed "
                   f"{self.scenario.seed})")  # (no date: same seed, same bytes)
-        return sc.model_copy(update={"uncertainty": Uncertainty(draws=draws, source=source,
-                                                                estimates=point)})
+        told = self.estimates().set_index("parameter")
+        intervals = {f.path: [told.loc[f.path, "lo"], told.loc[f.path, "hi"]]
+                     for f in self.free}  # (the report of a run quotes the fit's own)
+        return sc.model_copy(update={"uncertainty": Uncertainty(
+            draws=draws, source=source, estimates=point, intervals=intervals)})
 
 
 def _summary(name: str, x: np.ndarray, w: np.ndarray, integer: bool) -> dict[str, Any]:
@@ -345,11 +354,16 @@ def fit(sc: Scenario, adoptions: Path | str | PersonAdoptions | SegmentAdoptions
     derived["weight"] = 1.0
     meta = {"wom": __version__, "python": platform.python_version(), "seed": sc.seed,
             "method": method, "data": str(observed.path), "observed": observed.describe(),
+            # (where it was: the report's command to reproduce names it from the folder)
+            "data_path": os.path.abspath(observed.path),
             "inputs": {**input_digests(sc),  # (data built in Python may have no file)
                        **input_digests_of([p for p in [Path(observed.path)] if p.is_file()])},
             "wall_time_s": round(time.perf_counter() - started, 3),
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(began)),
-            "workers": workers}
+            "workers": workers,
+            "packages": package_versions(),
+            # (the wom command records itself instead)
+            "command": f"wom.fit(load_scenario(...), {str(observed.path)!r}, seed={sc.seed})"}
     for said in diagnostics["warnings"]:  # (a notebook shows them; wom fit prints its own)
         warnings.warn(said, FitWarning, stacklevel=2)
     return FitResult(sc, observed, free, method, draws, derived, predictive, diagnostics,

@@ -4,6 +4,8 @@ tables, and its ``report.html``."""
 from __future__ import annotations
 
 import base64
+import os
+import shlex
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,6 +17,7 @@ from wom.inference.fit import FitResult
 from wom.store import (
     MANIFEST,
     atomic_folder,
+    final_name,
     new_run_dir,
     started_stamp,
     write_csv,
@@ -158,7 +161,7 @@ background channels).</p>
 <p>Files: {', '.join(FIT_FILES)}, {MANIFEST}. <code>fitted.yaml</code> is the scenario with
 the estimates written in and {kept:,} posterior draws in its <code>uncertainty:</code>
 block (replicate i of a run uses draw i mod their number): {then}.</p>
-<h2>Reproduce</h2>{_reproduce(result)}
+<h2>Reproduce</h2>{_reproduce(result, None if figure is None else figure.parent)}
 </body></html>
 """
 
@@ -182,16 +185,27 @@ def _shown(v: object) -> str:
     return f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else str(v)
 
 
-def _reproduce(result: FitResult) -> str:
-    """How this fit was made: the command, the seed, the data's SHA-256, the versions."""
+def _reproduce(result: FitResult, folder: Path | None = None) -> str:
+    """How this fit was made: the command, the seed, the data's SHA-256, the versions; and,
+    written into `folder`, the command that makes it again from there (``fitted.yaml`` keeps
+    the scenario's ``fit:`` block and seed, and the values it fits do not enter the fit)."""
     m = result.meta
     made = made_with("fit", m)
     data = result.observed.path
     digest = dict(m.get("inputs") or {}).get(str(data))
     versions = ", ".join(f"{label} {escape(str(m[key]))}"
                          for key, label in (("wom", "wom"), ("python", "Python")) if key in m)
+    where = m.get("data_path")
+    if folder is not None and where:
+        named = os.path.relpath(str(where), folder.resolve())
+        again = (f"wom fit fitted.yaml --adoptions {shlex.quote(named)} --out "
+                 f"{shlex.quote('../' + final_name(folder) + '-again')}")
+        same = (f"From this folder,</p><pre>{escape(again)}</pre><p>gives the same "
+                "estimates and draws")
+    else:
+        same = "The same command on the same data, into another folder, gives the same " \
+               "estimates and draws"
     return (f"{made}<p>Seed {result.scenario.seed}; the data: <code>{escape(str(data))}</code>"
             + (f" (SHA-256 {escape(str(digest)[:12])}…)" if digest else "")
-            + ". The same command on the same data, into another folder (--out), gives the "
-            "same estimates and draws, whatever the number of workers"
+            + f". {same}, whatever the number of workers"
             + (f" ({versions})." if versions else ".") + "</p>")
