@@ -325,5 +325,5 @@ def test_a_fit_range_is_set_without_a_fit_block_and_stray_estimates_are_refused(
         wom.load_scenario(path)
     path.write_text(TWO + "uncertainty:\n  draws: {dynamics.word_of_mouth: [0.1, 0.2]}\n"
                           "  intervals: {dynamics.word_of_mouth: [0.2, 0.1]}\n")
-    with pytest.raises(wom.ScenarioError, match="low end 0.2 is above its high end 0.1"):
+    with pytest.raises(wom.ScenarioError, match=r"low end 0\.2 is above its high end 0\.1"):
         wom.load_scenario(path)
