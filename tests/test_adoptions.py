@@ -126,6 +126,8 @@ def test_binary_missing_and_folder(tmp_path: Path):
                                          "read from the column `period`"),
     ("person,wk\nx,3\n", "f.csv:1: column wk: the column 'wk' would be ignored"),
     ("segment,step\na,3\n", "f.csv:1: column step: the column 'step' would be ignored"),
+    ("segment,t_adopted\na,3\n", "f.csv:1: column t_adopted: the column 't_adopted' would"),
+    ("segment,Wk.\na,3\n", "f.csv:1: column wk.: the column 'wk.' would be ignored"),
 ])
 def test_bad_customer_files(tmp_path: Path, text: str, message: str):
     with pytest.raises(DataFileError) as info:
@@ -209,3 +211,17 @@ def test_a_known_column_with_spaces_or_hyphens_between_its_words_is_that_column(
     # other columns keep their names as written
     p = read_customers(write(tmp_path, "person,adopted,job title\n1,2,x\n"))
     assert isinstance(p, PersonCustomers)
+
+
+@pytest.mark.parametrize("name", ["timezone", "yearly_revenue", "steps_done", "tam", "title"])
+def test_other_columns_of_a_crm_export_are_kept_not_taken_for_a_period(tmp_path: Path,
+                                                                        name: str):
+    """A period is recognised by a word of the column's name, not a prefix: "timezone" and
+    "yearly_revenue" are a CRM's other columns, ignored as docs/fit.md promises (breaker
+    trial: refused as a purchase period)."""
+    from wom.inputs.adoptions import read_customers
+
+    path = tmp_path / "c.csv"
+    path.write_text(f"segment,{name}\na,3\nb,4\n")
+    got = read_customers(path)
+    assert got.segment == ("a", "b") and got.adopted.tolist() == [-1, -1]

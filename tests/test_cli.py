@@ -211,6 +211,8 @@ def test_single_replicate_verdict_has_no_interval(tmp_path: Path) -> None:
     assert re.search(r"^(focus-dentists|everyone) leads: .* customers over", result.stdout,
                      re.MULTILINE), result.stdout
     assert "no interval" in result.stdout
+    # nor a spread (breaker trial: "focused 376–376")
+    assert "spread of customers: none, a single replicate" in result.stdout, result.stdout
     assert ": 1 replicate, budget" in result.stdout and "1 replicates" not in result.stdout
     report = (tmp_path / "out" / "report.html").read_text()
     assert ", 1 replicate." in report and "1 replicates" not in report

@@ -156,6 +156,7 @@ def test_a_fit_s_counts_are_read_as_customers_by_segment(tmp_path: Path):
     assert res.meta["command"] == ("wom.run(load_scenario(...), replicates=2, seed="
                                    f"{sc.seed}, workers=1, customers=load_customers(..., "
                                    f"{str(fit_counts)!r}, today=3))")
+    assert res.meta["cwd"] == os.getcwd()  # what its relative paths are relative to
     plain = wom.run(sc, workers=1, customers=crm(tmp_path, "segment,customers\na,2\n"))
     assert plain.meta["command"].endswith(
         f"workers=1, customers={str(tmp_path / 'crm.csv')!r})"), plain.meta["command"]

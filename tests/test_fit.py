@@ -429,3 +429,24 @@ def test_one_generation_warns_without_a_crash():
     assert len(one) == 1 and "after 1 generation (one generation cannot show" in one[0]
     two = fit_warnings({"stopped": "generations", "tolerances": [3.5, 2.0]}, 4)
     assert "after 2 generations (its tolerance was still falling, 3.5 → 2)" in two[0]
+
+
+def test_the_scenario_file_is_hashed_as_it_was_read_not_after_the_fit(tmp_path: Path,
+                                                                      monkeypatch):
+    """Edited or moved while a long fit ran, the file was hashed after it: the manifest named
+    the wrong bytes, or the fit was thrown away at its end (breaker trial)."""
+    scenario = medical_scenario(tmp_path)
+    before = hashlib.sha256(scenario.read_bytes()).hexdigest()
+    fit = wom.fit
+
+    def moved_meanwhile(*args, **kwargs):
+        result = fit(*args, **kwargs)
+        scenario.rename(tmp_path / "moved.yaml")
+        return result
+
+    monkeypatch.setattr(wom, "fit", moved_meanwhile)
+    out = tmp_path / "fit"
+    r = CliRunner().invoke(main, ["fit", str(scenario), "--adoptions",
+                                  str(MEDICAL / "people.csv"), "--out", str(out), "-q"])
+    assert r.exit_code == 0, r.output
+    assert json.loads((out / "manifest.json").read_text())["inputs"][str(scenario)] == before

@@ -436,6 +436,14 @@ def test_fitted_values_are_described_as_estimates_with_the_draws_the_run_used(tm
     said = " ".join(describe_scenario(fit))
     assert "converts a neighbour with probability 0.104 (fitted) when" in said, said
     assert "buys with probability 0.0123456 at full resonance" in said, said
+    # a whole-number key too (breaker trial: talk_weeks was not marked)
+    assert " talking for 2 weeks (fitted) after buying" in said, said
+    # three figures below 1,000; whole units, with their separators, above (breaker trial:
+    # 12345.678 was written 12300)
+    from wom.viz.fitwords import drawn
+
+    assert [drawn(x) for x in (12345.678, 1234567.8, 12345.0, 0.0974, 1e-7, 4.5)] == [
+        "12,346", "1,234,568", "12,345", "0.0974", "0.0000001", "4.5"]
     folder = wom.save(wom.run(sc, workers=1), tmp_path / "run")
     html = (folder / "report.html").read_text()
     assert "instead of the value written above" in html

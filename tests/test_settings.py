@@ -237,6 +237,21 @@ def test_a_drawn_value_edited_in_the_file_is_refused_naming_the_key(tmp_path: Pa
     assert wom.load_scenario(path).uncertainty.draws["dynamics.word_of_mouth"] == [0.1, 0.2, 0.3]
 
 
+def test_a_drawn_value_edited_in_a_file_with_a_sweep_is_said_once_at_its_line(tmp_path: Path):
+    """fitted.yaml keeps the scenario's sweep: block; its points are the scenario with
+    values set, so the edited value was said first as the sweep's problem, at the sweep's
+    line (breaker trial)."""
+    path = tmp_path / "fitted.yaml"
+    path.write_text(FITTED.replace("word_of_mouth: 0.15, background", "word_of_mouth: 0.02, "
+                                                                     "background")
+                    + "sweep: {vary: {budget.total: [500, 1000]}}\n")
+    with pytest.raises(wom.ScenarioError) as info:
+        wom.load_scenario(path)
+    said = str(info.value)
+    assert said.count("is 0.02, but the fit") == 1 and "sweep" not in said, said
+    assert f"{path}:5: dynamics.word_of_mouth" in said, said
+
+
 def test_a_fit_range_is_set_by_its_key_path(tmp_path: Path):
     """fit.free's keys are key paths: `--set fit.free.dynamics.word_of_mouth=[0, 1]` sets
     that range (it said "the scenario has no key 'dynamics'": new-user trial), and a key

@@ -21,7 +21,6 @@ from wom.cli.options import (
     scenario_argument,
     set_option,
     workers_option,
-    working_folder,
 )
 from wom.cli.stops import Terminal
 from wom.cli.summary import fitted_table
@@ -97,6 +96,9 @@ def fit(scenario: Path, adoptions: Path, out: Path | None, seed: int | None,
     Assumed:
     """
     sc = load(scenario, settings=settings)
+    # the scenario file's bytes as read now, not after the fit (edited or moved meanwhile;
+    # a pipe is read once: no hash)
+    read = input_digests_of([Path(scenario)]) if Path(scenario).is_file() else {}
     refuse_accounts_in_fit(sc, scenario)
     if seed is not None:
         sc = sc.model_copy(update={"seed": seed})
@@ -106,10 +108,8 @@ def fit(scenario: Path, adoptions: Path, out: Path | None, seed: int | None,
         warnings.simplefilter("ignore", FitWarning)
         result = wom.fit(sc, adoptions, workers=workers, scheduler=scheduler, progress=advance)
     result.meta["command"] = command_line()
-    result.meta["cwd"] = working_folder()
     # the scenario file as it was (its --set settings are in the command)
-    result.meta["inputs"] = {**result.meta.get("inputs", {}),
-                             **input_digests_of([Path(scenario)])}
+    result.meta["inputs"] = {**result.meta.get("inputs", {}), **read}
     try:
         folder = wom.save_fit(result, out)
     except OSError as err:

@@ -40,12 +40,6 @@ def command_line() -> str:
     return typed.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-def working_folder() -> str:
-    """The folder the command was typed in (its relative paths are relative to it), shown
-    as :func:`command_line` shows bytes that are not UTF-8."""
-    return os.getcwd().encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-
-
 def load(path: Path, need: str | None = None, settings: tuple[str, ...] = ()) -> wom.Scenario:
     """The scenario file at `path` (a bad one raises :class:`~wom.ScenarioError`), with the
     ``--set`` `settings` applied.

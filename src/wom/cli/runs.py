@@ -24,7 +24,6 @@ from wom.cli.options import (
     scenario_argument,
     set_option,
     workers_option,
-    working_folder,
 )
 from wom.cli.stops import Terminal
 from wom.cli.summary import print_summary
@@ -81,7 +80,6 @@ def run(scenario: Path, replicates: int | None, seed: int | None, workers: int |
         results = wom.run(sc, replicates=replicates, seed=seed, workers=workers,
                           progress=meanwhile(advance, prepare_drawing), customers=existing)
     results.meta["command"] = command_line()
-    results.meta["cwd"] = working_folder()
     results.meta[SCENARIO_FILE] = str(scenario)  # its opening LESSON comments are kept
     with results.kept():  # the folder and the table below derive the same tables
         try:

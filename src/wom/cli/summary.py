@@ -201,7 +201,8 @@ def print_summary(results: wom.Results, console: Console, by: str = "customers")
              "spread of customers")
     drawn = (", each with its own draw of the fitted parameters"
              if sc.uncertainty is not None else "")
-    note += f"\n{label} (5th–95th percentile of replicates{drawn}): {spread}"
+    note += (f"\n{label} (5th–95th percentile of replicates{drawn}): {spread}"
+             if sc.replicates > 1 else f"\n{label}: none, a single replicate")
     if sc.network.resample == "once":
         note += "\n" + ONE_MARKET
     console.print(table)

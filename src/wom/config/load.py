@@ -101,7 +101,10 @@ def scenario_from_dict(
                 continue
             problems.append((key_path(loc), line_of(tree, loc), msg))
         raise ScenarioError(file, problems) from None
-    cross = cross_checks(sc) + sweep_checks(sc) + inference_checks(sc) + optimize_checks(sc)
+    # The scenario's own problems first: a sweep's or a search's points are the scenario
+    # with values set, so they would only say them again, at the sweep's line.
+    cross = cross_checks(sc) + inference_checks(sc)
+    cross = cross or sweep_checks(sc) + optimize_checks(sc)
     if cross:
         raise ScenarioError(file, [(key_path(p), line_of(tree, p), m) for p, m in cross])
     return sc

@@ -216,6 +216,7 @@ def run(
                        repr(str(customers.path)) if customers.today is None else
                        f"load_customers(..., {str(customers.path)!r}, today={customers.today})"))
                    + ")",
+        "cwd": working_folder(),
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
         "wall_time_s": round(wall, 3),
         "platform": platform.platform(),
@@ -299,6 +300,12 @@ def check_inputs(recorded: dict[str, str], what: str) -> None:
             raise WomError(f"{path}: changed since {what} was started on it (sha256 "
                            f"{digest[:12]}… then, {now[:12]}… now): its results would mix "
                            "two markets; put the file back or start a new one")
+
+
+def working_folder() -> str:
+    """The folder the run was made in (relative paths in its recorded call are relative to
+    it), with a byte of its name that is not UTF-8 shown as U+FFFD (it goes into reports)."""
+    return os.getcwd().encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def package_versions() -> dict[str, str]:

@@ -31,6 +31,7 @@ from wom.experiment.runner import (
     input_digests,
     input_digests_of,
     package_versions,
+    working_folder,
 )
 from wom.inference.abc import abc_smc
 from wom.inference.data import Observed, observe
@@ -362,6 +363,7 @@ def fit(sc: Scenario, adoptions: Path | str | PersonAdoptions | SegmentAdoptions
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(began)),
             "workers": workers,
             "packages": package_versions(),
+            "cwd": working_folder(),
             # (the wom command records itself instead)
             "command": f"wom.fit(load_scenario(...), {str(observed.path)!r}, seed={sc.seed})"}
     for said in diagnostics["warnings"]:  # (a notebook shows them; wom fit prints its own)

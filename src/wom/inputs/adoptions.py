@@ -19,6 +19,7 @@ the caller, with the line numbers kept here.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,10 +35,14 @@ COUNTS = ("segment", "customers")
 #: The optional column of a purchase's period.
 WHEN = "adopted"
 #: Column names that look like a purchase period under another name.
-TIME_WORDS = ("period", "week", "month", "day", "date", "time", "when", "bought", "purchase",
-              "signed", "closed", "since", "year", "quarter", "step")
-#: ... and short names of one, matched whole (``t`` of a model's output, ``wk``).
-TIME_ABBREVIATIONS = ("t", "wk", "wks", "mo", "yr", "dt", "ts", "qtr")
+#: Words of a column name (split at ``_``, ``-``, ``.`` and spaces) that say it is a purchase
+#: period under another name: ``week``, ``date_signed``, ``t``, ``Wk.``, … (a word, not a
+#: prefix: ``timezone`` and ``yearly_revenue`` are other columns, kept).
+TIME_WORDS = frozenset((
+    "period", "periods", "week", "weeks", "month", "months", "day", "days", "date", "time",
+    "when", "bought", "purchase", "purchased", "signed", "closed", "since", "year", "years",
+    "quarter", "quarters", "step", "t", "wk", "wks", "mo", "mth", "mths", "yr", "yrs", "dt",
+    "ts", "qtr"))
 
 
 @dataclass(frozen=True)
@@ -242,8 +247,7 @@ def read_customers(path: Path | str) -> PersonCustomers | SegmentCustomers:
     when_column = (WHEN if not aggregate or (table.has(WHEN) and not table.has("period"))
                    else "period")
     if not table.has(when_column):
-        timely = [n for n in table.names if any(n.startswith(w) for w in TIME_WORDS)
-                  or n in TIME_ABBREVIATIONS]
+        timely = [n for n in table.names if TIME_WORDS & set(re.split(r"[\W_]+", n))]
         if timely:
             raise DataFileError(table.path, table.header_line, f"the column {timely[0]!r} "
                                 f"would be ignored: the period each customer bought in is read "

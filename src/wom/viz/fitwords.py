@@ -12,9 +12,12 @@ from wom.viz.numbers import counted, listed
 
 
 def drawn(x: float) -> str:
-    """A drawn value as written: a whole number whole, else three figures, no exponent."""
+    """A drawn value as written: a whole number whole, from 1,000 up to the unit, else three
+    figures; thousands separated, no exponent."""
     if float(x).is_integer():
         return f"{int(x):,}"
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
     return np.format_float_positional(float(x), precision=3, unique=False, fractional=False,
                                       trim="-")
 

@@ -45,8 +45,9 @@ IMAGES = {".png": "image/png", ".svg": "image/svg+xml", ".gif": "image/gif",
 PLOT_ORDER = ("adoption", "accounts", "money", "segments", "causes", "differences",
               "account-differences", "penetration")
 CAPTIONS = {
-    "adoption": ("Customers over time, per strategy (mean, and the band holding 90% of "
-                 "replicates: their 5th to 95th percentiles)."),
+    # (the band its legend names: a folder drawn before wom 0.1's 90% bands held 95%)
+    "adoption": "Customers over time, per strategy: the mean, and the band of replicates its "
+                "legend names.",
     "segments": "Customers per segment over time.",
     "causes": "Why people bought: seed, marketing, background or word of mouth.",
     "differences": "Paired differences between strategies, with 95% intervals.",

@@ -211,7 +211,8 @@ def describe_scenario(sc: Scenario) -> list[str]:
                else "as the overlap matrix of the scenario says")
     dynamics = (f"Each week, an advocate converts a neighbour with probability "
                 f"{value('word_of_mouth')} when the message fully resonates, and keeps "
-                f"talking for {dyn.talk_weeks} week{'s' if dyn.talk_weeks != 1 else ''} after "
+                f"talking for {dyn.talk_weeks} week{'s' if dyn.talk_weeks != 1 else ''}"
+                f"{' (fitted)' if 'dynamics.talk_weeks' in fitted else ''} after "
                 f"buying; a person reached by marketing buys with probability "
                 f"{value('marketing')} at full resonance. A tailored message resonates fully "
                 f"in its own segment and {overlap} elsewhere; the generic message resonates at "
