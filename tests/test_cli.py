@@ -768,3 +768,15 @@ def test_the_command_recorded_is_quoted_and_always_utf8(monkeypatch, tmp_path):
     res.meta["command"] = "wom run s\udcff.yaml"  # (as the API might be given)
     folder = wom.save(res, tmp_path / "run")
     assert "wom run s?.yaml" in (folder / "report.html").read_text(encoding="utf-8")
+
+
+def test_an_ignition_week_says_how_many_replicates_it_is_a_mean_over() -> None:
+    """A mean ignition week over 1 replicate in 100 was printed like one over all of them
+    (new-user trial): the share is given whenever it is not every replicate."""
+    from wom.cli.summary import ignition_week
+
+    assert ignition_week(6.8, 1.0) == "6.8"
+    assert ignition_week(39.0, 0.01) == "39.0 (1%)"
+    assert ignition_week(6.8, 0.85) == "6.8 (85%)"
+    assert ignition_week(12.0, 0.005) == "12.0 (0.5%)"
+    assert ignition_week(float("nan"), 0.0) == "–"

@@ -165,6 +165,7 @@ def test_wom_fit_on_medical_innovation_writes_the_fit_folder(tmp_path: Path):
     assert run.exit_code == 0, run.output
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["method"] == "likelihood"
+    assert manifest["workers"] == 1 and manifest["packages"]["numba"]  # (was null, and none)
     # fitted.yaml carries the fit's own intervals: a run's report quotes those (new-user
     # trial: it gave the draws' middle 95%, a second "95% interval" beside the fit's)
     lo, hi = fitted.uncertainty.intervals["dynamics.word_of_mouth"]

@@ -158,6 +158,14 @@ def _attributes_table(results: wom.Results, console: Console) -> None:
                       f"talk (seeds and those who left included){more}", style="dim")
 
 
+def ignition_week(mean: float, share: float) -> str:
+    """The mean ignition week, and the share of replicates it is over when not all of them
+    (a mean over one replicate in a hundred is not said like one over all; new-user trial)."""
+    if math.isnan(mean) or share >= 1:
+        return _fmt(mean, 1)
+    return f"{_fmt(mean, 1)} ({100 * share:.{0 if share >= 0.01 else 1}f}%)"
+
+
 def print_summary(results: wom.Results, console: Console, by: str = "customers") -> None:
     """The summary as a table (and money, when the scenario has prices or churn), and which
     strategy wins on `by` (paired, with its interval)."""
@@ -171,7 +179,7 @@ def print_summary(results: wom.Results, console: Console, by: str = "customers")
             f"{_fmt(row.customers_lo)}–{_fmt(row.customers_hi)}",
             _fmt(row.seeds_mean),
             _fmt(row.segments_ignited_mean, 2),
-            _fmt(row.weeks_to_ignite_mean, 1),
+            ignition_week(row.weeks_to_ignite_mean, row.ignited_share),
             _fmt(row.acquisition_cost_mean, 1),
             f"{_fmt(100 * row.wom_share_mean)}%" if not math.isnan(row.wom_share_mean) else "–",
         ]
@@ -192,7 +200,8 @@ def print_summary(results: wom.Results, console: Console, by: str = "customers")
             "mouth; word of mouth: its share of the run's customers\n"
             f"ignited: segments whose customers, seeds included, reach {IGNITION_SHARE:.0%} "
             f"of their TAM (without the seeds: {unseeded}); ignition week: when the first did (in "
-            "replicates that ignite one); all means over replicates")
+            "replicates that ignite one, their share when not all); all means over "
+            "replicates")
     # The interval is of the mean; what one market may do is the spread of the replicates
     # (a forecast's answer: from today's customers or with a fit's draws).
     spread = "; ".join(f"{escape(r.strategy)} {_fmt(r.customers_p5)}–{_fmt(r.customers_p95)}"

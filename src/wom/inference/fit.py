@@ -361,7 +361,7 @@ def fit(sc: Scenario, adoptions: Path | str | PersonAdoptions | SegmentAdoptions
                        **input_digests_of([p for p in [Path(observed.path)] if p.is_file()])},
             "wall_time_s": round(time.perf_counter() - started, 3),
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(began)),
-            "workers": workers,
+            "workers": where.workers if scheduler is None else None,  # (None: a cluster)
             "packages": package_versions(),
             "cwd": working_folder(),
             # (the wom command records itself instead)
