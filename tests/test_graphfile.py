@@ -609,3 +609,39 @@ def test_a_header_pasted_into_the_middle_is_refused_naming_its_line(tmp_path: Pa
     (tmp_path / "labels3.txt").write_text(
         "".join(f"{i}\t{'AB'[i % 2]}\n" for i in range(40)) + "node\tgroup\n")
     assert load(tmp_path, path="g3.txt", labels="labels3.txt").n == 41
+
+
+def test_a_run_made_in_a_folder_whose_name_is_not_utf8_runs_again_from_its_folder(
+        tmp_path: Path):
+    """A graph file's absolute name keeps a byte that is not UTF-8 as Python's escape for
+    it; the run folder's scenario.yaml wrote it so and then refused it as "a lone surrogate"
+    (breaker trial): file names are let through, as the filesystem takes them."""
+    import shutil
+
+    import wom
+
+    if os.fsencode("x\udcff") != b"x\xff":  # pragma: no cover - a filesystem with no bytes
+        pytest.skip("the filesystem's names are not bytes")
+    folder = Path(os.fsdecode(bytes(tmp_path) + b"/x\xff y"))
+    try:
+        folder.mkdir()
+    except OSError:  # pragma: no cover - a filesystem that refuses the name
+        pytest.skip("this filesystem refuses a name that is not UTF-8")
+    for name in ("ties.csv", "people.csv"):
+        shutil.copy(DATA / "medical-innovation" / name, folder / name)
+    (folder / "s.yaml").write_text(
+        "name: mi\nhorizon: 5\nreplicates: 2\nsegments: {tam: 1.0}\n"
+        "network: {model: file, file: {path: ties.csv, labels: people.csv}}\n"
+        "budget: {total: 200, cost_per_seed: 100, cost_per_contact: 1}\n"
+        "strategies: [{name: broad, kind: broad}]\n", encoding="utf-8")
+    sc = wom.load_scenario(folder / "s.yaml")
+    assert sc.network.file is not None and "\udcff" in sc.network.file.path
+    out = wom.save(wom.run(sc, workers=1), folder / "run")
+    again = wom.load_scenario(out / "scenario.yaml")
+    assert again == sc
+    assert (wom.run(again, workers=1).new_by_cause == wom.run(sc, workers=1).new_by_cause).all()
+    # elsewhere a lone surrogate is still no character
+    (folder / "bad.yaml").write_text((folder / "s.yaml").read_text().replace(
+        "name: mi", 'name: "m\\udcff"'), encoding="utf-8")
+    with pytest.raises(wom.ScenarioError, match="lone surrogate"):
+        wom.load_scenario(folder / "bad.yaml")

@@ -77,6 +77,12 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _NOT_A_CHARACTER = "contains a lone surrogate (a \\ud800–\\udfff escape), which is not a character"
 
 
+#: Keys that hold file names: a byte of a name that is not UTF-8 is read as such an escape
+#: (Python's surrogateescape), and written back as one into a run folder's scenario.yaml
+#: (a run made in such a folder could not be run again from its own folder).
+_FILE_NAMES = {("network", "file", "path"), ("network", "file", "labels")}
+
+
 def reject_non_finite(data: Any, path: Path, tree: yaml.Node | None) -> None:
     """NaN and infinities, and strings no file can hold."""
     visited: set[int] = set()
@@ -85,7 +91,7 @@ def reject_non_finite(data: Any, path: Path, tree: yaml.Node | None) -> None:
         if isinstance(x, float) and not math.isfinite(x):
             problem = (key_path(loc), line_of(tree, loc), f"{x} is not a number")
             raise ScenarioError(path, [problem])
-        if isinstance(x, str) and _SURROGATE.search(x):
+        if isinstance(x, str) and _SURROGATE.search(x) and loc not in _FILE_NAMES:
             raise ScenarioError(path, [(key_path(loc), line_of(tree, loc), _NOT_A_CHARACTER)])
         if isinstance(x, dict | list):
             if id(x) in visited:  # an alias: already checked (and maybe recursive)
