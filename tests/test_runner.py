@@ -117,6 +117,12 @@ def test_run_folder_is_complete_and_never_overwritten(tmp_path):
         wom.save(res, out)
     assert (out / "summary.csv").read_bytes() == before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    # a link that leads nowhere is said to be one, as the command line says it (breaker)
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path / "gone")
+    with pytest.raises(WomError, match=f"a link to {tmp_path / 'gone'}, which leads nowhere"):
+        wom.save(res, link)
+    assert link.is_symlink() and not (tmp_path / "gone").exists()
 
 
 def test_a_failed_write_leaves_nothing(tmp_path, monkeypatch):

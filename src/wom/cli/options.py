@@ -27,7 +27,7 @@ from rich.progress import (
 import wom
 from wom import numbacache
 from wom.cli.stops import Terminal, checkpoint
-from wom.store import writable
+from wom.store import link_note, writable
 
 SCHEDULER_HELP = ("Run on a Dask cluster (tcp://HOST:PORT; needs the dask extra) "
                   "instead of local processes; same results.")
@@ -85,14 +85,6 @@ def check_folder_out(out: Path) -> None:
     folder that exists is drawn into)."""
     if out.is_symlink() and not out.exists():
         raise wom.WomError(f"{out}: cannot be written{link_note(out)}")
-
-
-def link_note(out: Path) -> str:
-    """Where `out` links to, if it is a link (" (a link to …, which leads nowhere)")."""
-    if not out.is_symlink():
-        return ""
-    gone = "" if out.exists() else ", which leads nowhere"
-    return f" (a link to {os.readlink(out)}{gone})"
 
 
 def check_file_out(out: Path) -> None:

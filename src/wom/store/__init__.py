@@ -8,6 +8,7 @@ from wom.store.folder import (
     atomic_folder,
     fresh_names,
     leading_comments,
+    link_note,
     missing_folders,
     new_run_dir,
     remove_empty,
@@ -33,7 +34,7 @@ from wom.store.stats import Difference, Verdict, mean_interval, nanmean, pair, v
 __all__ = ["COMPARISON_COLUMNS", "MANIFEST", "PARTIAL", "REPORT", "SCENARIO_FILE",
            "SUMMARY_COLUMNS", "TABLES", "TIMESERIES_COLUMNS", "Difference", "Results",
            "RunFolder", "Verdict", "atomic_folder", "final_name", "fresh_names", "hidden_twin",
-           "leading_comments", "mean_interval", "missing_folders", "nanmean", "new_run_dir",
-           "pair", "place", "read_run", "remove_empty", "remove_stale_partials", "rename_noreplace",
-           "replace_whole", "started_stamp", "verdict", "writable", "write_csv",
-           "write_manifest", "write_run"]
+           "leading_comments", "link_note", "mean_interval", "missing_folders", "nanmean",
+           "new_run_dir", "pair", "place", "read_run", "remove_empty", "remove_stale_partials",
+           "rename_noreplace", "replace_whole", "started_stamp", "verdict", "writable",
+           "write_csv", "write_manifest", "write_run"]

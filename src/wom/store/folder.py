@@ -193,6 +193,14 @@ def _scenario_notes(meta: dict[str, Any]) -> str:
 Extra = Callable[[Path], object]
 
 
+def link_note(out: Path) -> str:
+    """Where `out` links to, if it is a link (" (a link to …, which leads nowhere)")."""
+    if not out.is_symlink():
+        return ""
+    gone = "" if out.exists() else ", which leads nowhere"
+    return f" (a link to {os.readlink(out)}{gone})"
+
+
 class AtomicFolder:
     """A hidden temporary folder beside `out` to write into (:attr:`tmp`), renamed to `out`
     when the ``with`` block ends without an exception, and removed if it raises or was
@@ -221,8 +229,9 @@ class AtomicFolder:
 
     def refuse(self) -> WomError:
         # (also what wom.save and wom.save_fit say: a notebook has no --out)
-        return WomError(f"{self.path}: already exists; choose another folder (--out on the "
-                        f"command line): {self.what}s are never overwritten")
+        return WomError(f"{self.path}: already exists{link_note(self.path)}; choose another "
+                        f"folder (--out on the command line): {self.what}s are never "
+                        "overwritten")
 
     def __enter__(self) -> AtomicFolder:
         if self.path.exists() and not self.fresh:
