@@ -165,6 +165,7 @@ def optimize(scenario: Path | None, objective: str | None, trials: int | None,
                 res = resume(store, workers=workers, scheduler=client, progress=advance,
                              confirm_progress=confirming)
             res.meta["command"] = store.meta.get("command") or None
+            res.meta["cwd"] = store.meta.get("cwd") or None  # (where it was typed)
             with deferred():  # a stop now waits for the folder to be written
                 written = write_optimize(res, store.folder, notes=store.notes)
                 if not res.interrupted:

@@ -27,7 +27,7 @@ import yaml
 from wom.config import Scenario, Strategy, scenario_from_dict
 from wom.errors import WomError
 from wom.experiment.race import Trial
-from wom.experiment.runner import check_inputs, input_digests
+from wom.experiment.runner import check_inputs, input_digests, working_folder
 from wom.experiment.sweep import DB as SWEEP_DB
 from wom.experiment.sweep import claim_folder
 from wom.store import hidden_twin, remove_stale_partials, rename_noreplace
@@ -107,7 +107,7 @@ class SearchStore:
         meta = {"kind": KIND, "wom": __version__, "scenario": sc.to_yaml(),
                 "confirm_replicates": str(confirm_replicates), "notes": notes,
                 "inputs": json.dumps(input_digests(sc)), "finished": "0",
-                "command": command}
+                "command": command, "cwd": working_folder()}
         remove_stale_partials(out_dir)  # (stores of searches killed while creating them)
         tmp = hidden_twin(out_dir / STORE, str(threading.get_ident()))
         tmp.unlink(missing_ok=True)

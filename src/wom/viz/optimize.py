@@ -30,6 +30,7 @@ from wom.store.partials import (
     replace_whole,
     writable,
 )
+from wom.viz.htmltable import made_with
 from wom.viz.numbers import as_share, counted
 from wom.viz.searchwords import (
     confirmation_notes,
@@ -176,7 +177,7 @@ def _command(res: OptimizeResult) -> str:
     again = f"wom optimize {SCENARIO} --replicates {n}"
     parts = []
     if given:
-        parts.append(f"<p>This search was made with:</p><pre>{escape(str(given))}</pre>")
+        parts.append(made_with("search", res.meta))
     parts.append(
         f"<p>Seed {res.scenario.seed}. <code>{SCENARIO}</code> in this folder is the "
         "scenario as searched (its <code>optimize:</code> block with the objective and "
