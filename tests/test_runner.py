@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -241,3 +242,17 @@ def test_kept_tables_are_the_tables_derived_afresh():
             pd.testing.assert_frame_equal(kept, table)
         assert r.money() is r.money()
     assert r.timeseries() is not r.timeseries()  # afresh again after it
+
+
+def test_a_run_made_in_a_folder_since_removed_records_no_folder(monkeypatch):
+    """The working folder goes into the manifest (its recorded call's relative paths); one
+    removed while the run ran is recorded as unknown instead of losing the results."""
+    from wom.experiment.runner import working_folder
+
+    assert working_folder() == os.getcwd()
+
+    def gone() -> str:
+        raise FileNotFoundError(2, "No such file or directory")
+
+    monkeypatch.setattr(os, "getcwd", gone)
+    assert working_folder() == ""

@@ -304,8 +304,13 @@ def check_inputs(recorded: dict[str, str], what: str) -> None:
 
 def working_folder() -> str:
     """The folder the run was made in (relative paths in its recorded call are relative to
-    it), with a byte of its name that is not UTF-8 shown as U+FFFD (it goes into reports)."""
-    return os.getcwd().encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    it), with a byte of its name that is not UTF-8 shown as U+FFFD (it goes into reports);
+    empty if it is gone (removed while the run ran: the results are not lost for that)."""
+    try:
+        here = os.getcwd()
+    except OSError:
+        return ""
+    return here.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def package_versions() -> dict[str, str]:
